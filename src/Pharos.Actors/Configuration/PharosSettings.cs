@@ -1,0 +1,114 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+
+namespace Pharos.Actors.Configuration;
+
+/// <summary>
+/// Every setting of ../shared/ARCHITECTURE.md, read from environment variables (<c>MAX_QUEUE_SIZE</c>) or the
+/// mirrored appsettings keys (<c>Pharos:MaxQueueSize</c>); the environment variable wins. A value that does not
+/// parse is a <see cref="SettingsException"/> naming the variable, never a silent default.
+/// </summary>
+public sealed record PharosSettings
+{
+    public string? AdminToken { get; init; }
+    public string? TokensFile { get; init; }
+    public int MaxQueueSize { get; init; } = 10;
+    public int TaskTtlSeconds { get; init; } = 86_400;
+    public int HistorySize { get; init; } = 100;
+    public string DataDir { get; init; } = "./data";
+    public string? Redis { get; init; }
+    public string HttpUrls { get; init; } = "http://127.0.0.1:5080";
+    public string ClusterHost { get; init; } = "127.0.0.1";
+    /// <summary>Null means the role's default: 4053 on the cloud, 0 (any free port) on an edge.</summary>
+    public int? ClusterPort { get; init; }
+    public IReadOnlyList<string> Seeds { get; init; } = [];
+    public IReadOnlyList<string> AllowedHosts { get; init; } = ["github.com", "gitlab.com", "bitbucket.org", "gitee.com"];
+    public IReadOnlyList<string> AllowedSchemes { get; init; } = ["https"];
+    public bool AllowLocalRepos { get; init; }
+    public bool RequireReadToken { get; init; }
+    public bool Standalone { get; init; }
+    public int SweepIntervalSeconds { get; init; } = 30;
+    public int SnapshotEvery { get; init; } = 100;
+
+    public TimeSpan TaskTtl => TimeSpan.FromSeconds(TaskTtlSeconds);
+    public string DataDirFull => Path.GetFullPath(DataDir);
+
+    /// <summary>(environment variable, appsettings key) of each setting, the single list the README documents.</summary>
+    public static readonly IReadOnlyList<(string Env, string Key)> Names =
+    [
+        ("PHAROS_ADMIN_TOKEN", "AdminToken"), ("PHAROS_TOKENS_FILE", "TokensFile"),
+        ("MAX_QUEUE_SIZE", "MaxQueueSize"), ("TASK_TTL_SECONDS", "TaskTtlSeconds"),
+        ("PHAROS_HISTORY_SIZE", "HistorySize"), ("PHAROS_DATA_DIR", "DataDir"), ("PHAROS_REDIS", "Redis"),
+        ("PHAROS_HTTP_URLS", "HttpUrls"), ("PHAROS_CLUSTER_HOST", "ClusterHost"), ("PHAROS_CLUSTER_PORT", "ClusterPort"),
+        ("PHAROS_SEEDS", "Seeds"), ("PHAROS_ALLOWED_HOSTS", "AllowedHosts"), ("PHAROS_ALLOWED_SCHEMES", "AllowedSchemes"),
+        ("PHAROS_ALLOW_LOCAL_REPOS", "AllowLocalRepos"), ("PHAROS_REQUIRE_READ_TOKEN", "RequireReadToken"),
+        ("PHAROS_STANDALONE", "Standalone"), ("PHAROS_SWEEP_INTERVAL_SECONDS", "SweepIntervalSeconds"),
+        ("PHAROS_SNAPSHOT_EVERY", "SnapshotEvery"),
+    ];
+
+    public static PharosSettings From(IConfiguration configuration)
+    {
+        string? Get(string env, string key)
+        {
+            var value = configuration[env];
+            if (string.IsNullOrWhiteSpace(value)) value = configuration["Pharos:" + key];
+            return string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+        }
+
+        int Int(string env, string key, int fallback, int min, int max)
+        {
+            var text = Get(env, key);
+            if (text is null) return fallback;
+            if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+                throw new SettingsException($"{env} must be a whole number from {min} to {max}; got '{text}'.");
+            return value;
+        }
+
+        bool Bool(string env, string key)
+        {
+            var text = Get(env, key);
+            return text?.ToLowerInvariant() switch
+            {
+                null or "false" or "0" or "no" => false,
+                "true" or "1" or "yes" => true,
+                _ => throw new SettingsException($"{env} must be true or false; got '{text}'."),
+            };
+        }
+
+        IReadOnlyList<string>? List(string env, string key) =>
+            Get(env, key)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .Select(s => s.ToLowerInvariant()).ToArray();
+
+        var defaults = new PharosSettings();
+        var portText = Get("PHAROS_CLUSTER_PORT", "ClusterPort");
+        var schemes = List("PHAROS_ALLOWED_SCHEMES", "AllowedSchemes") ?? defaults.AllowedSchemes;
+        var unknownScheme = schemes.FirstOrDefault(s => s is not ("https" or "http" or "git" or "ssh"));
+        if (unknownScheme is not null)
+            throw new SettingsException($"PHAROS_ALLOWED_SCHEMES may name https, http, git and ssh; got '{unknownScheme}'.");
+
+        return new PharosSettings
+        {
+            AdminToken = Get("PHAROS_ADMIN_TOKEN", "AdminToken"),
+            TokensFile = Get("PHAROS_TOKENS_FILE", "TokensFile"),
+            MaxQueueSize = Int("MAX_QUEUE_SIZE", "MaxQueueSize", defaults.MaxQueueSize, 1, 100_000),
+            TaskTtlSeconds = Int("TASK_TTL_SECONDS", "TaskTtlSeconds", defaults.TaskTtlSeconds, 1, 365 * 86_400),
+            HistorySize = Int("PHAROS_HISTORY_SIZE", "HistorySize", defaults.HistorySize, 1, 100_000),
+            DataDir = Get("PHAROS_DATA_DIR", "DataDir") ?? defaults.DataDir,
+            Redis = Get("PHAROS_REDIS", "Redis"),
+            HttpUrls = Get("PHAROS_HTTP_URLS", "HttpUrls") ?? defaults.HttpUrls,
+            ClusterHost = Get("PHAROS_CLUSTER_HOST", "ClusterHost") ?? defaults.ClusterHost,
+            ClusterPort = portText is null ? null : Int("PHAROS_CLUSTER_PORT", "ClusterPort", 0, 0, 65_535),
+            Seeds = Get("PHAROS_SEEDS", "Seeds")?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [],
+            AllowedHosts = List("PHAROS_ALLOWED_HOSTS", "AllowedHosts") ?? defaults.AllowedHosts,
+            AllowedSchemes = schemes,
+            AllowLocalRepos = Bool("PHAROS_ALLOW_LOCAL_REPOS", "AllowLocalRepos"),
+            RequireReadToken = Bool("PHAROS_REQUIRE_READ_TOKEN", "RequireReadToken"),
+            Standalone = Bool("PHAROS_STANDALONE", "Standalone"),
+            SweepIntervalSeconds = Int("PHAROS_SWEEP_INTERVAL_SECONDS", "SweepIntervalSeconds", defaults.SweepIntervalSeconds, 1, 86_400),
+            SnapshotEvery = Int("PHAROS_SNAPSHOT_EVERY", "SnapshotEvery", defaults.SnapshotEvery, 1, 1_000_000),
+        };
+    }
+}
+
+/// <summary>A setting is missing or malformed; the message names the variable and is shown to the operator.</summary>
+public sealed class SettingsException(string message) : Exception(message);

@@ -1,0 +1,27 @@
+namespace Pharos.Messages.Events;
+
+// Events QueueActor persists. Once released, a manifest's JSON shape is frozen: golden samples in
+// tests/Pharos.Messages.Tests/Golden must keep deserializing. Change a shape by adding a ".v2" type.
+
+/// <summary>A task was accepted into the queue. Persisted before the client is told 202.</summary>
+[Manifest("task-enqueued.v1")]
+public sealed record TaskEnqueued(
+    string TaskId,
+    string RepoUrl,
+    Priority Priority,
+    DateTimeOffset SubmittedAt,
+    int TtlSeconds,
+    string RequestedBy) : IPersistedEvent;
+
+/// <summary>A pending task outlived its TTL and was dropped without being cloned.</summary>
+[Manifest("task-skipped.v1")]
+public sealed record TaskSkipped(
+    string TaskId,
+    DateTimeOffset At,
+    string Reason,
+    double AgeSeconds,
+    int TtlSeconds) : IPersistedEvent;
+
+/// <summary>A user cancelled the task.</summary>
+[Manifest("task-cancelled.v1")]
+public sealed record TaskCancelled(string TaskId, DateTimeOffset At, string By) : IPersistedEvent;

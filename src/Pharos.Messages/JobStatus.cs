@@ -1,0 +1,26 @@
+namespace Pharos.Messages;
+
+/// <summary>The job states of the contract. Strings, because they are what the API and the journal show.</summary>
+public static class JobStatus
+{
+    public const string Queued = "queued";
+    public const string Running = "running";
+    public const string Completed = "completed";
+    public const string Failed = "failed";
+    public const string Skipped = "skipped";
+    public const string Cancelled = "cancelled";
+    /// <summary>Appears only in a job's timeline: the task went back to the queue.</summary>
+    public const string Requeued = "requeued";
+
+    public static readonly IReadOnlySet<string> All =
+        new HashSet<string> { Queued, Running, Completed, Failed, Skipped, Cancelled };
+
+    public static bool IsFinal(string status) => status is Completed or Failed or Skipped or Cancelled;
+}
+
+/// <summary>Reasons recorded with skipped or failed jobs.</summary>
+public static class JobReasons
+{
+    public const string TtlExpired = "ttl_expired";
+    public const string CancelledByUser = "cancelled_by_user";
+}

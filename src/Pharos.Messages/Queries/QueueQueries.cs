@@ -1,0 +1,31 @@
+using Pharos.Messages.Status;
+
+namespace Pharos.Messages.Queries;
+
+/// <summary>Newest first; <see cref="Status"/> filters on a job state when set.</summary>
+[Manifest("get-jobs.v1")]
+public sealed record GetJobs(int Limit, string? Status = null) : IPharosMessage;
+
+[Manifest("jobs-page.v1")]
+public sealed record JobsPage(IReadOnlyList<JobRecord> Jobs) : IPharosMessage;
+
+[Manifest("get-job.v1")]
+public sealed record GetJob(string TaskId) : IPharosMessage;
+
+/// <summary>The answer to <see cref="GetJob"/>; <see cref="Job"/> is null for an unknown id.</summary>
+[Manifest("job-lookup.v1")]
+public sealed record JobLookup(JobRecord? Job) : IPharosMessage;
+
+/// <summary>Answered by QueueActor once it has recovered: what `/ready` asks to know the journal is reachable.</summary>
+[Manifest("get-queue-status.v1")]
+public sealed record GetQueueStatus : IPharosMessage
+{
+    public static readonly GetQueueStatus Instance = new();
+}
+
+/// <summary>Asked of the local StatusTracker.</summary>
+[Manifest("get-worker-status.v1")]
+public sealed record GetWorkerStatus : IPharosMessage
+{
+    public static readonly GetWorkerStatus Instance = new();
+}

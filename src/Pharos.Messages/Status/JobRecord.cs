@@ -1,0 +1,51 @@
+namespace Pharos.Messages.Status;
+
+/// <summary>One transition in a job's life, as `GET /jobs/{id}` shows it.</summary>
+[Manifest("timeline-entry.v1")]
+public sealed record TimelineEntry(string Status, DateTimeOffset At, string? Detail = null) : IPharosMessage;
+
+/// <summary>Seconds spent per stage of a run. A class, not a record: records may not have a member named Clone.</summary>
+public sealed class StageSeconds
+{
+    public double? Clone { get; init; }
+    public double? Parse { get; init; }
+    public double? Train { get; init; }
+    public double? Store { get; init; }
+}
+
+/// <summary>
+/// A job as the API reports it and as snapshots store it. Fields that the edge fills (metrics, worker) stay null
+/// until a worker reports them.
+/// </summary>
+[Manifest("job-record.v1")]
+public sealed record JobRecord(
+    string TaskId,
+    string RepoUrl,
+    Priority Priority,
+    string Status,
+    DateTimeOffset SubmittedAt,
+    DateTimeOffset ExpiresAt,
+    int Ttl,
+    string RequestedBy,
+    IReadOnlyList<TimelineEntry> Timeline,
+    DateTimeOffset? StartedAt = null,
+    DateTimeOffset? FinishedAt = null,
+    double? DurationSeconds = null,
+    StageSeconds? StageSeconds = null,
+    string? CommitSha = null,
+    int? FilesProcessed = null,
+    int? Edges = null,
+    int? EmbeddingsGenerated = null,
+    double? FinalLoss = null,
+    string? Worker = null,
+    int Attempts = 0,
+    string? Error = null,
+    string? Reason = null,
+    double? AgeSeconds = null) : IPharosMessage
+{
+    public bool IsFinal => JobStatus.IsFinal(Status);
+}
+
+/// <summary>QueueActor's snapshot: every job it knows, in submission order (which is also FIFO order).</summary>
+[Manifest("queue-snapshot.v1")]
+public sealed record QueueSnapshot(IReadOnlyList<JobRecord> Jobs) : IPharosMessage;

@@ -1,0 +1,42 @@
+namespace Pharos.Messages.Status;
+
+/// <summary>
+/// Published by QueueActor on DistributedPubSub topic <see cref="Topics.QueueDepth"/> after every change. The
+/// gateway counts the live entries itself (expiry after now), so a queue full of stale tasks never refuses work
+/// between two sweeps.
+/// </summary>
+[Manifest("queue-depth-changed.v1")]
+public sealed record QueueDepthChanged(IReadOnlyList<DateTimeOffset> PendingExpiries, int InFlight, int Max)
+    : IPharosMessage
+{
+    public int LiveCount(DateTimeOffset now) => PendingExpiries.Count(expiry => expiry >= now);
+}
+
+/// <summary>Pending and running counts with the cap, as `GET /worker/status` shows them.</summary>
+[Manifest("queue-status.v1")]
+public sealed record QueueStatus(int Pending, int InFlight, int Max) : IPharosMessage;
+
+/// <summary>One worker as the status read model holds it.</summary>
+[Manifest("worker-view.v1")]
+public sealed record WorkerView(
+    string Id,
+    string Address,
+    string State,
+    string? TaskId,
+    string? RepoUrl,
+    string? Stage,
+    double? Progress,
+    string? Message,
+    DateTimeOffset Since,
+    DateTimeOffset LastSeen) : IPharosMessage;
+
+/// <summary>The answer to `GET /worker/status`; <see cref="Status"/> keeps the original Python service's strings.</summary>
+[Manifest("worker-status-view.v1")]
+public sealed record WorkerStatusView(string Status, IReadOnlyList<WorkerView> Workers, QueueStatus Queue)
+    : IPharosMessage;
+
+public static class Topics
+{
+    public const string QueueDepth = "queue-depth";
+    public const string WorkerStatus = "worker-status";
+}
