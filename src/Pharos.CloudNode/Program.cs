@@ -1,1 +1,3 @@
-var app = WebApplication.CreateBuilder(args).Build(); app.Run();
+using Pharos.CloudNode;
+
+return await CloudApp.RunAsync(args);

@@ -5,13 +5,16 @@ namespace Pharos.Messages.Commands;
 /// and checks the cap, in that order, before anything reaches the queue.
 /// </summary>
 /// <param name="Authorization">The Authorization header exactly as received (null when absent).</param>
+/// <param name="BodyError">Why the body could not be read, if it could not: reported only after authentication,
+/// so that an unauthenticated caller learns nothing but 401.</param>
 [Manifest("submit-ingest.v1")]
 public sealed record SubmitIngest(
     string? RepoUrl,
     string? Priority,
     string? Authorization,
     string ClientIp,
-    string Route) : IPharosMessage;
+    string Route,
+    string? BodyError = null) : IPharosMessage;
 
 /// <summary>IngestGateway → QueueActor: a request that passed every check the gateway can make.</summary>
 [Manifest("enqueue-task.v1")]

@@ -29,3 +29,10 @@ public sealed record GetWorkerStatus : IPharosMessage
 {
     public static readonly GetWorkerStatus Instance = new();
 }
+
+/// <summary>Answered by QueueActor with its current <see cref="QueueDepthChanged"/>: for subscribers that joined late.</summary>
+[Manifest("get-queue-depth.v1")]
+public sealed record GetQueueDepth : IPharosMessage
+{
+    public static readonly GetQueueDepth Instance = new();
+}

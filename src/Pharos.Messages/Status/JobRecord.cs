@@ -43,6 +43,7 @@ public sealed record JobRecord(
     string? Reason = null,
     double? AgeSeconds = null) : IPharosMessage
 {
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool IsFinal => JobStatus.IsFinal(Status);
 }
 

@@ -10,6 +10,13 @@ public sealed record QueueDepthChanged(IReadOnlyList<DateTimeOffset> PendingExpi
     : IPharosMessage
 {
     public int LiveCount(DateTimeOffset now) => PendingExpiries.Count(expiry => expiry >= now);
+
+    /// <summary>Seconds until a slot frees at the latest (by expiry), 1 to 60; workers usually free one sooner.</summary>
+    public int RetryAfterSeconds(DateTimeOffset now)
+    {
+        var soonest = PendingExpiries.Where(expiry => expiry >= now).DefaultIfEmpty(now).Min();
+        return (int)Math.Clamp(Math.Ceiling((soonest - now).TotalSeconds), 1, 60);
+    }
 }
 
 /// <summary>Pending and running counts with the cap, as `GET /worker/status` shows them.</summary>

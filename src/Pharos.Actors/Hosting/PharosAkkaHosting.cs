@@ -1,0 +1,87 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Tools.PublishSubscribe;
+using Akka.Hosting;
+using Akka.Remote.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Pharos.Actors.Configuration;
+using Pharos.Actors.Ingest;
+using Pharos.Actors.Queue;
+using Pharos.Actors.Status;
+
+namespace Pharos.Actors.Hosting;
+
+/// <summary>Keys for <see cref="ActorRegistry"/> lookups of the cloud's actors.</summary>
+public sealed class QueueProxy;
+
+/// <summary>How each node wires Pharos into its actor system; both node hosts call these.</summary>
+public static class PharosAkkaHosting
+{
+    public const string SystemName = "pharos";
+    public const string CloudRole = "cloud";
+    public const string EdgeRole = "edge";
+    public const int DefaultCloudPort = 4053;
+
+    /// <summary>HOCON from hocon/ beside the binary, then remoting and clustering from the settings.</summary>
+    public static AkkaConfigurationBuilder WithPharosNode(this AkkaConfigurationBuilder builder, PharosSettings settings,
+        string role)
+    {
+        var hoconDir = Path.Combine(AppContext.BaseDirectory, "hocon");
+        builder
+            .AddHoconFile(Path.Combine(hoconDir, "pharos.base.hocon"), HoconAddMode.Prepend)
+            .AddHoconFile(Path.Combine(hoconDir, $"{role}.hocon"), HoconAddMode.Prepend)
+            .ConfigureLoggers(loggers => loggers.AddLoggerFactory())
+            .WithRemoting(settings.ClusterHost, settings.ClusterPort ?? (role == CloudRole ? DefaultCloudPort : 0))
+            .WithClustering(new ClusterOptions
+            {
+                Roles = [role],
+                SeedNodes = settings.Seeds.Select(SeedAddress).ToArray(),
+            });
+
+        if (settings.Seeds.Count == 0)
+        {
+            // No seeds: this node is its own cluster. Joining the address it actually bound also works with port 0.
+            builder.AddStartup((system, _) => Cluster.Get(system).Join(Cluster.Get(system).SelfAddress));
+        }
+        return builder;
+    }
+
+    /// <summary>`host:port` becomes akka.tcp://pharos@host:port; a full akka address is taken as it is.</summary>
+    public static string SeedAddress(string seed) =>
+        seed.Contains("://", StringComparison.Ordinal) ? seed : $"akka.tcp://{SystemName}@{seed}";
+
+    /// <summary>QueueActor, supervised, as a cluster singleton on the cloud role.</summary>
+    public static AkkaConfigurationBuilder WithQueueSingleton(this AkkaConfigurationBuilder builder, PharosSettings settings)
+    {
+        var queueSettings = QueueSettings.From(settings);
+        return builder.WithSingleton<QueueProxy>(QueueActor.PersistenceIdValue, (system, _, resolver) =>
+                QueueActor.SupervisedProps(queueSettings, resolver.GetService<TimeProvider>(), DistributedPubSub.Get(system).Mediator),
+            new ClusterSingletonOptions { Role = CloudRole });
+    }
+
+    /// <summary>The cloud's per-node actors: the ingest gateway and the status read model.</summary>
+    public static AkkaConfigurationBuilder WithCloudActors(this AkkaConfigurationBuilder builder, PharosSettings settings) =>
+        builder.WithActors((system, registry, resolver) =>
+        {
+            var queue = registry.Get<QueueProxy>();
+            var mediator = DistributedPubSub.Get(system).Mediator;
+            var clock = resolver.GetService<TimeProvider>();
+            registry.Register<IngestGateway>(system.ActorOf(IngestGateway.Props(
+                resolver.GetService<TokenAuthenticator>(), resolver.GetService<AuthFailureLog>(),
+                resolver.GetService<RepoUrlValidator>(), queue, mediator, clock), "ingest-gateway"));
+            registry.Register<StatusTracker>(system.ActorOf(
+                StatusTracker.Props(queue, mediator, clock, settings.MaxQueueSize), "status-tracker"));
+        });
+
+    /// <summary>The plain services the cloud's actors and endpoints share.</summary>
+    public static IServiceCollection AddPharosCloudServices(this IServiceCollection services, PharosSettings settings)
+    {
+        services.AddSingleton(settings);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(TokenAuthenticator.FromSettings(settings));
+        services.AddSingleton<AuthFailureLog>();
+        services.AddSingleton(_ => new RepoUrlValidator(settings));
+        return services;
+    }
+}

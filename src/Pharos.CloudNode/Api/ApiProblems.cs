@@ -1,0 +1,65 @@
+using Pharos.Messages.Commands;
+
+namespace Pharos.CloudNode.Api;
+
+/// <summary>The problem+json answers of the API, one place for their status codes and headers.</summary>
+public static class ApiProblems
+{
+    public static IResult Refused(HttpContext context, IngestRefused refused)
+    {
+        var status = refused.Reason switch
+        {
+            IngestRefusal.Unauthenticated => StatusCodes.Status401Unauthorized,
+            IngestRefusal.Forbidden => StatusCodes.Status403Forbidden,
+            IngestRefusal.InvalidRequest => StatusCodes.Status400BadRequest,
+            IngestRefusal.Duplicate => StatusCodes.Status409Conflict,
+            IngestRefusal.QueueFull => StatusCodes.Status429TooManyRequests,
+            IngestRefusal.StoreUnavailable => StatusCodes.Status503ServiceUnavailable,
+            _ => StatusCodes.Status500InternalServerError,
+        };
+        if (refused.Reason == IngestRefusal.Unauthenticated) Challenge(context);
+        if (refused.RetryAfterSeconds is { } retryAfter) context.Response.Headers.RetryAfter = retryAfter.ToString();
+        var extensions = refused.ExistingTaskId is null
+            ? null
+            : new Dictionary<string, object?> { ["task_id"] = refused.ExistingTaskId };
+        return Results.Problem(refused.Detail, statusCode: status, title: Titles[refused.Reason], extensions: extensions);
+    }
+
+    public static IResult Unauthenticated(HttpContext context) =>
+        Refused(context, new IngestRefused(IngestRefusal.Unauthenticated, "A valid bearer token is required."));
+
+    public static IResult Forbidden(HttpContext context, string detail) =>
+        Refused(context, new IngestRefused(IngestRefusal.Forbidden, detail));
+
+    public static IResult BadRequest(string detail) =>
+        Results.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: Titles[IngestRefusal.InvalidRequest]);
+
+    public static IResult NotFound(string detail) =>
+        Results.Problem(detail, statusCode: StatusCodes.Status404NotFound, title: "Not found");
+
+    public static IResult Conflict(string detail) =>
+        Results.Problem(detail, statusCode: StatusCodes.Status409Conflict, title: "Conflict");
+
+    public static IResult TooLarge(int limit) =>
+        Results.Problem($"The request body is larger than {limit} bytes.", statusCode: StatusCodes.Status413PayloadTooLarge,
+            title: "Request body too large");
+
+    public static IResult Unavailable(HttpContext context, string detail, int retryAfterSeconds = 5)
+    {
+        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString();
+        return Results.Problem(detail, statusCode: StatusCodes.Status503ServiceUnavailable, title: Titles[IngestRefusal.StoreUnavailable]);
+    }
+
+    private static void Challenge(HttpContext context) =>
+        context.Response.Headers.WWWAuthenticate = "Bearer realm=\"pharos\"";
+
+    private static readonly Dictionary<IngestRefusal, string> Titles = new()
+    {
+        [IngestRefusal.Unauthenticated] = "Unauthorized",
+        [IngestRefusal.Forbidden] = "Forbidden",
+        [IngestRefusal.InvalidRequest] = "Bad request",
+        [IngestRefusal.Duplicate] = "Already queued",
+        [IngestRefusal.QueueFull] = "Queue full",
+        [IngestRefusal.StoreUnavailable] = "Service unavailable",
+    };
+}

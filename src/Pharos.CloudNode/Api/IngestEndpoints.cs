@@ -1,0 +1,156 @@
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Hosting;
+using Microsoft.AspNetCore.Http.Features;
+using Pharos.Actors.Ingest;
+using Pharos.Messages;
+using Pharos.Messages.Commands;
+
+namespace Pharos.CloudNode.Api;
+
+/// <summary>
+/// `POST /ingest` and the original service's path form. The HTTP layer only reads the request; every decision
+/// (token, scope, URL, cap) is the gateway's, so both routes behave alike.
+/// </summary>
+public static class IngestEndpoints
+{
+    public const int MaxBodyBytes = 16 * 1024;
+    public static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(5);
+
+    public static void MapIngest(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/ingest", async (HttpContext context, IRequiredActor<IngestGateway> gateway) =>
+            {
+                var body = await ReadBodyAsync(context);
+                if (body is null) return ApiProblems.TooLarge(MaxBodyBytes);
+                var (repoUrl, priority, error) = ParseBody(body);
+                return await SubmitAsync(context, gateway.ActorRef, repoUrl, priority, error);
+            })
+            .WithName("Ingest")
+            .WithSummary("Queue a repository for embedding")
+            .Accepts<IngestBody>("application/json")
+            .Produces<IngestResponse>(StatusCodes.Status202Accepted)
+            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(409)
+            .ProducesProblem(413).ProducesProblem(429).ProducesProblem(503);
+
+        app.MapPost("/api/v1/ingestion/ingest/{**repo_url}", (HttpContext context, string? repo_url, string? priority,
+                IRequiredActor<IngestGateway> gateway) =>
+                SubmitAsync(context, gateway.ActorRef, RepairPathUrl(repo_url), priority, null))
+            .WithName("IngestLegacy")
+            .WithSummary("The original Python Pharos form: the repository URL in the path, scheme optional")
+            .Produces<IngestResponse>(StatusCodes.Status202Accepted);
+    }
+
+    private static async Task<IResult> SubmitAsync(HttpContext context, IActorRef gateway, string? repoUrl,
+        string? priority, string? bodyError)
+    {
+        var request = new SubmitIngest(repoUrl, priority, context.Request.Headers.Authorization.FirstOrDefault(),
+            context.Connection.RemoteIpAddress?.ToString() ?? "unknown", context.Request.Path, bodyError);
+        object reply;
+        try
+        {
+            reply = await gateway.Ask<object>(request, AskTimeout, context.RequestAborted);
+        }
+        catch (AskTimeoutException)
+        {
+            return ApiProblems.Unavailable(context, "The queue did not answer in time; nothing was accepted.");
+        }
+
+        switch (reply)
+        {
+            case IngestAccepted accepted:
+                context.Response.Headers.Location = $"/jobs/{accepted.TaskId}";
+                return Results.Json(IngestResponse.From(accepted), statusCode: StatusCodes.Status202Accepted);
+            case IngestRefused refused:
+                return ApiProblems.Refused(context, refused);
+            default:
+                return ApiProblems.Unavailable(context, "The queue gave an answer this node does not understand.");
+        }
+    }
+
+    /// <summary>The body, or null when it is larger than <see cref="MaxBodyBytes"/>.</summary>
+    private static async Task<byte[]?> ReadBodyAsync(HttpContext context)
+    {
+        if (context.Request.ContentLength > MaxBodyBytes) return null;
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            limit.MaxRequestBodySize = MaxBodyBytes;
+        using var buffer = new MemoryStream();
+        var chunk = new byte[4096];
+        try
+        {
+            int read;
+            while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
+            {
+                if (buffer.Length + read > MaxBodyBytes) return null;
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return null;
+        }
+        return buffer.ToArray();
+    }
+
+    /// <summary>Strict reading of {"repo_url": "...", "priority": "..."}: wrong types and repeated keys are errors.</summary>
+    internal static (string? RepoUrl, string? Priority, string? Error) ParseBody(byte[] body)
+    {
+        if (body.Length == 0) return (null, null, "The body must be a JSON object with a repo_url.");
+        try
+        {
+            using var document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 8 });
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+                return (null, null, "The body must be a JSON object with a repo_url.");
+            string? repoUrl = null, priority = null;
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                if (!seen.Add(property.Name)) return (null, null, $"The key '{Shorten(property.Name)}' appears more than once.");
+                switch (property.Name)
+                {
+                    case "repo_url" when property.Value.ValueKind == JsonValueKind.String:
+                        repoUrl = property.Value.GetString(); break;
+                    case "priority" when property.Value.ValueKind is JsonValueKind.String:
+                        priority = property.Value.GetString(); break;
+                    case "priority" when property.Value.ValueKind is JsonValueKind.Null:
+                        break;
+                    case "repo_url" or "priority":
+                        return (null, null, $"{property.Name} must be a string.");
+                }
+            }
+            return repoUrl is null ? (null, null, "repo_url is required.") : (repoUrl, priority, null);
+        }
+        catch (JsonException)
+        {
+            return (null, null, "The body is not valid JSON (or is nested deeper than 8 levels).");
+        }
+    }
+
+    /// <summary>Routing folds "https://x" in a path to "https:/x"; put the second slash back.</summary>
+    internal static string? RepairPathUrl(string? pathUrl)
+    {
+        if (pathUrl is null) return null;
+        var scheme = pathUrl.IndexOf(":/", StringComparison.Ordinal);
+        return scheme > 0 && !pathUrl.AsSpan(scheme).StartsWith("://") ? pathUrl.Insert(scheme + 1, "/") : pathUrl;
+    }
+
+    private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "…";
+}
+
+public sealed record IngestBody(string RepoUrl, string? Priority);
+
+public sealed record IngestResponse(
+    string TaskId,
+    string Status,
+    string RepoUrl,
+    string Priority,
+    int Position,
+    int QueueSize,
+    int MaxQueueSize,
+    DateTimeOffset SubmittedAt,
+    DateTimeOffset ExpiresAt)
+{
+    public static IngestResponse From(IngestAccepted accepted) => new(accepted.TaskId, JobStatus.Queued,
+        accepted.RepoUrl, accepted.Priority.ToName(), accepted.Position, accepted.QueueSize, accepted.MaxQueueSize,
+        accepted.SubmittedAt, accepted.ExpiresAt);
+}

@@ -1,0 +1,49 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Hosting;
+using Pharos.Actors.Hosting;
+using Pharos.Actors.Status;
+using Pharos.CloudNode.Auth;
+using Pharos.Messages.Queries;
+using Pharos.Messages.Status;
+
+namespace Pharos.CloudNode.Api;
+
+public static class StatusEndpoints
+{
+    public static void MapStatus(this IEndpointRouteBuilder app, bool requireReadToken)
+    {
+        foreach (var route in new[] { "/worker/status", "/api/v1/ingestion/worker/status" })
+        {
+            app.MapGet(route, (HttpContext context, IRequiredActor<StatusTracker> tracker) =>
+                    JobEndpoints.AskAsync<WorkerStatusView>(context, tracker.ActorRef, GetWorkerStatus.Instance, view => Results.Ok(view)))
+                .WithSummary("Workers and the queue, live")
+                .Produces<WorkerStatusView>()
+                .RequireReadScopeIf(requireReadToken);
+        }
+
+        app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }))
+            .WithSummary("Liveness: the process answers");
+
+        app.MapGet("/ready", async (ActorSystem system, IRequiredActor<QueueProxy> queue, CancellationToken cancellation) =>
+            {
+                var cluster = Cluster.Get(system).SelfMember.Status == MemberStatus.Up;
+                var journal = false;
+                if (cluster)
+                {
+                    try
+                    {
+                        await queue.ActorRef.Ask<QueueStatus>(GetQueueStatus.Instance, TimeSpan.FromSeconds(2), cancellation);
+                        journal = true;
+                    }
+                    catch (AskTimeoutException)
+                    {
+                        // The queue has not recovered: the journal is unreachable or the singleton is moving.
+                    }
+                }
+                var body = new { status = cluster && journal ? "ready" : "not_ready", cluster_up = cluster, journal_reachable = journal };
+                return Results.Json(body, statusCode: cluster && journal ? 200 : 503);
+            })
+            .WithSummary("Readiness: the cluster is up and the queue has recovered from the journal");
+    }
+}

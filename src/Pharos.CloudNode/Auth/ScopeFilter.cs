@@ -1,0 +1,32 @@
+using Pharos.Actors.Ingest;
+using Pharos.CloudNode.Api;
+
+namespace Pharos.CloudNode.Auth;
+
+/// <summary>
+/// Bearer-token check for the routes that do not go through the ingest gateway (reads, cancel, admin). It uses the
+/// gateway's <see cref="TokenAuthenticator"/> and <see cref="AuthFailureLog"/>, so a token means the same everywhere.
+/// </summary>
+public static class ScopeFilter
+{
+    public static TBuilder RequireScope<TBuilder>(this TBuilder builder, string scope) where TBuilder : IEndpointConventionBuilder =>
+        builder.AddEndpointFilter(async (context, next) =>
+        {
+            var http = context.HttpContext;
+            var services = http.RequestServices;
+            var auth = services.GetRequiredService<TokenAuthenticator>().Authenticate(http.Request.Headers.Authorization.FirstOrDefault());
+            if (!auth.Succeeded)
+            {
+                services.GetRequiredService<AuthFailureLog>().Record(
+                    new AuthFailure(http.Connection.RemoteIpAddress?.ToString() ?? "unknown", http.Request.Path, auth.Reason, auth.Fingerprint),
+                    services.GetRequiredService<TimeProvider>().GetUtcNow());
+                return ApiProblems.Unauthenticated(http);
+            }
+            if (!auth.HasScope(scope)) return ApiProblems.Forbidden(http, $"The token '{auth.TokenName}' lacks the '{scope}' scope.");
+            return await next(context);
+        });
+
+    /// <summary>Reads are public unless PHAROS_REQUIRE_READ_TOKEN is set.</summary>
+    public static TBuilder RequireReadScopeIf<TBuilder>(this TBuilder builder, bool required) where TBuilder : IEndpointConventionBuilder =>
+        required ? builder.RequireScope(Scopes.Read) : builder;
+}

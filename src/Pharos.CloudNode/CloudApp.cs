@@ -1,0 +1,54 @@
+using Akka.Hosting;
+using Pharos.Actors.Configuration;
+using Pharos.Actors.Hosting;
+using Pharos.CloudNode.Api;
+using Pharos.CloudNode.Persistence;
+using Pharos.Messages.Serialization;
+
+namespace Pharos.CloudNode;
+
+/// <summary>Builds and runs the cloud node; tests build it the same way with their own settings.</summary>
+public static class CloudApp
+{
+    public const int ExitBadSettings = 2;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        WebApplication app;
+        try
+        {
+            app = Build(args);
+        }
+        catch (SettingsException e)
+        {
+            await Console.Error.WriteLineAsync($"pharos cloud: {e.Message}");
+            return ExitBadSettings;
+        }
+        await app.RunAsync();
+        return 0;
+    }
+
+    /// <param name="overrides">Settings that win over the environment (tests, embedding).</param>
+    public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string?>? overrides = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);
+        var settings = PharosSettings.From(builder.Configuration);
+
+        builder.WebHost.UseUrls(settings.HttpUrls.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+        builder.Services.AddPharosCloudServices(settings);
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi();
+        builder.Services.ConfigureHttpJsonOptions(options => PharosJson.Configure(options.SerializerOptions));
+        builder.Services.AddAkka(PharosAkkaHosting.SystemName, akka => akka
+            .WithPharosNode(settings, PharosAkkaHosting.CloudRole)
+            .WithEmbeddedJournal(settings)
+            .WithQueueSingleton(settings)
+            .WithCloudActors(settings));
+
+        var app = builder.Build();
+        app.MapOpenApi();
+        app.MapPharosApi(settings);
+        return app;
+    }
+}

@@ -1,0 +1,143 @@
+using Akka.Actor;
+using Akka.Cluster.Tools.PublishSubscribe;
+using Akka.Configuration;
+using Akka.Persistence;
+using Akka.Persistence.TestKit;
+using Akka.TestKit.Xunit2;
+using Pharos.Actors.Queue;
+using Pharos.Actors.Tests.Support;
+using Pharos.Messages;
+using Pharos.Messages.Commands;
+using Pharos.Messages.Queries;
+using Pharos.Messages.Status;
+
+namespace Pharos.Actors.Tests.Queue;
+
+/// <summary>QueueActor over Akka.Persistence.TestKit's journal, whose writes a test can make fail.</summary>
+public sealed class QueueActorTests : TestKit
+{
+    private static readonly Config JournalConfig = ConfigurationFactory.ParseString("""
+        akka.persistence.journal.plugin = "akka.persistence.journal.test"
+        akka.persistence.journal.test {
+          class = "Akka.Persistence.TestKit.TestJournal, Akka.Persistence.TestKit"
+          plugin-dispatcher = "akka.actor.default-dispatcher"
+        }
+        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
+        akka.actor.serialize-messages = off
+        """);
+
+    private readonly ManualClock _clock = new(new DateTimeOffset(2026, 11, 29, 8, 0, 0, TimeSpan.Zero));
+    private readonly Akka.TestKit.TestProbe _mediator;
+
+    public QueueActorTests() : base(JournalConfig) => _mediator = CreateTestProbe();
+
+    private static QueueSettings Settings(int cap = 3, int snapshotEvery = 100, double sweepSeconds = 30) =>
+        new(cap, 86_400, 100, TimeSpan.FromSeconds(sweepSeconds), snapshotEvery);
+
+    private IActorRef StartQueue(QueueSettings settings) =>
+        Sys.ActorOf(QueueActor.SupervisedProps(settings, _clock, _mediator.Ref));
+
+    private IngestAccepted Enqueue(IActorRef queue, string repo, Priority priority = Priority.Normal)
+    {
+        queue.Tell(new EnqueueTask(repo, priority, "test"), TestActor);
+        return ExpectMsg<IngestAccepted>();
+    }
+
+    private ITestJournal Journal => TestJournal.FromRef(Persistence.Instance.Apply(Sys).JournalFor(null));
+
+    [Fact]
+    public void Accepts_with_position_and_size_and_publishes_the_depth()
+    {
+        var queue = StartQueue(Settings());
+        var first = Enqueue(queue, "https://github.com/a/one");
+        var urgent = Enqueue(queue, "https://github.com/a/two", Priority.High);
+
+        Assert.Equal((1, 1, 3), (first.Position, first.QueueSize, first.MaxQueueSize));
+        Assert.Equal((1, 2), (urgent.Position, urgent.QueueSize));
+        Assert.Equal(first.SubmittedAt.AddDays(1), first.ExpiresAt);
+        _mediator.FishForMessage<Publish>(p => p.Topic == Topics.QueueDepth && ((QueueDepthChanged)p.Message).PendingExpiries.Count == 2);
+    }
+
+    [Fact]
+    public void Cap_and_duplicates_are_refused_without_a_write()
+    {
+        var queue = StartQueue(Settings(cap: 1));
+        var first = Enqueue(queue, "https://github.com/a/one");
+
+        queue.Tell(new EnqueueTask("https://github.com/a/one", Priority.High, "test"));
+        var duplicate = ExpectMsg<IngestRefused>();
+        Assert.Equal((IngestRefusal.Duplicate, first.TaskId), (duplicate.Reason, duplicate.ExistingTaskId));
+
+        queue.Tell(new EnqueueTask("https://github.com/a/two", Priority.High, "test"));
+        Assert.Equal(IngestRefusal.QueueFull, ExpectMsg<IngestRefused>().Reason);
+
+        queue.Tell(new GetJobs(100));
+        Assert.Single(ExpectMsg<JobsPage>().Jobs);
+    }
+
+    [Fact]
+    public void State_survives_a_restart_with_positions_and_history()
+    {
+        var settings = Settings(cap: 10, snapshotEvery: 2);
+        var queue = StartQueue(settings);
+        var accepted = Enumerable.Range(0, 5).Select(i => Enqueue(queue, $"https://github.com/a/r{i}", (Priority)(i % 3))).ToList();
+        queue.Tell(new CancelJob(accepted[0].TaskId, "test"));
+        Assert.Equal(CancelOutcome.Cancelled, ExpectMsg<CancelJobResult>().Outcome);
+        queue.Tell(new GetJobs(100));
+        var before = ExpectMsg<JobsPage>().Jobs;
+
+        Watch(queue);
+        Sys.Stop(queue);
+        ExpectTerminated(queue);
+
+        var restarted = StartQueue(settings);
+        restarted.Tell(new GetJobs(100));
+        var after = ExpectMsg<JobsPage>().Jobs;
+        Assert.Equal(before.Select(j => (j.TaskId, j.Status, j.Timeline.Count)), after.Select(j => (j.TaskId, j.Status, j.Timeline.Count)));
+
+        var next = Enqueue(restarted, "https://github.com/a/next", Priority.Low);
+        Assert.Equal(5, next.Position);
+    }
+
+    [Fact]
+    public async Task Journal_failure_answers_store_unavailable_and_accepts_nothing_then_recovers()
+    {
+        var queue = StartQueue(Settings());
+        Enqueue(queue, "https://github.com/a/kept");
+
+        await Journal.OnWrite.Fail();
+        queue.Tell(new EnqueueTask("https://github.com/a/lost", Priority.Normal, "test"));
+        var refused = ExpectMsg<IngestRefused>();
+        Assert.Equal(IngestRefusal.StoreUnavailable, refused.Reason);
+        Assert.NotNull(refused.RetryAfterSeconds);
+
+        await Journal.OnWrite.Pass();
+        // The backoff supervisor restarts the queue, which replays what the journal holds.
+        await AwaitAssertAsync(() =>
+        {
+            queue.Tell(new GetJobs(100));
+            var jobs = ExpectMsg<JobsPage>(TimeSpan.FromMilliseconds(500)).Jobs;
+            Assert.Equal(["https://github.com/a/kept"], jobs.Select(j => j.RepoUrl));
+        }, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200));
+        Enqueue(queue, "https://github.com/a/lost");
+    }
+
+    [Fact]
+    public void Timer_sweep_skips_expired_tasks_and_frees_the_cap()
+    {
+        var queue = StartQueue(Settings(cap: 1, sweepSeconds: 0.1) with { TaskTtlSeconds = 60 });
+        var stale = Enqueue(queue, "https://github.com/a/stale");
+
+        _clock.Advance(TimeSpan.FromSeconds(61));
+        AwaitAssert(() =>
+        {
+            queue.Tell(new GetJob(stale.TaskId));
+            var job = ExpectMsg<JobLookup>().Job!;
+            Assert.Equal(JobStatus.Skipped, job.Status);
+            Assert.Equal(JobReasons.TtlExpired, job.Reason);
+            Assert.True(job.AgeSeconds >= 61);
+        }, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100));
+
+        Assert.Equal(1, Enqueue(queue, "https://github.com/a/fresh").Position);
+    }
+}
