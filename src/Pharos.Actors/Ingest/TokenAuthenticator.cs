@@ -56,6 +56,11 @@ public sealed record AuthResult
     public static AuthResult Failure(AuthFailureReason reason, string? fingerprint) =>
         new() { Reason = reason, Fingerprint = fingerprint };
 
+    // Readable in test output and logs; carries only the name and fingerprint, never the token.
+    public override string ToString() => Succeeded
+        ? $"AuthResult {{ Succeeded, TokenName = {TokenName}, Scopes = [{string.Join(", ", Scopes.Order(StringComparer.Ordinal))}], Fingerprint = {Fingerprint} }}"
+        : $"AuthResult {{ Failed, Reason = {Reason?.ToSnakeCase()}, Fingerprint = {Fingerprint ?? "none"} }}";
+
     /// <summary>True when authenticated and granted <paramref name="scope"/>; the admin scope implies every scope.</summary>
     public bool HasScope(string scope) =>
         Succeeded && (Scopes.Contains(scope) || Scopes.Contains(global::Pharos.Actors.Ingest.Scopes.Admin));
@@ -363,8 +368,9 @@ public sealed class TokenAuthenticator
 
     private static void Hash(ReadOnlySpan<char> token, Span<byte> destination)
     {
-        // Headers are bounded by the server (Kestrel: 32 KiB), so renting is enough; the buffer is wiped after use.
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(token.Length));
+        // The pooled buffer is wiped before it goes back, so no token bytes linger in shared memory.
+        var maxLength = Encoding.UTF8.GetMaxByteCount(token.Length);
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(maxLength);
         try
         {
             var length = Encoding.UTF8.GetBytes(token, buffer);
@@ -372,7 +378,7 @@ public sealed class TokenAuthenticator
         }
         finally
         {
-            CryptographicOperations.ZeroMemory(buffer);
+            CryptographicOperations.ZeroMemory(buffer.AsSpan(0, maxLength));
             System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
     }
