@@ -31,6 +31,16 @@ public sealed record PharosSettings
     public int SnapshotEvery { get; init; } = 100;
 
     public TimeSpan TaskTtl => TimeSpan.FromSeconds(TaskTtlSeconds);
+
+    /// <summary>Records print every property; these hold secrets, so the printed form names none of them.</summary>
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append($"MaxQueueSize = {MaxQueueSize}, TaskTtlSeconds = {TaskTtlSeconds}, HistorySize = {HistorySize}, ");
+        builder.Append($"DataDir = {DataDir}, Redis = {(Redis is null ? "off" : "on")}, HttpUrls = {HttpUrls}, ");
+        builder.Append($"Cluster = {ClusterHost}:{ClusterPort}, Seeds = [{string.Join(", ", Seeds)}], ");
+        builder.Append($"AllowedHosts = [{string.Join(", ", AllowedHosts)}], AllowLocalRepos = {AllowLocalRepos}");
+        return true;
+    }
     public string DataDirFull => Path.GetFullPath(DataDir);
 
     /// <summary>(environment variable, appsettings key) of each setting, the single list the README documents.</summary>

@@ -58,7 +58,7 @@ public sealed class IngestGateway : ReceiveActor, IWithTimers
         var auth = _authenticator.Authenticate(request.Authorization);
         if (!auth.Succeeded)
         {
-            _failures.Record(new AuthFailure(request.ClientIp, request.Route, auth.Reason, auth.Fingerprint), _clock.GetUtcNow());
+            _failures.Record(new AuthFailure(request.ClientIp, request.Route, auth.Reason!.Value, auth.Fingerprint), _clock.GetUtcNow());
             Sender.Tell(new IngestRefused(IngestRefusal.Unauthenticated, "A valid bearer token is required."));
             return;
         }

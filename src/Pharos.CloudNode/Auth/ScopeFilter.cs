@@ -18,7 +18,7 @@ public static class ScopeFilter
             if (!auth.Succeeded)
             {
                 services.GetRequiredService<AuthFailureLog>().Record(
-                    new AuthFailure(http.Connection.RemoteIpAddress?.ToString() ?? "unknown", http.Request.Path, auth.Reason, auth.Fingerprint),
+                    new AuthFailure(http.Connection.RemoteIpAddress?.ToString() ?? "unknown", http.Request.Path, auth.Reason!.Value, auth.Fingerprint),
                     services.GetRequiredService<TimeProvider>().GetUtcNow());
                 return ApiProblems.Unauthenticated(http);
             }
