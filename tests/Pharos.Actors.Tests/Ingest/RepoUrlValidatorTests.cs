@@ -1,0 +1,644 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using Pharos.Actors.Configuration;
+using Pharos.Actors.Ingest;
+
+namespace Pharos.Actors.Tests.Ingest;
+
+public class RepoUrlValidatorTests
+{
+    private static readonly PharosSettings Defaults = new();
+    private static readonly PharosSettings AnyHost = new() { AllowedHosts = ["*"] };
+    private static readonly PharosSettings AllSchemes = new() { AllowedSchemes = ["https", "http", "git", "ssh"] };
+    private static readonly PharosSettings Local = new() { AllowLocalRepos = true };
+
+    // No network here: a resolver that fails stands for "github.com does not resolve", which must be accepted.
+    private static readonly HostResolver Unresolvable = (_, _) => throw new SocketException((int)SocketError.HostNotFound);
+
+    private static RepoUrlValidator Validator(PharosSettings settings, HostResolver? resolver = null) =>
+        new(settings, resolver ?? Unresolvable);
+
+    private static HostResolver Returns(params IPAddress[] addresses) => (_, _) => Task.FromResult(addresses);
+
+    private static void AssertRejected(RepoUrlCheck check, string because)
+    {
+        Assert.False(check.Ok, $"expected rejection, got {check.NormalizedUrl}");
+        Assert.Null(check.NormalizedUrl);
+        Assert.Contains(because, check.Error, StringComparison.OrdinalIgnoreCase);
+    }
+
+    // ---- presence, length, characters ----
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("   ")]
+    [InlineData("\t")]
+    public void Missing_url_is_rejected(string? raw) => AssertRejected(Validator(Defaults).CheckSyntax(raw), "required");
+
+    [Fact]
+    public void Url_over_2048_characters_is_rejected_without_echoing_it()
+    {
+        var raw = "https://github.com/owner/" + new string('r', 2100);
+        var check = Validator(Defaults).CheckSyntax(raw);
+        Assert.Equal("repo_url is longer than 2048 characters", check.Error);
+
+        var exactly = "https://github.com/owner/" + new string('r', 2048 - "https://github.com/owner/".Length);
+        Assert.True(Validator(Defaults).CheckSyntax(exactly).Ok);
+    }
+
+    [Theory]
+    [InlineData("https://github.com/a/b\n", "control character")]
+    [InlineData("https://github.com/a/b\r", "control character")]
+    [InlineData("https://github.com/a\tb/c", "control character")]
+    [InlineData("https://github.com/a/b\u007f", "control character")]
+    [InlineData("https://github.com/a/b\u0085", "control character")]
+    [InlineData("https://github.com/a/\0b", "control character")]
+    [InlineData(" https://github.com/a/b", "whitespace")]
+    [InlineData("https://github.com/a/b ", "whitespace")]
+    [InlineData("https://github.com/a b/c", "whitespace")]
+    [InlineData("https://github.com/a/b\u00a0", "whitespace")]
+    [InlineData("https://github.com/a/b\u2028", "whitespace")]
+    [InlineData("https://github.com/a/b\u202e", "ASCII")]
+    [InlineData("https://gíthub.com/a/b", "ASCII")]
+    [InlineData("https://github.com/a/%2e%2e", "percent-encoded characters are not allowed")]
+    [InlineData("https://github.com/a/b%0a", "percent-encoded characters are not allowed")]
+    public void Control_whitespace_non_ascii_and_percent_are_rejected(string raw, string because) =>
+        AssertRejected(Validator(Defaults).CheckSyntax(raw), because);
+
+    public static TheoryData<char> Metacharacters() =>
+        new(";|&$`<>(){}!\\\"'*?[]#^~".ToCharArray());
+
+    [Theory]
+    [MemberData(nameof(Metacharacters))]
+    public void Shell_metacharacters_are_rejected(char c)
+    {
+        var check = Validator(Defaults).CheckSyntax($"https://github.com/owner/re{c}po");
+        AssertRejected(check, $"'{c}'");
+    }
+
+    [Theory]
+    [InlineData("https://github.com/a/b;rm -rf /")]
+    [InlineData("https://github.com/a/b?x=1")]
+    [InlineData("https://github.com/a/b#readme")]
+    [InlineData("https://github.com/$(id)/b")]
+    [InlineData("https://github.com/a/`id`")]
+    public void Query_fragment_and_shell_injection_are_rejected(string raw) =>
+        Assert.False(Validator(Defaults).CheckSyntax(raw).Ok);
+
+    [Fact]
+    public void Errors_never_echo_more_than_about_100_characters_of_the_input()
+    {
+        var longHost = string.Join('.', Enumerable.Repeat("abcdefghij", 20)) + ".com";
+        foreach (var raw in new[] { $"https://{longHost}/a/b", "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzz://x/y" })
+        {
+            var check = Validator(Defaults).CheckSyntax(raw);
+            Assert.False(check.Ok);
+            Assert.True(check.Error!.Length < 200, check.Error);
+        }
+    }
+
+    // ---- path traversal ----
+
+    [Theory]
+    [InlineData("https://github.com/a/../b")]
+    [InlineData("https://github.com/../a/b")]
+    [InlineData("https://github.com/a/b/..")]
+    [InlineData("https://github.com/a/./b")]
+    [InlineData("github.com/a/../../b")]
+    public void Dot_segments_are_rejected(string raw) =>
+        AssertRejected(Validator(Defaults).CheckSyntax(raw), "'..' segments");
+
+    [Theory]
+    [InlineData("/srv/git/../etc")]
+    [InlineData("/srv/git/..")]
+    [InlineData("file:///srv/../etc/repo")]
+    public void Dot_segments_are_rejected_in_local_paths(string raw) =>
+        AssertRejected(Validator(Local).CheckSyntax(raw), "'..' segments");
+
+    [Fact]
+    public void Names_that_merely_contain_dots_are_accepted() =>
+        Assert.Equal("https://github.com/a/b..c", Validator(Defaults).CheckSyntax("https://github.com/a/b..c").NormalizedUrl);
+
+    // ---- schemes ----
+
+    [Theory]
+    [InlineData("javascript:alert(1)")]
+    [InlineData("JavaScript:void")]
+    [InlineData("data:text/plain,abc")]
+    [InlineData("DATA://github.com/a/b")]
+    [InlineData("javascript://github.com/a/b")]
+    public void Javascript_and_data_schemes_are_always_rejected(string raw)
+    {
+        Assert.False(Validator(Defaults).CheckSyntax(raw).Ok);
+        Assert.False(Validator(Local).CheckSyntax(raw).Ok);
+    }
+
+    [Theory]
+    [InlineData("file:///etc/passwd")]
+    [InlineData("FILE:///srv/git/repo")]
+    [InlineData("file:/srv/git/repo")]
+    [InlineData("/srv/git/repo")]
+    public void Local_repositories_need_the_local_setting(string raw) =>
+        AssertRejected(Validator(Defaults).CheckSyntax(raw), "PHAROS_ALLOW_LOCAL_REPOS");
+
+    [Theory]
+    [InlineData("ftp://github.com/a/b", "scheme 'ftp' is not allowed; allowed: https")]
+    [InlineData("svn+ssh://github.com/a/b", "scheme 'svn+ssh' is not allowed")]
+    [InlineData("http://github.com/a/b", "scheme 'http' is not allowed; allowed: https")]
+    [InlineData("git://github.com/a/b", "scheme 'git' is not allowed")]
+    [InlineData("ssh://git@github.com/a/b", "scheme 'ssh' is not allowed")]
+    [InlineData("git@github.com:a/b.git", "scheme 'ssh' is not allowed")]
+    [InlineData("https:/github.com/a/b", "must have the form https://host/path")]
+    [InlineData("1https://github.com/a/b", "malformed scheme")]
+    public void Schemes_outside_the_allowed_list_are_rejected(string raw, string because) =>
+        AssertRejected(Validator(Defaults).CheckSyntax(raw), because);
+
+    [Theory]
+    [InlineData("http://github.com/a/b", "http://github.com/a/b")]
+    [InlineData("git://github.com/a/b.git", "git://github.com/a/b")]
+    [InlineData("ssh://git@github.com/a/b.git", "ssh://git@github.com/a/b")]
+    [InlineData("SSH://github.com/a/b", "ssh://github.com/a/b")]
+    public void Allowed_schemes_are_accepted(string raw, string normal) =>
+        Assert.Equal(normal, Validator(AllSchemes).CheckSyntax(raw).NormalizedUrl);
+
+    [Theory]
+    [InlineData("github.com/user/repo", "https://github.com/user/repo")]
+    [InlineData("GitHub.com/User/Repo.git/", "https://github.com/User/Repo")]
+    [InlineData("github.com:443/user/repo", "https://github.com/user/repo")]
+    public void Scheme_less_form_defaults_to_https(string raw, string normal) =>
+        Assert.Equal(normal, Validator(Defaults).CheckSyntax(raw).NormalizedUrl);
+
+    [Theory]
+    [InlineData("git@github.com:user/repo.git", "ssh://git@github.com/user/repo")]
+    [InlineData("git@GitHub.com:User/Repo", "ssh://git@github.com/User/Repo")]
+    [InlineData("deploy@gitlab.com:/group/project.git", "ssh://deploy@gitlab.com/group/project")]
+    public void Scp_like_form_is_ssh(string raw, string normal) =>
+        Assert.Equal(normal, Validator(AllSchemes).CheckSyntax(raw).NormalizedUrl);
+
+    // ---- credentials ----
+
+    [Theory]
+    [InlineData("https://user:pass@github.com/a/b")]
+    [InlineData("https://token@github.com/a/b")]
+    [InlineData("http://user@github.com/a/b")]
+    [InlineData("git://user@github.com/a/b")]
+    [InlineData("user:pass@github.com/a/b")]
+    [InlineData("https://@github.com/a/b")]
+    public void Credentials_are_rejected_on_http_https_and_git(string raw) =>
+        AssertRejected(Validator(AllSchemes).CheckSyntax(raw), "credentials in the URL are not allowed; use PHAROS_GIT_TOKEN on the edge");
+
+    [Theory]
+    [InlineData("ssh://git:secret@github.com/a/b", "password")]
+    [InlineData("git:secret@github.com:a/b", "")]
+    [InlineData("ssh://-oProxyCommand=x@github.com/a/b", "user name")]
+    [InlineData("ssh://@github.com/a/b", "user name")]
+    [InlineData("ssh://a@b@github.com/a/b", "user name")]
+    public void Ssh_allows_a_user_name_but_no_password(string raw, string because) =>
+        AssertRejected(Validator(AllSchemes).CheckSyntax(raw), because);
+
+    // ---- hosts ----
+
+    [Theory]
+    [InlineData("https://140.82.112.3/a/b")]
+    [InlineData("https://127.0.0.1/a/b")]
+    [InlineData("https://2130706433/a/b")]
+    [InlineData("https://0x7f000001/a/b")]
+    [InlineData("https://0x7F000001/a/b")]
+    [InlineData("https://0177.0.0.1/a/b")]
+    [InlineData("https://127.1/a/b")]
+    [InlineData("https://10.0.0.1:8443/a/b")]
+    [InlineData("https://1.2.3.999/a/b")]
+    [InlineData("https://[::1]/a/b")]
+    [InlineData("https://[2001:db8::1]:443/a/b")]
+    [InlineData("https://[::ffff:127.0.0.1]/a/b")]
+    [InlineData("https://::1/a/b")]
+    [InlineData("169.254.169.254/latest/meta-data")]
+    public void Ip_addresses_are_rejected(string raw)
+    {
+        AssertRejected(Validator(AnyHost).CheckSyntax(raw), "IP addresses are not allowed; use a host name");
+        AssertRejected(Validator(Defaults).CheckSyntax(raw), "IP addresses are not allowed");
+    }
+
+    [Theory]
+    [InlineData("https://localhost/a/b")]
+    [InlineData("https://LOCALHOST./a/b")]
+    [InlineData("https://evil.localhost/a/b")]
+    public void Localhost_names_are_loopback(string raw) =>
+        AssertRejected(Validator(AnyHost).CheckSyntax(raw), "PHAROS_ALLOW_LOCAL_REPOS");
+
+    [Theory]
+    [InlineData("https://example.com/a/b", "not in the allowed hosts")]
+    [InlineData("https://api.github.com/a/b", "not in the allowed hosts")]
+    [InlineData("https://github.com.evil.com/a/b", "not in the allowed hosts")]
+    [InlineData("https://githubXcom/a/b", "not in the allowed hosts")]
+    [InlineData("https://-github.com/a/b", "invalid host name")]
+    [InlineData("https://git_hub.com/a/b", "invalid host name")]
+    [InlineData("https://github..com/a/b", "invalid host name")]
+    [InlineData("https:///a/b", "no host")]
+    [InlineData("https://github.com:0/a/b", "invalid port")]
+    [InlineData("https://github.com:65536/a/b", "invalid port")]
+    [InlineData("https://github.com:/a/b", "invalid port")]
+    [InlineData("https://github.com:x/a/b", "invalid port")]
+    public void Hosts_outside_the_allowed_list_or_malformed_are_rejected(string raw, string because) =>
+        AssertRejected(Validator(Defaults).CheckSyntax(raw), because);
+
+    [Theory]
+    [InlineData("https://GITHUB.COM/a/b", "https://github.com/a/b")]
+    [InlineData("https://github.com./a/b", "https://github.com/a/b")]
+    [InlineData("https://gitlab.com/group/sub/project", "https://gitlab.com/group/sub/project")]
+    [InlineData("https://github.com:8443/a/b", "https://github.com:8443/a/b")]
+    public void Allowed_hosts_match_exactly_ignoring_case_and_a_trailing_dot(string raw, string normal) =>
+        Assert.Equal(normal, Validator(Defaults).CheckSyntax(raw).NormalizedUrl);
+
+    [Fact]
+    public void Star_allows_any_host_name()
+    {
+        Assert.Equal("https://git.example.org/repo", Validator(AnyHost).CheckSyntax("https://git.example.org/repo").NormalizedUrl);
+        Assert.Equal("https://codeberg.org/a/b", Validator(AnyHost).CheckSyntax("codeberg.org/a/b").NormalizedUrl);
+    }
+
+    [Fact]
+    public void Allowed_host_entries_are_compared_without_case_or_trailing_dot()
+    {
+        var validator = Validator(new PharosSettings { AllowedHosts = ["Git.Example.ORG."] });
+        Assert.True(validator.CheckSyntax("https://git.example.org/repo").Ok);
+        Assert.False(validator.CheckSyntax("https://sub.git.example.org/repo").Ok);
+    }
+
+    // ---- the repository path ----
+
+    [Theory]
+    [InlineData("https://github.com")]
+    [InlineData("https://github.com/")]
+    [InlineData("https://github.com///")]
+    [InlineData("https://github.com/owner")]
+    [InlineData("https://github.com/owner/.git")]
+    [InlineData("gitee.com/owner")]
+    [InlineData("https://bitbucket.org/owner/")]
+    public void Known_hosts_need_owner_and_repository(string raw) =>
+        Assert.False(Validator(Defaults).CheckSyntax(raw).Ok);
+
+    [Fact]
+    public void Other_hosts_need_one_segment()
+    {
+        var validator = Validator(AnyHost);
+        Assert.Equal("https://git.example.org/repo", validator.CheckSyntax("https://git.example.org/repo.git/").NormalizedUrl);
+        AssertRejected(validator.CheckSyntax("https://git.example.org/"), "must name a repository");
+        AssertRejected(validator.CheckSyntax("https://git.example.org"), "must name a repository");
+    }
+
+    [Theory]
+    [InlineData("https://github.com/a//b", "empty segments")]
+    [InlineData("https://github.com/a/b:c", "':'")]
+    public void Odd_paths_are_rejected(string raw, string because) =>
+        AssertRejected(Validator(Defaults).CheckSyntax(raw), because);
+
+    // ---- normalisation ----
+
+    [Theory]
+    [InlineData("HTTPS://GitHub.com/Owner/Repo.git/", "https://github.com/Owner/Repo")]
+    [InlineData("https://github.com:443/Owner/Repo", "https://github.com/Owner/Repo")]
+    [InlineData("https://github.com/Owner/Repo/////", "https://github.com/Owner/Repo")]
+    [InlineData("https://github.com/Owner/Repo.git.git/", "https://github.com/Owner/Repo")]
+    [InlineData("https://github.com/Owner/Repo.GIT", "https://github.com/Owner/Repo")]
+    [InlineData("github.com/a/b", "https://github.com/a/b")]
+    public void Accepted_urls_are_normalised(string raw, string normal)
+    {
+        var check = Validator(Defaults).CheckSyntax(raw);
+        Assert.True(check.Ok, check.Error);
+        Assert.Equal(normal, check.NormalizedUrl);
+        Assert.False(check.IsLocal);
+    }
+
+    [Theory]
+    [InlineData("http://github.com:80/a/b", "http://github.com/a/b")]
+    [InlineData("git://github.com:9418/a/b", "git://github.com/a/b")]
+    [InlineData("ssh://git@github.com:22/a/b", "ssh://git@github.com/a/b")]
+    [InlineData("ssh://git@github.com:2222/a/b", "ssh://git@github.com:2222/a/b")]
+    [InlineData("https://github.com:0443/a/b", "https://github.com/a/b")]
+    public void Default_ports_are_removed(string raw, string normal) =>
+        Assert.Equal(normal, Validator(AllSchemes).CheckSyntax(raw).NormalizedUrl);
+
+    // ---- local mode ----
+
+    [Theory]
+    [InlineData("/srv/git/repo", "/srv/git/repo")]
+    [InlineData("/srv/git/repo.git/", "/srv/git/repo.git")]
+    [InlineData("/tmp/Pharos-Test_1/r", "/tmp/Pharos-Test_1/r")]
+    [InlineData("file:///srv/git/repo/", "file:///srv/git/repo")]
+    [InlineData("FILE://localhost/srv/git/repo", "file:///srv/git/repo")]
+    [InlineData("http://127.0.0.1:8080/repo.git", "http://127.0.0.1:8080/repo")]
+    [InlineData("git://127.0.0.1:9419/repo", "git://127.0.0.1:9419/repo")]
+    [InlineData("ssh://git@127.0.0.1:2222/repo", "ssh://git@127.0.0.1:2222/repo")]
+    [InlineData("https://[::1]:8443/repo", "https://[::1]:8443/repo")]
+    [InlineData("http://LOCALHOST:5000/a/b/", "http://localhost:5000/a/b")]
+    [InlineData("http://127.1:8080/repo", "http://127.0.0.1:8080/repo")]
+    public void Local_mode_accepts_paths_file_urls_and_loopback_servers(string raw, string normal)
+    {
+        var check = Validator(Local).CheckSyntax(raw);
+        Assert.True(check.Ok, check.Error);
+        Assert.Equal(normal, check.NormalizedUrl);
+        Assert.True(check.IsLocal);
+        Assert.Equal(check, Validator(Local).CheckSyntax(check.NormalizedUrl));
+    }
+
+    [Theory]
+    [InlineData("/", "not /")]
+    [InlineData("file:///", "not /")]
+    [InlineData("file://otherhost/srv/repo", "file:///absolute/path")]
+    [InlineData("file:/srv/repo", "file:///absolute/path")]
+    [InlineData("file:srv/repo", "file:///absolute/path")]
+    [InlineData("srv/git/repo", "not in the allowed hosts")]
+    [InlineData("./repo", "relative path")]
+    [InlineData("../repo", "relative path")]
+    [InlineData("http://10.0.0.1/repo", "IP addresses are not allowed")]
+    [InlineData("http://0.0.0.0:8080/repo", "IP addresses are not allowed")]
+    [InlineData("ftp://127.0.0.1/repo", "scheme 'ftp' is not allowed")]
+    [InlineData("http://user:pw@127.0.0.1/repo", "credentials")]
+    [InlineData("http://example.com/a/b", "scheme 'http' is not allowed")]
+    public void Local_mode_still_rejects_the_rest(string raw, string because) =>
+        AssertRejected(Validator(Local).CheckSyntax(raw), because);
+
+    [Fact]
+    public async Task Local_results_skip_the_dns_rule()
+    {
+        var called = false;
+        var validator = new RepoUrlValidator(Local, (_, _) => { called = true; return Task.FromResult(new[] { IPAddress.Loopback }); });
+        Assert.True((await validator.ValidateAsync("http://localhost:8080/repo")).IsLocal);
+        Assert.True((await validator.ValidateAsync("/srv/git/repo")).IsLocal);
+        Assert.False(called);
+    }
+
+    // ---- the DNS rule ----
+
+    [Theory]
+    [InlineData("127.0.0.1")]
+    [InlineData("10.1.2.3")]
+    [InlineData("172.16.0.1")]
+    [InlineData("172.31.255.255")]
+    [InlineData("192.168.1.1")]
+    [InlineData("100.64.0.1")]
+    [InlineData("169.254.169.254")]
+    [InlineData("0.0.0.0")]
+    [InlineData("224.0.0.1")]
+    [InlineData("255.255.255.255")]
+    [InlineData("::")]
+    [InlineData("::1")]
+    [InlineData("fc00::1")]
+    [InlineData("fd12:3456::1")]
+    [InlineData("fe80::1")]
+    [InlineData("ff02::1")]
+    [InlineData("::ffff:10.0.0.1")]
+    [InlineData("::ffff:127.0.0.1")]
+    [InlineData("64:ff9b::a9fe:a9fe")]
+    public async Task Hosts_resolving_to_internal_addresses_are_rejected(string address)
+    {
+        var validator = new RepoUrlValidator(Defaults, Returns(IPAddress.Parse("140.82.112.3"), IPAddress.Parse(address)));
+        Assert.True(validator.CheckSyntax("https://github.com/a/b").Ok);
+        var check = await validator.ValidateAsync("https://github.com/a/b");
+        Assert.Equal("host resolves to a private or loopback address", check.Error);
+    }
+
+    [Theory]
+    [InlineData("140.82.112.3")]
+    [InlineData("172.15.0.1")]
+    [InlineData("172.32.0.1")]
+    [InlineData("100.128.0.1")]
+    [InlineData("2606:50c0:8000::153")]
+    [InlineData("::ffff:140.82.112.3")]
+    public async Task Hosts_resolving_to_public_addresses_are_accepted(string address)
+    {
+        var check = await new RepoUrlValidator(Defaults, Returns(IPAddress.Parse(address))).ValidateAsync("https://github.com/a/b");
+        Assert.Equal("https://github.com/a/b", check.NormalizedUrl);
+    }
+
+    [Fact]
+    public async Task Failed_or_empty_resolution_is_accepted()
+    {
+        Assert.True((await Validator(Defaults).ValidateAsync("https://github.com/a/b")).Ok);
+        Assert.True((await new RepoUrlValidator(Defaults, Returns()).ValidateAsync("https://github.com/a/b")).Ok);
+    }
+
+    [Fact]
+    public async Task Slow_resolution_is_accepted_after_the_timeout()
+    {
+        HostResolver never = async (_, _) => { await Task.Delay(Timeout.Infinite, CancellationToken.None); return []; };
+        var started = DateTime.UtcNow;
+        var check = await new RepoUrlValidator(Defaults, never).ValidateAsync("https://github.com/a/b");
+        Assert.True(check.Ok);
+        Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task Caller_cancellation_is_not_swallowed()
+    {
+        HostResolver slow = async (_, ct) => { await Task.Delay(Timeout.Infinite, ct); return []; };
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(
+            () => new RepoUrlValidator(Defaults, slow).ValidateAsync("https://github.com/a/b", cts.Token));
+    }
+
+    [Fact]
+    public async Task Syntax_errors_are_returned_without_resolving()
+    {
+        var called = false;
+        var validator = new RepoUrlValidator(AnyHost, (_, _) => { called = true; return Task.FromResult(Array.Empty<IPAddress>()); });
+        Assert.False((await validator.ValidateAsync("https://example.com/a;b")).Ok);
+        Assert.False(called);
+    }
+
+    // Property 5: the default resolver really runs (no network here, but /etc/hosts answers).
+    [Fact]
+    public async Task Localhost_is_rejected_through_the_default_resolver()
+    {
+        var validator = new RepoUrlValidator(AnyHost);
+        AssertRejected(await validator.ValidateAsync("https://localhost/a/b"), "loopback");
+
+        // The machine's own name is not syntactically special, so only the real lookup can refuse it.
+        var name = Dns.GetHostName().ToLowerInvariant();
+        var syntax = validator.CheckSyntax($"https://{name}/a/b");
+        if (!syntax.Ok) return; // a host name outside LDH rules: nothing left for DNS to decide
+        IPAddress[] addresses;
+        try { addresses = await Dns.GetHostAddressesAsync(name); }
+        catch (SocketException) { return; }
+        var check = await validator.ValidateAsync($"https://{name}/a/b");
+        if (addresses.Any(RepoUrlValidator.IsInternal))
+            Assert.Equal("host resolves to a private or loopback address", check.Error);
+        else
+            Assert.True(check.Ok);
+    }
+
+    // ---- properties ----
+
+    private const string NameCharacters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-";
+    private const string Metas = ";|&$`<>(){}!\\\"'*?[]#^~%";
+
+    private static Gen<string> RandomCase(string text) =>
+        Gen.Elements(true, false).ArrayOf(text.Length)
+            .Select(upper => new string(text.Select((c, i) => upper[i] ? char.ToUpperInvariant(c) : c).ToArray()));
+
+    private static readonly Gen<string> RepoName =
+        from first in Gen.Elements(NameCharacters.Where(c => c != '.').ToArray())
+        from rest in Gen.Elements(NameCharacters.ToArray()).ListOf()
+        select first + new string(rest.Take(30).ToArray());
+
+    /// <summary>A valid GitHub-like URL in one of the accepted spellings, with the normal form it should reach.</summary>
+    private static readonly Gen<(string Url, string Owner, string Host)> GithubUrl =
+        from host in Gen.Elements("github.com", "gitlab.com", "bitbucket.org", "gitee.com")
+        from hostCase in RandomCase(host)
+        from scheme in RandomCase("https")
+        from form in Gen.Choose(0, 3)
+        from owner in RepoName
+        from repo in RepoName
+        from gitSuffix in Gen.Elements("", ".git")
+        from slashes in Gen.Choose(0, 3)
+        from trailingDot in Gen.Elements("", ".")
+        let path = $"{owner}/{repo}{gitSuffix}{new string('/', slashes)}"
+        select (form switch
+        {
+            0 => $"{scheme}://{hostCase}{trailingDot}/{path}",
+            1 => $"{scheme}://{hostCase}:443/{path}",
+            2 => $"{hostCase}/{path}",
+            _ => $"git@{hostCase}:{path}",
+        }, owner, host);
+
+    [Property(MaxTest = 300)]
+    public Property Normalisation_is_idempotent() =>
+        Prop.ForAll(GithubUrl.ToArbitrary(), generated =>
+        {
+            var validator = Validator(new PharosSettings { AllowedSchemes = ["https", "ssh"] });
+            var first = validator.CheckSyntax(generated.Url);
+            if (!first.Ok) return false.Label($"rejected: {first.Error}");
+            var normal = first.NormalizedUrl!;
+            var again = validator.CheckSyntax(normal);
+            return (again == first
+                    && normal.Contains($"{generated.Host}/{generated.Owner}/", StringComparison.Ordinal)
+                    && !normal.EndsWith('/') && !normal.EndsWith(".git", StringComparison.OrdinalIgnoreCase))
+                .Label($"{generated.Url} -> {normal} -> {again.NormalizedUrl ?? again.Error}");
+        });
+
+    private static readonly Gen<char> Forbidden = Gen.OneOf(
+        Gen.Elements(Metas.ToArray()),
+        Gen.Choose(0, 31).Select(i => (char)i),
+        Gen.Elements('\u007f', '\u0085', '\u009b', ' ', '\u00a0', '\u2028', '\u3000'));
+
+    [Property(MaxTest = 500)]
+    public Property Inserting_a_metacharacter_or_control_character_anywhere_is_rejected() =>
+        Prop.ForAll(
+            (from url in GithubUrl
+             from c in Forbidden
+             from at in Gen.Choose(0, url.Url.Length)
+             select url.Url.Insert(at, c.ToString())).ToArbitrary(),
+            url =>
+            {
+                var check = Validator(new PharosSettings { AllowedSchemes = ["https", "ssh"], AllowedHosts = ["*"] }).CheckSyntax(url);
+                return (!check.Ok).Label($"{url} was accepted as {check.NormalizedUrl}");
+            });
+
+    private static Gen<byte> Byte(int from = 0, int to = 255) => Gen.Choose(from, to).Select(i => (byte)i);
+
+    private static readonly Gen<IPAddress> InternalV4 =
+        Gen.OneOf(
+            from b in Byte().ArrayOf(3) select new byte[] { 10, b[0], b[1], b[2] },
+            from b in Byte().ArrayOf(3) select new byte[] { 127, b[0], b[1], b[2] },
+            from b1 in Byte(16, 31) from b in Byte().ArrayOf(2) select new byte[] { 172, b1, b[0], b[1] },
+            from b in Byte().ArrayOf(2) select new byte[] { 192, 168, b[0], b[1] },
+            from b in Byte().ArrayOf(2) select new byte[] { 169, 254, b[0], b[1] },
+            from b1 in Byte(64, 127) from b in Byte().ArrayOf(2) select new byte[] { 100, b1, b[0], b[1] },
+            Gen.Constant(new byte[] { 0, 0, 0, 0 }))
+        .Select(b => new IPAddress(b));
+
+    private static readonly Gen<IPAddress> InternalV6 =
+        Gen.OneOf(
+            Gen.Constant(IPAddress.IPv6Loopback),
+            Gen.Constant(IPAddress.IPv6None),
+            from b in Byte().ArrayOf(16) select V6(b, (byte)(0xfc | (b[0] & 1)), null),          // fc00::/7
+            from b in Byte().ArrayOf(16) select V6(b, 0xfe, (byte)(0x80 | (b[1] & 0x3f))),       // fe80::/10
+            InternalV4.Select(v4 => v4.MapToIPv6()));
+
+    private static IPAddress V6(byte[] bytes, byte first, byte? second)
+    {
+        bytes[0] = first;
+        if (second is not null) bytes[1] = second.Value;
+        return new IPAddress(bytes);
+    }
+
+    /// <summary>The many spellings of an IPv4 address that resolvers understand.</summary>
+    private static Gen<string> Spellings(IPAddress v4)
+    {
+        var b = v4.GetAddressBytes();
+        var number = (uint)(b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3]);
+        return Gen.Elements(
+            v4.ToString(),
+            number.ToString(CultureInfo.InvariantCulture),
+            "0x" + number.ToString("x8", CultureInfo.InvariantCulture),
+            string.Join('.', b.Select(x => "0" + Convert.ToString(x, 8))),
+            $"{b[0]}.{(b[1] << 16) | (b[2] << 8) | b[3]}");
+    }
+
+    [Property(MaxTest = 300)]
+    public Property Internal_ip_literals_are_rejected_outside_local_mode() =>
+        Prop.ForAll(
+            (from host in Gen.OneOf(InternalV4.SelectMany(Spellings), InternalV6.Select(a => $"[{a}]"))
+             from scheme in Gen.Elements("https", "http", "git", "ssh")
+             from port in Gen.Elements("", ":8080", ":443")
+             select $"{scheme}://{host}{port}/owner/repo").ToArbitrary(),
+            url =>
+            {
+                var settings = new PharosSettings { AllowedHosts = ["*"], AllowedSchemes = ["https", "http", "git", "ssh"] };
+                var check = Validator(settings).CheckSyntax(url);
+                return (check.Error == "IP addresses are not allowed; use a host name").Label($"{url}: {check.Error ?? check.NormalizedUrl}");
+            });
+
+    private static readonly Gen<string> HostName =
+        from labels in Gen.Elements("abcdefghijklmnopqrstuvwxyz0123456789-".ToArray()).ArrayOf()
+            .Select(cs => new string(cs).Trim('-'))
+            .Where(l => l.Length is > 0 and <= 20)
+            .ArrayOf()
+            .Where(ls => ls.Length is > 0 and < 4)
+        from tld in Gen.Elements("com", "org", "dev", "io")
+        select string.Join('.', labels) + "." + tld;
+
+    // Public unicast: first octets outside every reserved block.
+    private static readonly Gen<IPAddress> PublicV4 =
+        from first in Gen.Choose(1, 223).Where(o => o is not (10 or 100 or 127 or 169 or 172 or 192))
+        from b in Byte().ArrayOf(3)
+        select new IPAddress([(byte)first, b[0], b[1], b[2]]);
+
+    private static readonly Gen<IPAddress> PublicV6 =
+        from b in Byte().ArrayOf(16)
+        select V6(b, (byte)(0x20 | (b[0] & 0x1f)), null); // 2000::/3 global unicast
+
+    [Property(MaxTest = 200)]
+    public Property Resolving_to_any_internal_address_is_rejected() =>
+        Prop.ForAll(
+            (from host in HostName
+             from bad in Gen.OneOf(InternalV4, InternalV6)
+             from good in Gen.OneOf(PublicV4, PublicV6).ListOf()
+             from at in Gen.Choose(0, good.Count)
+             select (host, good.Take(at).Append(bad).Concat(good.Skip(at)).ToArray())).ToArbitrary(),
+            async generated =>
+            {
+                var (host, addresses) = generated;
+                var check = await new RepoUrlValidator(AnyHost, Returns(addresses)).ValidateAsync($"https://{host}/owner/repo");
+                return check.Error == "host resolves to a private or loopback address";
+            });
+
+    [Property(MaxTest = 200)]
+    public Property Resolving_to_public_addresses_only_is_accepted() =>
+        Prop.ForAll(
+            (from host in HostName
+             from addresses in Gen.OneOf(PublicV4, PublicV6, PublicV4.Select(a => a.MapToIPv6())).NonEmptyListOf()
+             select (host, addresses.ToArray())).ToArbitrary(),
+            async generated =>
+            {
+                var (host, addresses) = generated;
+                var check = await new RepoUrlValidator(AnyHost, Returns(addresses)).ValidateAsync($"https://{host}/owner/repo");
+                return check.NormalizedUrl == $"https://{host}/owner/repo";
+            });
+}
