@@ -74,7 +74,7 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
     /// </summary>
     public static Props SupervisedProps(QueueSettings settings, TimeProvider clock, IActorRef mediator) =>
         BackoffSupervisor.Props(Backoff.OnStop(Props(settings, clock, mediator), "queue",
-            minBackoff: TimeSpan.FromMilliseconds(200), maxBackoff: TimeSpan.FromSeconds(5), randomFactor: 0.2));
+            minBackoff: TimeSpan.FromMilliseconds(200), maxBackoff: TimeSpan.FromSeconds(5), randomFactor: 0.2, maxNrOfRetries: -1));
 
     private void Enqueue(EnqueueTask command)
     {

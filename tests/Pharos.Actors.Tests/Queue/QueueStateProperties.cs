@@ -26,8 +26,11 @@ public sealed class QueueStateProperties
     }
 
     private static Arbitrary<(int, int, Priority)[]> Tasks(int maxCount = 30) =>
-        Gen.ArrayOf(Gen.Zip(Gen.Choose(0, 200_000), Gen.Choose(1, 100_000), Gen.Elements(Priority.Low, Priority.Normal, Priority.High))
-                .Select(t => (t.Item1, t.Item2, t.Item3)))
+        Gen.ArrayOf(
+                from second in Gen.Choose(0, 200_000)
+                from ttl in Gen.Choose(1, 100_000)
+                from priority in Gen.Elements(Priority.Low, Priority.Normal, Priority.High)
+                select (second, ttl, priority))
             .Where(a => a.Length <= maxCount)
             .ToArbitrary();
 
