@@ -28,7 +28,6 @@ public static class IngestEndpoints
             })
             .WithName("Ingest")
             .WithSummary("Queue a repository for embedding")
-            .Accepts<IngestBody>("application/json")
             .Produces<IngestResponse>(StatusCodes.Status202Accepted)
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(409)
             .ProducesProblem(413).ProducesProblem(429).ProducesProblem(503);
@@ -136,8 +135,6 @@ public static class IngestEndpoints
 
     private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "…";
 }
-
-public sealed record IngestBody(string RepoUrl, string? Priority);
 
 public sealed record IngestResponse(
     string TaskId,
