@@ -29,10 +29,13 @@ public static class CloudApp
     }
 
     /// <param name="overrides">Settings that win over the environment (tests, embedding).</param>
-    public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string?>? overrides = null)
+    /// <param name="configure">Last say over the builder, before the settings are read (tests add log sinks).</param>
+    public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string?>? overrides = null,
+        Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
         if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);
+        configure?.Invoke(builder);
         var settings = PharosSettings.From(builder.Configuration);
 
         builder.WebHost.UseUrls(settings.HttpUrls.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));

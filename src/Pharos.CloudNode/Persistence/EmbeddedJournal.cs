@@ -12,7 +12,9 @@ public static class EmbeddedJournal
     public static AkkaConfigurationBuilder WithEmbeddedJournal(this AkkaConfigurationBuilder builder, PharosSettings settings)
     {
         Directory.CreateDirectory(settings.DataDirFull);
-        var connectionString = $"Data Source={Path.Combine(settings.DataDirFull, "pharos.db")};Pooling=True";
+        // A write that waits on a lock longer than a few seconds fails (503, nothing accepted) rather than outliving
+        // the HTTP request that waits for it.
+        var connectionString = $"Data Source={Path.Combine(settings.DataDirFull, "pharos.db")};Pooling=True;Default Timeout=3";
         UseWriteAheadLog(connectionString);
         return builder.WithSqlPersistence(connectionString, ProviderName.SQLiteMS);
     }

@@ -1,0 +1,97 @@
+using System.Net;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using Pharos.CloudNode.Tests.Support;
+
+namespace Pharos.CloudNode.Tests;
+
+/// <summary>A node whose queue is already at its cap of 2 live tasks.</summary>
+public sealed class FullQueueNode : IAsyncLifetime
+{
+    public CloudNodeHost Host { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Host = await CloudNodeHost.StartAsync(new Dictionary<string, string?> { ["MAX_QUEUE_SIZE"] = "2" });
+        foreach (var repo in new[] { "https://github.com/full/one", "https://gitlab.com/full/two" })
+            if ((await Host.IngestAsync(repo)).StatusCode != HttpStatusCode.Accepted)
+                throw new InvalidOperationException($"Could not fill the queue with {repo}.");
+    }
+
+    public async Task DisposeAsync() => await Host.DisposeAsync();
+}
+
+/// <summary>The seed's admission properties, over HTTP against a real node.</summary>
+public sealed class AdmissionProperties(FullQueueNode node) : IClassFixture<FullQueueNode>
+{
+    private static readonly Gen<(string Url, string? Priority)> ValidRequests =
+        from host in Gen.Elements("github.com", "gitlab.com", "bitbucket.org", "gitee.com", "GitHub.com")
+        from owner in Gen.Elements("alice", "bob", "team-x", "o.r_g")
+        from repo in Gen.Choose(0, 1_000_000)
+        from suffix in Gen.Elements("", ".git", "/", ".git/")
+        from priority in Gen.Elements<string?>(null, "low", "normal", "high", "HIGH")
+        select ($"https://{host}/{owner}/repo{repo}{suffix}", priority);
+
+    /// <summary>Property 16: a queue holding its cap of live tasks answers any valid request 429 and persists nothing.</summary>
+    [Property(MaxTest = 40)]
+    public Property Full_queue_answers_429_and_persists_nothing() =>
+        Prop.ForAll(ValidRequests.ToArbitrary(), request =>
+        {
+            var response = node.Host.IngestAsync(request.Url, request.Priority).GetAwaiter().GetResult();
+            return response.StatusCode == HttpStatusCode.TooManyRequests
+                   && response.Headers.RetryAfter?.Delta is { TotalSeconds: >= 1 and <= 60 }
+                   && node.Host.JobCountAsync().GetAwaiter().GetResult() == 2;
+        });
+
+    /// <summary>Text a client can put in a header at all: visible ASCII and inner spaces (Kestrel answers 400 to the rest).</summary>
+    private static readonly Gen<string> HeaderText =
+        Gen.Choose(32, 126).Select(c => (char)c).ArrayOf().Select(chars => new string(chars).Trim()).Where(s => s.Length > 0);
+
+    private static readonly Gen<string?> InvalidCredentials = Gen.OneOf(
+        Gen.Constant<string?>(null),
+        Gen.Elements<string?>("", " ", "Bearer", "Bearer ", "Bearer  ", "Basic dXNlcjpwYXNz", "Token " + CloudNodeHost.AdminToken,
+            "Digest " + CloudNodeHost.AdminToken, CloudNodeHost.AdminToken),
+        HeaderText.Select(s => (string?)s),
+        HeaderText.Select(s => (string?)("Bearer " + s)),
+        // The admin token with one character changed, its case changed, or padded.
+        Gen.Choose(0, CloudNodeHost.AdminToken.Length - 1).SelectMany(i => Gen.Elements('x', 'Z', '0', '-', '~'),
+            (i, c) => (string?)("Bearer " + CloudNodeHost.AdminToken[..i] + (CloudNodeHost.AdminToken[i] == c ? 'q' : c) + CloudNodeHost.AdminToken[(i + 1)..])),
+        Gen.Constant<string?>("Bearer " + CloudNodeHost.AdminToken.ToUpperInvariant()),
+        // Trailing white space is not padding: HTTP strips it from every field value before the server sees it.
+        Gen.Elements("=", "==", "a", "0", " x", "\tx").Select(pad => (string?)("Bearer " + CloudNodeHost.AdminToken + pad)),
+        Gen.Elements(" ", "  ", "\t").Select(pad => (string?)("Bearer" + pad + " " + CloudNodeHost.AdminToken)));
+
+    /// <summary>
+    /// Property 17: any request without a valid token answers 401 with a Bearer challenge, queues nothing, and is
+    /// counted by the authentication-failure log.
+    /// </summary>
+    [Property(MaxTest = 100)]
+    public Property Requests_without_a_valid_token_answer_401_queue_nothing_and_are_logged() =>
+        Prop.ForAll(InvalidCredentials.ToArbitrary(), ValidRequests.ToArbitrary(), (credential, request) =>
+        {
+            var host = node.Host;
+            var failuresBefore = host.AuthFailures.TotalFailures;
+            var message = host.Request(HttpMethod.Post, "/ingest", token: null,
+                json: new Dictionary<string, string?> { ["repo_url"] = request.Url, ["priority"] = request.Priority });
+            if (credential is not null) message.Headers.TryAddWithoutValidation("Authorization", credential);
+            var response = host.Client.SendAsync(message).GetAwaiter().GetResult();
+            return (response.StatusCode == HttpStatusCode.Unauthorized)
+                .Label($"status {(int)response.StatusCode}")
+                .And(response.Headers.WwwAuthenticate.ToString().StartsWith("Bearer", StringComparison.Ordinal)).Label("challenge")
+                .And(host.AuthFailures.TotalFailures == failuresBefore + 1).Label("logged")
+                .And(host.JobCountAsync().GetAwaiter().GetResult() == 2).Label("nothing queued");
+        });
+
+    [Fact]
+    public async Task The_failure_log_shows_fingerprints_never_tokens()
+    {
+        var host = node.Host;
+        var secret = "Bearer wrong-" + CloudNodeHost.AdminToken;
+        var message = host.Request(HttpMethod.Post, "/ingest", token: null, json: new { repo_url = "https://github.com/a/b" });
+        message.Headers.TryAddWithoutValidation("Authorization", secret);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await host.Client.SendAsync(message)).StatusCode);
+        Assert.DoesNotContain(host.Logs.Lines, line => line.Everything.Contains("wrong-" + CloudNodeHost.AdminToken));
+        Assert.DoesNotContain(host.Logs.Lines, line => line.Everything.Contains(CloudNodeHost.AdminToken));
+    }
+}

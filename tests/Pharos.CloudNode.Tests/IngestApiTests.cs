@@ -1,0 +1,220 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Pharos.CloudNode.Tests.Support;
+using Pharos.Messages.Serialization;
+
+namespace Pharos.CloudNode.Tests;
+
+/// <summary>Every status code of `POST /ingest` over real Kestrel and a real journal.</summary>
+public sealed class IngestApiTests(SharedCloudNode node) : IClassFixture<SharedCloudNode>
+{
+    private CloudNodeHost Host => node.Host;
+
+    private static string UniqueRepo() => $"https://github.com/pharos-tests/r{Guid.NewGuid():N}";
+
+    private static async Task<JsonElement> ProblemAsync(HttpResponseMessage response, HttpStatusCode expected)
+    {
+        Assert.Equal(expected, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    [Fact]
+    public async Task Accepted_task_answers_202_with_location_and_the_contract_fields()
+    {
+        var repo = UniqueRepo();
+        var response = await Host.IngestAsync(repo.ToUpperInvariant().Replace("HTTPS://GITHUB.COM", "HTTPS://GitHub.com") + ".git/", "high");
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var id = body.GetProperty("task_id").GetString()!;
+        Assert.Equal($"/jobs/{id}", response.Headers.Location?.OriginalString);
+        Assert.Equal("queued", body.GetProperty("status").GetString());
+        Assert.Equal(repo.ToUpperInvariant().Replace("HTTPS://GITHUB.COM", "https://github.com"), body.GetProperty("repo_url").GetString());
+        Assert.True(body.GetProperty("position").GetInt32() >= 1);
+        Assert.True(body.GetProperty("queue_size").GetInt32() >= 1);
+        Assert.Equal(1000, body.GetProperty("max_queue_size").GetInt32());
+        var submitted = body.GetProperty("submitted_at").GetDateTimeOffset();
+        Assert.Equal(submitted.AddDays(1), body.GetProperty("expires_at").GetDateTimeOffset());
+
+        var job = await Host.JsonAsync($"/jobs/{id}");
+        Assert.Equal("high", job.GetProperty("priority").GetString());
+        Assert.Equal(86_400, job.GetProperty("ttl").GetInt32());
+        Assert.Equal("queued", job.GetProperty("timeline")[0].GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task The_original_path_form_is_accepted_with_https_by_default()
+    {
+        var name = $"r{Guid.NewGuid():N}";
+        var response = await Host.Client.SendAsync(Host.Request(HttpMethod.Post, $"/api/v1/ingestion/ingest/github.com/legacy/{name}?priority=low"));
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal($"https://github.com/legacy/{name}", body.GetProperty("repo_url").GetString());
+        Assert.Equal("low", body.GetProperty("priority").GetString());
+
+        var withScheme = await Host.Client.SendAsync(Host.Request(HttpMethod.Post, $"/api/v1/ingestion/ingest/https://github.com/legacy/{name}x"));
+        Assert.Equal(HttpStatusCode.Accepted, withScheme.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("", "JSON object")]
+    [InlineData("{\"repo_url\": ", "not valid JSON")]
+    [InlineData("[1,2]", "JSON object")]
+    [InlineData("{\"priority\":\"high\"}", "repo_url is required")]
+    [InlineData("{\"repo_url\": 42}", "repo_url must be a string")]
+    [InlineData("{\"repo_url\":\"https://github.com/a/b\",\"repo_url\":\"https://github.com/a/c\"}", "more than once")]
+    [InlineData("{\"repo_url\":\"https://github.com/a/b\",\"priority\":\"urgent\"}", "priority must be")]
+    [InlineData("{\"repo_url\":\"https://github.com/a/b; rm -rf /\"}", "")]
+    [InlineData("{\"repo_url\":\"https://example.org/a/b\"}", "")]
+    [InlineData("{\"repo_url\":\"https://10.0.0.1/a/b\"}", "")]
+    [InlineData("{\"repo_url\":\"file:///etc/passwd\"}", "PHAROS_ALLOW_LOCAL_REPOS")]
+    [InlineData("{\"repo_url\":\"https://user:secret@github.com/a/b\"}", "credentials")]
+    [InlineData("{\"repo_url\":\"https://github.com/a/../b\"}", "")]
+    public async Task Bad_bodies_and_urls_answer_400_saying_why_and_queue_nothing(string body, string why)
+    {
+        var before = await Host.JobCountAsync();
+        var request = Host.Request(HttpMethod.Post, "/ingest");
+        request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+        var problem = await ProblemAsync(await Host.Client.SendAsync(request), HttpStatusCode.BadRequest);
+
+        var detail = problem.GetProperty("detail").GetString()!;
+        Assert.False(string.IsNullOrWhiteSpace(detail));
+        Assert.Contains(why, detail);
+        Assert.Equal(before, await Host.JobCountAsync());
+    }
+
+    [Fact]
+    public async Task Unauthenticated_answers_401_with_a_bearer_challenge_before_looking_at_the_body()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/ingest") { Content = new StringContent("not json at all") };
+        var response = await Host.Client.SendAsync(request);
+        await ProblemAsync(response, HttpStatusCode.Unauthorized);
+        Assert.StartsWith("Bearer", response.Headers.WwwAuthenticate.ToString());
+    }
+
+    [Fact]
+    public async Task A_valid_token_without_the_ingest_scope_answers_403()
+    {
+        var response = await Host.IngestAsync(UniqueRepo(), token: TokensFile.ReadOnlyToken);
+        var problem = await ProblemAsync(response, HttpStatusCode.Forbidden);
+        Assert.Contains("ingest", problem.GetProperty("detail").GetString());
+
+        Assert.Equal(HttpStatusCode.Accepted, (await Host.IngestAsync(UniqueRepo(), token: TokensFile.IngestToken)).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_same_repository_twice_answers_409_naming_the_queued_task()
+    {
+        var repo = UniqueRepo();
+        var first = await (await Host.IngestAsync(repo)).Content.ReadFromJsonAsync<JsonElement>();
+        var problem = await ProblemAsync(await Host.IngestAsync(repo + "/"), HttpStatusCode.Conflict);
+        Assert.Equal(first.GetProperty("task_id").GetString(), problem.GetProperty("task_id").GetString());
+    }
+
+    [Fact]
+    public async Task A_body_over_16_KiB_answers_413()
+    {
+        var request = Host.Request(HttpMethod.Post, "/ingest");
+        request.Content = new StringContent($"{{\"repo_url\":\"{new string('a', 17 * 1024)}\"}}", Encoding.UTF8, "application/json");
+        await ProblemAsync(await Host.Client.SendAsync(request), HttpStatusCode.RequestEntityTooLarge);
+
+        // Without a Content-Length the limit holds as the body streams in.
+        var chunked = Host.Request(HttpMethod.Post, "/ingest");
+        chunked.Content = new StreamContent(new MemoryStream(new byte[20 * 1024]));
+        chunked.Headers.TransferEncodingChunked = true;
+        await ProblemAsync(await Host.Client.SendAsync(chunked), HttpStatusCode.RequestEntityTooLarge);
+    }
+
+    [Fact]
+    public async Task Cancel_a_queued_task_then_it_is_final()
+    {
+        var accepted = await (await Host.IngestAsync(UniqueRepo())).Content.ReadFromJsonAsync<JsonElement>();
+        var id = accepted.GetProperty("task_id").GetString();
+
+        var unauthenticated = await Host.Client.SendAsync(Host.Request(HttpMethod.Delete, $"/jobs/{id}", token: null));
+        Assert.Equal(HttpStatusCode.Unauthorized, unauthenticated.StatusCode);
+        var readOnly = await Host.Client.SendAsync(Host.Request(HttpMethod.Delete, $"/jobs/{id}", token: TokensFile.ReadOnlyToken));
+        Assert.Equal(HttpStatusCode.Forbidden, readOnly.StatusCode);
+
+        var cancelled = await Host.Client.SendAsync(Host.Request(HttpMethod.Delete, $"/jobs/{id}"));
+        Assert.Equal(HttpStatusCode.OK, cancelled.StatusCode);
+        var job = await cancelled.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("cancelled", job.GetProperty("status").GetString());
+        Assert.Equal(["queued", "cancelled"], job.GetProperty("timeline").EnumerateArray().Select(e => e.GetProperty("status").GetString()));
+
+        await ProblemAsync(await Host.Client.SendAsync(Host.Request(HttpMethod.Delete, $"/jobs/{id}")), HttpStatusCode.Conflict);
+        await ProblemAsync(await Host.Client.SendAsync(Host.Request(HttpMethod.Delete, "/jobs/no-such-job")), HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Jobs_are_listed_newest_first_and_filtered_by_status()
+    {
+        var ids = new List<string>();
+        for (var i = 0; i < 3; i++)
+            ids.Add((await (await Host.IngestAsync(UniqueRepo())).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("task_id").GetString()!);
+
+        var jobs = (await Host.JsonAsync("/jobs?limit=100&status=queued")).GetProperty("jobs").EnumerateArray().ToList();
+        Assert.All(jobs, job => Assert.Equal("queued", job.GetProperty("status").GetString()));
+        var submitted = jobs.Select(j => j.GetProperty("submitted_at").GetDateTimeOffset()).ToList();
+        Assert.Equal(submitted.OrderByDescending(t => t), submitted);
+        var listed = jobs.Select(j => j.GetProperty("task_id").GetString()).ToList();
+        Assert.True(listed.IndexOf(ids[2]) < listed.IndexOf(ids[1]) && listed.IndexOf(ids[1]) < listed.IndexOf(ids[0]));
+
+        Assert.Equal(2, (await Host.JsonAsync("/api/v1/ingestion/jobs/history?limit=2")).GetProperty("jobs").GetArrayLength());
+        await ProblemAsync(await Host.Client.GetAsync("/jobs?limit=0"), HttpStatusCode.BadRequest);
+        await ProblemAsync(await Host.Client.GetAsync("/jobs?limit=101"), HttpStatusCode.BadRequest);
+        await ProblemAsync(await Host.Client.GetAsync("/jobs?status=sleeping"), HttpStatusCode.BadRequest);
+        await ProblemAsync(await Host.Client.GetAsync("/jobs/unknown-id"), HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Worker_status_is_offline_with_no_edge_and_shows_the_queue()
+    {
+        foreach (var route in new[] { "/worker/status", "/api/v1/ingestion/worker/status" })
+        {
+            var status = await Host.JsonAsync(route);
+            Assert.Equal("Offline", status.GetProperty("status").GetString());
+            Assert.Equal(0, status.GetProperty("workers").GetArrayLength());
+            Assert.Equal(1000, status.GetProperty("queue").GetProperty("max").GetInt32());
+            Assert.Equal(0, status.GetProperty("queue").GetProperty("in_flight").GetInt32());
+        }
+        await Host.IngestAsync(UniqueRepo());
+        var pending = await WaitForAsync(async () =>
+            (await Host.JsonAsync("/worker/status")).GetProperty("queue").GetProperty("pending").GetInt32(), n => n >= 1);
+        Assert.True(pending >= 1);
+    }
+
+    [Fact]
+    public async Task Health_readiness_and_the_api_description_answer_without_a_token()
+    {
+        Assert.Equal("ok", (await Host.JsonAsync("/healthz")).GetProperty("status").GetString());
+        var ready = await Host.JsonAsync("/ready");
+        Assert.True(ready.GetProperty("cluster_up").GetBoolean());
+        Assert.True(ready.GetProperty("journal_reachable").GetBoolean());
+        var openApi = await Host.JsonAsync("/openapi/v1.json");
+        var paths = openApi.GetProperty("paths");
+        foreach (var path in new[] { "/ingest", "/jobs", "/jobs/{id}", "/worker/status", "/ready" })
+            Assert.True(paths.TryGetProperty(path, out _), $"{path} is missing from the API description");
+    }
+
+    [Fact]
+    public void Pharos_messages_use_the_pharos_serializer_in_the_running_node()
+    {
+        var serializer = Host.ActorSystem.Serialization.FindSerializerFor(new Pharos.Messages.Commands.CancelJob("x", "y"));
+        Assert.IsType<PharosSerializer>(serializer);
+    }
+
+    internal static async Task<T> WaitForAsync<T>(Func<Task<T>> read, Func<T, bool> done, int seconds = 10)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (true)
+        {
+            var value = await read();
+            if (done(value) || DateTime.UtcNow > deadline) return value;
+            await Task.Delay(50);
+        }
+    }
+}
