@@ -28,6 +28,8 @@ public static class PharosAkkaHosting
         string role)
     {
         var hoconDir = Path.Combine(AppContext.BaseDirectory, "hocon");
+        // An edge without seeds looks for a cloud node on this machine, at the cloud's default address.
+        var seeds = settings.Seeds.Count == 0 && role == EdgeRole ? [$"127.0.0.1:{DefaultCloudPort}"] : settings.Seeds;
         builder
             .AddHoconFile(Path.Combine(hoconDir, "pharos.base.hocon"), HoconAddMode.Prepend)
             .AddHoconFile(Path.Combine(hoconDir, $"{role}.hocon"), HoconAddMode.Prepend)
@@ -36,10 +38,10 @@ public static class PharosAkkaHosting
             .WithClustering(new ClusterOptions
             {
                 Roles = [role],
-                SeedNodes = settings.Seeds.Select(SeedAddress).ToArray(),
+                SeedNodes = seeds.Select(SeedAddress).ToArray(),
             });
 
-        if (settings.Seeds.Count == 0)
+        if (seeds.Count == 0)
         {
             // No seeds: this node is its own cluster. Joining the address it actually bound also works with port 0.
             builder.AddStartup((system, _) => Cluster.Get(system).Join(Cluster.Get(system).SelfAddress));
