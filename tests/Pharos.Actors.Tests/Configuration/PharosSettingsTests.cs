@@ -1,0 +1,70 @@
+using Microsoft.Extensions.Configuration;
+using Pharos.Actors.Configuration;
+
+namespace Pharos.Actors.Tests.Configuration;
+
+public sealed class PharosSettingsTests
+{
+    private static PharosSettings Read(params (string Key, string Value)[] values) =>
+        PharosSettings.From(new ConfigurationBuilder()
+            .AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value)))
+            .Build());
+
+    [Fact]
+    public void Defaults_are_the_contracts()
+    {
+        var settings = Read();
+        Assert.Equal(10, settings.MaxQueueSize);
+        Assert.Equal(86_400, settings.TaskTtlSeconds);
+        Assert.Equal(100, settings.HistorySize);
+        Assert.Equal("./data", settings.DataDir);
+        Assert.Equal("http://127.0.0.1:5080", settings.HttpUrls);
+        Assert.Equal("127.0.0.1", settings.ClusterHost);
+        Assert.Null(settings.ClusterPort);
+        Assert.Equal(["github.com", "gitlab.com", "bitbucket.org", "gitee.com"], settings.AllowedHosts);
+        Assert.Equal(["https"], settings.AllowedSchemes);
+        Assert.False(settings.AllowLocalRepos);
+        Assert.False(settings.RequireReadToken);
+    }
+
+    [Fact]
+    public void Environment_variables_win_over_appsettings_keys()
+    {
+        var settings = Read(("Pharos:MaxQueueSize", "5"), ("MAX_QUEUE_SIZE", "7"), ("Pharos:TaskTtlSeconds", "60"),
+            ("PHAROS_ALLOWED_HOSTS", " GitHub.com , git.example.org "), ("PHAROS_SEEDS", "10.0.0.2:4053, akka.tcp://pharos@h:1"));
+        Assert.Equal(7, settings.MaxQueueSize);
+        Assert.Equal(60, settings.TaskTtlSeconds);
+        Assert.Equal(["github.com", "git.example.org"], settings.AllowedHosts);
+        Assert.Equal(["10.0.0.2:4053", "akka.tcp://pharos@h:1"], settings.Seeds);
+    }
+
+    [Theory]
+    [InlineData("MAX_QUEUE_SIZE", "0")]
+    [InlineData("MAX_QUEUE_SIZE", "ten")]
+    [InlineData("TASK_TTL_SECONDS", "-5")]
+    [InlineData("PHAROS_CLUSTER_PORT", "70000")]
+    [InlineData("PHAROS_ALLOW_LOCAL_REPOS", "perhaps")]
+    [InlineData("PHAROS_ALLOWED_SCHEMES", "https,ftp")]
+    public void A_malformed_value_names_its_variable(string key, string value)
+    {
+        var error = Assert.Throws<SettingsException>(() => Read((key, value)));
+        Assert.Contains(key, error.Message);
+    }
+
+    [Fact]
+    public void The_printed_form_holds_no_secret()
+    {
+        var settings = Read(("PHAROS_ADMIN_TOKEN", "super-secret-admin-token"), ("PHAROS_REDIS", "redis:6379,password=hunter2"));
+        var printed = settings.ToString();
+        Assert.DoesNotContain("super-secret-admin-token", printed);
+        Assert.DoesNotContain("hunter2", printed);
+        Assert.Contains("MaxQueueSize = 10", printed);
+    }
+
+    [Fact]
+    public void Seeds_given_as_host_and_port_become_akka_addresses()
+    {
+        Assert.Equal("akka.tcp://pharos@10.0.0.2:4053", Hosting.PharosAkkaHosting.SeedAddress("10.0.0.2:4053"));
+        Assert.Equal("akka.ssl.tcp://pharos@h:1", Hosting.PharosAkkaHosting.SeedAddress("akka.ssl.tcp://pharos@h:1"));
+    }
+}
