@@ -83,7 +83,10 @@ public sealed class IngestGateway : ReceiveActor, IWithTimers
         if (validation.IsCompletedSuccessfully)
             Validated(new UrlValidated(validation.Result, priority, auth.TokenName!, client));
         else
-            validation.PipeTo(Self, success: check => new UrlValidated(check, priority, auth.TokenName!, client));
+            validation.PipeTo(Self,
+                success: check => new UrlValidated(check, priority, auth.TokenName!, client),
+                failure: _ => new UrlValidated(RepoUrlCheck.Reject("The repository host could not be checked; try again."),
+                    priority, auth.TokenName!, client));
     }
 
     private void Validated(UrlValidated validated)
