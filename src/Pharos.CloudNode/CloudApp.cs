@@ -1,4 +1,5 @@
 using Akka.Hosting;
+using Microsoft.Extensions.Configuration.Memory;
 using Pharos.Actors.Configuration;
 using Pharos.Actors.Hosting;
 using Pharos.CloudNode.Api;
@@ -34,6 +35,16 @@ public static class CloudApp
         Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
+        // Lowest-priority defaults, so appsettings and Logging__* variables still win. Per-request logs of ASP.NET
+        // stay off: a flood of refused requests must not become a flood of log lines.
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?>
+            {
+                ["Logging:LogLevel:Default"] = "Information",
+                ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+            },
+        });
         if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);
         configure?.Invoke(builder);
         var settings = PharosSettings.From(builder.Configuration);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using Microsoft.Extensions.Caching.Memory;
 using System.Net.Sockets;
 using Pharos.Actors.Configuration;
 
@@ -32,6 +33,8 @@ public sealed class RepoUrlValidator
 {
     public const int MaxLength = 2048;
     public static readonly TimeSpan ResolveTimeout = TimeSpan.FromSeconds(2);
+    /// <summary>How long a host's verdict (internal or not, or unresolvable) is reused.</summary>
+    public static readonly TimeSpan VerdictLifetime = TimeSpan.FromSeconds(60);
 
     private const string ShellMetacharacters = ";|&$`<>(){}!\\\"'*?[]#^~";
     private static readonly string[] KnownSchemes = ["https", "http", "git", "ssh"];
@@ -43,6 +46,7 @@ public sealed class RepoUrlValidator
     private readonly HashSet<string> _allowedHosts;
     private readonly HashSet<string> _allowedSchemes;
     private readonly bool _anyHost;
+    private readonly MemoryCache _verdicts = new(new MemoryCacheOptions { SizeLimit = 4096 });
 
     public RepoUrlValidator(PharosSettings settings, HostResolver? resolver = null)
     {
@@ -65,13 +69,26 @@ public sealed class RepoUrlValidator
         var (result, host) = Check(raw);
         if (!result.Ok || result.IsLocal || host is null) return result;
 
-        IPAddress[] addresses;
+        // One lookup per host a minute at most: a flood of submissions must not become a flood of DNS queries, and a
+        // resolver that times out must not hold every request for two seconds.
+        var internalHost = await _verdicts.GetOrCreateAsync(host, entry =>
+        {
+            entry.Size = 1;
+            entry.AbsoluteExpirationRelativeToNow = VerdictLifetime;
+            return ResolvesToInternalAsync(host, ct);
+        }).ConfigureAwait(false);
+        return internalHost ? RepoUrlCheck.Reject("host resolves to a private or loopback address") : result;
+    }
+
+    private async Task<bool> ResolvesToInternalAsync(string host, CancellationToken ct)
+    {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(ResolveTimeout);
         try
         {
             // WaitAsync bounds the wait even when the resolver ignores its token.
-            addresses = await _resolver(host, timeout.Token).WaitAsync(ResolveTimeout, ct).ConfigureAwait(false);
+            var addresses = await _resolver(host, timeout.Token).WaitAsync(ResolveTimeout, ct).ConfigureAwait(false);
+            return addresses.Any(IsInternal);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -79,12 +96,8 @@ public sealed class RepoUrlValidator
         }
         catch (Exception e) when (e is SocketException or TimeoutException or OperationCanceledException or ArgumentException)
         {
-            return result;
+            return false;
         }
-
-        return addresses.Any(IsInternal)
-            ? RepoUrlCheck.Reject("host resolves to a private or loopback address")
-            : result;
     }
 
     /// <summary>

@@ -641,4 +641,20 @@ public class RepoUrlValidatorTests
                 var check = await new RepoUrlValidator(AnyHost, Returns(addresses)).ValidateAsync($"https://{host}/owner/repo");
                 return check.NormalizedUrl == $"https://{host}/owner/repo";
             });
+
+    [Fact]
+    public async Task A_host_is_looked_up_once_however_many_submissions_name_it()
+    {
+        var lookups = 0;
+        var validator = new RepoUrlValidator(AnyHost, (_, _) =>
+        {
+            Interlocked.Increment(ref lookups);
+            return Task.FromResult(new[] { IPAddress.Parse("10.1.2.3") });
+        });
+        for (var i = 0; i < 20; i++)
+            AssertRejected(await validator.ValidateAsync($"https://internal.example/owner/repo{i}"), "private");
+        Assert.Equal(1, lookups);
+        Assert.True((await validator.ValidateAsync("https://other.example/owner/repo")).Ok is false);
+        Assert.Equal(2, lookups);
+    }
 }
