@@ -15,6 +15,12 @@ namespace Pharos.Actors.Queue;
 /// The single source of truth for pending tasks and job history (a cluster singleton on role <c>cloud</c>).
 /// Every change is persisted before anyone hears of it; the rules live in <see cref="QueueState"/>.
 /// </summary>
+/// <remarks>
+/// Group commit: one write is in flight at a time, and the commands that arrive meanwhile are decided together
+/// (against a copy of the state that holds the batch so far) and written as one atomic batch. Clients hear their
+/// answers only once that batch is in the journal; if it fails, every one of them hears 503 and nothing is kept.
+/// Queries are answered from the committed state throughout.
+/// </remarks>
 public sealed class QueueActor : ReceivePersistentActor, IWithTimers
 {
     public const string PersistenceIdValue = "pharos-queue";
@@ -24,8 +30,9 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
     private readonly IActorRef _mediator;
     private readonly QueueState _state;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    // Who waits on the write in flight: Persist stashes further commands, so there is at most one.
-    private (IActorRef Client, object FailureReply)? _awaiting;
+    private readonly List<Pending> _waiting = [];
+    // The answers of the batch being written; null while no write is in flight.
+    private List<Answer>? _writing;
     private int _eventsSinceSnapshot;
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -48,18 +55,16 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
             _log.Info("Queue recovered at sequence {0}: {1} pending", LastSequenceNr, _state.PendingCount);
             Timers.StartPeriodicTimer(SweepTick.Instance, SweepTick.Instance, settings.SweepInterval);
             Self.Tell(SweepTick.Instance);
-            PublishDepth();
         });
 
-        Command<EnqueueTask>(Enqueue);
-        Command<CancelJob>(Cancel);
-        Command<SweepTick>(_ => Sweep());
+        Command<EnqueueTask>(command => Submit(command, Sender));
+        Command<CancelJob>(command => Submit(command, Sender));
+        Command<SweepTick>(tick => Submit(tick, ActorRefs.Nobody));
         Command<GetJobs>(q => Sender.Tell(new JobsPage(_state.Jobs(Math.Clamp(q.Limit, 1, 100), q.Status))));
         Command<GetJob>(q => Sender.Tell(new JobLookup(_state.Find(q.TaskId))));
         Command<GetQueueDepth>(_ => Sender.Tell(_state.Depth()));
         Command<GetQueueStatus>(_ => Sender.Tell(new QueueStatus(_state.LiveCount(_clock.GetUtcNow()), 0, _settings.MaxQueueSize)));
-        Command<SaveSnapshotSuccess>(s =>
-            DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
+        Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "Queue snapshot failed; recovery replays more events"));
         Command<DeleteSnapshotsSuccess>(_ => { });
         Command<DeleteSnapshotsFailure>(f => _log.Warning(f.Cause, "Deleting old queue snapshots failed"));
@@ -76,62 +81,75 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
         BackoffSupervisor.Props(Backoff.OnStop(Props(settings, clock, mediator), "queue",
             minBackoff: TimeSpan.FromMilliseconds(200), maxBackoff: TimeSpan.FromSeconds(5), randomFactor: 0.2, maxNrOfRetries: -1));
 
-    private void Enqueue(EnqueueTask command)
+    private void Submit(object command, IActorRef client)
+    {
+        _waiting.Add(new Pending(command, client));
+        if (_writing is null) WriteBatch();
+    }
+
+    private void WriteBatch()
     {
         var now = _clock.GetUtcNow();
-        var decision = _state.DecideEnqueue(command, NewTaskId(), now, _settings.TaskTtlSeconds);
-        if (decision.Refusal is { } refusal)
+        var batch = _state.Copy();
+        var events = new List<IPersistedEvent>();
+        var answers = new List<Answer>();
+        foreach (var (command, client) in _waiting)
         {
-            _log.Info("Refused {0}: {1}", command.RepoUrl, refusal.Reason);
-            Sender.Tell(refusal);
+            var decided = Decide(batch, command, now);
+            foreach (var e in decided.Events) batch.Apply(e);
+            events.AddRange(decided.Events);
+            if (decided.Reply is not null) answers.Add(new Answer(client, decided.Reply(batch), decided.FailureReply!));
+        }
+        // A sweep publishes the depth even when nothing expired, so late subscribers catch up within one interval.
+        var swept = _waiting.Any(pending => pending.Command is SweepTick);
+        _waiting.Clear();
+
+        if (events.Count == 0)
+        {
+            foreach (var answer in answers) answer.Client.Tell(answer.Reply);
+            if (swept) PublishDepth();
             return;
         }
 
-        var client = Sender;
-        _awaiting = (client, new IngestRefused(IngestRefusal.StoreUnavailable,
-            "The durable store did not take the task; nothing was accepted.", RetryAfterSeconds: 5));
-        PersistAll(decision.Events, e =>
+        _writing = answers;
+        PersistAllAsync(events, Applied);
+        DeferAsync(BatchWritten.Instance, _ =>
         {
-            Applied(e);
-            if (e is not TaskEnqueued enqueued) return;
-            _awaiting = null;
-            var job = _state.Find(enqueued.TaskId)!;
-            client.Tell(new IngestAccepted(job.TaskId, job.RepoUrl, job.Priority, _state.PositionOf(job.TaskId),
-                _state.PendingCount, _settings.MaxQueueSize, job.SubmittedAt, job.ExpiresAt));
+            foreach (var answer in _writing ?? []) answer.Client.Tell(answer.Reply);
+            _writing = null;
             PublishDepth();
+            if (_waiting.Count > 0) WriteBatch();
         });
     }
 
-    private void Cancel(CancelJob command)
+    private Decision Decide(QueueState batch, object command, DateTimeOffset now)
     {
-        var decision = _state.DecideCancel(command, _clock.GetUtcNow());
-        if (decision.Event is null)
+        switch (command)
         {
-            Sender.Tell(new CancelJobResult(decision.Outcome, decision.Job));
-            return;
+            case EnqueueTask enqueue:
+                var decision = batch.DecideEnqueue(enqueue, NewTaskId(), now, _settings.TaskTtlSeconds);
+                if (decision.Refusal is { } refusal)
+                {
+                    _log.Info("Refused {0}: {1}", enqueue.RepoUrl, refusal.Reason);
+                    return new Decision([], _ => refusal, StoreUnavailable);
+                }
+                var taskId = ((TaskEnqueued)decision.Events[^1]).TaskId;
+                return new Decision(decision.Events, state =>
+                {
+                    var job = state.Find(taskId)!;
+                    return new IngestAccepted(job.TaskId, job.RepoUrl, job.Priority, state.PositionOf(job.TaskId),
+                        state.PendingCount, _settings.MaxQueueSize, job.SubmittedAt, job.ExpiresAt);
+                }, StoreUnavailable);
+            case CancelJob cancel:
+                var cancelled = batch.DecideCancel(cancel, now);
+                return new Decision(cancelled.Event is null ? [] : [cancelled.Event],
+                    state => new CancelJobResult(cancelled.Outcome, state.Find(cancel.TaskId)),
+                    new CancelJobResult(CancelOutcome.StoreUnavailable, cancelled.Job));
+            case SweepTick:
+                return new Decision(batch.Sweep(now), null, null);
+            default:
+                throw new ArgumentException($"QueueActor cannot decide {command.GetType().Name}.", nameof(command));
         }
-
-        var client = Sender;
-        _awaiting = (client, new CancelJobResult(CancelOutcome.StoreUnavailable, decision.Job));
-        Persist(decision.Event, e =>
-        {
-            Applied(e);
-            _awaiting = null;
-            client.Tell(new CancelJobResult(CancelOutcome.Cancelled, _state.Find(e.TaskId)));
-            PublishDepth();
-        });
-    }
-
-    private void Sweep()
-    {
-        var skipped = _state.Sweep(_clock.GetUtcNow());
-        if (skipped.Count == 0)
-        {
-            PublishDepth();
-            return;
-        }
-        PersistAll(skipped, Applied);
-        DeferAsync(skipped, _ => PublishDepth());
     }
 
     private void Applied(IPersistedEvent e)
@@ -166,25 +184,52 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
 
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
-        // The store is down: tell the waiting client now (503) rather than let it time out. The actor then stops
-        // and its backoff supervisor restarts it, replaying whatever the journal did take.
-        if (_awaiting is { } awaiting) awaiting.Client.Tell(awaiting.FailureReply);
-        _awaiting = null;
+        // The store is down: tell everyone waiting now (503, nothing was accepted) rather than let them time out.
+        // The actor then stops, and its backoff supervisor restarts it, replaying whatever the journal did take.
+        FailEveryoneWaiting();
         base.OnPersistFailure(cause, @event, sequenceNr);
     }
 
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
     {
-        if (_awaiting is { } awaiting) awaiting.Client.Tell(awaiting.FailureReply);
-        _awaiting = null;
+        // The journal refused the batch whole (AtomicWrite) and the actor goes on; the deferred step runs next.
+        foreach (var answer in _writing ?? []) answer.Client.Tell(answer.FailureReply);
+        _writing = null;
         base.OnPersistRejected(cause, @event, sequenceNr);
     }
+
+    private void FailEveryoneWaiting()
+    {
+        foreach (var answer in _writing ?? []) answer.Client.Tell(answer.FailureReply);
+        _writing = null;
+        foreach (var (command, client) in _waiting)
+        {
+            if (command is EnqueueTask) client.Tell(StoreUnavailable);
+            else if (command is CancelJob) client.Tell(new CancelJobResult(CancelOutcome.StoreUnavailable, null));
+        }
+        _waiting.Clear();
+    }
+
+    private static readonly IngestRefused StoreUnavailable = new(IngestRefusal.StoreUnavailable,
+        "The durable store did not take the task; nothing was accepted.", RetryAfterSeconds: 5);
 
     // Version 7 ids sort by creation time, which keeps ids readable in logs and journals.
     private static string NewTaskId() => Guid.CreateVersion7().ToString("N");
 
+    private sealed record Pending(object Command, IActorRef Client);
+
+    /// <summary>What a command adds to the batch, and what its client hears once the batch is written.</summary>
+    private sealed record Decision(IReadOnlyList<IPersistedEvent> Events, Func<QueueState, object>? Reply, object? FailureReply);
+
+    private sealed record Answer(IActorRef Client, object Reply, object FailureReply);
+
     private sealed class SweepTick
     {
         public static readonly SweepTick Instance = new();
+    }
+
+    private sealed class BatchWritten
+    {
+        public static readonly BatchWritten Instance = new();
     }
 }

@@ -120,6 +120,14 @@ public sealed class QueueState(int maxQueueSize, int historySize)
     public QueueSnapshot ToSnapshot() =>
         new([.. _pending.Select(id => _jobs[id]), .. _finished.Select(id => _jobs[id])]);
 
+    /// <summary>An independent copy, for deciding a batch of commands ahead of their write.</summary>
+    public QueueState Copy()
+    {
+        var copy = new QueueState(MaxQueueSize, HistorySize);
+        copy.Restore(ToSnapshot());
+        return copy;
+    }
+
     public void Restore(QueueSnapshot snapshot)
     {
         _jobs.Clear(); _pending.Clear(); _finished.Clear(); _activeByRepo.Clear();

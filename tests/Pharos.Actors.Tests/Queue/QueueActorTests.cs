@@ -140,4 +140,39 @@ public sealed class QueueActorTests : TestKit
 
         Assert.Equal(1, Enqueue(queue, "https://github.com/a/fresh").Position);
     }
+
+    [Fact]
+    public void Commands_arriving_together_are_decided_in_order_and_the_cap_holds_across_the_batch()
+    {
+        var queue = StartQueue(Settings(cap: 3));
+        for (var i = 0; i < 10; i++) queue.Tell(new EnqueueTask($"https://github.com/burst/r{i % 8}", Priority.Normal, "test"));
+
+        var answers = Enumerable.Range(0, 10).Select(_ => ExpectMsg<object>()).ToList();
+        var accepted = answers.OfType<IngestAccepted>().ToList();
+        Assert.Equal(3, accepted.Count);
+        Assert.Equal([1, 2, 3], accepted.Select(a => a.Position).Order());
+        Assert.Equal(3, accepted.Select(a => a.TaskId).Distinct().Count());
+        Assert.All(answers.OfType<IngestRefused>(), r => Assert.True(r.Reason is IngestRefusal.QueueFull or IngestRefusal.Duplicate));
+        Assert.Equal(7, answers.OfType<IngestRefused>().Count());
+
+        queue.Tell(new GetJobs(100));
+        Assert.Equal(3, ExpectMsg<JobsPage>().Jobs.Count);
+    }
+
+    [Fact]
+    public async Task A_failed_batch_tells_every_client_store_unavailable_and_keeps_none_of_it()
+    {
+        var queue = StartQueue(Settings(cap: 10));
+        await Journal.OnWrite.Fail();
+        for (var i = 0; i < 5; i++) queue.Tell(new EnqueueTask($"https://github.com/fail/r{i}", Priority.Normal, "test"));
+        for (var i = 0; i < 5; i++) Assert.Equal(IngestRefusal.StoreUnavailable, ExpectMsg<IngestRefused>().Reason);
+
+        await Journal.OnWrite.Pass();
+        await AwaitAssertAsync(() =>
+        {
+            queue.Tell(new GetJobs(100));
+            Assert.Empty(ExpectMsg<JobsPage>(TimeSpan.FromMilliseconds(500)).Jobs);
+        }, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200));
+    }
 }
+
