@@ -1,0 +1,228 @@
+#!/usr/bin/env bash
+# The issue's HTTP benchmarks: the cloud node against a bare ASP.NET Core baseline run beside it.
+# One command, from anywhere:  bench/http/run.sh
+# Knobs (environment): MAX_QUEUE (100000), FLOOD_SECONDS (15), ACCEPT_SECONDS (15), C1_SECONDS (10), WARMUP_SECONDS (5), READY_RUNS (3).
+# Everything it starts runs on 127.0.0.1 in its own temporary directory and is stopped by PID on exit.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+RESULTS_DIR="$ROOT/bench/results"
+FLOOD_SECONDS="${FLOOD_SECONDS:-15}"
+ACCEPT_SECONDS="${ACCEPT_SECONDS:-15}"
+C1_SECONDS="${C1_SECONDS:-10}"
+WARMUP_SECONDS="${WARMUP_SECONDS:-5}"
+READY_RUNS="${READY_RUNS:-3}"
+# The cap raised as far as the node allows (PharosSettings accepts 1..100000), so that accepts are never refused as 429.
+MAX_QUEUE="${MAX_QUEUE:-100000}"
+IDLE_SECONDS=5
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# ---------------------------------------------------------------- clean-up: only what this script started
+PIDS=()
+WORK="$(mktemp -d -t pharos-bench-XXXXXX)"
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]:-}"; do
+    [[ -n "$pid" ]] || continue
+    if kill -0 "$pid" 2>/dev/null; then
+      kill "$pid" 2>/dev/null || true
+      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+  done
+  if [[ -n "${KEEP_WORK:-}" ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+stop_pid() {
+  local pid="$1"
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+# ---------------------------------------------------------------- tools
+if ! command -v wrk >/dev/null 2>&1; then
+  log "installing wrk"
+  SUDO=""; [[ "$(id -u)" == 0 ]] || SUDO="sudo"
+  $SUDO apt-get install -y wrk >/dev/null 2>&1 || { $SUDO apt-get update >/dev/null && $SUDO apt-get install -y wrk >/dev/null; }
+fi
+command -v curl >/dev/null || { echo "curl is required" >&2; exit 1; }
+
+log "building the cloud node and the baseline (Release)"
+dotnet build "$ROOT/src/Pharos.CloudNode/Pharos.CloudNode.csproj" -c Release -nologo -v q >"$WORK/build-cloud.log" 2>&1 \
+  || { cat "$WORK/build-cloud.log" >&2; exit 1; }
+dotnet build "$ROOT/bench/Pharos.Bench.Baseline/Pharos.Bench.Baseline.csproj" -c Release -nologo -v q >"$WORK/build-baseline.log" 2>&1 \
+  || { cat "$WORK/build-baseline.log" >&2; exit 1; }
+CLOUD_DLL="$ROOT/src/Pharos.CloudNode/bin/Release/net10.0/Pharos.CloudNode.dll"
+BASE_DLL="$ROOT/bench/Pharos.Bench.Baseline/bin/Release/net10.0/Pharos.Bench.Baseline.dll"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+rss_mb() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+
+TOKEN="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+RUN_ID="$(date +%s)"
+
+# start_server <kind> <name>: starts the server, sets SERVER_PID, SERVER_URL and READY_MS (start to first 200 of /ready).
+start_server() {
+  local kind="$1" name="$2" port dir start ready code
+  port="$(free_port)"
+  dir="$WORK/$name"; mkdir -p "$dir/data"
+  SERVER_URL="http://127.0.0.1:$port"
+  start="$(now_ms)"
+  if [[ "$kind" == cloud ]]; then
+    PHAROS_ADMIN_TOKEN="$TOKEN" PHAROS_DATA_DIR="$dir/data" PHAROS_HTTP_URLS="$SERVER_URL" \
+      PHAROS_CLUSTER_PORT="$(free_port)" MAX_QUEUE_SIZE="$MAX_QUEUE" PHAROS_ALLOW_LOCAL_REPOS=true \
+      dotnet "$CLOUD_DLL" >"$dir/out.log" 2>&1 &
+  else
+    dotnet "$BASE_DLL" --urls "$SERVER_URL" --data-dir "$dir/data" >"$dir/out.log" 2>&1 &
+  fi
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+  while :; do
+    code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$SERVER_URL/ready" || true)"
+    [[ "$code" == 200 ]] && break
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then echo "$name exited before ready:" >&2; cat "$dir/out.log" >&2; exit 1; fi
+    if (( $(now_ms) - start > 60000 )); then echo "$name not ready after 60 s" >&2; tail -50 "$dir/out.log" >&2; exit 1; fi
+    sleep 0.02
+  done
+  ready="$(now_ms)"
+  READY_MS=$(( ready - start ))
+}
+
+median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+# wrk_run <label> <wrk args...>: runs wrk, keeps its output, sets W_RPS W_P50 W_P99 W_REQ W_STATUSES (latencies in ms).
+wrk_run() {
+  local label="$1"; shift
+  local out="$WORK/wrk-$label.txt"
+  wrk "$@" >"$out" 2>&1 || { cat "$out" >&2; exit 1; }
+  local bench
+  bench="$(grep '^BENCH ' "$out")"
+  W_RPS="$(sed -E 's/.* rps=([0-9.]+).*/\1/' <<<"$bench")"
+  W_REQ="$(sed -E 's/.* requests=([0-9]+).*/\1/' <<<"$bench")"
+  W_P50="$(sed -E 's/.* p50_us=([0-9]+).*/\1/' <<<"$bench" | awk '{ printf "%.2f", $1 / 1000 }')"
+  W_P99="$(sed -E 's/.* p99_us=([0-9]+).*/\1/' <<<"$bench" | awk '{ printf "%.2f", $1 / 1000 }')"
+  W_STATUSES="$(grep '^STATUSES' "$out" | sed 's/^STATUSES *//')"
+  # requests whose status is not <want>: every counted status other than that one
+  log "$label: ${W_RPS} req/s, p50 ${W_P50} ms, p99 ${W_P99} ms, statuses: ${W_STATUSES:-none}"
+}
+not_status() { # not_status <want> <statuses>
+  local want="$1" s n total=0; shift
+  for s in $*; do n="${s#*=}"; [[ "${s%%=*}" == "$want" ]] || total=$(( total + n )); done
+  echo "$total"
+}
+ratio_pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f %%", 100 * a / b; else print "n/a" }'; }
+
+# ---------------------------------------------------------------- a) time to ready, b) RSS idle
+log "time to ready: $READY_RUNS cold starts of each (empty data dir)"
+CLOUD_READY=(); BASE_READY=()
+for i in $(seq "$READY_RUNS"); do
+  start_server cloud "cloud-$i"; CLOUD_READY+=("$READY_MS")
+  if (( i < READY_RUNS )); then stop_pid "$SERVER_PID"; fi
+  log "cloud node run $i: ready in $READY_MS ms"
+done
+CLOUD_PID="$SERVER_PID"; CLOUD_URL="$SERVER_URL"
+for i in $(seq "$READY_RUNS"); do
+  start_server baseline "baseline-$i"; BASE_READY+=("$READY_MS")
+  if (( i < READY_RUNS )); then stop_pid "$SERVER_PID"; fi
+  log "baseline run $i: ready in $READY_MS ms"
+done
+BASE_PID="$SERVER_PID"; BASE_URL="$SERVER_URL"
+CLOUD_READY_MED="$(median "${CLOUD_READY[@]}")"; BASE_READY_MED="$(median "${BASE_READY[@]}")"
+
+log "idle ${IDLE_SECONDS} s, then RSS"
+sleep "$IDLE_SECONDS"
+CLOUD_RSS_IDLE="$(rss_mb "$CLOUD_PID")"; BASE_RSS_IDLE="$(rss_mb "$BASE_PID")"
+log "RSS idle: cloud node $CLOUD_RSS_IDLE MB, baseline $BASE_RSS_IDLE MB"
+
+# ---------------------------------------------------------------- c) 401 flood
+log "401 flood: wrk -t2 -c64 -d${FLOOD_SECONDS}s (after ${WARMUP_SECONDS} s warm-up each)"
+wrk_run flood-cloud-warmup -t2 -c64 -d"${WARMUP_SECONDS}s" -s "$HERE/refuse.lua" "$CLOUD_URL/ingest"
+wrk_run flood-cloud -t2 -c64 -d"${FLOOD_SECONDS}s" -s "$HERE/refuse.lua" "$CLOUD_URL/ingest"
+FLOOD_CLOUD_RPS="$W_RPS"; FLOOD_CLOUD_P99="$W_P99"; FLOOD_CLOUD_BAD="$(not_status 401 $W_STATUSES)"
+wrk_run flood-base-warmup -t2 -c64 -d"${WARMUP_SECONDS}s" -s "$HERE/refuse.lua" "$BASE_URL/refuse"
+wrk_run flood-base -t2 -c64 -d"${FLOOD_SECONDS}s" -s "$HERE/refuse.lua" "$BASE_URL/refuse"
+FLOOD_BASE_RPS="$W_RPS"; FLOOD_BASE_P99="$W_P99"; FLOOD_BASE_BAD="$(not_status 401 $W_STATUSES)"
+FLOOD_RATIO="$(ratio_pct "$FLOOD_CLOUD_RPS" "$FLOOD_BASE_RPS")"
+
+# ---------------------------------------------------------------- d) accepted submissions (durable writes)
+log "accepts: wrk -t2 -c16 -d${ACCEPT_SECONDS}s --latency, then -t1 -c1 -d${C1_SECONDS}s --latency"
+wrk_run accept-cloud-warmup -t2 -c16 -d"${WARMUP_SECONDS}s" -s "$HERE/ingest.lua" "$CLOUD_URL/ingest" -- "$TOKEN" "${RUN_ID}w"
+wrk_run accept-cloud -t2 -c16 -d"${ACCEPT_SECONDS}s" --latency -s "$HERE/ingest.lua" "$CLOUD_URL/ingest" -- "$TOKEN" "${RUN_ID}m"
+ACC_CLOUD_RPS="$W_RPS"; ACC_CLOUD_P50="$W_P50"; ACC_CLOUD_P99="$W_P99"; ACC_CLOUD_BAD="$(not_status 202 $W_STATUSES)"; ACC_CLOUD_ST="$W_STATUSES"
+wrk_run accept-base-warmup -t2 -c16 -d"${WARMUP_SECONDS}s" -s "$HERE/ingest.lua" "$BASE_URL/insert" -- "$TOKEN" "${RUN_ID}w"
+wrk_run accept-base -t2 -c16 -d"${ACCEPT_SECONDS}s" --latency -s "$HERE/ingest.lua" "$BASE_URL/insert" -- "$TOKEN" "${RUN_ID}m"
+ACC_BASE_RPS="$W_RPS"; ACC_BASE_P50="$W_P50"; ACC_BASE_P99="$W_P99"; ACC_BASE_BAD="$(not_status 202 $W_STATUSES)"
+ACC_RATIO="$(ratio_pct "$ACC_CLOUD_RPS" "$ACC_BASE_RPS")"
+
+wrk_run c1-cloud -t1 -c1 -d"${C1_SECONDS}s" --latency -s "$HERE/ingest.lua" "$CLOUD_URL/ingest" -- "$TOKEN" "${RUN_ID}s"
+C1_CLOUD_RPS="$W_RPS"; C1_CLOUD_P50="$W_P50"; C1_CLOUD_P99="$W_P99"; C1_CLOUD_BAD="$(not_status 202 $W_STATUSES)"
+wrk_run c1-base -t1 -c1 -d"${C1_SECONDS}s" --latency -s "$HERE/ingest.lua" "$BASE_URL/insert" -- "$TOKEN" "${RUN_ID}s"
+C1_BASE_RPS="$W_RPS"; C1_BASE_P50="$W_P50"; C1_BASE_P99="$W_P99"; C1_BASE_BAD="$(not_status 202 $W_STATUSES)"
+C1_RATIO="$(ratio_pct "$C1_CLOUD_RPS" "$C1_BASE_RPS")"
+
+# The same two runs against the node with a loopback repo URL (https://localhost/...): the URL validator skips its
+# DNS lookup for it, so these isolate the gateway -> queue -> durable write path from the resolver's behaviour.
+wrk_run accept-cloud-nodns -t2 -c16 -d"${ACCEPT_SECONDS}s" --latency -s "$HERE/ingest.lua" "$CLOUD_URL/ingest" -- "$TOKEN" "${RUN_ID}n" "https://localhost"
+ND_CLOUD_RPS="$W_RPS"; ND_CLOUD_P50="$W_P50"; ND_CLOUD_P99="$W_P99"; ND_CLOUD_BAD="$(not_status 202 $W_STATUSES)"
+ND_RATIO="$(ratio_pct "$ND_CLOUD_RPS" "$ACC_BASE_RPS")"
+wrk_run c1-cloud-nodns -t1 -c1 -d"${C1_SECONDS}s" --latency -s "$HERE/ingest.lua" "$CLOUD_URL/ingest" -- "$TOKEN" "${RUN_ID}o" "https://localhost"
+ND1_CLOUD_RPS="$W_RPS"; ND1_CLOUD_P50="$W_P50"; ND1_CLOUD_P99="$W_P99"; ND1_CLOUD_BAD="$(not_status 202 $W_STATUSES)"
+ND1_RATIO="$(ratio_pct "$ND1_CLOUD_RPS" "$C1_BASE_RPS")"
+TASKS_QUEUED="$(curl -s "$CLOUD_URL/worker/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["queue"]["pending"])' 2>/dev/null || echo '?')"
+
+# ---------------------------------------------------------------- e) RSS after the load
+CLOUD_RSS_LOAD="$(rss_mb "$CLOUD_PID")"; BASE_RSS_LOAD="$(rss_mb "$BASE_PID")"
+CLOUD_LOG_LINES="$(wc -l <"$WORK/cloud-$READY_RUNS/out.log")"
+
+# ---------------------------------------------------------------- summary
+verdict() { # verdict <awk condition on x> <x>
+  awk -v x="$2" "BEGIN { exit !($1) }" && echo "yes" || echo "**no**"
+}
+FLOOD_PCT="$(awk -v a="$FLOOD_CLOUD_RPS" -v b="$FLOOD_BASE_RPS" 'BEGIN { print (b > 0) ? 100 * a / b : 0 }')"
+CPU="$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
+SUMMARY="$(cat <<EOF
+## Pharos HTTP bench — $(date -u +%Y-%m-%dT%H:%M:%SZ)
+
+Commit \`$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)\`; $(nproc) cores ($CPU); .NET $(dotnet --version).
+wrk and the server under test share these cores: absolute rates are lower than on a separate load generator,
+so read the ratios. The two servers run side by side; each is measured alone, one after the other.
+
+| figure | cloud node | bare ASP.NET baseline | cloud / baseline | goal | met |
+|---|---:|---:|---:|---|---|
+| time to \`/ready\` (median of $READY_RUNS cold starts) | ${CLOUD_READY_MED} ms | ${BASE_READY_MED} ms | | < 2000 ms | $(verdict 'x < 2000' "$CLOUD_READY_MED") |
+| RSS idle (ready + ${IDLE_SECONDS} s) | ${CLOUD_RSS_IDLE} MB | ${BASE_RSS_IDLE} MB | | < 100 MB | $(verdict 'x < 100' "$CLOUD_RSS_IDLE") |
+| 401 flood rate (-t2 -c64, ${FLOOD_SECONDS} s) | ${FLOOD_CLOUD_RPS} /s | ${FLOOD_BASE_RPS} /s | ${FLOOD_RATIO} | ≥ 80 % | $(verdict 'x >= 80' "$FLOOD_PCT") |
+| 401 flood p99 | ${FLOOD_CLOUD_P99} ms | ${FLOOD_BASE_P99} ms | | | |
+| 401 flood answers other than 401 | ${FLOOD_CLOUD_BAD} | ${FLOOD_BASE_BAD} | | 0 | |
+| accepts, github.com repo URL, rate (-t2 -c16, ${ACCEPT_SECONDS} s) | ${ACC_CLOUD_RPS} /s | ${ACC_BASE_RPS} /s | ${ACC_RATIO} | | |
+| accepts, github.com repo URL, p50 / p99 (-c16) | ${ACC_CLOUD_P50} / ${ACC_CLOUD_P99} ms | ${ACC_BASE_P50} / ${ACC_BASE_P99} ms | | p99 < 5 ms | $(verdict 'x < 5' "$ACC_CLOUD_P99") |
+| accepts, github.com repo URL, answers other than 202 (-c16) | ${ACC_CLOUD_BAD} | ${ACC_BASE_BAD} | | 0 | |
+| accepts, github.com repo URL, rate (-t1 -c1, ${C1_SECONDS} s) | ${C1_CLOUD_RPS} /s | ${C1_BASE_RPS} /s | ${C1_RATIO} | | |
+| accepts, github.com repo URL, p50 / p99 (-c1) | ${C1_CLOUD_P50} / ${C1_CLOUD_P99} ms | ${C1_BASE_P50} / ${C1_BASE_P99} ms | | p99 < 5 ms | $(verdict 'x < 5' "$C1_CLOUD_P99") |
+| accepts, github.com repo URL, answers other than 202 (-c1) | ${C1_CLOUD_BAD} | ${C1_BASE_BAD} | | 0 | |
+| accepts, loopback repo URL (no DNS), rate -c16 | ${ND_CLOUD_RPS} /s | ${ACC_BASE_RPS} /s | ${ND_RATIO} | | |
+| accepts, loopback repo URL (no DNS), p50 / p99 -c16 | ${ND_CLOUD_P50} / ${ND_CLOUD_P99} ms | ${ACC_BASE_P50} / ${ACC_BASE_P99} ms | | p99 < 5 ms | $(verdict 'x < 5' "$ND_CLOUD_P99") |
+| accepts, loopback repo URL (no DNS), rate -c1 | ${ND1_CLOUD_RPS} /s | ${C1_BASE_RPS} /s | ${ND1_RATIO} | | |
+| accepts, loopback repo URL (no DNS), p50 / p99 -c1 | ${ND1_CLOUD_P50} / ${ND1_CLOUD_P99} ms | ${C1_BASE_P50} / ${C1_BASE_P99} ms | | p99 < 5 ms | $(verdict 'x < 5' "$ND1_CLOUD_P99") |
+| accepts, loopback repo URL, answers other than 202 (-c16 / -c1) | ${ND_CLOUD_BAD} / ${ND1_CLOUD_BAD} | | | 0 | |
+| RSS after the load | ${CLOUD_RSS_LOAD} MB | ${BASE_RSS_LOAD} MB | | | |
+
+Cloud node: MAX_QUEUE_SIZE=${MAX_QUEUE}, PHAROS_ALLOW_LOCAL_REPOS=true (only for the loopback rows), embedded SQLite journal (WAL, synchronous=FULL); statuses in the -c16 run: ${ACC_CLOUD_ST:-none}.
+Baseline: one SQLite insert per request in its own transaction (WAL, synchronous=FULL), one writer at a time.
+Cloud node: ${TASKS_QUEUED} tasks pending after the load; ${CLOUD_LOG_LINES} lines of log output during the run (its default log levels).
+The github.com rows include the URL validator's DNS lookup of github.com, which on this sandbox (no network) fails,
+mostly fast but now and then only after the resolver's timeout (capped at 2 s by the validator).
+EOF
+)"
+mkdir -p "$RESULTS_DIR"
+OUT="$RESULTS_DIR/http-$(date +%Y%m%d-%H%M%S).md"
+printf '%s\n' "$SUMMARY" >"$OUT"
+printf '%s\n' "$SUMMARY"
+log "written to $OUT"
