@@ -97,7 +97,7 @@ public sealed class IngestGateway : ReceiveActor, IWithTimers
             return;
         }
         var now = _clock.GetUtcNow();
-        if (_depth is { } depth && depth.LiveCount(now) >= depth.Max)
+        if (_depth is { } depth && depth.IsFull(now))
         {
             validated.Client.Tell(new IngestRefused(IngestRefusal.QueueFull,
                 $"The queue holds its maximum of {depth.Max} tasks; try again later.",

@@ -16,10 +16,11 @@ namespace Pharos.Actors.Queue;
 /// Every change is persisted before anyone hears of it; the rules live in <see cref="QueueState"/>.
 /// </summary>
 /// <remarks>
-/// Group commit: one write is in flight at a time, and the commands that arrive meanwhile are decided together
-/// (against a copy of the state that holds the batch so far) and written as one atomic batch. Clients hear their
-/// answers only once that batch is in the journal; if it fails, every one of them hears 503 and nothing is kept.
-/// Queries are answered from the committed state throughout.
+/// Group commit: one write is in flight at a time, and the commands that arrive meanwhile are decided and applied
+/// in order, then written together as one atomic batch. Clients hear their answers only once that batch is in the
+/// journal. Queries wait while a batch is being written, so nobody reads what is not yet durable. If a write fails,
+/// every waiting client hears 503 and the actor stops: its supervisor restarts it from the journal, which holds
+/// none of the failed batch.
 /// </remarks>
 public sealed class QueueActor : ReceivePersistentActor, IWithTimers
 {
@@ -60,10 +61,10 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
         Command<EnqueueTask>(command => Submit(command, Sender));
         Command<CancelJob>(command => Submit(command, Sender));
         Command<SweepTick>(tick => Submit(tick, ActorRefs.Nobody));
-        Command<GetJobs>(q => Sender.Tell(new JobsPage(_state.Jobs(Math.Clamp(q.Limit, 1, 100), q.Status))));
-        Command<GetJob>(q => Sender.Tell(new JobLookup(_state.Find(q.TaskId))));
-        Command<GetQueueDepth>(_ => Sender.Tell(_state.Depth()));
-        Command<GetQueueStatus>(_ => Sender.Tell(new QueueStatus(_state.LiveCount(_clock.GetUtcNow()), 0, _settings.MaxQueueSize)));
+        Command<GetJobs>(q => AnswerQuery(() => new JobsPage(_state.Jobs(Math.Clamp(q.Limit, 1, 100), q.Status))));
+        Command<GetJob>(q => AnswerQuery(() => new JobLookup(_state.Find(q.TaskId))));
+        Command<GetQueueDepth>(_ => AnswerQuery(_state.Depth));
+        Command<GetQueueStatus>(_ => AnswerQuery(() => new QueueStatus(_state.LiveCount(_clock.GetUtcNow()), 0, _settings.MaxQueueSize)));
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "Queue snapshot failed; recovery replays more events"));
         Command<DeleteSnapshotsSuccess>(_ => { });
@@ -81,6 +82,13 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
         BackoffSupervisor.Props(Backoff.OnStop(Props(settings, clock, mediator), "queue",
             minBackoff: TimeSpan.FromMilliseconds(200), maxBackoff: TimeSpan.FromSeconds(5), randomFactor: 0.2, maxNrOfRetries: -1));
 
+    /// <summary>Answers a query from durable state only: while a batch is being written, the query waits for it.</summary>
+    private void AnswerQuery(Func<object> query)
+    {
+        if (_writing is null) Sender.Tell(query());
+        else Stash.Stash();
+    }
+
     private void Submit(object command, IActorRef client)
     {
         _waiting.Add(new Pending(command, client));
@@ -90,15 +98,14 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
     private void WriteBatch()
     {
         var now = _clock.GetUtcNow();
-        var batch = _state.Copy();
         var events = new List<IPersistedEvent>();
         var answers = new List<Answer>();
         foreach (var (command, client) in _waiting)
         {
-            var decided = Decide(batch, command, now);
-            foreach (var e in decided.Events) batch.Apply(e);
+            var decided = Decide(_state, command, now);
+            foreach (var e in decided.Events) _state.Apply(e);
             events.AddRange(decided.Events);
-            if (decided.Reply is not null) answers.Add(new Answer(client, decided.Reply(batch), decided.FailureReply!));
+            if (decided.Reply is not null) answers.Add(new Answer(client, decided.Reply(_state), decided.FailureReply!));
         }
         // A sweep publishes the depth even when nothing expired, so late subscribers catch up within one interval.
         var swept = _waiting.Any(pending => pending.Command is SweepTick);
@@ -112,12 +119,13 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
         }
 
         _writing = answers;
-        PersistAllAsync(events, Applied);
+        PersistAllAsync(events, Written);
         DeferAsync(BatchWritten.Instance, _ =>
         {
             foreach (var answer in _writing ?? []) answer.Client.Tell(answer.Reply);
             _writing = null;
             PublishDepth();
+            Stash.UnstashAll();
             if (_waiting.Count > 0) WriteBatch();
         });
     }
@@ -152,9 +160,9 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
         }
     }
 
-    private void Applied(IPersistedEvent e)
+    /// <summary>An event of the batch is durable (it was applied when it was decided).</summary>
+    private void Written(IPersistedEvent e)
     {
-        _state.Apply(e);
         LogTransition(e);
         if (++_eventsSinceSnapshot >= _settings.SnapshotEvery)
         {
@@ -192,10 +200,11 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
 
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
     {
-        // The journal refused the batch whole (AtomicWrite) and the actor goes on; the deferred step runs next.
-        foreach (var answer in _writing ?? []) answer.Client.Tell(answer.FailureReply);
-        _writing = null;
+        // The journal refused the batch (it could not serialize it) and nothing of it was written, but the state
+        // already holds it: stop, so that the supervisor rebuilds the state from the journal.
+        FailEveryoneWaiting();
         base.OnPersistRejected(cause, @event, sequenceNr);
+        Context.Stop(Self);
     }
 
     private void FailEveryoneWaiting()

@@ -7,31 +7,39 @@ namespace Pharos.Actors.Queue;
 
 /// <summary>
 /// The queue's state and its rules, with no actor in sight so that properties can be stated over it directly.
-/// QueueActor decides with it, persists the events it returns, and applies them here: the state changes only
-/// through <see cref="Apply"/>, in recovery and at run time alike.
+/// QueueActor decides with it and applies the events it returns, in recovery and at run time alike. Admission
+/// (duplicate, cap, position) and sweeping cost O(1) or O(expired) however long the queue is.
 /// </summary>
 public sealed class QueueState(int maxQueueSize, int historySize)
 {
+    private static readonly Priority[] DispatchOrder = [Priority.High, Priority.Normal, Priority.Low];
+
     private readonly Dictionary<string, JobRecord> _jobs = new(StringComparer.Ordinal);
-    // Dispatch order: higher priority first, FIFO within one priority.
-    private readonly List<string> _pending = [];
+    // Pending task ids per priority, FIFO; the nodes let a cancel or a sweep remove one in O(1).
+    private readonly Dictionary<Priority, LinkedList<string>> _pending = DispatchOrder.ToDictionary(p => p, _ => new LinkedList<string>());
+    private readonly Dictionary<string, LinkedListNode<string>> _pendingNodes = new(StringComparer.Ordinal);
+    // Pending tasks by expiry, soonest first: the live count and the sweep look only at the expired end.
+    private readonly SortedSet<(DateTimeOffset ExpiresAt, string TaskId)> _byExpiry = new();
     // Finished jobs, oldest first; trimmed to historySize.
     private readonly LinkedList<string> _finished = new();
     private readonly Dictionary<string, string> _activeByRepo = new(StringComparer.Ordinal);
 
     public int MaxQueueSize { get; } = maxQueueSize;
     public int HistorySize { get; } = historySize;
-    public int PendingCount => _pending.Count;
-    public IEnumerable<JobRecord> Pending => _pending.Select(id => _jobs[id]);
+    public int PendingCount => _pendingNodes.Count;
+
+    /// <summary>Pending jobs in dispatch order: higher priority first, FIFO within one priority.</summary>
+    public IEnumerable<JobRecord> Pending => DispatchOrder.SelectMany(p => _pending[p]).Select(id => _jobs[id]);
 
     public static bool IsExpired(JobRecord job, DateTimeOffset now) => now > job.ExpiresAt;
 
     /// <summary>Pending tasks that have not outlived their TTL: the only ones that count towards the cap.</summary>
-    public int LiveCount(DateTimeOffset now) => Pending.Count(job => !IsExpired(job, now));
+    public int LiveCount(DateTimeOffset now) => PendingCount - _byExpiry.TakeWhile(e => now > e.ExpiresAt).Count();
 
-    /// <summary>One <see cref="TaskSkipped"/> for every pending task older than its TTL, in dispatch order.</summary>
+    /// <summary>One <see cref="TaskSkipped"/> for every pending task older than its TTL, soonest expiry first.</summary>
     public IReadOnlyList<TaskSkipped> Sweep(DateTimeOffset now) =>
-        Pending.Where(job => IsExpired(job, now))
+        _byExpiry.TakeWhile(e => now > e.ExpiresAt)
+            .Select(e => _jobs[e.TaskId])
             .Select(job => new TaskSkipped(job.TaskId, now, JobReasons.TtlExpired,
                 Math.Round((now - job.SubmittedAt).TotalSeconds, 3), job.Ttl))
             .ToList();
@@ -78,8 +86,7 @@ public sealed class QueueState(int maxQueueSize, int historySize)
                     e.SubmittedAt.AddSeconds(e.TtlSeconds), e.TtlSeconds, e.RequestedBy,
                     [new TimelineEntry(JobStatus.Queued, e.SubmittedAt, $"priority {e.Priority.ToName()}")]);
                 _jobs[job.TaskId] = job;
-                _activeByRepo[job.RepoUrl] = job.TaskId;
-                InsertPending(job);
+                AddPending(job);
                 break;
             case TaskSkipped e:
                 Finish(e.TaskId, e.At, job => job with
@@ -101,7 +108,16 @@ public sealed class QueueState(int maxQueueSize, int historySize)
     }
 
     /// <summary>1-based position in dispatch order; 0 when the task is not pending.</summary>
-    public int PositionOf(string taskId) => _pending.IndexOf(taskId) + 1;
+    public int PositionOf(string taskId)
+    {
+        if (!_pendingNodes.TryGetValue(taskId, out var node)) return 0;
+        var priority = _jobs[taskId].Priority;
+        var ahead = DispatchOrder.TakeWhile(p => p != priority).Sum(p => _pending[p].Count);
+        // The newest task of its priority, the usual question, is answered without a walk.
+        if (node == _pending[priority].Last) return ahead + _pending[priority].Count;
+        for (var walk = _pending[priority].First; walk != node; walk = walk!.Next) ahead++;
+        return ahead + 1;
+    }
 
     public JobRecord? Find(string taskId) => _jobs.GetValueOrDefault(taskId);
 
@@ -114,40 +130,29 @@ public sealed class QueueState(int maxQueueSize, int historySize)
             .ToList();
 
     public QueueDepthChanged Depth() =>
-        new(Pending.Select(job => job.ExpiresAt).ToList(), InFlight: 0, MaxQueueSize);
+        new(PendingCount, InFlight: 0, MaxQueueSize, _byExpiry.Count == 0 ? null : _byExpiry.Min.ExpiresAt);
 
     /// <summary>Pending jobs in dispatch order, then finished ones oldest first: enough to rebuild every order.</summary>
     public QueueSnapshot ToSnapshot() =>
-        new([.. _pending.Select(id => _jobs[id]), .. _finished.Select(id => _jobs[id])]);
-
-    /// <summary>An independent copy, for deciding a batch of commands ahead of their write.</summary>
-    public QueueState Copy()
-    {
-        var copy = new QueueState(MaxQueueSize, HistorySize);
-        copy.Restore(ToSnapshot());
-        return copy;
-    }
+        new([.. Pending, .. _finished.Select(id => _jobs[id])]);
 
     public void Restore(QueueSnapshot snapshot)
     {
-        _jobs.Clear(); _pending.Clear(); _finished.Clear(); _activeByRepo.Clear();
+        _jobs.Clear(); _pendingNodes.Clear(); _byExpiry.Clear(); _finished.Clear(); _activeByRepo.Clear();
+        foreach (var list in _pending.Values) list.Clear();
         foreach (var job in snapshot.Jobs)
         {
             _jobs[job.TaskId] = job;
             if (job.IsFinal) _finished.AddLast(job.TaskId);
-            else
-            {
-                _pending.Add(job.TaskId);
-                _activeByRepo[job.RepoUrl] = job.TaskId;
-            }
+            else AddPending(job);
         }
     }
 
-    private void InsertPending(JobRecord job)
+    private void AddPending(JobRecord job)
     {
-        // After every task of the same or a higher priority: FIFO within a priority.
-        var index = _pending.FindLastIndex(id => _jobs[id].Priority >= job.Priority) + 1;
-        _pending.Insert(index, job.TaskId);
+        _pendingNodes[job.TaskId] = _pending[job.Priority].AddLast(job.TaskId);
+        _byExpiry.Add((job.ExpiresAt, job.TaskId));
+        _activeByRepo[job.RepoUrl] = job.TaskId;
     }
 
     private void Finish(string taskId, DateTimeOffset at, Func<JobRecord, JobRecord> update)
@@ -159,7 +164,11 @@ public sealed class QueueState(int maxQueueSize, int historySize)
             DurationSeconds = job.StartedAt is { } started ? Math.Round((at - started).TotalSeconds, 3) : null,
         };
         _jobs[taskId] = finished;
-        _pending.Remove(taskId);
+        if (_pendingNodes.Remove(taskId, out var node))
+        {
+            _pending[job.Priority].Remove(node);
+            _byExpiry.Remove((job.ExpiresAt, taskId));
+        }
         if (_activeByRepo.GetValueOrDefault(job.RepoUrl) == taskId) _activeByRepo.Remove(job.RepoUrl);
         _finished.AddLast(taskId);
         while (_finished.Count > HistorySize)

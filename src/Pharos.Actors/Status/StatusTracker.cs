@@ -22,7 +22,7 @@ public sealed class StatusTracker : ReceiveActor
         _queue = queue;
         _mediator = mediator;
         _clock = clock;
-        _depth = new QueueDepthChanged([], 0, maxQueueSize);
+        _depth = new QueueDepthChanged(0, 0, maxQueueSize, null);
 
         Receive<QueueDepthChanged>(depth => _depth = depth);
         // The queue may have published before this node subscribed: ask it once for the current picture.
@@ -37,10 +37,9 @@ public sealed class StatusTracker : ReceiveActor
 
     private WorkerStatusView View()
     {
-        var now = _clock.GetUtcNow();
         var workers = _workers.Values.OrderBy(w => w.Id, StringComparer.Ordinal).ToList();
         return new WorkerStatusView(OverallStatus(workers), workers,
-            new QueueStatus(_depth.LiveCount(now), _depth.InFlight, _depth.Max));
+            new QueueStatus(_depth.Pending, _depth.InFlight, _depth.Max));
     }
 
     /// <summary>The original service's top-level strings: Offline, Error: ..., Training Graph on {repo}, Idle.</summary>

@@ -8,16 +8,36 @@ namespace Pharos.CloudNode.Persistence;
 
 public static class EmbeddedJournal
 {
-    /// <summary>Akka.Persistence.Sql on SQLite under PHAROS_DATA_DIR: durable with no server to install.</summary>
+    public const string JournalFile = "pharos.db";
+    public const string SnapshotFile = "pharos-snapshots.db";
+
+    /// <summary>
+    /// Akka.Persistence.Sql on SQLite under PHAROS_DATA_DIR: durable with no server to install. Events and snapshots
+    /// live in two files, because SQLite has one writer per file: a snapshot being saved must not make the next
+    /// accepted task wait for the lock.
+    /// </summary>
     public static AkkaConfigurationBuilder WithEmbeddedJournal(this AkkaConfigurationBuilder builder, PharosSettings settings)
     {
         Directory.CreateDirectory(settings.DataDirFull);
-        // A write that waits on a lock longer than a few seconds fails (503, nothing accepted) rather than outliving
-        // the HTTP request that waits for it.
-        var connectionString = $"Data Source={Path.Combine(settings.DataDirFull, "pharos.db")};Pooling=True;Default Timeout=3";
-        UseWriteAheadLog(connectionString);
-        return builder.WithSqlPersistence(connectionString, ProviderName.SQLiteMS);
+        var journal = ConnectionString(settings, JournalFile);
+        var snapshots = ConnectionString(settings, SnapshotFile);
+        UseWriteAheadLog(journal);
+        UseWriteAheadLog(snapshots);
+        return builder.WithSqlPersistence(
+            new SqlJournalOptions(isDefaultPlugin: true)
+            {
+                ConnectionString = journal, ProviderName = ProviderName.SQLiteMS, AutoInitialize = true,
+            },
+            new SqlSnapshotOptions(isDefaultPlugin: true)
+            {
+                ConnectionString = snapshots, ProviderName = ProviderName.SQLiteMS, AutoInitialize = true,
+            });
     }
+
+    // A write that waits on a lock longer than a few seconds fails (503, nothing accepted) rather than outliving the
+    // HTTP request that waits for it.
+    private static string ConnectionString(PharosSettings settings, string file) =>
+        $"Data Source={Path.Combine(settings.DataDirFull, file)};Pooling=True;Default Timeout=3";
 
     /// <summary>
     /// WAL is a property of the database file, so setting it once here covers the plugin's own connections. With the

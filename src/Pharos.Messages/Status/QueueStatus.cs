@@ -1,22 +1,19 @@
 namespace Pharos.Messages.Status;
 
 /// <summary>
-/// Published by QueueActor on DistributedPubSub topic <see cref="Topics.QueueDepth"/> after every change. The
-/// gateway counts the live entries itself (expiry after now), so a queue full of stale tasks never refuses work
-/// between two sweeps.
+/// Published by QueueActor on DistributedPubSub topic <see cref="Topics.QueueDepth"/> after every change. With the
+/// soonest expiry the gateway can tell a queue that is really full from one whose oldest task has just expired (the
+/// queue sweeps it on the next admission), so a queue full of stale tasks never refuses work between two sweeps.
 /// </summary>
 [Manifest("queue-depth-changed.v1")]
-public sealed record QueueDepthChanged(IReadOnlyList<DateTimeOffset> PendingExpiries, int InFlight, int Max)
-    : IPharosMessage
+public sealed record QueueDepthChanged(int Pending, int InFlight, int Max, DateTimeOffset? SoonestExpiry) : IPharosMessage
 {
-    public int LiveCount(DateTimeOffset now) => PendingExpiries.Count(expiry => expiry >= now);
+    /// <summary>True only while every pending task is live and they fill the cap.</summary>
+    public bool IsFull(DateTimeOffset now) => Pending >= Max && (SoonestExpiry is null || now <= SoonestExpiry);
 
     /// <summary>Seconds until a slot frees at the latest (by expiry), 1 to 60; workers usually free one sooner.</summary>
-    public int RetryAfterSeconds(DateTimeOffset now)
-    {
-        var soonest = PendingExpiries.Where(expiry => expiry >= now).DefaultIfEmpty(now).Min();
-        return (int)Math.Clamp(Math.Ceiling((soonest - now).TotalSeconds), 1, 60);
-    }
+    public int RetryAfterSeconds(DateTimeOffset now) =>
+        SoonestExpiry is { } soonest ? (int)Math.Clamp(Math.Ceiling((soonest - now).TotalSeconds), 1, 60) : 60;
 }
 
 /// <summary>Pending and running counts with the cap, as `GET /worker/status` shows them.</summary>

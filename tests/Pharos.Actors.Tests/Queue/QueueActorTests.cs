@@ -55,7 +55,7 @@ public sealed class QueueActorTests : TestKit
         Assert.Equal((1, 1, 3), (first.Position, first.QueueSize, first.MaxQueueSize));
         Assert.Equal((1, 2), (urgent.Position, urgent.QueueSize));
         Assert.Equal(first.SubmittedAt.AddDays(1), first.ExpiresAt);
-        _mediator.FishForMessage<Publish>(p => p.Topic == Topics.QueueDepth && ((QueueDepthChanged)p.Message).PendingExpiries.Count == 2);
+        _mediator.FishForMessage<Publish>(p => p.Topic == Topics.QueueDepth && ((QueueDepthChanged)p.Message).Pending == 2);
     }
 
     [Fact]

@@ -45,7 +45,11 @@ public sealed class QueueStateProperties
             var swept = state.Sweep(now).Select(s => s.TaskId).ToHashSet();
             var exactlyExpired = swept.SetEquals(expected.Where(e => e.Expired).Select(e => e.Id));
             var liveCount = state.LiveCount(now) == expected.Count(e => !e.Expired);
-            var depthAgrees = state.Depth().LiveCount(now) == state.LiveCount(now);
+            // What the gateway reads off the published depth never claims "full" for a queue with a free slot.
+            var published = state.Depth() with { Max = Math.Max(1, expected.Count(e => !e.Expired)) };
+            var depthAgrees = state.Depth().Pending == tasks.Length
+                              && (!published.IsFull(now) || state.LiveCount(now) >= published.Max)
+                              && (expected.Any(e => e.Expired) || published.IsFull(now) == (state.LiveCount(now) >= published.Max));
             return exactlyExpired && liveCount && depthAgrees;
         });
 

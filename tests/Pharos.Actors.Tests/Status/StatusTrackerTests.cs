@@ -25,7 +25,7 @@ public sealed class StatusTrackerTests : TestKit
     }
 
     [Fact]
-    public void Serves_the_queue_depth_it_is_told_counting_only_live_tasks()
+    public void Serves_the_queue_depth_it_is_told()
     {
         var clock = new ManualClock(new DateTimeOffset(2026, 11, 29, 8, 0, 0, TimeSpan.Zero));
         var queue = CreateTestProbe();
@@ -35,13 +35,12 @@ public sealed class StatusTrackerTests : TestKit
         mediator.ExpectMsg<Subscribe>(s => s.Topic == Topics.QueueDepth);
         tracker.Tell(new SubscribeAck(new Subscribe(Topics.QueueDepth, tracker)));
         queue.ExpectMsg<GetQueueDepth>();
-        var now = clock.GetUtcNow();
-        tracker.Tell(new QueueDepthChanged([now.AddSeconds(-1), now.AddHours(1), now.AddHours(2)], 0, 12));
+        tracker.Tell(new QueueDepthChanged(3, 0, 12, clock.GetUtcNow().AddHours(1)));
 
         tracker.Tell(GetWorkerStatus.Instance);
         var view = ExpectMsg<WorkerStatusView>();
         Assert.Equal("Offline", view.Status);
         Assert.Empty(view.Workers);
-        Assert.Equal(new QueueStatus(2, 0, 12), view.Queue);
+        Assert.Equal(new QueueStatus(3, 0, 12), view.Queue);
     }
 }
