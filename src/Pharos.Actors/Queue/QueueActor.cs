@@ -164,7 +164,9 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
     private void Written(IPersistedEvent e)
     {
         LogTransition(e);
-        if (++_eventsSinceSnapshot >= _settings.SnapshotEvery)
+        // A snapshot costs as much as the state is large, so a large queue snapshots less often: the cost per event
+        // stays constant, and recovery never replays more events than the snapshot it skips would have held.
+        if (++_eventsSinceSnapshot >= Math.Max(_settings.SnapshotEvery, _state.JobCount))
         {
             _eventsSinceSnapshot = 0;
             SaveSnapshot(_state.ToSnapshot());

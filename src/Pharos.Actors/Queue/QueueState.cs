@@ -27,6 +27,8 @@ public sealed class QueueState(int maxQueueSize, int historySize)
     public int MaxQueueSize { get; } = maxQueueSize;
     public int HistorySize { get; } = historySize;
     public int PendingCount => _pendingNodes.Count;
+    /// <summary>Every job held, pending and finished: the size of a snapshot.</summary>
+    public int JobCount => _jobs.Count;
 
     /// <summary>Pending jobs in dispatch order: higher priority first, FIFO within one priority.</summary>
     public IEnumerable<JobRecord> Pending => DispatchOrder.SelectMany(p => _pending[p]).Select(id => _jobs[id]);
