@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The HTTP benchmarks: the cloud node against a bare ASP.NET Core baseline run beside it.
 # One command, from anywhere:  bench/http/run.sh
-# Knobs (environment): MAX_QUEUE (100000), FLOOD_SECONDS (15), ACCEPT_SECONDS (15), C1_SECONDS (10), WARMUP_SECONDS (5), READY_RUNS (3).
+# Knobs (environment): MAX_QUEUE (1000000), FLOOD_SECONDS (15), ACCEPT_SECONDS (15), C1_SECONDS (10), WARMUP_SECONDS (5), READY_RUNS (3).
 # Everything it starts runs on 127.0.0.1 in its own temporary directory and is stopped by PID on exit.
 set -euo pipefail
 
@@ -13,8 +13,8 @@ ACCEPT_SECONDS="${ACCEPT_SECONDS:-15}"
 C1_SECONDS="${C1_SECONDS:-10}"
 WARMUP_SECONDS="${WARMUP_SECONDS:-5}"
 READY_RUNS="${READY_RUNS:-3}"
-# The cap raised as far as the node allows (PharosSettings accepts 1..100000), so that accepts are never refused as 429.
-MAX_QUEUE="${MAX_QUEUE:-100000}"
+# The cap raised as far as the node allows (PharosSettings accepts 1..1000000), so that accepts are never refused as 429.
+MAX_QUEUE="${MAX_QUEUE:-1000000}"
 IDLE_SECONDS=5
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }

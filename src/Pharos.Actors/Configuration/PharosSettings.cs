@@ -100,7 +100,7 @@ public sealed record PharosSettings
         {
             AdminToken = Get("PHAROS_ADMIN_TOKEN", "AdminToken"),
             TokensFile = Get("PHAROS_TOKENS_FILE", "TokensFile"),
-            MaxQueueSize = Int("MAX_QUEUE_SIZE", "MaxQueueSize", defaults.MaxQueueSize, 1, 100_000),
+            MaxQueueSize = Int("MAX_QUEUE_SIZE", "MaxQueueSize", defaults.MaxQueueSize, 1, 1_000_000),
             TaskTtlSeconds = Int("TASK_TTL_SECONDS", "TaskTtlSeconds", defaults.TaskTtlSeconds, 1, 365 * 86_400),
             HistorySize = Int("PHAROS_HISTORY_SIZE", "HistorySize", defaults.HistorySize, 1, 100_000),
             DataDir = Get("PHAROS_DATA_DIR", "DataDir") ?? defaults.DataDir,

@@ -178,8 +178,8 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
         switch (e)
         {
             case TaskEnqueued t:
-                _log.Info("Task {0} queued: {1} (priority {2}, position {3} of {4}, expires {5:O})", t.TaskId, t.RepoUrl,
-                    t.Priority.ToName(), _state.PositionOf(t.TaskId), _state.PendingCount, t.SubmittedAt.AddSeconds(t.TtlSeconds));
+                _log.Info("Task {0} queued: {1} (priority {2}, expires {3:O})", t.TaskId, t.RepoUrl,
+                    t.Priority.ToName(), t.SubmittedAt.AddSeconds(t.TtlSeconds));
                 break;
             case TaskSkipped s:
                 _log.Info("Task {0} skipped: {1} (age {2:0}s, ttl {3}s)", s.TaskId, s.Reason, s.AgeSeconds, s.TtlSeconds);
