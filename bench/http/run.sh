@@ -152,29 +152,31 @@ FLOOD_BASE_RPS="$W_RPS"; FLOOD_BASE_P99="$W_P99"; FLOOD_BASE_BAD="$(not_status 4
 FLOOD_RATIO="$(ratio_pct "$FLOOD_CLOUD_RPS" "$FLOOD_BASE_RPS")"
 
 # ---------------------------------------------------------------- d) accepted submissions (durable writes)
-log "accepts: wrk -t2 -c16 -d${ACCEPT_SECONDS}s --latency, then -t1 -c1 -d${C1_SECONDS}s --latency"
+log "accepts: wrk -t1 -c1 -d${C1_SECONDS}s --latency, then -t2 -c16 -d${ACCEPT_SECONDS}s --latency"
 wrk_run accept-cloud-warmup -t2 -c16 -d"${WARMUP_SECONDS}s" -s "$HERE/ingest.lua" "$CLOUD_URL/ingest" -- "$TOKEN" "${RUN_ID}w"
-wrk_run accept-cloud -t2 -c16 -d"${ACCEPT_SECONDS}s" --latency -s "$HERE/ingest.lua" "$CLOUD_URL/ingest" -- "$TOKEN" "${RUN_ID}m"
-ACC_CLOUD_RPS="$W_RPS"; ACC_CLOUD_P50="$W_P50"; ACC_CLOUD_P99="$W_P99"; ACC_CLOUD_BAD="$(not_status 202 $W_STATUSES)"; ACC_CLOUD_ST="$W_STATUSES"
 wrk_run accept-base-warmup -t2 -c16 -d"${WARMUP_SECONDS}s" -s "$HERE/ingest.lua" "$BASE_URL/insert" -- "$TOKEN" "${RUN_ID}w"
-wrk_run accept-base -t2 -c16 -d"${ACCEPT_SECONDS}s" --latency -s "$HERE/ingest.lua" "$BASE_URL/insert" -- "$TOKEN" "${RUN_ID}m"
-ACC_BASE_RPS="$W_RPS"; ACC_BASE_P50="$W_P50"; ACC_BASE_P99="$W_P99"; ACC_BASE_BAD="$(not_status 202 $W_STATUSES)"
-ACC_RATIO="$(ratio_pct "$ACC_CLOUD_RPS" "$ACC_BASE_RPS")"
-
+# One request at a time first, on a small queue: the latency a user submitting a task sees.
 wrk_run c1-cloud -t1 -c1 -d"${C1_SECONDS}s" --latency -s "$HERE/ingest.lua" "$CLOUD_URL/ingest" -- "$TOKEN" "${RUN_ID}s"
 C1_CLOUD_RPS="$W_RPS"; C1_CLOUD_P50="$W_P50"; C1_CLOUD_P99="$W_P99"; C1_CLOUD_BAD="$(not_status 202 $W_STATUSES)"
 wrk_run c1-base -t1 -c1 -d"${C1_SECONDS}s" --latency -s "$HERE/ingest.lua" "$BASE_URL/insert" -- "$TOKEN" "${RUN_ID}s"
 C1_BASE_RPS="$W_RPS"; C1_BASE_P50="$W_P50"; C1_BASE_P99="$W_P99"; C1_BASE_BAD="$(not_status 202 $W_STATUSES)"
 C1_RATIO="$(ratio_pct "$C1_CLOUD_RPS" "$C1_BASE_RPS")"
 
+# Then throughput with 16 connections, while the queue grows by tens of thousands of tasks.
+wrk_run accept-cloud -t2 -c16 -d"${ACCEPT_SECONDS}s" --latency -s "$HERE/ingest.lua" "$CLOUD_URL/ingest" -- "$TOKEN" "${RUN_ID}m"
+ACC_CLOUD_RPS="$W_RPS"; ACC_CLOUD_P50="$W_P50"; ACC_CLOUD_P99="$W_P99"; ACC_CLOUD_BAD="$(not_status 202 $W_STATUSES)"; ACC_CLOUD_ST="$W_STATUSES"
+wrk_run accept-base -t2 -c16 -d"${ACCEPT_SECONDS}s" --latency -s "$HERE/ingest.lua" "$BASE_URL/insert" -- "$TOKEN" "${RUN_ID}m"
+ACC_BASE_RPS="$W_RPS"; ACC_BASE_P50="$W_P50"; ACC_BASE_P99="$W_P99"; ACC_BASE_BAD="$(not_status 202 $W_STATUSES)"
+ACC_RATIO="$(ratio_pct "$ACC_CLOUD_RPS" "$ACC_BASE_RPS")"
+
 # The same two runs against the node with a loopback repo URL (https://localhost/...): the URL validator skips its
 # DNS lookup for it, so these isolate the gateway -> queue -> durable write path from the resolver's behaviour.
-wrk_run accept-cloud-nodns -t2 -c16 -d"${ACCEPT_SECONDS}s" --latency -s "$HERE/ingest.lua" "$CLOUD_URL/ingest" -- "$TOKEN" "${RUN_ID}n" "https://localhost"
-ND_CLOUD_RPS="$W_RPS"; ND_CLOUD_P50="$W_P50"; ND_CLOUD_P99="$W_P99"; ND_CLOUD_BAD="$(not_status 202 $W_STATUSES)"
-ND_RATIO="$(ratio_pct "$ND_CLOUD_RPS" "$ACC_BASE_RPS")"
 wrk_run c1-cloud-nodns -t1 -c1 -d"${C1_SECONDS}s" --latency -s "$HERE/ingest.lua" "$CLOUD_URL/ingest" -- "$TOKEN" "${RUN_ID}o" "https://localhost"
 ND1_CLOUD_RPS="$W_RPS"; ND1_CLOUD_P50="$W_P50"; ND1_CLOUD_P99="$W_P99"; ND1_CLOUD_BAD="$(not_status 202 $W_STATUSES)"
 ND1_RATIO="$(ratio_pct "$ND1_CLOUD_RPS" "$C1_BASE_RPS")"
+wrk_run accept-cloud-nodns -t2 -c16 -d"${ACCEPT_SECONDS}s" --latency -s "$HERE/ingest.lua" "$CLOUD_URL/ingest" -- "$TOKEN" "${RUN_ID}n" "https://localhost"
+ND_CLOUD_RPS="$W_RPS"; ND_CLOUD_P50="$W_P50"; ND_CLOUD_P99="$W_P99"; ND_CLOUD_BAD="$(not_status 202 $W_STATUSES)"
+ND_RATIO="$(ratio_pct "$ND_CLOUD_RPS" "$ACC_BASE_RPS")"
 TASKS_QUEUED="$(curl -s "$CLOUD_URL/worker/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["queue"]["pending"])' 2>/dev/null || echo '?')"
 
 # ---------------------------------------------------------------- e) RSS after the load

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using Microsoft.Extensions.Caching.Memory;
 using System.Net.Sockets;
 using Pharos.Actors.Configuration;
 
@@ -46,7 +45,8 @@ public sealed class RepoUrlValidator
     private readonly HashSet<string> _allowedHosts;
     private readonly HashSet<string> _allowedSchemes;
     private readonly bool _anyHost;
-    private readonly MemoryCache _verdicts = new(new MemoryCacheOptions { SizeLimit = 4096 });
+    private readonly Dictionary<string, HostVerdict> _verdicts = new(StringComparer.Ordinal);
+    private const int MaxRememberedHosts = 4096;
 
     public RepoUrlValidator(PharosSettings settings, HostResolver? resolver = null)
     {
@@ -69,36 +69,50 @@ public sealed class RepoUrlValidator
         var (result, host) = Check(raw);
         if (!result.Ok || result.IsLocal || host is null) return result;
 
-        // One lookup per host a minute at most: a flood of submissions must not become a flood of DNS queries, and a
-        // resolver that times out must not hold every request for two seconds.
-        var internalHost = await _verdicts.GetOrCreateAsync(host, entry =>
-        {
-            entry.Size = 1;
-            entry.AbsoluteExpirationRelativeToNow = VerdictLifetime;
-            return ResolvesToInternalAsync(host, ct);
-        }).ConfigureAwait(false);
+        var internalHost = await VerdictFor(host).WaitAsync(ct).ConfigureAwait(false);
         return internalHost ? RepoUrlCheck.Reject("host resolves to a private or loopback address") : result;
     }
 
-    private async Task<bool> ResolvesToInternalAsync(string host, CancellationToken ct)
+    /// <summary>
+    /// One lookup per host a minute at most, shared by every submission that names the host meanwhile; past a minute
+    /// the old verdict still answers while one refresh runs. A flood of submissions never becomes a flood of DNS
+    /// queries, and a resolver that hangs holds no request but the very first for its host.
+    /// </summary>
+    private Task<bool> VerdictFor(string host)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(ResolveTimeout);
+        var now = Environment.TickCount64;
+        lock (_verdicts)
+        {
+            if (_verdicts.TryGetValue(host, out var known))
+            {
+                if (now - known.AskedAt < VerdictLifetime.TotalMilliseconds || !known.Lookup.IsCompleted) return known.Lookup;
+                _verdicts[host] = new HostVerdict(ResolvesToInternalAsync(host), now);
+                return known.Lookup.IsCompletedSuccessfully ? known.Lookup : _verdicts[host].Lookup;
+            }
+            // Bounded: a flood of distinct host names (only possible with PHAROS_ALLOWED_HOSTS=*) starts over.
+            if (_verdicts.Count >= MaxRememberedHosts) _verdicts.Clear();
+            var lookup = new HostVerdict(ResolvesToInternalAsync(host), now);
+            _verdicts[host] = lookup;
+            return lookup.Lookup;
+        }
+    }
+
+    private async Task<bool> ResolvesToInternalAsync(string host)
+    {
+        using var timeout = new CancellationTokenSource(ResolveTimeout);
         try
         {
             // WaitAsync bounds the wait even when the resolver ignores its token.
-            var addresses = await _resolver(host, timeout.Token).WaitAsync(ResolveTimeout, ct).ConfigureAwait(false);
+            var addresses = await _resolver(host, timeout.Token).WaitAsync(ResolveTimeout).ConfigureAwait(false);
             return addresses.Any(IsInternal);
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            throw;
         }
         catch (Exception e) when (e is SocketException or TimeoutException or OperationCanceledException or ArgumentException)
         {
             return false;
         }
     }
+
+    private sealed record HostVerdict(Task<bool> Lookup, long AskedAt);
 
     /// <summary>
     /// True for addresses a repository host must never resolve to: loopback, private, carrier-grade NAT, link-local,

@@ -646,13 +646,16 @@ public class RepoUrlValidatorTests
     public async Task A_host_is_looked_up_once_however_many_submissions_name_it()
     {
         var lookups = 0;
-        var validator = new RepoUrlValidator(AnyHost, (_, _) =>
+        var validator = new RepoUrlValidator(AnyHost, async (_, ct) =>
         {
             Interlocked.Increment(ref lookups);
-            return Task.FromResult(new[] { IPAddress.Parse("10.1.2.3") });
+            await Task.Delay(100, ct);
+            return [IPAddress.Parse("10.1.2.3")];
         });
-        for (var i = 0; i < 20; i++)
-            AssertRejected(await validator.ValidateAsync($"https://internal.example/owner/repo{i}"), "private");
+        // Twenty submissions at once share the one lookup in flight; later ones reuse its verdict.
+        var checks = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => validator.ValidateAsync($"https://internal.example/owner/repo{i}")));
+        Assert.All(checks, check => AssertRejected(check, "private"));
+        AssertRejected(await validator.ValidateAsync("https://internal.example/owner/again"), "private");
         Assert.Equal(1, lookups);
         Assert.True((await validator.ValidateAsync("https://other.example/owner/repo")).Ok is false);
         Assert.Equal(2, lookups);
