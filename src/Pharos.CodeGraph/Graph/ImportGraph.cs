@@ -1,0 +1,21 @@
+namespace Pharos.CodeGraph.Graph;
+
+/// <summary>
+/// Files of a repository and the imports between them. <see cref="Nodes"/> are repository-relative, '/'-separated
+/// paths in a stable (ordinal) order; <see cref="Edges"/> index into them, from importer to imported, deduplicated,
+/// without self-loops.
+/// </summary>
+public sealed record ImportGraph(
+    IReadOnlyList<string> Nodes,
+    IReadOnlyList<(int From, int To)> Edges,
+    IReadOnlyDictionary<string, string> LanguageByNode,
+    IReadOnlyDictionary<string, int> UnresolvedByNode,
+    int SkippedFiles,
+    IReadOnlyList<string> Warnings)
+{
+    public int UnresolvedTotal => UnresolvedByNode.Values.Sum();
+
+    /// <summary>Source files per language ("python", "javascript", "typescript", "csharp", "go", "java").</summary>
+    public IReadOnlyDictionary<string, int> FilesByLanguage =>
+        LanguageByNode.GroupBy(p => p.Value).ToDictionary(g => g.Key, g => g.Count());
+}

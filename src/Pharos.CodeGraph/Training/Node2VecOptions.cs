@@ -1,0 +1,26 @@
+namespace Pharos.CodeGraph.Training;
+
+/// <summary>Node2Vec parameters; the defaults are the original Python worker's.</summary>
+public sealed record Node2VecOptions
+{
+    public int Dimensions { get; init; } = 64;
+    public int WalkLength { get; init; } = 20;
+    /// <summary>Skip-gram window: nodes up to this many steps apart in a walk are a positive pair.</summary>
+    public int Context { get; init; } = 10;
+    public int WalksPerNode { get; init; } = 10;
+    /// <summary>Return parameter: higher makes a walk less likely to step straight back.</summary>
+    public double P { get; init; } = 1.0;
+    /// <summary>In-out parameter: higher keeps walks local (BFS-like), lower sends them outward (DFS-like).</summary>
+    public double Q { get; init; } = 1.0;
+    public int Epochs { get; init; } = 10;
+    /// <summary>Negative samples per positive pair.</summary>
+    public int Negative { get; init; } = 5;
+    public int Threads { get; init; } = Environment.ProcessorCount;
+    /// <summary>With one thread, the same seed gives the same vectors bit for bit.</summary>
+    public int? Seed { get; init; }
+    public float LearningRate { get; init; } = 0.025f;
+    public float MinLearningRate { get; init; } = 0.0001f;
+}
+
+/// <summary>Reported after every epoch.</summary>
+public sealed record EpochProgress(int Epoch, int TotalEpochs, double Loss, TimeSpan Elapsed);
