@@ -1,0 +1,34 @@
+namespace Pharos.CodeGraph.Graph.Languages;
+
+/// <summary>
+/// Finds the imports of the files of one language family and resolves them to other files of the repository.
+/// Analyzers are pure: they see the repository only through <see cref="RepositoryIndex"/>, never the disk.
+/// </summary>
+public interface ILanguageAnalyzer
+{
+    /// <summary>The <see cref="Languages"/> names this analyzer takes (JavaScript and TypeScript share one).</summary>
+    IReadOnlySet<string> Languages { get; }
+
+    /// <summary>For each file given (all of this analyzer's languages), what it imports.</summary>
+    IReadOnlyList<FileImports> Analyze(IReadOnlyList<SourceFile> files, RepositoryIndex repository);
+}
+
+/// <summary>
+/// One file's imports: <see cref="Resolved"/> holds repository-relative paths of imported files (duplicates and
+/// the file itself are dropped by the builder); <see cref="Unresolved"/> counts imports that name nothing in the
+/// repository (the standard library, third-party packages).
+/// </summary>
+public sealed record FileImports(string Path, IReadOnlyCollection<string> Resolved, int Unresolved);
+
+/// <summary>Every file path of the repository (all files scanned, not only sources), for resolution.</summary>
+public sealed class RepositoryIndex(IEnumerable<string> paths, IReadOnlyDictionary<string, string>? texts = null)
+{
+    private readonly HashSet<string> _paths = new(paths, StringComparer.Ordinal);
+
+    public IReadOnlyCollection<string> Paths => _paths;
+
+    public bool Exists(string path) => _paths.Contains(path);
+
+    /// <summary>The text of a non-source file the analyzers may need (go.mod, package.json), when it was read.</summary>
+    public string? TextOf(string path) => texts?.GetValueOrDefault(path);
+}
