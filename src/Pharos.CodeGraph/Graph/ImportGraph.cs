@@ -15,7 +15,7 @@ public sealed record ImportGraph(
 {
     public int UnresolvedTotal => UnresolvedByNode.Values.Sum();
 
-    /// <summary>Source files per language ("python", "javascript", "typescript", "csharp", "go", "java").</summary>
+    /// <summary>Source files per language (see <see cref="LanguageNames"/>).</summary>
     public IReadOnlyDictionary<string, int> FilesByLanguage =>
         LanguageByNode.GroupBy(p => p.Value).ToDictionary(g => g.Key, g => g.Count());
 }

@@ -4,7 +4,7 @@ namespace Pharos.CodeGraph.Graph;
 public sealed record SourceFile(string Path, string Language, string Text);
 
 /// <summary>The language names Pharos reports, and the file endings that make them.</summary>
-public static class Languages
+public static class LanguageNames
 {
     public const string Python = "python";
     public const string JavaScript = "javascript";

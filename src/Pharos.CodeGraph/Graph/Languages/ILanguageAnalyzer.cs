@@ -6,7 +6,7 @@ namespace Pharos.CodeGraph.Graph.Languages;
 /// </summary>
 public interface ILanguageAnalyzer
 {
-    /// <summary>The <see cref="Languages"/> names this analyzer takes (JavaScript and TypeScript share one).</summary>
+    /// <summary>The <see cref="LanguageNames"/> names this analyzer takes (JavaScript and TypeScript share one).</summary>
     IReadOnlySet<string> Languages { get; }
 
     /// <summary>For each file given (all of this analyzer's languages), what it imports.</summary>
