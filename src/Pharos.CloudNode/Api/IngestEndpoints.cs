@@ -52,7 +52,8 @@ public static class IngestEndpoints
         }
         catch (AskTimeoutException)
         {
-            return ApiProblems.Unavailable(context, "The queue did not answer in time; nothing was accepted.");
+            return ApiProblems.Unavailable(context,
+                "The queue did not answer in time. Retry: if the task was taken after all, the retry answers 409 with its id.");
         }
 
         switch (reply)
