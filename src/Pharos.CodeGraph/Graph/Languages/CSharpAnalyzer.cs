@@ -227,8 +227,10 @@ public sealed class CSharpAnalyzer : ILanguageAnalyzer
             }
             else if (c == '@' && LexerText.IsIdentifierStart(next))
             {
+                // @name is the identifier name, but @namespace, @using… must never read as the keywords.
                 var identifierEnd = LexerText.SkipIdentifier(text, i + 1);
-                tokens.Add(new SourceToken(TokenKind.Identifier, text[(i + 1)..identifierEnd]));
+                var name = text[(i + 1)..identifierEnd];
+                tokens.Add(new SourceToken(TokenKind.Identifier, name is "namespace" or "using" or "static" or "global" or "unsafe" ? "@" + name : name));
                 i = identifierEnd;
             }
             else if (LexerText.IsIdentifierStart(c))

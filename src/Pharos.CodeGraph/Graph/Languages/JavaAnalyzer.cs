@@ -9,7 +9,7 @@ namespace Pharos.CodeGraph.Graph.Languages;
 /// path, or that has no package, makes none). A name resolves in every root where it exists:
 /// <c>a.b.C</c> → <c>&lt;root&gt;/a/b/C.java</c>; a nested class <c>a.b.C.Inner</c> → <c>a/b/C/Inner.java</c>, else
 /// <c>a/b/C.java</c> (shorter and shorter prefixes, down to two segments); <c>a.b.*</c> → every .java file directly
-/// in <c>&lt;root&gt;/a/b/</c> (else, for <c>a.b.C.*</c>, the class file of <c>a.b.C</c>); static imports → the
+/// in <c>&lt;root&gt;/a/b/</c> except package-info.java and module-info.java (else, for <c>a.b.C.*</c>, the class file of <c>a.b.C</c>); static imports → the
 /// class file of the name without its member. An import that names no file is one unresolved import.
 /// </para>
 /// <para>
@@ -53,6 +53,10 @@ public sealed class JavaAnalyzer : ILanguageAnalyzer
         return result;
     }
 
+    /// <summary>package-info.java and module-info.java declare no class, so a wildcard does not reach them.</summary>
+    private static bool IsDescriptor(string path) =>
+        LexerText.FileNameOf(path) is "package-info.java" or "module-info.java";
+
     /// <summary>The source root a file's package declaration implies ("" for the repository root), or null.</summary>
     internal static string? RootOf(string path, string? package)
     {
@@ -74,7 +78,8 @@ public sealed class JavaAnalyzer : ILanguageAnalyzer
         {
             var packagePath = string.Join('/', segments);
             foreach (var root in roots)
-                if (byDirectory.TryGetValue(LexerText.Join(root, packagePath), out var inPackage)) found.AddRange(inPackage);
+                if (byDirectory.TryGetValue(LexerText.Join(root, packagePath), out var inPackage))
+                    found.AddRange(inPackage.Where(p => !IsDescriptor(p)));
             if (found.Count > 0) return found;
         }
 

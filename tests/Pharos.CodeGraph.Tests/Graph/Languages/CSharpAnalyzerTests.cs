@@ -52,6 +52,7 @@ public sealed class CSharpAnalyzerTests
                     var c = '"';
                     var e = '\'';
                     var @namespace = "namespace Acme.Fake;";
+                    @namespace = @using; var y = @global::@static;
                 }
             }
         }
@@ -90,6 +91,7 @@ public sealed class CSharpAnalyzerTests
         Assert.Equal(["A", "A.B", "A.B.C", "D", "E.F"],
             CSharpAnalyzer.Parse("namespace A { namespace B { namespace C { class X { void M() { } } } } }\nnamespace D { }\nnamespace E.F { }").Namespaces);
         Assert.Equal(["A.B"], CSharpAnalyzer.Parse("using X;\nnamespace A.B;\nclass C { }").Namespaces);
+        Assert.Equal(["K"], CSharpAnalyzer.Parse("var @namespace = 1; @namespace Fake { }\nnamespace K { @using Fake; }").Namespaces);
         var usings = CSharpAnalyzer.Parse("namespace A.B;\nusing X;\nglobal using static Y.Z;\nusing unsafe P = Q.R*;").Usings;
         Assert.Equal(
             [

@@ -64,7 +64,7 @@ public sealed class JavaAnalyzerTests
             ("lib/src/org/lib/Lib.java", "package org.lib;\nimport com.acme.util.sub.*;"));
 
         AssertImports(result, Main + "app/App.java", 4,
-            Main + "util/Strings.java", Main + "util/Lists.java", Main + "util/package-info.java",
+            Main + "util/Strings.java", Main + "util/Lists.java",
             Main + "model/Outer.java", Main + "pkg/Inner.java",
             Main + "shared/Config.java", Test + "shared/Config.java", "lib/src/org/lib/Lib.java");
         AssertImports(result, Test + "app/AppTest.java", 1, Main + "app/App.java", Test + "testing/Fixtures.java");
