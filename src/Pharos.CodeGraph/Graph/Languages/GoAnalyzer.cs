@@ -1,0 +1,233 @@
+using System.Text;
+
+namespace Pharos.CodeGraph.Graph.Languages;
+
+/// <summary>
+/// Go imports. Every import spec (<c>import "x"</c>, <c>import alias "x"</c>, <c>import _ "x"</c>,
+/// <c>import . "x"</c>, grouped <c>import ( ... )</c>, raw-string paths) counts once, test files included.
+/// <para>
+/// Resolution: each file belongs to the nearest <c>go.mod</c> above it. An import path is matched against the
+/// module paths of every <c>go.mod</c> of the repository (longest module path first, so nested modules and sibling
+/// modules of a multi-module repository resolve); <c>module/sub/pkg</c> names the directory <c>sub/pkg</c> of that
+/// module, which must still belong to that module (not to a module nested deeper). A Go import names a package, not
+/// a file, so the import becomes an edge to <b>each non-test .go file directly in that directory</b>. When that
+/// fails, <c>vendor/&lt;path&gt;</c> of the importing file's module is tried. The module <c>std</c> (the Go
+/// source tree itself) takes the import paths whose first element has no dot. Relative imports (<c>./x</c>,
+/// <c>../x</c>, legal only without modules) resolve against the importing file's directory. Anything else — the
+/// standard library, other modules, <c>"C"</c>, a directory without non-test files — is one unresolved import.
+/// </para>
+/// </summary>
+public sealed class GoAnalyzer : ILanguageAnalyzer
+{
+    private const string GoModFile = "go.mod";
+
+    public IReadOnlySet<string> Languages { get; } = new HashSet<string>(StringComparer.Ordinal) { LanguageNames.Go };
+
+    public IReadOnlyList<FileImports> Analyze(IReadOnlyList<SourceFile> files, RepositoryIndex repository)
+    {
+        var modules = FindModules(repository);
+        var moduleDirectories = modules.Select(m => m.Directory).ToHashSet(StringComparer.Ordinal);
+        var packages = LexerText.ByDirectory(files.Select(f => f.Path)
+            .Where(p => p.EndsWith(".go", StringComparison.Ordinal) && !p.EndsWith("_test.go", StringComparison.Ordinal)));
+
+        var result = new List<FileImports>(files.Count);
+        foreach (var file in files)
+        {
+            var directory = LexerText.DirectoryOf(file.Path);
+            var ownModule = NearestModule(directory, moduleDirectories);
+            var resolved = new HashSet<string>(StringComparer.Ordinal);
+            var unresolved = 0;
+            foreach (var importPath in Imports(file.Text))
+            {
+                var packageDirectory = Resolve(importPath, directory, ownModule, modules, moduleDirectories, packages);
+                if (packageDirectory is not null && packages.TryGetValue(packageDirectory, out var packageFiles))
+                    resolved.UnionWith(packageFiles);
+                else
+                    unresolved++;
+            }
+            resolved.Remove(file.Path);
+            result.Add(new FileImports(file.Path, resolved, unresolved));
+        }
+        return result;
+    }
+
+    /// <summary>The import paths of a Go source, in order, one per import spec.</summary>
+    internal static IReadOnlyList<string> Imports(string text)
+    {
+        var tokens = Tokenize(text);
+        var imports = new List<string>();
+        for (var k = 0; k < tokens.Count; k++)
+        {
+            if (!tokens[k].IsIdentifier("import")) continue;
+            var j = k + 1;
+            if (j < tokens.Count && tokens[j].IsPunctuation('('))
+            {
+                for (j++; j < tokens.Count && !tokens[j].IsPunctuation(')'); j++)
+                    if (tokens[j].Kind == TokenKind.String) imports.Add(tokens[j].Text);
+            }
+            else
+            {
+                // An optional package name: an identifier (including "_") or ".".
+                if (j < tokens.Count && (tokens[j].Kind == TokenKind.Identifier || tokens[j].IsPunctuation('.'))) j++;
+                if (j < tokens.Count && tokens[j].Kind == TokenKind.String) imports.Add(tokens[j].Text);
+            }
+            k = Math.Max(k, j - 1);
+        }
+        return imports;
+    }
+
+    /// <summary>Tokens of a Go source: comments dropped; interpreted ("…") and raw (`…`) strings become
+    /// <see cref="TokenKind.String"/>; rune literals become <see cref="TokenKind.Other"/>.</summary>
+    internal static List<SourceToken> Tokenize(string text)
+    {
+        var tokens = new List<SourceToken>();
+        var i = 0;
+        while (i < text.Length)
+        {
+            var c = text[i];
+            var next = i + 1 < text.Length ? text[i + 1] : '\0';
+            if (char.IsWhiteSpace(c)) i++;
+            else if (c == '/' && next == '/') i = LexerText.SkipLineComment(text, i);
+            else if (c == '/' && next == '*') i = LexerText.SkipBlockComment(text, i);
+            else if (c == '"')
+            {
+                var content = new StringBuilder();
+                i = LexerText.SkipEscapedLiteral(text, i, '"', content);
+                tokens.Add(new SourceToken(TokenKind.String, content.ToString()));
+            }
+            else if (c == '`')
+            {
+                var end = text.IndexOf('`', i + 1);
+                var stop = end < 0 ? text.Length : end;
+                tokens.Add(new SourceToken(TokenKind.String, text[(i + 1)..stop]));
+                i = end < 0 ? text.Length : end + 1;
+            }
+            else if (c == '\'')
+            {
+                i = LexerText.SkipEscapedLiteral(text, i, '\'', null);
+                tokens.Add(new SourceToken(TokenKind.Other, "'"));
+            }
+            else if (LexerText.IsIdentifierStart(c))
+            {
+                var end = LexerText.SkipIdentifier(text, i);
+                tokens.Add(new SourceToken(TokenKind.Identifier, text[i..end]));
+                i = end;
+            }
+            else if (char.IsDigit(c))
+            {
+                i = LexerText.SkipNumber(text, i);
+                tokens.Add(new SourceToken(TokenKind.Other, "0"));
+            }
+            else
+            {
+                tokens.Add(new SourceToken(TokenKind.Punctuation, c.ToString()));
+                i++;
+            }
+        }
+        return tokens;
+    }
+
+    /// <summary>The module path a go.mod declares (<c>module x</c>, possibly quoted), or null.</summary>
+    internal static string? ModulePath(string goMod)
+    {
+        foreach (var rawLine in goMod.Split('\n'))
+        {
+            var line = rawLine;
+            var comment = line.IndexOf("//", StringComparison.Ordinal);
+            if (comment >= 0) line = line[..comment];
+            line = line.Trim();
+            if (!line.StartsWith("module", StringComparison.Ordinal) || line.Length == "module".Length) continue;
+            var rest = line["module".Length..];
+            if (!char.IsWhiteSpace(rest[0]) && rest[0] != '"' && rest[0] != '`') continue;
+            var path = rest.Trim().Trim('"', '`').Trim();
+            return path.Length == 0 ? null : path;
+        }
+        return null;
+    }
+
+    private sealed record Module(string Directory, string? Path);
+
+    private static List<Module> FindModules(RepositoryIndex repository) =>
+        repository.Paths
+            .Where(p => p == GoModFile || p.EndsWith("/" + GoModFile, StringComparison.Ordinal))
+            .Select(p => new Module(LexerText.DirectoryOf(p), repository.TextOf(p) is { } text ? ModulePath(text) : null))
+            .OrderBy(m => m.Directory, StringComparer.Ordinal)
+            .ToList();
+
+    /// <summary>The directory of the nearest go.mod at or above <paramref name="directory"/>, or null.</summary>
+    private static string? NearestModule(string directory, HashSet<string> moduleDirectories)
+    {
+        var current = directory;
+        while (true)
+        {
+            if (moduleDirectories.Contains(current)) return current;
+            if (current.Length == 0) return null;
+            current = LexerText.DirectoryOf(current);
+        }
+    }
+
+    private static string? Resolve(string importPath, string directory, string? ownModule, List<Module> modules,
+        HashSet<string> moduleDirectories, Dictionary<string, List<string>> packages)
+    {
+        if (importPath.Length == 0) return null;
+        if (importPath == "." || importPath == ".." || importPath.StartsWith("./", StringComparison.Ordinal) ||
+            importPath.StartsWith("../", StringComparison.Ordinal))
+            return Normalize(LexerText.Join(directory, importPath));
+
+        // The module whose path is the longest prefix of the import path; on a tie, the importer's own module.
+        Module? best = null;
+        foreach (var module in modules)
+        {
+            if (module.Path is not { } modulePath || !IsPathPrefix(modulePath, importPath)) continue;
+            if (best is null || modulePath.Length > best.Path!.Length ||
+                (modulePath.Length == best.Path.Length && module.Directory == ownModule))
+                best = module;
+        }
+        if (best is not null)
+        {
+            var rest = importPath.Length == best.Path!.Length ? "" : importPath[(best.Path.Length + 1)..];
+            var target = Normalize(LexerText.Join(best.Directory, rest));
+            if (target is not null && NearestModule(target, moduleDirectories) == best.Directory) return target;
+        }
+
+        if (ownModule is not null)
+        {
+            var vendored = Normalize(LexerText.Join(LexerText.Join(ownModule, "vendor"), importPath));
+            if (vendored is not null && packages.ContainsKey(vendored)) return vendored;
+        }
+
+        // The Go tree itself: module "std" holds the packages whose import path has no dot in its first element.
+        var first = importPath.Split('/')[0];
+        if (!first.Contains('.'))
+        {
+            foreach (var module in modules)
+            {
+                if (module.Path != "std") continue;
+                var target = Normalize(LexerText.Join(module.Directory, importPath));
+                if (target is not null && packages.ContainsKey(target) && NearestModule(target, moduleDirectories) == module.Directory)
+                    return target;
+            }
+        }
+        return null;
+    }
+
+    private static bool IsPathPrefix(string prefix, string path) =>
+        path == prefix || (path.Length > prefix.Length && path[prefix.Length] == '/' && path.StartsWith(prefix, StringComparison.Ordinal));
+
+    /// <summary>Folds "." and ".." segments; null when the path climbs above the repository root.</summary>
+    internal static string? Normalize(string path)
+    {
+        var segments = new List<string>();
+        foreach (var segment in path.Split('/'))
+        {
+            if (segment.Length == 0 || segment == ".") continue;
+            if (segment == "..")
+            {
+                if (segments.Count == 0) return null;
+                segments.RemoveAt(segments.Count - 1);
+            }
+            else segments.Add(segment);
+        }
+        return string.Join('/', segments);
+    }
+}

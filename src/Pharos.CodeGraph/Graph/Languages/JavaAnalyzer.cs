@@ -1,0 +1,209 @@
+namespace Pharos.CodeGraph.Graph.Languages;
+
+/// <summary>
+/// Java imports: <c>import a.b.C;</c>, <c>import a.b.*;</c>, <c>import static a.b.C.m;</c> and
+/// <c>import static a.b.C.*;</c>, each counting once.
+/// <para>
+/// Source roots come from the files themselves: a file <c>src/main/java/x/y/C.java</c> declaring
+/// <c>package x.y;</c> makes <c>src/main/java/</c> a root (a file whose directory does not end in its package's
+/// path, or that has no package, makes none). A name resolves in every root where it exists:
+/// <c>a.b.C</c> → <c>&lt;root&gt;/a/b/C.java</c>; a nested class <c>a.b.C.Inner</c> → <c>a/b/C/Inner.java</c>, else
+/// <c>a/b/C.java</c> (shorter and shorter prefixes, down to two segments); <c>a.b.*</c> → every .java file directly
+/// in <c>&lt;root&gt;/a/b/</c> except package-info.java and module-info.java (else, for <c>a.b.C.*</c>, the class file of <c>a.b.C</c>); static imports → the
+/// class file of the name without its member. An import that names no file is one unresolved import.
+/// </para>
+/// <para>
+/// Classes of the file's own package used without an import are NOT inferred: that needs every identifier of the
+/// file checked against the package's classes, which costs far more than it tells.
+/// </para>
+/// </summary>
+public sealed class JavaAnalyzer : ILanguageAnalyzer
+{
+    public IReadOnlySet<string> Languages { get; } = new HashSet<string>(StringComparer.Ordinal) { LanguageNames.Java };
+
+    internal sealed record JavaImport(string Name, bool IsStatic, bool IsWildcard);
+
+    internal sealed record JavaSource(string? Package, IReadOnlyList<JavaImport> Imports);
+
+    public IReadOnlyList<FileImports> Analyze(IReadOnlyList<SourceFile> files, RepositoryIndex repository)
+    {
+        var parsed = files.Select(f => (File: f, Source: Parse(f.Text))).ToList();
+        var javaFiles = files.Select(f => f.Path).Where(p => p.EndsWith(".java", StringComparison.Ordinal))
+            .ToHashSet(StringComparer.Ordinal);
+        var byDirectory = LexerText.ByDirectory(javaFiles);
+
+        var roots = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var (file, source) in parsed)
+            if (RootOf(file.Path, source.Package) is { } root) roots.Add(root);
+
+        var result = new List<FileImports>(files.Count);
+        foreach (var (file, source) in parsed)
+        {
+            var resolved = new HashSet<string>(StringComparer.Ordinal);
+            var unresolved = 0;
+            foreach (var import in source.Imports)
+            {
+                var targets = Resolve(import, roots, javaFiles, byDirectory);
+                if (targets.Count == 0) unresolved++;
+                else resolved.UnionWith(targets);
+            }
+            resolved.Remove(file.Path);
+            result.Add(new FileImports(file.Path, resolved, unresolved));
+        }
+        return result;
+    }
+
+    /// <summary>package-info.java and module-info.java declare no class, so a wildcard does not reach them.</summary>
+    private static bool IsDescriptor(string path) =>
+        LexerText.FileNameOf(path) is "package-info.java" or "module-info.java";
+
+    /// <summary>The source root a file's package declaration implies ("" for the repository root), or null.</summary>
+    internal static string? RootOf(string path, string? package)
+    {
+        if (package is null) return null;
+        var directory = LexerText.DirectoryOf(path);
+        var packagePath = package.Replace('.', '/');
+        if (directory == packagePath) return "";
+        return directory.EndsWith("/" + packagePath, StringComparison.Ordinal)
+            ? directory[..(directory.Length - packagePath.Length - 1)]
+            : null;
+    }
+
+    private static List<string> Resolve(JavaImport import, IEnumerable<string> roots, HashSet<string> javaFiles,
+        Dictionary<string, List<string>> byDirectory)
+    {
+        var segments = import.Name.Split('.');
+        var found = new List<string>();
+        if (import.IsWildcard && !import.IsStatic)
+        {
+            var packagePath = string.Join('/', segments);
+            foreach (var root in roots)
+                if (byDirectory.TryGetValue(LexerText.Join(root, packagePath), out var inPackage))
+                    found.AddRange(inPackage.Where(p => !IsDescriptor(p)));
+            if (found.Count > 0) return found;
+        }
+
+        // The class: the whole name (a wildcard's owner), or without its member for a single static import.
+        var classLength = import.IsStatic && !import.IsWildcard ? segments.Length - 1 : segments.Length;
+        for (var length = classLength; length >= 2 && found.Count == 0; length--)
+        {
+            var classPath = string.Join('/', segments, 0, length) + ".java";
+            foreach (var root in roots)
+            {
+                var candidate = LexerText.Join(root, classPath);
+                if (javaFiles.Contains(candidate)) found.Add(candidate);
+            }
+        }
+        return found;
+    }
+
+    /// <summary>The package declaration and the imports of a Java source.</summary>
+    internal static JavaSource Parse(string text)
+    {
+        var tokens = Tokenize(text);
+        string? package = null;
+        var imports = new List<JavaImport>();
+        for (var k = 0; k < tokens.Count; k++)
+        {
+            if (tokens[k].IsIdentifier("package") && package is null)
+            {
+                var (name, next, _) = QualifiedName(tokens, k + 1, allowWildcard: false);
+                if (name is not null)
+                {
+                    package = name;
+                    k = next - 1;
+                }
+            }
+            else if (tokens[k].IsIdentifier("import"))
+            {
+                var j = k + 1;
+                var isStatic = j < tokens.Count && tokens[j].IsIdentifier("static");
+                if (isStatic) j++;
+                var (name, next, wildcard) = QualifiedName(tokens, j, allowWildcard: true);
+                if (name is null) continue;
+                // A static import needs at least a class and a member (or '*').
+                if (!isStatic || wildcard || name.Contains('.')) imports.Add(new JavaImport(name, isStatic, wildcard));
+                k = next - 1;
+            }
+        }
+        return new JavaSource(package, imports);
+    }
+
+    /// <summary>Identifier ('.' Identifier)* optionally ending in ".*"; the name, the index after it, and whether it
+    /// was a wildcard.</summary>
+    private static (string? Name, int Next, bool Wildcard) QualifiedName(List<SourceToken> tokens, int start, bool allowWildcard)
+    {
+        if (start >= tokens.Count || tokens[start].Kind != TokenKind.Identifier) return (null, start, false);
+        var parts = new List<string> { tokens[start].Text };
+        var j = start + 1;
+        while (j + 1 < tokens.Count && tokens[j].IsPunctuation('.'))
+        {
+            if (tokens[j + 1].Kind == TokenKind.Identifier)
+            {
+                parts.Add(tokens[j + 1].Text);
+                j += 2;
+            }
+            else if (allowWildcard && tokens[j + 1].IsPunctuation('*'))
+                return (string.Join('.', parts), j + 2, true);
+            else break;
+        }
+        return (string.Join('.', parts), j, false);
+    }
+
+    /// <summary>Tokens of a Java source: comments dropped; strings, text blocks ("""…""") and char literals become
+    /// <see cref="TokenKind.Other"/>.</summary>
+    internal static List<SourceToken> Tokenize(string text)
+    {
+        var tokens = new List<SourceToken>();
+        var i = 0;
+        while (i < text.Length)
+        {
+            var c = text[i];
+            var next = i + 1 < text.Length ? text[i + 1] : '\0';
+            if (char.IsWhiteSpace(c)) i++;
+            else if (c == '/' && next == '/') i = LexerText.SkipLineComment(text, i);
+            else if (c == '/' && next == '*') i = LexerText.SkipBlockComment(text, i);
+            else if (c == '"' && string.CompareOrdinal(text, i, "\"\"\"", 0, 3) == 0)
+            {
+                i = SkipTextBlock(text, i + 3);
+                tokens.Add(new SourceToken(TokenKind.Other, "\""));
+            }
+            else if (c is '"' or '\'')
+            {
+                i = LexerText.SkipEscapedLiteral(text, i, c, null);
+                tokens.Add(new SourceToken(TokenKind.Other, c.ToString()));
+            }
+            else if (LexerText.IsIdentifierStart(c) || c == '$')
+            {
+                var end = i + 1;
+                while (end < text.Length && (LexerText.IsIdentifierPart(text[end]) || text[end] == '$')) end++;
+                tokens.Add(new SourceToken(TokenKind.Identifier, text[i..end]));
+                i = end;
+            }
+            else if (char.IsDigit(c))
+            {
+                i = LexerText.SkipNumber(text, i);
+                tokens.Add(new SourceToken(TokenKind.Other, "0"));
+            }
+            else
+            {
+                tokens.Add(new SourceToken(TokenKind.Punctuation, c.ToString()));
+                i++;
+            }
+        }
+        return tokens;
+    }
+
+    /// <summary>From just inside a text block's opening """: the index after its closing """.</summary>
+    private static int SkipTextBlock(string text, int i)
+    {
+        var j = i;
+        while (j < text.Length)
+        {
+            if (text[j] == '\\') j += 2;
+            else if (text[j] == '"' && string.CompareOrdinal(text, j, "\"\"\"", 0, 3) == 0) return j + 3;
+            else j++;
+        }
+        return text.Length;
+    }
+}
