@@ -20,7 +20,8 @@ internal static class JavaScriptImportParser
         "return", "typeof", "case", "do", "else", "in", "instanceof", "new", "delete", "void", "throw", "yield", "await", "of",
     };
 
-    private const string RegexAfterPunct = "(,=:[!&|?{};+-*%<>~^";
+    // Not after "<": in JSX, "</div>" is a closing tag far more often than "a < /re/" is a comparison.
+    private const string RegexAfterPunct = "(,=:[!&|?{};+-*%>~^";
 
     public static IReadOnlyList<string> Parse(string text)
     {
