@@ -29,6 +29,24 @@ public sealed class RepositoryIndex(IEnumerable<string> paths, IReadOnlyDictiona
 
     public bool Exists(string path) => _paths.Contains(path);
 
+    /// <summary>Whether some indexed file lies under <paramref name="path"/> ("a/b" for "a/b/c.py"); "" is the root.</summary>
+    public bool DirectoryExists(string path) => path.Length == 0 ? _paths.Count > 0 : Directories.Contains(path);
+
+    private HashSet<string>? _directories;
+
+    private HashSet<string> Directories => LazyInitializer.EnsureInitialized(ref _directories, () =>
+    {
+        var directories = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var path in _paths)
+        {
+            for (var slash = path.LastIndexOf('/'); slash > 0; slash = path.LastIndexOf('/', slash - 1))
+            {
+                if (!directories.Add(path[..slash])) break;
+            }
+        }
+        return directories;
+    });
+
     /// <summary>The text of a non-source file the analyzers may need (go.mod, package.json), when it was read.</summary>
     public string? TextOf(string path) => texts?.GetValueOrDefault(path);
 }

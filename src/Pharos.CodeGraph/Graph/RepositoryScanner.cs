@@ -1,0 +1,191 @@
+using System.Text;
+using Pharos.CodeGraph.Graph.Languages;
+
+namespace Pharos.CodeGraph.Graph;
+
+/// <summary>What <see cref="RepositoryScanner.Scan"/> found: the readable source files (ordinal by path), the index
+/// of every file seen, and the source files it had to leave out.</summary>
+public sealed record RepositoryScan(
+    IReadOnlyList<SourceFile> Sources,
+    RepositoryIndex Index,
+    int SkippedFiles,
+    IReadOnlyList<string> Warnings);
+
+/// <summary>
+/// Walks a checked-out repository: reads its source files (<see cref="LanguageNames.ByExtension"/>) and the few
+/// manifests the analyzers need, indexes every file path, and stays out of dependency, build and tool directories.
+/// Symbolic links are never followed, so the walk cannot leave the root or loop.
+/// </summary>
+public static class RepositoryScanner
+{
+    /// <summary>Files larger than this are not read (generated bundles, data dumps).</summary>
+    public const long MaxFileBytes = 1024 * 1024;
+
+    /// <summary>A NUL byte in this many leading bytes marks a file as binary.</summary>
+    public const int BinaryProbeBytes = 8 * 1024;
+
+    /// <summary>Directory names never entered, wherever they are.</summary>
+    public static readonly IReadOnlySet<string> SkippedDirectories = new HashSet<string>(StringComparer.Ordinal)
+    {
+        ".git", "node_modules", "__pycache__", "venv", ".venv", "dist", "build",
+        "vendor", "third_party", "third-party", "bower_components", ".tox", ".mypy_cache", "site-packages",
+    };
+
+    /// <summary>Non-source files whose text the analyzers may ask for (<see cref="RepositoryIndex.TextOf"/>).</summary>
+    public static readonly IReadOnlySet<string> ManifestNames = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "go.mod", "package.json", "tsconfig.json", "jsconfig.json",
+    };
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private static readonly EnumerationOptions ListOneLevel = new()
+    {
+        RecurseSubdirectories = false,
+        IgnoreInaccessible = false,
+        AttributesToSkip = 0,
+        ReturnSpecialDirectories = false,
+    };
+
+    public static RepositoryScan Scan(string root, CancellationToken ct = default)
+    {
+        if (string.IsNullOrWhiteSpace(root))
+        {
+            throw new ArgumentException("The repository root must be a directory path, and it is empty.", nameof(root));
+        }
+        var fullRoot = Path.GetFullPath(root);
+        if (!Directory.Exists(fullRoot))
+        {
+            throw new DirectoryNotFoundException($"The repository root '{fullRoot}' does not exist or is not a directory.");
+        }
+
+        var warnings = new List<string>();
+        var allPaths = new List<string>();
+        var toRead = new List<(string Relative, string Full, string? Language)>();
+        Walk(fullRoot, warnings, allPaths, toRead, ct);
+
+        // Read in parallel into fixed slots, then assemble in path order: the outcome does not depend on timing.
+        toRead.Sort((a, b) => string.CompareOrdinal(a.Relative, b.Relative));
+        var outcomes = new ReadOutcome[toRead.Count];
+        Parallel.For(0, toRead.Count, new ParallelOptions { CancellationToken = ct }, i =>
+            outcomes[i] = Read(toRead[i].Full, toRead[i].Relative));
+
+        var sources = new List<SourceFile>();
+        var texts = new Dictionary<string, string>(StringComparer.Ordinal);
+        var skipped = 0;
+        for (var i = 0; i < toRead.Count; i++)
+        {
+            var (relative, _, language) = toRead[i];
+            var outcome = outcomes[i];
+            if (outcome.Text is null)
+            {
+                warnings.Add(outcome.Problem!);
+                if (language is not null) skipped++;
+                continue;
+            }
+            if (language is not null) sources.Add(new SourceFile(relative, language, outcome.Text));
+            else texts[relative] = outcome.Text;
+        }
+
+        allPaths.Sort(StringComparer.Ordinal);
+        return new RepositoryScan(sources, new RepositoryIndex(allPaths, texts), skipped, warnings);
+    }
+
+    private static void Walk(
+        string fullRoot, List<string> warnings, List<string> allPaths,
+        List<(string Relative, string Full, string? Language)> toRead, CancellationToken ct)
+    {
+        var pending = new Stack<(string Full, string Relative)>();
+        pending.Push((fullRoot, ""));
+        while (pending.Count > 0)
+        {
+            ct.ThrowIfCancellationRequested();
+            var (directory, relativeDirectory) = pending.Pop();
+            List<FileSystemInfo> entries;
+            try
+            {
+                entries = new DirectoryInfo(directory).EnumerateFileSystemInfos("*", ListOneLevel).ToList();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.SecurityException)
+            {
+                warnings.Add($"{Display(relativeDirectory)}: directory not listed ({e.Message})");
+                continue;
+            }
+
+            foreach (var entry in entries)
+            {
+                var relative = relativeDirectory.Length == 0 ? entry.Name : relativeDirectory + "/" + entry.Name;
+                if (IsLink(entry)) continue;
+                if (entry is DirectoryInfo)
+                {
+                    if (!SkippedDirectories.Contains(entry.Name) && !IsVirtualEnvironment(entry.FullName))
+                    {
+                        pending.Push((entry.FullName, relative));
+                    }
+                    continue;
+                }
+                if (entry is not FileInfo file) continue;
+
+                allPaths.Add(relative);
+                var language = LanguageNames.ByExtension.GetValueOrDefault(Path.GetExtension(entry.Name));
+                if (language is null && !ManifestNames.Contains(entry.Name)) continue;
+                toRead.Add((relative, file.FullName, language));
+            }
+        }
+    }
+
+    private static bool IsLink(FileSystemInfo entry)
+    {
+        try
+        {
+            return entry.LinkTarget is not null || entry.Attributes.HasFlag(FileAttributes.ReparsePoint);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return true; // cannot tell: do not enter it
+        }
+    }
+
+    private static bool IsVirtualEnvironment(string directory) => File.Exists(Path.Combine(directory, "pyvenv.cfg"));
+
+    private readonly record struct ReadOutcome(string? Text, string? Problem);
+
+    private static ReadOutcome Read(string fullPath, string relative)
+    {
+        byte[] bytes;
+        try
+        {
+            using var stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
+            var length = stream.Length;
+            if (length > MaxFileBytes)
+            {
+                return new(null, $"{relative}: skipped, {length} bytes is over the {MaxFileBytes}-byte limit");
+            }
+            bytes = new byte[length];
+            stream.ReadExactly(bytes);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.SecurityException)
+        {
+            return new(null, $"{relative}: skipped, cannot be read ({e.Message})");
+        }
+
+        var probe = bytes.AsSpan(0, Math.Min(bytes.Length, BinaryProbeBytes));
+        if (probe.IndexOf((byte)0) >= 0)
+        {
+            return new(null, $"{relative}: skipped, binary (NUL byte in the first {BinaryProbeBytes} bytes)");
+        }
+
+        var body = bytes.AsSpan();
+        if (body.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) body = body[3..];
+        try
+        {
+            return new(StrictUtf8.GetString(body), null);
+        }
+        catch (DecoderFallbackException)
+        {
+            return new(null, $"{relative}: skipped, not valid UTF-8");
+        }
+    }
+
+    private static string Display(string relative) => relative.Length == 0 ? "." : relative;
+}
