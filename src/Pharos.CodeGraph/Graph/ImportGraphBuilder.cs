@@ -10,7 +10,9 @@ public static class ImportGraphBuilder
     [
         new PythonAnalyzer(),
         new JavaScriptAnalyzer(),
-        // C#, Go and Java analyzers are added here by their own change.
+        new CSharpAnalyzer(),
+        new GoAnalyzer(),
+        new JavaAnalyzer(),
     ];
 
     public static ImportGraph Build(string root, CancellationToken ct = default) => Build(root, DefaultAnalyzers, ct);
