@@ -43,7 +43,9 @@ public sealed class ImportGraphBuilderTests
         Assert.Equal(LanguageNames.CSharp, graph.LanguageByNode["svc/Program.cs"]);
         Assert.Equal(LanguageNames.Go, graph.LanguageByNode["svc/main.go"]);
         Assert.Equal(LanguageNames.Java, graph.LanguageByNode["svc/App.java"]);
-        Assert.Equal(0, graph.UnresolvedTotal);
+        // `using System;` names no namespace of the repository: the only unresolved import.
+        Assert.Equal(1, graph.UnresolvedTotal);
+        Assert.Equal(1, graph.UnresolvedByNode["svc/Program.cs"]);
         Assert.Equal(0, graph.SkippedFiles);
         Assert.Empty(graph.Warnings);
     }
