@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Pharos.CodeGraph.Training;
 
@@ -39,6 +40,9 @@ public static class SkipGramTrainer
 
     /// <summary>For measurements only: exact MathF sigmoid and log instead of the tables.</summary>
     internal static bool UseExactSigmoid { get; set; }
+
+    /// <summary>For measurements only: TensorPrimitives.Dot instead of the inlined <see cref="Dot"/>.</summary>
+    internal static bool UseTensorPrimitivesDot { get; set; }
 
     private static float[] BuildTable(Func<double, double> f)
     {
@@ -173,13 +177,16 @@ public static class SkipGramTrainer
             Pairs += pairs;
         }
 
-        /// <summary>gensim's fast_sentence_sg_neg: the context node's input vector predicts the centre node.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        /// <summary>
+        /// gensim's fast_sentence_sg_neg: the context node's input vector predicts the centre node (label 1) and
+        /// <c>Negative</c> sampled nodes (label 0). For each target one fused pass reads the output vector once,
+        /// adding g·out to the input's gradient and g·in to the output vector; the input vector moves at the end.
+        /// </summary>
         private float TrainPair(int inputNode, int target, float alpha, ref FastRandom rng)
         {
-            var inVector = input.AsSpan(inputNode * dims, dims);
-            var gradient = _gradient.AsSpan();
-            gradient.Clear();
+            ref float inVector = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(input), (nint)inputNode * dims);
+            ref float gradient = ref MemoryMarshal.GetArrayDataReference(_gradient);
+            ref float outputs = ref MemoryMarshal.GetArrayDataReference(output);
             float loss = 0;
             for (int k = 0; k <= _negative; k++)
             {
@@ -196,8 +203,10 @@ public static class SkipGramTrainer
                     if (node == target) continue;
                     label = 0;
                 }
-                var outVector = output.AsSpan(node * dims, dims);
-                float f = TensorPrimitives.Dot(inVector, outVector);
+                ref float outVector = ref Unsafe.Add(ref outputs, (nint)node * dims);
+                float f = UseTensorPrimitivesDot
+                    ? TensorPrimitives.Dot(MemoryMarshal.CreateReadOnlySpan(ref inVector, dims), MemoryMarshal.CreateReadOnlySpan(ref outVector, dims))
+                    : Dot(ref inVector, ref outVector, dims);
                 // For label 1 the loss is −log σ(f); for label 0 it is −log σ(−f).
                 float sigma, term;
                 if (UseExactSigmoid)
@@ -211,14 +220,69 @@ public static class SkipGramTrainer
                     sigma = Lookup(SigmoidTable, f);
                     term = Lookup(NegLogSigmoidTable, label > 0 ? f : -f, linearTail: true);
                 }
-                float g = (label - sigma) * alpha;
                 loss += term;
-                Axpy(g, outVector, gradient);
-                Axpy(g, inVector, outVector);
+                UpdateOutput((label - sigma) * alpha, ref inVector, ref outVector, ref gradient, dims, first: k == 0);
             }
-            Axpy(1, gradient, inVector);
+            Axpy(1, ref gradient, ref inVector, dims);
             return loss;
         }
+    }
+
+    /// <summary>x·y with <see cref="Vector{T}"/> lanes (measured faster than TensorPrimitives.Dot at 64 floats: its
+    /// size dispatch costs about as much as the arithmetic).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float Dot(ref float x, ref float y, int n)
+    {
+        int i = 0;
+        float sum = 0;
+        if (Vector.IsHardwareAccelerated && n >= Vector<float>.Count)
+        {
+            var acc = Vector<float>.Zero;
+            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
+                acc += Vector.LoadUnsafe(ref x, (nuint)i) * Vector.LoadUnsafe(ref y, (nuint)i);
+            sum = Vector.Sum(acc);
+        }
+        for (; i < n; i++) sum += Unsafe.Add(ref x, i) * Unsafe.Add(ref y, i);
+        return sum;
+    }
+
+    /// <summary>gradient (+)= g·out (assigned for the first target, so no clearing pass), then out += g·in.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void UpdateOutput(float g, ref float inVector, ref float outVector, ref float gradient, int n, bool first)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && n >= Vector<float>.Count)
+        {
+            var vg = new Vector<float>(g);
+            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var o = Vector.LoadUnsafe(ref outVector, (nuint)i);
+                var gradientPart = vg * o;
+                if (!first) gradientPart += Vector.LoadUnsafe(ref gradient, (nuint)i);
+                gradientPart.StoreUnsafe(ref gradient, (nuint)i);
+                (o + vg * Vector.LoadUnsafe(ref inVector, (nuint)i)).StoreUnsafe(ref outVector, (nuint)i);
+            }
+        }
+        for (; i < n; i++)
+        {
+            float o = Unsafe.Add(ref outVector, i);
+            Unsafe.Add(ref gradient, i) = g * o + (first ? 0 : Unsafe.Add(ref gradient, i));
+            Unsafe.Add(ref outVector, i) = o + g * Unsafe.Add(ref inVector, i);
+        }
+    }
+
+    /// <summary>y += a·x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Axpy(float a, ref float x, ref float y, int n)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && n >= Vector<float>.Count)
+        {
+            var va = new Vector<float>(a);
+            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
+                (Vector.LoadUnsafe(ref y, (nuint)i) + va * Vector.LoadUnsafe(ref x, (nuint)i)).StoreUnsafe(ref y, (nuint)i);
+        }
+        for (; i < n; i++) Unsafe.Add(ref y, i) += a * Unsafe.Add(ref x, i);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -228,26 +292,6 @@ public static class SkipGramTrainer
         if (x >= MaxExp) return table[SigmoidTableSize];
         int i = (int)((x + MaxExp) * (SigmoidTableSize / (2 * MaxExp)) + 0.5f);
         return table[i];
-    }
-
-    /// <summary>y += a·x with <see cref="Vector{T}"/> lanes.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void Axpy(float a, ReadOnlySpan<float> x, Span<float> y)
-    {
-        int n = y.Length, i = 0;
-        ref float xr = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
-        ref float yr = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(y);
-        if (Vector.IsHardwareAccelerated && n >= Vector<float>.Count)
-        {
-            var va = new Vector<float>(a);
-            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
-            {
-                var vy = Vector.LoadUnsafe(ref yr, (nuint)i);
-                var vx = Vector.LoadUnsafe(ref xr, (nuint)i);
-                (vy + va * vx).StoreUnsafe(ref yr, (nuint)i);
-            }
-        }
-        for (; i < n; i++) Unsafe.Add(ref yr, i) += a * Unsafe.Add(ref xr, i);
     }
 }
 
