@@ -21,9 +21,12 @@ namespace Pharos.CodeGraph.Training;
 /// Unlike gensim's defaults there is no frequent-word down-sampling (PyTorch Geometric's Node2Vec has none either);
 /// a like-for-like gensim run uses sample=0, min_count=1, sg=1, hs=0.
 /// <para>
-/// σ and log σ come from tables (<see cref="SigmoidTableSize"/> cells over [−8, 8], clamped outside), measured faster
-/// than MathF.Exp/MathF.Log here; the loss term is a table look-up on the dot product already computed. With one
-/// thread and a seed the result is reproducible bit for bit.
+/// σ and −log σ come from tables (<see cref="SigmoidTableSize"/> cells over [−8, 8], clamped outside; −log σ continues
+/// linearly below −8), so the loss term is one look-up on the dot product already computed. Measured on a 2,000-node
+/// graph, one thread, 64 dims: tables 4.4–4.6 M pairs/s against 3.7–3.8 M with MathF.Exp/MathF.Log, the same loss to
+/// three decimals. The dot product is an inlined <see cref="Vector{T}"/> loop: TensorPrimitives.Dot measured
+/// 4.0–4.1 M pairs/s there (its length dispatch costs about as much as 64 multiply-adds). With one thread and a seed
+/// the result is reproducible bit for bit.
 /// </para>
 /// </summary>
 public static class SkipGramTrainer
