@@ -1,0 +1,52 @@
+namespace Pharos.CodeGraph.Training;
+
+/// <summary>Link-prediction scoring of embeddings: cosine similarity of the two end points.</summary>
+public static class LinkPrediction
+{
+    /// <summary>Cosine similarity of two nodes' vectors (0 if either is the zero vector).</summary>
+    public static double Cosine(Embeddings embeddings, int a, int b)
+    {
+        ArgumentNullException.ThrowIfNull(embeddings);
+        var x = embeddings.Vector(a);
+        var y = embeddings.Vector(b);
+        double dot = 0, xx = 0, yy = 0;
+        for (int i = 0; i < x.Length; i++)
+        {
+            dot += (double)x[i] * y[i];
+            xx += (double)x[i] * x[i];
+            yy += (double)y[i] * y[i];
+        }
+        return xx == 0 || yy == 0 ? 0 : dot / Math.Sqrt(xx * yy);
+    }
+
+    /// <summary>
+    /// Area under the ROC curve of cosine scores: the probability that a random positive pair scores above a
+    /// random negative one (ties count half). Computed by ranking, O((P + N) log (P + N)).
+    /// </summary>
+    public static double Auc(Embeddings embeddings, IReadOnlyList<(int A, int B)> positives, IReadOnlyList<(int A, int B)> negatives)
+    {
+        ArgumentNullException.ThrowIfNull(embeddings);
+        ArgumentNullException.ThrowIfNull(positives);
+        ArgumentNullException.ThrowIfNull(negatives);
+        if (positives.Count == 0 || negatives.Count == 0)
+            throw new ArgumentException("AUC needs at least one positive and one negative pair.");
+        var scored = new List<(double Score, bool Positive)>(positives.Count + negatives.Count);
+        foreach (var (a, b) in positives) scored.Add((Cosine(embeddings, a, b), true));
+        foreach (var (a, b) in negatives) scored.Add((Cosine(embeddings, a, b), false));
+        scored.Sort((x, y) => x.Score.CompareTo(y.Score));
+
+        // Mann–Whitney U: sum of the positives' (average, 1-based) ranks.
+        double rankSum = 0;
+        for (int i = 0; i < scored.Count;)
+        {
+            int j = i;
+            while (j + 1 < scored.Count && scored[j + 1].Score == scored[i].Score) j++;
+            double averageRank = (i + j) / 2.0 + 1;
+            for (int k = i; k <= j; k++)
+                if (scored[k].Positive) rankSum += averageRank;
+            i = j + 1;
+        }
+        double p = positives.Count, n = negatives.Count;
+        return (rankSum - p * (p + 1) / 2) / (p * n);
+    }
+}
