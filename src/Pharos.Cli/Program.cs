@@ -1,1 +1,3 @@
-return 0;
+using Pharos.Cli;
+
+return await PharosCommand.RunAsync(args, Console.Out, Console.Error);

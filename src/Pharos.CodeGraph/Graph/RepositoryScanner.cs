@@ -88,7 +88,8 @@ public static class RepositoryScanner
         }
 
         allPaths.Sort(StringComparer.Ordinal);
-        return new RepositoryScan(sources, new RepositoryIndex(allPaths, texts), skipped, warnings);
+        var index = new RepositoryIndex(allPaths, texts) { RootName = Path.GetFileName(Path.TrimEndingDirectorySeparator(fullRoot)) };
+        return new RepositoryScan(sources, index, skipped, warnings);
     }
 
     private static void Walk(

@@ -244,4 +244,17 @@ public sealed class PythonAnalyzerTests
             .Select(i => i.ToString()).ToList();
         Assert.Equal(["from ...a.b import c, e", "import x.y", "import w", "from . import *"], imports);
     }
+
+    [Fact]
+    public void A_root_that_is_itself_a_package_resolves_its_own_absolute_imports()
+    {
+        using var repo = new TempRepository();
+        var package = Path.Combine(repo.Root, "mypkg");
+        FileTree.Write(package, ("__init__.py", "from mypkg.core import run\n"), ("core.py", "import mypkg.util\nimport mypkg\n"),
+            ("util.py", "from mypkg import core, missing\n"));
+        var graph = ImportGraphBuilder.Build(package);
+        GraphAssert.EdgesAre(graph, "__init__.py -> core.py", "core.py -> util.py", "core.py -> __init__.py",
+            "util.py -> core.py", "util.py -> __init__.py");
+        Assert.Equal(0, graph.UnresolvedTotal);
+    }
 }

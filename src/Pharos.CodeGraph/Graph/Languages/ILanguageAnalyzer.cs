@@ -27,6 +27,9 @@ public sealed class RepositoryIndex(IEnumerable<string> paths, IReadOnlyDictiona
 
     public IReadOnlyCollection<string> Paths => _paths;
 
+    /// <summary>The name of the repository's own directory ("pygments" for …/dist-packages/pygments), when known.</summary>
+    public string? RootName { get; init; }
+
     public bool Exists(string path) => _paths.Contains(path);
 
     /// <summary>Whether some indexed file lies under <paramref name="path"/> ("a/b" for "a/b/c.py"); "" is the root.</summary>

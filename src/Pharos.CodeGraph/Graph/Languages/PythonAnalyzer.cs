@@ -68,6 +68,7 @@ public sealed class PythonAnalyzer : ILanguageAnalyzer
     internal static bool Resolve(PythonImport import, string importer, RepositoryIndex repository, IReadOnlyList<string> roots, ISet<string> into)
     {
         var modulePath = import.Module.Replace('.', '/');
+        if (import.Level == 0) modulePath = WithinRootPackage(modulePath, repository);
         if (!import.IsFrom) return ResolvePlain(modulePath, repository, roots, into);
 
         string package;
@@ -109,6 +110,17 @@ public sealed class PythonAnalyzer : ILanguageAnalyzer
         }
         if (needPackageModule && ModuleFile(package, repository) is { } own) into.Add(own);
         return true;
+    }
+
+    /// <summary>
+    /// A repository whose root is itself a package (a directory such as dist-packages/pygments) imports its own
+    /// modules as pygments.x: those names are read against the root.
+    /// </summary>
+    private static string WithinRootPackage(string modulePath, RepositoryIndex repository)
+    {
+        if (repository.RootName is not { Length: > 0 } name || !repository.Exists("__init__.py")) return modulePath;
+        if (modulePath == name) return "";
+        return modulePath.StartsWith(name + "/", StringComparison.Ordinal) ? modulePath[(name.Length + 1)..] : modulePath;
     }
 
     // import a.b.c: the deepest existing module, over all roots (the first root wins a tie).
