@@ -4,17 +4,20 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Debian packages the tests use, as "command:package".
-needs=("git:git")
+# Debian packages the tests use, as "command or path:package": git for repositories, networkx as real Python code
+# for the import graph. (Real JavaScript comes with the machine: the npm that ships with Node.js.)
+needs=("git:git" "/usr/lib/python3/dist-packages/networkx:python3-networkx")
 missing=()
 for need in "${needs[@]}"; do
-  command -v "${need%%:*}" >/dev/null 2>&1 || missing+=("${need#*:}")
+  probe="${need%%:*}"
+  if [[ "$probe" == /* ]]; then [ -e "$probe" ] || missing+=("${need#*:}")
+  else command -v "$probe" >/dev/null 2>&1 || missing+=("${need#*:}"); fi
 done
 if ((${#missing[@]})); then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "Installing ${missing[*]} ..."
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1

@@ -27,11 +27,8 @@ public sealed class RealPackageTests(ITestOutputHelper output)
             .Select(c => (Candidate: c, Files: CountPythonFiles(Path.Combine(DistPackages, c.Package))))
             .OrderByDescending(c => c.Files)
             .ToList();
-        if (available.Count == 0)
-        {
-            output.WriteLine($"None of {string.Join(", ", Candidates.Select(c => c.Package))} is installed under {DistPackages}; nothing to check.");
-            return;
-        }
+        Assert.True(available.Count > 0,
+            $"None of {string.Join(", ", Candidates.Select(c => c.Package))} is installed under {DistPackages}: ./test.sh installs python3-networkx.");
         var (package, knownFrom, knownTo) = available[0].Candidate;
 
         var root = FileTree.CreateTempDirectory();
@@ -78,18 +75,46 @@ public sealed class RealPackageTests(ITestOutputHelper output)
         (path.EndsWith(".py", StringComparison.Ordinal) || path.EndsWith(".pyi", StringComparison.Ordinal))
         && !path.Contains($"{Path.DirectorySeparatorChar}__pycache__{Path.DirectorySeparatorChar}", StringComparison.Ordinal);
 
-    /// <summary>Copies the Python sources of a package tree; returns how many were copied.</summary>
-    private static int Copy(string from, string to)
+    /// <summary>Copies the Python sources of a package tree (or the files <paramref name="include"/> takes); returns how many.</summary>
+    private static int Copy(string from, string to, Func<string, bool>? include = null)
     {
         var count = 0;
         foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
         {
-            if (!IsPythonSource(file)) continue;
+            if (!(include ?? IsPythonSource)(file)) continue;
             var target = Path.Combine(to, Path.GetRelativePath(from, file));
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             File.Copy(file, target);
             count++;
         }
         return count;
+    }
+
+    /// <summary>npm's own sources, which come with Node.js on this machine kind: real CommonJS from the npm registry.</summary>
+    [Fact]
+    public void Npm_sources_give_a_sane_javascript_graph()
+    {
+        const string npm = "/usr/lib/node_modules/npm";
+        Assert.True(Directory.Exists(npm), $"{npm} is missing: Node.js and npm come with this machine kind.");
+        var root = FileTree.CreateTempDirectory();
+        try
+        {
+            // Its bundled dependencies stay behind: the scanner skips node_modules anyway.
+            Copy(npm, Path.Combine(root, "npm"), file => !file.Contains("/node_modules/npm/node_modules/", StringComparison.Ordinal));
+            var graph = ImportGraphBuilder.Build(Path.Combine(root, "npm"));
+            output.WriteLine($"npm: {graph.Nodes.Count} files, {graph.Edges.Count} edges, {graph.UnresolvedTotal} unresolved");
+
+            GraphAssert.WellFormed(graph);
+            Assert.True(graph.Nodes.Count >= 50, $"{graph.Nodes.Count} files");
+            Assert.DoesNotContain(graph.Nodes, n => n.StartsWith("node_modules/", StringComparison.Ordinal));
+            Assert.All(graph.LanguageByNode.Values, language => Assert.Equal(LanguageNames.JavaScript, language));
+            Assert.True(graph.Edges.Count >= graph.Nodes.Count, $"{graph.Edges.Count} edges for {graph.Nodes.Count} nodes");
+            Assert.True(graph.UnresolvedTotal > 0, "npm requires Node's own modules and its dependencies");
+            Assert.Contains("lib/npm.js -> lib/utils/display.js", GraphAssert.Edges(graph));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
     }
 }
