@@ -233,21 +233,9 @@ public sealed class CSharpAnalyzer : ILanguageAnalyzer
                 tokens.Add(new SourceToken(TokenKind.Identifier, name is "namespace" or "using" or "static" or "global" or "unsafe" ? "@" + name : name));
                 i = identifierEnd;
             }
-            else if (LexerText.IsIdentifierStart(c))
-            {
-                var identifierEnd = LexerText.SkipIdentifier(text, i);
-                tokens.Add(new SourceToken(TokenKind.Identifier, text[i..identifierEnd]));
-                i = identifierEnd;
-            }
-            else if (char.IsDigit(c))
-            {
-                i = LexerText.SkipNumber(text, i);
-                tokens.Add(new SourceToken(TokenKind.Other, "0"));
-            }
             else
             {
-                tokens.Add(new SourceToken(TokenKind.Punctuation, c.ToString()));
-                i++;
+                i = LexerText.AddPlainToken(text, i, tokens);
             }
         }
         return tokens;

@@ -107,21 +107,9 @@ public sealed class GoAnalyzer : ILanguageAnalyzer
                 i = LexerText.SkipEscapedLiteral(text, i, '\'', null);
                 tokens.Add(new SourceToken(TokenKind.Other, "'"));
             }
-            else if (LexerText.IsIdentifierStart(c))
-            {
-                var end = LexerText.SkipIdentifier(text, i);
-                tokens.Add(new SourceToken(TokenKind.Identifier, text[i..end]));
-                i = end;
-            }
-            else if (char.IsDigit(c))
-            {
-                i = LexerText.SkipNumber(text, i);
-                tokens.Add(new SourceToken(TokenKind.Other, "0"));
-            }
             else
             {
-                tokens.Add(new SourceToken(TokenKind.Punctuation, c.ToString()));
-                i++;
+                i = LexerText.AddPlainToken(text, i, tokens);
             }
         }
         return tokens;

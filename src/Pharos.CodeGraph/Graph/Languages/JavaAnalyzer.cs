@@ -173,22 +173,9 @@ public sealed class JavaAnalyzer : ILanguageAnalyzer
                 i = LexerText.SkipEscapedLiteral(text, i, c, null);
                 tokens.Add(new SourceToken(TokenKind.Other, c.ToString()));
             }
-            else if (LexerText.IsIdentifierStart(c) || c == '$')
-            {
-                var end = i + 1;
-                while (end < text.Length && (LexerText.IsIdentifierPart(text[end]) || text[end] == '$')) end++;
-                tokens.Add(new SourceToken(TokenKind.Identifier, text[i..end]));
-                i = end;
-            }
-            else if (char.IsDigit(c))
-            {
-                i = LexerText.SkipNumber(text, i);
-                tokens.Add(new SourceToken(TokenKind.Other, "0"));
-            }
             else
             {
-                tokens.Add(new SourceToken(TokenKind.Punctuation, c.ToString()));
-                i++;
+                i = LexerText.AddPlainToken(text, i, tokens, dollarInIdentifiers: true);
             }
         }
         return tokens;

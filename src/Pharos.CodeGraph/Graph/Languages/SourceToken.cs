@@ -75,6 +75,30 @@ internal static class LexerText
         return Math.Max(j, i + 1);
     }
 
+    /// <summary>
+    /// The tail every tokenizer shares, once comments, strings and language-specific forms are handled: an identifier
+    /// (with '$' inside where the language allows it), a number, or a single punctuation character. Returns the index
+    /// after the token.
+    /// </summary>
+    public static int AddPlainToken(string text, int i, List<SourceToken> tokens, bool dollarInIdentifiers = false)
+    {
+        var c = text[i];
+        if (IsIdentifierStart(c) || (dollarInIdentifiers && c == '$'))
+        {
+            var end = i + 1;
+            while (end < text.Length && (IsIdentifierPart(text[end]) || (dollarInIdentifiers && text[end] == '$'))) end++;
+            tokens.Add(new SourceToken(TokenKind.Identifier, text[i..end]));
+            return end;
+        }
+        if (char.IsDigit(c))
+        {
+            tokens.Add(new SourceToken(TokenKind.Other, "0"));
+            return SkipNumber(text, i);
+        }
+        tokens.Add(new SourceToken(TokenKind.Punctuation, c.ToString()));
+        return i + 1;
+    }
+
     public static int SkipIdentifier(string text, int i)
     {
         var j = i;
