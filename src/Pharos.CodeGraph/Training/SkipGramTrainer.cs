@@ -98,7 +98,9 @@ public static class SkipGramTrainer
             {
                 int from = (int)((long)walkCount * t / threads), to = (int)((long)walkCount * (t + 1) / threads);
                 var worker = new Worker(input, output, dims, options, negatives, totalWords);
-                ref var rng = ref rngs[t];
+                // A stack copy, written back at the end: the generators of all threads sit side by side in one
+                // array, and updating them there on every draw made the threads fight over that cache line.
+                var rng = rngs[t];
                 int pending = 0;
                 float alpha = worker.Alpha(Volatile.Read(ref wordsDone));
                 for (int w = from; w < to; w++)
@@ -114,6 +116,7 @@ public static class SkipGramTrainer
                     }
                 }
                 Interlocked.Add(ref wordsDone, pending);
+                rngs[t] = rng;
                 threadLoss[t] = worker.Loss;
                 threadPairs[t] = worker.Pairs;
             });

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The issue's training benchmark: Pharos' skip-gram trainer beside gensim's Word2Vec on the same walks of real
+# repositories' import graphs, plus the import-graph builder's parse throughput.
+# One command, from anywhere:  bench/train/run.sh
+# Knobs (environment): RUNS (3), PARSE_RUNS (3), THREADS (2), SEED (42), GENSIM_CORPUS_FILE=0 (skip the extra
+# timing of gensim's corpus_file mode), WITH_GENSIM_SOURCE=0 (skip the optional fourth repository),
+# EXTRA_REPOS="name=/abs/dir ..." (more directories, copied like the others), KEEP_WORK=1 (keep the temp dir).
+# It copies the repositories into a temporary directory (nothing outside it is modified), starts no servers, and
+# leaves nothing running.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+RESULTS_DIR="$ROOT/bench/results"
+RUNS="${RUNS:-3}"
+PARSE_RUNS="${PARSE_RUNS:-3}"
+THREADS="${THREADS:-2}"
+SEED="${SEED:-42}"
+PYTHON=/usr/bin/python3
+
+log() { printf '[train-bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+WORK="$(mktemp -d -t pharos-train-bench-XXXXXX)"
+cleanup() { if [[ -n "${KEEP_WORK:-}" ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- tools (Debian packages)
+missing=()
+"$PYTHON" -c 'import gensim' 2>/dev/null || missing+=(python3-gensim)
+[[ -d /usr/lib/python3/dist-packages/networkx ]] || missing+=(python3-networkx)
+if (( ${#missing[@]} )); then
+  log "installing ${missing[*]}"
+  SUDO=""; [[ "$(id -u)" == 0 ]] || SUDO="sudo"
+  $SUDO apt-get install -y "${missing[@]}" >"$WORK/apt.log" 2>&1 \
+    || { $SUDO apt-get update >>"$WORK/apt.log" 2>&1 && $SUDO apt-get install -y "${missing[@]}" >>"$WORK/apt.log" 2>&1; } \
+    || { cat "$WORK/apt.log" >&2; exit 1; }
+fi
+"$PYTHON" - <<'EOF' >&2
+import gensim
+from gensim.models import word2vec_inner
+print(f"[train-bench] gensim {gensim.__version__}, word2vec_inner.FAST_VERSION {word2vec_inner.FAST_VERSION} "
+      "(-1 would mean the compiled routines did not load)")
+EOF
+
+log "building bench/Pharos.Bench.Train (Release)"
+dotnet build "$ROOT/bench/Pharos.Bench.Train/Pharos.Bench.Train.csproj" -c Release -nologo -v q >"$WORK/build.log" 2>&1 \
+  || { cat "$WORK/build.log" >&2; exit 1; }
+BENCH_DLL="$ROOT/bench/Pharos.Bench.Train/bin/Release/net10.0/Pharos.Bench.Train.dll"
+
+# ---------------------------------------------------------------- repositories (copies)
+mkdir -p "$WORK/repos" "$WORK/work"
+REPOS=()
+add_repo() { # add_repo NAME SOURCE_DIR
+  local name="$1" src="$2"
+  if [[ ! -d "$src" ]]; then log "skipping $name: $src does not exist"; return; fi
+  cp -a "$src" "$WORK/repos/$name"
+  # Bytecode caches are not sources (the scanner skips __pycache__ anyway); drop them to keep the copy small.
+  find "$WORK/repos/$name" -name __pycache__ -type d -prune -exec rm -rf {} + 2>/dev/null || true
+  REPOS+=(--repo "$name=$WORK/repos/$name")
+}
+add_repo networkx /usr/lib/python3/dist-packages/networkx
+# The standard library as installed; its site-packages/dist-packages hold third-party code, not the library.
+PYLIB="$(ls -d /usr/lib/python3.[0-9]* 2>/dev/null | sort -V | tail -n 1)"
+if [[ -n "$PYLIB" ]]; then
+  add_repo "cpython-stdlib-$(basename "$PYLIB" | sed 's/^python//')" "$PYLIB"
+  rm -rf "$WORK/repos/cpython-stdlib-"*/site-packages "$WORK/repos/cpython-stdlib-"*/dist-packages
+fi
+add_repo npm /usr/lib/node_modules/npm # JavaScript; the scanner skips its bundled node_modules
+if [[ "${WITH_GENSIM_SOURCE:-1}" != 0 ]]; then add_repo gensim /usr/lib/python3/dist-packages/gensim; fi
+for spec in ${EXTRA_REPOS:-}; do add_repo "${spec%%=*}" "${spec#*=}"; done
+
+# ---------------------------------------------------------------- run
+mkdir -p "$RESULTS_DIR"
+OUT="$RESULTS_DIR/train-$(date +%Y%m%d-%H%M%S).md"
+EXTRA=()
+[[ "${GENSIM_CORPUS_FILE:-1}" != 0 ]] && EXTRA+=(--gensim-corpus-file)
+log "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+dotnet "$BENCH_DLL" "${REPOS[@]}" --gensim-script "$HERE/gensim_train.py" --python "$PYTHON" --work "$WORK/work" \
+  --out "$OUT" --runs "$RUNS" --parse-runs "$PARSE_RUNS" --threads "$THREADS" --seed "$SEED" "${EXTRA[@]}"
+log "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
