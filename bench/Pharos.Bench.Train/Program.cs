@@ -184,10 +184,10 @@ internal static class Bench
 
         // 2. Undirected, deduplicated edges; a fixed 10 % held out; as many non-edges (between nodes that have an edge
         //    in the full graph, never an edge of the full graph, no self pairs, no repeats) as negatives.
-        var split = EdgeSplit.Make(graph, settings.Holdout, settings.Seed);
+        var split = EdgeSplit.Make(graph.Nodes.Count, graph.Edges, settings.Holdout, settings.Seed);
         var trainGraph = new TrainingGraph(n, split.Train);
         // Context only: how far a score that knows nothing but the training graph's degrees gets.
-        double degreeAuc = Auc.Of(split.Positives.Select(p => (double)trainGraph.Degree(p.A) * trainGraph.Degree(p.B)),
+        double degreeAuc = LinkPrediction.Auc(split.Positives.Select(p => (double)trainGraph.Degree(p.A) * trainGraph.Degree(p.B)),
             split.Negatives.Select(p => (double)trainGraph.Degree(p.A) * trainGraph.Degree(p.B)));
         Log($"{name}: {split.All} undirected edges, {split.Train.Count} for training, {split.Positives.Count} held out, " +
             $"{split.Negatives.Count} negatives among {split.ConnectedNodes} connected nodes");
@@ -240,7 +240,7 @@ internal static class Bench
     private static TrainRun Score(Embeddings embeddings, EdgeSplit split, double seconds, long words) =>
         new(seconds,
             LinkPrediction.Auc(embeddings, split.Positives, split.Negatives),
-            Auc.Of(split.Positives.Select(p => Dot(embeddings, p.A, p.B)), split.Negatives.Select(p => Dot(embeddings, p.A, p.B))),
+            LinkPrediction.Auc(split.Positives.Select(p => Dot(embeddings, p.A, p.B)), split.Negatives.Select(p => Dot(embeddings, p.A, p.B))),
             words);
 
     private static double Dot(Embeddings e, int a, int b)
@@ -299,77 +299,6 @@ internal static class Bench
         if (sorted.Count == 0) return double.NaN;
         int m = sorted.Count / 2;
         return sorted.Count % 2 == 1 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
-    }
-}
-
-/// <summary>The held-out split: edges as (smaller, larger) node pairs.</summary>
-internal sealed record EdgeSplit(
-    int All,
-    List<(int From, int To)> Train,
-    List<(int A, int B)> Positives,
-    List<(int A, int B)> Negatives,
-    int ConnectedNodes)
-{
-    public static EdgeSplit Make(ImportGraph graph, double holdout, int seed)
-    {
-        int n = graph.Nodes.Count;
-        var edges = graph.Edges
-            .Where(e => e.From != e.To)
-            .Select(e => (A: Math.Min(e.From, e.To), B: Math.Max(e.From, e.To)))
-            .Distinct()
-            .Order()
-            .ToList();
-        var rng = new Random(seed);
-        for (int i = edges.Count - 1; i > 0; i--)
-        {
-            int j = rng.Next(i + 1);
-            (edges[i], edges[j]) = (edges[j], edges[i]);
-        }
-        int test = (int)Math.Round(edges.Count * holdout, MidpointRounding.AwayFromZero);
-        var positives = edges.Take(test).ToList();
-        var train = edges.Skip(test).Select(e => (e.A, e.B)).ToList();
-
-        var isEdge = new HashSet<long>(edges.Select(e => Key(e.A, e.B)));
-        var connected = Enumerable.Range(0, n).Where(new HashSet<int>(edges.SelectMany(e => new[] { e.A, e.B })).Contains).ToArray();
-        long possible = (long)connected.Length * (connected.Length - 1) / 2 - edges.Count;
-        if (possible < test)
-            throw new InvalidOperationException($"Only {possible} non-edges for {test} negatives.");
-        var chosen = new HashSet<long>();
-        var negatives = new List<(int A, int B)>(test);
-        while (negatives.Count < test)
-        {
-            int a = connected[rng.Next(connected.Length)], b = connected[rng.Next(connected.Length)];
-            if (a == b) continue;
-            if (a > b) (a, b) = (b, a);
-            long key = Key(a, b);
-            if (isEdge.Contains(key) || !chosen.Add(key)) continue;
-            negatives.Add((a, b));
-        }
-        return new EdgeSplit(edges.Count, train, positives, negatives, connected.Length);
-    }
-
-    private static long Key(int a, int b) => ((long)a << 32) | (uint)b;
-}
-
-/// <summary>AUC of arbitrary scores (Mann–Whitney, ties count half), for the dot-product figure.</summary>
-internal static class Auc
-{
-    public static double Of(IEnumerable<double> positives, IEnumerable<double> negatives)
-    {
-        var scored = positives.Select(s => (Score: s, Positive: true)).Concat(negatives.Select(s => (Score: s, Positive: false))).ToList();
-        scored.Sort((x, y) => x.Score.CompareTo(y.Score));
-        double rankSum = 0, p = 0;
-        for (int i = 0; i < scored.Count;)
-        {
-            int j = i;
-            while (j + 1 < scored.Count && scored[j + 1].Score == scored[i].Score) j++;
-            double averageRank = (i + j) / 2.0 + 1;
-            for (int k = i; k <= j; k++)
-                if (scored[k].Positive) { rankSum += averageRank; p++; }
-            i = j + 1;
-        }
-        double q = scored.Count - p;
-        return (rankSum - p * (p + 1) / 2) / (p * q);
     }
 }
 

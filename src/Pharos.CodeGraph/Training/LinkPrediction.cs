@@ -28,14 +28,19 @@ public static class LinkPrediction
         ArgumentNullException.ThrowIfNull(embeddings);
         ArgumentNullException.ThrowIfNull(positives);
         ArgumentNullException.ThrowIfNull(negatives);
-        if (positives.Count == 0 || negatives.Count == 0)
-            throw new ArgumentException("AUC needs at least one positive and one negative pair.");
-        var scored = new List<(double Score, bool Positive)>(positives.Count + negatives.Count);
-        foreach (var (a, b) in positives) scored.Add((Cosine(embeddings, a, b), true));
-        foreach (var (a, b) in negatives) scored.Add((Cosine(embeddings, a, b), false));
+        return Auc(positives.Select(p => Cosine(embeddings, p.A, p.B)), negatives.Select(n => Cosine(embeddings, n.A, n.B)));
+    }
+
+    /// <summary>The same for any scores (a baseline's, another trainer's): Mann–Whitney U, ties count half.</summary>
+    public static double Auc(IEnumerable<double> positiveScores, IEnumerable<double> negativeScores)
+    {
+        var scored = positiveScores.Select(s => (Score: s, Positive: true))
+            .Concat(negativeScores.Select(s => (Score: s, Positive: false))).ToList();
+        double p = scored.Count(s => s.Positive), n = scored.Count - p;
+        if (p == 0 || n == 0) throw new ArgumentException("AUC needs at least one positive and one negative pair.");
         scored.Sort((x, y) => x.Score.CompareTo(y.Score));
 
-        // Mann–Whitney U: sum of the positives' (average, 1-based) ranks.
+        // Sum of the positives' (average, 1-based) ranks.
         double rankSum = 0;
         for (int i = 0; i < scored.Count;)
         {
@@ -46,7 +51,6 @@ public static class LinkPrediction
                 if (scored[k].Positive) rankSum += averageRank;
             i = j + 1;
         }
-        double p = positives.Count, n = negatives.Count;
         return (rankSum - p * (p + 1) / 2) / (p * n);
     }
 }

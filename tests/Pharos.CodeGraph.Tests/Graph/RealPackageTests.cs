@@ -76,7 +76,7 @@ public sealed class RealPackageTests(ITestOutputHelper output)
         && !path.Contains($"{Path.DirectorySeparatorChar}__pycache__{Path.DirectorySeparatorChar}", StringComparison.Ordinal);
 
     /// <summary>Copies the Python sources of a package tree (or the files <paramref name="include"/> takes); returns how many.</summary>
-    private static int Copy(string from, string to, Func<string, bool>? include = null)
+    internal static int Copy(string from, string to, Func<string, bool>? include = null)
     {
         var count = 0;
         foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))

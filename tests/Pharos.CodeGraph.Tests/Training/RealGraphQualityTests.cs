@@ -1,0 +1,46 @@
+using Pharos.CodeGraph.Graph;
+using Pharos.CodeGraph.Tests.Graph;
+using Pharos.CodeGraph.Training;
+using Xunit.Abstractions;
+
+namespace Pharos.CodeGraph.Tests.Training;
+
+/// <summary>Link prediction on a real import graph, against the figure gensim reached on the same split.</summary>
+public sealed class RealGraphQualityTests(ITestOutputHelper output)
+{
+    private const string Stdlib = "/usr/lib/python3.11";
+
+    /// <summary>
+    /// gensim 4.2's Word2Vec on the same walks and hyper-parameters, on this split (seed 42, 10 % held out), median of
+    /// three runs: bench/train/run.sh, 2026-11-29 (bench/README.md). The goal is to be within 0.01 of it or better.
+    /// </summary>
+    private const double GensimReferenceAuc = 0.7634;
+
+    [Fact]
+    public void Held_out_imports_of_the_python_standard_library_are_predicted_as_well_as_gensim_does()
+    {
+        Assert.True(Directory.Exists(Stdlib), $"{Stdlib} is missing: the system Python comes with this machine kind.");
+        var root = FileTree.CreateTempDirectory();
+        try
+        {
+            // The standard library alone, as the benchmark reads it: installed packages stay out.
+            RealPackageTests.Copy(Stdlib, Path.Combine(root, "python3.11"), file =>
+                file.EndsWith(".py", StringComparison.Ordinal)
+                && !file.Contains("/dist-packages/", StringComparison.Ordinal) && !file.Contains("/site-packages/", StringComparison.Ordinal));
+            var graph = ImportGraphBuilder.Build(Path.Combine(root, "python3.11"));
+            var split = EdgeSplit.Make(graph.Nodes.Count, graph.Edges, holdout: 0.1, seed: 42);
+            var options = new Node2VecOptions { Threads = 1, Seed = 43 };
+
+            var embeddings = Node2VecTrainer.Train(new TrainingGraph(graph.Nodes.Count, split.Train), options);
+            var auc = LinkPrediction.Auc(embeddings, split.Positives, split.Negatives);
+
+            output.WriteLine($"{graph.Nodes.Count} files, {split.All} edges, {split.Positives.Count} held out: AUC {auc:F4} (gensim {GensimReferenceAuc})");
+            Assert.True(split.Positives.Count > 200, $"{split.Positives.Count} held-out edges is too few to say anything");
+            Assert.True(auc >= GensimReferenceAuc - 0.01, $"AUC {auc:F4} is more than 0.01 below gensim's {GensimReferenceAuc}");
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+}
