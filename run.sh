@@ -4,7 +4,8 @@
 # $PHAROS_DATA_DIR/admin-token (mode 0600); the token itself is never printed. Arguments go to the cloud node.
 set -euo pipefail
 cd "$(dirname "$0")"
-export PHAROS_DATA_DIR="${PHAROS_DATA_DIR:-./data}"
+# Absolute, because `dotnet run` starts the node in its project directory.
+export PHAROS_DATA_DIR="$(realpath -m "${PHAROS_DATA_DIR:-./data}")"
 
 if [ -z "${PHAROS_ADMIN_TOKEN:-}" ] && [ -z "${PHAROS_TOKENS_FILE:-}" ]; then
   token_file="$PHAROS_DATA_DIR/admin-token"
