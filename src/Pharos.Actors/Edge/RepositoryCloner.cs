@@ -40,7 +40,10 @@ public static class RepositoryCloner
     /// <summary>How long a stalled clone gets, once cancelled or timed out, before it is left behind.</summary>
     private static readonly TimeSpan AbandonGrace = TimeSpan.FromSeconds(2);
 
-    private enum Abort { None, Cancelled, TooLarge, TimedOut }
+    private enum Abort { None, Cancelled, TooLarge, TimedOut, CallbackFailed }
+
+    /// <summary>The caller's progress callback threw; its exception is rethrown as is.</summary>
+    private sealed class ProgressCallbackException(Exception inner) : Exception(inner.Message, inner);
 
     /// <summary>The clone thread was left running; it deletes the target itself when it ends.</summary>
     private sealed class AbandonedException(Exception toThrow) : Exception(toThrow.Message)
@@ -48,6 +51,15 @@ public static class RepositoryCloner
         public Exception ToThrow { get; } = toThrow;
     }
 
+    /// <summary>
+    /// Clones <see cref="CloneRequest.RepoUrl"/> into <see cref="CloneRequest.TargetDirectory"/> and returns HEAD's
+    /// commit. Blocks the calling thread; libgit2 runs on a thread of its own, and <paramref name="progress"/> is
+    /// called from that thread (at most every 100 ms, plus the final figures). Throws
+    /// <see cref="OperationCanceledException"/> when <paramref name="ct"/> is cancelled and
+    /// <see cref="CloneFailedException"/> for every other failure; the target is deleted in both cases (when
+    /// libgit2 had to be left behind on a stalled connection, as soon as it lets go). An exception thrown by
+    /// <paramref name="progress"/> aborts the clone and is rethrown as is.
+    /// </summary>
     public static CloneResult Clone(CloneRequest request, Action<CloneProgress>? progress, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -90,6 +102,8 @@ public static class RepositoryCloner
         catch (Exception e)
         {
             TryDeleteDirectory(target);
+            if (e is ProgressCallbackException callback)
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(callback.InnerException!);
             if (e is OperationCanceledException or CloneFailedException) throw;
             if (e is LibGit2SharpException lg) throw Classify(lg, request);
             throw new CloneFailedException($"clone of {Redact(request.RepoUrl, request.HttpsToken)} failed: " +
@@ -119,11 +133,21 @@ public static class RepositoryCloner
             return abort == Abort.None;
         }
 
+        Exception? callbackError = null;
+
         void Report(TransferProgress p)
         {
             if (progress is null) return;
             lastReported = p.ReceivedBytes + ((long)p.ReceivedObjects << 40);
-            progress(new CloneProgress(p.ReceivedBytes, p.ReceivedObjects, p.TotalObjects));
+            try
+            {
+                progress(new CloneProgress(p.ReceivedBytes, p.ReceivedObjects, p.TotalObjects));
+            }
+            catch (Exception e)
+            {
+                callbackError = e;
+                abort = Abort.CallbackFailed;
+            }
         }
 
         var fetch = new FetchOptions
@@ -190,7 +214,7 @@ public static class RepositoryCloner
         }
         catch (Exception) when (abort != Abort.None)
         {
-            throw AbortException(abort, request, ct);
+            throw AbortException(abort, request, ct, callbackError);
         }
 
         // Checkout cannot be interrupted from a callback: honour a cancellation that arrived meanwhile.
@@ -198,7 +222,10 @@ public static class RepositoryCloner
 
         if (last is { } final && progress is not null &&
             lastReported != final.ReceivedBytes + ((long)final.ReceivedObjects << 40))
+        {
             Report(final);
+            if (abort != Abort.None) throw AbortException(abort, request, ct, callbackError);
+        }
 
         using var repo = new Repository(target);
         var tip = repo.Head.Tip ?? throw new CloneFailedException(
@@ -206,8 +233,10 @@ public static class RepositoryCloner
         return new CloneResult(tip.Sha, last?.ReceivedBytes ?? 0, repo.Info.IsShallow, elapsed.Elapsed);
     }
 
-    private static Exception AbortException(Abort abort, CloneRequest request, CancellationToken ct) => abort switch
+    private static Exception AbortException(Abort abort, CloneRequest request, CancellationToken ct,
+        Exception? callbackError = null) => abort switch
     {
+        Abort.CallbackFailed => new ProgressCallbackException(callbackError!),
         Abort.Cancelled => new OperationCanceledException("clone cancelled", ct),
         Abort.TooLarge => new CloneFailedException(
             $"repository is larger than {request.MaxBytes / (1024.0 * 1024.0):0.##} MB", transient: false),
@@ -248,7 +277,21 @@ public static class RepositoryCloner
         var detail = Redact(e.Message, request.HttpsToken);
         var m = e.Message.ToLowerInvariant();
 
-        if (e is RepositoryNotFoundException || m.Contains("404") || m.Contains("not found") ||
+        var status = System.Text.RegularExpressions.Regex.Match(m, @"status code:?\s*(\d{3})");
+        if (status.Success)
+        {
+            var code = int.Parse(status.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            if (code is 404 or 410)
+                return new CloneFailedException($"repository {url} was not found: {detail}", transient: false, e);
+            if (code is 401 or 403 or 407)
+                return new CloneFailedException($"access to {url} was denied (authentication failed): {detail}",
+                    transient: false, e);
+            if (code is >= 400 and < 500 and not 408 and not 429)
+                return new CloneFailedException($"clone of {url} was refused: {detail}", transient: false, e);
+            return new CloneFailedException($"clone of {url} failed: {detail}", transient: true, e);
+        }
+
+        if (e is RepositoryNotFoundException || m.Contains("not found") ||
             m.Contains("does not appear to be a git repository") || m.Contains("could not find repository") ||
             m.Contains("failed to resolve path") || m.Contains("not a git repository") ||
             m.Contains("does not exist") || m.Contains("no such file") || m.Contains("not exported"))
@@ -257,7 +300,7 @@ public static class RepositoryCloner
         if (m.Contains("unsupported url protocol") || m.Contains("malformed url") || m.Contains("invalid url"))
             return new CloneFailedException($"{url} is not a URL that can be cloned: {detail}", transient: false, e);
 
-        if (m.Contains("401") || m.Contains("403") || m.Contains("authentication") || m.Contains("credentials") ||
+        if (m.Contains("authentication") || m.Contains("credentials") ||
             m.Contains("unauthorized") || m.Contains("forbidden") || m.Contains("too many redirects"))
             return new CloneFailedException($"access to {url} was denied (authentication failed): {detail}",
                 transient: false, e);

@@ -35,7 +35,8 @@ public sealed class ClonerServersFixture : IAsyncLifetime
     }
 }
 
-public sealed class RepositoryClonerTests(ClonerServersFixture servers) : IClassFixture<ClonerServersFixture>
+public sealed class RepositoryClonerTests(ClonerServersFixture servers, Xunit.Abstractions.ITestOutputHelper output)
+    : IClassFixture<ClonerServersFixture>
 {
     private static readonly TimeSpan Generous = TimeSpan.FromMinutes(2);
 
@@ -157,6 +158,16 @@ public sealed class RepositoryClonerTests(ClonerServersFixture servers) : IClass
     }
 
     [Fact]
+    public void Cloner_rethrows_what_the_progress_callback_throws_and_removes_the_target()
+    {
+        var request = Request(servers.Daemon.UrlFor("big"));
+        var e = Assert.Throws<InvalidTimeZoneException>(() => RepositoryCloner.Clone(request,
+            _ => throw new InvalidTimeZoneException("from the callback"), CancellationToken.None));
+        Assert.Equal("from the callback", e.Message);
+        Assert.False(Directory.Exists(request.TargetDirectory));
+    }
+
+    [Fact]
     public void Cloner_already_cancelled_token_throws_without_creating_the_target()
     {
         var request = Request(servers.Http.UrlFor("small"));
@@ -220,15 +231,19 @@ public sealed class RepositoryClonerTests(ClonerServersFixture servers) : IClass
         var port = GitCli.FreeTcpPort();
         var request = Request($"{scheme}://127.0.0.1:{port}/small");
         var e = Assert.Throws<CloneFailedException>(() => RepositoryCloner.Clone(request, null, CancellationToken.None));
+        output.WriteLine(e.Message);
         Assert.True(e.Transient, e.Message);
         Assert.False(Directory.Exists(request.TargetDirectory));
     }
 
-    [Fact]
-    public void Cloner_server_error_is_transient()
+    [Theory]
+    [InlineData(500, true)]
+    [InlineData(503, true)]
+    [InlineData(403, false)]
+    public void Cloner_server_error_is_transient_a_refusal_is_not(int statusCode, bool transient)
     {
         var request = Request(servers.Http.UrlFor("small"));
-        servers.Http.ForcedStatus = 503;
+        servers.Http.ForcedStatus = statusCode;
         CloneFailedException e;
         try
         {
@@ -238,7 +253,8 @@ public sealed class RepositoryClonerTests(ClonerServersFixture servers) : IClass
         {
             servers.Http.ForcedStatus = null;
         }
-        Assert.True(e.Transient, e.Message);
+        output.WriteLine(e.Message);
+        Assert.Equal(transient, e.Transient);
         Assert.False(Directory.Exists(request.TargetDirectory));
     }
 
@@ -259,6 +275,7 @@ public sealed class RepositoryClonerTests(ClonerServersFixture servers) : IClass
         };
         var request = Request(url);
         var e = Assert.Throws<CloneFailedException>(() => RepositoryCloner.Clone(request, null, CancellationToken.None));
+        output.WriteLine(e.Message);
         Assert.False(e.Transient, e.Message);
         Assert.Contains("not found", e.Message);
         Assert.False(Directory.Exists(request.TargetDirectory));
@@ -271,6 +288,7 @@ public sealed class RepositoryClonerTests(ClonerServersFixture servers) : IClass
     {
         var request = Request(servers.TokenHttp.UrlFor("small"), token: token);
         var e = Assert.Throws<CloneFailedException>(() => RepositoryCloner.Clone(request, null, CancellationToken.None));
+        output.WriteLine(e.Message);
         Assert.False(e.Transient, e.Message);
         Assert.Contains("authentication", e.Message);
         Assert.False(Directory.Exists(request.TargetDirectory));
