@@ -58,13 +58,16 @@ public static class RepositoryCloner
     /// <see cref="OperationCanceledException"/> when <paramref name="ct"/> is cancelled and
     /// <see cref="CloneFailedException"/> for every other failure; the target is deleted in both cases (when
     /// libgit2 had to be left behind on a stalled connection, as soon as it lets go). An exception thrown by
-    /// <paramref name="progress"/> aborts the clone and is rethrown as is.
+    /// <paramref name="progress"/> aborts the clone and is rethrown as is. <see cref="CloneRequest.MaxBytes"/> of 0
+    /// or less means no limit; <see cref="CloneRequest.Timeout"/> may be <see cref="Timeout.InfiniteTimeSpan"/>.
     /// </summary>
     public static CloneResult Clone(CloneRequest request, Action<CloneProgress>? progress, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentException.ThrowIfNullOrWhiteSpace(request.RepoUrl);
         ArgumentException.ThrowIfNullOrWhiteSpace(request.TargetDirectory);
+        if (request.Timeout <= TimeSpan.Zero && request.Timeout != Timeout.InfiniteTimeSpan)
+            throw new ArgumentOutOfRangeException(nameof(request), "Timeout must be positive or infinite");
         ct.ThrowIfCancellationRequested();
 
         var target = Path.GetFullPath(request.TargetDirectory);
@@ -115,9 +118,12 @@ public static class RepositoryCloner
         Action<CloneProgress>? progress, Stopwatch elapsed, CancellationToken ct)
     {
         using var timeout = new CancellationTokenSource();
-        var remaining = request.Timeout - elapsed.Elapsed;
-        if (remaining <= TimeSpan.Zero) throw TimedOut(request);
-        if (request.Timeout != Timeout.InfiniteTimeSpan) timeout.CancelAfter(remaining);
+        if (request.Timeout != Timeout.InfiniteTimeSpan)
+        {
+            var remaining = request.Timeout - elapsed.Elapsed;
+            if (remaining <= TimeSpan.Zero) throw TimedOut(request);
+            if (remaining.TotalMilliseconds < int.MaxValue) timeout.CancelAfter(remaining);
+        }
 
         var abort = Abort.None;
         TransferProgress? last = null;

@@ -90,6 +90,14 @@ public sealed class RepositoryClonerTests(ClonerServersFixture servers, Xunit.Ab
     }
 
     [Fact]
+    public void Cloner_accepts_an_infinite_timeout_and_no_size_limit()
+    {
+        var request = Request(servers.Http.UrlFor("small"), maxBytes: 0) with { Timeout = Timeout.InfiniteTimeSpan };
+        var result = RepositoryCloner.Clone(request, null, CancellationToken.None);
+        AssertSmallClone(request, result, shallow: true);
+    }
+
+    [Fact]
     public void Cloner_accepts_an_existing_empty_target_directory()
     {
         var request = Request(servers.Http.UrlFor("small"));
