@@ -15,7 +15,6 @@ namespace Pharos.CloudNode.Api;
 public static class IngestEndpoints
 {
     public const int MaxBodyBytes = 16 * 1024;
-    public static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(5);
 
     public static void MapIngest(this IEndpointRouteBuilder app)
     {
@@ -40,32 +39,24 @@ public static class IngestEndpoints
             .Produces<IngestResponse>(StatusCodes.Status202Accepted);
     }
 
-    private static async Task<IResult> SubmitAsync(HttpContext context, IActorRef gateway, string? repoUrl,
+    private static Task<IResult> SubmitAsync(HttpContext context, IActorRef gateway, string? repoUrl,
         string? priority, string? bodyError)
     {
         var request = new SubmitIngest(repoUrl, priority, context.Request.Headers.Authorization.FirstOrDefault(),
             context.Connection.RemoteIpAddress?.ToString() ?? "unknown", context.Request.Path, bodyError);
-        object reply;
-        try
-        {
-            reply = await gateway.Ask<object>(request, AskTimeout, context.RequestAborted);
-        }
-        catch (AskTimeoutException)
-        {
-            return ApiProblems.Unavailable(context,
-                "The queue did not answer in time. Retry: if the task was taken after all, the retry answers 409 with its id.");
-        }
+        return ActorAsk.AskAsync<object>(context, gateway, request, reply => reply switch
+            {
+                IngestAccepted accepted => Accepted(context, accepted),
+                IngestRefused refused => ApiProblems.Refused(context, refused),
+                _ => ApiProblems.Unavailable(context, "The queue gave an answer this node does not understand."),
+            },
+            "The queue did not answer in time. Retry: if the task was taken after all, the retry answers 409 with its id.");
+    }
 
-        switch (reply)
-        {
-            case IngestAccepted accepted:
-                context.Response.Headers.Location = $"/jobs/{accepted.TaskId}";
-                return Results.Json(IngestResponse.From(accepted), statusCode: StatusCodes.Status202Accepted);
-            case IngestRefused refused:
-                return ApiProblems.Refused(context, refused);
-            default:
-                return ApiProblems.Unavailable(context, "The queue gave an answer this node does not understand.");
-        }
+    private static IResult Accepted(HttpContext context, IngestAccepted accepted)
+    {
+        context.Response.Headers.Location = $"/jobs/{accepted.TaskId}";
+        return Results.Json(IngestResponse.From(accepted), statusCode: StatusCodes.Status202Accepted);
     }
 
     /// <summary>The body, or null when it is larger than <see cref="MaxBodyBytes"/>.</summary>
@@ -105,7 +96,7 @@ public static class IngestEndpoints
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var property in document.RootElement.EnumerateObject())
             {
-                if (!seen.Add(property.Name)) return (null, null, $"The key '{Shorten(property.Name)}' appears more than once.");
+                if (!seen.Add(property.Name)) return (null, null, $"The key '{ActorAsk.Shorten(property.Name, 40)}' appears more than once.");
                 switch (property.Name)
                 {
                     case "repo_url" when property.Value.ValueKind == JsonValueKind.String:
@@ -133,8 +124,6 @@ public static class IngestEndpoints
         var scheme = pathUrl.IndexOf(":/", StringComparison.Ordinal);
         return scheme > 0 && !pathUrl.AsSpan(scheme).StartsWith("://") ? pathUrl.Insert(scheme + 1, "/") : pathUrl;
     }
-
-    private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "…";
 }
 
 public sealed record IngestResponse(

@@ -23,7 +23,7 @@ public static class JobEndpoints
                     if (take is < 1 or > 100) return ApiProblems.BadRequest("limit must be from 1 to 100.");
                     if (status is not null && !JobStatus.All.Contains(status))
                         return ApiProblems.BadRequest($"status must be one of {string.Join(", ", JobStatus.All)}.");
-                    return await AskAsync<JobsPage>(context, queue.ActorRef, new GetJobs(take, status),
+                    return await ActorAsk.AskAsync<JobsPage>(context, queue.ActorRef, new GetJobs(take, status),
                         page => Results.Ok(new { jobs = page.Jobs }));
                 })
                 .WithSummary("Jobs, newest first")
@@ -31,18 +31,18 @@ public static class JobEndpoints
         }
 
         app.MapGet("/jobs/{id}", (HttpContext context, string id, IRequiredActor<QueueProxy> queue) =>
-                AskAsync<JobLookup>(context, queue.ActorRef, new GetJob(id), lookup => lookup.Job is null
-                    ? ApiProblems.NotFound($"No job {Shorten(id)}.")
+                ActorAsk.AskAsync<JobLookup>(context, queue.ActorRef, new GetJob(id), lookup => lookup.Job is null
+                    ? ApiProblems.NotFound($"No job {ActorAsk.Shorten(id)}.")
                     : Results.Ok(lookup.Job)))
             .WithSummary("One job with its timeline")
             .Produces<JobRecord>()
             .RequireReadScopeIf(requireReadToken);
 
         app.MapDelete("/jobs/{id}", (HttpContext context, string id, IRequiredActor<QueueProxy> queue) =>
-                AskAsync<CancelJobResult>(context, queue.ActorRef, new CancelJob(id, TokenName(context)), result => result.Outcome switch
+                ActorAsk.AskAsync<CancelJobResult>(context, queue.ActorRef, new CancelJob(id, ScopeFilter.Authenticated(context).TokenName!), result => result.Outcome switch
                 {
                     CancelOutcome.Cancelled => Results.Ok(result.Job),
-                    CancelOutcome.NotFound => ApiProblems.NotFound($"No job {Shorten(id)}."),
+                    CancelOutcome.NotFound => ApiProblems.NotFound($"No job {ActorAsk.Shorten(id)}."),
                     CancelOutcome.AlreadyFinished => ApiProblems.Conflict($"Job {id} is already {result.Job!.Status}."),
                     _ => ApiProblems.Unavailable(context, "The durable store did not take the cancellation; try again."),
                 }))
@@ -50,23 +50,4 @@ public static class JobEndpoints
             .Produces<JobRecord>()
             .RequireScope(Scopes.Ingest);
     }
-
-    /// <summary>Asks an actor and maps its answer; a silent actor (store down, singleton moving) is a 503.</summary>
-    internal static async Task<IResult> AskAsync<TReply>(HttpContext context, IActorRef actor, object query, Func<TReply, IResult> map)
-    {
-        try
-        {
-            return map(await actor.Ask<TReply>(query, IngestEndpoints.AskTimeout, context.RequestAborted));
-        }
-        catch (AskTimeoutException)
-        {
-            return ApiProblems.Unavailable(context, "The queue did not answer in time.");
-        }
-    }
-
-    private static string TokenName(HttpContext context) =>
-        context.RequestServices.GetRequiredService<TokenAuthenticator>()
-            .Authenticate(context.Request.Headers.Authorization.FirstOrDefault()).TokenName ?? "unknown";
-
-    private static string Shorten(string text) => text.Length <= 64 ? text : text[..64] + "…";
 }

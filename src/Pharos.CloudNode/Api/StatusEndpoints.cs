@@ -16,7 +16,7 @@ public static class StatusEndpoints
         foreach (var route in new[] { "/worker/status", "/api/v1/ingestion/worker/status" })
         {
             app.MapGet(route, (HttpContext context, IRequiredActor<StatusTracker> tracker) =>
-                    JobEndpoints.AskAsync<WorkerStatusView>(context, tracker.ActorRef, GetWorkerStatus.Instance, view => Results.Ok(view)))
+                    ActorAsk.AskAsync<WorkerStatusView>(context, tracker.ActorRef, GetWorkerStatus.Instance, view => Results.Ok(view)))
                 .WithSummary("Workers and the queue, live")
                 .Produces<WorkerStatusView>()
                 .RequireReadScopeIf(requireReadToken);

@@ -23,8 +23,16 @@ public static class ScopeFilter
                 return ApiProblems.Unauthenticated(http);
             }
             if (!auth.HasScope(scope)) return ApiProblems.Forbidden(http, $"The token '{auth.TokenName}' lacks the '{scope}' scope.");
+            http.Items[AuthenticatedKey] = auth;
             return await next(context);
         });
+
+    private static readonly object AuthenticatedKey = new();
+
+    /// <summary>The token this filter accepted for the request, for handlers that record who acted.</summary>
+    public static AuthResult Authenticated(HttpContext context) =>
+        context.Items[AuthenticatedKey] as AuthResult
+        ?? throw new InvalidOperationException("The route has no RequireScope filter: nobody was authenticated.");
 
     /// <summary>Reads are public unless PHAROS_REQUIRE_READ_TOKEN is set.</summary>
     public static TBuilder RequireReadScopeIf<TBuilder>(this TBuilder builder, bool required) where TBuilder : IEndpointConventionBuilder =>
