@@ -59,11 +59,9 @@ internal static class GraphCommand
         return 0;
     }
 
-    /// <summary>Builds the graph, with a clear error for a directory that is not there.</summary>
+    /// <summary>Builds the graph; a missing directory is the scanner's DirectoryNotFoundException, shown as one line.</summary>
     internal static ImportGraph Load(DirectoryInfo directory, CancellationToken ct) =>
-        directory.Exists
-            ? ImportGraphBuilder.Build(directory.FullName, ct)
-            : throw new CliException($"directory '{directory.FullName}' does not exist.");
+        ImportGraphBuilder.Build(directory.FullName, ct);
 
     private static string FilesPerSecond(int files, double seconds) =>
         seconds <= 0 ? "-" : Math.Round(files / seconds).ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
