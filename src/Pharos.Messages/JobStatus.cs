@@ -23,4 +23,21 @@ public static class JobReasons
 {
     public const string TtlExpired = "ttl_expired";
     public const string CancelledByUser = "cancelled_by_user";
+    /// <summary>The workers holding the task were lost on every allowed attempt.</summary>
+    public const string WorkerLost = "worker_lost";
+    /// <summary>The repository could not be cloned (not found, refused, too large, timed out).</summary>
+    public const string CloneFailed = "clone_failed";
+    /// <summary>Parsing, training or storing the embeddings failed.</summary>
+    public const string TrainingFailed = "training_failed";
+    /// <summary>The lease ran out while the worker was silent; its task went to another worker.</summary>
+    public const string LeaseExpired = "lease_expired";
+}
+
+/// <summary>The stages of a running job, in order.</summary>
+public static class JobStages
+{
+    public const string Cloning = "cloning";
+    public const string Parsing = "parsing";
+    public const string Training = "training";
+    public const string Storing = "storing";
 }

@@ -29,8 +29,25 @@ public sealed record PharosSettings
     public bool Standalone { get; init; }
     public int SweepIntervalSeconds { get; init; } = 30;
     public int SnapshotEvery { get; init; } = 100;
+    public int LeaseTimeoutSeconds { get; init; } = 300;
+    /// <summary>Attempts a task gets before a lost worker fails it with <c>worker_lost</c>.</summary>
+    public int MaxAttempts { get; init; } = 3;
+    public string? GitToken { get; init; }
+    public int MaxRepoMb { get; init; } = 1024;
+    public int CloneTimeoutSeconds { get; init; } = 600;
+    /// <summary>Workers on this edge node, each running one task at a time.</summary>
+    public int Workers { get; init; } = 1;
+    /// <summary>Node2Vec epochs, dimensions and threads (0: one per core) on this edge node.</summary>
+    public int TrainEpochs { get; init; } = 10;
+    public int TrainDimensions { get; init; } = 64;
+    public int TrainThreads { get; init; }
+    /// <summary>How long a member must stay unreachable before the split brain resolver downs it.</summary>
+    public int DownAfterSeconds { get; init; } = 15;
 
     public TimeSpan TaskTtl => TimeSpan.FromSeconds(TaskTtlSeconds);
+    public TimeSpan LeaseTimeout => TimeSpan.FromSeconds(LeaseTimeoutSeconds);
+    public TimeSpan CloneTimeout => TimeSpan.FromSeconds(CloneTimeoutSeconds);
+    public long MaxRepoBytes => MaxRepoMb * 1024L * 1024L;
 
     /// <summary>Records print every property; these hold secrets, so the printed form names none of them.</summary>
     private bool PrintMembers(System.Text.StringBuilder builder)
@@ -38,7 +55,9 @@ public sealed record PharosSettings
         builder.Append($"MaxQueueSize = {MaxQueueSize}, TaskTtlSeconds = {TaskTtlSeconds}, HistorySize = {HistorySize}, ");
         builder.Append($"DataDir = {DataDir}, Redis = {(Redis is null ? "off" : "on")}, HttpUrls = {HttpUrls}, ");
         builder.Append($"Cluster = {ClusterHost}:{ClusterPort}, Seeds = [{string.Join(", ", Seeds)}], ");
-        builder.Append($"AllowedHosts = [{string.Join(", ", AllowedHosts)}], AllowLocalRepos = {AllowLocalRepos}");
+        builder.Append($"AllowedHosts = [{string.Join(", ", AllowedHosts)}], AllowLocalRepos = {AllowLocalRepos}, ");
+        builder.Append($"Standalone = {Standalone}, Workers = {Workers}, LeaseTimeoutSeconds = {LeaseTimeoutSeconds}, ");
+        builder.Append($"GitToken = {(GitToken is null ? "off" : "on")}");
         return true;
     }
     public string DataDirFull => Path.GetFullPath(DataDir);
@@ -53,7 +72,11 @@ public sealed record PharosSettings
         ("PHAROS_SEEDS", "Seeds"), ("PHAROS_ALLOWED_HOSTS", "AllowedHosts"), ("PHAROS_ALLOWED_SCHEMES", "AllowedSchemes"),
         ("PHAROS_ALLOW_LOCAL_REPOS", "AllowLocalRepos"), ("PHAROS_REQUIRE_READ_TOKEN", "RequireReadToken"),
         ("PHAROS_STANDALONE", "Standalone"), ("PHAROS_SWEEP_INTERVAL_SECONDS", "SweepIntervalSeconds"),
-        ("PHAROS_SNAPSHOT_EVERY", "SnapshotEvery"),
+        ("PHAROS_SNAPSHOT_EVERY", "SnapshotEvery"), ("PHAROS_LEASE_TIMEOUT_SECONDS", "LeaseTimeoutSeconds"),
+        ("PHAROS_MAX_ATTEMPTS", "MaxAttempts"), ("PHAROS_GIT_TOKEN", "GitToken"), ("PHAROS_MAX_REPO_MB", "MaxRepoMb"),
+        ("PHAROS_CLONE_TIMEOUT_SECONDS", "CloneTimeoutSeconds"), ("PHAROS_WORKERS", "Workers"),
+        ("PHAROS_TRAIN_EPOCHS", "TrainEpochs"), ("PHAROS_TRAIN_DIMENSIONS", "TrainDimensions"),
+        ("PHAROS_TRAIN_THREADS", "TrainThreads"), ("PHAROS_DOWN_AFTER_SECONDS", "DownAfterSeconds"),
     ];
 
     public static PharosSettings From(IConfiguration configuration)
@@ -116,6 +139,16 @@ public sealed record PharosSettings
             Standalone = Bool("PHAROS_STANDALONE", "Standalone"),
             SweepIntervalSeconds = Int("PHAROS_SWEEP_INTERVAL_SECONDS", "SweepIntervalSeconds", defaults.SweepIntervalSeconds, 1, 86_400),
             SnapshotEvery = Int("PHAROS_SNAPSHOT_EVERY", "SnapshotEvery", defaults.SnapshotEvery, 1, 1_000_000),
+            LeaseTimeoutSeconds = Int("PHAROS_LEASE_TIMEOUT_SECONDS", "LeaseTimeoutSeconds", defaults.LeaseTimeoutSeconds, 1, 86_400),
+            MaxAttempts = Int("PHAROS_MAX_ATTEMPTS", "MaxAttempts", defaults.MaxAttempts, 1, 100),
+            GitToken = Get("PHAROS_GIT_TOKEN", "GitToken"),
+            MaxRepoMb = Int("PHAROS_MAX_REPO_MB", "MaxRepoMb", defaults.MaxRepoMb, 1, 1_048_576),
+            CloneTimeoutSeconds = Int("PHAROS_CLONE_TIMEOUT_SECONDS", "CloneTimeoutSeconds", defaults.CloneTimeoutSeconds, 1, 86_400),
+            Workers = Int("PHAROS_WORKERS", "Workers", defaults.Workers, 1, 64),
+            TrainEpochs = Int("PHAROS_TRAIN_EPOCHS", "TrainEpochs", defaults.TrainEpochs, 1, 10_000),
+            TrainDimensions = Int("PHAROS_TRAIN_DIMENSIONS", "TrainDimensions", defaults.TrainDimensions, 2, 4096),
+            TrainThreads = Int("PHAROS_TRAIN_THREADS", "TrainThreads", defaults.TrainThreads, 0, 1024),
+            DownAfterSeconds = Int("PHAROS_DOWN_AFTER_SECONDS", "DownAfterSeconds", defaults.DownAfterSeconds, 1, 3600),
         };
     }
 }

@@ -52,11 +52,3 @@ public sealed class StatusTracker : ReceiveActor
         return "Idle";
     }
 }
-
-public static class WorkerStates
-{
-    public const string Idle = "idle";
-    public const string Busy = "busy";
-    public const string Error = "error";
-    public const string Offline = "offline";
-}

@@ -41,12 +41,21 @@ public sealed record JobRecord(
     int Attempts = 0,
     string? Error = null,
     string? Reason = null,
-    double? AgeSeconds = null) : IPharosMessage
+    double? AgeSeconds = null,
+    string? Stage = null,
+    string? EmbeddingsPath = null) : IPharosMessage
 {
     [System.Text.Json.Serialization.JsonIgnore]
     public bool IsFinal => JobStatus.IsFinal(Status);
 }
 
-/// <summary>QueueActor's snapshot: every job it knows, in submission order (which is also FIFO order).</summary>
+/// <summary>
+/// QueueActor's snapshot: pending jobs in dispatch order, running ones, then finished ones oldest first, and the
+/// lease of every running job (absent from snapshots written before workers existed).
+/// </summary>
 [Manifest("queue-snapshot.v1")]
-public sealed record QueueSnapshot(IReadOnlyList<JobRecord> Jobs) : IPharosMessage;
+public sealed record QueueSnapshot(IReadOnlyList<JobRecord> Jobs, IReadOnlyList<LeaseRecord>? Leases = null) : IPharosMessage;
+
+/// <summary>Who holds a running job, and under which lease.</summary>
+[Manifest("lease-record.v1")]
+public sealed record LeaseRecord(string TaskId, string LeaseId, string WorkerId, string WorkerAddress, int Attempt) : IPharosMessage;

@@ -43,4 +43,5 @@ public static class Topics
 {
     public const string QueueDepth = "queue-depth";
     public const string WorkerStatus = "worker-status";
+    public const string WorkerStatusRequests = "worker-status-requests";
 }

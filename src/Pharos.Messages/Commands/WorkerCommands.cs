@@ -1,0 +1,95 @@
+using Pharos.Messages.Status;
+
+namespace Pharos.Messages.Commands;
+
+// The pull protocol between an edge WorkerActor and the QueueActor singleton (reached through its proxy, so the
+// queue learns the worker's reference as the sender and no message needs to carry one):
+//   worker → queue: RegisterWorker, RequestWork, ReportProgress, ReportCompleted, ReportFailed, ReportSkipped
+//   queue → worker: WorkerRegistered, WorkAvailable, NoWorkAvailable, TaskAssigned, StopTask
+// Nothing is sent on a timer: an idle worker waits for WorkAvailable, and a busy one reports as it makes progress.
+
+/// <summary>Worker → queue, when the worker starts and whenever the queue it registered with is gone.</summary>
+[Manifest("register-worker.v1")]
+public sealed record RegisterWorker(string WorkerId, string Address) : IPharosMessage;
+
+/// <summary>Queue → worker. The worker watches the sender, so that it registers again when the singleton moves.</summary>
+[Manifest("worker-registered.v1")]
+public sealed record WorkerRegistered(string WorkerId) : IPharosMessage;
+
+/// <summary>Queue → every idle worker: a task is pending. The worker answers with <see cref="RequestWork"/>.</summary>
+[Manifest("work-available.v1")]
+public sealed record WorkAvailable : IPharosMessage
+{
+    public static readonly WorkAvailable Instance = new();
+}
+
+/// <summary>Worker → queue: this worker is idle and takes one task.</summary>
+[Manifest("request-work.v1")]
+public sealed record RequestWork(string WorkerId) : IPharosMessage;
+
+/// <summary>Queue → worker: nothing is pending; the worker hears <see cref="WorkAvailable"/> when that changes.</summary>
+[Manifest("no-work-available.v1")]
+public sealed record NoWorkAvailable : IPharosMessage
+{
+    public static readonly NoWorkAvailable Instance = new();
+}
+
+/// <summary>
+/// What a worker needs to run a task. <see cref="SubmittedAt"/> is null for a legacy task (a bare URL, as the
+/// original queue held): such a task has no age and is never stale.
+/// </summary>
+[Manifest("work-task.v1")]
+public sealed record WorkTask(
+    string TaskId,
+    string RepoUrl,
+    Priority Priority,
+    DateTimeOffset? SubmittedAt,
+    int TtlSeconds,
+    int Attempt) : IPharosMessage
+{
+    /// <summary>Age at <paramref name="now"/>; null for a legacy task.</summary>
+    public TimeSpan? AgeAt(DateTimeOffset now) => SubmittedAt is { } submitted ? now - submitted : null;
+
+    /// <summary>Older than its TTL at <paramref name="now"/>: to be skipped, never cloned.</summary>
+    public bool IsStaleAt(DateTimeOffset now) => AgeAt(now) is { } age && age > TimeSpan.FromSeconds(TtlSeconds);
+}
+
+/// <summary>Queue → worker: the task is the worker's under <see cref="LeaseId"/> until it reports an end.</summary>
+[Manifest("task-assigned.v1")]
+public sealed record TaskAssigned(WorkTask Task, string LeaseId) : IPharosMessage;
+
+/// <summary>
+/// Worker → queue while it runs a task; renews the lease. Sent on every stage change and at most every few
+/// seconds in between. <see cref="Progress"/> is 0..1 within <see cref="Stage"/>.
+/// </summary>
+[Manifest("report-progress.v1")]
+public sealed record ReportProgress(string TaskId, string LeaseId, string Stage, double Progress, string Message) : IPharosMessage;
+
+/// <summary>What a completed run measured; becomes part of the job record.</summary>
+[Manifest("task-metrics.v1")]
+public sealed record TaskMetrics(
+    string CommitSha,
+    int FilesProcessed,
+    int Edges,
+    int EmbeddingsGenerated,
+    double FinalLoss,
+    StageSeconds StageSeconds,
+    string? EmbeddingsPath = null) : IPharosMessage;
+
+[Manifest("report-completed.v1")]
+public sealed record ReportCompleted(string TaskId, string LeaseId, TaskMetrics Metrics) : IPharosMessage;
+
+/// <summary>The task cannot be done (<see cref="Reason"/> is one of <see cref="JobReasons"/>).</summary>
+[Manifest("report-failed.v1")]
+public sealed record ReportFailed(string TaskId, string LeaseId, string Reason, string Error) : IPharosMessage;
+
+/// <summary>The worker found the task stale before cloning it.</summary>
+[Manifest("report-skipped.v1")]
+public sealed record ReportSkipped(string TaskId, string LeaseId, double AgeSeconds, int TtlSeconds) : IPharosMessage;
+
+/// <summary>
+/// Queue → worker: stop the task and discard its work. Sent when a user cancels it, and in answer to a report
+/// under a lease that is no longer the task's (it expired, or the task went to another worker).
+/// </summary>
+[Manifest("stop-task.v1")]
+public sealed record StopTask(string TaskId, string LeaseId, string Reason) : IPharosMessage;

@@ -1,0 +1,35 @@
+namespace Pharos.Messages.Status;
+
+/// <summary>
+/// Published by a worker on DistributedPubSub topic <see cref="Topics.WorkerStatus"/> on every stage change, at
+/// most every 500 ms in between, and whenever a status tracker asks (<see cref="WorkerStatusRequested"/>).
+/// </summary>
+/// <param name="State">One of <see cref="WorkerStates"/>.</param>
+/// <param name="Since">When the worker entered <paramref name="State"/>.</param>
+[Manifest("worker-status-changed.v1")]
+public sealed record WorkerStatusChanged(
+    string WorkerId,
+    string Address,
+    string State,
+    string? TaskId,
+    string? RepoUrl,
+    string? Stage,
+    double? Progress,
+    string? Message,
+    DateTimeOffset Since,
+    DateTimeOffset At) : IPharosMessage;
+
+/// <summary>A status tracker that just started asks every worker for its current status (topic <see cref="Topics.WorkerStatusRequests"/>).</summary>
+[Manifest("worker-status-requested.v1")]
+public sealed record WorkerStatusRequested : IPharosMessage
+{
+    public static readonly WorkerStatusRequested Instance = new();
+}
+
+public static class WorkerStates
+{
+    public const string Idle = "idle";
+    public const string Busy = "busy";
+    public const string Error = "error";
+    public const string Offline = "offline";
+}
