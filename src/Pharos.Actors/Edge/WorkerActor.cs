@@ -60,6 +60,9 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
                 Context.Watch(_queue);
             }
             _askedForWork = false;
+            // The cluster is up now: whoever keeps the status hears this worker's (the one at start may have
+            // gone to nobody).
+            Publish();
             AskForWork();
         });
         Receive<Terminated>(t => t.ActorRef.Equals(_queue), _ =>

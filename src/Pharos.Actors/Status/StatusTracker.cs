@@ -11,8 +11,14 @@ namespace Pharos.Actors.Status;
 /// workers' own reports. A worker whose node is unreachable or has left shows as offline. Answers from memory,
 /// so status reads never reach the journal or the workers.
 /// </summary>
-public sealed class StatusTracker : ReceiveActor
+public sealed class StatusTracker : ReceiveActor, IWithTimers
 {
+    /// <summary>
+    /// After a node comes up or back, its workers are asked for their status once DistributedPubSub's registry
+    /// gossip (every second) has had time to reach it, and once more in case the first round was still too early.
+    /// </summary>
+    private static readonly TimeSpan[] AskAfterNodeUp = [TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5)];
+
     /// <summary>How long a worker that went offline stays in the list.</summary>
     public static readonly TimeSpan OfflineRetention = TimeSpan.FromHours(1);
 
@@ -23,6 +29,8 @@ public sealed class StatusTracker : ReceiveActor
     // Nodes that are unreachable or gone: their workers show as offline until the node is back.
     private readonly HashSet<string> _downAddresses = new(StringComparer.Ordinal);
     private QueueDepthChanged _depth;
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     public StatusTracker(IActorRef queue, IActorRef mediator, TimeProvider clock, int maxQueueSize)
     {
@@ -47,6 +55,7 @@ public sealed class StatusTracker : ReceiveActor
         Receive<ClusterEvent.IClusterDomainEvent>(_ => { });
         Receive<ClusterEvent.CurrentClusterState>(_ => { });
         Receive<GetWorkerStatus>(_ => Sender.Tell(View()));
+        Receive<AskWorkers>(_ => _mediator.Tell(new Publish(Topics.WorkerStatusRequests, WorkerStatusRequested.Instance)));
     }
 
     public static Props Props(IActorRef queue, IActorRef mediator, TimeProvider clock, int maxQueueSize) =>
@@ -82,11 +91,18 @@ public sealed class StatusTracker : ReceiveActor
             };
     }
 
+    /// <summary>A node joined or is reachable again: its workers are asked for their current status.</summary>
     private void NodeBack(Address address)
     {
-        // Its workers tell their current status again.
-        if (_downAddresses.Remove(address.ToString()))
-            _mediator.Tell(new Publish(Topics.WorkerStatusRequests, WorkerStatusRequested.Instance));
+        _downAddresses.Remove(address.ToString());
+        if (address.Equals(Cluster.Get(Context.System).SelfAddress)) return;
+        for (var i = 0; i < AskAfterNodeUp.Length; i++)
+            Timers.StartSingleTimer($"ask-{i}", AskWorkers.Instance, AskAfterNodeUp[i]);
+    }
+
+    private sealed class AskWorkers
+    {
+        public static readonly AskWorkers Instance = new();
     }
 
     private WorkerStatusView View()
