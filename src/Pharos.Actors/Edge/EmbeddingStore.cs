@@ -52,8 +52,10 @@ public static class EmbeddingStore
         }
         var result = slug.ToString().Trim('-', '.');
         if (result.EndsWith(".git", StringComparison.Ordinal)) result = result[..^4];
+        // The hash is of the whole slug, not of the raw URL: URLs that name the same repository (host case,
+        // scheme, user) must keep one slug however long their path is, as short ones do.
         if (result.Length > 120) result = result[..100] + "-" + Convert.ToHexString(
-            System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(repoUrl)))[..16].ToLowerInvariant();
+            System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(result)))[..16].ToLowerInvariant();
         return result.Length == 0 ? "repository" : result;
     }
 }

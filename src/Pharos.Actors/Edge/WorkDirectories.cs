@@ -56,11 +56,19 @@ public static class WorkDirectories
     public static void Delete(string directory)
     {
         if (!Directory.Exists(directory)) return;
-        foreach (var entry in new DirectoryInfo(directory).EnumerateFileSystemInfos("*", SearchOption.AllDirectories))
+        // Walked by hand: SearchOption.AllDirectories descends into a symbolic link to a directory, and a cloned
+        // tree may hold one that points anywhere (~/.ssh, say), whose files must never be touched.
+        var pending = new Stack<DirectoryInfo>();
+        pending.Push(new DirectoryInfo(directory));
+        while (pending.TryPop(out var current))
         {
-            // Never touch what a symbolic link (which a cloned tree may contain) points to.
-            if (entry.LinkTarget is null && (entry.Attributes & FileAttributes.ReadOnly) != 0)
-                entry.Attributes &= ~FileAttributes.ReadOnly;
+            if (current.LinkTarget is not null) continue;
+            foreach (var entry in current.EnumerateFileSystemInfos())
+            {
+                if (entry.LinkTarget is not null) continue;
+                if ((entry.Attributes & FileAttributes.ReadOnly) != 0) entry.Attributes &= ~FileAttributes.ReadOnly;
+                if (entry is DirectoryInfo subdirectory) pending.Push(subdirectory);
+            }
         }
         Directory.Delete(directory, recursive: true);
     }

@@ -1,0 +1,158 @@
+using Akka.Actor;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using Pharos.Actors.Edge;
+using Pharos.Actors.Tests.Support;
+using Pharos.Messages;
+using Pharos.Messages.Commands;
+
+namespace Pharos.Actors.Tests.Edge;
+
+/// <summary>
+/// Property 18: a task whose age exceeds its TTL is reported skipped (with its age and TTL) and no CloneActor is
+/// ever made for it; a task within its TTL (age == ttl included) is cloned. One ActorSystem for every case, a
+/// cheap worker per case.
+/// </summary>
+public sealed class StaleTaskProperties : WorkerTestKit
+{
+    private static readonly DateTimeOffset Epoch = new(2026, 3, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>How far "now" is from the instant the task expires (submitted + ttl); stale exactly when positive.</summary>
+    private static readonly Gen<long> BoundaryOffsetTicks = Gen.Frequency(
+        (3, Gen.Elements(0L, 1L, -1L, TimeSpan.TicksPerMillisecond, -TimeSpan.TicksPerMillisecond,
+            TimeSpan.TicksPerSecond, -TimeSpan.TicksPerSecond)),
+        (3, Gen.Choose(-5_000, 5_000).Select(ms => ms * TimeSpan.TicksPerMillisecond)),
+        (2, Gen.Choose(-400_000, 400_000).Select(s => s * TimeSpan.TicksPerSecond)));
+
+    public sealed record Case(DateTimeOffset SubmittedAt, int Ttl, long OffsetTicks)
+    {
+        public DateTimeOffset Now => SubmittedAt + TimeSpan.FromSeconds(Ttl) + TimeSpan.FromTicks(OffsetTicks);
+        public bool Stale => OffsetTicks > 0;
+    }
+
+    private static Arbitrary<Case> Cases() =>
+        (from submittedSecond in Gen.Choose(0, 50_000_000)
+         from submittedMs in Gen.Choose(0, 999)
+         from ttl in Gen.Frequency((1, Gen.Constant(0)), (3, Gen.Choose(1, 120)), (3, Gen.Choose(0, 200_000)),
+             (1, Gen.Constant(86_400)))
+         from offset in BoundaryOffsetTicks
+         select new Case(Epoch.AddSeconds(submittedSecond).AddMilliseconds(submittedMs), ttl, offset))
+        .ToArbitrary();
+
+    private int _case;
+
+    [Property(MaxTest = 150)]
+    public Property Stale_tasks_are_skipped_and_never_cloned_and_fresh_ones_are_cloned() =>
+        Prop.ForAll(Cases(), c =>
+        {
+            var n = Interlocked.Increment(ref _case);
+            var clones = 0;
+            var proxy = CreateTestProbe();
+            var queue = CreateTestProbe();
+            var mediator = CreateTestProbe();
+            var settings = Settings();
+            // The real CloneActor, counted; the repository is missing, so a clone ends at once in clone_failed.
+            var stages = new WorkerStages(
+                order => { Interlocked.Increment(ref clones); return CloneActor.Props(order, settings, LocalValidator); },
+                order => TrainActor.Props(order, settings));
+            var worker = Sys.ActorOf(WorkerActor.Props(settings, proxy.Ref, mediator.Ref, new ManualClock(c.Now), stages),
+                $"worker-{n}");
+            try
+            {
+                proxy.ExpectMsg<RegisterWorker>();
+                worker.Tell(new WorkerRegistered(settings.WorkerId), queue.Ref);
+                queue.ExpectMsg<RequestWork>();
+
+                var task = new WorkTask($"task-{n}", Path.Combine(DataDir, "missing", $"repo-{n}"), Priority.Normal,
+                    c.SubmittedAt, c.Ttl, 1);
+                worker.Tell(new TaskAssigned(task, $"lease-{n}"), queue.Ref);
+                var first = queue.ReceiveOne(TimeSpan.FromSeconds(5));
+                if (c.Stale)
+                {
+                    var age = (c.Now - c.SubmittedAt).TotalSeconds;
+                    var skipped = first as ReportSkipped;
+                    var reported = skipped is not null && skipped.TaskId == task.TaskId && skipped.LeaseId == $"lease-{n}"
+                                   && skipped.TtlSeconds == c.Ttl && Math.Abs(skipped.AgeSeconds - age) <= 0.0005;
+                    // It asks for the next task straight away, and only then is "never" checked.
+                    var next = queue.ReceiveOne(TimeSpan.FromSeconds(5)) is RequestWork;
+                    queue.ExpectNoMsg(TimeSpan.FromMilliseconds(20));
+                    return (reported && next && Volatile.Read(ref clones) == 0)
+                        .Label($"stale: first report {first}, clones {Volatile.Read(ref clones)}, age {age}");
+                }
+                var cloning = first is ReportProgress { Stage: JobStages.Cloning } p && p.TaskId == task.TaskId;
+                var failed = queue.FishForMessage<ReportFailed>(_ => true, TimeSpan.FromSeconds(5));
+                return (cloning && failed.Reason == JobReasons.CloneFailed && Volatile.Read(ref clones) == 1)
+                    .Label($"fresh: first report {first}, then {failed}, clones {Volatile.Read(ref clones)}");
+            }
+            finally
+            {
+                Sys.Stop(worker);
+            }
+        });
+}
+
+/// <summary><see cref="EmbeddingStore.Slug"/>: a safe file name for any URL.</summary>
+public sealed class SlugProperties
+{
+    private static readonly Gen<string> Label =
+        from length in Gen.Choose(1, 12)
+        from chars in Gen.ArrayOf(Gen.Elements("abcdefghijklmnopqrstuvwxyz0123456789-".ToCharArray()), length)
+        select new string(chars).Trim('-') is { Length: > 0 } l ? l : "h";
+
+    private static readonly Gen<string> Host =
+        from labels in Gen.Choose(1, 4).SelectMany(k => Gen.ArrayOf(Label, k))
+        select string.Join('.', labels);
+
+    /// <summary>Path segments with anything in them: dots, "..", spaces, unicode, percent signs, backslashes.</summary>
+    private static readonly Gen<string> Segment = Gen.OneOf(
+        Gen.Elements(".", "..", "...", ".git", "Repo.GIT", "a b", "é", "日本", "%2F", "..\\..", "-", "_", "~user", "x:y"),
+        Label,
+        ArbMap.Default.GeneratorFor<string>().Where(s => s is not null).Select(s => s!));
+
+    private static readonly Gen<string> Path =
+        from count in Gen.Choose(0, 6)
+        from segments in Gen.ArrayOf(Segment, count)
+        from longTail in Gen.Frequency((3, Gen.Constant("")), (1, Gen.Choose(100, 220).Select(k => new string('x', k))))
+        from suffix in Gen.Elements("", ".git", "/", ".git/")
+        select "/" + string.Join('/', segments) + longTail + suffix;
+
+    public sealed record Url(string Scheme, string User, string Host, string Port, string Path)
+    {
+        public string Text => Scheme == "scp"
+            ? $"{(User.Length > 0 ? User : "git@")}{Host}:{Path.TrimStart('/')}"
+            : $"{Scheme}{User}{Host}{Port}{Path}";
+        public Url WithHost(string host) => this with { Host = host };
+    }
+
+    private static Arbitrary<(Url Url, int[] Upper)> Urls() =>
+        (from scheme in Gen.Elements("https://", "http://", "git://", "ssh://", "", "scp")
+         from user in Gen.Elements("", "", "git@", "someone@")
+         from host in Host
+         from port in Gen.Elements("", "", ":8080", ":22")
+         from path in Path
+         from upper in Gen.ArrayOf(Gen.Choose(0, 300))
+         select (new Url(scheme, user, host, port, path), upper))
+        .ToArbitrary();
+
+    private static bool Safe(string slug) =>
+        slug.Length is > 0 and <= 120 && slug is not "." and not ".." && !slug.Contains('/') && !slug.Contains('\\')
+        && !slug.Contains('\0') && slug.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '.' or '_' or '-');
+
+    [Property(MaxTest = 500)]
+    public Property Slug_is_a_safe_file_name_and_ignores_the_case_of_the_host() =>
+        Prop.ForAll(Urls(), generated =>
+        {
+            var (url, upper) = generated;
+            var chars = url.Host.ToCharArray();
+            foreach (var i in upper) if (chars.Length > 0) chars[i % chars.Length] = char.ToUpperInvariant(chars[i % chars.Length]);
+            var shouted = url.WithHost(new string(chars));
+            var slug = EmbeddingStore.Slug(url.Text);
+            var other = EmbeddingStore.Slug(shouted.Text);
+            return (Safe(slug) && slug == other).Label($"{url.Text} → {slug}; {shouted.Text} → {other}");
+        });
+
+    [Property(MaxTest = 300)]
+    public Property Slug_of_any_string_is_a_safe_file_name(NonNull<string> text) =>
+        Safe(EmbeddingStore.Slug(text.Get)).Label($"{text.Get} → {EmbeddingStore.Slug(text.Get)}");
+}
