@@ -79,7 +79,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         Receive<Terminated>(_ => { });
 
         Receive<WorkAvailable>(_ => AskForWork());
-        Receive<NoWorkAvailable>(_ => _askedForWork = false);
+        Receive<NoWorkAvailable>(_ => { _askedForWork = false; });
         Receive<TaskAssigned>(Start);
         Receive<StopTask>(Stop);
         Receive<RetryClone>(retry => retry.Run == _run, retry => StartClone(retry.Run));

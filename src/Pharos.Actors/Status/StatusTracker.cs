@@ -87,7 +87,9 @@ public sealed class StatusTracker : ReceiveActor, IWithTimers
         foreach (var worker in _workers.Values.Where(w => w.Address == key && w.State != WorkerStates.Offline).ToList())
             _workers[worker.Id] = worker with
             {
-                State = WorkerStates.Offline, Stage = null, Progress = null, Message = "The node is unreachable", Since = now,
+                // Its task is the queue's to requeue now: the view no longer ties it to this worker.
+                State = WorkerStates.Offline, TaskId = null, RepoUrl = null, Stage = null, Progress = null,
+                Message = "The node is unreachable", Since = now,
             };
     }
 

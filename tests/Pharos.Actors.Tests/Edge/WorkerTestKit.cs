@@ -102,6 +102,8 @@ public abstract class WorkerTestKit : Akka.TestKit.Xunit2.TestKit
             (initial.State, initial.WorkerId, initial.Address, initial.TaskId));
         worker.Tell(new WorkerRegistered(settings.WorkerId), Queue.Ref);
         Assert.Equal(settings.WorkerId, Queue.ExpectMsg<RequestWork>().WorkerId);
+        // Registered, it announces itself again: the cluster is up now, so the status trackers hear it.
+        Assert.Equal(WorkerStates.Idle, NextStatus(_ => true).State);
         return worker;
     }
 
