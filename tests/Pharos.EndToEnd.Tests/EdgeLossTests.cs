@@ -38,8 +38,10 @@ public sealed class EdgeLossTests(ITestOutputHelper output) : IAsyncLifetime
         if (worker?.Str("id") is { } killedWorker) Assert.NotEqual(killedWorker, job.Str("worker"));
         await Scenarios.WaitUntilAsync(second.WorkDirIsEmpty, $"{second.WorkDir} to be empty after the job", _bed, TimeSpan.FromSeconds(10));
 
-        // The killed edge's worker is no longer shown as working on the task.
-        await cloud.WaitForWorkerStatusAsync(s => s.Workers().All(w => w.Str("task_id") != id), "no worker on the finished task",
-            diagnostics: () => _bed.Diagnostics());
+        // The killed edge's worker shows offline; no live worker claims the finished task.
+        await cloud.WaitForWorkerStatusAsync(
+            s => first.WorkersIn(s).All(w => w.Str("state") == "offline")
+                 && s.Workers().Where(w => w.Str("state") != "offline").All(w => w.Str("task_id") != id),
+            "the killed edge's worker offline and no live worker on the finished task", diagnostics: () => _bed.Diagnostics());
     }
 }

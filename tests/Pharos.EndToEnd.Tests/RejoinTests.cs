@@ -35,7 +35,7 @@ public sealed class RejoinTests(ITestOutputHelper output) : IAsyncLifetime
         await Eventually.WaitAsync(() => Task.FromResult(edge.Addresses().Count), n => n >= 2,
             "the resumed edge to start a new actor system", TimeSpan.FromSeconds(90), () => _bed.Diagnostics(), edge.AbortIfExited);
         await edge.WaitUntilJoinedAsync(cloud, TimeSpan.FromSeconds(90));
-        await edge.WaitForIdleWorkerAsync(cloud, TimeSpan.FromSeconds(90));
+        await edge.WaitForWorkerAsync(cloud, TimeSpan.FromSeconds(90));
         Assert.Equal(pid, edge.Node.Pid);
         Assert.False(edge.Node.HasExited);
         Assert.True(cloud.Node.Log.LinesSince(mark).Any(l => l.Contains(edge.Address!, StringComparison.Ordinal)),

@@ -70,6 +70,19 @@ public sealed partial class EdgeProcess : IAsyncDisposable
             $"an idle worker on {Node.Name} ({HostPort ?? "address not known yet"})", timeout,
             () => Node.Describe() + "\n" + cloud.Node.Describe(), AbortIfExited);
 
+    /// <summary>
+    /// Until the queue knows a worker of this edge's newest actor system: /worker/status lists it idle, or the
+    /// cloud logged its registration ("Worker ... registered from &lt;address&gt;"). The second keeps tests that are
+    /// not about the status read model independent of it.
+    /// </summary>
+    public Task WaitForWorkerAsync(CloudProcess cloud, TimeSpan? timeout = null) =>
+        Eventually.WaitAsync(async () =>
+                Address is { } address
+                && (cloud.Node.Log.LinesSince().Any(l => l.Contains("registered from " + address, StringComparison.Ordinal))
+                    || WorkersIn(await cloud.GetWorkerStatusAsync()).Any(w => w.Str("state") == "idle")),
+            ready => ready, $"a worker of {Node.Name} ({HostPort ?? "address not known yet"}) to register with the queue",
+            timeout, () => Node.Describe() + "\n" + cloud.Node.Describe(), () => AbortIfExited() ?? cloud.AbortIfExited());
+
     /// <summary>True when the work directory is absent or empty.</summary>
     public bool WorkDirIsEmpty() => DirectoryIsEmpty(WorkDir);
 

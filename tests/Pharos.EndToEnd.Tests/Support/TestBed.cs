@@ -37,13 +37,13 @@ public sealed class TestBed : IAsyncDisposable
         return edge;
     }
 
-    /// <summary>An edge whose worker is idle and known to the cloud.</summary>
+    /// <summary>An edge that joined and whose worker registered with the queue.</summary>
     public async Task<EdgeProcess> StartIdleEdgeAsync(CloudProcess cloud, IReadOnlyDictionary<string, string?>? settings = null,
         string? name = null)
     {
         var edge = StartEdge(cloud, settings, name);
         await edge.WaitUntilJoinedAsync(cloud);
-        await edge.WaitForIdleWorkerAsync(cloud);
+        await edge.WaitForWorkerAsync(cloud);
         return edge;
     }
 
