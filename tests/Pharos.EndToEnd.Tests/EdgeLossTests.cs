@@ -43,5 +43,12 @@ public sealed class EdgeLossTests(ITestOutputHelper output) : IAsyncLifetime
             s => first.WorkersIn(s).All(w => w.Str("state") == "offline")
                  && s.Workers().Where(w => w.Str("state") != "offline").All(w => w.Str("task_id") != id),
             "the killed edge's worker offline and no live worker on the finished task", diagnostics: () => _bed.Diagnostics());
+
+        // A new edge process on the killed one's data directory deletes what the crash left in its work directory.
+        output.WriteLine($"the killed edge left {(first.WorkDirIsEmpty() ? "nothing" : "files")} in {first.WorkDir}");
+        var restarted = _bed.StartEdge(cloud, name: "edge-restarted", dataDir: first.DataDir);
+        await restarted.WaitUntilJoinedAsync(cloud);
+        await Scenarios.WaitUntilAsync(restarted.WorkDirIsEmpty, $"the restarted edge to purge {restarted.WorkDir}", _bed,
+            TimeSpan.FromSeconds(30));
     }
 }

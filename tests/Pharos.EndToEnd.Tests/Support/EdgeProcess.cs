@@ -21,9 +21,12 @@ public sealed partial class EdgeProcess : IAsyncDisposable
     }
 
     /// <param name="settings">Over the common settings (epochs 10 by default); a null value unsets a variable.</param>
-    public static EdgeProcess Start(CloudProcess cloud, string name = "edge", IReadOnlyDictionary<string, string?>? settings = null)
+    /// <param name="dataDir">An existing data directory to reuse (a restart after a crash); it is not deleted on dispose.</param>
+    public static EdgeProcess Start(CloudProcess cloud, string name = "edge", IReadOnlyDictionary<string, string?>? settings = null,
+        string? dataDir = null)
     {
-        var dataDir = TempDirectories.Create("pharos-e2e-edge-");
+        var owned = dataDir is null;
+        dataDir ??= TempDirectories.Create("pharos-e2e-edge-");
         var env = CloudProcess.CommonSettings();
         env["PHAROS_DATA_DIR"] = dataDir;
         env["PHAROS_CLUSTER_PORT"] = "0";
@@ -31,7 +34,7 @@ public sealed partial class EdgeProcess : IAsyncDisposable
         env["PHAROS_TRAIN_EPOCHS"] = "10";
         env["PHAROS_WORKERS"] = "1";
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) env[key] = value;
-        var node = NodeProcess.Start(name, "Pharos.EdgeNode", env, [], dataDir, [dataDir]);
+        var node = NodeProcess.Start(name, "Pharos.EdgeNode", env, [], dataDir, owned ? [dataDir] : []);
         return new EdgeProcess(node, dataDir);
     }
 

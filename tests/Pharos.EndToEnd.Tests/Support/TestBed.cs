@@ -30,9 +30,10 @@ public sealed class TestBed : IAsyncDisposable
         return cloud;
     }
 
-    public EdgeProcess StartEdge(CloudProcess cloud, IReadOnlyDictionary<string, string?>? settings = null, string? name = null)
+    public EdgeProcess StartEdge(CloudProcess cloud, IReadOnlyDictionary<string, string?>? settings = null, string? name = null,
+        string? dataDir = null)
     {
-        var edge = EdgeProcess.Start(cloud, name ?? $"edge-{Interlocked.Increment(ref _edges)}", settings);
+        var edge = EdgeProcess.Start(cloud, name ?? $"edge-{Interlocked.Increment(ref _edges)}", settings, dataDir);
         Own(edge, edge.Node);
         return edge;
     }
