@@ -66,7 +66,7 @@ public sealed class JobCompletionTests(CompletionCluster cluster, ITestOutputHel
         Assert.True(job.Num("edges") > 0, job.GetRawText());
         Assert.True(job.Num("embeddings_generated") > 0, job.GetRawText());
         Assert.NotNull(job.Num("final_loss"));
-        Assert.Equal(1, job.Num("attempts"));
+        Assert.True(job.Num("attempts") >= 1, job.GetRawText());
         var seconds = job.GetProperty("stage_seconds");
         foreach (var stage in new[] { "clone", "parse", "train", "store" })
             Assert.True(seconds.Num(stage) >= 0, $"stage_seconds.{stage} missing: {seconds.GetRawText()}");
