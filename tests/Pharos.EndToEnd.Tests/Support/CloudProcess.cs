@@ -107,7 +107,7 @@ public sealed class CloudProcess : IAsyncDisposable
     }
 
     /// <summary>For waits: stop as soon as the cloud process is gone.</summary>
-    public string? AbortIfExited() => Node.HasExited ? $"{Node.Name} exited with code {Node.ExitCode}" : null;
+    public string? AbortIfExited() => Node.HasExited ? $"{Node.Name} {Node.ExitDescription}" : null;
 
     public async Task<HttpResponseMessage> IngestAsync(string repoUrl) =>
         await Client.PostAsJsonAsync("/ingest", new Dictionary<string, string> { ["repo_url"] = repoUrl });

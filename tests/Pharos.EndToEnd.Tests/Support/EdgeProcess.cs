@@ -52,7 +52,7 @@ public sealed partial class EdgeProcess : IAsyncDisposable
     /// <summary>host:port of <see cref="Address"/>, which is how worker entries of /worker/status name their node.</summary>
     public string? HostPort => Address?["akka.tcp://pharos@".Length..];
 
-    public string? AbortIfExited() => Node.HasExited ? $"{Node.Name} exited with code {Node.ExitCode}" : null;
+    public string? AbortIfExited() => Node.HasExited ? $"{Node.Name} {Node.ExitDescription}" : null;
 
     /// <summary>Until the edge's cluster says it was welcomed by the cloud (it is a member).</summary>
     public Task WaitUntilJoinedAsync(CloudProcess cloud, TimeSpan? timeout = null) =>

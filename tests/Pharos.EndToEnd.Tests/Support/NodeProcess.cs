@@ -195,6 +195,10 @@ public sealed class NodeProcess : IAsyncDisposable
 
     public int? ExitCode => HasExited ? _process.ExitCode : null;
 
+    /// <summary>"exited with code N", and whether a SIGTERM from outside the test (a broad pkill) stopped it.</summary>
+    public string ExitDescription =>
+        $"exited with code {ExitCode}" + (Log.Contains("CLR termination hook") ? " after a SIGTERM that the test did not send" : "");
+
     public Task WaitForExitAsync(TimeSpan timeout) => _process.WaitForExitAsync(new CancellationTokenSource(timeout).Token);
 
     /// <summary>kill -9: the process gets no chance to leave the cluster or clean up.</summary>
@@ -235,7 +239,7 @@ public sealed class NodeProcess : IAsyncDisposable
     /// <summary>The node's state and its last lines, for failure messages and the test output.</summary>
     public string Describe(int maxLines = 80, long mark = 0)
     {
-        var state = HasExited ? $"exited with code {ExitCode}" : Suspended ? "suspended (SIGSTOP)" : "running";
+        var state = HasExited ? ExitDescription : Suspended ? "suspended (SIGSTOP)" : "running";
         return $"== {Name} (pid {Pid}, {state}) ==\n{Log.Tail(maxLines, mark)}";
     }
 
