@@ -58,7 +58,7 @@ public sealed class LeaseProperties
                     break;
                 case Op.Progress or Op.Complete or Op.Fail when held.Count > 0:
                     var lease = held[0];
-                    IPharosMessage report = step.Op switch
+                    IWorkerReport report = step.Op switch
                     {
                         Op.Progress => new ReportProgress(lease.TaskId, lease.LeaseId, step.Stage, 0.5, "x"),
                         Op.Complete => new ReportCompleted(lease.TaskId, lease.LeaseId,
