@@ -1,0 +1,42 @@
+using System.Text.Json;
+
+namespace Pharos.EndToEnd.Tests.Support;
+
+/// <summary>Waits that several tests share.</summary>
+public static class Scenarios
+{
+    /// <summary>Settings of an edge whose training lasts minutes: long enough to kill or cancel it mid-training.</summary>
+    public static readonly IReadOnlyDictionary<string, string?> LongTraining = new Dictionary<string, string?>
+    {
+        ["PHAROS_TRAIN_EPOCHS"] = "5000",
+    };
+
+    /// <summary>
+    /// Until the job is running in stage <c>training</c>, as the job record or the worker status says (whichever
+    /// shows it first). Returns the job and the worker entry that runs it.
+    /// </summary>
+    public static async Task<(JsonElement Job, JsonElement? Worker)> WaitForTrainingAsync(CloudProcess cloud, string taskId,
+        TestBed bed, Func<string?>? abort = null)
+    {
+        var (job, status) = await Eventually.WaitAsync(
+            async () => (Job: await cloud.GetJobAsync(taskId), Status: await cloud.GetWorkerStatusAsync()),
+            s => s.Job.Status() == "running"
+                 && (s.Job.Str("stage") == "training" || WorkerOn(s.Status, taskId)?.Str("stage") == "training"),
+            $"job {taskId} to be running in stage training", null, () => bed.Diagnostics(),
+            () => cloud.AbortIfExited() ?? abort?.Invoke() ?? (Job.IsFinal(TryGetJob(cloud, taskId)) ? "the job already finished" : null));
+        return (job, WorkerOn(status, taskId));
+    }
+
+    public static JsonElement? WorkerOn(JsonElement status, string taskId) =>
+        status.Workers().Cast<JsonElement?>().FirstOrDefault(w => w!.Value.Str("task_id") == taskId);
+
+    private static JsonElement TryGetJob(CloudProcess cloud, string taskId)
+    {
+        try { return cloud.GetJobAsync(taskId).GetAwaiter().GetResult(); }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException) { return default; }
+    }
+
+    /// <summary>A condition on the file system, polled (the worker cleans up asynchronously).</summary>
+    public static Task WaitUntilAsync(Func<bool> condition, string what, TestBed bed, TimeSpan? timeout = null) =>
+        Eventually.WaitAsync(() => Task.FromResult(condition()), ok => ok, what, timeout, () => bed.Diagnostics());
+}

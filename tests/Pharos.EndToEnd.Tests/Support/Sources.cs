@@ -1,0 +1,88 @@
+using System.Text;
+using Pharos.Actors.Tests.Support;
+
+namespace Pharos.EndToEnd.Tests.Support;
+
+/// <summary>
+/// Real repositories in a temporary root and the git servers that serve them: git daemon (git://) and smart HTTP
+/// (git http-backend behind Kestrel). One per test class: creating the repository is the slow part.
+/// </summary>
+public sealed class GitSources : IAsyncDisposable
+{
+    public const string NetworkxPath = "/usr/lib/python3/dist-packages/networkx";
+
+    public GitRepositoryFixture Repositories { get; } = new();
+    public GitDaemon? Daemon { get; private set; }
+    public SmartHttpGitServer? Http { get; private set; }
+
+    public static async Task<GitSources> StartAsync(bool daemon = true, bool http = true)
+    {
+        var sources = new GitSources();
+        try
+        {
+            if (daemon) sources.Daemon = await GitDaemon.StartAsync(sources.Repositories.Root);
+            if (http) sources.Http = await SmartHttpGitServer.StartAsync(sources.Repositories.Root);
+        }
+        catch
+        {
+            await sources.DisposeAsync();
+            throw;
+        }
+        return sources;
+    }
+
+    /// <summary>
+    /// A repository of real Python code: networkx (python3-networkx, which test.sh installs) without its tests,
+    /// about 280 modules that import each other; a generated package of the same shape if it is missing.
+    /// Returns the repository's directory; its name under the root is <paramref name="name"/>.
+    /// </summary>
+    public string CreateRealRepository(string name)
+    {
+        var dir = Path.Combine(Repositories.Root, name);
+        Directory.CreateDirectory(dir);
+        if (Directory.Exists(NetworkxPath)) CopyPythonTree(NetworkxPath, Path.Combine(dir, "networkx"));
+        else GenerateSyntheticPackage(dir);
+        GitCli.Run(dir, "init", "-q");
+        GitCli.Run(dir, "add", "-A");
+        GitCli.Run(dir, "commit", "-q", "-m", "real python code");
+        return dir;
+    }
+
+    private static void CopyPythonTree(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.EnumerateFiles(from, "*.py"))
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        foreach (var sub in Directory.EnumerateDirectories(from))
+        {
+            var leaf = Path.GetFileName(sub);
+            if (leaf is "tests" or "__pycache__") continue;
+            CopyPythonTree(sub, Path.Combine(to, leaf));
+        }
+    }
+
+    private static void GenerateSyntheticPackage(string dir)
+    {
+        const int modules = 200;
+        var pkg = Path.Combine(dir, "synth");
+        Directory.CreateDirectory(pkg);
+        File.WriteAllText(Path.Combine(pkg, "__init__.py"), "from synth import mod000\n");
+        var random = new Random(42);
+        for (var i = 0; i < modules; i++)
+        {
+            var text = new StringBuilder();
+            for (var k = 0; k < 3; k++) text.AppendLine($"from synth import mod{random.Next(modules):D3}");
+            text.AppendLine("import os").AppendLine($"def f{i}(x):\n    return x + {i}\n");
+            File.WriteAllText(Path.Combine(pkg, $"mod{i:D3}.py"), text.ToString());
+        }
+    }
+
+    public static string Head(string repository) => GitRepositoryFixture.Head(repository);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Http is not null) await Http.DisposeAsync();
+        Daemon?.Dispose();
+        Repositories.Dispose();
+    }
+}
