@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration.Memory;
 using Pharos.Actors.Configuration;
 using Pharos.Actors.Hosting;
 using Pharos.CloudNode.Api;
+using Pharos.CloudNode.Auth;
 using Pharos.CloudNode.Persistence;
 using Pharos.Messages.Serialization;
 
@@ -31,10 +32,14 @@ public static class CloudApp
 
     /// <param name="overrides">Settings that win over the environment (tests, embedding).</param>
     /// <param name="configure">Last say over the builder, before the settings are read (tests add log sinks).</param>
+    public const string StandaloneFlag = "--standalone";
+
     public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string?>? overrides = null,
         Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(args);
+        // `--standalone` is a switch, not a key=value the configuration's command-line source understands.
+        var standalone = args.Contains(StandaloneFlag, StringComparer.Ordinal);
+        var builder = WebApplication.CreateSlimBuilder(args.Where(a => a != StandaloneFlag).ToArray());
         // Lowest-priority defaults, so appsettings and Logging__* variables still win. Per-request logs of ASP.NET
         // stay off: a flood of refused requests must not become a flood of log lines.
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
@@ -46,8 +51,18 @@ public static class CloudApp
             },
         });
         if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);
+        if (standalone) builder.Configuration.AddInMemoryCollection([new("PHAROS_STANDALONE", "true")]);
         configure?.Invoke(builder);
         var settings = PharosSettings.From(builder.Configuration);
+        if (settings is { Standalone: true, AdminToken: null, TokensFile: null })
+        {
+            // The one-command set-up: a token made once and kept beside the journal, never printed.
+            var token = AdminTokenFile.LoadOrCreate(settings.DataDir, out var path, out var created);
+            Console.WriteLine(created
+                ? $"pharos: a new admin token is in {path} (send it as: Authorization: Bearer $(cat {path}))"
+                : $"pharos: the admin token is in {path}");
+            settings = settings with { AdminToken = token };
+        }
 
         builder.WebHost.UseUrls(settings.HttpUrls.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
         builder.Services.AddPharosCloudServices(settings);
@@ -58,7 +73,9 @@ public static class CloudApp
             .WithPharosNode(settings, PharosAkkaHosting.CloudRole)
             .WithEmbeddedJournal(settings)
             .WithQueueSingleton(settings)
-            .WithCloudActors(settings));
+            .WithCloudActors(settings)
+            // Standalone: an edge worker in this process too, pulling from the same queue over the same protocol.
+            .WithEdgeWorkersIf(settings.Standalone, settings));
 
         var app = builder.Build();
         app.MapOpenApi();

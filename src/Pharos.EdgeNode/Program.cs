@@ -1,14 +1,14 @@
+using Akka.Actor;
 using Akka.Hosting;
 using Pharos.Actors.Configuration;
 using Pharos.Actors.Hosting;
 
-// The edge node joins the cloud's cluster with role `edge`. Its worker arrives with the edge issue; until then it
-// is a member that the cloud sees come and go.
-var builder = Host.CreateApplicationBuilder(args);
+// The edge node: joins the cloud's cluster with role `edge` and runs workers that pull tasks from the queue.
 PharosSettings settings;
 try
 {
-    settings = PharosSettings.From(builder.Configuration);
+    // The same sources a host reads (appsettings.json, environment, command line), read once up front.
+    settings = PharosSettings.From(Host.CreateApplicationBuilder(args).Configuration);
 }
 catch (SettingsException e)
 {
@@ -16,6 +16,31 @@ catch (SettingsException e)
     return 2;
 }
 
-builder.Services.AddAkka(PharosAkkaHosting.SystemName, akka => akka.WithPharosNode(settings, PharosAkkaHosting.EdgeRole));
-await builder.Build().RunAsync();
-return 0;
+// An edge that the cluster downed or removed (a laptop that slept, a network that went away) cannot rejoin with
+// the same actor system: its system shuts down, and a new one joins through the seeds again. Only a stop asked
+// for (Ctrl+C, SIGTERM) ends the process.
+var delay = TimeSpan.FromSeconds(1);
+while (true)
+{
+    using var host = BuildHost(args, settings);
+    await host.StartAsync();
+    var shutdown = CoordinatedShutdown.Get(host.Services.GetRequiredService<ActorSystem>());
+    await host.WaitForShutdownAsync();
+    if (shutdown.ShutdownReason is not (CoordinatedShutdown.ClusterDowningReason or CoordinatedShutdown.ClusterJoinUnsuccessfulReason))
+        return 0;
+    await Console.Error.WriteLineAsync($"pharos edge: this node was removed from the cluster ({shutdown.ShutdownReason}); " +
+                                       $"rejoining in {delay.TotalSeconds:0} s");
+    await Task.Delay(delay);
+    delay = TimeSpan.FromSeconds(Math.Min(30, delay.TotalSeconds * 2));
+}
+
+static IHost BuildHost(string[] args, PharosSettings settings)
+{
+    var builder = Host.CreateApplicationBuilder(args);
+    builder.Services.AddSingleton(TimeProvider.System);
+    builder.Services.AddAkka(PharosAkkaHosting.SystemName, akka => akka
+        .WithPharosNode(settings, PharosAkkaHosting.EdgeRole)
+        .WithQueueProxy()
+        .WithEdgeWorkers(settings));
+    return builder.Build();
+}

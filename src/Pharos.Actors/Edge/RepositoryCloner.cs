@@ -322,23 +322,7 @@ public static class RepositoryCloner
         return System.Text.RegularExpressions.Regex.Replace(text, @"(?<=://)[^/@\s]+@", "***@");
     }
 
-    private static void TryDeleteDirectory(string path)
-    {
-        try { DeleteDirectory(path); }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-    }
+    private static void TryDeleteDirectory(string path) => WorkDirectories.TryDelete(path);
 
-    /// <summary>Deletes a clone, clearing read-only attributes first (git writes pack files read-only).</summary>
-    internal static void DeleteDirectory(string path)
-    {
-        if (!Directory.Exists(path)) return;
-        foreach (var entry in new DirectoryInfo(path).EnumerateFileSystemInfos("*", SearchOption.AllDirectories))
-        {
-            // Never touch what a symbolic link (which a cloned tree may contain) points to.
-            if (entry.LinkTarget is null && (entry.Attributes & FileAttributes.ReadOnly) != 0)
-                entry.Attributes &= ~FileAttributes.ReadOnly;
-        }
-        Directory.Delete(path, recursive: true);
-    }
+    private static void DeleteDirectory(string path) => WorkDirectories.Delete(path);
 }

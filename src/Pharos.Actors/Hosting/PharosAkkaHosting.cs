@@ -2,10 +2,12 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Tools.PublishSubscribe;
+using Akka.Event;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Pharos.Actors.Configuration;
+using Pharos.Actors.Edge;
 using Pharos.Actors.Ingest;
 using Pharos.Actors.Queue;
 using Pharos.Actors.Status;
@@ -34,6 +36,8 @@ public static class PharosAkkaHosting
             .AddHoconFile(Path.Combine(hoconDir, "pharos.base.hocon"), HoconAddMode.Prepend)
             .AddHoconFile(Path.Combine(hoconDir, $"{role}.hocon"), HoconAddMode.Prepend)
             .ConfigureLoggers(loggers => loggers.AddLoggerFactory())
+            // How long an unreachable member (a sleeping laptop) is given before the split brain resolver downs it.
+            .AddHocon($"akka.cluster.split-brain-resolver.stable-after = {settings.DownAfterSeconds}s", HoconAddMode.Prepend)
             .WithRemoting(settings.ClusterHost, settings.ClusterPort ?? (role == CloudRole ? DefaultCloudPort : 0))
             .WithClustering(new ClusterOptions
             {
@@ -75,6 +79,37 @@ public static class PharosAkkaHosting
             registry.Register<StatusTracker>(system.ActorOf(
                 StatusTracker.Props(queue, mediator, clock, settings.MaxQueueSize), "status-tracker"));
         });
+
+    /// <summary>The queue singleton's proxy on a node that never hosts the queue (an edge).</summary>
+    public static AkkaConfigurationBuilder WithQueueProxy(this AkkaConfigurationBuilder builder) =>
+        builder.WithSingletonProxy<QueueProxy>(QueueActor.PersistenceIdValue, new ClusterSingletonOptions { Role = CloudRole });
+
+    /// <summary>
+    /// <see cref="PharosSettings.Workers"/> WorkerActors pulling from the queue (through the proxy that
+    /// <see cref="WithQueueProxy"/> or <see cref="WithQueueSingleton"/> registered). Work directories left by a
+    /// crashed process are deleted first.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithEdgeWorkers(this AkkaConfigurationBuilder builder, PharosSettings settings) =>
+        builder.WithActors((system, registry, resolver) =>
+        {
+            var queue = registry.Get<QueueProxy>();
+            var mediator = DistributedPubSub.Get(system).Mediator;
+            var clock = resolver.GetService<TimeProvider>();
+            var validator = new RepoUrlValidator(settings);
+            var first = WorkerSettings.From(settings, 1);
+            var purged = WorkDirectories.PurgeLeftovers(first.WorkRoot);
+            if (purged > 0) system.Log.Warning("Deleted {0} work directories left by an earlier run in {1}", purged, first.WorkRoot);
+            for (var index = 1; index <= settings.Workers; index++)
+            {
+                var worker = WorkerSettings.From(settings, index);
+                system.ActorOf(WorkerActor.Props(worker, queue, mediator, clock, WorkerActor.DefaultStages(worker, validator)),
+                    $"worker-{index}");
+            }
+        });
+
+    public static AkkaConfigurationBuilder WithEdgeWorkersIf(this AkkaConfigurationBuilder builder, bool condition,
+        PharosSettings settings) =>
+        condition ? builder.WithEdgeWorkers(settings) : builder;
 
     /// <summary>The plain services the cloud's actors and endpoints share.</summary>
     public static IServiceCollection AddPharosCloudServices(this IServiceCollection services, PharosSettings settings)

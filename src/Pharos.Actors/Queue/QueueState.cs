@@ -10,7 +10,7 @@ namespace Pharos.Actors.Queue;
 /// QueueActor decides with it and applies the events it returns, in recovery and at run time alike. Admission
 /// (duplicate, cap, position) and sweeping cost O(1) or O(expired) however long the queue is.
 /// </summary>
-public sealed class QueueState(int maxQueueSize, int historySize)
+public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempts = 3)
 {
     private static readonly Priority[] DispatchOrder = [Priority.High, Priority.Normal, Priority.Low];
 
@@ -23,10 +23,15 @@ public sealed class QueueState(int maxQueueSize, int historySize)
     // Finished jobs, oldest first; trimmed to historySize.
     private readonly LinkedList<string> _finished = new();
     private readonly Dictionary<string, string> _activeByRepo = new(StringComparer.Ordinal);
+    // The lease of every running task, in the order they were granted.
+    private readonly Dictionary<string, LeaseRecord> _leases = new(StringComparer.Ordinal);
 
     public int MaxQueueSize { get; } = maxQueueSize;
     public int HistorySize { get; } = historySize;
+    public int MaxAttempts { get; } = maxAttempts;
     public int PendingCount => _pendingNodes.Count;
+    public int InFlightCount => _leases.Count;
+    public IEnumerable<LeaseRecord> Leases => _leases.Values;
     /// <summary>Every job held, pending and finished: the size of a snapshot.</summary>
     public int JobCount => _jobs.Count;
 
@@ -79,6 +84,62 @@ public sealed class QueueState(int maxQueueSize, int historySize)
         return new CancelDecision(CancelOutcome.Cancelled, job, new TaskCancelled(job.TaskId, now, command.By));
     }
 
+    /// <summary>
+    /// Decides a worker's request for work: sweeps of expired tasks, then a lease on the first live pending task in
+    /// dispatch order. No lease event when nothing live is pending.
+    /// </summary>
+    public IReadOnlyList<IPersistedEvent> DecideLease(string workerId, string workerAddress, string leaseId, DateTimeOffset now)
+    {
+        var events = new List<IPersistedEvent>(Sweep(now));
+        var next = Pending.FirstOrDefault(job => !IsExpired(job, now));
+        if (next is not null)
+            events.Add(new TaskLeased(next.TaskId, leaseId, workerId, workerAddress, now, next.Attempts + 1));
+        return events;
+    }
+
+    /// <summary>The lease the task runs under, when <paramref name="leaseId"/> is still it.</summary>
+    public LeaseRecord? CurrentLease(string taskId, string leaseId) =>
+        _leases.TryGetValue(taskId, out var lease) && lease.LeaseId == leaseId ? lease : null;
+
+    public LeaseRecord? LeaseOf(string taskId) => _leases.GetValueOrDefault(taskId);
+
+    /// <summary>
+    /// The event a worker's report makes, or null: progress within the current stage is not persisted, and a
+    /// report under a lease that is no longer the task's (<see cref="ReportOutcome.StaleLease"/>) changes nothing.
+    /// </summary>
+    public ReportDecision DecideReport(IPharosMessage report, DateTimeOffset now)
+    {
+        var (taskId, leaseId) = report switch
+        {
+            ReportProgress r => (r.TaskId, r.LeaseId),
+            ReportCompleted r => (r.TaskId, r.LeaseId),
+            ReportFailed r => (r.TaskId, r.LeaseId),
+            ReportSkipped r => (r.TaskId, r.LeaseId),
+            _ => throw new ArgumentException($"{report.GetType().Name} is not a worker report.", nameof(report)),
+        };
+        if (CurrentLease(taskId, leaseId) is null) return new ReportDecision(ReportOutcome.StaleLease, null);
+        IPersistedEvent? @event = report switch
+        {
+            ReportProgress r when _jobs[taskId].Stage != r.Stage => new TaskProgressed(taskId, leaseId, now, r.Stage),
+            ReportProgress => null,
+            ReportCompleted r => new TaskCompleted(taskId, leaseId, now, r.Metrics),
+            ReportFailed r => new TaskFailed(taskId, leaseId, now, r.Reason, r.Error),
+            ReportSkipped r => new TaskSkipped(taskId, now, JobReasons.TtlExpired, r.AgeSeconds, r.TtlSeconds),
+            _ => null,
+        };
+        return new ReportDecision(ReportOutcome.Current, @event);
+    }
+
+    /// <summary>
+    /// A lease's holder is gone (<paramref name="reason"/> says how): the task goes back to the queue, or fails with
+    /// <c>worker_lost</c> once it has had <see cref="MaxAttempts"/> attempts.
+    /// </summary>
+    public IPersistedEvent DecideLost(LeaseRecord lease, string reason, DateTimeOffset now) =>
+        lease.Attempt >= MaxAttempts
+            ? new TaskFailed(lease.TaskId, lease.LeaseId, now, JobReasons.WorkerLost,
+                $"the worker was lost on each of {lease.Attempt} attempts (last: {reason})")
+            : new TaskRequeued(lease.TaskId, lease.LeaseId, now, reason);
+
     public void Apply(IPersistedEvent @event)
     {
         switch (@event)
@@ -103,6 +164,37 @@ public sealed class QueueState(int maxQueueSize, int historySize)
                     Status = JobStatus.Cancelled, Reason = JobReasons.CancelledByUser,
                     Timeline = [.. job.Timeline, new TimelineEntry(JobStatus.Cancelled, e.At, $"by {e.By}")],
                 });
+                break;
+            case TaskLeased e:
+                Lease(e);
+                break;
+            case TaskProgressed e:
+                Update(e.TaskId, job => job with
+                {
+                    Stage = e.Stage,
+                    Timeline = [.. job.Timeline, new TimelineEntry(JobStatus.Running, e.At, e.Stage)],
+                });
+                break;
+            case TaskCompleted e:
+                Finish(e.TaskId, e.At, job => job with
+                {
+                    Status = JobStatus.Completed, Stage = null,
+                    StageSeconds = e.Metrics.StageSeconds, CommitSha = e.Metrics.CommitSha,
+                    FilesProcessed = e.Metrics.FilesProcessed, Edges = e.Metrics.Edges,
+                    EmbeddingsGenerated = e.Metrics.EmbeddingsGenerated, FinalLoss = e.Metrics.FinalLoss,
+                    EmbeddingsPath = e.Metrics.EmbeddingsPath,
+                    Timeline = [.. job.Timeline, new TimelineEntry(JobStatus.Completed, e.At, $"commit {e.Metrics.CommitSha}")],
+                });
+                break;
+            case TaskFailed e:
+                Finish(e.TaskId, e.At, job => job with
+                {
+                    Status = JobStatus.Failed, Stage = null, Reason = e.Reason, Error = e.Error,
+                    Timeline = [.. job.Timeline, new TimelineEntry(JobStatus.Failed, e.At, $"{e.Reason}: {e.Error}")],
+                });
+                break;
+            case TaskRequeued e:
+                Requeue(e);
                 break;
             default:
                 throw new ArgumentException($"QueueState cannot apply {@event.GetType().Name}.", nameof(@event));
@@ -132,29 +224,77 @@ public sealed class QueueState(int maxQueueSize, int historySize)
             .ToList();
 
     public QueueDepthChanged Depth() =>
-        new(PendingCount, InFlight: 0, MaxQueueSize, _byExpiry.Count == 0 ? null : _byExpiry.Min.ExpiresAt);
+        new(PendingCount, InFlightCount, MaxQueueSize, _byExpiry.Count == 0 ? null : _byExpiry.Min.ExpiresAt);
 
-    /// <summary>Pending jobs in dispatch order, then finished ones oldest first: enough to rebuild every order.</summary>
+    /// <summary>
+    /// Pending jobs in dispatch order, running ones in lease order, then finished ones oldest first, with the
+    /// running jobs' leases: enough to rebuild every order.
+    /// </summary>
     public QueueSnapshot ToSnapshot() =>
-        new([.. Pending, .. _finished.Select(id => _jobs[id])]);
+        new([.. Pending, .. _leases.Keys.Select(id => _jobs[id]), .. _finished.Select(id => _jobs[id])], [.. _leases.Values]);
 
     public void Restore(QueueSnapshot snapshot)
     {
-        _jobs.Clear(); _pendingNodes.Clear(); _byExpiry.Clear(); _finished.Clear(); _activeByRepo.Clear();
+        _jobs.Clear(); _pendingNodes.Clear(); _byExpiry.Clear(); _finished.Clear(); _activeByRepo.Clear(); _leases.Clear();
         foreach (var list in _pending.Values) list.Clear();
+        var leases = (snapshot.Leases ?? []).ToDictionary(l => l.TaskId, StringComparer.Ordinal);
         foreach (var job in snapshot.Jobs)
         {
             _jobs[job.TaskId] = job;
             if (job.IsFinal) _finished.AddLast(job.TaskId);
+            else if (job.Status == JobStatus.Running && leases.TryGetValue(job.TaskId, out var lease))
+            {
+                _leases[job.TaskId] = lease;
+                _activeByRepo[job.RepoUrl] = job.TaskId;
+            }
             else AddPending(job);
         }
     }
 
-    private void AddPending(JobRecord job)
+    private void AddPending(JobRecord job, bool first = false)
     {
-        _pendingNodes[job.TaskId] = _pending[job.Priority].AddLast(job.TaskId);
+        var list = _pending[job.Priority];
+        _pendingNodes[job.TaskId] = first ? list.AddFirst(job.TaskId) : list.AddLast(job.TaskId);
         _byExpiry.Add((job.ExpiresAt, job.TaskId));
         _activeByRepo[job.RepoUrl] = job.TaskId;
+    }
+
+    private void RemovePending(JobRecord job)
+    {
+        if (!_pendingNodes.Remove(job.TaskId, out var node)) return;
+        _pending[job.Priority].Remove(node);
+        _byExpiry.Remove((job.ExpiresAt, job.TaskId));
+    }
+
+    private void Update(string taskId, Func<JobRecord, JobRecord> update)
+    {
+        if (_jobs.TryGetValue(taskId, out var job) && !job.IsFinal) _jobs[taskId] = update(job);
+    }
+
+    private void Lease(TaskLeased e)
+    {
+        if (!_jobs.TryGetValue(e.TaskId, out var job) || job.IsFinal) return;
+        RemovePending(job);
+        _leases[e.TaskId] = new LeaseRecord(e.TaskId, e.LeaseId, e.WorkerId, e.WorkerAddress, e.Attempt);
+        _jobs[e.TaskId] = job with
+        {
+            Status = JobStatus.Running, StartedAt = job.StartedAt ?? e.At, Attempts = e.Attempt, Worker = e.WorkerId,
+            Stage = null,
+            Timeline = [.. job.Timeline, new TimelineEntry(JobStatus.Running, e.At, $"attempt {e.Attempt} on {e.WorkerId}")],
+        };
+    }
+
+    private void Requeue(TaskRequeued e)
+    {
+        if (!_jobs.TryGetValue(e.TaskId, out var job) || job.IsFinal || !_leases.Remove(e.TaskId)) return;
+        var requeued = job with
+        {
+            Status = JobStatus.Queued, Stage = null, Worker = null,
+            Timeline = [.. job.Timeline, new TimelineEntry(JobStatus.Requeued, e.At, e.Reason)],
+        };
+        _jobs[e.TaskId] = requeued;
+        // It waited its turn once already: it goes first among its priority.
+        AddPending(requeued, first: true);
     }
 
     private void Finish(string taskId, DateTimeOffset at, Func<JobRecord, JobRecord> update)
@@ -166,11 +306,8 @@ public sealed class QueueState(int maxQueueSize, int historySize)
             DurationSeconds = job.StartedAt is { } started ? Math.Round((at - started).TotalSeconds, 3) : null,
         };
         _jobs[taskId] = finished;
-        if (_pendingNodes.Remove(taskId, out var node))
-        {
-            _pending[job.Priority].Remove(node);
-            _byExpiry.Remove((job.ExpiresAt, taskId));
-        }
+        RemovePending(job);
+        _leases.Remove(taskId);
         if (_activeByRepo.GetValueOrDefault(job.RepoUrl) == taskId) _activeByRepo.Remove(job.RepoUrl);
         _finished.AddLast(taskId);
         while (_finished.Count > HistorySize)
@@ -188,3 +325,7 @@ public sealed record EnqueueDecision(IngestRefused? Refusal, IReadOnlyList<IPers
 }
 
 public sealed record CancelDecision(CancelOutcome Outcome, JobRecord? Job, TaskCancelled? Event);
+
+public enum ReportOutcome { Current, StaleLease }
+
+public sealed record ReportDecision(ReportOutcome Outcome, IPersistedEvent? Event);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using Pharos.CodeGraph.Embedding;
 using Pharos.CodeGraph.Training;
 
 namespace Pharos.Cli.Commands;
@@ -65,14 +66,30 @@ internal static class TrainCommand
         ParseResultContext console, CancellationToken ct)
     {
         options.Validate();
-        var clock = Stopwatch.StartNew();
-        var (graph, names) = directory is not null ? FromRepository(directory, ct) : FromEdgeList(edgeFile!);
-        var parseSeconds = clock.Elapsed.TotalSeconds;
+        void Report(EpochProgress progress) => console.Error.WriteLine(
+            $"Training... {100 * progress.Epoch / progress.TotalEpochs}% (epoch {progress.Epoch}/{progress.TotalEpochs}, loss {progress.Loss:0.0000})");
 
-        var embeddings = Node2VecTrainer.Train(graph, options,
-            progress => console.Error.WriteLine(
-                $"Training... {100 * progress.Epoch / progress.TotalEpochs}% (epoch {progress.Epoch}/{progress.TotalEpochs}, loss {progress.Loss:0.0000})"),
-            ct);
+        int nodeCount, edgeCount;
+        IReadOnlyList<string> names;
+        Embeddings embeddings;
+        TimeSpan parse;
+        if (directory is not null)
+        {
+            var embedded = RepositoryEmbedder.Embed(directory.FullName, options,
+                progress => { if (progress.Epoch is { } epoch) Report(epoch); }, ct);
+            (names, embeddings, parse) = (embedded.Graph.Nodes, embedded.Embeddings, embedded.ParseElapsed);
+            (nodeCount, edgeCount) = (embedded.Graph.Nodes.Count, embedded.Graph.Edges.Count);
+        }
+        else
+        {
+            var clock = Stopwatch.StartNew();
+            var (graph, edgeNames) = FromEdgeList(edgeFile!);
+            parse = clock.Elapsed;
+            names = edgeNames;
+            (nodeCount, edgeCount) = (graph.NodeCount, graph.EdgeCount);
+            embeddings = Node2VecTrainer.Train(graph, options, Report, ct);
+        }
+        var parseSeconds = parse.TotalSeconds;
 
         var fullPrefix = Path.GetFullPath(prefix);
         Directory.CreateDirectory(Path.GetDirectoryName(fullPrefix)!);
@@ -80,8 +97,8 @@ internal static class TrainCommand
 
         var summary = new
         {
-            nodes = graph.NodeCount,
-            edges = graph.EdgeCount,
+            nodes = nodeCount,
+            edges = edgeCount,
             parse_seconds = Math.Round(parseSeconds, 3),
             walk_seconds = Math.Round(embeddings.WalkElapsed.TotalSeconds, 3),
             train_seconds = Math.Round(embeddings.TrainElapsed.TotalSeconds, 3),
@@ -103,12 +120,6 @@ internal static class TrainCommand
         output.WriteLine($"embeddings     {summary.embeddings.vectors} ({summary.nodes} x {options.Dimensions} float32)");
         output.WriteLine($"               {summary.embeddings.metadata}");
         return 0;
-    }
-
-    private static (TrainingGraph Graph, IReadOnlyList<string> Names) FromRepository(DirectoryInfo directory, CancellationToken ct)
-    {
-        var imports = GraphCommand.Load(directory, ct);
-        return (new TrainingGraph(imports.Nodes.Count, imports.Edges), imports.Nodes);
     }
 
     private static (TrainingGraph Graph, IReadOnlyList<string> Names) FromEdgeList(FileInfo file)

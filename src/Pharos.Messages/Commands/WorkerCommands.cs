@@ -8,9 +8,14 @@ namespace Pharos.Messages.Commands;
 //   queue → worker: WorkerRegistered, WorkAvailable, NoWorkAvailable, TaskAssigned, StopTask
 // Nothing is sent on a timer: an idle worker waits for WorkAvailable, and a busy one reports as it makes progress.
 
-/// <summary>Worker → queue, when the worker starts and whenever the queue it registered with is gone.</summary>
+/// <summary>
+/// Worker → queue, when the worker starts and whenever the queue it registered with is gone. Names the lease the
+/// worker is still running under, if any: every other lease the queue holds for this worker id is void (the worker
+/// restarted and lost that work), and its task goes back to the queue.
+/// </summary>
 [Manifest("register-worker.v1")]
-public sealed record RegisterWorker(string WorkerId, string Address) : IPharosMessage;
+public sealed record RegisterWorker(string WorkerId, string Address, string? RunningTaskId = null, string? RunningLeaseId = null)
+    : IPharosMessage;
 
 /// <summary>Queue → worker. The worker watches the sender, so that it registers again when the singleton moves.</summary>
 [Manifest("worker-registered.v1")]

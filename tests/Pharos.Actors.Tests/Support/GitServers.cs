@@ -112,7 +112,7 @@ public sealed class GitRepositoryFixture : IDisposable
 
     public void Dispose()
     {
-        try { Pharos.Actors.Edge.RepositoryCloner.DeleteDirectory(Root); }
+        try { Pharos.Actors.Edge.WorkDirectories.Delete(Root); }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
     }

@@ -1,0 +1,45 @@
+using Pharos.Actors.Configuration;
+using Pharos.CodeGraph.Training;
+
+namespace Pharos.Actors.Edge;
+
+/// <summary>What a WorkerActor and its children need of <see cref="PharosSettings"/>.</summary>
+/// <param name="GitToken">The https credential; never logged (see <see cref="PrintMembers"/>).</param>
+public sealed record WorkerSettings(
+    string WorkerId,
+    string DataDir,
+    string? GitToken,
+    long MaxRepoBytes,
+    TimeSpan CloneTimeout,
+    Node2VecOptions Training)
+{
+    /// <summary>Transient clone failures (network, 5xx) are tried again this many times.</summary>
+    public int CloneRetries { get; init; } = 3;
+    /// <summary>The first retry waits this long; each further one twice as long.</summary>
+    public TimeSpan CloneRetryBackoff { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>Live status is published on every stage change and at most this often in between.</summary>
+    public TimeSpan StatusInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+    /// <summary>Progress within a stage renews the lease at most this often.</summary>
+    public TimeSpan ReportInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    public string WorkRoot => Path.Combine(Path.GetFullPath(DataDir), "work");
+    public string EmbeddingsRoot => Path.Combine(Path.GetFullPath(DataDir), "embeddings");
+
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append($"WorkerId = {WorkerId}, DataDir = {DataDir}, GitToken = {(GitToken is null ? "off" : "***")}, ");
+        builder.Append($"MaxRepoBytes = {MaxRepoBytes}, CloneTimeout = {CloneTimeout}");
+        return true;
+    }
+
+    /// <summary>The settings of this process's worker number <paramref name="index"/> (from 1).</summary>
+    public static WorkerSettings From(PharosSettings settings, int index) => new(
+        $"{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}-{index}",
+        settings.DataDir, settings.GitToken, settings.MaxRepoBytes, settings.CloneTimeout,
+        new Node2VecOptions
+        {
+            Epochs = settings.TrainEpochs,
+            Dimensions = settings.TrainDimensions,
+            Threads = settings.TrainThreads > 0 ? settings.TrainThreads : Environment.ProcessorCount,
+        });
+}
