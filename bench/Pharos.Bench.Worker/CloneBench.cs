@@ -41,6 +41,7 @@ public static class CloneBench
         Log($"git daemon on {daemon.Port}, smart HTTP at {http.BaseAddress}");
 
         var rows = new List<Row>();
+        var loadBefore = Stats.LoadAverage();
         foreach (var (name, _) in repos)
         {
             var local = Path.Combine(served, name);
@@ -95,7 +96,7 @@ public static class CloneBench
             }
         }
 
-        Stats.Write(Render(rows, runs), options.Get("out"), "clone-bench");
+        Stats.Write(Render(rows, runs, loadBefore, Stats.LoadAverage()), options.Get("out"), "clone-bench");
         return 0;
     }
 
@@ -113,7 +114,7 @@ public static class CloneBench
         return Run.Git(target, "ls-files").Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
     }
 
-    private static string Render(List<Row> rows, int runs)
+    private static string Render(List<Row> rows, int runs, string loadBefore, string loadAfter)
     {
         var sb = new StringBuilder();
         sb.AppendLine($"## Clone: LibGit2Sharp (RepositoryCloner) against the git CLI — {DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ}");
@@ -121,6 +122,7 @@ public static class CloneBench
         sb.AppendLine($"{Stats.Machine()}. Median of {runs} warm runs each (after one warm-up of each), alternating which goes first.");
         sb.AppendLine("LibGit2Sharp is timed in process around `RepositoryCloner.Clone` (checkout included); the CLI from process start to exit (`git clone -q`, checkout included).");
         sb.AppendLine("Servers (git daemon, smart HTTP via `git http-backend` behind Kestrel) run on loopback; the HTTP server is in the bench process.");
+        sb.AppendLine($"Load average (1, 5, 15 min) before: {loadBefore}; after: {loadAfter}.");
         sb.AppendLine();
         sb.AppendLine("| repo | files | transport | mode (both sides) | received | LibGit2Sharp s (min–max) | git CLI s (min–max) | ratio ours / CLI | goal ≤ 1.3 |");
         sb.AppendLine("|---|---:|---|---|---:|---:|---:|---:|---|");

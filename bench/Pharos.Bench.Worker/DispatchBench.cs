@@ -6,11 +6,9 @@ using System.Text;
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Cluster;
-using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Pharos.Actors.Configuration;
 using Pharos.Actors.Hosting;
-using Pharos.Actors.Queue;
 using Pharos.Messages.Commands;
 using Pharos.Messages.Status;
 
@@ -52,8 +50,8 @@ public static class DispatchBench
         var edgeSettings = new PharosSettings { ClusterHost = "127.0.0.1", ClusterPort = 0, Seeds = [seed] };
         builder.Services.AddAkka(PharosAkkaHosting.SystemName, akka => akka
             .WithPharosNode(edgeSettings, PharosAkkaHosting.EdgeRole)
-            .WithSingletonProxy<QueueProxy>(QueueActor.PersistenceIdValue,
-                new ClusterSingletonOptions { Role = PharosAkkaHosting.CloudRole }));
+            .AddHocon("akka.loglevel = WARNING", HoconAddMode.Prepend)
+            .WithQueueProxy());
         using var host = builder.Build();
         await host.StartAsync();
         var system = host.Services.GetRequiredService<ActorSystem>();
@@ -70,6 +68,7 @@ public static class DispatchBench
         var client = new IngestClient(http, runId);
 
         var phases = new List<Phase>();
+        var loadBefore = Stats.LoadAverage();
         try
         {
             Log($"warm-up: {warmup} tasks, one pull worker, sequential");
@@ -78,8 +77,11 @@ public static class DispatchBench
             Log($"sequential: {tasks} tasks, one pull worker, the next POST once the previous task is assigned");
             phases.Add(await RunPhaseAsync(system, queue, address, client, "sequential", poll: false, workers: 1,
                 clients: 1, tasks, closedLoop: true, pollInterval));
-            Log($"concurrent: {tasks} tasks, {clients} clients POSTing back to back, {clients} pull workers");
+            Log($"concurrent: {tasks} tasks, {clients} clients each POSTing once its previous task is assigned, {clients} pull workers");
             phases.Add(await RunPhaseAsync(system, queue, address, client, "concurrent", poll: false, workers: clients,
+                clients, tasks, closedLoop: true, pollInterval));
+            Log($"flood: {tasks} tasks, {clients} clients POSTing back to back (waiting only for the 202), {clients} pull workers");
+            phases.Add(await RunPhaseAsync(system, queue, address, client, "flood", poll: false, workers: clients,
                 clients, tasks, closedLoop: false, pollInterval));
             Log($"baseline: {pollTasks} tasks, one worker polling every {pollInterval.TotalSeconds:0.#} s, sequential with random pauses");
             phases.Add(await RunPhaseAsync(system, queue, address, client, "baseline", poll: true, workers: 1, clients: 1,
@@ -90,7 +92,7 @@ public static class DispatchBench
             await host.StopAsync();
         }
 
-        Stats.Write(Render(phases, pollInterval), options.Get("out"), "dispatch-bench");
+        Stats.Write(Render(phases, pollInterval, loadBefore, Stats.LoadAverage()), options.Get("out"), "dispatch-bench");
         return 0;
     }
 
@@ -165,7 +167,7 @@ public static class DispatchBench
 
     private static List<double> Lat(Phase p) => p.Samples.Select(s => s.LatencyMs).ToList();
 
-    private static string Render(List<Phase> phases, TimeSpan pollInterval)
+    private static string Render(List<Phase> phases, TimeSpan pollInterval, string loadBefore, string loadAfter)
     {
         var sb = new StringBuilder();
         sb.AppendLine($"## Submit → TaskAssigned latency — {DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ}");
@@ -174,6 +176,10 @@ public static class DispatchBench
                       "bench workers: an `edge` member in the bench process, through a cluster singleton proxy; one clock for both ends.");
         sb.AppendLine("Latency: from just before `POST /ingest` is sent to the worker's receipt of `TaskAssigned` for that task id. " +
                       "Accept: from the same instant to the 202.");
+        sb.AppendLine("sequential: the next POST once the previous task was assigned; concurrent: the same, per client; " +
+                      "flood: each client POSTs again as soon as it has its 202 (queueing included). " +
+                      "baseline: a worker polling with RequestWork instead of waiting for WorkAvailable, a random pause of 0..interval before each POST.");
+        sb.AppendLine($"Load average (1, 5, 15 min) before: {loadBefore}; after: {loadAfter}.");
         sb.AppendLine();
         sb.AppendLine("| run | worker | workers | clients | tasks | p50 ms | p90 ms | p99 ms | max ms | mean ms | accept p50 / p99 ms | goal p99 < 20 ms |");
         sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");

@@ -37,6 +37,7 @@ public static class EndToEndBench
 
         var results = new List<(string Transport, string Url, List<Round> Rounds)>();
         var counter = 0;
+        var loadBefore = Stats.LoadAverage();
         foreach (var (transport, url) in cases)
         {
             string[] cloneArgs = transport == "http" ? ["clone", "-q", "--depth", "1", url] : ["clone", "-q", url];
@@ -62,7 +63,7 @@ public static class EndToEndBench
             results.Add((transport, url, rounds));
         }
 
-        Stats.Write(Render(results, epochs, dims, threads), options.Get("out"), "e2e-bench");
+        Stats.Write(Render(results, epochs, dims, threads, loadBefore, Stats.LoadAverage()), options.Get("out"), "e2e-bench");
         return 0;
     }
 
@@ -111,7 +112,8 @@ public static class EndToEndBench
     private static string Stages(JsonElement job) =>
         string.Join(" / ", new[] { "clone", "parse", "train", "store" }.Select(s => N(Number(job, "stage_seconds", s))));
 
-    private static string Render(List<(string Transport, string Url, List<Round> Rounds)> results, int epochs, int dims, int threads)
+    private static string Render(List<(string Transport, string Url, List<Round> Rounds)> results, int epochs, int dims, int threads,
+        string loadBefore, string loadAfter)
     {
         var sb = new StringBuilder();
         sb.AppendLine($"## End to end against its parts — {DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ}");
@@ -120,6 +122,7 @@ public static class EndToEndBench
                       $"{epochs} epochs, {dims} dimensions, {threads} threads on both sides (PHAROS_TRAIN_* / --epochs --dims --threads).");
         sb.AppendLine("End to end: just before POST /ingest → the first GET /jobs/{id} (every 50 ms) saying `completed`. " +
                       "Parts: `git clone` and `dotnet pharos.dll train DIR --out PREFIX`, each from process start to exit, same server and URL.");
+        sb.AppendLine($"Load average (1, 5, 15 min) before: {loadBefore}; after: {loadAfter}.");
         sb.AppendLine();
         sb.AppendLine("| transport | run | end to end s | job duration_seconds | job stage_seconds clone / parse / train / store | files (job / CLI nodes) | git clone s | pharos train s | clone + train s | overhead |");
         sb.AppendLine("|---|---|---:|---:|---|---|---:|---:|---:|---:|");

@@ -306,6 +306,12 @@ public static class Stats
         Console.Error.WriteLine($"[{tag}] wrote {outFile}");
     }
 
+    public static string LoadAverage()
+    {
+        try { return string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
+        catch (IOException) { return "?"; }
+    }
+
     public static string Machine() =>
         $"{Environment.ProcessorCount} cores ({Cpu()}), .NET {Environment.Version}, git {GitVersion()}";
 
