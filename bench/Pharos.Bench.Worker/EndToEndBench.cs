@@ -107,6 +107,12 @@ public static class EndToEndBench
         return e.ValueKind == JsonValueKind.Number ? e.GetDouble() : null;
     }
 
+    private static string Count(JsonElement e, string name) => Number(e, name) is { } v ? v.ToString("0") : "—";
+
+    /// <summary>What `pharos train --json` reports of its own work: parse + walks + training seconds.</summary>
+    private static double Inside(JsonElement summary) =>
+        (Number(summary, "parse_seconds") ?? 0) + (Number(summary, "walk_seconds") ?? 0) + (Number(summary, "train_seconds") ?? 0);
+
     private static string N(double? v) => v is { } x ? Stats.F(x) : "—";
 
     private static string Stages(JsonElement job) =>
@@ -124,7 +130,7 @@ public static class EndToEndBench
                       "Parts: `git clone` and `dotnet pharos.dll train DIR --out PREFIX`, each from process start to exit, same server and URL.");
         sb.AppendLine($"Load average (1, 5, 15 min) before: {loadBefore}; after: {loadAfter}.");
         sb.AppendLine();
-        sb.AppendLine("| transport | run | end to end s | job duration_seconds | job stage_seconds clone / parse / train / store | files (job / CLI nodes) | git clone s | pharos train s | clone + train s | overhead |");
+        sb.AppendLine("| transport | run | end to end s | job duration_seconds | job stage_seconds clone / parse / train / store | files, edges: job / CLI | git clone s | pharos train s (its own parse + walks + train) | clone + train s | overhead |");
         sb.AppendLine("|---|---|---:|---:|---|---|---:|---:|---:|---:|");
         foreach (var (transport, _, rounds) in results)
         {
@@ -133,8 +139,8 @@ public static class EndToEndBench
                 var r = rounds[i];
                 var sum = r.CloneSeconds + r.Train;
                 sb.AppendLine($"| {transport} | {i + 1} | {Stats.F(r.EndToEnd)} | {N(Number(r.Job, "duration_seconds"))} | {Stages(r.Job)} " +
-                              $"| {N(Number(r.Job, "files_processed"))?.Replace(".000", "")} / {N(Number(r.TrainSummary, "nodes"))?.Replace(".000", "")} " +
-                              $"| {Stats.F(r.CloneSeconds)} | {Stats.F(r.Train)} | {Stats.F(sum)} | {Stats.F(100 * (r.EndToEnd / sum - 1), "0")} % |");
+                              $"| {Count(r.Job, "files_processed")}, {Count(r.Job, "edges")} / {Count(r.TrainSummary, "nodes")}, {Count(r.TrainSummary, "edges")} " +
+                              $"| {Stats.F(r.CloneSeconds)} | {Stats.F(r.Train)} ({Stats.F(Inside(r.TrainSummary))}) | {Stats.F(sum)} | {Stats.F(100 * (r.EndToEnd / sum - 1), "0")} % |");
             }
         }
         sb.AppendLine();

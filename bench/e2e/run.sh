@@ -120,21 +120,19 @@ PHAROS_SEEDS="127.0.0.1:$CLUSTER_PORT" PHAROS_DATA_DIR="$WORK/edge" PHAROS_TRAIN
   PHAROS_TRAIN_DIMENSIONS="$DIMS" PHAROS_TRAIN_THREADS="$THREADS" \
   dotnet "$EDGE_DLL" >"$WORK/edge.log" 2>&1 &
 PIDS+=("$!"); EDGE_PID="$!"
-workers=0
+# Ready once the queue has logged the edge worker's registration (GET /worker/status is printed beside it).
 deadline=$(( SECONDS + 60 ))
-while (( SECONDS < deadline )); do
-  workers="$(curl -s --max-time 1 "$CLOUD_URL/worker/status" \
-    | python3 -c 'import json,sys; print(sum(1 for w in json.load(sys.stdin).get("workers", []) if str(w.get("state","")).lower() != "offline"))' 2>/dev/null || echo 0)"
-  (( workers > 0 )) && break
+until grep -q "registered from" "$WORK/cloud.log"; do
   kill -0 "$EDGE_PID" 2>/dev/null || { echo "the edge node exited:" >&2; cat "$WORK/edge.log" >&2; exit 1; }
+  if (( SECONDS >= deadline )); then
+    log "no worker registered with the queue within 60 s: is the edge worker (issue 4) in this build? Edge log:"
+    tail -20 "$WORK/edge.log" >&2
+    exit 3
+  fi
   sleep 0.2
 done
-if (( workers == 0 )); then
-  log "no worker showed in GET /worker/status within 60 s: is the edge worker (issue 4) in this build? Edge log:"
-  tail -20 "$WORK/edge.log" >&2
-  exit 3
-fi
-log "$workers worker(s) online"
+log "worker registered: $(grep -m1 -o 'Worker [^ ]* registered from [^ ]*' "$WORK/cloud.log")"
+log "GET /worker/status: $(curl -s --max-time 2 "$CLOUD_URL/worker/status" | head -c 400)"
 
 mkdir -p "$RESULTS_DIR"
 OUT="$RESULTS_DIR/e2e-$(date +%Y%m%d-%H%M%S).md"
