@@ -45,7 +45,8 @@ public static class DispatchBench
 
         var builder = Host.CreateApplicationBuilder([]);
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+        // The harness's own warnings go to stderr, so that stdout carries the report alone.
+        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("Akka", LogLevel.Warning);
         var edgeSettings = new PharosSettings { ClusterHost = "127.0.0.1", ClusterPort = 0, Seeds = [seed] };
         builder.Services.AddAkka(PharosAkkaHosting.SystemName, akka => akka
