@@ -51,7 +51,7 @@ public static class DispatchBench
         var edgeSettings = new PharosSettings { ClusterHost = "127.0.0.1", ClusterPort = 0, Seeds = [seed] };
         builder.Services.AddAkka(PharosAkkaHosting.SystemName, akka => akka
             .WithPharosNode(edgeSettings, PharosAkkaHosting.EdgeRole)
-            .AddHocon("akka.loglevel = WARNING", HoconAddMode.Prepend)
+            .AddHocon("akka { loglevel = WARNING, stdout-loglevel = ERROR }", HoconAddMode.Prepend)
             .WithQueueProxy());
         using var host = builder.Build();
         await host.StartAsync();
