@@ -30,6 +30,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     // The queue actor itself once it has answered a registration; the proxy until then.
     private IActorRef? _queue;
     private bool _askedForWork;
+    private int _unansweredRegistrations;
     private Run? _run;
     private int _children;
     private WorkerStatusChanged _status;
@@ -51,6 +52,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         Receive<WorkerRegistered>(_ =>
         {
             Timers.Cancel(RegisterTick.Instance);
+            _unansweredRegistrations = 0;
             if (!Sender.Equals(_queue))
             {
                 if (_queue is not null) Context.Unwatch(_queue);
@@ -131,6 +133,9 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     /// <summary>Registers through the proxy, and again every few seconds until the queue answers.</summary>
     private void Register()
     {
+        if (++_unansweredRegistrations % 6 == 0)
+            _log.Warning("No queue has answered this worker's registration for {0} s: is a cloud node reachable at PHAROS_SEEDS?",
+                (_unansweredRegistrations - 1) * 5);
         _queueProxy.Tell(new RegisterWorker(_settings.WorkerId, _address, _run?.Task.TaskId, _run?.LeaseId));
         Timers.StartSingleTimer(RegisterTick.Instance, RegisterTick.Instance, TimeSpan.FromSeconds(5));
     }

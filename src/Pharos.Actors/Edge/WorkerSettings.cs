@@ -25,6 +25,17 @@ public sealed record WorkerSettings(
     public string WorkRoot => Path.Combine(Path.GetFullPath(DataDir), "work");
     public string EmbeddingsRoot => Path.Combine(Path.GetFullPath(DataDir), "embeddings");
 
+    /// <summary>
+    /// Stable across restarts of the same edge (machine, data directory, index), so that a restarted worker's
+    /// registration voids the leases its previous incarnation held at once, rather than after the lease timeout;
+    /// distinct for two edges on one machine, which each have a data directory of their own.
+    /// </summary>
+    public static string StableWorkerId(string dataDir, int index)
+    {
+        var directory = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(dataDir)));
+        return $"{Environment.MachineName.ToLowerInvariant()}-{Convert.ToHexString(directory)[..6].ToLowerInvariant()}-{index}";
+    }
+
     private bool PrintMembers(System.Text.StringBuilder builder)
     {
         builder.Append($"WorkerId = {WorkerId}, DataDir = {DataDir}, GitToken = {(GitToken is null ? "off" : "***")}, ");
@@ -32,9 +43,9 @@ public sealed record WorkerSettings(
         return true;
     }
 
-    /// <summary>The settings of this process's worker number <paramref name="index"/> (from 1).</summary>
+    /// <summary>The settings of this node's worker number <paramref name="index"/> (from 1).</summary>
     public static WorkerSettings From(PharosSettings settings, int index) => new(
-        $"{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}-{index}",
+        StableWorkerId(settings.DataDir, index),
         settings.DataDir, settings.GitToken, settings.MaxRepoBytes, settings.CloneTimeout,
         new Node2VecOptions
         {

@@ -95,7 +95,12 @@ public static class PharosAkkaHosting
             var queue = registry.Get<QueueProxy>();
             var mediator = DistributedPubSub.Get(system).Mediator;
             var clock = resolver.GetService<TimeProvider>();
-            var validator = new RepoUrlValidator(settings);
+            // The edge re-checks where a host resolves (DNS may answer it differently than the cloud); which hosts and
+            // schemes are allowed is the cloud's decision, made at submission.
+            var validator = new RepoUrlValidator(settings with
+            {
+                AllowedHosts = ["*"], AllowedSchemes = ["https", "http", "git", "ssh"],
+            });
             var first = WorkerSettings.From(settings, 1);
             var purged = WorkDirectories.PurgeLeftovers(first.WorkRoot);
             if (purged > 0) system.Log.Warning("Deleted {0} work directories left by an earlier run in {1}", purged, first.WorkRoot);

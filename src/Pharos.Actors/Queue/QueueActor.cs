@@ -80,10 +80,7 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
             Registered(Sender, request.WorkerId);
             Submit(request, Sender);
         });
-        Command<ReportProgress>(report => Submit(report, Sender));
-        Command<ReportCompleted>(report => Submit(report, Sender));
-        Command<ReportFailed>(report => Submit(report, Sender));
-        Command<ReportSkipped>(report => Submit(report, Sender));
+        Command<IWorkerReport>(report => Submit(report, Sender));
         Command<LeaseExpired>(expired => Submit(expired, ActorRefs.Nobody));
         Command<Terminated>(terminated =>
         {
@@ -214,8 +211,8 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
                 return DecideRegistration(batch, registration, client, now);
             case RequestWork request:
                 return DecideRequest(batch, request, client, now);
-            case ReportProgress or ReportCompleted or ReportFailed or ReportSkipped:
-                return DecideReport(batch, (IPharosMessage)command, client, now);
+            case IWorkerReport report:
+                return DecideReport(batch, report, client, now);
             case LeaseExpired expired:
                 if (batch.CurrentLease(expired.TaskId, expired.LeaseId) is not { } lapsed) return Decision.None;
                 _log.Warning("Lease {0} of task {1} expired: its worker was silent for {2}", lapsed.LeaseId, lapsed.TaskId,
@@ -282,17 +279,10 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
         }, NoWorkAvailable.Instance);
     }
 
-    private Decision DecideReport(QueueState batch, IPharosMessage report, IActorRef worker, DateTimeOffset now)
+    private Decision DecideReport(QueueState batch, IWorkerReport report, IActorRef worker, DateTimeOffset now)
     {
         var decided = batch.DecideReport(report, now);
-        var (taskId, leaseId) = report switch
-        {
-            ReportProgress r => (r.TaskId, r.LeaseId),
-            ReportCompleted r => (r.TaskId, r.LeaseId),
-            ReportFailed r => (r.TaskId, r.LeaseId),
-            ReportSkipped r => (r.TaskId, r.LeaseId),
-            _ => throw new ArgumentException(report.GetType().Name, nameof(report)),
-        };
+        var (taskId, leaseId) = (report.TaskId, report.LeaseId);
         if (decided.Outcome == ReportOutcome.StaleLease)
         {
             // The work is someone else's now (or nobody's): the worker discards it.

@@ -107,16 +107,9 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
     /// The event a worker's report makes, or null: progress within the current stage is not persisted, and a
     /// report under a lease that is no longer the task's (<see cref="ReportOutcome.StaleLease"/>) changes nothing.
     /// </summary>
-    public ReportDecision DecideReport(IPharosMessage report, DateTimeOffset now)
+    public ReportDecision DecideReport(IWorkerReport report, DateTimeOffset now)
     {
-        var (taskId, leaseId) = report switch
-        {
-            ReportProgress r => (r.TaskId, r.LeaseId),
-            ReportCompleted r => (r.TaskId, r.LeaseId),
-            ReportFailed r => (r.TaskId, r.LeaseId),
-            ReportSkipped r => (r.TaskId, r.LeaseId),
-            _ => throw new ArgumentException($"{report.GetType().Name} is not a worker report.", nameof(report)),
-        };
+        var (taskId, leaseId) = (report.TaskId, report.LeaseId);
         if (CurrentLease(taskId, leaseId) is null) return new ReportDecision(ReportOutcome.StaleLease, null);
         IPersistedEvent? @event = report switch
         {
@@ -125,7 +118,7 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
             ReportCompleted r => new TaskCompleted(taskId, leaseId, now, r.Metrics),
             ReportFailed r => new TaskFailed(taskId, leaseId, now, r.Reason, r.Error),
             ReportSkipped r => new TaskSkipped(taskId, now, JobReasons.TtlExpired, r.AgeSeconds, r.TtlSeconds),
-            _ => null,
+            _ => throw new ArgumentException($"QueueState cannot decide a {report.GetType().Name}.", nameof(report)),
         };
         return new ReportDecision(ReportOutcome.Current, @event);
     }

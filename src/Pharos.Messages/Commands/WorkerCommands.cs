@@ -59,6 +59,13 @@ public sealed record WorkTask(
     public bool IsStaleAt(DateTimeOffset now) => AgeAt(now) is { } age && age > TimeSpan.FromSeconds(TtlSeconds);
 }
 
+/// <summary>What every worker → queue report of a running task carries: the task, and the lease it runs under.</summary>
+public interface IWorkerReport : IPharosMessage
+{
+    string TaskId { get; }
+    string LeaseId { get; }
+}
+
 /// <summary>Queue → worker: the task is the worker's under <see cref="LeaseId"/> until it reports an end.</summary>
 [Manifest("task-assigned.v1")]
 public sealed record TaskAssigned(WorkTask Task, string LeaseId) : IPharosMessage;
@@ -68,7 +75,7 @@ public sealed record TaskAssigned(WorkTask Task, string LeaseId) : IPharosMessag
 /// seconds in between. <see cref="Progress"/> is 0..1 within <see cref="Stage"/>.
 /// </summary>
 [Manifest("report-progress.v1")]
-public sealed record ReportProgress(string TaskId, string LeaseId, string Stage, double Progress, string Message) : IPharosMessage;
+public sealed record ReportProgress(string TaskId, string LeaseId, string Stage, double Progress, string Message) : IWorkerReport;
 
 /// <summary>What a completed run measured; becomes part of the job record.</summary>
 [Manifest("task-metrics.v1")]
@@ -82,15 +89,15 @@ public sealed record TaskMetrics(
     string? EmbeddingsPath = null) : IPharosMessage;
 
 [Manifest("report-completed.v1")]
-public sealed record ReportCompleted(string TaskId, string LeaseId, TaskMetrics Metrics) : IPharosMessage;
+public sealed record ReportCompleted(string TaskId, string LeaseId, TaskMetrics Metrics) : IWorkerReport;
 
 /// <summary>The task cannot be done (<see cref="Reason"/> is one of <see cref="JobReasons"/>).</summary>
 [Manifest("report-failed.v1")]
-public sealed record ReportFailed(string TaskId, string LeaseId, string Reason, string Error) : IPharosMessage;
+public sealed record ReportFailed(string TaskId, string LeaseId, string Reason, string Error) : IWorkerReport;
 
 /// <summary>The worker found the task stale before cloning it.</summary>
 [Manifest("report-skipped.v1")]
-public sealed record ReportSkipped(string TaskId, string LeaseId, double AgeSeconds, int TtlSeconds) : IPharosMessage;
+public sealed record ReportSkipped(string TaskId, string LeaseId, double AgeSeconds, int TtlSeconds) : IWorkerReport;
 
 /// <summary>
 /// Queue → worker: stop the task and discard its work. Sent when a user cancels it, and in answer to a report

@@ -25,6 +25,29 @@ public sealed class PharosSettingsTests
         Assert.Equal(["https"], settings.AllowedSchemes);
         Assert.False(settings.AllowLocalRepos);
         Assert.False(settings.RequireReadToken);
+        Assert.Equal(300, settings.LeaseTimeoutSeconds);
+        Assert.Equal(3, settings.MaxAttempts);
+        Assert.Equal(1024, settings.MaxRepoMb);
+        Assert.Equal(600, settings.CloneTimeoutSeconds);
+        Assert.Equal(1, settings.Workers);
+        Assert.Equal(15, settings.DownAfterSeconds);
+        Assert.False(settings.Standalone);
+        Assert.Null(settings.GitToken);
+    }
+
+    [Fact]
+    public void Every_setting_is_documented_in_the_readme_and_an_env_example()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(root.FullName, "Pharos.sln"))) root = root.Parent!;
+        var readme = File.ReadAllText(Path.Combine(root.FullName, "README.md"));
+        var examples = File.ReadAllText(Path.Combine(root.FullName, ".env.cloud.example"))
+                       + File.ReadAllText(Path.Combine(root.FullName, ".env.edge.example"));
+        foreach (var (env, key) in PharosSettings.Names)
+        {
+            Assert.True(readme.Contains($"`{env}`") && readme.Contains(key), $"README.md's settings table lacks {env} / {key}");
+            if (env != "PHAROS_REDIS") Assert.True(examples.Contains(env), $"no .env example names {env}");
+        }
     }
 
     [Fact]
@@ -45,6 +68,11 @@ public sealed class PharosSettingsTests
     [InlineData("PHAROS_CLUSTER_PORT", "70000")]
     [InlineData("PHAROS_ALLOW_LOCAL_REPOS", "perhaps")]
     [InlineData("PHAROS_ALLOWED_SCHEMES", "https,ftp")]
+    [InlineData("PHAROS_WORKERS", "0")]
+    [InlineData("PHAROS_LEASE_TIMEOUT_SECONDS", "0")]
+    [InlineData("PHAROS_MAX_REPO_MB", "lots")]
+    [InlineData("PHAROS_TRAIN_DIMENSIONS", "1")]
+    [InlineData("PHAROS_STANDALONE", "maybe")]
     public void A_malformed_value_names_its_variable(string key, string value)
     {
         var error = Assert.Throws<SettingsException>(() => Read((key, value)));
@@ -54,10 +82,12 @@ public sealed class PharosSettingsTests
     [Fact]
     public void The_printed_form_holds_no_secret()
     {
-        var settings = Read(("PHAROS_ADMIN_TOKEN", "super-secret-admin-token"), ("PHAROS_REDIS", "redis:6379,password=hunter2"));
-        var printed = settings.ToString();
+        var settings = Read(("PHAROS_ADMIN_TOKEN", "super-secret-admin-token"), ("PHAROS_REDIS", "redis:6379,password=hunter2"),
+            ("PHAROS_GIT_TOKEN", "ghp_secretgittoken"));
+        var printed = settings.ToString() + Pharos.Actors.Edge.WorkerSettings.From(settings, 1);
         Assert.DoesNotContain("super-secret-admin-token", printed);
         Assert.DoesNotContain("hunter2", printed);
+        Assert.DoesNotContain("ghp_secretgittoken", printed);
         Assert.Contains("MaxQueueSize = 10", printed);
     }
 

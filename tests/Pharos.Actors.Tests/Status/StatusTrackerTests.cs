@@ -3,6 +3,7 @@ using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.TestKit.Xunit2;
 using Pharos.Actors.Status;
 using Pharos.Actors.Tests.Support;
+using Pharos.Messages;
 using Pharos.Messages.Queries;
 using Pharos.Messages.Status;
 
@@ -10,6 +11,14 @@ namespace Pharos.Actors.Tests.Status;
 
 public sealed class StatusTrackerTests : TestKit
 {
+    // The tracker follows cluster membership, so it needs a cluster-capable system (it joins nothing here).
+    public StatusTrackerTests() : base("""
+        akka.actor.provider = cluster
+        akka.remote.dot-netty.tcp { hostname = 127.0.0.1, port = 0 }
+        """)
+    {
+    }
+
     private static WorkerView Worker(string id, string state, string? repo = null, string? message = null) =>
         new(id, "akka.tcp://pharos@edge:1", state, null, repo, null, null, message, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch);
 
@@ -33,6 +42,7 @@ public sealed class StatusTrackerTests : TestKit
         var tracker = Sys.ActorOf(StatusTracker.Props(queue.Ref, mediator.Ref, clock, 10));
 
         mediator.ExpectMsg<Subscribe>(s => s.Topic == Topics.QueueDepth);
+        mediator.ExpectMsg<Subscribe>(s => s.Topic == Topics.WorkerStatus);
         tracker.Tell(new SubscribeAck(new Subscribe(Topics.QueueDepth, tracker)));
         queue.ExpectMsg<GetQueueDepth>();
         tracker.Tell(new QueueDepthChanged(3, 0, 12, clock.GetUtcNow().AddHours(1)));
@@ -42,5 +52,38 @@ public sealed class StatusTrackerTests : TestKit
         Assert.Equal("Offline", view.Status);
         Assert.Empty(view.Workers);
         Assert.Equal(new QueueStatus(3, 0, 12), view.Queue);
+    }
+
+    [Fact]
+    public void Serves_the_workers_latest_reports_and_asks_them_for_their_status_once_subscribed()
+    {
+        var clock = new ManualClock(new DateTimeOffset(2026, 11, 29, 8, 0, 0, TimeSpan.Zero));
+        var mediator = CreateTestProbe();
+        var tracker = Sys.ActorOf(StatusTracker.Props(CreateTestProbe().Ref, mediator.Ref, clock, 10));
+        mediator.ExpectMsg<Subscribe>(s => s.Topic == Topics.QueueDepth);
+        mediator.ExpectMsg<Subscribe>(s => s.Topic == Topics.WorkerStatus);
+
+        tracker.Tell(new SubscribeAck(new Subscribe(Topics.WorkerStatus, tracker)));
+        var ask = mediator.ExpectMsg<Publish>();
+        Assert.Equal((Topics.WorkerStatusRequests, WorkerStatusRequested.Instance), (ask.Topic, ask.Message));
+
+        var at = clock.GetUtcNow();
+        WorkerStatusChanged Report(string id, string state, string? stage, double? progress, string message, int second) =>
+            new(id, "akka.tcp://pharos@edge:1", state, state == WorkerStates.Busy ? "t1" : null,
+                state == WorkerStates.Busy ? "https://github.com/o/r" : null, stage, progress, message, at, at.AddSeconds(second));
+
+        tracker.Tell(Report("b", WorkerStates.Idle, null, null, "Idle", 0));
+        tracker.Tell(Report("a", WorkerStates.Busy, JobStages.Training, 0.4, "Training... 40%", 2));
+        // An older report arriving late does not undo a newer one.
+        tracker.Tell(Report("a", WorkerStates.Busy, JobStages.Cloning, 0.1, "Cloning... 10%", 1));
+
+        tracker.Tell(GetWorkerStatus.Instance);
+        var view = ExpectMsg<WorkerStatusView>();
+        Assert.Equal("Training Graph on https://github.com/o/r", view.Status);
+        Assert.Equal(["a", "b"], view.Workers.Select(w => w.Id));
+        var busy = view.Workers[0];
+        Assert.Equal((WorkerStates.Busy, JobStages.Training, 0.4, "Training... 40%", "t1"),
+            (busy.State, busy.Stage, busy.Progress, busy.Message, busy.TaskId));
+        Assert.Equal(at.AddSeconds(2), busy.LastSeen);
     }
 }

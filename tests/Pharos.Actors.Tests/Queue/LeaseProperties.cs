@@ -1,0 +1,189 @@
+using System.Text.Json;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using Pharos.Actors.Queue;
+using Pharos.Messages;
+using Pharos.Messages.Commands;
+using Pharos.Messages.Events;
+using Pharos.Messages.Serialization;
+
+namespace Pharos.Actors.Tests.Queue;
+
+/// <summary>
+/// The lease contract stated over <see cref="QueueState"/>: random interleavings of submissions, requests for work,
+/// reports under current and stale leases, lost workers and cancellations, checked after every step.
+/// </summary>
+public sealed class LeaseProperties
+{
+    private static readonly DateTimeOffset Epoch = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private const int MaxAttempts = 3;
+
+    private enum Op { Enqueue, Request, Progress, Complete, Fail, StaleReport, Lose, Cancel }
+
+    private sealed record Step(Op Op, int Worker, int Pick, string Stage);
+
+    private static Arbitrary<Step[]> Steps() =>
+        Gen.ArrayOf(
+                from op in Gen.Elements(Enum.GetValues<Op>())
+                from worker in Gen.Choose(0, 2)
+                from pick in Gen.Choose(0, 50)
+                from stage in Gen.Elements(JobStages.Cloning, JobStages.Parsing, JobStages.Training, JobStages.Storing)
+                select new Step(op, worker, pick, stage))
+            .Where(steps => steps.Length <= 60)
+            .ToArbitrary();
+
+    /// <summary>Runs the steps as QueueActor would (decide, then apply), checking the invariants after each.</summary>
+    private static string? Run(Step[] steps, Func<QueueState, string?> check)
+    {
+        var state = new QueueState(1_000, 1_000, MaxAttempts);
+        var now = Epoch;
+        var submitted = 0;
+        var leaseCount = 0;
+        var staleLeases = new List<(string TaskId, string LeaseId)>();
+        foreach (var step in steps)
+        {
+            now = now.AddSeconds(1);
+            var worker = $"w{step.Worker}";
+            var held = state.Leases.Where(l => l.WorkerId == worker).ToList();
+            IReadOnlyList<IPersistedEvent> events = [];
+            switch (step.Op)
+            {
+                case Op.Enqueue:
+                    events = state.DecideEnqueue(new EnqueueTask($"https://github.com/o/r{submitted}", Priority.Normal, "t"),
+                        $"t{submitted++:D3}", now, 86_400).Events;
+                    break;
+                case Op.Request when held.Count == 0:
+                    events = state.DecideLease(worker, "akka.tcp://pharos@edge:1", $"l{leaseCount++}", now);
+                    break;
+                case Op.Progress or Op.Complete or Op.Fail when held.Count > 0:
+                    var lease = held[0];
+                    IWorkerReport report = step.Op switch
+                    {
+                        Op.Progress => new ReportProgress(lease.TaskId, lease.LeaseId, step.Stage, 0.5, "x"),
+                        Op.Complete => new ReportCompleted(lease.TaskId, lease.LeaseId,
+                            new TaskMetrics("abc", 1, 1, 1, 0.5, new Pharos.Messages.Status.StageSeconds())),
+                        _ => new ReportFailed(lease.TaskId, lease.LeaseId, JobReasons.CloneFailed, "gone"),
+                    };
+                    events = state.DecideReport(report, now).Event is { } e ? [e] : [];
+                    break;
+                case Op.StaleReport when staleLeases.Count > 0:
+                    var (taskId, leaseId) = staleLeases[step.Pick % staleLeases.Count];
+                    var stale = state.DecideReport(new ReportCompleted(taskId, leaseId,
+                        new TaskMetrics("abc", 1, 1, 1, 0.5, new Pharos.Messages.Status.StageSeconds())), now);
+                    if (stale.Outcome != ReportOutcome.StaleLease || stale.Event is not null)
+                        return $"a report under stale lease {leaseId} of {taskId} was taken";
+                    break;
+                case Op.Lose when held.Count > 0:
+                    events = held.Select(l => state.DecideLost(l, "worker_terminated", now)).ToList();
+                    break;
+                case Op.Cancel when submitted > 0:
+                    var cancelled = state.DecideCancel(new CancelJob($"t{step.Pick % submitted:D3}", "t"), now);
+                    events = cancelled.Event is null ? [] : [cancelled.Event];
+                    break;
+            }
+            // Every lease that ends becomes stale: reports under it must be ignored from now on.
+            var before = state.Leases.ToList();
+            foreach (var e in events) state.Apply(e);
+            staleLeases.AddRange(before.Where(l => state.CurrentLease(l.TaskId, l.LeaseId) is null).Select(l => (l.TaskId, l.LeaseId)));
+            if (check(state) is { } broken) return $"after {step}: {broken}";
+        }
+        return null;
+    }
+
+    [Property(MaxTest = 300)]
+    public Property Every_task_is_in_exactly_one_place_and_leases_are_exclusive() =>
+        Prop.ForAll(Steps(), steps => Verdict(Run(steps, state =>
+        {
+            var jobs = state.Jobs(1_000, null);
+            var pending = state.Pending.Select(j => j.TaskId).ToHashSet();
+            var leased = state.Leases.Select(l => l.TaskId).ToList();
+            if (leased.Count != leased.Distinct().Count()) return "a task holds two leases";
+            if (state.Leases.GroupBy(l => l.WorkerId).Any(g => g.Count() > 1)) return "a worker holds two leases";
+            foreach (var job in jobs)
+            {
+                var places = (pending.Contains(job.TaskId) ? 1 : 0) + (leased.Contains(job.TaskId) ? 1 : 0) + (job.IsFinal ? 1 : 0);
+                if (places != 1) return $"{job.TaskId} ({job.Status}) is in {places} places";
+                if (leased.Contains(job.TaskId) != (job.Status == JobStatus.Running)) return $"{job.TaskId} is {job.Status} with lease {leased.Contains(job.TaskId)}";
+                if (job.Attempts > MaxAttempts) return $"{job.TaskId} had {job.Attempts} attempts";
+            }
+            return state.Depth().InFlight == leased.Count && state.Depth().Pending == pending.Count ? null : "the depth disagrees";
+        })));
+
+    private static Property Verdict(string? broken) => (broken is null).ToProperty().Label(broken ?? "ok");
+
+    [Property(MaxTest = 300)]
+    public Property A_lost_lease_requeues_its_task_first_until_the_attempts_run_out() =>
+        Prop.ForAll(Gen.Choose(1, MaxAttempts + 1).ToArbitrary(), Gen.Choose(0, 4).ToArbitrary(), (losses, others) =>
+        {
+            var state = new QueueState(100, 100, MaxAttempts);
+            var now = Epoch;
+            state.Apply(new TaskEnqueued("lost", "https://github.com/o/lost", Priority.Normal, now, 86_400, "t"));
+            for (var i = 0; i < others; i++)
+                state.Apply(new TaskEnqueued($"other{i}", $"https://github.com/o/{i}", Priority.Normal, now, 86_400, "t"));
+            for (var attempt = 1; attempt <= losses && !state.Find("lost")!.IsFinal; attempt++)
+            {
+                now = now.AddSeconds(1);
+                // The requeued task is first in line again, so the next request takes it.
+                var leased = state.DecideLease("w", "a", $"l{attempt}", now).OfType<TaskLeased>().Single();
+                if (leased.TaskId != "lost" || leased.Attempt != attempt) return false;
+                state.Apply(leased);
+                state.Apply(state.DecideLost(state.LeaseOf("lost")!, "worker_terminated", now));
+            }
+            var job = state.Find("lost")!;
+            var requeues = job.Timeline.Count(t => t.Status == JobStatus.Requeued);
+            return losses < MaxAttempts
+                ? job.Status == JobStatus.Queued && requeues == losses && state.PositionOf("lost") == 1
+                : job.Status == JobStatus.Failed && job.Reason == JobReasons.WorkerLost && job.Attempts == MaxAttempts
+                  && requeues == MaxAttempts - 1;
+        });
+
+    [Property(MaxTest = 200)]
+    public Property Snapshot_with_running_tasks_restores_the_same_state() =>
+        Prop.ForAll(Steps(), steps =>
+        {
+            string? mismatch = null;
+            var broken = Run(steps, state =>
+            {
+                var restored = new QueueState(1_000, 1_000, MaxAttempts);
+                restored.Restore(state.ToSnapshot());
+                var a = JsonSerializer.Serialize(state.ToSnapshot(), PharosJson.Options);
+                var b = JsonSerializer.Serialize(restored.ToSnapshot(), PharosJson.Options);
+                if (a != b) mismatch = "snapshot of the restored state differs";
+                else if (restored.InFlightCount != state.InFlightCount || restored.PendingCount != state.PendingCount)
+                    mismatch = "counts differ";
+                return mismatch;
+            });
+            return Verdict(broken);
+        });
+
+    [Fact]
+    public void Progress_is_persisted_on_stage_changes_only()
+    {
+        var state = new QueueState(10, 10);
+        state.Apply(new TaskEnqueued("t", "https://github.com/o/r", Priority.Normal, Epoch, 86_400, "x"));
+        var leased = state.DecideLease("w", "a", "l1", Epoch).OfType<TaskLeased>().Single();
+        state.Apply(leased);
+
+        var first = state.DecideReport(new ReportProgress("t", "l1", JobStages.Cloning, 0.1, "Cloning... 10%"), Epoch).Event;
+        Assert.IsType<TaskProgressed>(first);
+        state.Apply(first!);
+        Assert.Null(state.DecideReport(new ReportProgress("t", "l1", JobStages.Cloning, 0.9, "Cloning... 90%"), Epoch).Event);
+        Assert.IsType<TaskProgressed>(state.DecideReport(new ReportProgress("t", "l1", JobStages.Training, 0, "Training..."), Epoch).Event);
+        Assert.Equal(JobStages.Cloning, state.Find("t")!.Stage);
+    }
+
+    [Fact]
+    public void Expired_tasks_are_skipped_at_dispatch_and_never_leased()
+    {
+        var state = new QueueState(10, 10);
+        state.Apply(new TaskEnqueued("old", "https://github.com/o/old", Priority.High, Epoch, 60, "x"));
+        state.Apply(new TaskEnqueued("new", "https://github.com/o/new", Priority.Low, Epoch.AddSeconds(50), 86_400, "x"));
+
+        var events = state.DecideLease("w", "a", "l1", Epoch.AddSeconds(61));
+
+        Assert.Collection(events,
+            e => Assert.Equal("old", Assert.IsType<TaskSkipped>(e).TaskId),
+            e => Assert.Equal("new", Assert.IsType<TaskLeased>(e).TaskId));
+    }
+}
