@@ -86,6 +86,12 @@ public static class EndToEndBench
             await Task.Delay(50);
             using var poll = await http.GetAsync($"jobs/{taskId}");
             var body = await poll.Content.ReadAsStringAsync();
+            if (poll.StatusCode == HttpStatusCode.ServiceUnavailable)
+            {
+                // The node asks to retry (its queue did not answer the read in time): a client polls on.
+                Log($"GET /jobs/{taskId} answered 503 at {Stopwatch.GetElapsedTime(start).TotalSeconds:0.000} s: {body}");
+                continue;
+            }
             if (!poll.IsSuccessStatusCode) throw new BenchException($"GET /jobs/{taskId} answered {(int)poll.StatusCode}: {body}");
             var job = JsonDocument.Parse(body).RootElement;
             if (job.TryGetProperty("job", out var inner)) job = inner;
