@@ -1,0 +1,80 @@
+namespace Pharos.Bench.Worker;
+
+/// <summary>
+/// One executable for the edge worker's three benchmarks; each bench/&lt;name&gt;/run.sh runs one subcommand:
+/// <c>clone</c> (bench/clone), <c>dispatch</c> (bench/dispatch), <c>e2e</c> (bench/e2e) and <c>serve-http</c>
+/// (git's smart HTTP for bench/e2e, the same server the clone bench uses).
+/// </summary>
+public static class Program
+{
+    private const string Usage = "usage: Pharos.Bench.Worker (clone | dispatch | e2e | serve-http) [options]; see bench/README.md";
+
+    public static async Task<int> Main(string[] args)
+    {
+        if (args.Length == 0) { Console.Error.WriteLine(Usage); return 2; }
+        var options = Options.Parse(args[1..]);
+        try
+        {
+            return args[0] switch
+            {
+                "clone" => await CloneBench.RunAsync(options),
+                "dispatch" => await DispatchBench.RunAsync(options),
+                "e2e" => await EndToEndBench.RunAsync(options),
+                "serve-http" => await ServeHttpAsync(options),
+                _ => Usage2(),
+            };
+        }
+        catch (BenchException e)
+        {
+            Console.Error.WriteLine($"[bench] {e.Message}");
+            return 3;
+        }
+
+        static int Usage2() { Console.Error.WriteLine(Usage); return 2; }
+    }
+
+    /// <summary>Serves every repository under --root over smart HTTP on --port until stopped (SIGTERM).</summary>
+    private static async Task<int> ServeHttpAsync(Options options)
+    {
+        await using var server = await SmartHttpGitServer.StartAsync(options.Required("root"), options.Int("port", 0));
+        Console.WriteLine($"serving {options.Required("root")} at {server.BaseAddress}");
+        var stop = new TaskCompletionSource();
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
+        Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.TrySetResult(); };
+        await stop.Task;
+        return 0;
+    }
+}
+
+/// <summary>A failure the bench reports in one line (exit code 3) instead of a stack trace.</summary>
+public sealed class BenchException(string message) : Exception(message);
+
+/// <summary><c>--name value</c> pairs; a name given several times keeps every value, in order.</summary>
+public sealed class Options
+{
+    private readonly Dictionary<string, List<string>> _values = new(StringComparer.Ordinal);
+
+    public static Options Parse(string[] args)
+    {
+        var options = new Options();
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal)) throw new BenchException($"unexpected argument '{args[i]}'");
+            var name = args[i][2..];
+            var value = i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i] : "true";
+            if (!options._values.TryGetValue(name, out var list)) options._values[name] = list = [];
+            list.Add(value);
+        }
+        return options;
+    }
+
+    public string? Get(string name) => _values.TryGetValue(name, out var list) ? list[^1] : null;
+    public IReadOnlyList<string> All(string name) => _values.TryGetValue(name, out var list) ? list : [];
+    public string Required(string name) => Get(name) ?? throw new BenchException($"--{name} is required");
+    public string Text(string name, string fallback) => Get(name) ?? fallback;
+    public bool Flag(string name) => Get(name) is "true" or "1" or "yes";
+
+    public int Int(string name, int fallback) =>
+        Get(name) is { } text ? int.TryParse(text, out var v) ? v : throw new BenchException($"--{name} must be a whole number") : fallback;
+}
