@@ -10,6 +10,19 @@ public static class WorkDirectories
     public static string NewAttempt(string workRoot, string taskId, int attempt) =>
         Path.Combine(workRoot, $"{taskId}-a{attempt}-{Guid.NewGuid().ToString("N")[..8]}");
 
+    /// <summary>
+    /// The name a checkout of <paramref name="repoUrl"/> gets, as `git clone` would name it: the last path segment
+    /// without <c>.git</c>, reduced to letters, digits, '.', '-' and '_' ("repository" when nothing is left).
+    /// </summary>
+    public static string CheckoutName(string repoUrl)
+    {
+        var path = repoUrl.TrimEnd('/', '\\');
+        var last = path[(path.LastIndexOfAny(['/', '\\', ':']) + 1)..];
+        if (last.EndsWith(".git", StringComparison.OrdinalIgnoreCase)) last = last[..^4];
+        var name = new string(last.Where(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_').ToArray()).Trim('.');
+        return name.Length == 0 ? "repository" : name;
+    }
+
     /// <summary>Deletes what a crashed process left behind. Each edge node needs a data directory of its own.</summary>
     public static int PurgeLeftovers(string workRoot)
     {

@@ -182,7 +182,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         run.Directory = WorkDirectories.NewAttempt(_settings.WorkRoot, run.Task.TaskId, run.Task.Attempt);
         Directory.CreateDirectory(_settings.WorkRoot);
         EnterStage(JobStages.Cloning, run.CloneRetries == 0 ? "Cloning..." : $"Cloning... (retry {run.CloneRetries})");
-        run.Child = Context.Watch(Context.ActorOf(_stages.CloneStep(new CloneOrder(run.Task.RepoUrl, run.Directory)), $"clone-{++_children}"));
+        run.Child = Context.Watch(Context.ActorOf(_stages.CloneStep(new CloneOrder(run.Task.RepoUrl, run.Checkout)), $"clone-{++_children}"));
     }
 
     private void Cloned(CloneSucceeded cloned)
@@ -192,7 +192,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         run.CloneSeconds = run.StageClock.Elapsed.TotalSeconds;
         StopChild(run);
         EnterStage(JobStages.Parsing, "Parsing...");
-        run.Child = Context.Watch(Context.ActorOf(_stages.TrainStep(new TrainOrder(run.Directory, run.Task.RepoUrl, cloned.Result.CommitSha)),
+        run.Child = Context.Watch(Context.ActorOf(_stages.TrainStep(new TrainOrder(run.Checkout, run.Task.RepoUrl, cloned.Result.CommitSha)),
             $"train-{++_children}"));
     }
 
@@ -330,8 +330,13 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     {
         public WorkTask Task { get; } = task;
         public string LeaseId { get; } = leaseId;
-        /// <summary>A fresh one for every clone attempt.</summary>
+        /// <summary>A fresh one for every clone attempt; deleted with everything in it.</summary>
         public string Directory { get; set; } = "";
+        /// <summary>
+        /// The checkout, inside <see cref="Directory"/> and named as the repository is, so that a repository whose
+        /// root is itself a package (imports name the package) gets the graph `pharos train ~/src/name` gives.
+        /// </summary>
+        public string Checkout => Path.Combine(Directory, WorkDirectories.CheckoutName(Task.RepoUrl));
         public string Stage { get; set; } = JobStages.Cloning;
         public IActorRef? Child { get; set; }
         public int CloneRetries { get; set; }

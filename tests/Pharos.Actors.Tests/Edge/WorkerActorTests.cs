@@ -496,6 +496,17 @@ public sealed class WorkDirectoryAndSlugTests : IDisposable
     [InlineData("", "repository")]
     public void Slug_examples(string url, string slug) => Assert.Equal(slug, EmbeddingStore.Slug(url));
 
+    /// <summary>Checkouts are named as `git clone` names them, so package-rooted repositories parse the same.</summary>
+    [Theory]
+    [InlineData("https://github.com/networkx/networkx", "networkx")]
+    [InlineData("https://github.com/owner/Repo.git", "Repo")]
+    [InlineData("git@github.com:owner/repo.git", "repo")]
+    [InlineData("git://127.0.0.1:9418/pkg/", "pkg")]
+    [InlineData("/tmp/pharos-git-1/small", "small")]
+    [InlineData("/tmp/..", "repository")]
+    [InlineData("https://github.com/o/r$(x)", "rx")]
+    public void Checkout_names(string url, string name) => Assert.Equal(name, WorkDirectories.CheckoutName(url));
+
     public void Dispose()
     {
         try { WorkDirectories.Delete(_root); }
