@@ -10,7 +10,7 @@ namespace Pharos.Persistence.Redis.Tests.Chaos;
 /// directory: the journal and snapshots are reloaded from the AOF and an actor recovers to exactly the state it had.
 /// </summary>
 public sealed class RedisRestartedWithAofTests(AofRedisFixture redis, ITestOutputHelper output)
-    : RedisPersistenceSpec(redis.Server, output), IClassFixture<AofRedisFixture>
+    : RedisPersistenceSpec(redis.Server, output, ShortCircuitBreakers), IClassFixture<AofRedisFixture>
 {
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(20);
 
@@ -48,8 +48,7 @@ public sealed class RedisRestartedWithAofTests(AofRedisFixture redis, ITestOutpu
         // A new incarnation in the same actor system (its Redis connection had to reconnect).
         Sys.Stop(actor);
         var reporter2 = CreateTestProbe();
-        var actor2 = Sys.ActorOf(EventLogActor.Props(Pid, reporter2.Ref));
-        var recovered = reporter2.ExpectMsg<Recovered>(Long);
+        var (actor2, recovered) = RecoverOnceReconnected(Pid, reporter2);
         Assert.Equal(40, recovered.SnapshotSequenceNr);
         Assert.Equal(before.Events, recovered.Events);
         Assert.Equal(before.LastSequenceNr, recovered.LastSequenceNr);

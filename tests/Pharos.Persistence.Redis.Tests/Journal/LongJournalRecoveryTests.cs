@@ -19,7 +19,7 @@ public sealed class MemoryMeasurementCollection
 /// </summary>
 [Collection(MemoryMeasurementCollection.Name)]
 public sealed class LongJournalRecoveryTests(RedisFixture redis, ITestOutputHelper output)
-    : RedisPersistenceSpec(redis.Server, output), IClassFixture<RedisFixture>
+    : RedisPersistenceSpec(redis.Server, output, captureAkkaLog: false), IClassFixture<RedisFixture>
 {
     private const int Events = 100_000;
     private const int EventsPerAtomicWrite = 1_000;
@@ -111,7 +111,7 @@ public sealed class LongJournalRecoveryTests(RedisFixture redis, ITestOutputHelp
             Journal.Tell(new WriteMessages(writes, counter, ActorInstanceId));
         }
         await done.Task.WaitAsync(TimeSpan.FromSeconds(60));
-        Output.WriteLine($"wrote {Events} events in {sw.ElapsedMilliseconds} ms");
+        TestOutput.WriteLine($"wrote {Events} events in {sw.ElapsedMilliseconds} ms");
         Assert.Equal(Events, await Db.SortedSetLengthAsync(JournalKey(Pid)));
         Sys.Stop(counter);
 
@@ -120,7 +120,7 @@ public sealed class LongJournalRecoveryTests(RedisFixture redis, ITestOutputHelp
         for (long skip = 0; skip < Events; skip += 10_000)
             foreach (var member in await Db.SortedSetRangeByRankAsync(JournalKey(Pid), skip, skip + 9_999))
                 serializedBytes += ((byte[])member!).Length;
-        Output.WriteLine($"serialized size of all events: {serializedBytes / 1024 / 1024.0:F1} MiB");
+        TestOutput.WriteLine($"serialized size of all events: {serializedBytes / 1024 / 1024.0:F1} MiB");
 
         var samples = new List<long>();
         var reporter = CreateTestProbe();
@@ -128,20 +128,23 @@ public sealed class LongJournalRecoveryTests(RedisFixture redis, ITestOutputHelp
         sw.Restart();
         Sys.ActorOf(Props.Create(() => new CountingActor(Pid, reporter.Ref, samples)));
         var (count, inOrder, last) = reporter.ExpectMsg<(long, bool, long)>(TimeSpan.FromSeconds(90));
-        Output.WriteLine($"recovered {count} events in {sw.ElapsedMilliseconds} ms");
+        TestOutput.WriteLine($"recovered {count} events in {sw.ElapsedMilliseconds} ms");
 
         Assert.Equal(Events, count);
         Assert.True(inOrder, "events were recovered out of order or with wrong payloads");
         Assert.Equal(Events, last);
 
         var peakGrowth = samples.Max() - baseline;
-        Output.WriteLine($"live heap: baseline {baseline / 1024 / 1024.0:F1} MiB, peak growth during recovery " +
-                         $"{peakGrowth / 1024 / 1024.0:F1} MiB over {samples.Count} samples");
-        // The bound: a quarter of the serialized size of all events (about 17 MiB for 100,000 events here, so
-        // about 4 MiB). A paged replay holds one page (1,000 events, about 0.2 MiB serialized, under 1 MiB as
-        // objects) plus what is in flight in mailboxes; a plugin that reads the whole range at once holds at least
-        // all the serialized bytes (and the deserialized envelopes) at the same time, 4× this bound or more.
-        var bound = serializedBytes / 4;
+        TestOutput.WriteLine($"live heap: baseline {baseline / 1024 / 1024.0:F1} MiB, peak growth during recovery " +
+                         $"{peakGrowth / 1024 / 1024.0:F1} MiB over {samples.Count} samples: " +
+                         string.Join(" ", samples.Select(s => $"{(s - baseline) / 1024 / 1024.0:F1}")));
+        // The bound: the serialized size of all events (about 14 MiB for these 100,000 events), i.e. less than what
+        // holding every event at once would take even before deserializing any. Measured on 2 cores: a paged replay
+        // (1,000 events per round trip) grows the live heap by 1-7 MiB: one page plus the replayed messages waiting
+        // in the actor's mailbox (replay has no back-pressure, so that part depends on how far the actor lags);
+        // the same journal read in one call (replay-page-size = 100000, as the official plugin reads it) grows it
+        // by 50-70 MiB. So this discriminates paging from not paging with a wide margin both ways.
+        var bound = serializedBytes;
         Assert.True(peakGrowth < bound,
             $"live heap grew by {peakGrowth:N0} bytes during recovery; bound {bound:N0} (serialized size " +
             $"{serializedBytes:N0}): recovery does not page");

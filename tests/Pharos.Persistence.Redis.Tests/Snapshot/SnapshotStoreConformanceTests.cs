@@ -19,7 +19,7 @@ public sealed class SnapshotStoreConformanceTests : RedisPersistenceSpec, IClass
         _senderProbe = CreateTestProbe();
         for (var i = 1; i <= 5; i++)
         {
-            SnapshotStore.Tell(new SaveSnapshot(new SnapshotMetadata(Pid, i + 10), $"s-{i}"), _senderProbe.Ref);
+            SnapshotStore.Tell(new SaveSnapshot(new SnapshotMetadata(Pid, i + 10, DateTime.MinValue), $"s-{i}"), _senderProbe.Ref);
             _metadata.Add(_senderProbe.ExpectMsg<SaveSnapshotSuccess>(TimeSpan.FromSeconds(10)).Metadata);
         }
     }
@@ -114,7 +114,7 @@ public sealed class SnapshotStoreConformanceTests : RedisPersistenceSpec, IClass
     [Fact]
     public void Deletes_a_single_snapshot_identified_by_its_sequence_number()
     {
-        var md = new SnapshotMetadata(_metadata[2].PersistenceId, _metadata[2].SequenceNr); // timestamp left out
+        var md = new SnapshotMetadata(_metadata[2].PersistenceId, _metadata[2].SequenceNr, DateTime.MinValue); // timestamp left out
         var command = new DeleteSnapshot(md);
         var sub = CreateTestProbe();
         Subscribe<DeleteSnapshot>(sub.Ref);
@@ -211,7 +211,7 @@ public sealed class SnapshotStoreConformanceTests : RedisPersistenceSpec, IClass
     {
         var big = new byte[10 * 1024 * 1024];
         new Random(42).NextBytes(big);
-        SnapshotStore.Tell(new SaveSnapshot(new SnapshotMetadata(Pid, 100), big), _senderProbe.Ref);
+        SnapshotStore.Tell(new SaveSnapshot(new SnapshotMetadata(Pid, 100, DateTime.MinValue), big), _senderProbe.Ref);
         _senderProbe.ExpectMsg<SaveSnapshotSuccess>(TimeSpan.FromSeconds(30));
 
         Load(Pid, SnapshotSelectionCriteria.Latest, long.MaxValue);
@@ -226,7 +226,7 @@ public sealed class SnapshotStoreConformanceTests : RedisPersistenceSpec, IClass
     public void Serializes_snapshots_with_their_manifest()
     {
         var snap = new ManifestedEvent("snapshot state", 2);
-        SnapshotStore.Tell(new SaveSnapshot(new SnapshotMetadata(Pid, 100), snap), _senderProbe.Ref);
+        SnapshotStore.Tell(new SaveSnapshot(new SnapshotMetadata(Pid, 100, DateTime.MinValue), snap), _senderProbe.Ref);
         _senderProbe.ExpectMsg<SaveSnapshotSuccess>(m => m.Metadata.PersistenceId == Pid && m.Metadata.SequenceNr == 100);
 
         Load(Pid, SnapshotSelectionCriteria.Latest, long.MaxValue);
@@ -238,7 +238,7 @@ public sealed class SnapshotStoreConformanceTests : RedisPersistenceSpec, IClass
     [Fact]
     public void Fails_to_save_a_snapshot_that_cannot_be_serialized()
     {
-        SnapshotStore.Tell(new SaveSnapshot(new SnapshotMetadata(Pid, 100), new Unserializable("s")), _senderProbe.Ref);
+        SnapshotStore.Tell(new SaveSnapshot(new SnapshotMetadata(Pid, 100, DateTime.MinValue), new Unserializable("s")), _senderProbe.Ref);
         _senderProbe.ExpectMsg<SaveSnapshotFailure>(m => m.Metadata.SequenceNr == 100);
         Load(Pid, SnapshotSelectionCriteria.Latest, long.MaxValue);
         ExpectSnapshot(4, long.MaxValue);

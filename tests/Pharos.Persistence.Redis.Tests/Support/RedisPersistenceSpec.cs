@@ -17,15 +17,22 @@ public abstract class RedisPersistenceSpec : Akka.TestKit.Xunit2.TestKit
     private static int _counter;
     private readonly Lazy<ConnectionMultiplexer> _redis;
 
+    /// <param name="captureAkkaLog">
+    /// Sends Akka's log to the test output. Xunit2's TestKit then subscribes its logger to every level, DEBUG included,
+    /// whatever akka.loglevel says, and Akka logs a DEBUG line per replayed event (resolving the empty sender path):
+    /// the long-journal test turns it off so that it measures the plugin, not the log.
+    /// </param>
     protected RedisPersistenceSpec(RedisServer server, ITestOutputHelper output, string? extraConfig = null,
-        string? keyPrefix = null)
-        : this(server, output, keyPrefix ?? NewKeyPrefix(), extraConfig)
+        bool captureAkkaLog = true)
+        : this(server, output, extraConfig, NewKeyPrefix(), captureAkkaLog)
     {
     }
 
-    private RedisPersistenceSpec(RedisServer server, ITestOutputHelper output, string keyPrefix, string? extraConfig)
-        : base(PluginConfig(server, keyPrefix, extraConfig), "redis-spec", output)
+    private RedisPersistenceSpec(RedisServer server, ITestOutputHelper output, string? extraConfig, string keyPrefix,
+        bool captureAkkaLog)
+        : base(PluginConfig(server, keyPrefix, extraConfig), "redis-spec", captureAkkaLog ? output : null)
     {
+        TestOutput = output;
         Server = server;
         KeyPrefix = keyPrefix;
         Pid = "p-" + Interlocked.Increment(ref _counter);
@@ -34,12 +41,15 @@ public abstract class RedisPersistenceSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     protected RedisServer Server { get; }
+
+    /// <summary>The test's output, also when Akka's log is not sent there.</summary>
+    protected ITestOutputHelper TestOutput { get; }
     protected string KeyPrefix { get; }
     protected string Pid { get; }
     protected string WriterGuid { get; }
     protected int ActorInstanceId => 1;
 
-    protected Akka.Persistence.Persistence Extension => Akka.Persistence.Persistence.Instance.Apply(Sys);
+    protected PersistenceExtension Extension => Akka.Persistence.Persistence.Instance.Apply(Sys);
     protected IActorRef Journal => Extension.JournalFor(null);
     protected IActorRef SnapshotStore => Extension.SnapshotStoreFor(null);
 
@@ -51,6 +61,16 @@ public abstract class RedisPersistenceSpec : Akka.TestKit.Xunit2.TestKit
     protected string SnapshotKey(string pid) => $"{KeyPrefix}snapshot:{pid}";
 
     protected void Subscribe<T>(IActorRef subscriber) => Sys.EventStream.Subscribe(subscriber, typeof(T));
+
+    /// <summary>
+    /// For the chaos tests: Akka's circuit breakers in front of the plugins stay open 30 s after 10 failures by default,
+    /// longer than a test waits once redis-server is back; 1 s here, so that the recovery right after a restart is
+    /// bounded by the client's reconnection, which is what these tests look at.
+    /// </summary>
+    public const string ShortCircuitBreakers = """
+        akka.persistence.journal.redis.circuit-breaker { max-failures = 10, call-timeout = 10s, reset-timeout = 1s }
+        akka.persistence.snapshot-store.redis.circuit-breaker { max-failures = 5, call-timeout = 20s, reset-timeout = 1s }
+        """;
 
     public static string NewKeyPrefix() => "t" + Guid.NewGuid().ToString("N")[..10] + ":";
 
@@ -117,6 +137,33 @@ public abstract class RedisPersistenceSpec : Akka.TestKit.Xunit2.TestKit
             var entries = await db.SortedSetRangeByRankWithScoresAsync(JournalKey(pid), skip, skip + page - 1);
             foreach (var e in entries) result.Add(((long)e.Score, FromJournalMember((byte[])e.Element!)));
             if (entries.Length < page) return result;
+        }
+    }
+
+    /// <summary>
+    /// Starts an <see cref="EventLogActor"/> and waits for its recovery. Right after redis-server comes back the
+    /// plugin's client has not reconnected yet and fails fast (BacklogPolicy.FailFast), so a recovery then fails; as a
+    /// supervisor with back-off would, this starts the actor again until it recovers (within 30 s).
+    /// </summary>
+    protected (IActorRef Actor, EventLogActor.Recovered Recovered) RecoverOnceReconnected(string pid,
+        Akka.TestKit.TestProbe reporter, ActorSystem? system = null)
+    {
+        system ??= Sys;
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        for (var attempt = 1; ; attempt++)
+        {
+            var actor = system.ActorOf(EventLogActor.Props(pid, reporter.Ref));
+            var outcome = reporter.FishForMessage(m => m is EventLogActor.Recovered or EventLogActor.RecoveryFailed,
+                TimeSpan.FromSeconds(30));
+            if (outcome is EventLogActor.Recovered recovered)
+            {
+                if (attempt > 1)
+                    TestOutput.WriteLine($"{pid} recovered at attempt {attempt}, {sw.ElapsedMilliseconds} ms after the first");
+                return (actor, recovered);
+            }
+            if (sw.Elapsed > TimeSpan.FromSeconds(30))
+                throw new TimeoutException($"{pid} did not recover within 30 s: {((EventLogActor.RecoveryFailed)outcome).Cause}");
+            Thread.Sleep(500);
         }
     }
 
