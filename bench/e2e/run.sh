@@ -69,7 +69,9 @@ wait_served() { # wait_served PID LOG: the smart HTTP server picks its port and 
 CASES=()
 if [[ ",$TRANSPORTS," == *,git,* ]]; then
   GIT_PORT="$(free_port)"
-  git daemon --reuseaddr --listen=127.0.0.1 --port="$GIT_PORT" --base-path="$WORK/repos" --export-all "$WORK/repos" \
+  # git-daemon itself rather than `git daemon`: the `git` wrapper would be the PID recorded, and after a Ctrl+C (which
+  # the wrapper passes on to the daemon, which ignores it as a background job) stopping the wrapper left the daemon.
+  "$(git --exec-path)/git-daemon" --reuseaddr --listen=127.0.0.1 --port="$GIT_PORT" --base-path="$WORK/repos" --export-all "$WORK/repos" \
     >"$WORK/git-daemon.log" 2>&1 &
   PIDS+=("$!"); wait_port "$GIT_PORT" "$!" "git daemon" "$WORK/git-daemon.log"
   CASES+=(--case "git=git://127.0.0.1:$GIT_PORT/$NAME")
