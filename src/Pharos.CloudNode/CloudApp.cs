@@ -67,11 +67,12 @@ public static class CloudApp
         builder.WebHost.UseUrls(settings.HttpUrls.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
         builder.Services.AddPharosCloudServices(settings);
         builder.Services.AddProblemDetails();
+        builder.Services.AddJournalHealthChecks(settings);
         builder.Services.AddOpenApi();
         builder.Services.ConfigureHttpJsonOptions(options => PharosJson.Configure(options.SerializerOptions));
         builder.Services.AddAkka(PharosAkkaHosting.SystemName, akka => akka
             .WithPharosNode(settings, PharosAkkaHosting.CloudRole)
-            .WithEmbeddedJournal(settings)
+            .WithJournal(settings)
             .WithQueueSingleton(settings)
             .WithCloudActors(settings)
             // Standalone: an edge worker in this process too, pulling from the same queue over the same protocol.

@@ -17,6 +17,7 @@ public sealed record PharosSettings
     public int HistorySize { get; init; } = 100;
     public string DataDir { get; init; } = "./data";
     public string? Redis { get; init; }
+    public string RedisKeyPrefix { get; init; } = "";
     public string HttpUrls { get; init; } = "http://127.0.0.1:5080";
     public string ClusterHost { get; init; } = "127.0.0.1";
     /// <summary>Null means the role's default: 4053 on the cloud, 0 (any free port) on an edge.</summary>
@@ -67,7 +68,7 @@ public sealed record PharosSettings
     [
         ("PHAROS_ADMIN_TOKEN", "AdminToken"), ("PHAROS_TOKENS_FILE", "TokensFile"),
         ("MAX_QUEUE_SIZE", "MaxQueueSize"), ("TASK_TTL_SECONDS", "TaskTtlSeconds"),
-        ("PHAROS_HISTORY_SIZE", "HistorySize"), ("PHAROS_DATA_DIR", "DataDir"), ("PHAROS_REDIS", "Redis"),
+        ("PHAROS_HISTORY_SIZE", "HistorySize"), ("PHAROS_DATA_DIR", "DataDir"), ("PHAROS_REDIS", "Redis"), ("PHAROS_REDIS_KEY_PREFIX", "RedisKeyPrefix"),
         ("PHAROS_HTTP_URLS", "HttpUrls"), ("PHAROS_CLUSTER_HOST", "ClusterHost"), ("PHAROS_CLUSTER_PORT", "ClusterPort"),
         ("PHAROS_SEEDS", "Seeds"), ("PHAROS_ALLOWED_HOSTS", "AllowedHosts"), ("PHAROS_ALLOWED_SCHEMES", "AllowedSchemes"),
         ("PHAROS_ALLOW_LOCAL_REPOS", "AllowLocalRepos"), ("PHAROS_REQUIRE_READ_TOKEN", "RequireReadToken"),
@@ -128,6 +129,7 @@ public sealed record PharosSettings
             HistorySize = Int("PHAROS_HISTORY_SIZE", "HistorySize", defaults.HistorySize, 1, 100_000),
             DataDir = Get("PHAROS_DATA_DIR", "DataDir") ?? defaults.DataDir,
             Redis = Get("PHAROS_REDIS", "Redis"),
+            RedisKeyPrefix = Get("PHAROS_REDIS_KEY_PREFIX", "RedisKeyPrefix") ?? defaults.RedisKeyPrefix,
             HttpUrls = Get("PHAROS_HTTP_URLS", "HttpUrls") ?? defaults.HttpUrls,
             ClusterHost = Get("PHAROS_CLUSTER_HOST", "ClusterHost") ?? defaults.ClusterHost,
             ClusterPort = portText is null ? null : Int("PHAROS_CLUSTER_PORT", "ClusterPort", 0, 0, 65_535),

@@ -80,6 +80,8 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
 
         Receive<WorkAvailable>(_ => AskForWork());
         Receive<NoWorkAvailable>(_ => { _askedForWork = false; });
+        // The queue is recovering (its supervisor answers for it): the registration retry brings the worker back.
+        Receive<Akka.Actor.Status.Failure>(failure => _log.Info("The queue is unavailable: {0}", failure.Cause.Message));
         Receive<TaskAssigned>(Start);
         Receive<StopTask>(Stop);
         Receive<RetryClone>(retry => retry.Run == _run, retry => StartClone(retry.Run));

@@ -108,7 +108,10 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
     /// </summary>
     public static Props SupervisedProps(QueueSettings settings, TimeProvider clock, IActorRef mediator) =>
         BackoffSupervisor.Props(Backoff.OnStop(Props(settings, clock, mediator), "queue",
-            minBackoff: TimeSpan.FromMilliseconds(200), maxBackoff: TimeSpan.FromSeconds(5), randomFactor: 0.2, maxNrOfRetries: -1));
+                minBackoff: TimeSpan.FromMilliseconds(200), maxBackoff: TimeSpan.FromSeconds(5), randomFactor: 0.2, maxNrOfRetries: -1)
+            // While the queue is down (the store does not answer its recovery), callers hear so at once rather than
+            // waiting out their timeouts: an HTTP client gets 503 with Retry-After, a worker registers again later.
+            .WithReplyWhileStopped(new Akka.Actor.Status.Failure(new QueueUnavailableException())));
 
     private void Register(RegisterWorker registration)
     {
@@ -456,3 +459,7 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
         public static readonly BatchWritten Instance = new();
     }
 }
+
+/// <summary>The queue is down, waiting to recover from a durable store that does not answer; nothing was accepted.</summary>
+public sealed class QueueUnavailableException()
+    : Exception("The durable store is unavailable and the queue is waiting to recover; nothing was accepted.");

@@ -18,6 +18,10 @@ internal static class ActorAsk
         {
             return ApiProblems.Unavailable(context, timeoutDetail);
         }
+        catch (Pharos.Actors.Queue.QueueUnavailableException e)
+        {
+            return ApiProblems.Unavailable(context, e.Message);
+        }
     }
 
     /// <summary>Input echoed in an answer is cut short: a detail should explain, not mirror the request.</summary>
