@@ -117,7 +117,7 @@ public sealed class RedisServer : IAsyncDisposable
         process.BeginErrorReadLine();
         _process = process;
         Live[this] = 0;
-        _watchdog = StartWatchdog(process.Id);
+        _watchdog = StartWatchdog(process.Id, Directory);
 
         var sw = Stopwatch.StartNew();
         while (true)
@@ -139,16 +139,17 @@ public sealed class RedisServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// A shell that kills the server (by its PID) when the test host is gone, and exits by itself when the server is.
+    /// A shell that kills the server (by its PID) and deletes its directory when the test host is gone, and exits by
+    /// itself when the server is.
     /// </summary>
-    private static Process? StartWatchdog(int redisPid)
+    private static Process? StartWatchdog(int redisPid, string directory)
     {
         var testPid = Environment.ProcessId;
         var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add(
             $"while kill -0 {testPid} 2>/dev/null && kill -0 {redisPid} 2>/dev/null; do sleep 0.5; done; " +
-            $"kill -0 {testPid} 2>/dev/null || kill -9 {redisPid} 2>/dev/null; exit 0");
+            $"if ! kill -0 {testPid} 2>/dev/null; then kill -9 {redisPid} 2>/dev/null; sleep 0.2; rm -rf '{directory}'; fi; exit 0");
         try { return Process.Start(psi); }
         catch (Exception) { return null; }
     }
