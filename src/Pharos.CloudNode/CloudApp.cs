@@ -79,6 +79,7 @@ public static class CloudApp
             .WithEdgeWorkersIf(settings.Standalone, settings));
 
         var app = builder.Build();
+        app.MapDashboard();
         app.MapOpenApi();
         app.MapPharosApi(settings);
         return app;
