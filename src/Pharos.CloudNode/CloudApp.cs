@@ -79,9 +79,9 @@ public static class CloudApp
             .WithEdgeWorkersIf(settings.Standalone, settings));
 
         var app = builder.Build();
-        app.MapDashboard();
         app.MapOpenApi();
         app.MapPharosApi(settings);
+        app.MapDashboard();
         return app;
     }
 }

@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Text;
 
 namespace Pharos.CloudNode.Api;
 
@@ -13,18 +14,33 @@ public static class DashboardEndpoints
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
         "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+    /// <summary>The live status stream the page connects to when this node serves it.</summary>
+    public const string LiveRoute = "/ws/status";
+
     private sealed record Asset(byte[] Content, string ContentType);
 
     public static void MapDashboard(this IEndpointRouteBuilder app)
     {
-        Map(app, "/", "index.html", "text/html; charset=utf-8");
-        Map(app, "/dashboard/dashboard.css", "dashboard.css", "text/css; charset=utf-8");
-        Map(app, "/dashboard/dashboard.js", "dashboard.js", "text/javascript; charset=utf-8");
+        // The page opens the WebSocket only when the node maps it (a refused handshake is a console error in every
+        // browser); without it, or when it fails or closes, the page polls. Known once the endpoints are built.
+        var page = Load("index.html");
+        var withoutLive = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(page)
+            .Replace($"data-live=\"{LiveRoute}\"", "data-live=\"\"", StringComparison.Ordinal));
+        var html = new Lazy<Asset>(() => new Asset(HasRoute(app, LiveRoute) ? page : withoutLive, "text/html; charset=utf-8"));
+        Map(app, "/", () => html.Value);
+        var css = new Asset(Load("dashboard.css"), "text/css; charset=utf-8");
+        Map(app, "/dashboard/dashboard.css", () => css);
+        var js = new Asset(Load("dashboard.js"), "text/javascript; charset=utf-8");
+        Map(app, "/dashboard/dashboard.js", () => js);
     }
 
-    private static void Map(IEndpointRouteBuilder app, string route, string file, string contentType)
+    private static bool HasRoute(IEndpointRouteBuilder app, string route) => app.DataSources
+        .SelectMany(source => source.Endpoints)
+        .OfType<RouteEndpoint>()
+        .Any(endpoint => string.Equals(endpoint.RoutePattern.RawText?.TrimEnd('/'), route, StringComparison.OrdinalIgnoreCase));
+
+    private static void Map(IEndpointRouteBuilder app, string route, Func<Asset> content)
     {
-        var asset = new Asset(Load(file), contentType);
         app.MapGet(route, (HttpContext context) =>
             {
                 var headers = context.Response.Headers;
@@ -33,6 +49,7 @@ public static class DashboardEndpoints
                 headers.XFrameOptions = "DENY";
                 headers["Referrer-Policy"] = "no-referrer";
                 headers.CacheControl = "no-cache";
+                var asset = content();
                 return Results.Bytes(asset.Content, asset.ContentType);
             })
             .ExcludeFromDescription();

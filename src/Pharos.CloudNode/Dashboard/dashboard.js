@@ -116,9 +116,11 @@
 
   function connect() {
     if (reconnectTimer) { clearTimeout(reconnectTimer); reconnectTimer = null; }
-    if (!('WebSocket' in window)) { startPolling(); return; }
+    // The node leaves data-live empty when it has no live stream: then the page only polls.
+    const live = document.body.dataset.live || '';
+    if (!live || !('WebSocket' in window)) { startPolling(); return; }
     const token = getToken();
-    const url = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws/status`
+    const url = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}${live}`
       + (token ? `?access_token=${encodeURIComponent(token)}` : '');
     let ws;
     try { ws = new WebSocket(url); } catch { startPolling(); scheduleReconnect(); return; }

@@ -1,0 +1,217 @@
+using System.Text.RegularExpressions;
+using Akka.Actor;
+using Akka.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using Pharos.Actors.Hosting;
+using Pharos.Dashboard.Tests.Support;
+using Pharos.Messages;
+using Pharos.Messages.Commands;
+using Xunit.Abstractions;
+using static Microsoft.Playwright.Assertions;
+
+namespace Pharos.Dashboard.Tests;
+
+/// <summary>The dashboard page in Debian's Chromium against a real standalone node that trains real repositories.</summary>
+[Collection(DashboardCollection.Name)]
+public sealed class DashboardTests(DashboardFixture node, ITestOutputHelper output) : IAsyncLifetime
+{
+    private static readonly LocatorAssertionsToHaveTextOptions Soon = new() { Timeout = 15_000 };
+    private readonly List<string> _consoleErrors = [];
+    private IPage _page = null!;
+
+    public async Task InitializeAsync()
+    {
+        await node.WaitUntilIdleAsync();
+        _page = await OpenAsync();
+    }
+
+    public async Task DisposeAsync() => await _page.Context.DisposeAsync();
+
+    private async Task<IPage> OpenAsync(int width = 1280, int height = 900)
+    {
+        var page = await node.NewPageAsync(width, height);
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error") lock (_consoleErrors) _consoleErrors.Add($"console: {message.Text} ({message.Location})");
+        };
+        page.PageError += (_, error) => { lock (_consoleErrors) _consoleErrors.Add($"page error: {error}"); };
+        page.Dialog += (_, dialog) => { lock (_consoleErrors) _consoleErrors.Add($"dialog: {dialog.Message}"); _ = dialog.DismissAsync(); };
+        var response = await page.GotoAsync("/");
+        Assert.NotNull(response);
+        Assert.Equal(200, response!.Status);
+        return page;
+    }
+
+    private ILocator Row(string taskId) => _page.Locator($"#jobs-body tr[data-task-id='{taskId}']");
+
+    private void AssertNoConsoleErrors()
+    {
+        lock (_consoleErrors) Assert.True(_consoleErrors.Count == 0, string.Join("\n", _consoleErrors));
+    }
+
+    [Fact]
+    public async Task The_page_loads_without_errors_and_shows_the_idle_worker_and_the_queue_cap()
+    {
+        var response = await node.Client.GetAsync("/");
+        var csp = Assert.Single(response.Headers.GetValues("Content-Security-Policy"));
+        Assert.Contains("script-src 'self'", csp);
+        Assert.DoesNotContain("unsafe-inline", csp);
+
+        await Expect(_page.Locator("#overall-status")).ToHaveTextAsync("Idle", Soon);
+        var worker = _page.Locator("#workers li.worker").First;
+        await Expect(worker.Locator(".state")).ToHaveTextAsync("idle", Soon);
+        await Expect(worker.Locator("[role=progressbar]")).ToBeHiddenAsync();
+        await Expect(_page.Locator("#queue-max")).ToHaveTextAsync(DashboardFixture.MaxQueueSize.ToString(), Soon);
+        await Expect(_page.Locator("#queue-pending")).ToHaveTextAsync("0");
+        await Expect(_page.Locator("#queue-bar")).ToHaveAttributeAsync("aria-valuemax", DashboardFixture.MaxQueueSize.ToString());
+        await Expect(_page.Locator("body")).ToHaveAttributeAsync("data-connection", new Regex("^(live|polling)$"), new() { Timeout = 15_000 });
+        output.WriteLine($"connection: {await _page.Locator("body").GetAttributeAsync("data-connection")}");
+        // The token form is labelled; the progress bars are announced as such.
+        await Expect(_page.GetByLabel("Bearer token", new() { Exact = false })).ToBeVisibleAsync();
+        await _page.WaitForTimeoutAsync(2500); // one polling round, so its errors (if any) are seen
+        AssertNoConsoleErrors();
+    }
+
+    [Fact]
+    public async Task A_submitted_job_appears_its_progress_moves_and_it_completes()
+    {
+        var taskId = await node.SubmitAsync(node.ProgressRepo);
+        var row = Row(taskId);
+        await Expect(row).ToBeVisibleAsync(new() { Timeout = 15_000 });
+        await Expect(row.Locator("td.repo")).ToHaveTextAsync(node.ProgressRepo);
+
+        // Watch the worker's progress bar through training: aria-valuenow must rise over time.
+        var bar = _page.Locator("#workers [role=progressbar]").First;
+        var seen = new List<int>();
+        var messages = new HashSet<string>();
+        string? screenshot = null;
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            var status = await row.GetAttributeAsync("data-status");
+            if (status is "completed" or "failed" or "cancelled" or "skipped") break;
+            var message = await _page.Locator("#workers .message").First.TextContentAsync() ?? "";
+            if (message != "") messages.Add(message);
+            if (message.StartsWith("Training", StringComparison.Ordinal) && await bar.IsVisibleAsync())
+            {
+                var now = int.Parse((await bar.GetAttributeAsync("aria-valuenow"))!);
+                if (seen.Count == 0 || seen[^1] != now) seen.Add(now);
+                if (screenshot is null && now >= 20) screenshot = await ScreenshotAsync();
+            }
+            await Task.Delay(150);
+        }
+        output.WriteLine($"progress seen: {string.Join(", ", seen)}");
+        output.WriteLine($"messages seen: {string.Join(" | ", messages)}");
+
+        await Expect(row).ToHaveAttributeAsync("data-status", "completed", new() { Timeout = 30_000 });
+        await Expect(row.Locator("td.outcome")).ToContainTextAsync("301 files");
+        await Expect(row.Locator("td[data-label=Duration]")).ToHaveTextAsync(new Regex(@"^\d+(\.\d)? s$|min"));
+        await Expect(row.Locator("button.cancel")).ToHaveCountAsync(0);
+        Assert.Contains(messages, m => Regex.IsMatch(m, @"^Training\.\.\. \d+%$"));
+        var rises = seen.Zip(seen.Skip(1), (before, after) => after > before).Count(rose => rose);
+        Assert.True(rises >= 2, $"the progress bar should rise at least twice during the run; saw {string.Join(", ", seen)}");
+        Assert.NotNull(screenshot);
+        await Expect(_page.Locator("#workers .state").First).ToHaveTextAsync("idle", Soon);
+        AssertNoConsoleErrors();
+    }
+
+    private async Task<string> ScreenshotAsync()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "artifacts", "dashboard.png");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await _page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
+        output.WriteLine($"screenshot of the running job: {path}");
+        Console.WriteLine($"dashboard screenshot: {path}");
+        return path;
+    }
+
+    [Fact]
+    public async Task Cancel_asks_for_the_token_once_shows_refusals_and_cancels_a_running_job()
+    {
+        var taskId = await node.SubmitAsync(node.CancelRepo);
+        var row = Row(taskId);
+        await Expect(row).ToHaveAttributeAsync("data-status", "running", new() { Timeout = 15_000 });
+        var cancel = row.Locator("button.cancel");
+        var notice = _page.Locator("#notice");
+
+        // No token yet: the page asks for one instead of sending the request.
+        await cancel.ClickAsync();
+        await Expect(notice).ToContainTextAsync("needs a token");
+        await Expect(_page.Locator("#token-input")).ToBeFocusedAsync();
+
+        // An unknown token: 401, said plainly.
+        await _page.GetByLabel("Bearer token", new() { Exact = false }).FillAsync("not-a-real-token-0000000000");
+        await _page.Locator("#token-save").ClickAsync();
+        await cancel.ClickAsync();
+        await Expect(notice).ToContainTextAsync("401");
+
+        // A read-only token: 403.
+        await _page.Locator("#token-input").FillAsync(DashboardFixture.ReadOnlyToken);
+        await _page.Locator("#token-save").ClickAsync();
+        await cancel.ClickAsync();
+        await Expect(notice).ToContainTextAsync("403");
+        Assert.Equal("running", await node.JobStatusAsync(taskId));
+
+        // The admin token: cancelled, and the token stays in this tab's sessionStorage (the input is cleared).
+        await _page.Locator("#token-input").FillAsync(DashboardFixture.AdminToken);
+        await _page.Locator("#token-save").ClickAsync();
+        Assert.Equal(DashboardFixture.AdminToken, await _page.EvaluateAsync<string>("() => sessionStorage.getItem('pharos.token')"));
+        Assert.Equal("", await _page.Locator("#token-input").InputValueAsync());
+        await cancel.ClickAsync();
+        await Expect(row).ToHaveAttributeAsync("data-status", "cancelled", new() { Timeout = 15_000 });
+        await Expect(row.Locator(".state")).ToHaveTextAsync("cancelled");
+        await Expect(row.Locator("button.cancel")).ToHaveCountAsync(0);
+        await Expect(notice).ToContainTextAsync("Cancelled the job");
+        Assert.Equal("cancelled", await node.JobStatusAsync(taskId));
+        await Expect(_page.Locator("#workers .state").First).ToHaveTextAsync("idle", Soon);
+
+        // Known page errors would be the 401/403 fetches, reported by the browser as failed loads: nothing else.
+        lock (_consoleErrors) _consoleErrors.RemoveAll(e => e.Contains("the server responded with a status of 40", StringComparison.Ordinal));
+        AssertNoConsoleErrors();
+    }
+
+    [Fact]
+    public async Task Markup_in_a_repository_url_is_shown_as_text_and_never_runs()
+    {
+        // The ingest route refuses '<' and '>'; older journals or other clients may not have: put such a task in
+        // the queue directly, as if it had come from there.
+        const string payload = "<img src=x onerror=\"window.__pwned=1;alert(1)\"><script>window.__pwned=2</script>";
+        var repoUrl = $"/nonexistent/{payload}";
+        var queue = node.Services.GetRequiredService<IRequiredActor<QueueProxy>>().ActorRef;
+        var answer = await queue.Ask<object>(new EnqueueTask(repoUrl, Priority.Normal, "dashboard-test"), TimeSpan.FromSeconds(10));
+        var taskId = Assert.IsType<IngestAccepted>(answer).TaskId;
+
+        var row = Row(taskId);
+        await Expect(row.Locator("td.repo")).ToHaveTextAsync(repoUrl, Soon);
+        await Expect(row).ToHaveAttributeAsync("data-status", new Regex("^(failed|completed|skipped)$"), new() { Timeout = 30_000 });
+        await _page.WaitForTimeoutAsync(500);
+        Assert.Equal(0, await _page.Locator("#jobs img, #workers img, main img, main script").CountAsync());
+        Assert.Null(await _page.EvaluateAsync<object?>("() => window.__pwned ?? null"));
+        AssertNoConsoleErrors();
+    }
+
+    [Fact]
+    public async Task At_375_pixels_nothing_scrolls_sideways()
+    {
+        // A long repository path and a failed job's long error must wrap, not widen the page.
+        var longPath = "/nonexistent/" + string.Join("/", Enumerable.Repeat("a-rather-long-directory-name-without-spaces", 4));
+        var taskId = await node.SubmitAsync(longPath);
+        await _page.Context.DisposeAsync();
+        _page = await OpenAsync(width: 375, height: 812);
+        var row = Row(taskId);
+        await Expect(row).ToHaveAttributeAsync("data-status", new Regex("^(failed|completed)$"), new() { Timeout = 30_000 });
+        await Expect(_page.Locator("#workers li.worker").First).ToBeVisibleAsync();
+
+        var sizes = await _page.EvaluateAsync<int[]>("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth, document.body.scrollWidth]");
+        output.WriteLine($"scrollWidth {sizes[0]}, clientWidth {sizes[1]}, body.scrollWidth {sizes[2]}");
+        Assert.Equal(375, sizes[1]);
+        Assert.True(sizes[0] <= sizes[1], $"the page is {sizes[0]} px wide in a {sizes[1]} px viewport");
+        Assert.True(sizes[2] <= sizes[1], $"the body is {sizes[2]} px wide in a {sizes[1]} px viewport");
+        var widest = await _page.EvaluateAsync<string>(
+            "() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)" +
+            ".map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).join('; ')");
+        Assert.True(widest == "", $"elements past the right edge: {widest}");
+        AssertNoConsoleErrors();
+    }
+}

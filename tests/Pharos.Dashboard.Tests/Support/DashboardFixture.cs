@@ -1,0 +1,183 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Playwright;
+using Pharos.Actors.Tests.Support;
+using Pharos.CloudNode;
+
+namespace Pharos.Dashboard.Tests.Support;
+
+/// <summary>
+/// One standalone cloud node (cloud and edge worker in this process, SQLite journal in its own directory, Kestrel on a
+/// free loopback port), real local git repositories for it to train on, and Debian's Chromium under Playwright.
+/// The tests of the collection share them and run one after another (the node has one worker).
+/// </summary>
+public sealed class DashboardFixture : IAsyncLifetime
+{
+    public const string AdminToken = "dashboard-admin-token-0123456789";
+    public const string ReadOnlyToken = "dashboard-read-only-token-abcdefgh";
+    public const int MaxQueueSize = 7;
+    public const string ChromiumPath = "/usr/bin/chromium";
+
+    private readonly GitRepositoryFixture _git = new();
+    private WebApplication? _app;
+    private string _dataDir = "";
+
+    public HttpClient Client { get; private set; } = null!;
+    public Uri BaseAddress { get; private set; } = null!;
+    public IServiceProvider Services => _app!.Services;
+    public IPlaywright Playwright { get; private set; } = null!;
+    public IBrowser Browser { get; private set; } = null!;
+
+    /// <summary>Repositories of a few hundred Python modules importing each other, made once.</summary>
+    public string ProgressRepo { get; private set; } = "";
+    public string CancelRepo { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        // The browser first: without it nothing here can run, and the reason must be plain, not a skip.
+        Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        if (!File.Exists(ChromiumPath))
+            throw new InvalidOperationException(
+                $"Chromium is not installed at {ChromiumPath}: run `apt-get install -y chromium` (./test.sh does it). " +
+                "The dashboard tests cannot run without a browser.");
+        try
+        {
+            Browser = await Playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+            {
+                ExecutablePath = ChromiumPath,
+                Headless = true,
+                Args = ["--no-sandbox"],
+            });
+        }
+        catch (PlaywrightException e)
+        {
+            throw new InvalidOperationException($"Chromium at {ChromiumPath} did not start under Playwright: {e.Message}", e);
+        }
+
+        ProgressRepo = PythonRepository("dashboard-progress", 300);
+        CancelRepo = PythonRepository("dashboard-cancel", 300);
+
+        _dataDir = Directory.CreateTempSubdirectory("pharos-dashboard-").FullName;
+        var tokens = Path.Combine(_dataDir, "tokens.json");
+        await File.WriteAllTextAsync(tokens, JsonSerializer.Serialize(new object[]
+        {
+            new { name = "dashboard", sha256 = Sha256Hex(ReadOnlyToken), scopes = new[] { "read" } },
+        }));
+        var settings = new Dictionary<string, string?>
+        {
+            ["PHAROS_ADMIN_TOKEN"] = AdminToken,
+            ["PHAROS_TOKENS_FILE"] = tokens,
+            ["PHAROS_DATA_DIR"] = Path.Combine(_dataDir, "node"),
+            ["PHAROS_HTTP_URLS"] = "http://127.0.0.1:0",
+            ["PHAROS_CLUSTER_PORT"] = "0",
+            ["PHAROS_SEEDS"] = "",
+            ["PHAROS_STANDALONE"] = "true",
+            ["PHAROS_ALLOW_LOCAL_REPOS"] = "true",
+            ["PHAROS_TRAIN_EPOCHS"] = Environment.GetEnvironmentVariable("PHAROS_DASHBOARD_TEST_EPOCHS") ?? "150",
+            ["PHAROS_TRAIN_DIMENSIONS"] = "32",
+            ["PHAROS_TRAIN_THREADS"] = "1",
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["MAX_QUEUE_SIZE"] = MaxQueueSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        _app = CloudApp.Build([], settings);
+        await _app.StartAsync();
+        BaseAddress = new Uri(_app.Urls.First());
+        Client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        await WaitAsync(async () => (await Client.GetAsync("/ready")).IsSuccessStatusCode, TimeSpan.FromSeconds(30), "the node to be ready");
+        await WaitAsync(async () => (await StatusAsync()).GetProperty("workers").GetArrayLength() > 0, TimeSpan.FromSeconds(30), "the standalone worker to register");
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null) await Browser.DisposeAsync();
+        Playwright?.Dispose();
+        Client?.Dispose();
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+        _git.Dispose();
+        try { if (_dataDir != "") Directory.Delete(_dataDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    public static string Sha256Hex(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+
+    /// <summary>A Python package of <paramref name="modules"/> modules importing each other, in one commit.</summary>
+    private string PythonRepository(string name, int modules)
+    {
+        var dir = Path.Combine(_git.Root, name);
+        Directory.CreateDirectory(Path.Combine(dir, "pkg"));
+        File.WriteAllText(Path.Combine(dir, "pkg", "__init__.py"), "");
+        for (var i = 0; i < modules; i++)
+            File.WriteAllText(Path.Combine(dir, "pkg", $"m{i}.py"),
+                $"import pkg.m{(i + 1) % modules}\nfrom pkg import m{(i * 7 + 3) % modules}\nfrom pkg.m{(i * 13 + 5) % modules} import f{(i * 13 + 5) % modules}\n\ndef f{i}():\n    return {i}\n");
+        GitCli.Run(dir, "init", "-q");
+        GitCli.Run(dir, "add", "-A");
+        GitCli.Run(dir, "-c", "user.name=test", "-c", "user.email=test@example.invalid", "commit", "-q", "-m", "modules");
+        return dir;
+    }
+
+    public async Task<IPage> NewPageAsync(int width = 1280, int height = 900)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = BaseAddress.ToString(),
+            ViewportSize = new ViewportSize { Width = width, Height = height },
+        });
+        return await context.NewPageAsync();
+    }
+
+    public async Task<JsonElement> StatusAsync() => await Client.GetFromJsonAsync<JsonElement>("/worker/status");
+
+    public async Task<string> SubmitAsync(string repo, string token = AdminToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/ingest")
+        {
+            Content = JsonContent.Create(new Dictionary<string, string> { ["repo_url"] = repo }),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        var response = await Client.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        if (response.StatusCode != HttpStatusCode.Accepted) throw new InvalidOperationException($"POST /ingest answered {(int)response.StatusCode}: {body}");
+        return JsonDocument.Parse(body).RootElement.GetProperty("task_id").GetString()!;
+    }
+
+    public async Task<string> JobStatusAsync(string taskId) =>
+        (await Client.GetFromJsonAsync<JsonElement>($"/jobs/{taskId}")).GetProperty("status").GetString()!;
+
+    /// <summary>Waits until no task is pending or running, so each test starts on an idle worker.</summary>
+    public Task WaitUntilIdleAsync() => WaitAsync(async () =>
+    {
+        var queue = (await StatusAsync()).GetProperty("queue");
+        return queue.GetProperty("pending").GetInt32() == 0 && queue.GetProperty("in_flight").GetInt32() == 0;
+    }, TimeSpan.FromSeconds(60), "the queue to drain");
+
+    public static async Task WaitAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                if (await condition()) return;
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            {
+            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Waited {timeout.TotalSeconds:0} s for {what}.");
+            await Task.Delay(100);
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class DashboardCollection : ICollectionFixture<DashboardFixture>
+{
+    public const string Name = "dashboard";
+}
