@@ -14,6 +14,7 @@ namespace Pharos.Dashboard.Tests;
 
 /// <summary>The dashboard page in Debian's Chromium against a real standalone node that trains real repositories.</summary>
 [Collection(DashboardCollection.Name)]
+[TestCaseOrderer(ByOrderAttribute.TypeName, ByOrderAttribute.AssemblyName)]
 public sealed class DashboardTests(DashboardFixture node, ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly LocatorAssertionsToHaveTextOptions Soon = new() { Timeout = 15_000 };
@@ -50,7 +51,7 @@ public sealed class DashboardTests(DashboardFixture node, ITestOutputHelper outp
         lock (_consoleErrors) Assert.True(_consoleErrors.Count == 0, string.Join("\n", _consoleErrors));
     }
 
-    [Fact]
+    [Fact, Order(1)]
     public async Task The_page_loads_without_errors_and_shows_the_idle_worker_and_the_queue_cap()
     {
         var response = await node.Client.GetAsync("/");
@@ -65,7 +66,9 @@ public sealed class DashboardTests(DashboardFixture node, ITestOutputHelper outp
         await Expect(_page.Locator("#queue-max")).ToHaveTextAsync(DashboardFixture.MaxQueueSize.ToString(), Soon);
         await Expect(_page.Locator("#queue-pending")).ToHaveTextAsync("0");
         await Expect(_page.Locator("#queue-bar")).ToHaveAttributeAsync("aria-valuemax", DashboardFixture.MaxQueueSize.ToString());
-        await Expect(_page.Locator("body")).ToHaveAttributeAsync("data-connection", new Regex("^(live|polling)$"), new() { Timeout = 15_000 });
+        var live = await node.HasLiveRouteAsync();
+        await Expect(_page.Locator("body")).ToHaveAttributeAsync("data-connection", live ? "live" : "polling", new() { Timeout = 15_000 });
+        await Expect(_page.Locator("body")).ToHaveAttributeAsync("data-live", live ? "/ws/status" : "");
         output.WriteLine($"connection: {await _page.Locator("body").GetAttributeAsync("data-connection")}");
         // The token form is labelled; the progress bars are announced as such.
         await Expect(_page.GetByLabel("Bearer token", new() { Exact = false })).ToBeVisibleAsync();
@@ -73,7 +76,7 @@ public sealed class DashboardTests(DashboardFixture node, ITestOutputHelper outp
         AssertNoConsoleErrors();
     }
 
-    [Fact]
+    [Fact, Order(2)]
     public async Task A_submitted_job_appears_its_progress_moves_and_it_completes()
     {
         var taskId = await node.SubmitAsync(node.ProgressRepo);
@@ -85,12 +88,14 @@ public sealed class DashboardTests(DashboardFixture node, ITestOutputHelper outp
         var bar = _page.Locator("#workers [role=progressbar]").First;
         var seen = new List<int>();
         var messages = new HashSet<string>();
+        var modes = new HashSet<string>();
         string? screenshot = null;
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
         {
             var status = await row.GetAttributeAsync("data-status");
             if (status is "completed" or "failed" or "cancelled" or "skipped") break;
+            modes.Add(await _page.Locator("body").GetAttributeAsync("data-connection") ?? "");
             var message = await _page.Locator("#workers .message").First.TextContentAsync() ?? "";
             if (message != "") messages.Add(message);
             if (message.StartsWith("Training", StringComparison.Ordinal) && await bar.IsVisibleAsync())
@@ -103,6 +108,9 @@ public sealed class DashboardTests(DashboardFixture node, ITestOutputHelper outp
         }
         output.WriteLine($"progress seen: {string.Join(", ", seen)}");
         output.WriteLine($"messages seen: {string.Join(" | ", messages)}");
+        output.WriteLine($"connection: {string.Join(", ", modes)}");
+        // With the node's WebSocket the page stays live (it polls only when the socket is missing or closed).
+        Assert.Equal([await node.HasLiveRouteAsync() ? "live" : "polling"], modes);
 
         await Expect(row).ToHaveAttributeAsync("data-status", "completed", new() { Timeout = 30_000 });
         await Expect(row.Locator("td.outcome")).ToContainTextAsync("301 files");
@@ -126,7 +134,7 @@ public sealed class DashboardTests(DashboardFixture node, ITestOutputHelper outp
         return path;
     }
 
-    [Fact]
+    [Fact, Order(3)]
     public async Task Cancel_asks_for_the_token_once_shows_refusals_and_cancels_a_running_job()
     {
         var taskId = await node.SubmitAsync(node.CancelRepo);
@@ -171,7 +179,7 @@ public sealed class DashboardTests(DashboardFixture node, ITestOutputHelper outp
         AssertNoConsoleErrors();
     }
 
-    [Fact]
+    [Fact, Order(4)]
     public async Task Markup_in_a_repository_url_is_shown_as_text_and_never_runs()
     {
         // The ingest route refuses '<' and '>'; older journals or other clients may not have: put such a task in
@@ -191,7 +199,31 @@ public sealed class DashboardTests(DashboardFixture node, ITestOutputHelper outp
         AssertNoConsoleErrors();
     }
 
-    [Fact]
+    [Fact, Order(5)]
+    public async Task When_the_WebSocket_fails_the_page_polls_and_still_follows_a_job()
+    {
+        // Every WebSocket this page opens is closed at once (a proxy that drops upgrades); without the route on the
+        // node the page polls from the start. Either way a job must still be followed to its end.
+        await _page.Context.DisposeAsync();
+        var context = await node.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = node.BaseAddress.ToString() });
+        var attempts = 0;
+        await context.RouteWebSocketAsync(new Regex("/ws/status"), ws => { Interlocked.Increment(ref attempts); _ = ws.CloseAsync(); });
+        _page = await context.NewPageAsync();
+        _page.PageError += (_, error) => { lock (_consoleErrors) _consoleErrors.Add($"page error: {error}"); };
+        await _page.GotoAsync("/");
+
+        await Expect(_page.Locator("body")).ToHaveAttributeAsync("data-connection", "polling", new() { Timeout = 15_000 });
+        var taskId = await node.SubmitAsync("/nonexistent/dashboard-fallback");
+        var row = Row(taskId);
+        await Expect(row).ToHaveAttributeAsync("data-status", "failed", new() { Timeout = 15_000 });
+        await Expect(_page.Locator("#workers .state").First).ToHaveTextAsync("error", Soon);
+        output.WriteLine($"WebSocket attempts closed by the test: {attempts}");
+        if (await node.HasLiveRouteAsync()) Assert.True(attempts >= 1);
+        else Assert.Equal(0, attempts);
+        AssertNoConsoleErrors();
+    }
+
+    [Fact, Order(6)]
     public async Task At_375_pixels_nothing_scrolls_sideways()
     {
         // A long repository path and a failed job's long error must wrap, not widen the page.

@@ -78,7 +78,7 @@ public sealed class DashboardFixture : IAsyncLifetime
             ["PHAROS_SEEDS"] = "",
             ["PHAROS_STANDALONE"] = "true",
             ["PHAROS_ALLOW_LOCAL_REPOS"] = "true",
-            ["PHAROS_TRAIN_EPOCHS"] = Environment.GetEnvironmentVariable("PHAROS_DASHBOARD_TEST_EPOCHS") ?? "150",
+            ["PHAROS_TRAIN_EPOCHS"] = Environment.GetEnvironmentVariable("PHAROS_DASHBOARD_TEST_EPOCHS") ?? "100",
             ["PHAROS_TRAIN_DIMENSIONS"] = "32",
             ["PHAROS_TRAIN_THREADS"] = "1",
             ["Logging:LogLevel:Default"] = "Warning",
@@ -132,6 +132,9 @@ public sealed class DashboardFixture : IAsyncLifetime
         });
         return await context.NewPageAsync();
     }
+
+    /// <summary>True when the node maps the live WebSocket (a plain GET is then refused with 400, not 404).</summary>
+    public async Task<bool> HasLiveRouteAsync() => (await Client.GetAsync("/ws/status")).StatusCode != HttpStatusCode.NotFound;
 
     public async Task<JsonElement> StatusAsync() => await Client.GetFromJsonAsync<JsonElement>("/worker/status");
 
