@@ -29,9 +29,9 @@ public sealed class DashboardTests(DashboardFixture node, ITestOutputHelper outp
 
     public async Task DisposeAsync() => await _page.Context.DisposeAsync();
 
-    private async Task<IPage> OpenAsync(int width = 1280, int height = 900)
+    private async Task<IPage> OpenAsync(int width = 1280, int height = 900, Uri? baseAddress = null)
     {
-        var page = await node.NewPageAsync(width, height);
+        var page = await node.NewPageAsync(width, height, baseAddress);
         page.Console += (_, message) =>
         {
             if (message.Type == "error") lock (_consoleErrors) _consoleErrors.Add($"console: {message.Text} ({message.Location})");
@@ -246,4 +246,58 @@ public sealed class DashboardTests(DashboardFixture node, ITestOutputHelper outp
         Assert.True(widest == "", $"elements past the right edge: {widest}");
         AssertNoConsoleErrors();
     }
+
+    [Fact, Order(7)]
+    public async Task A_node_that_requires_a_read_token_pauses_the_page_until_one_is_given()
+    {
+        var (app, client) = await DashboardFixture.StartNodeAsync(new Dictionary<string, string?>
+        {
+            ["PHAROS_REQUIRE_READ_TOKEN"] = "true",
+            ["PHAROS_TOKENS_FILE"] = node.TokensFile,
+            ["PHAROS_DATA_DIR"] = Path.Combine(node.DataDir, "read-token-node"),
+        });
+        try
+        {
+            var live = (await client.GetAsync("/ws/status")).StatusCode != System.Net.HttpStatusCode.NotFound;
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await client.GetAsync("/")).StatusCode); // the page itself is public
+            await _page.Context.DisposeAsync();
+            _page = await OpenAsync(baseAddress: client.BaseAddress);
+
+            // No token: said plainly, and the page stops asking instead of repeating the refusal every 2 s.
+            await Expect(_page.Locator("#notice")).ToContainTextAsync("401", new() { Timeout = 15_000 });
+            await Expect(_page.Locator("body")).ToHaveAttributeAsync("data-connection", "paused");
+            int errorsWhilePaused;
+            lock (_consoleErrors) errorsWhilePaused = _consoleErrors.Count;
+            await _page.WaitForTimeoutAsync(2500);
+            lock (_consoleErrors) Assert.Equal(errorsWhilePaused, _consoleErrors.Count);
+
+            // A read-only token is enough to watch (through ?access_token= on the WebSocket when the node has it).
+            await _page.Locator("#token-input").FillAsync(DashboardFixture.ReadOnlyToken);
+            await _page.Locator("#token-save").ClickAsync();
+            await Expect(_page.Locator("#queue-max")).ToHaveTextAsync(DashboardFixture.MaxQueueSize.ToString(), Soon);
+            await Expect(_page.Locator("body")).ToHaveAttributeAsync("data-connection", live ? "live" : "polling", Soon.ToAttribute());
+            await Expect(_page.Locator("#notice")).Not.ToContainTextAsync("401");
+            await _page.WaitForTimeoutAsync(2500);
+
+            // The only errors the browser reported are the refusals before the token (failed loads and handshakes).
+            lock (_consoleErrors)
+            {
+                output.WriteLine(string.Join("\n", _consoleErrors));
+                _consoleErrors.RemoveAll(e => e.Contains("401", StringComparison.Ordinal));
+            }
+            AssertNoConsoleErrors();
+        }
+        finally
+        {
+            client.Dispose();
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+}
+
+internal static class ExpectOptions
+{
+    public static LocatorAssertionsToHaveAttributeOptions ToAttribute(this LocatorAssertionsToHaveTextOptions options) =>
+        new() { Timeout = options.Timeout };
 }

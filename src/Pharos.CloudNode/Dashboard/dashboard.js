@@ -56,8 +56,11 @@
   async function getJson(path) {
     const response = await fetch(path, { headers: authHeaders(), cache: 'no-store' });
     if (response.status === 401 || response.status === 403) {
-      readRefused = true;
-      notify(authProblem(response.status, 'read the status of this node'));
+      if (!readRefused) {
+        readRefused = true;
+        notify(authProblem(response.status, 'read the status of this node'));
+        pauseForToken();
+      }
       return null;
     }
     if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
@@ -104,8 +107,19 @@
     $('connection').textContent = text;
   }
 
+  // Reads were refused: asking again every 2 s would only repeat the refusal. Wait for a token.
+  function pauseForToken() {
+    stopPolling();
+    if (reconnectTimer) { clearTimeout(reconnectTimer); reconnectTimer = null; }
+    const old = socket;
+    socket = null;
+    if (old) { try { old.close(); } catch { /* already closed */ } }
+    setConnection('paused', 'Paused: this node needs a token to read');
+    $('token-input').focus();
+  }
+
   function startPolling() {
-    if (pollTimer) return;
+    if (pollTimer || readRefused) return;
     setConnection('polling', 'Polling every 2 s');
     pollTimer = setInterval(() => { refreshStatus(); refreshJobs(); }, POLL_MS);
   }
@@ -144,6 +158,7 @@
     ws.onclose = () => {
       if (socket !== ws) return;
       socket = null;
+      if (readRefused) return;
       startPolling();
       refreshStatus();
       refreshJobs();
@@ -383,6 +398,7 @@
       input.value = '';
       if (!value) return;
       setToken(value);
+      readRefused = false;
       notify('Token set for this tab.', 'info');
       reconnect();
       refreshStatus();
@@ -390,8 +406,11 @@
     });
     $('token-forget').addEventListener('click', () => {
       setToken('');
+      readRefused = false;
       notify('Token forgotten.', 'info');
       reconnect();
+      refreshStatus();
+      refreshJobs();
     });
     // Durations of running jobs move even when nothing else changes.
     setInterval(() => { if (lastJobs.some((j) => j.status === 'running')) renderJobs(lastJobs); }, 1000);

@@ -68,28 +68,41 @@ public sealed class DashboardFixture : IAsyncLifetime
         {
             new { name = "dashboard", sha256 = Sha256Hex(ReadOnlyToken), scopes = new[] { "read" } },
         }));
-        var settings = new Dictionary<string, string?>
+        (_app, Client) = await StartNodeAsync(new Dictionary<string, string?>
         {
-            ["PHAROS_ADMIN_TOKEN"] = AdminToken,
             ["PHAROS_TOKENS_FILE"] = tokens,
             ["PHAROS_DATA_DIR"] = Path.Combine(_dataDir, "node"),
-            ["PHAROS_HTTP_URLS"] = "http://127.0.0.1:0",
-            ["PHAROS_CLUSTER_PORT"] = "0",
-            ["PHAROS_SEEDS"] = "",
             ["PHAROS_STANDALONE"] = "true",
             ["PHAROS_ALLOW_LOCAL_REPOS"] = "true",
             ["PHAROS_TRAIN_EPOCHS"] = Environment.GetEnvironmentVariable("PHAROS_DASHBOARD_TEST_EPOCHS") ?? "100",
             ["PHAROS_TRAIN_DIMENSIONS"] = "32",
             ["PHAROS_TRAIN_THREADS"] = "1",
-            ["Logging:LogLevel:Default"] = "Warning",
-            ["MAX_QUEUE_SIZE"] = MaxQueueSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        };
-        _app = CloudApp.Build([], settings);
-        await _app.StartAsync();
-        BaseAddress = new Uri(_app.Urls.First());
-        Client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
-        await WaitAsync(async () => (await Client.GetAsync("/ready")).IsSuccessStatusCode, TimeSpan.FromSeconds(30), "the node to be ready");
+        });
+        BaseAddress = Client.BaseAddress!;
         await WaitAsync(async () => (await StatusAsync()).GetProperty("workers").GetArrayLength() > 0, TimeSpan.FromSeconds(30), "the standalone worker to register");
+    }
+
+    /// <summary>
+    /// A cloud node on Kestrel (loopback, a free port), an Akka cluster of one (a free port), its SQLite journal in
+    /// PHAROS_DATA_DIR; ready when it answers. The caller stops and disposes it.
+    /// </summary>
+    public static async Task<(WebApplication App, HttpClient Client)> StartNodeAsync(IReadOnlyDictionary<string, string?> overrides)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["PHAROS_ADMIN_TOKEN"] = AdminToken,
+            ["PHAROS_HTTP_URLS"] = "http://127.0.0.1:0",
+            ["PHAROS_CLUSTER_PORT"] = "0",
+            ["PHAROS_SEEDS"] = "",
+            ["MAX_QUEUE_SIZE"] = MaxQueueSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in overrides) settings[key] = value;
+        var app = CloudApp.Build([], settings);
+        await app.StartAsync();
+        var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromSeconds(30) };
+        await WaitAsync(async () => (await client.GetAsync("/ready")).IsSuccessStatusCode, TimeSpan.FromSeconds(30), "the node to be ready");
+        return (app, client);
     }
 
     public async Task DisposeAsync()
@@ -123,11 +136,11 @@ public sealed class DashboardFixture : IAsyncLifetime
         return dir;
     }
 
-    public async Task<IPage> NewPageAsync(int width = 1280, int height = 900)
+    public async Task<IPage> NewPageAsync(int width = 1280, int height = 900, Uri? baseAddress = null)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions
         {
-            BaseURL = BaseAddress.ToString(),
+            BaseURL = (baseAddress ?? BaseAddress).ToString(),
             ViewportSize = new ViewportSize { Width = width, Height = height },
         });
         return await context.NewPageAsync();
@@ -135,6 +148,9 @@ public sealed class DashboardFixture : IAsyncLifetime
 
     /// <summary>True when the node maps the live WebSocket (a plain GET is then refused with 400, not 404).</summary>
     public async Task<bool> HasLiveRouteAsync() => (await Client.GetAsync("/ws/status")).StatusCode != HttpStatusCode.NotFound;
+
+    public string TokensFile => Path.Combine(_dataDir, "tokens.json");
+    public string DataDir => _dataDir;
 
     public async Task<JsonElement> StatusAsync() => await Client.GetFromJsonAsync<JsonElement>("/worker/status");
 
