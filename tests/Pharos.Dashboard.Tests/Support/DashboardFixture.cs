@@ -74,7 +74,7 @@ public sealed class DashboardFixture : IAsyncLifetime
             ["PHAROS_DATA_DIR"] = Path.Combine(_dataDir, "node"),
             ["PHAROS_STANDALONE"] = "true",
             ["PHAROS_ALLOW_LOCAL_REPOS"] = "true",
-            ["PHAROS_TRAIN_EPOCHS"] = Environment.GetEnvironmentVariable("PHAROS_DASHBOARD_TEST_EPOCHS") ?? "100",
+            ["PHAROS_TRAIN_EPOCHS"] = Environment.GetEnvironmentVariable("PHAROS_DASHBOARD_TEST_EPOCHS") ?? "70",
             ["PHAROS_TRAIN_DIMENSIONS"] = "32",
             ["PHAROS_TRAIN_THREADS"] = "1",
         });
