@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Pharos.Actors.Edge;
+using Pharos.Actors.Tests.Support;
 
 namespace Pharos.Bench.Worker;
 
@@ -67,7 +68,7 @@ public static class CloneBench
                     var result = RepositoryCloner.Clone(new CloneRequest(url, target, 0, Timeout.InfiniteTimeSpan, null), null, CancellationToken.None);
                     var seconds = sw.Elapsed.TotalSeconds;
                     if (result.CommitSha != head) throw new BenchException($"LibGit2Sharp cloned {result.CommitSha}, expected {head}");
-                    Run.DeleteTree(target);
+                    WorkDirectories.Delete(target);
                     return (seconds, result);
                 }
 
@@ -77,7 +78,7 @@ public static class CloneBench
                     var (seconds, _) = Run.Timed("git", clones, [.. cliArgs, target]);
                     var cloned = Run.Git(target, "rev-parse", "HEAD");
                     if (cloned != head) throw new BenchException($"git cloned {cloned}, expected {head}");
-                    Run.DeleteTree(target);
+                    WorkDirectories.Delete(target);
                     return seconds;
                 }
 
@@ -103,7 +104,7 @@ public static class CloneBench
     /// <summary>Copies the package (without bytecode caches), commits it once and packs it; returns the file count.</summary>
     private static int Prepare(string source, string target)
     {
-        if (Directory.Exists(target)) Run.DeleteTree(target);
+        if (Directory.Exists(target)) WorkDirectories.Delete(target);
         Run.Command("cp", ".", ["-a", source.TrimEnd('/') + "/.", target + "/"]);
         foreach (var cache in Directory.EnumerateDirectories(target, "__pycache__", SearchOption.AllDirectories).ToList())
             Directory.Delete(cache, recursive: true);

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Pharos.Actors.Edge;
 
 namespace Pharos.Bench.Worker;
 
@@ -49,7 +50,7 @@ public static class EndToEndBench
                 var (clone, _) = Run.Timed("git", work, [.. cloneArgs, target]);
                 var (train, stdout) = Run.Timed("dotnet", work, [cliDll, "train", target, "--out", Path.Combine(work, "emb", $"r{counter}"),
                     "--epochs", epochs.ToString(), "--dims", dims.ToString(), "--threads", threads.ToString(), "--json"]);
-                Run.DeleteTree(target);
+                WorkDirectories.Delete(target);
                 using var summary = JsonDocument.Parse(stdout);
                 var round = new Round(e2e, job, clone, train, summary.RootElement.Clone());
                 Log($"{transport}{(warm ? " warm-up" : "")}: job {Stats.F(e2e)} s (stages {Stages(job)}), git clone {Stats.F(clone)} s, " +

@@ -1,3 +1,5 @@
+using Pharos.Actors.Tests.Support;
+
 namespace Pharos.Bench.Worker;
 
 /// <summary>
@@ -33,10 +35,13 @@ public static class Program
         static int Usage2() { Console.Error.WriteLine(Usage); return 2; }
     }
 
-    /// <summary>Serves every repository under --root over smart HTTP on --port until stopped (SIGTERM).</summary>
+    /// <summary>
+    /// Serves every repository under --root over smart HTTP until stopped (SIGTERM), on a free loopback port it picks
+    /// itself and prints once it listens (<c>serving ROOT at URL</c>).
+    /// </summary>
     private static async Task<int> ServeHttpAsync(Options options)
     {
-        await using var server = await SmartHttpGitServer.StartAsync(options.Required("root"), options.Int("port", 0));
+        await using var server = await SmartHttpGitServer.StartAsync(options.Required("root"));
         Console.WriteLine($"serving {options.Required("root")} at {server.BaseAddress}");
         var stop = new TaskCompletionSource();
         using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(

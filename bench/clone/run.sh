@@ -8,36 +8,21 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$HERE/../.." && pwd)"
-RESULTS_DIR="$ROOT/bench/results"
+source "$HERE/../lib.sh" clone-bench # ROOT, RESULTS_DIR, log, WORK, PIDS; cleans up on exit
 RUNS="${RUNS:-5}"
 TRANSPORTS="${TRANSPORTS:-http,git,path,file}"
 DIST=/usr/lib/python3/dist-packages
 REPOS="${REPOS:-networkx=$DIST/networkx numpy=$DIST/numpy}"
-
-log() { printf '[clone-bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-
-WORK="$(mktemp -d -t pharos-clone-bench-XXXXXX)"
-cleanup() { if [[ -n "${KEEP_WORK:-}" ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------- tools and repositories (Debian packages)
 missing=()
 command -v git >/dev/null 2>&1 || missing+=(git)
 [[ -d $DIST/networkx ]] || missing+=(python3-networkx)
 [[ -d $DIST/numpy ]] || missing+=(python3-numpy)
-if (( ${#missing[@]} )); then
-  log "installing ${missing[*]}"
-  SUDO=""; [[ "$(id -u)" == 0 ]] || SUDO="sudo"
-  $SUDO apt-get install -y "${missing[@]}" >"$WORK/apt.log" 2>&1 \
-    || { $SUDO apt-get update >>"$WORK/apt.log" 2>&1 && $SUDO apt-get install -y "${missing[@]}" >>"$WORK/apt.log" 2>&1; } \
-    || { cat "$WORK/apt.log" >&2; exit 1; }
-fi
+apt_install "${missing[@]}"
 
 log "building bench/Pharos.Bench.Worker (Release)"
-dotnet build "$ROOT/bench/Pharos.Bench.Worker/Pharos.Bench.Worker.csproj" -c Release -nologo -v q >"$WORK/build.log" 2>&1 \
-  || { cat "$WORK/build.log" >&2; exit 1; }
+build_release bench/Pharos.Bench.Worker/Pharos.Bench.Worker.csproj
 BENCH_DLL="$ROOT/bench/Pharos.Bench.Worker/bin/Release/net10.0/Pharos.Bench.Worker.dll"
 
 ARGS=()

@@ -9,8 +9,7 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$HERE/../.." && pwd)"
-RESULTS_DIR="$ROOT/bench/results"
+source "$HERE/../lib.sh" dispatch-bench # ROOT, RESULTS_DIR, log, WORK, PIDS; cleans up on exit
 TASKS="${TASKS:-1000}"
 CLIENTS="${CLIENTS:-4}"
 POLL_TASKS="${POLL_TASKS:-20}"
@@ -18,38 +17,16 @@ POLL_INTERVAL_MS="${POLL_INTERVAL_MS:-2000}"
 WARMUP="${WARMUP:-50}"
 MAX_QUEUE="${MAX_QUEUE:-1000000}"
 
-log() { printf '[dispatch-bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-
-PIDS=()
-WORK="$(mktemp -d -t pharos-dispatch-bench-XXXXXX)"
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]:-}"; do
-    [[ -n "$pid" ]] || continue
-    if kill -0 "$pid" 2>/dev/null; then
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -9 "$pid" 2>/dev/null || true
-    fi
-  done
-  if [[ -n "${KEEP_WORK:-}" ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
 command -v curl >/dev/null || { echo "curl is required" >&2; exit 1; }
 
 log "building the cloud node and bench/Pharos.Bench.Worker (Release)"
-for proj in src/Pharos.CloudNode/Pharos.CloudNode.csproj bench/Pharos.Bench.Worker/Pharos.Bench.Worker.csproj; do
-  dotnet build "$ROOT/$proj" -c Release -nologo -v q >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log" >&2; exit 1; }
-done
+build_release src/Pharos.CloudNode/Pharos.CloudNode.csproj bench/Pharos.Bench.Worker/Pharos.Bench.Worker.csproj
 CLOUD_DLL="$ROOT/src/Pharos.CloudNode/bin/Release/net10.0/Pharos.CloudNode.dll"
 BENCH_DLL="$ROOT/bench/Pharos.Bench.Worker/bin/Release/net10.0/Pharos.Bench.Worker.dll"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 HTTP_PORT="$(free_port)"; CLUSTER_PORT="$(free_port)"
 CLOUD_URL="http://127.0.0.1:$HTTP_PORT"
-TOKEN="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+TOKEN="$(new_token)"
 
 log "starting the cloud node (HTTP $HTTP_PORT, cluster $CLUSTER_PORT, MAX_QUEUE_SIZE=$MAX_QUEUE)"
 mkdir -p "$WORK/cloud"
@@ -57,11 +34,7 @@ PHAROS_ADMIN_TOKEN="$TOKEN" PHAROS_DATA_DIR="$WORK/cloud" PHAROS_HTTP_URLS="$CLO
   MAX_QUEUE_SIZE="$MAX_QUEUE" PHAROS_ALLOW_LOCAL_REPOS=true PHAROS_HISTORY_SIZE=100 \
   dotnet "$CLOUD_DLL" >"$WORK/cloud.log" 2>&1 &
 PIDS+=("$!"); CLOUD_PID="$!"
-for _ in $(seq 600); do
-  [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$CLOUD_URL/ready" || true)" == 200 ]] && break
-  kill -0 "$CLOUD_PID" 2>/dev/null || { echo "the cloud node exited:" >&2; cat "$WORK/cloud.log" >&2; exit 1; }
-  sleep 0.1
-done
+wait_ready "$CLOUD_URL" "$CLOUD_PID" "the cloud node" "$WORK/cloud.log"
 
 mkdir -p "$RESULTS_DIR"
 OUT="$RESULTS_DIR/dispatch-$(date +%Y%m%d-%H%M%S).md"

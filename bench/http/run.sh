@@ -6,8 +6,7 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$HERE/../.." && pwd)"
-RESULTS_DIR="$ROOT/bench/results"
+source "$HERE/../lib.sh" bench # ROOT, RESULTS_DIR, log, WORK, PIDS; cleans up on exit
 FLOOD_SECONDS="${FLOOD_SECONDS:-15}"
 ACCEPT_SECONDS="${ACCEPT_SECONDS:-15}"
 C1_SECONDS="${C1_SECONDS:-10}"
@@ -17,55 +16,19 @@ READY_RUNS="${READY_RUNS:-3}"
 MAX_QUEUE="${MAX_QUEUE:-1000000}"
 IDLE_SECONDS=5
 
-log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-
-# ---------------------------------------------------------------- clean-up: only what this script started
-PIDS=()
-WORK="$(mktemp -d -t pharos-bench-XXXXXX)"
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]:-}"; do
-    [[ -n "$pid" ]] || continue
-    if kill -0 "$pid" 2>/dev/null; then
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -9 "$pid" 2>/dev/null || true
-    fi
-  done
-  if [[ -n "${KEEP_WORK:-}" ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-stop_pid() {
-  local pid="$1"
-  kill "$pid" 2>/dev/null || true
-  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-  kill -9 "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-
 # ---------------------------------------------------------------- tools
-if ! command -v wrk >/dev/null 2>&1; then
-  log "installing wrk"
-  SUDO=""; [[ "$(id -u)" == 0 ]] || SUDO="sudo"
-  $SUDO apt-get install -y wrk >/dev/null 2>&1 || { $SUDO apt-get update >/dev/null && $SUDO apt-get install -y wrk >/dev/null; }
-fi
+command -v wrk >/dev/null 2>&1 || apt_install wrk
 command -v curl >/dev/null || { echo "curl is required" >&2; exit 1; }
 
 log "building the cloud node and the baseline (Release)"
-dotnet build "$ROOT/src/Pharos.CloudNode/Pharos.CloudNode.csproj" -c Release -nologo -v q >"$WORK/build-cloud.log" 2>&1 \
-  || { cat "$WORK/build-cloud.log" >&2; exit 1; }
-dotnet build "$ROOT/bench/Pharos.Bench.Baseline/Pharos.Bench.Baseline.csproj" -c Release -nologo -v q >"$WORK/build-baseline.log" 2>&1 \
-  || { cat "$WORK/build-baseline.log" >&2; exit 1; }
+build_release src/Pharos.CloudNode/Pharos.CloudNode.csproj bench/Pharos.Bench.Baseline/Pharos.Bench.Baseline.csproj
 CLOUD_DLL="$ROOT/src/Pharos.CloudNode/bin/Release/net10.0/Pharos.CloudNode.dll"
 BASE_DLL="$ROOT/bench/Pharos.Bench.Baseline/bin/Release/net10.0/Pharos.Bench.Baseline.dll"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 rss_mb() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 
-TOKEN="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+TOKEN="$(new_token)"
 RUN_ID="$(date +%s)"
 
 # start_server <kind> <name>: starts the server, sets SERVER_PID, SERVER_URL and READY_MS (start to first 200 of /ready).
@@ -124,13 +87,13 @@ log "time to ready: $READY_RUNS cold starts of each (empty data dir)"
 CLOUD_READY=(); BASE_READY=()
 for i in $(seq "$READY_RUNS"); do
   start_server cloud "cloud-$i"; CLOUD_READY+=("$READY_MS")
-  if (( i < READY_RUNS )); then stop_pid "$SERVER_PID"; fi
+  if (( i < READY_RUNS )); then stop_pid "$SERVER_PID" 10; fi
   log "cloud node run $i: ready in $READY_MS ms"
 done
 CLOUD_PID="$SERVER_PID"; CLOUD_URL="$SERVER_URL"
 for i in $(seq "$READY_RUNS"); do
   start_server baseline "baseline-$i"; BASE_READY+=("$READY_MS")
-  if (( i < READY_RUNS )); then stop_pid "$SERVER_PID"; fi
+  if (( i < READY_RUNS )); then stop_pid "$SERVER_PID" 10; fi
   log "baseline run $i: ready in $READY_MS ms"
 done
 BASE_PID="$SERVER_PID"; BASE_URL="$SERVER_URL"

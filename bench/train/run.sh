@@ -10,32 +10,18 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$HERE/../.." && pwd)"
-RESULTS_DIR="$ROOT/bench/results"
+source "$HERE/../lib.sh" train-bench # ROOT, RESULTS_DIR, log, WORK, PIDS; cleans up on exit
 RUNS="${RUNS:-3}"
 PARSE_RUNS="${PARSE_RUNS:-3}"
 THREADS="${THREADS:-2}"
 SEED="${SEED:-42}"
 PYTHON=/usr/bin/python3
 
-log() { printf '[train-bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-
-WORK="$(mktemp -d -t pharos-train-bench-XXXXXX)"
-cleanup() { if [[ -n "${KEEP_WORK:-}" ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
 # ---------------------------------------------------------------- tools (Debian packages)
 missing=()
 "$PYTHON" -c 'import gensim' 2>/dev/null || missing+=(python3-gensim)
 [[ -d /usr/lib/python3/dist-packages/networkx ]] || missing+=(python3-networkx)
-if (( ${#missing[@]} )); then
-  log "installing ${missing[*]}"
-  SUDO=""; [[ "$(id -u)" == 0 ]] || SUDO="sudo"
-  $SUDO apt-get install -y "${missing[@]}" >"$WORK/apt.log" 2>&1 \
-    || { $SUDO apt-get update >>"$WORK/apt.log" 2>&1 && $SUDO apt-get install -y "${missing[@]}" >>"$WORK/apt.log" 2>&1; } \
-    || { cat "$WORK/apt.log" >&2; exit 1; }
-fi
+apt_install "${missing[@]}"
 "$PYTHON" - <<'EOF' >&2
 import gensim
 from gensim.models import word2vec_inner
@@ -44,8 +30,7 @@ print(f"[train-bench] gensim {gensim.__version__}, word2vec_inner.FAST_VERSION {
 EOF
 
 log "building bench/Pharos.Bench.Train (Release)"
-dotnet build "$ROOT/bench/Pharos.Bench.Train/Pharos.Bench.Train.csproj" -c Release -nologo -v q >"$WORK/build.log" 2>&1 \
-  || { cat "$WORK/build.log" >&2; exit 1; }
+build_release bench/Pharos.Bench.Train/Pharos.Bench.Train.csproj
 BENCH_DLL="$ROOT/bench/Pharos.Bench.Train/bin/Release/net10.0/Pharos.Bench.Train.dll"
 
 # ---------------------------------------------------------------- repositories (copies)

@@ -1,0 +1,80 @@
+# Shared set-up of the bench/<name>/run.sh scripts. Each sources it right after `set -euo pipefail`:
+#   HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+#   source "$HERE/../lib.sh" <tag>
+# <tag> prefixes every log line ([<tag> HH:MM:SS]) and names the temporary directory (pharos-<tag>-XXXXXX).
+# Sourcing it sets ROOT, RESULTS_DIR and WORK, and installs the traps that clean up on exit, Ctrl+C or failure.
+
+BENCH_TAG="${1:?usage: source bench/lib.sh <tag>}"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+RESULTS_DIR="$ROOT/bench/results"
+
+log() { printf '[%s %s] %s\n' "$BENCH_TAG" "$(date +%H:%M:%S)" "$*" >&2; }
+
+# ---------------------------------------------------------------- clean-up: only what this script started
+# Other Pharos nodes may run on the same machine, so processes are stopped by the PIDs the script recorded in PIDS
+# (PIDS+=("$!") after each `... &`), never by name. WORK holds every log and data directory; KEEP_WORK=1 keeps it.
+PIDS=()
+WORK="$(mktemp -d -t "pharos-$BENCH_TAG-XXXXXX")"
+
+# stop_pid PID [GRACE_SECONDS (5)]: SIGTERM, up to GRACE_SECONDS for it to exit, then SIGKILL; reaps it and drops it
+# from PIDS so that clean-up never signals the PID again (it may belong to another process by then).
+stop_pid() {
+  local pid="$1" grace="${2:-5}" keep=() p
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq $(( grace * 10 ))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+  for p in "${PIDS[@]}"; do [[ "$p" == "$pid" ]] || keep+=("$p"); done
+  PIDS=("${keep[@]}")
+}
+
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+  if [[ -n "${KEEP_WORK:-}" ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+# INT and TERM go through exit, so the EXIT trap runs once, with the status of an interrupted command.
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- tools
+# apt_install PACKAGE...: installs the Debian packages a script found missing (none: nothing to do), with sudo when
+# not root; runs apt-get update once if the first try fails (a fresh container has no package lists). Quiet unless it
+# fails, then prints apt's output and exits.
+apt_install() {
+  (( $# )) || return 0
+  log "installing $*"
+  local sudo=""; [[ "$(id -u)" == 0 ]] || sudo="sudo"
+  $sudo apt-get install -y "$@" >"$WORK/apt.log" 2>&1 \
+    || { $sudo apt-get update >>"$WORK/apt.log" 2>&1 && $sudo apt-get install -y "$@" >>"$WORK/apt.log" 2>&1; } \
+    || { cat "$WORK/apt.log" >&2; exit 1; }
+}
+
+# build_release PROJECT...: `dotnet build -c Release` of each project (paths relative to the repository root), quiet
+# unless it fails, then prints the build's output and exits. Each project's log is $WORK/build-<project>.log.
+build_release() {
+  local proj out
+  for proj in "$@"; do
+    out="$WORK/build-$(basename "$proj" .csproj).log"
+    dotnet build "$ROOT/$proj" -c Release -nologo -v q >"$out" 2>&1 || { cat "$out" >&2; exit 1; }
+  done
+}
+
+# ---------------------------------------------------------------- servers
+# A TCP port free on 127.0.0.1 right now (the kernel picks it), for a server the script starts.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+# A fresh admin token for the cloud node the script starts.
+new_token() { echo "bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"; }
+
+# wait_ready URL PID NAME LOG: polls URL/ready until it answers 200 (up to ~60 s, then goes on); exits with LOG if the
+# process PID dies first.
+wait_ready() {
+  for _ in $(seq 600); do
+    [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$1/ready" || true)" == 200 ]] && return 0
+    kill -0 "$2" 2>/dev/null || { echo "$3 exited:" >&2; cat "$4" >&2; exit 1; }
+    sleep 0.1
+  done
+}
