@@ -66,12 +66,4 @@ public static class Events
         var e = Make();
         return system.Serialization.FindSerializerFor(e).ToBinary(e).Length;
     }
-
-    /// <summary>What a journal stores per event: Akka's persistent envelope (payload, manifest, ids) around it.</summary>
-    public static int StoredSize(ActorSystem system, string persistenceId)
-    {
-        var repr = new Akka.Persistence.Persistent(Make(), 12345, persistenceId, "task-enqueued.v1", false, null, "writer-1")
-            .WithTimestamp(DateTime.UtcNow.Ticks);
-        return system.Serialization.FindSerializerForType(typeof(Akka.Persistence.IPersistentRepresentation)).ToBinary(repr).Length;
-    }
 }
