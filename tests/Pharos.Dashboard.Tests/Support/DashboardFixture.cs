@@ -21,7 +21,8 @@ public sealed class DashboardFixture : IAsyncLifetime
     public const string AdminToken = "dashboard-admin-token-0123456789";
     public const string ReadOnlyToken = "dashboard-read-only-token-abcdefgh";
     public const int MaxQueueSize = 7;
-    public const string ChromiumPath = "/usr/bin/chromium";
+    /// <summary>Debian's Chromium; PHAROS_CHROMIUM may name another build.</summary>
+    public static readonly string ChromiumPath = Environment.GetEnvironmentVariable("PHAROS_CHROMIUM") is { Length: > 0 } path ? path : "/usr/bin/chromium";
 
     private readonly GitRepositoryFixture _git = new();
     private WebApplication? _app;
