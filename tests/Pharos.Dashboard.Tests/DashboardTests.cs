@@ -124,13 +124,13 @@ public sealed class DashboardTests(DashboardFixture node, ITestOutputHelper outp
         AssertNoConsoleErrors();
     }
 
-    private async Task<string> ScreenshotAsync()
+    private async Task<string> ScreenshotAsync(string name = "dashboard.png")
     {
-        var path = Path.Combine(AppContext.BaseDirectory, "artifacts", "dashboard.png");
+        var path = Path.Combine(AppContext.BaseDirectory, "artifacts", name);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         await _page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
-        output.WriteLine($"screenshot of the running job: {path}");
-        Console.WriteLine($"dashboard screenshot: {path}");
+        output.WriteLine($"screenshot: {path}");
+        node.Report($"dashboard screenshot: {path}");
         return path;
     }
 
@@ -244,6 +244,7 @@ public sealed class DashboardTests(DashboardFixture node, ITestOutputHelper outp
             "() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)" +
             ".map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).join('; ')");
         Assert.True(widest == "", $"elements past the right edge: {widest}");
+        await ScreenshotAsync("dashboard-375.png");
         AssertNoConsoleErrors();
     }
 

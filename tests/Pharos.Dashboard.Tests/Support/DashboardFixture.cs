@@ -8,6 +8,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Playwright;
 using Pharos.Actors.Tests.Support;
 using Pharos.CloudNode;
+using Xunit.Abstractions;
+using Xunit.Sdk;
 
 namespace Pharos.Dashboard.Tests.Support;
 
@@ -16,8 +18,11 @@ namespace Pharos.Dashboard.Tests.Support;
 /// free loopback port), real local git repositories for it to train on, and Debian's Chromium under Playwright.
 /// The tests of the collection share them and run one after another (the node has one worker).
 /// </summary>
-public sealed class DashboardFixture : IAsyncLifetime
+public sealed class DashboardFixture(IMessageSink diagnostics) : IAsyncLifetime
 {
+    /// <summary>A line in the run's console output (xunit.runner.json turns diagnostic messages on).</summary>
+    public void Report(string message) => diagnostics.OnMessage(new DiagnosticMessage(message));
+
     public const string AdminToken = "dashboard-admin-token-0123456789";
     public const string ReadOnlyToken = "dashboard-read-only-token-abcdefgh";
     public const int MaxQueueSize = 7;
