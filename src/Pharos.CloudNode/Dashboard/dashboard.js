@@ -139,7 +139,10 @@
     let ws;
     try { ws = new WebSocket(url); } catch { startPolling(); scheduleReconnect(); return; }
     socket = ws;
+    // A handshake that hangs (a stalled proxy) counts as failed: close it and poll meanwhile.
+    const opening = setTimeout(() => { if (socket === ws && ws.readyState === WebSocket.CONNECTING) ws.close(); }, 5000);
     ws.onopen = () => {
+      clearTimeout(opening);
       if (socket !== ws) return;
       reconnectDelay = 3000;
       stopPolling();
@@ -156,6 +159,7 @@
       }
     };
     ws.onclose = () => {
+      clearTimeout(opening);
       if (socket !== ws) return;
       socket = null;
       if (readRefused) return;
