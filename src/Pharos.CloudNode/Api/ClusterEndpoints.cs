@@ -63,12 +63,16 @@ public static class ClusterEndpoints
             .ToDictionary(r => r.Address, r => r.Rank);
         var members = state.Members
             .OrderBy(m => m.Address.ToString(), StringComparer.Ordinal)
-            .Select(m => new ClusterMemberView(m.Address.ToString(), m.Roles.OrderBy(r => r, StringComparer.Ordinal).ToArray(),
+            .Select(m => new ClusterMemberView(m.Address.ToString(), Roles(m),
                 StatusName(m.Status), !unreachable.Contains(m.Address), ranks.GetValueOrDefault(m.Address)))
             .ToArray();
         return new ClusterMembers(cluster.SelfAddress.ToString(), state.Leader?.ToString(), members,
             unreachable.Select(a => a.ToString()).Order(StringComparer.Ordinal).ToArray());
     }
+
+    /// <summary>The member's Pharos roles; Akka's own data-center role (dc-default) says nothing here.</summary>
+    internal static string[] Roles(Member member) =>
+        member.Roles.Where(r => !r.StartsWith("dc-", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToArray();
 
     internal static string StatusName(MemberStatus status) => status switch
     {

@@ -124,7 +124,9 @@ public static class LiveStatusEndpoints
         using var done = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
         try
         {
+            // The headers go out now, not with the first event: a client waits for them to know it is subscribed.
             await response.StartAsync(done.Token);
+            await response.Body.FlushAsync(done.Token);
             while (true)
             {
                 bool more;

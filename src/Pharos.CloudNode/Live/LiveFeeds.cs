@@ -115,7 +115,7 @@ internal sealed class ClusterEventSink : ReceiveActor
     internal static ClusterMemberEvent? Map(ClusterEvent.IClusterDomainEvent e, DateTimeOffset at)
     {
         static ClusterMemberEvent Of(string type, Member member, DateTimeOffset at) =>
-            new(type, member.Address.ToString(), member.Roles.OrderBy(r => r, StringComparer.Ordinal).ToArray(), at);
+            new(type, member.Address.ToString(), Api.ClusterEndpoints.Roles(member), at);
 
         return e switch
         {
