@@ -56,43 +56,51 @@ public static class LiveStatusEndpoints
     private static async Task PumpAsync(WebSocket socket, ChannelReader<WorkerStatusView> views,
         JsonSerializerOptions options, CancellationToken aborted, CancellationToken stopping)
     {
-        using var done = CancellationTokenSource.CreateLinkedTokenSource(aborted, stopping);
-        var receiving = ReceiveUntilCloseAsync(socket, done);
+        // `gone` ends the socket's operations (an abort); `closing` only stops sending, so a close handshake the
+        // client started can still be answered.
+        using var gone = CancellationTokenSource.CreateLinkedTokenSource(aborted, stopping);
+        using var closing = CancellationTokenSource.CreateLinkedTokenSource(gone.Token);
+        var receiving = ReceiveUntilCloseAsync(socket, gone.Token, closing);
         try
         {
-            await foreach (var view in views.ReadAllAsync(done.Token))
+            await foreach (var view in views.ReadAllAsync(closing.Token))
                 await socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(view, options), WebSocketMessageType.Text,
-                    endOfMessage: true, done.Token);
+                    endOfMessage: true, gone.Token);
         }
         catch (OperationCanceledException)
         {
         }
         catch (WebSocketException)
         {
-            return; // The client went away without a close handshake: nothing more to say to it.
+            // The client went away without a close handshake: nothing more to say to it.
+            await gone.CancelAsync();
+            await receiving;
+            return;
         }
-        await receiving;
         try
         {
             if (socket.State == WebSocketState.CloseReceived)
                 await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
             else if (socket.State == WebSocketState.Open)
-                await socket.CloseAsync(WebSocketCloseStatus.EndpointUnavailable, "the node is stopping", CancellationToken.None);
+                // The feed ended (the tracker stopped): the client reconnects and gets a new one.
+                await socket.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "the status feed ended", CancellationToken.None);
         }
         catch (WebSocketException)
         {
         }
+        gone.CancelAfter(TimeSpan.FromSeconds(2));
+        await receiving;
     }
 
     /// <summary>Clients only listen; anything they send is read and dropped until their close arrives.</summary>
-    private static async Task ReceiveUntilCloseAsync(WebSocket socket, CancellationTokenSource done)
+    private static async Task ReceiveUntilCloseAsync(WebSocket socket, CancellationToken gone, CancellationTokenSource closing)
     {
         var buffer = new byte[1024];
         try
         {
-            while (!done.IsCancellationRequested)
+            while (socket.State is WebSocketState.Open or WebSocketState.CloseSent)
             {
-                var result = await socket.ReceiveAsync(buffer, done.Token);
+                var result = await socket.ReceiveAsync(buffer, gone);
                 if (result.MessageType == WebSocketMessageType.Close) break;
             }
         }
@@ -104,7 +112,7 @@ public static class LiveStatusEndpoints
         }
         finally
         {
-            await done.CancelAsync();
+            await closing.CancelAsync();
         }
     }
 
