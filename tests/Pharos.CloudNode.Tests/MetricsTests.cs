@@ -53,6 +53,9 @@ public sealed class MetricsTests
         Assert.Equal(2, Value(text, "pharos_ingest_refused_total{reason=\"unauthenticated\"}"));
         Assert.Equal(1, Value(text, "pharos_auth_failures_total{reason=\"missing_header\"}"));
         Assert.Equal(1, Value(text, "pharos_auth_failures_total{reason=\"unknown_token\"}"));
+        // Reasons not seen yet are there at 0, so that rates over them start from the beginning.
+        Assert.Equal(0, Value(text, "pharos_ingest_refused_total{reason=\"queue_full\"}"));
+        Assert.Equal(0, Value(text, "pharos_auth_failures_total{reason=\"malformed\"}"));
         Assert.Equal(0, Value(text, "pharos_workers{state=\"busy\"}"));
         Assert.Equal(0, Value(text, "pharos_workers{state=\"idle\"}"));
         // One group commit at least: the accepted task.

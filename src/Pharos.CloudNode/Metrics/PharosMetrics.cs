@@ -15,6 +15,10 @@ public sealed class PharosMetrics : IQueueMetrics
     public static readonly string[] WorkerStates =
         [Messages.Status.WorkerStates.Idle, Messages.Status.WorkerStates.Busy, Messages.Status.WorkerStates.Error, Messages.Status.WorkerStates.Offline];
 
+    /// <summary>The `reason` labels of pharos_ingest_refused_total (IngestRefusal in snake case, and too_large).</summary>
+    public static readonly string[] RefusalReasons =
+        ["unauthenticated", "forbidden", "invalid_request", "duplicate", "queue_full", "store_unavailable", "too_large"];
+
     private readonly Gauge _pending, _inFlight, _max, _workers;
     private readonly Counter _accepted, _refused, _authFailures;
     private readonly Histogram _stageSeconds, _journalWrite;
@@ -40,7 +44,10 @@ public sealed class PharosMetrics : IQueueMetrics
             });
         _journalWrite = factory.CreateHistogram("pharos_journal_write_seconds", "Latency of the queue's group-commit writes.",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
+        // Every known label from the start, at 0: a rate over a series that appears only with its first event misses it.
         foreach (var state in WorkerStates) _workers.WithLabels(state).Set(0);
+        foreach (var reason in Enum.GetValues<AuthFailureReason>()) _authFailures.WithLabels(reason.ToSnakeCase());
+        foreach (var reason in RefusalReasons) _refused.WithLabels(reason);
         authFailures.Recorded += reason => _authFailures.WithLabels(reason.ToSnakeCase()).Inc();
     }
 
