@@ -47,7 +47,17 @@ public static class PharosCommand
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken ct = default)
     {
         var parsed = Build().Parse(args);
-        var exit = await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, ct);
-        return parsed.Errors.Count > 0 ? ExitUsage : exit;
+        if (parsed.Errors.Count > 0)
+        {
+            // One line per problem and a pointer to the help, rather than the whole help under the errors.
+            foreach (var problem in parsed.Errors) await error.WriteLineAsync($"pharos: {problem.Message}");
+            var names = new List<string>();
+            for (var r = parsed.CommandResult; r is not null; r = r.Parent as System.CommandLine.Parsing.CommandResult)
+                names.Insert(0, r.Parent is null ? "pharos" : r.Command.Name);
+            var path = string.Join(' ', names);
+            await error.WriteLineAsync($"Run '{path} --help' for usage.");
+            return ExitUsage;
+        }
+        return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, ct);
     }
 }
