@@ -36,5 +36,5 @@ internal sealed class ApiException(HttpStatusCode status, string message, string
         return new ApiException(response.Status, message, detail);
     }
 
-    private static string RouteOf(string path) => path.Split('?', 2)[0];
+    private static string RouteOf(string path) => "/" + path.Split('?', 2)[0].TrimStart('/');
 }
