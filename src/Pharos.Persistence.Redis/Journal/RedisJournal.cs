@@ -19,6 +19,8 @@ public sealed class RedisJournal : AsyncWriteJournal
     private readonly RedisPersistence _redis;
     private readonly Akka.Serialization.Serializer _serializer;
     private IDatabase? _database;
+    // Persistence ids known to be in the persistenceIds set: SADD only on an id's first write from this journal.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _knownIds = new(StringComparer.Ordinal);
 
     public RedisJournal(Config config)
     {
@@ -59,19 +61,23 @@ public sealed class RedisJournal : AsyncWriteJournal
             var transaction = database.CreateTransaction();
             _ = transaction.SortedSetAddAsync(_keys.Journal(write.PersistenceId), entries);
             _ = transaction.StringSetAsync(_keys.HighestSequenceNr(write.PersistenceId), write.HighestSequenceNr);
-            _ = transaction.SetAddAsync(_keys.PersistenceIds, write.PersistenceId);
-            transactions.Add(Execute(transaction, write));
+            var firstWrite = !_knownIds.ContainsKey(write.PersistenceId);
+            if (firstWrite) _ = transaction.SetAddAsync(_keys.PersistenceIds, write.PersistenceId);
+            transactions.Add(Execute(transaction, write, firstWrite ? _knownIds : null));
         }
         // A failed transaction fails the whole call: every writer hears a persist failure, as the contract asks.
         await Task.WhenAll(transactions).ConfigureAwait(false);
         return rejections.Any(r => r is not null) ? rejections.ToImmutableList() : null!;
     }
 
-    private static async Task Execute(ITransaction transaction, AtomicWrite write)
+    private static async Task Execute(ITransaction transaction, AtomicWrite write,
+        System.Collections.Concurrent.ConcurrentDictionary<string, bool>? knownIds)
     {
         if (!await transaction.ExecuteAsync().ConfigureAwait(false))
             throw new RedisException($"Redis did not commit the write of {write.PersistenceId} " +
                                      $"{write.LowestSequenceNr}..{write.HighestSequenceNr}.");
+        // Known only once the write is in: a failed first write adds the id again next time.
+        knownIds?.TryAdd(write.PersistenceId, true);
     }
 
     public override async Task ReplayMessagesAsync(IActorContext context, string persistenceId, long fromSequenceNr,

@@ -1,0 +1,87 @@
+namespace Pharos.Bench.Persistence;
+
+/// <summary>
+/// bench/redis's benchmarks, one subcommand each: <c>write</c> (Persist/PersistAll throughput on both journals beside
+/// redis-benchmark's rates), <c>recovery</c> (recovery time and memory, one child process per recovery, which runs
+/// <c>recover-one</c>) and <c>commands</c> (Redis commands per accepted task and per idle minute of a running cloud
+/// node). Each prints a Markdown section and appends it to <c>--out</c>.
+/// </summary>
+public static class Program
+{
+    private const string Usage = "usage: Pharos.Bench.Persistence (write | recovery | recover-one | commands) [options]; see bench/README.md";
+
+    public static async Task<int> Main(string[] args)
+    {
+        if (args.Length == 0) { Console.Error.WriteLine(Usage); return 2; }
+        var options = Options.Parse(args[1..]);
+        try
+        {
+            return args[0] switch
+            {
+                "write" => await WriteBench.RunAsync(options),
+                "recovery" => await RecoveryBench.RunAsync(options),
+                "recover-one" => await RecoveryBench.RecoverOneAsync(options),
+                "commands" => await CommandsBench.RunAsync(options),
+                _ => Usage2(),
+            };
+        }
+        catch (BenchException e)
+        {
+            Console.Error.WriteLine($"[bench] {e.Message}");
+            return 3;
+        }
+
+        static int Usage2() { Console.Error.WriteLine(Usage); return 2; }
+    }
+
+    /// <summary>Prints a report section and appends it to --out.</summary>
+    public static void Report(Options options, string markdown)
+    {
+        Console.WriteLine(markdown);
+        if (options.Get("out") is { } path) File.AppendAllText(path, markdown + Environment.NewLine);
+    }
+
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.OrderBy(v => v).ToArray();
+        if (sorted.Length == 0) return double.NaN;
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    public static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+}
+
+/// <summary>A failure the bench reports in one line (exit code 3) instead of a stack trace.</summary>
+public sealed class BenchException(string message) : Exception(message);
+
+/// <summary><c>--name value</c> pairs.</summary>
+public sealed class Options
+{
+    private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
+    public IReadOnlyList<string> Raw { get; private init; } = [];
+
+    public static Options Parse(string[] args)
+    {
+        var options = new Options { Raw = args };
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal)) throw new BenchException($"unexpected argument '{args[i]}'");
+            var name = args[i][2..];
+            options._values[name] = i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i] : "true";
+        }
+        return options;
+    }
+
+    public string? Get(string name) => _values.GetValueOrDefault(name);
+    public string Required(string name) => Get(name) ?? throw new BenchException($"--{name} is required");
+    public string Text(string name, string fallback) => Get(name) ?? fallback;
+
+    public int Int(string name, int fallback) =>
+        Get(name) is { } text ? int.TryParse(text, out var v) ? v : throw new BenchException($"--{name} must be a whole number") : fallback;
+
+    public double Double(string name, double fallback) =>
+        Get(name) is { } text
+            ? double.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : throw new BenchException($"--{name} must be a number")
+            : fallback;
+}
