@@ -119,8 +119,10 @@ internal static class ClusterCommand
                     else
                     {
                         var data = PharosClient.Parse(e.Data);
-                        var roles = string.Join(", ", data.Items("roles").Select(r => r.GetString()));
-                        context.Output.WriteLine($"{Format.Time(data.Time("at"))}  {data.Str("type"),-12} {data.Str("address")} [{roles}]");
+                        var roles = data.Items("roles").Select(r => r.GetString()).ToList();
+                        var address = data.Str("address") ?? "(none)"; // leader_changed to no leader
+                        context.Output.WriteLine($"{Format.Time(data.Time("at"))}  {data.Str("type"),-12} {address}" +
+                                                 (roles.Count > 0 ? $" [{string.Join(", ", roles)}]" : ""));
                     }
                     context.Output.Flush();
                 }
