@@ -37,7 +37,17 @@ internal static class SubmitCommand
                          $"{accepted.Json.Str("position")} of {accepted.Json.Str("queue_size")} (max {accepted.Json.Str("max_queue_size")}).";
             (asJson ? context.Error : context.Output).WriteLine(queued);
             if (!result.GetValue(wait)) return 0;
-            return await WaitAsync(client, id, asJson, context, ct);
+            try
+            {
+                return await WaitAsync(client, id, asJson, context, ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                // Ctrl+C stops the waiting, not the job.
+                if (context.Interactive) context.Output.WriteLine();
+                context.Error.WriteLine($"pharos: stopped waiting; job {id} goes on (`pharos job {id}` to see it, `pharos cancel {id}` to stop it)");
+                return 130;
+            }
         }));
         return command;
     }
