@@ -46,6 +46,42 @@ public sealed class RemoteCommandTests(QueueNode node) : IClassFixture<QueueNode
         Assert.Equal($"pharos: conflict: Job {id} is already cancelled.", error.Trim());
     }
 
+    private async Task<(Task<int> Exit, StringWriter Output, StringWriter Error, string Id)> StartWaitingAsync(CancellationToken ct)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exit = PharosCommand.RunAsync(["submit", QueueNode.NewRepoUrl("wait"), "--wait", "--url", node.Url, "--token", CloudNodeHost.AdminToken],
+            output, error, ct);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!output.ToString().Contains("waiting for a worker") && DateTime.UtcNow < deadline) await Task.Delay(50);
+        return (exit, output, error, TaskIdIn(output.ToString()));
+    }
+
+    [Fact]
+    public async Task Wait_on_a_queued_task_shows_it_waiting_and_exits_one_when_it_is_cancelled()
+    {
+        var (waiting, output, error, id) = await StartWaitingAsync(CancellationToken.None);
+        Assert.Contains("queued    [..........]   0%  waiting for a worker", output.ToString());
+
+        Assert.Equal(0, (await node.Run("cancel", id)).Exit);
+
+        Assert.Equal(1, await waiting);
+        Assert.Contains($"cancelled {id} in ", output.ToString());
+        Assert.Contains($"pharos: job {id} cancelled", error.ToString());
+    }
+
+    [Fact]
+    public async Task Ctrl_C_stops_the_waiting_not_the_job()
+    {
+        using var stop = new CancellationTokenSource();
+        var (waiting, _, error, id) = await StartWaitingAsync(stop.Token);
+        await stop.CancelAsync();
+
+        Assert.Equal(130, await waiting);
+        Assert.Contains($"pharos: stopped waiting; job {id} goes on", error.ToString());
+        Assert.Contains(@"status        queued", (await node.Run("job", id)).Out);
+    }
+
     [Fact]
     public async Task Submit_json_prints_the_servers_answer()
     {
