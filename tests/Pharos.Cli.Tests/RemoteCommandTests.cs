@@ -34,6 +34,7 @@ public sealed class RemoteCommandTests(QueueNode node) : IClassFixture<QueueNode
 
         (exit, output, _) = await node.Run("job", id, "--json");
         Assert.Equal(0, exit);
+        Assert.Contains("+00:00\"", output); // the server's text, not re-escaped
         using (var job = JsonDocument.Parse(output))
             Assert.Equal(id, job.RootElement.GetProperty("task_id").GetString());
 

@@ -37,13 +37,20 @@ internal static class JsonExtensions
     public static IEnumerable<JsonElement> Items(this JsonElement element, string name) =>
         element.Get(name) is { ValueKind: JsonValueKind.Array } array ? array.EnumerateArray() : [];
 
+    // Relaxed escaping: the server's text stays as it was ("+00:00", not "\u002B00:00"); this is printed, not embedded in HTML.
+    private static readonly JsonSerializerOptions IndentedOptions = new()
+    {
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
     /// <summary>A JSON document indented for people, as `--json` prints it.</summary>
     public static string Indented(string text)
     {
         try
         {
             using var document = JsonDocument.Parse(text);
-            return JsonSerializer.Serialize(document.RootElement, new JsonSerializerOptions { WriteIndented = true });
+            return JsonSerializer.Serialize(document.RootElement, IndentedOptions);
         }
         catch (JsonException)
         {
