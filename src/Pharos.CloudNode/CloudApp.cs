@@ -3,7 +3,9 @@ using Microsoft.Extensions.Configuration.Memory;
 using Pharos.Actors.Configuration;
 using Pharos.Actors.Hosting;
 using Pharos.CloudNode.Api;
+using Pharos.Actors.Queue;
 using Pharos.CloudNode.Auth;
+using Pharos.CloudNode.Metrics;
 using Pharos.CloudNode.Persistence;
 using Pharos.Messages.Serialization;
 
@@ -65,6 +67,11 @@ public static class CloudApp
         }
 
         builder.WebHost.UseUrls(settings.HttpUrls.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+        // One line of JSON per entry for log collectors (Loki, CloudWatch...); plain text is easier to read by eye.
+        if (settings.LogFormat == PharosSettings.LogFormatJson) builder.Logging.AddJsonConsole();
+        // Before the shared services: the queue measures into these instead of nowhere.
+        builder.Services.AddSingleton<PharosMetrics>();
+        builder.Services.AddSingleton<IQueueMetrics>(services => services.GetRequiredService<PharosMetrics>());
         builder.Services.AddPharosCloudServices(settings);
         builder.Services.AddProblemDetails();
         builder.Services.AddJournalHealthChecks(settings);
@@ -75,10 +82,12 @@ public static class CloudApp
             .WithJournal(settings)
             .WithQueueSingleton(settings)
             .WithCloudActors(settings)
+            .WithMetricsObserver()
             // Standalone: an edge worker in this process too, pulling from the same queue over the same protocol.
             .WithEdgeWorkersIf(settings.Standalone, settings));
 
         var app = builder.Build();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = LiveStatusEndpoints.KeepAliveInterval });
         app.MapOpenApi();
         app.MapPharosApi(settings);
         return app;

@@ -162,6 +162,7 @@ public sealed class RemoteCommandTests(QueueNode node) : IClassFixture<QueueNode
         var exit = await PharosCommand.RunAsync(["status", "--watch", "--url", node.Url, "--token", CloudNodeHost.AdminToken], output, error, stop.Token);
         Assert.True(exit == 0, error.ToString());
         Assert.Contains("Status: ", output.ToString());
+        Assert.DoesNotContain("polling", error.ToString()); // the node's status stream, not the fallback
     }
 
     [Fact]

@@ -44,6 +44,11 @@ public sealed record PharosSettings
     public int TrainThreads { get; init; }
     /// <summary>How long a member must stay unreachable before the split brain resolver downs it.</summary>
     public int DownAfterSeconds { get; init; } = 15;
+    /// <summary>Console log format: <see cref="LogFormatText"/> or <see cref="LogFormatJson"/> (one JSON object a line).</summary>
+    public string LogFormat { get; init; } = LogFormatText;
+
+    public const string LogFormatText = "text";
+    public const string LogFormatJson = "json";
 
     public TimeSpan TaskTtl => TimeSpan.FromSeconds(TaskTtlSeconds);
     public TimeSpan LeaseTimeout => TimeSpan.FromSeconds(LeaseTimeoutSeconds);
@@ -78,6 +83,7 @@ public sealed record PharosSettings
         ("PHAROS_CLONE_TIMEOUT_SECONDS", "CloneTimeoutSeconds"), ("PHAROS_WORKERS", "Workers"),
         ("PHAROS_TRAIN_EPOCHS", "TrainEpochs"), ("PHAROS_TRAIN_DIMENSIONS", "TrainDimensions"),
         ("PHAROS_TRAIN_THREADS", "TrainThreads"), ("PHAROS_DOWN_AFTER_SECONDS", "DownAfterSeconds"),
+        ("PHAROS_LOG_FORMAT", "LogFormat"),
     ];
 
     public static PharosSettings From(IConfiguration configuration)
@@ -114,6 +120,9 @@ public sealed record PharosSettings
                 .Select(s => s.ToLowerInvariant()).ToArray();
 
         var defaults = new PharosSettings();
+        var logFormat = Get("PHAROS_LOG_FORMAT", "LogFormat")?.ToLowerInvariant() ?? defaults.LogFormat;
+        if (logFormat is not (LogFormatText or LogFormatJson))
+            throw new SettingsException($"PHAROS_LOG_FORMAT must be text or json; got '{logFormat}'.");
         var portText = Get("PHAROS_CLUSTER_PORT", "ClusterPort");
         var schemes = List("PHAROS_ALLOWED_SCHEMES", "AllowedSchemes") ?? defaults.AllowedSchemes;
         var unknownScheme = schemes.FirstOrDefault(s => s is not ("https" or "http" or "git" or "ssh"));
@@ -151,6 +160,7 @@ public sealed record PharosSettings
             TrainDimensions = Int("PHAROS_TRAIN_DIMENSIONS", "TrainDimensions", defaults.TrainDimensions, 2, 4096),
             TrainThreads = Int("PHAROS_TRAIN_THREADS", "TrainThreads", defaults.TrainThreads, 0, 1024),
             DownAfterSeconds = Int("PHAROS_DOWN_AFTER_SECONDS", "DownAfterSeconds", defaults.DownAfterSeconds, 1, 3600),
+            LogFormat = logFormat,
         };
     }
 }

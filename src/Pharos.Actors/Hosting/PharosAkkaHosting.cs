@@ -6,6 +6,7 @@ using Akka.Event;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Pharos.Actors.Configuration;
 using Pharos.Actors.Edge;
 using Pharos.Actors.Ingest;
@@ -62,7 +63,8 @@ public static class PharosAkkaHosting
     {
         var queueSettings = QueueSettings.From(settings);
         return builder.WithSingleton<QueueProxy>(QueueActor.PersistenceIdValue, (system, _, resolver) =>
-                QueueActor.SupervisedProps(queueSettings, resolver.GetService<TimeProvider>(), DistributedPubSub.Get(system).Mediator),
+                QueueActor.SupervisedProps(queueSettings, resolver.GetService<TimeProvider>(), DistributedPubSub.Get(system).Mediator,
+                    resolver.GetService<IQueueMetrics>()),
             new ClusterSingletonOptions { Role = CloudRole });
     }
 
@@ -124,6 +126,8 @@ public static class PharosAkkaHosting
         services.AddSingleton(TokenAuthenticator.FromSettings(settings));
         services.AddSingleton<AuthFailureLog>();
         services.AddSingleton(_ => new RepoUrlValidator(settings));
+        // A node that exports metrics registers its own before this; the rest measure nothing.
+        services.TryAddSingleton<IQueueMetrics>(NoQueueMetrics.Instance);
         return services;
     }
 }

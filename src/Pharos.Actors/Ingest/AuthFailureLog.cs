@@ -65,9 +65,13 @@ public sealed class AuthFailureLog(ILogger<AuthFailureLog> logger, int linesPerC
         get { lock (_lock) return _clients.Count; }
     }
 
+    /// <summary>Every failure, logged or suppressed (the cloud node counts them for its metrics).</summary>
+    public event Action<AuthFailureReason>? Recorded;
+
     public void Record(AuthFailure failure, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(failure);
+        Recorded?.Invoke(failure.Reason);
         var clientIp = Clean(failure.ClientIp, MaxClientIpLength);
         bool writeLine;
         lock (_lock)

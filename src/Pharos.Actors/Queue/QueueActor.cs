@@ -36,6 +36,7 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
     private readonly QueueSettings _settings;
     private readonly TimeProvider _clock;
     private readonly IActorRef _mediator;
+    private readonly IQueueMetrics _metrics;
     private readonly QueueState _state;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<Pending> _waiting = [];
@@ -49,11 +50,12 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
     public override string PersistenceId => PersistenceIdValue;
 
-    public QueueActor(QueueSettings settings, TimeProvider clock, IActorRef mediator)
+    public QueueActor(QueueSettings settings, TimeProvider clock, IActorRef mediator, IQueueMetrics? metrics = null)
     {
         _settings = settings;
         _clock = clock;
         _mediator = mediator;
+        _metrics = metrics ?? NoQueueMetrics.Instance;
         _state = new QueueState(settings.MaxQueueSize, settings.HistorySize, settings.MaxAttempts);
 
         Recover<SnapshotOffer>(offer =>
@@ -99,15 +101,16 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
         Command<DeleteSnapshotsFailure>(f => _log.Warning(f.Cause, "Deleting old queue snapshots failed"));
     }
 
-    public static Props Props(QueueSettings settings, TimeProvider clock, IActorRef mediator) =>
-        Akka.Actor.Props.Create(() => new QueueActor(settings, clock, mediator));
+    public static Props Props(QueueSettings settings, TimeProvider clock, IActorRef mediator, IQueueMetrics? metrics = null) =>
+        Akka.Actor.Props.Create(() => new QueueActor(settings, clock, mediator, metrics));
 
     /// <summary>
     /// The queue under a backoff supervisor: a journal failure stops a persistent actor (Akka.Persistence's rule),
     /// and the supervisor brings it back, recovered, once the store answers again.
     /// </summary>
-    public static Props SupervisedProps(QueueSettings settings, TimeProvider clock, IActorRef mediator) =>
-        BackoffSupervisor.Props(Backoff.OnStop(Props(settings, clock, mediator), "queue",
+    public static Props SupervisedProps(QueueSettings settings, TimeProvider clock, IActorRef mediator,
+        IQueueMetrics? metrics = null) =>
+        BackoffSupervisor.Props(Backoff.OnStop(Props(settings, clock, mediator, metrics), "queue",
                 minBackoff: TimeSpan.FromMilliseconds(200), maxBackoff: TimeSpan.FromSeconds(5), randomFactor: 0.2, maxNrOfRetries: -1)
             // While the queue is down (the store does not answer its recovery), callers hear so at once rather than
             // waiting out their timeouts: an HTTP client gets 503 with Retry-After, a worker registers again later.
@@ -169,9 +172,11 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
         var dispatch = events.Any(e => e is TaskEnqueued or TaskRequeued);
 
         _writing = answers;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         PersistAllAsync(events, Written);
         DeferAsync(BatchWritten.Instance, _ =>
         {
+            _metrics.BatchWritten(System.Diagnostics.Stopwatch.GetElapsedTime(started), events.Count);
             foreach (var answer in _writing ?? []) answer.Client.Tell(answer.Reply);
             _writing = null;
             PublishDepth();
@@ -338,6 +343,7 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
     private void Written(IPersistedEvent e)
     {
         LogTransition(e);
+        if (e is TaskCompleted completed) _metrics.TaskCompleted(completed.Metrics.StageSeconds);
         // A snapshot costs as much as the state is large, so a large queue snapshots less often: the cost per event
         // stays constant, and recovery never replays more events than the snapshot it skips would have held.
         if (++_eventsSinceSnapshot >= Math.Max(_settings.SnapshotEvery, _state.JobCount))

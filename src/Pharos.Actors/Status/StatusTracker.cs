@@ -9,7 +9,8 @@ namespace Pharos.Actors.Status;
 /// <summary>
 /// The read model behind `GET /worker/status`, one per cloud node: the queue depth QueueActor publishes and the
 /// workers' own reports. A worker whose node is unreachable or has left shows as offline. Answers from memory,
-/// so status reads never reach the journal or the workers.
+/// so status reads never reach the journal or the workers. Local subscribers (the WebSocket and SSE streams, the
+/// metrics) get the whole view on subscribing and after every change, at most once per <see cref="PushInterval"/>.
 /// </summary>
 public sealed class StatusTracker : ReceiveActor, IWithTimers
 {
@@ -29,6 +30,12 @@ public sealed class StatusTracker : ReceiveActor, IWithTimers
     // Nodes that are unreachable or gone: their workers show as offline until the node is back.
     private readonly HashSet<string> _downAddresses = new(StringComparer.Ordinal);
     private QueueDepthChanged _depth;
+    private readonly HashSet<IActorRef> _subscribers = [];
+    // A change arrived while the push interval was still running: the view goes out when it ends.
+    private bool _dirty;
+
+    /// <summary>The shortest gap between two views pushed to subscribers: a burst of reports becomes one view.</summary>
+    public static readonly TimeSpan PushInterval = TimeSpan.FromMilliseconds(100);
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -39,8 +46,30 @@ public sealed class StatusTracker : ReceiveActor, IWithTimers
         _clock = clock;
         _depth = new QueueDepthChanged(0, 0, maxQueueSize, null);
 
-        Receive<QueueDepthChanged>(depth => _depth = depth);
+        Receive<QueueDepthChanged>(depth =>
+        {
+            // The soonest expiry is not part of the view: only the counts make a change worth pushing.
+            var changed = (depth.Pending, depth.InFlight, depth.Max) != (_depth.Pending, _depth.InFlight, _depth.Max);
+            _depth = depth;
+            if (changed) Changed();
+        });
         Receive<WorkerStatusChanged>(Update);
+        Receive<SubscribeStatus>(subscribe =>
+        {
+            if (_subscribers.Add(subscribe.Subscriber)) Context.Watch(subscribe.Subscriber);
+            subscribe.Subscriber.Tell(View());
+        });
+        Receive<UnsubscribeStatus>(unsubscribe =>
+        {
+            if (_subscribers.Remove(unsubscribe.Subscriber)) Context.Unwatch(unsubscribe.Subscriber);
+        });
+        Receive<Terminated>(terminated => _subscribers.Remove(terminated.ActorRef));
+        Receive<PushTick>(_ =>
+        {
+            if (!_dirty) return;
+            _dirty = false;
+            Push();
+        });
         Receive<SubscribeAck>(ack =>
         {
             // Whatever was published before this node subscribed is asked for once.
@@ -77,6 +106,31 @@ public sealed class StatusTracker : ReceiveActor, IWithTimers
         if (_workers.TryGetValue(status.WorkerId, out var known) && known.LastSeen > status.At) return;
         _workers[status.WorkerId] = new WorkerView(status.WorkerId, status.Address, status.State, status.TaskId,
             status.RepoUrl, status.Stage, status.Progress, status.Message, status.Since, status.At);
+        Changed();
+    }
+
+    /// <summary>Pushes at once when the last push is an interval old, else once the interval ends (leading and trailing edge).</summary>
+    private void Changed()
+    {
+        if (_subscribers.Count == 0) return;
+        if (Timers.IsTimerActive(PushTick.Instance))
+        {
+            _dirty = true;
+            return;
+        }
+        Push();
+    }
+
+    private void Push()
+    {
+        var view = View();
+        foreach (var subscriber in _subscribers) subscriber.Tell(view);
+        Timers.StartSingleTimer(PushTick.Instance, PushTick.Instance, PushInterval);
+    }
+
+    private sealed class PushTick
+    {
+        public static readonly PushTick Instance = new();
     }
 
     private void NodeDown(Address address)
@@ -91,12 +145,13 @@ public sealed class StatusTracker : ReceiveActor, IWithTimers
                 State = WorkerStates.Offline, TaskId = null, RepoUrl = null, Stage = null, Progress = null,
                 Message = "The node is unreachable", Since = now,
             };
+        Changed();
     }
 
     /// <summary>A node joined or is reachable again: its workers are asked for their current status.</summary>
     private void NodeBack(Address address)
     {
-        _downAddresses.Remove(address.ToString());
+        if (_downAddresses.Remove(address.ToString())) Changed();
         if (address.Equals(Cluster.Get(Context.System).SelfAddress)) return;
         for (var i = 0; i < AskAfterNodeUp.Length; i++)
             Timers.StartSingleTimer($"ask-{i}", AskWorkers.Instance, AskAfterNodeUp[i]);
@@ -127,3 +182,8 @@ public sealed class StatusTracker : ReceiveActor, IWithTimers
         return "Idle";
     }
 }
+
+/// <summary>Local: <see cref="Subscriber"/> gets the current <see cref="WorkerStatusView"/> now and after every change, until it unsubscribes or stops.</summary>
+public sealed record SubscribeStatus(IActorRef Subscriber);
+
+public sealed record UnsubscribeStatus(IActorRef Subscriber);

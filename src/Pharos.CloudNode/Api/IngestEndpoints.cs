@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.AspNetCore.Http.Features;
 using Pharos.Actors.Ingest;
+using Pharos.CloudNode.Metrics;
 using Pharos.Messages;
 using Pharos.Messages.Commands;
 
@@ -21,7 +22,11 @@ public static class IngestEndpoints
         app.MapPost("/ingest", async (HttpContext context, IRequiredActor<IngestGateway> gateway) =>
             {
                 var body = await ReadBodyAsync(context);
-                if (body is null) return ApiProblems.TooLarge(MaxBodyBytes);
+                if (body is null)
+                {
+                    context.RequestServices.GetRequiredService<PharosMetrics>().Refused(RefusalTooLarge);
+                    return ApiProblems.TooLarge(MaxBodyBytes);
+                }
                 var (repoUrl, priority, error) = ParseBody(body);
                 return await SubmitAsync(context, gateway.ActorRef, repoUrl, priority, error);
             })
@@ -39,19 +44,39 @@ public static class IngestEndpoints
             .Produces<IngestResponse>(StatusCodes.Status202Accepted);
     }
 
-    private static Task<IResult> SubmitAsync(HttpContext context, IActorRef gateway, string? repoUrl,
+    private static async Task<IResult> SubmitAsync(HttpContext context, IActorRef gateway, string? repoUrl,
         string? priority, string? bodyError)
     {
         var request = new SubmitIngest(repoUrl, priority, context.Request.Headers.Authorization.FirstOrDefault(),
             context.Connection.RemoteIpAddress?.ToString() ?? "unknown", context.Request.Path, bodyError);
-        return ActorAsk.AskAsync<object>(context, gateway, request, reply => reply switch
+        var metrics = context.RequestServices.GetRequiredService<PharosMetrics>();
+        var counted = false;
+        var result = await ActorAsk.AskAsync<object>(context, gateway, request, reply =>
             {
-                IngestAccepted accepted => Accepted(context, accepted),
-                IngestRefused refused => ApiProblems.Refused(context, refused),
-                _ => ApiProblems.Unavailable(context, "The queue gave an answer this node does not understand."),
+                counted = true;
+                switch (reply)
+                {
+                    case IngestAccepted accepted:
+                        metrics.Accepted();
+                        return Accepted(context, accepted);
+                    case IngestRefused refused:
+                        metrics.Refused(RefusalName(refused.Reason));
+                        return ApiProblems.Refused(context, refused);
+                    default:
+                        metrics.Refused(RefusalName(IngestRefusal.StoreUnavailable));
+                        return ApiProblems.Unavailable(context, "The queue gave an answer this node does not understand.");
+                }
             },
             "The queue did not answer in time. Retry: if the task was taken after all, the retry answers 409 with its id.");
+        // No answer in time (or the queue is down): the client hears 503.
+        if (!counted) metrics.Refused(RefusalName(IngestRefusal.StoreUnavailable));
+        return result;
     }
+
+    private const string RefusalTooLarge = "too_large";
+
+    /// <summary>The `reason` label of pharos_ingest_refused_total: queue_full, duplicate, invalid_request, ...</summary>
+    internal static string RefusalName(IngestRefusal reason) => JsonNamingPolicy.SnakeCaseLower.ConvertName(reason.ToString());
 
     private static IResult Accepted(HttpContext context, IngestAccepted accepted)
     {
@@ -60,7 +85,7 @@ public static class IngestEndpoints
     }
 
     /// <summary>The body, or null when it is larger than <see cref="MaxBodyBytes"/>.</summary>
-    private static async Task<byte[]?> ReadBodyAsync(HttpContext context)
+    internal static async Task<byte[]?> ReadBodyAsync(HttpContext context)
     {
         if (context.Request.ContentLength > MaxBodyBytes) return null;
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)

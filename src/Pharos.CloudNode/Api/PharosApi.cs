@@ -1,4 +1,5 @@
 using Pharos.Actors.Configuration;
+using Pharos.CloudNode.Metrics;
 
 namespace Pharos.CloudNode.Api;
 
@@ -9,5 +10,8 @@ public static class PharosApi
         app.MapIngest();
         app.MapJobs(settings.RequireReadToken);
         app.MapStatus(settings.RequireReadToken);
+        app.MapLiveStatus(settings.RequireReadToken);
+        app.MapCluster();
+        app.MapPharosMetrics(settings.RequireReadToken);
     }
 }

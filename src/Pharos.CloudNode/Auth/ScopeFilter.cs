@@ -9,12 +9,20 @@ namespace Pharos.CloudNode.Auth;
 /// </summary>
 public static class ScopeFilter
 {
-    public static TBuilder RequireScope<TBuilder>(this TBuilder builder, string scope) where TBuilder : IEndpointConventionBuilder =>
+    /// <param name="allowQueryToken">
+    /// Also take the token from `?access_token=` when there is no Authorization header: only for the WebSocket route,
+    /// since browsers cannot set headers on a WebSocket. The token is never logged (failures log the path only).
+    /// </param>
+    public static TBuilder RequireScope<TBuilder>(this TBuilder builder, string scope, bool allowQueryToken = false)
+        where TBuilder : IEndpointConventionBuilder =>
         builder.AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;
             var services = http.RequestServices;
-            var auth = services.GetRequiredService<TokenAuthenticator>().Authenticate(http.Request.Headers.Authorization.FirstOrDefault());
+            var header = http.Request.Headers.Authorization.FirstOrDefault();
+            if (header is null && allowQueryToken && http.Request.Query["access_token"].FirstOrDefault() is { } queryToken)
+                header = "Bearer " + queryToken;
+            var auth = services.GetRequiredService<TokenAuthenticator>().Authenticate(header);
             if (!auth.Succeeded)
             {
                 services.GetRequiredService<AuthFailureLog>().Record(
@@ -35,6 +43,7 @@ public static class ScopeFilter
         ?? throw new InvalidOperationException("The route has no RequireScope filter: nobody was authenticated.");
 
     /// <summary>Reads are public unless PHAROS_REQUIRE_READ_TOKEN is set.</summary>
-    public static TBuilder RequireReadScopeIf<TBuilder>(this TBuilder builder, bool required) where TBuilder : IEndpointConventionBuilder =>
-        required ? builder.RequireScope(Scopes.Read) : builder;
+    public static TBuilder RequireReadScopeIf<TBuilder>(this TBuilder builder, bool required, bool allowQueryToken = false)
+        where TBuilder : IEndpointConventionBuilder =>
+        required ? builder.RequireScope(Scopes.Read, allowQueryToken) : builder;
 }

@@ -73,6 +73,7 @@ public sealed class PharosSettingsTests
     [InlineData("PHAROS_MAX_REPO_MB", "lots")]
     [InlineData("PHAROS_TRAIN_DIMENSIONS", "1")]
     [InlineData("PHAROS_STANDALONE", "maybe")]
+    [InlineData("PHAROS_LOG_FORMAT", "xml")]
     public void A_malformed_value_names_its_variable(string key, string value)
     {
         var error = Assert.Throws<SettingsException>(() => Read((key, value)));

@@ -86,6 +86,39 @@ public sealed class QueueWorkerProtocolTests : TestKit
         _mediator.FishForMessage<Publish>(p => p.Message is QueueDepthChanged { Pending: 1, InFlight: 1 });
     }
 
+    private sealed class RecordingMetrics : IQueueMetrics
+    {
+        public readonly System.Collections.Concurrent.ConcurrentQueue<int> Batches = new();
+        public readonly System.Collections.Concurrent.ConcurrentQueue<StageSeconds> Completed = new();
+
+        public void BatchWritten(TimeSpan elapsed, int events)
+        {
+            Assert.True(elapsed >= TimeSpan.Zero);
+            Batches.Enqueue(events);
+        }
+
+        public void TaskCompleted(StageSeconds stages) => Completed.Enqueue(stages);
+    }
+
+    [Fact]
+    public void The_queue_reports_its_batch_writes_and_the_stages_of_completed_tasks_to_its_metrics()
+    {
+        var metrics = new RecordingMetrics();
+        var queue = Sys.ActorOf(QueueActor.Props(Settings(), _clock, _mediator.Ref, metrics));
+        var taskId = Enqueue(queue, "https://github.com/o/a");
+        Assert.Equal(1, Assert.Single(metrics.Batches));
+        Assert.Empty(metrics.Completed);
+
+        var worker = RegisteredWorker(queue, "w1");
+        var assigned = Take(queue, worker, "w1");
+        worker.Send(queue, new ReportCompleted(taskId, assigned.LeaseId, Metrics));
+        AwaitAssert(() => Assert.Equal(JobStatus.Completed, Job(queue, taskId).Status));
+
+        var stages = Assert.Single(metrics.Completed);
+        Assert.Equal((1.0, 0.5, 2.0, 0.1), (stages.Clone, stages.Parse, stages.Train, stages.Store));
+        Assert.True(metrics.Batches.Count >= 3);
+    }
+
     [Fact]
     public void Progress_and_completion_are_recorded_and_later_reports_under_the_lease_are_refused()
     {

@@ -86,4 +86,79 @@ public sealed class StatusTrackerTests : TestKit
             (busy.State, busy.Stage, busy.Progress, busy.Message, busy.TaskId));
         Assert.Equal(at.AddSeconds(2), busy.LastSeen);
     }
+
+    private static WorkerStatusChanged Report(string id, int progress, DateTimeOffset at) =>
+        new(id, "akka.tcp://pharos@edge:1", WorkerStates.Busy, "t1", "https://github.com/o/r", JobStages.Training,
+            progress / 100.0, $"Training... {progress}%", at, at.AddMilliseconds(progress));
+
+    private (IActorRef Tracker, ManualClock Clock) StartTracker()
+    {
+        var clock = new ManualClock(new DateTimeOffset(2026, 11, 29, 8, 0, 0, TimeSpan.Zero));
+        var tracker = Sys.ActorOf(StatusTracker.Props(CreateTestProbe().Ref, CreateTestProbe().Ref, clock, 10));
+        return (tracker, clock);
+    }
+
+    [Fact]
+    public void A_subscriber_gets_the_view_at_once_and_after_every_change()
+    {
+        var (tracker, clock) = StartTracker();
+        var subscriber = CreateTestProbe();
+
+        tracker.Tell(new SubscribeStatus(subscriber.Ref));
+        var first = subscriber.ExpectMsg<WorkerStatusView>();
+        Assert.Equal(("Offline", new QueueStatus(0, 0, 10)), (first.Status, first.Queue));
+
+        tracker.Tell(Report("a", 40, clock.GetUtcNow()));
+        var afterReport = subscriber.ExpectMsg<WorkerStatusView>();
+        Assert.Equal(0.4, Assert.Single(afterReport.Workers).Progress);
+
+        tracker.Tell(new QueueDepthChanged(2, 1, 10, null));
+        Assert.Equal(new QueueStatus(2, 1, 10), subscriber.ExpectMsg<WorkerStatusView>().Queue);
+
+        // The same counts again (only the soonest expiry moved) is no change worth a view.
+        tracker.Tell(new QueueDepthChanged(2, 1, 10, clock.GetUtcNow()));
+        subscriber.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+
+    [Fact]
+    public void A_burst_of_reports_reaches_subscribers_as_a_few_views_ending_with_the_latest()
+    {
+        var (tracker, clock) = StartTracker();
+        var subscriber = CreateTestProbe();
+        tracker.Tell(new SubscribeStatus(subscriber.Ref));
+        subscriber.ExpectMsg<WorkerStatusView>();
+
+        var at = clock.GetUtcNow();
+        for (var progress = 1; progress <= 100; progress++) tracker.Tell(Report("a", progress, at));
+
+        var views = new List<WorkerStatusView>();
+        // At most one view per PushInterval (100 ms): leading edge, then the trailing one with the latest state.
+        subscriber.ReceiveWhile(TimeSpan.FromMilliseconds(600), message => (WorkerStatusView)message, msgs: 100)
+            .ToList().ForEach(views.Add);
+        Assert.InRange(views.Count, 1, 3);
+        Assert.Equal(1.0, Assert.Single(views[^1].Workers).Progress);
+    }
+
+    [Fact]
+    public void Unsubscribed_and_stopped_subscribers_get_nothing_more()
+    {
+        var (tracker, clock) = StartTracker();
+        var leaving = CreateTestProbe();
+        var stopping = CreateTestProbe();
+        var staying = CreateTestProbe();
+        foreach (var probe in new[] { leaving, stopping, staying })
+        {
+            tracker.Tell(new SubscribeStatus(probe.Ref));
+            probe.ExpectMsg<WorkerStatusView>();
+        }
+
+        tracker.Tell(new UnsubscribeStatus(leaving.Ref));
+        Watch(stopping.Ref);
+        Sys.Stop(stopping.Ref);
+        ExpectTerminated(stopping.Ref);
+        tracker.Tell(Report("a", 10, clock.GetUtcNow()));
+
+        staying.ExpectMsg<WorkerStatusView>();
+        leaving.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
 }

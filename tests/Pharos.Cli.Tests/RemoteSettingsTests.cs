@@ -1,6 +1,4 @@
 using Pharos.Cli.Remote;
-using Pharos.Cli.Tests.Support;
-using Pharos.CloudNode.Tests.Support;
 
 namespace Pharos.Cli.Tests;
 
@@ -48,20 +46,5 @@ public sealed class RemoteSettingsTests : IDisposable
     {
         var e = Assert.Throws<Commands.CliException>(() => RemoteSettings.Resolve("ftp://x", null, Env(), _dir, new StringWriter()));
         Assert.Equal("'ftp://x' is not an http(s) URL of a Pharos cloud (--url or PHAROS_URL).", e.Message);
-    }
-}
-
-/// <summary>The cluster commands' client side against a node without the cluster routes: a clear line, not a stack.</summary>
-public sealed class ClusterWithoutRoutesTests(QueueNode node) : IClassFixture<QueueNode>
-{
-    [Theory]
-    [InlineData("cluster show", "GET /cluster/members")]
-    [InlineData("cluster down-unreachable", "GET /cluster/members")]
-    [InlineData("cluster tail", "GET /cluster/events")]
-    public async Task A_node_without_the_route_says_so(string command, string route)
-    {
-        var (exit, _, error) = await node.Run(command.Split(' '));
-        Assert.Equal(1, exit);
-        Assert.Equal($"pharos: the Pharos cloud at {node.Url} has no route {route} (is it an older version?)", error.Trim());
     }
 }

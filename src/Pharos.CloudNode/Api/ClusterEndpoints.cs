@@ -1,0 +1,136 @@
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Cluster;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
+using Pharos.Actors.Hosting;
+using Pharos.Actors.Ingest;
+using Pharos.CloudNode.Auth;
+using Pharos.CloudNode.Live;
+using Pharos.Messages.Status;
+
+namespace Pharos.CloudNode.Api;
+
+/// <summary>
+/// Cluster inspection and control for operators (the `pharos cluster ...` commands), admin scope only. Petabridge.Cmd
+/// is not available here, so this is Pharos's own, over the authenticated HTTP API.
+/// </summary>
+public static class ClusterEndpoints
+{
+    public static void MapCluster(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/cluster/members", (ActorSystem system) => Results.Ok(Members(Cluster.Get(system))))
+            .WithSummary("This node's view of the cluster: members with roles, status and reachability, the leader")
+            .Produces<ClusterMembers>()
+            .RequireScope(Scopes.Admin);
+
+        app.MapPost("/cluster/leave", (HttpContext context, ActorSystem system) =>
+                ActAsync(context, Cluster.Get(system), "leave", (cluster, address) => cluster.Leave(address)))
+            .WithSummary("Ask a member to leave the cluster gracefully (its tasks are handed back)")
+            .Produces<ClusterActionAccepted>(StatusCodes.Status202Accepted)
+            .ProducesProblem(400).ProducesProblem(404)
+            .RequireScope(Scopes.Admin);
+
+        app.MapPost("/cluster/down", (HttpContext context, ActorSystem system) =>
+                ActAsync(context, Cluster.Get(system), "down", (cluster, address) => cluster.Down(address)))
+            .WithSummary("Mark a member down (it is removed without a handshake: for a node that is gone)")
+            .Produces<ClusterActionAccepted>(StatusCodes.Status202Accepted)
+            .ProducesProblem(400).ProducesProblem(404)
+            .RequireScope(Scopes.Admin);
+
+        app.MapGet("/cluster/events", async (HttpContext context, ActorSystem system, TimeProvider clock,
+                IOptions<JsonOptions> json, IHostApplicationLifetime lifetime) =>
+            {
+                using var feed = LiveFeeds.ClusterEvents(system, clock);
+                var options = json.Value.SerializerOptions;
+                await LiveStatusEndpoints.WriteEventsAsync(context, feed.Reader, "member",
+                    e => JsonSerializer.Serialize(e, options), lifetime.ApplicationStopping);
+                return Results.Empty;
+            })
+            .WithSummary("Membership events as server-sent events (`event: member`), from now on")
+            .RequireScope(Scopes.Admin);
+    }
+
+    internal static ClusterMembers Members(Cluster cluster)
+    {
+        var state = cluster.State;
+        var unreachable = state.Unreachable.Select(m => m.Address).ToHashSet();
+        // Akka keeps a member's up number internal; its rank by age says the same: 1 is the oldest member (where the
+        // singletons run), 0 a member that has not been up yet.
+        var ranks = state.Members.Where(m => m.Status is not (MemberStatus.Joining or MemberStatus.WeaklyUp))
+            .Order(Member.AgeOrdering)
+            .Select((m, i) => (m.Address, Rank: i + 1))
+            .ToDictionary(r => r.Address, r => r.Rank);
+        var members = state.Members
+            .OrderBy(m => m.Address.ToString(), StringComparer.Ordinal)
+            .Select(m => new ClusterMemberView(m.Address.ToString(), Roles(m),
+                StatusName(m.Status), !unreachable.Contains(m.Address), ranks.GetValueOrDefault(m.Address)))
+            .ToArray();
+        return new ClusterMembers(cluster.SelfAddress.ToString(), state.Leader?.ToString(), members,
+            unreachable.Select(a => a.ToString()).Order(StringComparer.Ordinal).ToArray());
+    }
+
+    /// <summary>The member's Pharos roles; Akka's own data-center role (dc-default) says nothing here.</summary>
+    internal static string[] Roles(Member member) =>
+        member.Roles.Where(r => !r.StartsWith("dc-", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToArray();
+
+    internal static string StatusName(MemberStatus status) => status switch
+    {
+        MemberStatus.Joining => "joining",
+        MemberStatus.WeaklyUp => "weakly_up",
+        MemberStatus.Up => "up",
+        MemberStatus.Leaving => "leaving",
+        MemberStatus.Exiting => "exiting",
+        MemberStatus.Down => "down",
+        MemberStatus.Removed => "removed",
+        // A coordinated shutdown of the whole cluster: the member is on its way out.
+        _ => "leaving",
+    };
+
+    private static async Task<IResult> ActAsync(HttpContext context, Cluster cluster, string action,
+        Action<Cluster, Address> act)
+    {
+        var body = await IngestEndpoints.ReadBodyAsync(context);
+        if (body is null) return ApiProblems.TooLarge(IngestEndpoints.MaxBodyBytes);
+        var (address, error) = ParseAddress(body);
+        if (address is null) return ApiProblems.BadRequest(error!);
+        // The member list, not Akka: Leave and Down of an address that is no member are silently ignored.
+        if (!cluster.State.Members.Any(m => m.Address.Equals(address)))
+            return ApiProblems.NotFound($"{address} is not a member of this cluster (GET /cluster/members lists them).");
+        act(cluster, address);
+        return Results.Json(new ClusterActionAccepted(address.ToString(), action), statusCode: StatusCodes.Status202Accepted);
+    }
+
+    /// <summary>{"address": "akka.tcp://pharos@host:port"}: the address, or why it is not one.</summary>
+    internal static (Address? Address, string? Error) ParseAddress(byte[] body)
+    {
+        const string Expected = "The body must be {\"address\": \"akka.tcp://pharos@host:port\"}.";
+        string? text;
+        try
+        {
+            using var document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 4 });
+            if (document.RootElement.ValueKind != JsonValueKind.Object
+                || !document.RootElement.TryGetProperty("address", out var value) || value.ValueKind != JsonValueKind.String)
+                return (null, Expected);
+            text = value.GetString();
+        }
+        catch (JsonException)
+        {
+            return (null, Expected);
+        }
+        if (string.IsNullOrWhiteSpace(text)) return (null, Expected);
+        Address address;
+        try
+        {
+            address = Address.Parse(text.Trim());
+        }
+        catch (Exception e) when (e is UriFormatException or ArgumentException or FormatException)
+        {
+            return (null, $"'{ActorAsk.Shorten(text)}' is not an address like akka.tcp://pharos@host:port.");
+        }
+        if (address.Protocol != "akka.tcp" || address.System != PharosAkkaHosting.SystemName
+            || string.IsNullOrEmpty(address.Host) || address.Port is null or <= 0)
+            return (null, $"'{ActorAsk.Shorten(text)}' is not an address like akka.tcp://{PharosAkkaHosting.SystemName}@host:port.");
+        return (address, null);
+    }
+}

@@ -1,0 +1,27 @@
+using Akka.Actor;
+using Akka.Hosting;
+using Pharos.Actors.Status;
+using Pharos.CloudNode.Auth;
+using Pharos.CloudNode.Live;
+using Prometheus;
+
+namespace Pharos.CloudNode.Metrics;
+
+public static class MetricsEndpoint
+{
+    /// <summary>`GET /metrics`: Prometheus text of the node's own registry; public unless reads need a token.</summary>
+    public static void MapPharosMetrics(this IEndpointRouteBuilder app, bool requireReadToken) =>
+        app.MapMetrics("/metrics", app.ServiceProvider.GetRequiredService<PharosMetrics>().Registry)
+            .RequireReadScopeIf(requireReadToken);
+
+    /// <summary>The queue and worker gauges follow the status tracker's views (the queue's published depth).</summary>
+    public static AkkaConfigurationBuilder WithMetricsObserver(this AkkaConfigurationBuilder builder) =>
+        builder.WithActors((system, registry, resolver) =>
+        {
+            var metrics = resolver.GetService<PharosMetrics>();
+            var tracker = registry.Get<StatusTracker>();
+            Action<Messages.Status.WorkerStatusView> observe = metrics.Observe;
+            var nothing = static () => { };
+            system.ActorOf(Props.Create(() => new StatusSink(tracker, observe, nothing)), "metrics-observer");
+        });
+}

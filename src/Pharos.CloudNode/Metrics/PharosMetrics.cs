@@ -1,0 +1,76 @@
+using Pharos.Actors.Ingest;
+using Pharos.Actors.Queue;
+using Pharos.Messages.Status;
+using Prometheus;
+
+namespace Pharos.CloudNode.Metrics;
+
+/// <summary>
+/// The node's Prometheus metrics, in a registry of its own (not prometheus-net's static default), so that two nodes
+/// in one process (tests) count apart. The actors feed it through <see cref="IQueueMetrics"/>, the status stream and
+/// <see cref="AuthFailureLog.Recorded"/>; the HTTP layer counts ingest answers.
+/// </summary>
+public sealed class PharosMetrics : IQueueMetrics
+{
+    public static readonly string[] WorkerStates =
+        [Messages.Status.WorkerStates.Idle, Messages.Status.WorkerStates.Busy, Messages.Status.WorkerStates.Error, Messages.Status.WorkerStates.Offline];
+
+    /// <summary>The `reason` labels of pharos_ingest_refused_total (IngestRefusal in snake case, and too_large).</summary>
+    public static readonly string[] RefusalReasons =
+        ["unauthenticated", "forbidden", "invalid_request", "duplicate", "queue_full", "store_unavailable", "too_large"];
+
+    private readonly Gauge _pending, _inFlight, _max, _workers;
+    private readonly Counter _accepted, _refused, _authFailures;
+    private readonly Histogram _stageSeconds, _journalWrite;
+
+    public CollectorRegistry Registry { get; } = Prometheus.Metrics.NewCustomRegistry();
+
+    public PharosMetrics(AuthFailureLog authFailures)
+    {
+        var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
+        _pending = factory.CreateGauge("pharos_queue_pending", "Live tasks waiting in the queue.");
+        _inFlight = factory.CreateGauge("pharos_queue_in_flight", "Tasks a worker is running.");
+        _max = factory.CreateGauge("pharos_queue_max", "The queue's cap (MAX_QUEUE_SIZE).");
+        _workers = factory.CreateGauge("pharos_workers", "Workers by state.", "state");
+        _accepted = factory.CreateCounter("pharos_ingest_accepted_total", "Submissions the queue accepted.");
+        _refused = factory.CreateCounter("pharos_ingest_refused_total", "Submissions refused, by reason.", "reason");
+        _authFailures = factory.CreateCounter("pharos_auth_failures_total", "Requests with a missing or invalid token, by reason.", "reason");
+        _stageSeconds = factory.CreateHistogram("pharos_stage_duration_seconds", "Stage durations of completed jobs.",
+            new HistogramConfiguration
+            {
+                LabelNames = ["stage"],
+                // From a quick clone to a long training run.
+                Buckets = Histogram.ExponentialBuckets(0.05, 2.5, 12),
+            });
+        _journalWrite = factory.CreateHistogram("pharos_journal_write_seconds", "Latency of the queue's group-commit writes.",
+            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
+        // Every known label from the start, at 0: a rate over a series that appears only with its first event misses it.
+        foreach (var state in WorkerStates) _workers.WithLabels(state).Set(0);
+        foreach (var reason in Enum.GetValues<AuthFailureReason>()) _authFailures.WithLabels(reason.ToSnakeCase());
+        foreach (var reason in RefusalReasons) _refused.WithLabels(reason);
+        authFailures.Recorded += reason => _authFailures.WithLabels(reason.ToSnakeCase()).Inc();
+    }
+
+    public void Accepted() => _accepted.Inc();
+
+    public void Refused(string reason) => _refused.WithLabels(reason).Inc();
+
+    /// <summary>The status view the tracker pushes: the queue depth it carries is the queue's published one.</summary>
+    public void Observe(WorkerStatusView view)
+    {
+        _pending.Set(view.Queue.Pending);
+        _inFlight.Set(view.Queue.InFlight);
+        _max.Set(view.Queue.Max);
+        foreach (var state in WorkerStates) _workers.WithLabels(state).Set(view.Workers.Count(w => w.State == state));
+    }
+
+    public void BatchWritten(TimeSpan elapsed, int events) => _journalWrite.Observe(elapsed.TotalSeconds);
+
+    public void TaskCompleted(StageSeconds stages)
+    {
+        if (stages.Clone is { } clone) _stageSeconds.WithLabels("clone").Observe(clone);
+        if (stages.Parse is { } parse) _stageSeconds.WithLabels("parse").Observe(parse);
+        if (stages.Train is { } train) _stageSeconds.WithLabels("train").Observe(train);
+        if (stages.Store is { } store) _stageSeconds.WithLabels("store").Observe(store);
+    }
+}
