@@ -64,6 +64,11 @@ internal static class StatusCommand
     private static void Show(ParseResultContext context, string text, JsonElement status, bool asJson, bool redraw, bool watching)
     {
         var output = context.Output;
+        if (asJson && !watching)
+        {
+            Format.Json(output, text);
+            return;
+        }
         if (asJson)
         {
             // One compact document a line when watching, so that each event can be read by a pipe as it comes.
