@@ -166,6 +166,19 @@ public sealed class RemoteCommandTests(QueueNode node) : IClassFixture<QueueNode
     }
 
     [Fact]
+    public async Task Status_watch_json_prints_one_document_a_line()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(1.5));
+        var exit = await PharosCommand.RunAsync(["status", "--watch", "--json", "--url", node.Url, "--token", CloudNodeHost.AdminToken], output, error, stop.Token);
+        Assert.True(exit == 0, error.ToString());
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.NotEmpty(lines);
+        Assert.All(lines, line => Assert.Equal(1000, JsonDocument.Parse(line).RootElement.GetProperty("queue").GetProperty("max").GetInt32()));
+    }
+
+    [Fact]
     public async Task Read_commands_print_the_servers_json()
     {
         await node.Run("submit", QueueNode.NewRepoUrl());
