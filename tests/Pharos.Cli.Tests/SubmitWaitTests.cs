@@ -118,3 +118,26 @@ public sealed class QueueFullTests
         Assert.Matches(@"^pharos: refused for now: .+ Retry after \d+ s\.$", error.Trim());
     }
 }
+
+/// <summary>503 with the hint of Retry-After, from a node whose Redis journal is down.</summary>
+public sealed class StoreDownTests
+{
+    [Fact]
+    public async Task A_store_that_is_down_is_one_line_with_the_retry_hint()
+    {
+        await using var redis = await Pharos.Persistence.Redis.Tests.Support.RedisServer.StartAsync();
+        await using var node = await CloudNodeHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["PHAROS_REDIS"] = redis.ConnectionString,
+            ["PHAROS_ALLOW_LOCAL_REPOS"] = "true",
+        });
+        await redis.KillAsync();
+
+        var (exit, output, error) = await CliRunner.RunAsync("submit", Support.QueueNode.NewRepoUrl(),
+            "--url", node.Client.BaseAddress!.ToString(), "--token", CloudNodeHost.AdminToken);
+
+        Assert.Equal(1, exit);
+        Assert.Empty(output);
+        Assert.Matches(@"^pharos: the Pharos cloud is unavailable: .+ Retry after \d+ s\.$", error.Trim());
+    }
+}
