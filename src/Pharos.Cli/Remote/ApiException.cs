@@ -1,6 +1,6 @@
-using Pharos.Cli.Commands;
 using System.Net;
 using System.Text.Json;
+using Pharos.Cli.Commands;
 
 namespace Pharos.Cli.Remote;
 

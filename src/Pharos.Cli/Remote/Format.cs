@@ -1,4 +1,3 @@
-using Pharos.Cli.Commands;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;

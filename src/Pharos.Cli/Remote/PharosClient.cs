@@ -1,9 +1,9 @@
-using Pharos.Cli.Commands;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Pharos.Cli.Commands;
 
 namespace Pharos.Cli.Remote;
 

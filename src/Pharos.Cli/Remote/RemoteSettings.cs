@@ -1,5 +1,5 @@
-using Pharos.Cli.Commands;
 using System.CommandLine;
+using Pharos.Cli.Commands;
 
 namespace Pharos.Cli.Remote;
 

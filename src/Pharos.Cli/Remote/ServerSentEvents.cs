@@ -1,4 +1,3 @@
-using Pharos.Cli.Commands;
 using System.Runtime.CompilerServices;
 using System.Text;
 
