@@ -18,7 +18,7 @@ internal static class CliJson
 }
 
 /// <summary>A failure the user can act on: printed as one line, exit code 1, no stack trace.</summary>
-internal sealed class CliException(string message) : Exception(message);
+internal class CliException(string message) : Exception(message);
 
 internal static class CliErrors
 {
@@ -49,6 +49,9 @@ internal static class CliErrors
 /// <summary>Where a command writes: the invocation's writers, so that tests can read them.</summary>
 internal sealed record ParseResultContext(TextWriter Output, TextWriter Error)
 {
+    /// <summary>True when the output is a terminal (progress is redrawn in place), false when redirected or captured.</summary>
+    public bool Interactive => ReferenceEquals(Output, Console.Out) && !Console.IsOutputRedirected;
+
     public static ParseResultContext From(System.CommandLine.ParseResult result) =>
         new(result.InvocationConfiguration.Output, result.InvocationConfiguration.Error);
 }

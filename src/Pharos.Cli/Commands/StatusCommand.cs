@@ -1,0 +1,106 @@
+using System.CommandLine;
+using System.Net;
+using System.Text.Json;
+using Pharos.Cli.Remote;
+
+namespace Pharos.Cli.Commands;
+
+/// <summary>`pharos status [--watch]`: the workers and the queue; with --watch, live from the status stream.</summary>
+internal static class StatusCommand
+{
+    public static readonly TimeSpan FallbackPollInterval = TimeSpan.FromSeconds(2);
+
+    public static Command Build(RemoteOptions remote)
+    {
+        var watch = new Option<bool>("--watch") { Description = "Redraw on every change (GET /worker/status/stream; polls every 2 s when the node has no stream) until Ctrl+C." };
+        var json = RemoteOptions.Json();
+        var command = new Command("status", "Workers and the queue (GET /worker/status).") { watch, json };
+        command.SetAction(remote.Action(async (client, context, result, ct) =>
+        {
+            var asJson = result.GetValue(json);
+            if (!result.GetValue(watch))
+            {
+                var status = await client.GetAsync("worker/status", ct);
+                Show(context, status.Text, status.Json, asJson, redraw: false, watching: false);
+                return 0;
+            }
+            try
+            {
+                return await WatchAsync(client, context, asJson, ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return 0; // Ctrl+C ends a watch: that is its normal end.
+            }
+        }));
+        return command;
+    }
+
+    private static async Task<int> WatchAsync(PharosClient client, ParseResultContext context, bool asJson, CancellationToken ct)
+    {
+        var redraw = context.Interactive && !asJson;
+        var stream = await client.OpenEventStreamAsync("worker/status/stream", ct);
+        if (stream is not null)
+        {
+            await foreach (var e in stream)
+            {
+                if (e.Event != "status") continue;
+                Show(context, e.Data, PharosClient.Parse(e.Data), asJson, redraw, watching: true);
+            }
+            throw new CliException($"the Pharos cloud at {client.Settings.BaseUrl} closed the status stream.");
+        }
+
+        context.Error.WriteLine($"pharos: this node has no status stream; polling every {FallbackPollInterval.TotalSeconds:0} s");
+        string? last = null;
+        while (true)
+        {
+            var status = await client.GetAsync("worker/status", ct);
+            if (status.Text != last) Show(context, status.Text, status.Json, asJson, redraw, watching: true);
+            last = status.Text;
+            await Task.Delay(FallbackPollInterval, ct);
+        }
+    }
+
+    private static void Show(ParseResultContext context, string text, JsonElement status, bool asJson, bool redraw, bool watching)
+    {
+        var output = context.Output;
+        if (asJson && !watching)
+        {
+            Format.Json(output, text);
+            return;
+        }
+        if (asJson)
+        {
+            // One compact document a line when watching, so that each event can be read by a pipe as it comes.
+            output.WriteLine(text.ReplaceLineEndings(""));
+            output.Flush();
+            return;
+        }
+        if (redraw) output.Write("\x1b[H\x1b[2J");
+        var queue = status.Get("queue");
+        output.WriteLine($"Status: {status.Str("status") ?? "-"}");
+        if (queue is { } q)
+            output.WriteLine($"Queue:  {q.Str("pending") ?? "0"} pending, {q.Str("in_flight") ?? "0"} in flight, max {q.Str("max") ?? "-"}");
+        var workers = status.Items("workers").ToList();
+        if (workers.Count == 0)
+        {
+            output.WriteLine("Workers: none connected");
+        }
+        else
+        {
+            output.WriteLine($"Workers ({workers.Count}):");
+            foreach (var worker in workers)
+            {
+                var state = worker.Str("state") ?? "-";
+                var line = $"  {worker.Str("id"),-24} {state,-8}";
+                if (worker.Str("task_id") is { } task)
+                    line += $" {worker.Str("stage") ?? "-",-9} {Format.Bar(worker.Num("progress"))}  {worker.Str("message")}  ({task} {worker.Str("repo_url")})";
+                else if (state == "error" && worker.Str("message") is { } message)
+                    line += $" {message}";
+                output.WriteLine(line.TrimEnd());
+            }
+        }
+        if (watching && !redraw) output.WriteLine();
+        output.Flush();
+    }
+}

@@ -1,0 +1,74 @@
+using System.CommandLine;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace Pharos.Cli.Commands;
+
+/// <summary>`pharos token new [--name] [--scopes]`: a new random token and its line for PHAROS_TOKENS_FILE.</summary>
+internal static class TokenCommand
+{
+    public static readonly string[] KnownScopes = ["ingest", "read", "admin"];
+    public const int MaxNameLength = 100;
+
+    public static Command Build()
+    {
+        var name = new Option<string?>("--name") { Description = "The token's name in logs and job records (default: token-<first 8 hex of its SHA-256>)." };
+        var scopes = new Option<string>("--scopes")
+        {
+            Description = "Comma-separated scopes among ingest, read, admin.",
+            DefaultValueFactory = _ => "ingest,read",
+        };
+        var create = new Command("new", "Print a new random token (32 bytes, base64url) and the JSON entry for PHAROS_TOKENS_FILE.") { name, scopes };
+        create.SetAction((result, _) =>
+        {
+            var context = ParseResultContext.From(result);
+            return CliErrors.Guard(context, () => Task.FromResult(Create(result.GetValue(name), result.GetValue(scopes)!, context)));
+        });
+        return new Command("token", "Bearer tokens for the cloud node.") { create };
+    }
+
+    private static int Create(string? name, string scopeList, ParseResultContext context)
+    {
+        var scopes = scopeList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(s => s.ToLowerInvariant()).Distinct().ToArray();
+        if (scopes.Length == 0) throw new CliException("--scopes must name at least one of ingest, read, admin.");
+        if (scopes.FirstOrDefault(s => !KnownScopes.Contains(s)) is { } unknown)
+            throw new CliException($"unknown scope '{unknown}'; scopes are ingest, read, admin.");
+
+        var token = NewToken();
+        var sha256 = Sha256Hex(token);
+        name = string.IsNullOrWhiteSpace(name) ? $"token-{sha256[..8]}" : name.Trim();
+        if (name.Length > MaxNameLength || name.Any(char.IsControl))
+            throw new CliException($"--name must be at most {MaxNameLength} characters with no control characters.");
+        if (name.Equals("admin", StringComparison.OrdinalIgnoreCase))
+            throw new CliException("the name 'admin' is reserved for PHAROS_ADMIN_TOKEN; choose another --name.");
+
+        // The token and the line go to standard output (one each, for scripts); the advice to standard error.
+        context.Output.WriteLine(token);
+        context.Output.WriteLine(EntryLine(name, sha256, scopes));
+        context.Error.WriteLine("pharos: the first line is the token: give it to its user now, it is not kept anywhere.");
+        context.Error.WriteLine("pharos: add the second line to the JSON array in PHAROS_TOKENS_FILE and restart the cloud node.");
+        return 0;
+    }
+
+    /// <summary>32 random bytes as unpadded base64url: 43 characters, a valid RFC 6750 bearer token.</summary>
+    internal static string NewToken()
+    {
+        Span<byte> bytes = stackalloc byte[32];
+        RandomNumberGenerator.Fill(bytes);
+        return Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    }
+
+    /// <summary>Lowercase hex of the SHA-256 of the token's UTF-8 bytes, as the cloud node compares it.</summary>
+    internal static string Sha256Hex(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+
+    internal static string EntryLine(string name, string sha256, IReadOnlyList<string> scopes) =>
+        JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["name"] = name,
+            ["sha256"] = sha256,
+            ["scopes"] = scopes,
+            ["requests_per_minute"] = null,
+        });
+}
