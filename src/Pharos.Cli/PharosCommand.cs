@@ -35,6 +35,7 @@ public static class PharosCommand
             JobCommands.Cancel(remote),
             ClusterCommand.Build(remote),
             TokenCommand.Build(),
+            CertsCommand.Build(),
             ImportLegacyQueueCommand.Build(remote),
             GraphCommand.Build(),
             TrainCommand.Build(),
