@@ -177,13 +177,14 @@ public sealed class QueueWorkerProtocolTests : TestKit
         var busyLease = Take(queue, busy, "busy");
         Assert.Equal((silentTask, busyTask), (silentLease.Task.TaskId, busyLease.Task.TaskId));
 
-        for (var i = 0; i < 12; i++)
-        {
-            busy.Send(queue, new ReportProgress(busyTask, busyLease.LeaseId, JobStages.Training, i / 12.0, "Training..."));
-            Thread.Sleep(100);
-        }
+        // The busy worker reports every 100 ms (the scheduler paces it) while the silent one says nothing.
+        var reporting = Sys.Scheduler.ScheduleTellRepeatedlyCancelable(TimeSpan.Zero, TimeSpan.FromMilliseconds(100), queue,
+            new ReportProgress(busyTask, busyLease.LeaseId, JobStages.Training, 0.5, "Training..."), busy.Ref);
 
         var stop = silent.ExpectMsg<StopTask>();
+        // A further lease period while it keeps reporting: the busy one is never told to stop.
+        busy.ExpectNoMsg(TimeSpan.FromMilliseconds(700));
+        reporting.Cancel();
         Assert.Equal((silentTask, silentLease.LeaseId, JobReasons.LeaseExpired), (stop.TaskId, stop.LeaseId, stop.Reason));
         busy.ExpectNoMsg(TimeSpan.Zero);
         Assert.Equal(JobStatus.Running, Job(queue, busyTask).Status);

@@ -271,20 +271,9 @@ public static class TempDirectories
 {
     public static string Create(string prefix) => Directory.CreateTempSubdirectory(prefix).FullName;
 
-    public static void Delete(string dir)
-    {
-        for (var attempt = 0; attempt < 3; attempt++)
-        {
-            try
-            {
-                if (!Directory.Exists(dir)) return;
-                foreach (var file in Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories))
-                    File.SetAttributes(file, FileAttributes.Normal);
-                Directory.Delete(dir, recursive: true);
-                return;
-            }
-            catch (IOException) { Thread.Sleep(100); }
-            catch (UnauthorizedAccessException) { Thread.Sleep(100); }
-        }
-    }
+    /// <summary>
+    /// Deletes a node's directory with the edge's own mechanism, which retries (with back-off) while a process that
+    /// was just killed still holds files in it; waits a few seconds at most.
+    /// </summary>
+    public static void Delete(string dir) => Pharos.Actors.Edge.WorkDirectories.DeleteAsync(dir).Wait(TimeSpan.FromSeconds(5));
 }
