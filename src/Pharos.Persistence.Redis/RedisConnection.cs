@@ -5,13 +5,21 @@ namespace Pharos.Persistence.Redis;
 /// <summary>Reads a StackExchange.Redis configuration string, or a redis:// or rediss:// URL as hosted Redis gives them.</summary>
 public static class RedisConnection
 {
-    public static ConfigurationOptions Parse(string configuration)
+    /// <summary>The connection as given, with no defaults of the plugin's: for other clients of the same strings.</summary>
+    /// <exception cref="ArgumentException">Neither a configuration string nor a Redis URL.</exception>
+    public static ConfigurationOptions Read(string configuration)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(configuration);
-        var options = configuration.StartsWith("redis://", StringComparison.OrdinalIgnoreCase)
-                      || configuration.StartsWith("rediss://", StringComparison.OrdinalIgnoreCase)
+        return configuration.StartsWith("redis://", StringComparison.OrdinalIgnoreCase)
+               || configuration.StartsWith("rediss://", StringComparison.OrdinalIgnoreCase)
             ? FromUrl(new Uri(configuration))
             : ConfigurationOptions.Parse(configuration);
+    }
+
+    /// <summary><see cref="Read"/>, with the plugin's defaults for a journal connection.</summary>
+    public static ConfigurationOptions Parse(string configuration)
+    {
+        var options = Read(configuration);
         // Start while Redis is down and reconnect by itself; meanwhile a command fails at once rather than waiting in
         // the client's backlog, so a persist fails fast (the cloud answers 503 with Retry-After, nothing accepted).
         options.AbortOnConnectFail = false;

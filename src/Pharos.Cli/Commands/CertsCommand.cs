@@ -120,7 +120,7 @@ internal static class CertsCommand
         var passwordFile = output.FullName + ".password";
         password ??= Environment.GetEnvironmentVariable("PHAROS_TLS_CERT_PASSWORD");
         var generated = password is null;
-        password ??= Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        password ??= TokenCommand.NewToken();
         Directory.CreateDirectory(output.DirectoryName!);
         WritePrivate(output.FullName, withKey.Export(X509ContentType.Pfx, password));
         if (generated) WritePrivate(passwordFile, password);

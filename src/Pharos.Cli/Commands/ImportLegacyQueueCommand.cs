@@ -171,31 +171,9 @@ internal static class ImportLegacyQueueCommand
     internal static ConfigurationOptions RedisOptions(string connection)
     {
         ConfigurationOptions options;
-        if (Uri.TryCreate(connection, UriKind.Absolute, out var uri) && uri.Scheme is "redis" or "rediss")
-        {
-            options = new ConfigurationOptions { Ssl = uri.Scheme == "rediss" };
-            options.EndPoints.Add(uri.Host, uri.IsDefaultPort || uri.Port < 0 ? 6379 : uri.Port);
-            if (uri.UserInfo.Length > 0)
-            {
-                var parts = uri.UserInfo.Split(':', 2);
-                if (parts.Length == 2)
-                {
-                    if (parts[0].Length > 0) options.User = Uri.UnescapeDataString(parts[0]);
-                    options.Password = Uri.UnescapeDataString(parts[1]);
-                }
-                else
-                {
-                    options.Password = Uri.UnescapeDataString(parts[0]);
-                }
-            }
-            if (uri.AbsolutePath.Trim('/') is { Length: > 0 } db)
-                options.DefaultDatabase = int.TryParse(db, out var n) ? n : throw new CliException($"'{db}' in the Redis URL is not a database number.");
-        }
-        else
-        {
-            try { options = ConfigurationOptions.Parse(connection); }
-            catch (ArgumentException e) { throw new CliException($"--redis: {e.Message}"); }
-        }
+        // Read as the cloud reads PHAROS_REDIS: one way to understand a Redis connection.
+        try { options = Pharos.Persistence.Redis.RedisConnection.Read(connection); }
+        catch (Exception e) when (e is ArgumentException or UriFormatException) { throw new CliException($"--redis: {e.Message}"); }
         if (options.EndPoints.Count == 0) throw new CliException("--redis names no Redis server.");
         options.AbortOnConnectFail = true;
         options.ConnectTimeout = Math.Min(options.ConnectTimeout, 5000);

@@ -33,7 +33,7 @@ public static class StatusEndpoints
                 var cluster = Cluster.Get(system).SelfMember.Status == MemberStatus.Up;
                 var journal = false;
                 // The store itself (Redis answers PING); the embedded journal has no check: the queue's answer is it.
-                var store = await health.CheckHealthAsync(check => check.Tags.Contains(EmbeddedJournal.ReadyTag), cancellation);
+                var store = await health.CheckHealthAsync(check => check.Tags.Contains(Journal.ReadyTag), cancellation);
                 if (cluster && store.Status == HealthStatus.Healthy)
                 {
                     try

@@ -3,28 +3,11 @@ using Akka.Persistence.Sql.Hosting;
 using LinqToDB;
 using Microsoft.Data.Sqlite;
 using Pharos.Actors.Configuration;
-using Pharos.Persistence.Redis.Hosting;
 
 namespace Pharos.CloudNode.Persistence;
 
 public static class EmbeddedJournal
 {
-    /// <summary>Redis when PHAROS_REDIS is set, else the embedded SQLite journal; with Redis, `/ready` PINGs it.</summary>
-    public static AkkaConfigurationBuilder WithJournal(this AkkaConfigurationBuilder builder, PharosSettings settings) =>
-        settings.Redis is { } redis
-            ? builder.WithRedisPersistence(redis, settings.RedisKeyPrefix)
-            : builder.WithEmbeddedJournal(settings);
-
-    public static IServiceCollection AddJournalHealthChecks(this IServiceCollection services, PharosSettings settings)
-    {
-        var checks = services.AddHealthChecks();
-        if (settings.Redis is not null) checks.AddRedisPersistenceCheck(ReadyTag);
-        return services;
-    }
-
-    /// <summary>Health checks with this tag must pass for `/ready`.</summary>
-    public const string ReadyTag = "ready";
-
     public const string JournalFile = "pharos.db";
     public const string SnapshotFile = "pharos-snapshots.db";
 
