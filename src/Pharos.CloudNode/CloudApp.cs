@@ -1,4 +1,5 @@
 using Akka.Hosting;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Configuration.Memory;
 using Pharos.Actors.Configuration;
 using Pharos.Actors.Hosting;
@@ -74,6 +75,7 @@ public static class CloudApp
         builder.Services.AddSingleton<IQueueMetrics>(services => services.GetRequiredService<PharosMetrics>());
         builder.Services.AddPharosCloudServices(settings);
         builder.Services.AddProblemDetails();
+        builder.Services.AddPharosRateLimits(settings);
         builder.Services.AddJournalHealthChecks(settings);
         builder.Services.AddOpenApi();
         builder.Services.ConfigureHttpJsonOptions(options => PharosJson.Configure(options.SerializerOptions));
@@ -87,10 +89,23 @@ public static class CloudApp
             .WithEdgeWorkersIf(settings.Standalone, settings));
 
         var app = builder.Build();
+        // First, so that the rate limiter and the logs see the client behind a trusted proxy, not the proxy.
+        if (settings.TrustedProxies.Count > 0) app.UseForwardedHeaders(ForwardedFor(settings.TrustedProxies));
+        app.UseRateLimiter();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = LiveStatusEndpoints.KeepAliveInterval });
         app.MapOpenApi();
         app.MapPharosApi(settings);
         app.MapDashboard();
         return app;
+    }
+
+    private static ForwardedHeadersOptions ForwardedFor(IEnumerable<System.Net.IPAddress> proxies)
+    {
+        // One hop: the last X-Forwarded-For entry is the one the trusted proxy wrote; earlier ones are the client's word.
+        var options = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor, ForwardLimit = 1 };
+        options.KnownProxies.Clear();
+        options.KnownIPNetworks.Clear();
+        foreach (var proxy in proxies) options.KnownProxies.Add(proxy);
+        return options;
     }
 }

@@ -6,14 +6,21 @@ using Pharos.CloudNode.Tests.Support;
 
 namespace Pharos.CloudNode.Tests;
 
-/// <summary>A node whose queue is already at its cap of 2 live tasks.</summary>
+/// <summary>
+/// A node whose queue is already at its cap of 2 live tasks. Its per-client failure limit is off, so that every
+/// bad credential reaches the token check (RateLimitTests covers the limit).
+/// </summary>
 public sealed class FullQueueNode : IAsyncLifetime
 {
     public CloudNodeHost Host { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
-        Host = await CloudNodeHost.StartAsync(new Dictionary<string, string?> { ["MAX_QUEUE_SIZE"] = "2" });
+        Host = await CloudNodeHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["MAX_QUEUE_SIZE"] = "2",
+            ["PHAROS_AUTH_FAILURES_PER_MINUTE"] = "0",
+        });
         foreach (var repo in new[] { "https://github.com/full/one", "https://gitlab.com/full/two" })
             if ((await Host.IngestAsync(repo)).StatusCode != HttpStatusCode.Accepted)
                 throw new InvalidOperationException($"Could not fill the queue with {repo}.");

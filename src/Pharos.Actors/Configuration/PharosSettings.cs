@@ -27,6 +27,10 @@ public sealed record PharosSettings
     public IReadOnlyList<string> AllowedSchemes { get; init; } = ["https"];
     public bool AllowLocalRepos { get; init; }
     public bool RequireReadToken { get; init; }
+    /// <summary>Requests without a valid token one client address may make a minute on routes that need one (0: no limit).</summary>
+    public int AuthFailuresPerMinute { get; init; } = 30;
+    /// <summary>Reverse proxies whose X-Forwarded-For names the real client (for the per-client limit and the logs).</summary>
+    public IReadOnlyList<System.Net.IPAddress> TrustedProxies { get; init; } = [];
     public bool Standalone { get; init; }
     public int SweepIntervalSeconds { get; init; } = 30;
     public int SnapshotEvery { get; init; } = 100;
@@ -62,6 +66,7 @@ public sealed record PharosSettings
         builder.Append($"DataDir = {DataDir}, Redis = {(Redis is null ? "off" : "on")}, HttpUrls = {HttpUrls}, ");
         builder.Append($"Cluster = {ClusterHost}:{ClusterPort}, Seeds = [{string.Join(", ", Seeds)}], ");
         builder.Append($"AllowedHosts = [{string.Join(", ", AllowedHosts)}], AllowLocalRepos = {AllowLocalRepos}, ");
+        builder.Append($"AuthFailuresPerMinute = {AuthFailuresPerMinute}, TrustedProxies = [{string.Join(", ", TrustedProxies)}], ");
         builder.Append($"Standalone = {Standalone}, Workers = {Workers}, LeaseTimeoutSeconds = {LeaseTimeoutSeconds}, ");
         builder.Append($"GitToken = {(GitToken is null ? "off" : "on")}");
         return true;
@@ -77,6 +82,7 @@ public sealed record PharosSettings
         ("PHAROS_HTTP_URLS", "HttpUrls"), ("PHAROS_CLUSTER_HOST", "ClusterHost"), ("PHAROS_CLUSTER_PORT", "ClusterPort"),
         ("PHAROS_SEEDS", "Seeds"), ("PHAROS_ALLOWED_HOSTS", "AllowedHosts"), ("PHAROS_ALLOWED_SCHEMES", "AllowedSchemes"),
         ("PHAROS_ALLOW_LOCAL_REPOS", "AllowLocalRepos"), ("PHAROS_REQUIRE_READ_TOKEN", "RequireReadToken"),
+        ("PHAROS_AUTH_FAILURES_PER_MINUTE", "AuthFailuresPerMinute"), ("PHAROS_TRUSTED_PROXIES", "TrustedProxies"),
         ("PHAROS_STANDALONE", "Standalone"), ("PHAROS_SWEEP_INTERVAL_SECONDS", "SweepIntervalSeconds"),
         ("PHAROS_SNAPSHOT_EVERY", "SnapshotEvery"), ("PHAROS_LEASE_TIMEOUT_SECONDS", "LeaseTimeoutSeconds"),
         ("PHAROS_MAX_ATTEMPTS", "MaxAttempts"), ("PHAROS_GIT_TOKEN", "GitToken"), ("PHAROS_MAX_REPO_MB", "MaxRepoMb"),
@@ -120,6 +126,11 @@ public sealed record PharosSettings
                 .Select(s => s.ToLowerInvariant()).ToArray();
 
         var defaults = new PharosSettings();
+        var proxies = new List<System.Net.IPAddress>();
+        foreach (var text in Get("PHAROS_TRUSTED_PROXIES", "TrustedProxies")?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [])
+            proxies.Add(System.Net.IPAddress.TryParse(text, out var address)
+                ? address
+                : throw new SettingsException($"PHAROS_TRUSTED_PROXIES must list IP addresses separated by commas; got '{text}'."));
         var logFormat = Get("PHAROS_LOG_FORMAT", "LogFormat")?.ToLowerInvariant() ?? defaults.LogFormat;
         if (logFormat is not (LogFormatText or LogFormatJson))
             throw new SettingsException($"PHAROS_LOG_FORMAT must be text or json; got '{logFormat}'.");
@@ -147,6 +158,8 @@ public sealed record PharosSettings
             AllowedSchemes = schemes,
             AllowLocalRepos = Bool("PHAROS_ALLOW_LOCAL_REPOS", "AllowLocalRepos"),
             RequireReadToken = Bool("PHAROS_REQUIRE_READ_TOKEN", "RequireReadToken"),
+            AuthFailuresPerMinute = Int("PHAROS_AUTH_FAILURES_PER_MINUTE", "AuthFailuresPerMinute", defaults.AuthFailuresPerMinute, 0, 1_000_000),
+            TrustedProxies = proxies,
             Standalone = Bool("PHAROS_STANDALONE", "Standalone"),
             SweepIntervalSeconds = Int("PHAROS_SWEEP_INTERVAL_SECONDS", "SweepIntervalSeconds", defaults.SweepIntervalSeconds, 1, 86_400),
             SnapshotEvery = Int("PHAROS_SNAPSHOT_EVERY", "SnapshotEvery", defaults.SnapshotEvery, 1, 1_000_000),

@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.AspNetCore.Http.Features;
 using Pharos.Actors.Ingest;
+using Pharos.CloudNode.Auth;
 using Pharos.CloudNode.Metrics;
 using Pharos.Messages;
 using Pharos.Messages.Commands;
@@ -31,6 +32,7 @@ public static class IngestEndpoints
                 return await SubmitAsync(context, gateway.ActorRef, repoUrl, priority, error);
             })
             .WithName("Ingest")
+            .WithMetadata(new TokenRequired())
             .WithSummary("Queue a repository for embedding")
             .Produces<IngestResponse>(StatusCodes.Status202Accepted)
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(409)
@@ -40,6 +42,7 @@ public static class IngestEndpoints
                 IRequiredActor<IngestGateway> gateway) =>
                 SubmitAsync(context, gateway.ActorRef, RepairPathUrl(repo_url), priority, null))
             .WithName("IngestLegacy")
+            .WithMetadata(new TokenRequired())
             .WithSummary("The original Python Pharos form: the repository URL in the path, scheme optional")
             .Produces<IngestResponse>(StatusCodes.Status202Accepted);
     }

@@ -4,25 +4,28 @@ using Pharos.CloudNode.Api;
 namespace Pharos.CloudNode.Auth;
 
 /// <summary>
+/// Marks a route that takes a bearer token, so that the rate limiter (which runs before the route) knows a request
+/// without a valid one will be refused and counts it against its client's failed-authentication limit.
+/// </summary>
+/// <param name="AllowQueryToken">
+/// Also take the token from `?access_token=` when there is no Authorization header: only for the WebSocket route,
+/// since browsers cannot set headers on a WebSocket. The token is never logged (failures log the path only).
+/// </param>
+public sealed record TokenRequired(bool AllowQueryToken = false);
+
+/// <summary>
 /// Bearer-token check for the routes that do not go through the ingest gateway (reads, cancel, admin). It uses the
 /// gateway's <see cref="TokenAuthenticator"/> and <see cref="AuthFailureLog"/>, so a token means the same everywhere.
 /// </summary>
 public static class ScopeFilter
 {
-    /// <param name="allowQueryToken">
-    /// Also take the token from `?access_token=` when there is no Authorization header: only for the WebSocket route,
-    /// since browsers cannot set headers on a WebSocket. The token is never logged (failures log the path only).
-    /// </param>
     public static TBuilder RequireScope<TBuilder>(this TBuilder builder, string scope, bool allowQueryToken = false)
         where TBuilder : IEndpointConventionBuilder =>
-        builder.AddEndpointFilter(async (context, next) =>
+        builder.WithMetadata(new TokenRequired(allowQueryToken)).AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;
             var services = http.RequestServices;
-            var header = http.Request.Headers.Authorization.FirstOrDefault();
-            if (header is null && allowQueryToken && http.Request.Query["access_token"].FirstOrDefault() is { } queryToken)
-                header = "Bearer " + queryToken;
-            var auth = services.GetRequiredService<TokenAuthenticator>().Authenticate(header);
+            var auth = Authenticate(http);
             if (!auth.Succeeded)
             {
                 services.GetRequiredService<AuthFailureLog>().Record(
@@ -31,16 +34,32 @@ public static class ScopeFilter
                 return ApiProblems.Unauthenticated(http);
             }
             if (!auth.HasScope(scope)) return ApiProblems.Forbidden(http, $"The token '{auth.TokenName}' lacks the '{scope}' scope.");
-            http.Items[AuthenticatedKey] = auth;
             return await next(context);
         });
 
     private static readonly object AuthenticatedKey = new();
 
-    /// <summary>The token this filter accepted for the request, for handlers that record who acted.</summary>
+    /// <summary>
+    /// The request's credentials checked once (the rate limiter and the route's filter both ask): the Authorization
+    /// header, or `?access_token=` on a route whose <see cref="TokenRequired"/> allows it.
+    /// </summary>
+    public static AuthResult Authenticate(HttpContext context)
+    {
+        if (context.Items[AuthenticatedKey] is AuthResult known) return known;
+        var header = context.Request.Headers.Authorization.FirstOrDefault();
+        if (header is null && context.GetEndpoint()?.Metadata.GetMetadata<TokenRequired>() is { AllowQueryToken: true }
+            && context.Request.Query["access_token"].FirstOrDefault() is { } queryToken)
+            header = "Bearer " + queryToken;
+        var auth = context.RequestServices.GetRequiredService<TokenAuthenticator>().Authenticate(header);
+        context.Items[AuthenticatedKey] = auth;
+        return auth;
+    }
+
+    /// <summary>The token the route's filter accepted, for handlers that record who acted.</summary>
     public static AuthResult Authenticated(HttpContext context) =>
-        context.Items[AuthenticatedKey] as AuthResult
-        ?? throw new InvalidOperationException("The route has no RequireScope filter: nobody was authenticated.");
+        context.Items[AuthenticatedKey] is AuthResult { Succeeded: true } auth
+            ? auth
+            : throw new InvalidOperationException("The route has no RequireScope filter: nobody was authenticated.");
 
     /// <summary>Reads are public unless PHAROS_REQUIRE_READ_TOKEN is set.</summary>
     public static TBuilder RequireReadScopeIf<TBuilder>(this TBuilder builder, bool required, bool allowQueryToken = false)

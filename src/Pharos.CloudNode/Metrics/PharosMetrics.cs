@@ -20,7 +20,7 @@ public sealed class PharosMetrics : IQueueMetrics
         ["unauthenticated", "forbidden", "invalid_request", "duplicate", "queue_full", "store_unavailable", "too_large"];
 
     private readonly Gauge _pending, _inFlight, _max, _workers;
-    private readonly Counter _accepted, _refused, _authFailures;
+    private readonly Counter _accepted, _refused, _authFailures, _rateLimited;
     private readonly Histogram _stageSeconds, _journalWrite;
 
     public CollectorRegistry Registry { get; } = Prometheus.Metrics.NewCustomRegistry();
@@ -35,6 +35,8 @@ public sealed class PharosMetrics : IQueueMetrics
         _accepted = factory.CreateCounter("pharos_ingest_accepted_total", "Submissions the queue accepted.");
         _refused = factory.CreateCounter("pharos_ingest_refused_total", "Submissions refused, by reason.", "reason");
         _authFailures = factory.CreateCounter("pharos_auth_failures_total", "Requests with a missing or invalid token, by reason.", "reason");
+        _rateLimited = factory.CreateCounter("pharos_rate_limited_total",
+            "Requests refused with 429 by a rate limit: a token's requests_per_minute, or a client's failed authentications.", "limit");
         _stageSeconds = factory.CreateHistogram("pharos_stage_duration_seconds", "Stage durations of completed jobs.",
             new HistogramConfiguration
             {
@@ -48,12 +50,16 @@ public sealed class PharosMetrics : IQueueMetrics
         foreach (var state in WorkerStates) _workers.WithLabels(state).Set(0);
         foreach (var reason in Enum.GetValues<AuthFailureReason>()) _authFailures.WithLabels(reason.ToSnakeCase());
         foreach (var reason in RefusalReasons) _refused.WithLabels(reason);
+        foreach (var limit in (string[])[Auth.RateLimits.TokenLimit, Auth.RateLimits.FailedAuthLimit]) _rateLimited.WithLabels(limit);
         authFailures.Recorded += reason => _authFailures.WithLabels(reason.ToSnakeCase()).Inc();
     }
 
     public void Accepted() => _accepted.Inc();
 
     public void Refused(string reason) => _refused.WithLabels(reason).Inc();
+
+    /// <summary>A request refused by <see cref="Auth.RateLimits"/>; <paramref name="limit"/> says which limit.</summary>
+    public void RateLimited(string limit) => _rateLimited.WithLabels(limit).Inc();
 
     /// <summary>The status view the tracker pushes: the queue depth it carries is the queue's published one.</summary>
     public void Observe(WorkerStatusView view)

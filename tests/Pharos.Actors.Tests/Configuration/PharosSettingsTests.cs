@@ -33,6 +33,15 @@ public sealed class PharosSettingsTests
         Assert.Equal(15, settings.DownAfterSeconds);
         Assert.False(settings.Standalone);
         Assert.Null(settings.GitToken);
+        Assert.Equal(30, settings.AuthFailuresPerMinute);
+        Assert.Empty(settings.TrustedProxies);
+    }
+
+    [Fact]
+    public void Trusted_proxies_are_v4_or_v6_addresses()
+    {
+        Assert.Equal([System.Net.IPAddress.Parse("10.0.0.1"), System.Net.IPAddress.IPv6Loopback],
+            Read(("PHAROS_TRUSTED_PROXIES", " 10.0.0.1 ,::1")).TrustedProxies);
     }
 
     [Fact]
@@ -74,6 +83,9 @@ public sealed class PharosSettingsTests
     [InlineData("PHAROS_TRAIN_DIMENSIONS", "1")]
     [InlineData("PHAROS_STANDALONE", "maybe")]
     [InlineData("PHAROS_LOG_FORMAT", "xml")]
+    [InlineData("PHAROS_AUTH_FAILURES_PER_MINUTE", "-1")]
+    [InlineData("PHAROS_AUTH_FAILURES_PER_MINUTE", "many")]
+    [InlineData("PHAROS_TRUSTED_PROXIES", "10.0.0.1, proxy.internal")]
     public void A_malformed_value_names_its_variable(string key, string value)
     {
         var error = Assert.Throws<SettingsException>(() => Read((key, value)));

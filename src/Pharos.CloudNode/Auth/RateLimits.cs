@@ -1,0 +1,73 @@
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
+using Pharos.Actors.Configuration;
+using Pharos.Actors.Ingest;
+using Pharos.CloudNode.Metrics;
+
+namespace Pharos.CloudNode.Auth;
+
+/// <summary>
+/// ASP.NET Core's rate limiter over every route, partitioned by who is asking:
+/// a token with <c>requests_per_minute</c> in PHAROS_TOKENS_FILE gets that many requests in any minute;
+/// a token without it (the admin token among them) is not limited;
+/// a request that will fail authentication on a route that needs a token counts against its client address,
+/// PHAROS_AUTH_FAILURES_PER_MINUTE a minute, so guessing tokens is slow and a flood is refused before any work;
+/// anything else (public reads, health) is not limited.
+/// Refusals are 429 problem+json with Retry-After.
+/// </summary>
+public static class RateLimits
+{
+    public const string TokenLimit = "token";
+    public const string FailedAuthLimit = "failed_auth";
+    // A minute in six sliding segments: a client that spent its minute gets a permit back within 10 s.
+    private const int SegmentsPerMinute = 6;
+
+    public static IServiceCollection AddPharosRateLimits(this IServiceCollection services, PharosSettings settings) =>
+        services.AddRateLimiter(options =>
+        {
+            options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(
+                context => Partition(context, settings.AuthFailuresPerMinute));
+            options.OnRejected = RejectAsync;
+        });
+
+    private static RateLimitPartition<string> Partition(HttpContext context, int failuresPerMinute)
+    {
+        var auth = ScopeFilter.Authenticate(context);
+        if (auth.Succeeded)
+            return auth.RequestsPerMinute is { } perMinute
+                ? RateLimitPartition.GetSlidingWindowLimiter($"{TokenLimit}:{auth.TokenName}", _ => PerMinute(perMinute))
+                : RateLimitPartition.GetNoLimiter("unlimited");
+        var needsToken = context.GetEndpoint()?.Metadata.GetMetadata<TokenRequired>() is not null;
+        if (!needsToken || failuresPerMinute == 0) return RateLimitPartition.GetNoLimiter("open");
+        return RateLimitPartition.GetSlidingWindowLimiter($"{FailedAuthLimit}:{ClientAddress(context)}",
+            _ => PerMinute(failuresPerMinute));
+    }
+
+    private static SlidingWindowRateLimiterOptions PerMinute(int permits) => new()
+    {
+        PermitLimit = permits,
+        Window = TimeSpan.FromMinutes(1),
+        SegmentsPerWindow = SegmentsPerMinute,
+        // Refuse at once: a queued request would hold a connection open for up to a minute.
+        QueueLimit = 0,
+    };
+
+    private static string ClientAddress(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+
+    private static async ValueTask RejectAsync(OnRejectedContext rejected, CancellationToken cancellation)
+    {
+        var http = rejected.HttpContext;
+        var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait)
+            ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds))
+            : 60 / SegmentsPerMinute;
+        var auth = ScopeFilter.Authenticate(http);
+        var (limit, detail) = auth.Succeeded
+            ? (TokenLimit, $"The token '{auth.TokenName}' may make {auth.RequestsPerMinute} requests a minute; retry in {retryAfter} s.")
+            : (FailedAuthLimit, $"Too many requests without a valid token from this address; retry in {retryAfter} s.");
+        http.RequestServices.GetRequiredService<PharosMetrics>().RateLimited(limit);
+        http.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await Results.Problem(detail, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests")
+            .ExecuteAsync(http);
+    }
+}
