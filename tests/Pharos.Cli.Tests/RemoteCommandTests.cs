@@ -198,10 +198,13 @@ public sealed class RemoteCommandTests(QueueNode node) : IClassFixture<QueueNode
         Assert.Equal($"pharos: cannot reach the Pharos cloud at http://127.0.0.1:{port}: connection refused (is the cloud node running? start it with ./run.sh)", error.Trim());
     }
 
-    [Fact]
-    public async Task Token_new_prints_a_token_and_a_line_the_servers_reader_accepts()
+    [Theory]
+    [InlineData(null)]
+    [InlineData(120)]
+    public async Task Token_new_prints_a_token_and_a_line_the_servers_reader_accepts(int? perMinute)
     {
-        var (exit, output, error) = await CliRunner.RunAsync("token", "new", "--name", "ci-bot", "--scopes", "ingest,read");
+        string[] limit = perMinute is null ? [] : ["--requests-per-minute", perMinute.Value.ToString()];
+        var (exit, output, error) = await CliRunner.RunAsync(["token", "new", "--name", "ci-bot", "--scopes", "ingest,read", .. limit]);
         Assert.True(exit == 0, error);
         var lines = output.Trim().Split('\n').Select(l => l.Trim()).ToArray();
         Assert.Equal(2, lines.Length);
@@ -215,7 +218,7 @@ public sealed class RemoteCommandTests(QueueNode node) : IClassFixture<QueueNode
             var entries = TokenAuthenticator.LoadTokensFile(file);
             var entry = Assert.Single(entries);
             Assert.Equal("ci-bot", entry.Name);
-            Assert.Null(entry.RequestsPerMinute);
+            Assert.Equal(perMinute, entry.RequestsPerMinute);
             var result = new TokenAuthenticator(entries).Authenticate("Bearer " + token);
             Assert.True(result.Succeeded);
             Assert.Equal(["ingest", "read"], result.Scopes.Order());
@@ -242,6 +245,7 @@ public sealed class RemoteCommandTests(QueueNode node) : IClassFixture<QueueNode
     [InlineData("jobs --limit 0", "pharos: --limit must be from 1 to 100.")]
     [InlineData("submit REPO --priority urgent", "pharos: Argument 'urgent' not recognized.")]
     [InlineData("cluster leave", "pharos: Required argument missing for command: 'leave'.")]
+    [InlineData("token new --requests-per-minute 0", "pharos: --requests-per-minute must be at least 1 (leave it out for no limit).")]
     public async Task A_command_line_that_does_not_parse_exits_2_with_a_pointer_to_help(string command, string message)
     {
         var (exit, _, error) = await CliRunner.RunAsync(command.Split(' '));

@@ -5,7 +5,7 @@ using System.Text.Json;
 
 namespace Pharos.Cli.Commands;
 
-/// <summary>`pharos token new [--name] [--scopes]`: a new random token and its line for PHAROS_TOKENS_FILE.</summary>
+/// <summary>`pharos token new [--name] [--scopes] [--requests-per-minute]`: a new random token and its line for PHAROS_TOKENS_FILE.</summary>
 internal static class TokenCommand
 {
     public static readonly string[] KnownScopes = ["ingest", "read", "admin"];
@@ -19,16 +19,27 @@ internal static class TokenCommand
             Description = "Comma-separated scopes among ingest, read, admin.",
             DefaultValueFactory = _ => "ingest,read",
         };
-        var create = new Command("new", "Print a new random token (32 bytes, base64url) and the JSON entry for PHAROS_TOKENS_FILE.") { name, scopes };
+        var perMinute = new Option<int?>("--requests-per-minute")
+        {
+            Description = "Requests the token may make in any minute before the cloud node answers 429 (default: not limited).",
+        };
+        perMinute.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is < 1) result.AddError("--requests-per-minute must be at least 1 (leave it out for no limit).");
+        });
+        var create = new Command("new", "Print a new random token (32 bytes, base64url) and the JSON entry for PHAROS_TOKENS_FILE.")
+        {
+            name, scopes, perMinute,
+        };
         create.SetAction((result, _) =>
         {
             var context = ParseResultContext.From(result);
-            return CliErrors.Guard(context, () => Task.FromResult(Create(result.GetValue(name), result.GetValue(scopes)!, context)));
+            return CliErrors.Guard(context, () => Task.FromResult(Create(result.GetValue(name), result.GetValue(scopes)!, result.GetValue(perMinute), context)));
         });
         return new Command("token", "Bearer tokens for the cloud node.") { create };
     }
 
-    private static int Create(string? name, string scopeList, ParseResultContext context)
+    private static int Create(string? name, string scopeList, int? perMinute, ParseResultContext context)
     {
         var scopes = scopeList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(s => s.ToLowerInvariant()).Distinct().ToArray();
@@ -46,7 +57,7 @@ internal static class TokenCommand
 
         // The token and the line go to standard output (one each, for scripts); the advice to standard error.
         context.Output.WriteLine(token);
-        context.Output.WriteLine(EntryLine(name, sha256, scopes));
+        context.Output.WriteLine(EntryLine(name, sha256, scopes, perMinute));
         context.Error.WriteLine("pharos: the first line is the token: give it to its user now, it is not kept anywhere.");
         context.Error.WriteLine("pharos: add the second line to the JSON array in PHAROS_TOKENS_FILE and restart the cloud node.");
         return 0;
@@ -63,12 +74,12 @@ internal static class TokenCommand
     /// <summary>Lowercase hex of the SHA-256 of the token's UTF-8 bytes, as the cloud node compares it.</summary>
     internal static string Sha256Hex(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 
-    internal static string EntryLine(string name, string sha256, IReadOnlyList<string> scopes) =>
+    internal static string EntryLine(string name, string sha256, IReadOnlyList<string> scopes, int? perMinute = null) =>
         JsonSerializer.Serialize(new Dictionary<string, object?>
         {
             ["name"] = name,
             ["sha256"] = sha256,
             ["scopes"] = scopes,
-            ["requests_per_minute"] = null,
+            ["requests_per_minute"] = perMinute,
         });
 }
