@@ -7,7 +7,8 @@ using Microsoft.Data.Sqlite;
 // Logging as in the `dotnet new web` template (appsettings.json): Information, Microsoft.AspNetCore at Warning.
 // Usage: Pharos.Bench.Baseline --urls http://127.0.0.1:<port> [--data-dir <dir>]
 
-var builder = WebApplication.CreateSlimBuilder(args);
+// Content root beside the binary: appsettings.json (and its log levels) apply from whatever directory it is started in.
+var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.Services.AddProblemDetails();
 
 var dataDir = builder.Configuration["data-dir"] ?? Path.Combine(Path.GetTempPath(), $"pharos-baseline-{Environment.ProcessId}");
