@@ -27,7 +27,13 @@ while (true)
     var shutdown = CoordinatedShutdown.Get(host.Services.GetRequiredService<ActorSystem>());
     await host.WaitForShutdownAsync();
     if (shutdown.ShutdownReason is not (CoordinatedShutdown.ClusterDowningReason or CoordinatedShutdown.ClusterJoinUnsuccessfulReason))
-        return 0;
+    {
+        // Akka stops a node whose outgoing TLS handshake failed (the cloud's certificate is not from PHAROS_TLS_CA),
+        // with exit code 79: retrying would fail the same way, and a supervisor sees it was no clean stop.
+        var code = shutdown.ShutdownReason?.ExitCode ?? 0;
+        if (code != 0) await Console.Error.WriteLineAsync($"pharos edge: stopped: {shutdown.ShutdownReason}");
+        return code;
+    }
     await Console.Error.WriteLineAsync($"pharos edge: this node was removed from the cluster ({shutdown.ShutdownReason}); " +
                                        $"rejoining in {delay.TotalSeconds:0} s");
     await Task.Delay(delay);
