@@ -17,20 +17,20 @@ catch (SettingsException e)
 }
 
 // An edge that the cluster downed or removed (a laptop that slept, a network that went away) cannot rejoin with
-// the same actor system: its system shuts down, and a new one joins through the seeds again. Only a stop asked
-// for (Ctrl+C, SIGTERM) ends the process.
+// the same actor system: its system shuts down, and a new one joins through the seeds again. A stop asked for
+// (Ctrl+C, SIGTERM) ends the process, and so does Akka stopping the node for another reason (a failed TLS handshake).
 var delay = TimeSpan.FromSeconds(1);
 while (true)
 {
     using var host = BuildHost(args, settings);
     await host.StartAsync();
-    var shutdown = CoordinatedShutdown.Get(host.Services.GetRequiredService<ActorSystem>());
+    var system = host.Services.GetRequiredService<ActorSystem>();
+    var shutdown = CoordinatedShutdown.Get(system);
     await host.WaitForShutdownAsync();
     if (shutdown.ShutdownReason is not (CoordinatedShutdown.ClusterDowningReason or CoordinatedShutdown.ClusterJoinUnsuccessfulReason))
     {
-        // Akka stops a node whose outgoing TLS handshake failed (the cloud's certificate is not from PHAROS_TLS_CA),
-        // with exit code 79: retrying would fail the same way, and a supervisor sees it was no clean stop.
-        var code = shutdown.ShutdownReason?.ExitCode ?? 0;
+        // Not a clean stop (79: Akka stopped the node after a failed outgoing TLS handshake) is not exit code 0.
+        var code = PharosAkkaHosting.ExitCode(system);
         if (code != 0) await Console.Error.WriteLineAsync($"pharos edge: stopped: {shutdown.ShutdownReason}");
         return code;
     }

@@ -54,6 +54,13 @@ public static class PharosAkkaHosting
         return builder;
     }
 
+    /// <summary>
+    /// The process exit code for why <paramref name="system"/> stopped: 0 for a stop that was asked for, Akka's own
+    /// code otherwise (3 downed, 79 when Akka stopped the node because an outgoing TLS handshake failed: the peer's
+    /// certificate is not from PHAROS_TLS_CA, or the peer went away mid-handshake), so a supervisor restarts it.
+    /// </summary>
+    public static int ExitCode(ActorSystem system) => CoordinatedShutdown.Get(system).ShutdownReason?.ExitCode ?? 0;
+
     /// <summary>The address scheme of a Pharos node: akka.ssl.tcp with mutual TLS on, akka.tcp otherwise.</summary>
     public static string Protocol(bool tls) => tls ? "akka.ssl.tcp" : "akka.tcp";
 
