@@ -1,3 +1,4 @@
+using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Configuration.Memory;
@@ -29,8 +30,17 @@ public static class CloudApp
             await Console.Error.WriteLineAsync($"pharos cloud: {e.Message}");
             return ExitBadSettings;
         }
-        await app.RunAsync();
-        return 0;
+        // RunAsync, with the actor system kept to say why it stopped: Akka stops the node on its own too (downed, or an
+        // outgoing TLS handshake failed), and a supervisor must see that as a failure to restart it.
+        await using (app)
+        {
+            await app.StartAsync();
+            var system = app.Services.GetRequiredService<ActorSystem>();
+            await app.WaitForShutdownAsync();
+            var code = PharosAkkaHosting.ExitCode(system);
+            if (code != 0) await Console.Error.WriteLineAsync($"pharos cloud: stopped: {CoordinatedShutdown.Get(system).ShutdownReason}");
+            return code;
+        }
     }
 
     /// <param name="overrides">Settings that win over the environment (tests, embedding).</param>

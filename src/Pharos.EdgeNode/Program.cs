@@ -17,17 +17,23 @@ catch (SettingsException e)
 }
 
 // An edge that the cluster downed or removed (a laptop that slept, a network that went away) cannot rejoin with
-// the same actor system: its system shuts down, and a new one joins through the seeds again. Only a stop asked
-// for (Ctrl+C, SIGTERM) ends the process.
+// the same actor system: its system shuts down, and a new one joins through the seeds again. A stop asked for
+// (Ctrl+C, SIGTERM) ends the process, and so does Akka stopping the node for another reason (a failed TLS handshake).
 var delay = TimeSpan.FromSeconds(1);
 while (true)
 {
     using var host = BuildHost(args, settings);
     await host.StartAsync();
-    var shutdown = CoordinatedShutdown.Get(host.Services.GetRequiredService<ActorSystem>());
+    var system = host.Services.GetRequiredService<ActorSystem>();
+    var shutdown = CoordinatedShutdown.Get(system);
     await host.WaitForShutdownAsync();
     if (shutdown.ShutdownReason is not (CoordinatedShutdown.ClusterDowningReason or CoordinatedShutdown.ClusterJoinUnsuccessfulReason))
-        return 0;
+    {
+        // Not a clean stop (79: Akka stopped the node after a failed outgoing TLS handshake) is not exit code 0.
+        var code = PharosAkkaHosting.ExitCode(system);
+        if (code != 0) await Console.Error.WriteLineAsync($"pharos edge: stopped: {shutdown.ShutdownReason}");
+        return code;
+    }
     await Console.Error.WriteLineAsync($"pharos edge: this node was removed from the cluster ({shutdown.ShutdownReason}); " +
                                        $"rejoining in {delay.TotalSeconds:0} s");
     await Task.Delay(delay);

@@ -84,6 +84,17 @@ public sealed class ClusterRoutesTests(SharedCloudNode node) : IClassFixture<Sha
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
+
+    [Fact]
+    public void An_address_must_have_the_scheme_of_this_nodes_members()
+    {
+        static byte[] Body(string address) => System.Text.Encoding.UTF8.GetBytes($$"""{"address": "{{address}}"}""");
+        var (address, _) = Api.ClusterEndpoints.ParseAddress(Body("akka.ssl.tcp://pharos@10.0.0.7:4053"), "akka.ssl.tcp");
+        Assert.Equal("akka.ssl.tcp://pharos@10.0.0.7:4053", address?.ToString());
+        var (none, error) = Api.ClusterEndpoints.ParseAddress(Body("akka.tcp://pharos@10.0.0.7:4053"), "akka.ssl.tcp");
+        Assert.Null(none);
+        Assert.Contains("is not an address like akka.ssl.tcp://pharos@host:port", error);
+    }
 }
 
 public sealed class ClusterMembershipTests

@@ -47,6 +47,7 @@ public sealed class StartupTests
     [InlineData("PHAROS_ADMIN_TOKEN", "short", "PHAROS_ADMIN_TOKEN")]
     [InlineData("PHAROS_TOKENS_FILE", "/nonexistent/tokens.json", "PHAROS_TOKENS_FILE")]
     [InlineData("PHAROS_ALLOW_LOCAL_REPOS", "maybe", "PHAROS_ALLOW_LOCAL_REPOS")]
+    [InlineData("PHAROS_TLS_CA", "/nonexistent/ca.crt", "PHAROS_TLS_CERT")]
     public async Task A_malformed_setting_stops_the_node_with_a_message_naming_it(string key, string value, string named)
     {
         var settings = key == "PHAROS_ADMIN_TOKEN"

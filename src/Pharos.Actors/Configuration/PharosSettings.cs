@@ -50,6 +50,11 @@ public sealed record PharosSettings
     public int DownAfterSeconds { get; init; } = 15;
     /// <summary>Console log format: <see cref="LogFormatText"/> or <see cref="LogFormatJson"/> (one JSON object a line).</summary>
     public string LogFormat { get; init; } = LogFormatText;
+    /// <summary>PHAROS_TLS_CERT and PHAROS_TLS_CA as given (for messages); <see cref="Tls"/> holds what they load.</summary>
+    public string? TlsCert { get; init; }
+    public string? TlsCa { get; init; }
+    /// <summary>Mutual TLS on the cluster port, or null (plain akka.tcp). The PFX password is used once, not kept.</summary>
+    public ClusterTls? Tls { get; init; }
 
     public const string LogFormatText = "text";
     public const string LogFormatJson = "json";
@@ -68,7 +73,7 @@ public sealed record PharosSettings
         builder.Append($"AllowedHosts = [{string.Join(", ", AllowedHosts)}], AllowLocalRepos = {AllowLocalRepos}, ");
         builder.Append($"AuthFailuresPerMinute = {AuthFailuresPerMinute}, TrustedProxies = [{string.Join(", ", TrustedProxies)}], ");
         builder.Append($"Standalone = {Standalone}, Workers = {Workers}, LeaseTimeoutSeconds = {LeaseTimeoutSeconds}, ");
-        builder.Append($"GitToken = {(GitToken is null ? "off" : "on")}");
+        builder.Append($"GitToken = {(GitToken is null ? "off" : "on")}, Tls = {(Tls is null ? "off" : $"{TlsCert} (CA {TlsCa})")}");
         return true;
     }
     public string DataDirFull => Path.GetFullPath(DataDir);
@@ -89,7 +94,8 @@ public sealed record PharosSettings
         ("PHAROS_CLONE_TIMEOUT_SECONDS", "CloneTimeoutSeconds"), ("PHAROS_WORKERS", "Workers"),
         ("PHAROS_TRAIN_EPOCHS", "TrainEpochs"), ("PHAROS_TRAIN_DIMENSIONS", "TrainDimensions"),
         ("PHAROS_TRAIN_THREADS", "TrainThreads"), ("PHAROS_DOWN_AFTER_SECONDS", "DownAfterSeconds"),
-        ("PHAROS_LOG_FORMAT", "LogFormat"),
+        ("PHAROS_LOG_FORMAT", "LogFormat"), ("PHAROS_TLS_CERT", "TlsCert"),
+        ("PHAROS_TLS_CERT_PASSWORD", "TlsCertPassword"), ("PHAROS_TLS_CA", "TlsCa"),
     ];
 
     public static PharosSettings From(IConfiguration configuration)
@@ -140,6 +146,17 @@ public sealed record PharosSettings
         if (unknownScheme is not null)
             throw new SettingsException($"PHAROS_ALLOWED_SCHEMES may name https, http, git and ssh; got '{unknownScheme}'.");
 
+        var tlsCert = Get("PHAROS_TLS_CERT", "TlsCert");
+        var tlsCa = Get("PHAROS_TLS_CA", "TlsCa");
+        var tls = ClusterTls.Load(tlsCert, Get("PHAROS_TLS_CERT_PASSWORD", "TlsCertPassword"), tlsCa);
+        var seeds = Get("PHAROS_SEEDS", "Seeds")?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [];
+        // A full address with the other scheme would never connect: say so now rather than time out joining.
+        var scheme = Hosting.PharosAkkaHosting.Protocol(tls is not null) + "://";
+        var wrongScheme = seeds.FirstOrDefault(s => s.Contains("://", StringComparison.Ordinal) && !s.StartsWith(scheme, StringComparison.Ordinal));
+        if (wrongScheme is not null)
+            throw new SettingsException($"PHAROS_SEEDS: '{wrongScheme}' does not start with {scheme}" +
+                                        (tls is null ? " (PHAROS_TLS_CERT is not set)." : " (mutual TLS is on)."));
+
         return new PharosSettings
         {
             AdminToken = Get("PHAROS_ADMIN_TOKEN", "AdminToken"),
@@ -153,7 +170,7 @@ public sealed record PharosSettings
             HttpUrls = Get("PHAROS_HTTP_URLS", "HttpUrls") ?? defaults.HttpUrls,
             ClusterHost = Get("PHAROS_CLUSTER_HOST", "ClusterHost") ?? defaults.ClusterHost,
             ClusterPort = portText is null ? null : Int("PHAROS_CLUSTER_PORT", "ClusterPort", 0, 0, 65_535),
-            Seeds = Get("PHAROS_SEEDS", "Seeds")?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [],
+            Seeds = seeds,
             AllowedHosts = List("PHAROS_ALLOWED_HOSTS", "AllowedHosts") ?? defaults.AllowedHosts,
             AllowedSchemes = schemes,
             AllowLocalRepos = Bool("PHAROS_ALLOW_LOCAL_REPOS", "AllowLocalRepos"),
@@ -174,6 +191,9 @@ public sealed record PharosSettings
             TrainThreads = Int("PHAROS_TRAIN_THREADS", "TrainThreads", defaults.TrainThreads, 0, 1024),
             DownAfterSeconds = Int("PHAROS_DOWN_AFTER_SECONDS", "DownAfterSeconds", defaults.DownAfterSeconds, 1, 3600),
             LogFormat = logFormat,
+            TlsCert = tlsCert,
+            TlsCa = tlsCa,
+            Tls = tls,
         };
     }
 }

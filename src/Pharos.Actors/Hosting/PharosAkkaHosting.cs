@@ -39,11 +39,11 @@ public static class PharosAkkaHosting
             .ConfigureLoggers(loggers => loggers.AddLoggerFactory())
             // How long an unreachable member (a sleeping laptop) is given before the split brain resolver downs it.
             .AddHocon($"akka.cluster.split-brain-resolver.stable-after = {settings.DownAfterSeconds}s", HoconAddMode.Prepend)
-            .WithRemoting(settings.ClusterHost, settings.ClusterPort ?? (role == CloudRole ? DefaultCloudPort : 0))
+            .WithRemoting(RemotingOptions(settings, role))
             .WithClustering(new ClusterOptions
             {
                 Roles = [role],
-                SeedNodes = seeds.Select(SeedAddress).ToArray(),
+                SeedNodes = seeds.Select(seed => SeedAddress(seed, settings.Tls is not null)).ToArray(),
             });
 
         if (seeds.Count == 0)
@@ -54,9 +54,52 @@ public static class PharosAkkaHosting
         return builder;
     }
 
-    /// <summary>`host:port` becomes akka.tcp://pharos@host:port; a full akka address is taken as it is.</summary>
-    public static string SeedAddress(string seed) =>
-        seed.Contains("://", StringComparison.Ordinal) ? seed : $"akka.tcp://{SystemName}@{seed}";
+    /// <summary>
+    /// The process exit code for why <paramref name="system"/> stopped: 0 for a stop that was asked for, Akka's own
+    /// code otherwise (3 downed, 79 when Akka stopped the node because an outgoing TLS handshake failed: the peer's
+    /// certificate is not from PHAROS_TLS_CA, or the peer went away mid-handshake), so a supervisor restarts it.
+    /// </summary>
+    public static int ExitCode(ActorSystem system) => CoordinatedShutdown.Get(system).ShutdownReason?.ExitCode ?? 0;
+
+    /// <summary>The address scheme of a Pharos node: akka.ssl.tcp with mutual TLS on, akka.tcp otherwise.</summary>
+    public static string Protocol(bool tls) => tls ? "akka.ssl.tcp" : "akka.tcp";
+
+    /// <summary>`host:port` becomes akka[.ssl].tcp://pharos@host:port; a full akka address is taken as it is.</summary>
+    public static string SeedAddress(string seed, bool tls) =>
+        seed.Contains("://", StringComparison.Ordinal) ? seed : $"{Protocol(tls)}://{SystemName}@{seed}";
+
+    /// <summary>
+    /// The cluster endpoint; with <see cref="PharosSettings.Tls"/>, TLS on the DotNetty transport where both ends
+    /// present a certificate (require-mutual-authentication) and each accepts the other's only if it chains to
+    /// PHAROS_TLS_CA. Akka's own chain check (the OS root store) is replaced by <see cref="ClusterTls.Refusal"/>
+    /// through its custom validator (Akka.NET 1.5.55+, the fix of CVE-2025-61778). Host names are not checked: a
+    /// certificate from the private CA is the identity, and edges are reached at addresses that change.
+    /// </summary>
+    private static RemoteOptions RemotingOptions(PharosSettings settings, string role)
+    {
+        var options = new RemoteOptions
+        {
+            HostName = settings.ClusterHost,
+            Port = settings.ClusterPort ?? (role == CloudRole ? DefaultCloudPort : 0),
+        };
+        if (settings.Tls is not { } tls) return options;
+        options.EnableSsl = true;
+        options.Ssl = new SslOptions
+        {
+            X509Certificate = tls.Certificate,
+            SuppressValidation = false,
+            RequireMutualAuthentication = true,
+            ValidateCertificateHostname = false,
+            CustomValidator = (certificate, _, peer, _, log) =>
+            {
+                // SslStream's own verdict (errors) is against the OS store, which does not know the private CA.
+                if (tls.Refusal(certificate) is not { } refusal) return true;
+                log.Warning("Refused the TLS connection with {0}: {1}", peer, refusal);
+                return false;
+            },
+        };
+        return options;
+    }
 
     /// <summary>QueueActor, supervised, as a cluster singleton on the cloud role.</summary>
     public static AkkaConfigurationBuilder WithQueueSingleton(this AkkaConfigurationBuilder builder, PharosSettings settings)

@@ -56,7 +56,7 @@ internal static class ClusterCommand
 
     private static Command Remove(RemoteOptions remote, string verb, string description)
     {
-        var address = new Argument<string>("ADDRESS") { Description = "The member's address as `cluster show` prints it (akka.tcp://pharos@host:port)." };
+        var address = new Argument<string>("ADDRESS") { Description = "The member's address as `cluster show` prints it (akka.tcp://pharos@host:port, or akka.ssl.tcp://… with mutual TLS)." };
         var command = new Command(verb, description) { address };
         command.SetAction(remote.Action(async (client, context, result, ct) =>
         {

@@ -92,7 +92,7 @@ public static class ClusterEndpoints
     {
         var body = await IngestEndpoints.ReadBodyAsync(context);
         if (body is null) return ApiProblems.TooLarge(IngestEndpoints.MaxBodyBytes);
-        var (address, error) = ParseAddress(body);
+        var (address, error) = ParseAddress(body, cluster.SelfAddress.Protocol);
         if (address is null) return ApiProblems.BadRequest(error!);
         // The member list, not Akka: Leave and Down of an address that is no member are silently ignored.
         if (!cluster.State.Members.Any(m => m.Address.Equals(address)))
@@ -101,24 +101,28 @@ public static class ClusterEndpoints
         return Results.Json(new ClusterActionAccepted(address.ToString(), action), statusCode: StatusCodes.Status202Accepted);
     }
 
-    /// <summary>{"address": "akka.tcp://pharos@host:port"}: the address, or why it is not one.</summary>
-    internal static (Address? Address, string? Error) ParseAddress(byte[] body)
+    /// <summary>
+    /// {"address": "akka.tcp://pharos@host:port"}: the address, or why it is not one. Members share this node's
+    /// <paramref name="protocol"/> (akka.ssl.tcp with mutual TLS on), so no other is a member's address.
+    /// </summary>
+    internal static (Address? Address, string? Error) ParseAddress(byte[] body, string protocol)
     {
-        const string Expected = "The body must be {\"address\": \"akka.tcp://pharos@host:port\"}.";
+        var like = $"{protocol}://{PharosAkkaHosting.SystemName}@host:port";
+        var expected = $"The body must be {{\"address\": \"{like}\"}}.";
         string? text;
         try
         {
             using var document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 4 });
             if (document.RootElement.ValueKind != JsonValueKind.Object
                 || !document.RootElement.TryGetProperty("address", out var value) || value.ValueKind != JsonValueKind.String)
-                return (null, Expected);
+                return (null, expected);
             text = value.GetString();
         }
         catch (JsonException)
         {
-            return (null, Expected);
+            return (null, expected);
         }
-        if (string.IsNullOrWhiteSpace(text)) return (null, Expected);
+        if (string.IsNullOrWhiteSpace(text)) return (null, expected);
         Address address;
         try
         {
@@ -126,11 +130,11 @@ public static class ClusterEndpoints
         }
         catch (Exception e) when (e is UriFormatException or ArgumentException or FormatException)
         {
-            return (null, $"'{ActorAsk.Shorten(text)}' is not an address like akka.tcp://pharos@host:port.");
+            return (null, $"'{ActorAsk.Shorten(text)}' is not an address like {like}.");
         }
-        if (address.Protocol != "akka.tcp" || address.System != PharosAkkaHosting.SystemName
+        if (address.Protocol != protocol || address.System != PharosAkkaHosting.SystemName
             || string.IsNullOrEmpty(address.Host) || address.Port is null or <= 0)
-            return (null, $"'{ActorAsk.Shorten(text)}' is not an address like akka.tcp://{PharosAkkaHosting.SystemName}@host:port.");
+            return (null, $"'{ActorAsk.Shorten(text)}' is not an address like {like}.");
         return (address, null);
     }
 }

@@ -1,6 +1,6 @@
 namespace Pharos.Messages.Status;
 
-/// <summary>`GET /cluster/members`: this node's view of the cluster. Addresses are `akka.tcp://pharos@host:port`.</summary>
+/// <summary>`GET /cluster/members`: this node's view of the cluster. Addresses are `akka.tcp://pharos@host:port` (`akka.ssl.tcp://` with mutual TLS on).</summary>
 [Manifest("cluster-members.v1")]
 public sealed record ClusterMembers(string Self, string? Leader, IReadOnlyList<ClusterMemberView> Members,
     IReadOnlyList<string> Unreachable) : IPharosMessage;

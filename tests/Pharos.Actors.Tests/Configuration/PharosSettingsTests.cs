@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Pharos.Actors.Configuration;
+using Pharos.Actors.Hosting;
 
 namespace Pharos.Actors.Tests.Configuration;
 
@@ -105,9 +106,10 @@ public sealed class PharosSettingsTests
     }
 
     [Fact]
-    public void Seeds_given_as_host_and_port_become_akka_addresses()
+    public void Seeds_given_as_host_and_port_become_akka_addresses_of_the_nodes_scheme()
     {
-        Assert.Equal("akka.tcp://pharos@10.0.0.2:4053", Hosting.PharosAkkaHosting.SeedAddress("10.0.0.2:4053"));
-        Assert.Equal("akka.ssl.tcp://pharos@h:1", Hosting.PharosAkkaHosting.SeedAddress("akka.ssl.tcp://pharos@h:1"));
+        Assert.Equal("akka.tcp://pharos@10.0.0.2:4053", PharosAkkaHosting.SeedAddress("10.0.0.2:4053", tls: false));
+        Assert.Equal("akka.ssl.tcp://pharos@10.0.0.2:4053", PharosAkkaHosting.SeedAddress("10.0.0.2:4053", tls: true));
+        Assert.Equal("akka.ssl.tcp://pharos@h:1", PharosAkkaHosting.SeedAddress("akka.ssl.tcp://pharos@h:1", tls: true));
     }
 }

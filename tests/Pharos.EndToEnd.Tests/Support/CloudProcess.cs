@@ -24,15 +24,19 @@ public sealed class CloudProcess : IAsyncDisposable
     /// <summary>What an edge puts in PHAROS_SEEDS to join this node.</summary>
     public string Seed => $"127.0.0.1:{ClusterPort}";
 
+    /// <summary>akka.ssl.tcp when this node was given PHAROS_TLS_CERT, akka.tcp otherwise.</summary>
+    public string Protocol { get; }
+
     /// <summary>The Akka address of this node.</summary>
-    public string Address => $"akka.tcp://pharos@127.0.0.1:{ClusterPort}";
+    public string Address => $"{Protocol}://pharos@127.0.0.1:{ClusterPort}";
 
     /// <summary>Where a standalone node's own worker writes (PHAROS_DATA_DIR/work and /embeddings).</summary>
     public string WorkDir => Path.Combine(DataDir, "work");
     public string EmbeddingsDir => Path.Combine(DataDir, "embeddings");
 
-    private CloudProcess(NodeProcess node, string dataDir, int httpPort, int clusterPort, string? token)
+    private CloudProcess(NodeProcess node, string dataDir, int httpPort, int clusterPort, string? token, bool tls)
     {
+        Protocol = tls ? "akka.ssl.tcp" : "akka.tcp";
         Node = node;
         DataDir = dataDir;
         HttpPort = httpPort;
@@ -74,7 +78,8 @@ public sealed class CloudProcess : IAsyncDisposable
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) env[key] = value;
 
             var node = NodeProcess.Start(name, "Pharos.CloudNode", env, arguments ?? [], dataDir, [dataDir]);
-            var cloud = new CloudProcess(node, dataDir, httpPort, clusterPort, adminToken ? AdminToken : null);
+            var cloud = new CloudProcess(node, dataDir, httpPort, clusterPort, adminToken ? AdminToken : null,
+                env.GetValueOrDefault("PHAROS_TLS_CERT") is not null);
             if (!waitReady) return cloud;
             try
             {

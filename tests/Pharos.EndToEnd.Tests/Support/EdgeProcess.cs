@@ -38,7 +38,7 @@ public sealed partial class EdgeProcess : IAsyncDisposable
         return new EdgeProcess(node, dataDir);
     }
 
-    [GeneratedRegex(@"listens on addresses: \[(akka\.tcp://pharos@[^\]]+)\]")]
+    [GeneratedRegex(@"listens on addresses: \[(akka(?:\.ssl)?\.tcp://pharos@[^\]]+)\]")]
     private static partial Regex ListenLine();
 
     /// <summary>Every address this process's actor systems listened on, oldest first (a restarted system adds one).</summary>
@@ -50,7 +50,7 @@ public sealed partial class EdgeProcess : IAsyncDisposable
     public string? Address => Addresses().LastOrDefault();
 
     /// <summary>host:port of <see cref="Address"/>, which is how worker entries of /worker/status name their node.</summary>
-    public string? HostPort => Address?["akka.tcp://pharos@".Length..];
+    public string? HostPort => Address?[(Address.IndexOf('@') + 1)..];
 
     public string? AbortIfExited() => Node.HasExited ? $"{Node.Name} {Node.ExitDescription}" : null;
 

@@ -16,9 +16,10 @@ public static class NodeBinaries
 
     public static string RepositoryRoot => Metadata("PharosRepositoryRoot");
 
-    public static string Dll(string project)
+    /// <param name="assembly">The assembly's name where it is not the project's (the CLI's is `pharos`).</param>
+    public static string Dll(string project, string? assembly = null)
     {
-        var path = Path.Combine(RepositoryRoot, "src", project, "bin", Configuration, "net10.0", project + ".dll");
+        var path = Path.Combine(RepositoryRoot, "src", project, "bin", Configuration, "net10.0", (assembly ?? project) + ".dll");
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path} is missing: build the solution in {Configuration} first.", path);
         return path;

@@ -1,0 +1,105 @@
+using Pharos.Actors.Configuration;
+using Pharos.Actors.Hosting;
+using Pharos.Actors.Tests.Support;
+
+namespace Pharos.Actors.Tests.Configuration;
+
+/// <summary>PHAROS_TLS_CERT, PHAROS_TLS_CERT_PASSWORD and PHAROS_TLS_CA: read, checked at start, never printed.</summary>
+public sealed class ClusterTlsSettingsTests(TestCertificates certs) : IClassFixture<TestCertificates>
+{
+    private static SettingsException Refused(params (string Key, string Value)[] values) =>
+        Assert.Throws<SettingsException>(() => TestCertificates.Read(values));
+
+    [Fact]
+    public void Without_the_variables_the_cluster_port_is_plain_tcp()
+    {
+        var settings = TestCertificates.Read();
+        Assert.Null(settings.Tls);
+        Assert.Equal("akka.tcp://pharos@10.0.0.2:4053", PharosAkkaHosting.SeedAddress("10.0.0.2:4053", settings.Tls is not null));
+    }
+
+    [Fact]
+    public void A_certificate_that_chains_to_the_ca_turns_tls_on_and_seeds_get_the_ssl_scheme()
+    {
+        var settings = certs.Settings("cloud-1", ("PHAROS_SEEDS", "10.0.0.2:4053, akka.ssl.tcp://pharos@h:1"));
+        Assert.NotNull(settings.Tls);
+        Assert.Equal("CN=cloud-1", settings.Tls.Certificate.Subject);
+        Assert.True(settings.Tls.Certificate.HasPrivateKey);
+        Assert.Null(settings.Tls.Refusal(certs.Issue("edge-1")));
+        Assert.Equal(["akka.ssl.tcp://pharos@10.0.0.2:4053", "akka.ssl.tcp://pharos@h:1"],
+            settings.Seeds.Select(s => PharosAkkaHosting.SeedAddress(s, tls: true)));
+    }
+
+    [Fact]
+    public void A_peer_certificate_from_another_ca_or_none_is_refused()
+    {
+        var tls = certs.Settings("cloud-1").Tls!;
+        using var intruder = certs.Issue("intruder", certs.OtherCa);
+        Assert.Contains("does not chain to the cluster CA", tls.Refusal(intruder));
+        Assert.NotNull(tls.Refusal(null));
+        // The other CA's own certificate is no node certificate of ours either.
+        Assert.NotNull(tls.Refusal(certs.OtherCa));
+    }
+
+    [Fact]
+    public void Half_a_configuration_is_refused_naming_what_is_missing()
+    {
+        var pfx = certs.WritePfx("half");
+        Assert.Contains("PHAROS_TLS_CA is not", Refused(("PHAROS_TLS_CERT", pfx), ("PHAROS_TLS_CERT_PASSWORD", TestCertificates.Password)).Message);
+        Assert.Contains("PHAROS_TLS_CERT is not", Refused(("PHAROS_TLS_CA", certs.CaPath)).Message);
+        Assert.Contains("PHAROS_TLS_CERT is not", Refused(("PHAROS_TLS_CERT_PASSWORD", TestCertificates.Password)).Message);
+    }
+
+    [Fact]
+    public void Unreadable_files_and_a_wrong_password_name_the_file_and_never_the_password()
+    {
+        var pfx = certs.WritePfx("locked");
+        const string wrong = "not-the-password-7d2e";
+        var error = Refused(("PHAROS_TLS_CERT", pfx), ("PHAROS_TLS_CERT_PASSWORD", wrong), ("PHAROS_TLS_CA", certs.CaPath));
+        Assert.Contains(pfx, error.Message);
+        Assert.Contains("password is wrong", error.Message);
+        Assert.DoesNotContain(wrong, error.Message);
+
+        var missing = Path.Combine(certs.Directory, "missing.pfx");
+        error = Refused(("PHAROS_TLS_CERT", missing), ("PHAROS_TLS_CERT_PASSWORD", TestCertificates.Password), ("PHAROS_TLS_CA", certs.CaPath));
+        Assert.Contains("PHAROS_TLS_CERT", error.Message);
+        Assert.Contains(missing, error.Message);
+        Assert.DoesNotContain(TestCertificates.Password, error.Message);
+
+        // The CA variable given the PFX (not PEM), or a PEM that is a node certificate, not a CA.
+        error = Refused(("PHAROS_TLS_CERT", pfx), ("PHAROS_TLS_CERT_PASSWORD", TestCertificates.Password), ("PHAROS_TLS_CA", pfx));
+        Assert.Contains($"PHAROS_TLS_CA: {pfx} is not a PEM certificate", error.Message);
+        var nodePem = Path.Combine(certs.Directory, "node.crt");
+        using (var node = certs.Issue("node")) File.WriteAllText(nodePem, node.ExportCertificatePem());
+        error = Refused(("PHAROS_TLS_CERT", pfx), ("PHAROS_TLS_CERT_PASSWORD", TestCertificates.Password), ("PHAROS_TLS_CA", nodePem));
+        Assert.Contains($"PHAROS_TLS_CA: {nodePem} ('CN=node') is not a CA certificate", error.Message);
+        Assert.DoesNotContain(TestCertificates.Password, error.Message);
+    }
+
+    [Fact]
+    public void This_nodes_certificate_must_come_from_the_ca_it_trusts()
+    {
+        var foreign = certs.WritePfx("foreign", certs.OtherCa);
+        var error = Refused(("PHAROS_TLS_CERT", foreign), ("PHAROS_TLS_CERT_PASSWORD", TestCertificates.Password), ("PHAROS_TLS_CA", certs.CaPath));
+        Assert.Contains(foreign, error.Message);
+        Assert.Contains(certs.CaPath, error.Message);
+        Assert.Contains("does not chain to the cluster CA 'CN=Pharos test CA'", error.Message);
+    }
+
+    [Fact]
+    public void A_full_seed_address_with_the_other_scheme_is_refused()
+    {
+        Assert.Contains("does not start with akka.ssl.tcp://",
+            Assert.Throws<SettingsException>(() => certs.Settings("edge-2", ("PHAROS_SEEDS", "akka.tcp://pharos@h:1"))).Message);
+        Assert.Contains("does not start with akka.tcp://",
+            Refused(("PHAROS_SEEDS", "akka.ssl.tcp://pharos@h:1")).Message);
+    }
+
+    [Fact]
+    public void The_printed_form_names_the_files_but_not_the_password()
+    {
+        var printed = certs.Settings("printed").ToString();
+        Assert.Contains("printed-", printed);
+        Assert.DoesNotContain(TestCertificates.Password, printed);
+    }
+}
