@@ -10,10 +10,10 @@ namespace Pharos.EndToEnd.Tests.Chaos;
 /// submissions again. The full run repeats it, each time with a fresh second node joining the survivor.
 /// </summary>
 /// <remarks>
-/// With two cloud nodes the split brain resolver (keep-majority on role cloud) sees a tie, one against one, and keeps
-/// the side with the lowest address: the survivor takes over only if its address is lower than the dead node's.
-/// Otherwise it downs itself and exits, and no cloud node is left (see the skipped test below, and the README's
-/// "Chaos and scale" section). The passing scenario gives each joining node a lower cluster port than the holder's.
+/// Two cloud nodes are a tie for the split brain resolver, one against one: keep-majority kept the lower address, so
+/// a survivor whose address was above the dead node's downed itself and no cloud node was left. The lease-majority
+/// strategy breaks the tie with a lease in Redis (Pharos.Actors.Downing.QuorumLease). The rounds alternate: the
+/// survivor's address is above the dead node's in odd rounds and below it in even ones.
 /// </remarks>
 [Trait("Category", "Chaos")]
 public sealed class SingletonTakeoverTests(ITestOutputHelper output) : IAsyncLifetime
@@ -25,18 +25,13 @@ public sealed class SingletonTakeoverTests(ITestOutputHelper output) : IAsyncLif
 
     public async Task DisposeAsync() => await _bed.DisposeAsync();
 
+    /// <summary>The split brain resolver's lease in Redis (hocon/pharos.base.hocon, no key prefix here).</summary>
+    private const string LeaseKey = "lease:pharos-split-brain";
+
     [Fact]
-    public Task Killing_the_cloud_node_that_holds_the_queue_moves_it_to_the_other_with_its_state_and_submissions_resume() =>
-        RunTakeoversAsync(survivorHasLowerAddress: true);
-
-    /// <summary>The same with the survivor's address above the dead node's: the resolver's tie-break downs the survivor.</summary>
-    [Fact(Skip = "Known defect: with two cloud nodes keep-majority ties and keeps the lowest address, so a survivor with a " +
-                 "higher address downs itself. Needs an arbiter (a Redis lease for lease-majority); see README, Chaos and scale.")]
-    public Task A_survivor_with_the_higher_address_also_takes_over() => RunTakeoversAsync(survivorHasLowerAddress: false);
-
-    private async Task RunTakeoversAsync(bool survivorHasLowerAddress)
+    public async Task Killing_the_cloud_node_that_holds_the_queue_moves_it_to_the_other_with_its_state_and_submissions_resume()
     {
-        var takeovers = ChaosSize.Get("TAKEOVERS", ci: 1, full: 5);
+        var takeovers = ChaosSize.Get("TAKEOVERS", ci: 2, full: 6);
         var perNode = ChaosSize.Get("TAKEOVER_ACCEPTED", ci: 5, full: 20);
         var figures = new ChaosFigures(output, "takeover");
         var redis = _bed.Own(await RedisServer.StartWithAofAsync());
@@ -46,10 +41,9 @@ public sealed class SingletonTakeoverTests(ITestOutputHelper output) : IAsyncLif
             ["MAX_QUEUE_SIZE"] = "100000",
         };
         var started = 0;
-        // Each joining node (the next survivor) gets a port below, or above, the port of the node it joins.
-        int PortFor(CloudProcess? seed) => survivorHasLowerAddress
-            ? FreePort(seed?.ClusterPort ?? 61_000, -1)
-            : FreePort(seed?.ClusterPort ?? 20_000, +1);
+        // Each joining node (the next survivor) gets a port above the port of the node it joins in odd rounds (the
+        // survivor has the higher address), below it in even rounds.
+        int PortFor(CloudProcess? seed) => seed is null ? FreePort(40_000, +1) : FreePort(seed.ClusterPort, started % 2 == 0 ? +1 : -1);
         async Task<CloudProcess> StartCloudAsync(CloudProcess? seed)
         {
             var cloud = await _bed.StartCloudAsync(seed is null ? settings : new Dictionary<string, string?>(settings)
@@ -82,7 +76,12 @@ public sealed class SingletonTakeoverTests(ITestOutputHelper output) : IAsyncLif
                 await stream.WaitForAsync(mark, a => a.Status == 202 && a.Target == node.Node.Name, perNode,
                     $"answered 202 by {node.Node.Name}", () => _bed.Diagnostics(), () => holder.AbortIfExited() ?? survivor.AbortIfExited());
 
+            // The previous takeover's lease is given back (or lapses) before the next tie can be decided.
+            await Eventually.WaitAsync(() => redis.CommandAsync("EXISTS", LeaseKey), reply => reply == ":0",
+                $"the split brain lease ({LeaseKey}) to be free", TimeSpan.FromSeconds(60), () => _bed.Diagnostics());
             var survivorLog = survivor.Node.Log.Mark;
+            output.WriteLine($"round {round}: killing {holder.Node.Name} (port {holder.ClusterPort}); {survivor.Node.Name} " +
+                             $"(port {survivor.ClusterPort}) should take over");
             await holder.Node.KillAsync();
             var killed = DateTimeOffset.UtcNow;
             var clock = Stopwatch.StartNew();
