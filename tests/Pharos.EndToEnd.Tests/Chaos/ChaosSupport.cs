@@ -186,12 +186,13 @@ public static class ChaosChecks
                                      $"{string.Join(", ", lost.Take(10))}\n{diagnostics()}");
     }
 
-    /// <summary>GET /cluster/members of <paramref name="cloud"/>: the addresses of members that are up and reachable.</summary>
-    public static async Task<IReadOnlyList<string>> UpMembersAsync(CloudProcess cloud)
+    /// <summary>GET /cluster/members of <paramref name="cloud"/>: the addresses of members with the role that are up and reachable.</summary>
+    public static async Task<IReadOnlyList<string>> UpMembersAsync(CloudProcess cloud, string role)
     {
         var members = await cloud.GetJsonAsync("/cluster/members");
         return members.Array("members")
-            .Where(m => m.Str("status") == "up" && m.TryGetProperty("reachable", out var r) && r.ValueKind == JsonValueKind.True)
+            .Where(m => m.Str("status") == "up" && m.TryGetProperty("reachable", out var r) && r.ValueKind == JsonValueKind.True
+                        && m.Array("roles").Any(x => x.GetString() == role))
             .Select(m => m.Str("address")!).ToList();
     }
 }

@@ -53,8 +53,8 @@ public sealed class SingletonTakeoverTests(ITestOutputHelper output) : IAsyncLif
             if (seed is not null)
             {
                 // Both see each other up; the newcomer is younger, so the singleton stays where it is.
-                await Eventually.WaitAsync(async () => (await ChaosChecks.UpMembersAsync(seed)).Count
-                                                       + (await ChaosChecks.UpMembersAsync(cloud)).Count,
+                await Eventually.WaitAsync(async () => (await ChaosChecks.UpMembersAsync(seed, "cloud")).Count
+                                                       + (await ChaosChecks.UpMembersAsync(cloud, "cloud")).Count,
                     n => n == 4, $"{cloud.Node.Name} and {seed.Node.Name} to see each other up", null,
                     () => _bed.Diagnostics(), () => cloud.AbortIfExited() ?? seed.AbortIfExited());
             }
@@ -62,6 +62,12 @@ public sealed class SingletonTakeoverTests(ITestOutputHelper output) : IAsyncLif
         }
 
         var holder = await StartCloudAsync(null);
+        // An edge older than every later cloud node and with a lower address than any: after the holder dies it is
+        // the leader of the surviving side, so the split brain decision is the edge's, and having no Redis of its own
+        // it must ask the survivor's arbiter.
+        var edge = _bed.StartEdge(holder, new Dictionary<string, string?> { ["PHAROS_CLUSTER_PORT"] = FreePort(30_000, +1).ToString() },
+            "edge-leader");
+        await edge.WaitUntilJoinedAsync(holder);
         var survivor = await StartCloudAsync(holder);
         var turn = 0;
         // Submissions alternate between the two nodes: the survivor's go through its singleton proxy to the holder.
@@ -80,6 +86,7 @@ public sealed class SingletonTakeoverTests(ITestOutputHelper output) : IAsyncLif
             await Eventually.WaitAsync(() => redis.CommandAsync("EXISTS", LeaseKey), reply => reply == ":0",
                 $"the split brain lease ({LeaseKey}) to be free", TimeSpan.FromSeconds(60), () => _bed.Diagnostics());
             var survivorLog = survivor.Node.Log.Mark;
+            var edgeLog = edge.Node.Log.Mark;
             output.WriteLine($"round {round}: killing {holder.Node.Name} (port {holder.ClusterPort}); {survivor.Node.Name} " +
                              $"(port {survivor.ClusterPort}) should take over");
             await holder.Node.KillAsync();
@@ -94,6 +101,10 @@ public sealed class SingletonTakeoverTests(ITestOutputHelper output) : IAsyncLif
             times.Add(firstAccepted - killed);
             Assert.True(survivor.Node.Log.Contains(QueueRecovered, survivorLog),
                 $"{survivor.Node.Name} accepts without having recovered the queue\n{_bed.Diagnostics()}");
+            // The edge (the leader) broke the tie through the survivor's arbiter, and is still a member.
+            Assert.True(edge.Node.Log.Contains($"the arbiter at {survivor.Address} granted the lease", edgeLog),
+                $"the edge did not get the lease from {survivor.Node.Name}'s arbiter\n{_bed.Diagnostics()}");
+            Assert.False(edge.Node.HasExited, edge.Node.Describe());
             await ChaosChecks.AssertAllPresentAsync(survivor, stream.AcceptedIds, $"on {survivor.Node.Name} after takeover {round}",
                 () => stream.Summary() + "\n" + _bed.Diagnostics());
             output.WriteLine($"takeover {round}: {survivor.Node.Name} accepted again {times[^1].TotalSeconds:0.0} s after " +
