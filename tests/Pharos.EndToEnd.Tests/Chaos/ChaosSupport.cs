@@ -5,6 +5,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Pharos.EndToEnd.Tests.Support;
+using Pharos.Persistence.Redis.Tests.Support;
 using Xunit.Sdk;
 
 namespace Pharos.EndToEnd.Tests.Chaos;
@@ -25,6 +26,24 @@ public static class ChaosSize
             ? value
             : throw new InvalidOperationException($"PHAROS_CHAOS_{name} must be a whole number; got '{text}'.");
     }
+}
+
+/// <summary>A chaos scenario's processes and servers (its <see cref="TestBed"/>), disposed after the test, also when it failed.</summary>
+public abstract class ChaosTest(ITestOutputHelper output) : IAsyncLifetime
+{
+    protected ITestOutputHelper Output { get; } = output;
+    protected TestBed Bed { get; } = new(output);
+
+    public virtual Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await Bed.DisposeAsync();
+
+    /// <summary>A cloud node's settings for its journal in <paramref name="redis"/>, the cap out of the way.</summary>
+    protected static Dictionary<string, string?> RedisJournal(RedisServer redis) => new()
+    {
+        ["PHAROS_REDIS"] = redis.ConnectionString,
+        ["MAX_QUEUE_SIZE"] = "100000",
+    };
 }
 
 /// <summary>
@@ -136,6 +155,14 @@ public sealed class SubmissionStream : IAsyncDisposable
     public string Summary(long mark = 0) =>
         "submissions: " + string.Join(", ", Since(mark).GroupBy(a => a.Status?.ToString() ?? "error")
             .Select(g => $"{g.Key} × {g.Count()}"));
+
+    /// <summary>Fails the test when an answer's status is none of <paramref name="allowed"/> (null: no answer at all).</summary>
+    public void AssertOnly(params int?[] allowed)
+    {
+        var other = Answers.Where(a => !allowed.Contains(a.Status)).ToList();
+        Assert.True(other.Count == 0, $"answers other than {string.Join(", ", allowed.Select(s => s?.ToString() ?? "none"))}: " +
+                                      string.Join("; ", other.Take(5).Select(a => $"{a.Status?.ToString() ?? "no answer"} {a.Error}")));
+    }
 
     public async Task StopAsync()
     {

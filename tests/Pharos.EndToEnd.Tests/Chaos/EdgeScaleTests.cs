@@ -12,14 +12,11 @@ namespace Pharos.EndToEnd.Tests.Chaos;
 /// The full run first measures one edge alone, and prints the throughput of four edges against one (never asserted).
 /// </summary>
 [Trait("Category", "Chaos")]
-public sealed class EdgeScaleTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class EdgeScaleTests(ITestOutputHelper output) : ChaosTest(output)
 {
-    private readonly TestBed _bed = new(output);
     private GitSources _sources = null!;
 
-    public async Task InitializeAsync() => _sources = _bed.Own(await GitSources.StartAsync(daemon: false));
-
-    public async Task DisposeAsync() => await _bed.DisposeAsync();
+    public override async Task InitializeAsync() => _sources = Bed.Own(await GitSources.StartAsync(daemon: false));
 
     /// <summary>Training kept tiny: the scenario is about dispatch and loss of workers, not about embeddings.</summary>
     private static readonly IReadOnlyDictionary<string, string?> TinyTraining = new Dictionary<string, string?>
@@ -35,7 +32,7 @@ public sealed class EdgeScaleTests(ITestOutputHelper output) : IAsyncLifetime
         // Tasks one edge runs alone first, for the throughput baseline (none in the default run).
         var baselineTasks = ChaosSize.Get("SCALE_BASELINE_TASKS", ci: 0, full: 40);
         var timeout = TimeSpan.FromSeconds(60 + 15 * (tasks + baselineTasks));
-        var figures = new ChaosFigures(output, "edge_scale");
+        var figures = new ChaosFigures(Output, "edge_scale");
 
         // One repository of real code (networkx) under many names: every task is a different repository URL.
         var repo = _sources.CreateRealRepository("nx");
@@ -45,12 +42,12 @@ public sealed class EdgeScaleTests(ITestOutputHelper output) : IAsyncLifetime
             Directory.CreateSymbolicLink(Path.Combine(_sources.Repositories.Root, name), repo);
         var urls = names.Select(n => _sources.Http!.UrlFor(n)).ToList();
 
-        var cloud = await _bed.StartCloudAsync(new Dictionary<string, string?>
+        var cloud = await Bed.StartCloudAsync(new Dictionary<string, string?>
         {
             ["MAX_QUEUE_SIZE"] = (tasks + baselineTasks + 10).ToString(),
             ["PHAROS_HISTORY_SIZE"] = "10000",
         });
-        var edges = new List<EdgeProcess> { await _bed.StartIdleEdgeAsync(cloud, TinyTraining) };
+        var edges = new List<EdgeProcess> { await Bed.StartIdleEdgeAsync(cloud, TinyTraining) };
 
         double? oneEdgePerMinute = null;
         if (baselineTasks > 0)
@@ -63,7 +60,7 @@ public sealed class EdgeScaleTests(ITestOutputHelper output) : IAsyncLifetime
             figures.Add("one_edge_tasks_per_minute", $"{oneEdgePerMinute:0.0}");
         }
 
-        for (var i = 0; i < 3; i++) edges.Add(_bed.StartEdge(cloud, TinyTraining));
+        for (var i = 0; i < 3; i++) edges.Add(Bed.StartEdge(cloud, TinyTraining));
         foreach (var edge in edges.Skip(1))
         {
             await edge.WaitUntilJoinedAsync(cloud);
@@ -78,14 +75,14 @@ public sealed class EdgeScaleTests(ITestOutputHelper output) : IAsyncLifetime
         var done = await WaitForFinalAsync(cloud, taskIds, half, "half the tasks to finish", timeout, () => null,
             final => workerOf.Values.All(w => final.Values.Any(j => j.Str("worker") == w)));
         var fourEdgesPerMinute = PerMinute(done.Values.OrderBy(j => j.Str("finished_at")).Take(half));
-        output.WriteLine($"{done.Count} of {tasks} finished on four edges: {fourEdgesPerMinute:0.0} tasks/min");
+        Output.WriteLine($"{done.Count} of {tasks} finished on four edges: {fourEdgesPerMinute:0.0} tasks/min");
 
         // Kill two edges, those running a task when possible, so that their tasks are requeued.
         status = await cloud.GetWorkerStatusAsync();
         var victims = edges.OrderByDescending(e => e.WorkersIn(status).Any(w => w.Str("state") == "running")).Take(2).ToList();
         var running = victims.SelectMany(v => v.WorkersIn(status)).Select(w => w.Str("task_id")).OfType<string>().ToList();
         foreach (var victim in victims) await victim.Node.KillAsync();
-        output.WriteLine($"killed {string.Join(", ", victims.Select(v => v.Node.Name))} (running: {string.Join(", ", running)})");
+        Output.WriteLine($"killed {string.Join(", ", victims.Select(v => v.Node.Name))} (running: {string.Join(", ", running)})");
         var survivors = edges.Except(victims).ToList();
 
         var all = await WaitForFinalAsync(cloud, taskIds, tasks, "every task to finish after two edges were killed", timeout,
@@ -140,7 +137,7 @@ public sealed class EdgeScaleTests(ITestOutputHelper output) : IAsyncLifetime
                 return final.Count;
             },
             n => n >= count && (also is null || also(final)), $"{what} ({count} of {ids.Count})", timeout,
-            () => _bed.Diagnostics(30), () => cloud.AbortIfExited() ?? abort()
+            () => Bed.Diagnostics(30), () => cloud.AbortIfExited() ?? abort()
                 ?? (final.Count == ids.Count ? "every task finished, and what was awaited of them does not hold" : null));
         return final;
     }
