@@ -56,7 +56,7 @@ public static class LeaseArbiter
 {
     /// <summary>With Redis, this cloud node arbitrates the split brain resolver's ties (<see cref="QuorumLease"/>).</summary>
     public static AkkaConfigurationBuilder WithLeaseArbiter(this AkkaConfigurationBuilder builder, PharosSettings settings) =>
-        settings.Redis is not { } redis
+        settings.Redis is null
             ? builder
             : builder.WithActors((system, _, resolver) =>
                 system.ActorOf(LeaseArbiterActor.Props(resolver.GetService<RedisLeaseArbiter>()), QuorumLease.ArbiterName));

@@ -62,7 +62,9 @@ public sealed class SingletonTakeoverTests(ITestOutputHelper output) : ChaosTest
         var survivor = await StartCloudAsync(holder);
         var turn = 0;
         // Submissions alternate between the two nodes: the survivor's go through its singleton proxy to the holder.
-        await using var stream = SubmissionStream.Start(() => Interlocked.Increment(ref turn) % 2 == 0 ? holder : survivor, "takeover");
+        // Paced more slowly than the other scenarios: a round lasts as long as the lease of the last one (30 s).
+        await using var stream = SubmissionStream.Start(() => Interlocked.Increment(ref turn) % 2 == 0 ? holder : survivor, "takeover",
+            pauseMs: 150);
         var times = new List<TimeSpan>();
         for (var round = 1; round <= takeovers; round++)
         {
