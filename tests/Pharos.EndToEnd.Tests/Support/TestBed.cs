@@ -23,9 +23,10 @@ public sealed class TestBed : IAsyncDisposable
     public IReadOnlyList<NodeProcess> Nodes { get { lock (_gate) return _nodes.ToList(); } }
 
     public async Task<CloudProcess> StartCloudAsync(IReadOnlyDictionary<string, string?>? settings = null,
-        IEnumerable<string>? arguments = null, bool adminToken = true, bool waitReady = true, string name = "cloud")
+        IEnumerable<string>? arguments = null, bool adminToken = true, bool waitReady = true, string name = "cloud",
+        int? clusterPort = null)
     {
-        var cloud = await CloudProcess.StartAsync(name, settings, arguments, adminToken, waitReady);
+        var cloud = await CloudProcess.StartAsync(name, settings, arguments, adminToken, waitReady, clusterPort);
         Own(cloud, cloud.Node);
         return cloud;
     }
