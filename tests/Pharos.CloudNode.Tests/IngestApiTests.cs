@@ -115,7 +115,7 @@ public sealed class IngestApiTests(SharedCloudNode node) : IClassFixture<SharedC
     }
 
     [Fact]
-    public async Task A_body_over_16_KiB_answers_413()
+    public async Task A_body_over_16_KiB_answers_413_to_a_caller_with_a_token()
     {
         var request = Host.Request(HttpMethod.Post, "/ingest");
         request.Content = new StringContent($"{{\"repo_url\":\"{new string('a', 17 * 1024)}\"}}", Encoding.UTF8, "application/json");
@@ -126,6 +126,11 @@ public sealed class IngestApiTests(SharedCloudNode node) : IClassFixture<SharedC
         chunked.Content = new StreamContent(new MemoryStream(new byte[20 * 1024]));
         chunked.Headers.TransferEncodingChunked = true;
         await ProblemAsync(await Host.Client.SendAsync(chunked), HttpStatusCode.RequestEntityTooLarge);
+
+        // A caller without a token learns only 401, whatever it sends: the body is never read.
+        var anonymous = Host.Request(HttpMethod.Post, "/ingest", token: null);
+        anonymous.Content = new StringContent($"{{\"repo_url\":\"{new string('a', 17 * 1024)}\"}}", Encoding.UTF8, "application/json");
+        await ProblemAsync(await Host.Client.SendAsync(anonymous), HttpStatusCode.Unauthorized);
     }
 
     [Fact]

@@ -14,6 +14,9 @@ namespace Pharos.Actors.Ingest;
 /// </summary>
 public sealed class IngestGateway : ReceiveActor, IWithTimers
 {
+    /// <summary>All a caller without a valid token learns.</summary>
+    public const string UnauthenticatedDetail = "A valid bearer token is required.";
+
     private readonly TokenAuthenticator _authenticator;
     private readonly AuthFailureLog _failures;
     private readonly RepoUrlValidator _validator;
@@ -59,7 +62,7 @@ public sealed class IngestGateway : ReceiveActor, IWithTimers
         if (!auth.Succeeded)
         {
             _failures.Record(new AuthFailure(request.ClientIp, request.Route, auth.Reason!.Value, auth.Fingerprint), _clock.GetUtcNow());
-            Sender.Tell(new IngestRefused(IngestRefusal.Unauthenticated, "A valid bearer token is required."));
+            Sender.Tell(new IngestRefused(IngestRefusal.Unauthenticated, UnauthenticatedDetail));
             return;
         }
         if (!auth.HasScope(Scopes.Ingest))

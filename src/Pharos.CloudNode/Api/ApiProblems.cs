@@ -25,11 +25,6 @@ public static class ApiProblems
         return Results.Problem(refused.Detail, statusCode: status, title: Titles[refused.Reason], extensions: extensions);
     }
 
-    public static IResult Unauthenticated(HttpContext context) =>
-        Refused(context, new IngestRefused(IngestRefusal.Unauthenticated, "A valid bearer token is required."));
-
-    public static IResult Forbidden(HttpContext context, string detail) =>
-        Refused(context, new IngestRefused(IngestRefusal.Forbidden, detail));
 
     public static IResult BadRequest(string detail) =>
         Results.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: Titles[IngestRefusal.InvalidRequest]);

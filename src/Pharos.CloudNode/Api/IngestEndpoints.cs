@@ -11,8 +11,9 @@ using Pharos.Messages.Commands;
 namespace Pharos.CloudNode.Api;
 
 /// <summary>
-/// `POST /ingest` and the original service's path form. The HTTP layer only reads the request; every decision
-/// (token, scope, URL, cap) is the gateway's, so both routes behave alike.
+/// `POST /ingest` and the original service's path form. The HTTP layer refuses a caller without a valid ingest token
+/// at once and otherwise only reads the request; the decisions (token and scope again, body, URL, cap) are the
+/// gateway's, so both routes behave alike.
 /// </summary>
 public static class IngestEndpoints
 {
@@ -22,6 +23,7 @@ public static class IngestEndpoints
     {
         app.MapPost("/ingest", async (HttpContext context, IRequiredActor<IngestGateway> gateway) =>
             {
+                if (RefuseCaller(context) is { } refused) return refused;
                 var body = await ReadBodyAsync(context);
                 if (body is null)
                 {
@@ -38,13 +40,24 @@ public static class IngestEndpoints
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(409)
             .ProducesProblem(413).ProducesProblem(429).ProducesProblem(503);
 
-        app.MapPost("/api/v1/ingestion/ingest/{**repo_url}", (HttpContext context, string? repo_url, string? priority,
+        app.MapPost("/api/v1/ingestion/ingest/{**repo_url}", async (HttpContext context, string? repo_url, string? priority,
                 IRequiredActor<IngestGateway> gateway) =>
-                SubmitAsync(context, gateway.ActorRef, RepairPathUrl(repo_url), priority, null))
+                RefuseCaller(context) ?? await SubmitAsync(context, gateway.ActorRef, RepairPathUrl(repo_url), priority, null))
             .WithName("IngestLegacy")
             .WithMetadata(new TokenRequired())
             .WithSummary("The original Python Pharos form: the repository URL in the path, scheme optional")
             .Produces<IngestResponse>(StatusCodes.Status202Accepted);
+    }
+
+    /// <summary>
+    /// A caller without a valid ingest token is refused before the body is read or the gateway asked: the cheapest
+    /// answer for the commonest abuse. The gateway checks the token again, as it does for any message.
+    /// </summary>
+    private static IResult? RefuseCaller(HttpContext context)
+    {
+        if (ScopeFilter.Refusal(context, Scopes.Ingest) is not { } refused) return null;
+        context.RequestServices.GetRequiredService<PharosMetrics>().Refused(RefusalName(refused.Reason));
+        return ApiProblems.Refused(context, refused);
     }
 
     private static async Task<IResult> SubmitAsync(HttpContext context, IActorRef gateway, string? repoUrl,

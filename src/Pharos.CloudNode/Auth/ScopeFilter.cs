@@ -1,5 +1,6 @@
 using Pharos.Actors.Ingest;
 using Pharos.CloudNode.Api;
+using Pharos.Messages.Commands;
 
 namespace Pharos.CloudNode.Auth;
 
@@ -22,20 +23,29 @@ public static class ScopeFilter
     public static TBuilder RequireScope<TBuilder>(this TBuilder builder, string scope, bool allowQueryToken = false)
         where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new TokenRequired(allowQueryToken)).AddEndpointFilter(async (context, next) =>
+            Refusal(context.HttpContext, scope) is { } refused
+                ? ApiProblems.Refused(context.HttpContext, refused)
+                : await next(context));
+
+    /// <summary>
+    /// Null when the request's token has <paramref name="scope"/>; otherwise the 401 (recorded in the failure log) or
+    /// 403 to answer.
+    /// </summary>
+    public static IngestRefused? Refusal(HttpContext http, string scope)
+    {
+        var auth = Authenticate(http);
+        if (!auth.Succeeded)
         {
-            var http = context.HttpContext;
             var services = http.RequestServices;
-            var auth = Authenticate(http);
-            if (!auth.Succeeded)
-            {
-                services.GetRequiredService<AuthFailureLog>().Record(
-                    new AuthFailure(http.Connection.RemoteIpAddress?.ToString() ?? "unknown", http.Request.Path, auth.Reason!.Value, auth.Fingerprint),
-                    services.GetRequiredService<TimeProvider>().GetUtcNow());
-                return ApiProblems.Unauthenticated(http);
-            }
-            if (!auth.HasScope(scope)) return ApiProblems.Forbidden(http, $"The token '{auth.TokenName}' lacks the '{scope}' scope.");
-            return await next(context);
-        });
+            services.GetRequiredService<AuthFailureLog>().Record(
+                new AuthFailure(http.Connection.RemoteIpAddress?.ToString() ?? "unknown", http.Request.Path, auth.Reason!.Value, auth.Fingerprint),
+                services.GetRequiredService<TimeProvider>().GetUtcNow());
+            return new IngestRefused(IngestRefusal.Unauthenticated, IngestGateway.UnauthenticatedDetail);
+        }
+        return auth.HasScope(scope)
+            ? null
+            : new IngestRefused(IngestRefusal.Forbidden, $"The token '{auth.TokenName}' lacks the '{scope}' scope.");
+    }
 
     private static readonly object AuthenticatedKey = new();
 
