@@ -365,9 +365,10 @@ public sealed class WorkerCrashTests : WorkerTestKit
 /// <summary>Live status: every stage change, at most every 500 ms within a stage, errors, and on request.</summary>
 public sealed class WorkerStatusTests(Xunit.Abstractions.ITestOutputHelper log) : WorkerTestKit
 {
+    // Training must last a few status intervals (500 ms) even on a fast, quiet machine: 150 epochs took 0.7 s there.
     private static Node2VecOptions Medium => new()
     {
-        Epochs = 150, Dimensions = 16, WalksPerNode = 6, WalkLength = 16, Context = 4, Negative = 3, Threads = 1, Seed = 5,
+        Epochs = 600, Dimensions = 16, WalksPerNode = 6, WalkLength = 16, Context = 4, Negative = 3, Threads = 1, Seed = 5,
     };
 
     [Fact]
