@@ -87,7 +87,6 @@ public static class CloudApp
         builder.Services.AddProblemDetails();
         builder.Services.AddPharosRateLimits(settings);
         builder.Services.AddJournalHealthChecks(settings);
-        builder.Services.AddLeaseArbiter(settings);
         builder.Services.AddOpenApi();
         builder.Services.ConfigureHttpJsonOptions(options => PharosJson.Configure(options.SerializerOptions));
         builder.Services.AddAkka(PharosAkkaHosting.SystemName, akka => akka

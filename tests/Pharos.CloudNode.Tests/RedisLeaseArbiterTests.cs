@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Pharos.CloudNode.Persistence;
+using Pharos.Persistence.Redis;
 using Pharos.Persistence.Redis.Tests.Support;
+using StackExchange.Redis;
 
 namespace Pharos.CloudNode.Tests;
 
@@ -12,17 +14,20 @@ public sealed class RedisLeaseArbiterTests : IAsyncLifetime
 {
     private const string Lease = "pharos-akka-sbr";
     private RedisServer _redis = null!;
+    private ConnectionMultiplexer _connection = null!;
     private RedisLeaseArbiter _arbiter = null!;
 
     public async Task InitializeAsync()
     {
         _redis = await RedisServer.StartAsync();
-        _arbiter = new RedisLeaseArbiter(_redis.ConnectionString, "pharos:");
+        // Parsed as the node parses PHAROS_REDIS (fail fast while Redis is down).
+        _connection = await ConnectionMultiplexer.ConnectAsync(RedisConnection.Parse(_redis.ConnectionString));
+        _arbiter = new RedisLeaseArbiter(() => Task.FromResult(_connection.GetDatabase()), "pharos:");
     }
 
     public async Task DisposeAsync()
     {
-        await _arbiter.DisposeAsync();
+        await _connection.DisposeAsync();
         await _redis.DisposeAsync();
     }
 

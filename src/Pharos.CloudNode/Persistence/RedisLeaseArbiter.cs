@@ -2,6 +2,7 @@ using Akka.Hosting;
 using Pharos.Actors.Configuration;
 using Pharos.Actors.Downing;
 using Pharos.Persistence.Redis;
+using Pharos.Persistence.Redis.Hosting;
 using StackExchange.Redis;
 
 namespace Pharos.CloudNode.Persistence;
@@ -11,7 +12,8 @@ namespace Pharos.CloudNode.Persistence;
 /// <c>{prefix}lease:{name}</c>, set to the owner if absent (or renewed by the same owner), lapsing after its TTL, and
 /// deleted on release only by its owner. Each operation is one script, so two sides cannot both take it.
 /// </summary>
-public sealed class RedisLeaseArbiter(string configuration, string keyPrefix) : ILeaseArbiter, IAsyncDisposable
+/// <param name="database">Where the key lives: the journal's database on its shared connection.</param>
+public sealed class RedisLeaseArbiter(Func<Task<IDatabase>> database, string keyPrefix) : ILeaseArbiter
 {
     private const string AcquireScript = """
         local holder = redis.call('GET', KEYS[1])
@@ -27,14 +29,11 @@ public sealed class RedisLeaseArbiter(string configuration, string keyPrefix) : 
         return 0
         """;
 
-    private readonly Lazy<Task<ConnectionMultiplexer>> _connection =
-        new(() => ConnectionMultiplexer.ConnectAsync(RedisConnection.Parse(configuration)));
-
     public static string KeyFor(string keyPrefix, string leaseName) => $"{keyPrefix}lease:{leaseName}";
 
     public async Task<bool> TryAcquireAsync(string leaseName, string owner, TimeSpan ttl)
     {
-        var db = (await _connection.Value).GetDatabase();
+        var db = await database();
         var taken = await db.ScriptEvaluateAsync(AcquireScript, [KeyFor(keyPrefix, leaseName)],
             [owner, (long)Math.Max(1, ttl.TotalMilliseconds)]);
         return (long)taken == 1;
@@ -42,14 +41,10 @@ public sealed class RedisLeaseArbiter(string configuration, string keyPrefix) : 
 
     public async Task ReleaseAsync(string leaseName, string owner)
     {
-        var db = (await _connection.Value).GetDatabase();
+        var db = await database();
         await db.ScriptEvaluateAsync(ReleaseScript, [KeyFor(keyPrefix, leaseName)], [owner]);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_connection.IsValueCreated) await (await _connection.Value).DisposeAsync();
-    }
 }
 
 public static class LeaseArbiter
@@ -58,12 +53,10 @@ public static class LeaseArbiter
     public static AkkaConfigurationBuilder WithLeaseArbiter(this AkkaConfigurationBuilder builder, PharosSettings settings) =>
         settings.Redis is null
             ? builder
-            : builder.WithActors((system, _, resolver) =>
-                system.ActorOf(LeaseArbiterActor.Props(resolver.GetService<RedisLeaseArbiter>()), QuorumLease.ArbiterName));
-
-    public static IServiceCollection AddLeaseArbiter(this IServiceCollection services, PharosSettings settings)
-    {
-        if (settings.Redis is { } redis) services.AddSingleton(new RedisLeaseArbiter(redis, settings.RedisKeyPrefix));
-        return services;
-    }
+            : builder.WithActors((system, _) =>
+            {
+                var journal = RedisPersistenceHosting.JournalSettings(system);
+                var arbiter = new RedisLeaseArbiter(() => RedisPersistence.Get(system).DatabaseAsync(journal), journal.KeyPrefix);
+                system.ActorOf(LeaseArbiterActor.Props(arbiter), QuorumLease.ArbiterName);
+            });
 }

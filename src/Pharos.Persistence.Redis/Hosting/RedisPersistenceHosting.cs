@@ -35,6 +35,10 @@ public static class RedisPersistenceHosting
         return builder;
     }
 
+    /// <summary>The journal plugin's settings, for what else uses the journal's Redis (the health check, the cloud's lease).</summary>
+    public static RedisPluginSettings JournalSettings(ActorSystem system) =>
+        RedisPluginSettings.From(system.Settings.Config.GetConfig(JournalPluginId), "replay-page-size");
+
     /// <summary>A health check (tagged <paramref name="tags"/>) that answers healthy while Redis answers PING.</summary>
     public static IHealthChecksBuilder AddRedisPersistenceCheck(this IHealthChecksBuilder builder, params string[] tags) =>
         builder.AddCheck<RedisPersistenceHealthCheck>("redis-persistence", HealthStatus.Unhealthy, tags);
@@ -47,9 +51,7 @@ public sealed class RedisPersistenceHealthCheck(ActorSystem system) : IHealthChe
     {
         try
         {
-            var settings = RedisPluginSettings.From(system.Settings.Config.GetConfig(RedisPersistenceHosting.JournalPluginId),
-                "replay-page-size");
-            var database = await RedisPersistence.Get(system).DatabaseAsync(settings).WaitAsync(TimeSpan.FromSeconds(2), cancellationToken);
+            var database = await RedisPersistence.Get(system).DatabaseAsync(RedisPersistenceHosting.JournalSettings(system)).WaitAsync(TimeSpan.FromSeconds(2), cancellationToken);
             var latency = await database.PingAsync().WaitAsync(TimeSpan.FromSeconds(2), cancellationToken);
             return HealthCheckResult.Healthy($"Redis answered PING in {latency.TotalMilliseconds:0.0} ms");
         }
