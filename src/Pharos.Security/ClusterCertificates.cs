@@ -66,7 +66,7 @@ public static class ClusterCertificates
         var (certPath, keyPath) = CaPaths(directory);
         Directory.CreateDirectory(directory);
         using var key = ca.GetRSAPrivateKey() ?? throw new ArgumentException("The CA certificate has no RSA private key.", nameof(ca));
-        WritePrivate(keyPath, System.Text.Encoding.ASCII.GetBytes(key.ExportPkcs8PrivateKeyPem()));
+        Secrets.WritePrivate(keyPath, System.Text.Encoding.ASCII.GetBytes(key.ExportPkcs8PrivateKeyPem()));
         File.WriteAllText(certPath, ca.ExportCertificatePem() + "\n");
         return (certPath, keyPath);
     }
@@ -83,14 +83,5 @@ public static class ClusterCertificates
 
     /// <summary>The node certificate and its key as a password-protected PFX, mode 0600; never overwrites a file.</summary>
     public static void WritePfx(X509Certificate2 certificate, string path, string password) =>
-        WritePrivate(path, certificate.Export(X509ContentType.Pfx, password));
-
-    /// <summary>Written readable by its owner only, from the first byte; an existing file is an error, not replaced.</summary>
-    public static void WritePrivate(string path, byte[] bytes)
-    {
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        using var stream = new FileStream(path, options);
-        stream.Write(bytes);
-    }
+        Secrets.WritePrivate(path, certificate.Export(X509ContentType.Pfx, password));
 }

@@ -81,10 +81,10 @@ internal static class CertsCommand
         var passwordFile = output.FullName + ".password";
         password ??= Environment.GetEnvironmentVariable("PHAROS_TLS_CERT_PASSWORD");
         var generated = password is null;
-        password ??= TokenCommand.NewToken();
+        password ??= Secrets.NewToken();
         Directory.CreateDirectory(output.DirectoryName!);
         ClusterCertificates.WritePfx(issued, output.FullName, password);
-        if (generated) ClusterCertificates.WritePrivate(passwordFile, System.Text.Encoding.ASCII.GetBytes(password));
+        if (generated) Secrets.WritePrivate(passwordFile, System.Text.Encoding.ASCII.GetBytes(password));
 
         context.Output.WriteLine($"certificate  {output.FullName}   (PHAROS_TLS_CERT; CN={name}, valid until {issued.NotAfter.ToUniversalTime():yyyy-MM-dd})");
         context.Output.WriteLine(generated

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Pharos.Security;
 
 namespace Pharos.Cli.Commands;
 
@@ -47,7 +48,7 @@ internal static class TokenCommand
         if (scopes.FirstOrDefault(s => !KnownScopes.Contains(s)) is { } unknown)
             throw new CliException($"unknown scope '{unknown}'; scopes are ingest, read, admin.");
 
-        var token = NewToken();
+        var token = Secrets.NewToken();
         var sha256 = Sha256Hex(token);
         name = string.IsNullOrWhiteSpace(name) ? $"token-{sha256[..8]}" : name.Trim();
         if (name.Length > MaxNameLength || name.Any(char.IsControl))
@@ -61,14 +62,6 @@ internal static class TokenCommand
         context.Error.WriteLine("pharos: the first line is the token: give it to its user now, it is not kept anywhere.");
         context.Error.WriteLine("pharos: add the second line to the JSON array in PHAROS_TOKENS_FILE and restart the cloud node.");
         return 0;
-    }
-
-    /// <summary>32 random bytes as unpadded base64url: 43 characters, a valid RFC 6750 bearer token.</summary>
-    internal static string NewToken()
-    {
-        Span<byte> bytes = stackalloc byte[32];
-        RandomNumberGenerator.Fill(bytes);
-        return Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
     }
 
     /// <summary>Lowercase hex of the SHA-256 of the token's UTF-8 bytes, as the cloud node compares it.</summary>

@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using Pharos.Security;
 
 namespace Pharos.CloudNode.Auth;
 
@@ -18,16 +18,11 @@ public static class AdminTokenFile
         if (File.Exists(path) && File.ReadAllText(path).Trim() is { Length: > 0 } existing) return existing;
 
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var token = Base64Url(RandomNumberGenerator.GetBytes(32));
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        using (var writer = new StreamWriter(path, System.Text.Encoding.ASCII, options)) writer.Write(token);
-        // An empty file that existed keeps its mode on Create: make sure nobody else can read the new token.
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var token = Secrets.NewToken();
+        // An empty file left by an interrupted start is replaced by a new one, readable by its owner only.
+        File.Delete(path);
+        Secrets.WritePrivate(path, System.Text.Encoding.ASCII.GetBytes(token));
         created = true;
         return token;
     }
-
-    private static string Base64Url(byte[] bytes) =>
-        Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }
