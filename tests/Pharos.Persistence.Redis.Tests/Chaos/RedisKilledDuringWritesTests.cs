@@ -153,6 +153,7 @@ public sealed class RedisKilledDuringWritesTests(AofRedisFixture redis, ITestOut
 
         // Bring the server back from its append-only file and look at what it holds.
         await Server.RestartAsync();
+        ReconnectDirectConnection();
         await Task.Delay(500); // anything the client still had queued would land now
         foreach (var pid in pids)
         {

@@ -39,6 +39,7 @@ public sealed class RedisRestartedWithAofTests(AofRedisFixture redis, ITestOutpu
 
         await Server.KillAsync();
         await Server.RestartAsync();
+        ReconnectDirectConnection();
 
         // Byte for byte what was there before the kill.
         Assert.Equal(journalBefore, await DumpAsync(JournalKey(Pid)));

@@ -15,7 +15,7 @@ namespace Pharos.Persistence.Redis.Tests.Support;
 public abstract class RedisPersistenceSpec : Akka.TestKit.Xunit2.TestKit
 {
     private static int _counter;
-    private readonly Lazy<ConnectionMultiplexer> _redis;
+    private ConnectionMultiplexer? _redis;
 
     /// <param name="captureAkkaLog">
     /// Sends Akka's log to the test output. Xunit2's TestKit then subscribes its logger to every level, DEBUG included,
@@ -37,7 +37,6 @@ public abstract class RedisPersistenceSpec : Akka.TestKit.Xunit2.TestKit
         KeyPrefix = keyPrefix;
         Pid = "p-" + Interlocked.Increment(ref _counter);
         WriterGuid = Guid.NewGuid().ToString();
-        _redis = new Lazy<ConnectionMultiplexer>(() => ConnectionMultiplexer.Connect(server.ConnectionString));
     }
 
     protected RedisServer Server { get; }
@@ -54,7 +53,18 @@ public abstract class RedisPersistenceSpec : Akka.TestKit.Xunit2.TestKit
     protected IActorRef SnapshotStore => Extension.SnapshotStoreFor(null);
 
     /// <summary>A direct connection to the server (database 0), for asserting what the plugin wrote.</summary>
-    protected IDatabase Db => _redis.Value.GetDatabase();
+    protected IDatabase Db => (_redis ??= ConnectionMultiplexer.Connect(Server.ConnectionString)).GetDatabase();
+
+    /// <summary>
+    /// After redis-server was restarted, the test's own connection starts over. Its old one would reconnect on
+    /// StackExchange.Redis's exponential back-off, which can outlast the 5 s command timeout when the first attempt
+    /// fell while the server was down; how fast the test's client reconnects is not what any test here looks at.
+    /// </summary>
+    protected void ReconnectDirectConnection()
+    {
+        _redis?.Dispose();
+        _redis = null;
+    }
 
     protected string JournalKey(string pid) => $"{KeyPrefix}journal:persisted:{pid}";
     protected string HighestSequenceNrKey(string pid) => $"{KeyPrefix}journal:persisted:{pid}:highestSequenceNr";
@@ -161,7 +171,7 @@ public abstract class RedisPersistenceSpec : Akka.TestKit.Xunit2.TestKit
     {
         try
         {
-            if (disposing && _redis.IsValueCreated) _redis.Value.Dispose();
+            if (disposing) _redis?.Dispose();
         }
         finally
         {
