@@ -91,6 +91,9 @@ public abstract class RedisPersistenceSpec : Akka.TestKit.Xunit2.TestKit
         var hocon = $$"""
             akka.loglevel = INFO
             akka.stdout-loglevel = INFO
+            # ExpectMsg without a timeout: the first reply of a spec includes the plugin connecting to redis-server,
+            # which took over the default 3 s on a loaded CI machine. Only the wait for a failure grows.
+            akka.test.single-expect-default = 10s
             akka.actor.serializers {
               failing = "{{typeof(FailingSerializer).AssemblyQualifiedName}}"
               manifested = "{{typeof(ManifestedSerializer).AssemblyQualifiedName}}"
