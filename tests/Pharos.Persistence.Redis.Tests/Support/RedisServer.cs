@@ -125,13 +125,21 @@ public sealed class RedisServer : IAsyncDisposable
             if (process.HasExited)
                 throw new InvalidOperationException(
                     $"redis-server exited with {process.ExitCode} on port {Port}: {ReadLogTail()}");
+            int? answering = null;
             try
             {
-                if (await CommandAsync("PING") == "+PONG") return;
+                if (await CommandAsync("PING") == "+PONG") answering = await ServerProcessIdAsync();
             }
             catch (Exception) when (sw.Elapsed < TimeSpan.FromSeconds(20))
             {
             }
+            if (answering == process.Id) return;
+            // Another test host's redis-server took the port first (between our probe and our bind, or while this one
+            // was down for a restart): ours fails to bind and exits, and the other one answers PING. Sharing it would
+            // let that host's kill or FLUSHALL hit these tests, so this is a failed start, not a started server.
+            if (answering is not null)
+                throw new InvalidOperationException(
+                    $"port {Port} is served by another redis-server (pid {answering}), not by ours (pid {process.Id})");
             if (sw.Elapsed > TimeSpan.FromSeconds(20))
                 throw new TimeoutException($"redis-server on port {Port} did not answer PING: {ReadLogTail()}");
             await Task.Delay(25);
@@ -187,9 +195,8 @@ public sealed class RedisServer : IAsyncDisposable
                 await LaunchAsync();
                 return;
             }
-            catch (InvalidOperationException) when (sw.Elapsed < TimeSpan.FromSeconds(10))
+            catch (InvalidOperationException)
             {
-                // The port may still be in TIME_WAIT/held for a moment after the kill: try again.
                 if (_process is { } p)
                 {
                     try { if (!p.HasExited) p.Kill(); } catch (InvalidOperationException) { }
@@ -197,6 +204,8 @@ public sealed class RedisServer : IAsyncDisposable
                     _process = null;
                 }
                 StopWatchdog();
+                // The port may still be in TIME_WAIT/held for a moment after the kill: try again.
+                if (sw.Elapsed > TimeSpan.FromSeconds(10)) throw;
                 await Task.Delay(100);
             }
         }
@@ -213,7 +222,29 @@ public sealed class RedisServer : IAsyncDisposable
     /// Sends one command over a fresh connection and returns the first line of the reply (e.g. "+PONG", ":3").
     /// Enough for administration; the tests use StackExchange.Redis for data.
     /// </summary>
-    public async Task<string> CommandAsync(params string[] args)
+    public Task<string> CommandAsync(params string[] args) =>
+        ExchangeAsync(args, reply => reply.IndexOf("\r\n", StringComparison.Ordinal) is var end and >= 0 ? reply[..end] : null);
+
+    /// <summary>The PID the server on <see cref="Port"/> reports (INFO server), or -1 if it does not say.</summary>
+    private async Task<int> ServerProcessIdAsync()
+    {
+        var info = await ExchangeAsync(["INFO", "server"], BulkString);
+        var match = System.Text.RegularExpressions.Regex.Match(info, @"process_id:(\d+)");
+        return match.Success ? int.Parse(match.Groups[1].Value) : -1;
+    }
+
+    /// <summary>A whole bulk string reply ("$length", CRLF, the text), or the first line of any other reply.</summary>
+    private static string? BulkString(string reply)
+    {
+        var end = reply.IndexOf("\r\n", StringComparison.Ordinal);
+        if (end < 0) return null;
+        if (reply[0] != '$') return reply[..end];
+        var length = int.Parse(reply[1..end]);
+        return reply.Length >= end + 2 + length ? reply.Substring(end + 2, length) : null;
+    }
+
+    /// <summary>Sends one command over a fresh connection and reads until <paramref name="complete"/> has a reply.</summary>
+    private async Task<string> ExchangeAsync(string[] args, Func<string, string?> complete)
     {
         using var client = new TcpClient();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
@@ -231,9 +262,7 @@ public sealed class RedisServer : IAsyncDisposable
             var n = await stream.ReadAsync(buffer, cts.Token);
             if (n == 0) throw new IOException("connection closed by redis-server");
             line.Append(Encoding.UTF8.GetString(buffer, 0, n));
-            var s = line.ToString();
-            var end = s.IndexOf("\r\n", StringComparison.Ordinal);
-            if (end >= 0) return s[..end];
+            if (complete(line.ToString()) is { } reply) return reply;
         }
     }
 
