@@ -181,6 +181,13 @@ public sealed class SubmissionStream : IAsyncDisposable
 
 public static class ChaosChecks
 {
+    /// <summary>The median of <paramref name="spans"/> in seconds (the upper one of an even count), 0 for none.</summary>
+    public static double MedianSeconds(IReadOnlyList<TimeSpan> spans)
+    {
+        var sorted = spans.Select(s => s.TotalSeconds).Order().ToList();
+        return sorted.Count == 0 ? 0 : sorted[sorted.Count / 2];
+    }
+
     /// <summary>
     /// The ids of <paramref name="taskIds"/> the cloud does not know: GET /jobs/{id} answered 404. Other answers
     /// (503 while the queue recovers or moves) are asked again until they are 200 or 404.

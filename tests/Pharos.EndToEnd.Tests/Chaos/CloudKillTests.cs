@@ -63,13 +63,7 @@ public sealed class CloudKillTests(ITestOutputHelper output) : ChaosTest(output)
             figures.Add("submissions", $"{answers.Count}");
             figures.Add("answers_503", $"{answers.Count(a => a.Status == 503)}");
             figures.Add("connection_errors", $"{answers.Count(a => a.Status is null)}");
-            figures.Add("restart_to_ready_seconds_median", $"{Median(restarts):0.0}");
+            figures.Add("restart_to_ready_seconds_median", $"{ChaosChecks.MedianSeconds(restarts):0.0}");
         }
-    }
-
-    private static double Median(IReadOnlyList<TimeSpan> spans)
-    {
-        var sorted = spans.Select(s => s.TotalSeconds).Order().ToList();
-        return sorted.Count == 0 ? 0 : sorted[sorted.Count / 2];
     }
 }
