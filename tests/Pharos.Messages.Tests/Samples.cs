@@ -13,7 +13,7 @@ public static class Samples
         new("0193f0a0c1d2e3f4a5b6c7d8e9f00112", "https://github.com/pharos/sample", Priority.High, At, 86_400, "admin");
 
     public static readonly TaskSkipped TaskSkipped =
-        new("0193f0a0c1d2e3f4a5b6c7d8e9f00112", At.AddDays(1).AddSeconds(5), JobReasons.TtlExpired, 86_405.25, 86_400);
+        new("0193f0a0c1d2e3f4a5b6c7d8e9f00112", At.AddDays(1).AddSeconds(5), JobReason.TtlExpired, 86_405.25, 86_400);
 
     public static readonly TaskCancelled TaskCancelled = new("0193f0a0c1d2e3f4a5b6c7d8e9f00113", At.AddMinutes(3), "ci-bot");
 
@@ -21,7 +21,7 @@ public static class Samples
         "laptop-4242-1", "akka.tcp://pharos@10.0.0.7:40123", At.AddSeconds(2), 1);
 
     public static readonly TaskProgressed TaskProgressed = new("0193f0a0c1d2e3f4a5b6c7d8e9f00112",
-        "5f1c0e3a9b8d4c7e8f6a2b1c0d9e8f7a", At.AddSeconds(9), JobStages.Training);
+        "5f1c0e3a9b8d4c7e8f6a2b1c0d9e8f7a", At.AddSeconds(9), JobStage.Training);
 
     public static readonly TaskCompleted TaskCompleted = new("0193f0a0c1d2e3f4a5b6c7d8e9f00112",
         "5f1c0e3a9b8d4c7e8f6a2b1c0d9e8f7a", At.AddSeconds(40),
@@ -30,10 +30,10 @@ public static class Samples
             "/var/lib/pharos/embeddings/github.com-pharos-sample/0a1b2c3d4e5f60718293a4b5c6d7e8f901234567"));
 
     public static readonly TaskFailed TaskFailed = new("0193f0a0c1d2e3f4a5b6c7d8e9f00115",
-        "6a2d1f4b0c9e5d8f9a7b3c2d1e0f9a8b", At.AddMinutes(5), JobReasons.CloneFailed, "repository https://github.com/pharos/gone was not found");
+        "6a2d1f4b0c9e5d8f9a7b3c2d1e0f9a8b", At.AddMinutes(5), JobReason.CloneFailed, "repository https://github.com/pharos/gone was not found");
 
     public static readonly TaskRequeued TaskRequeued = new("0193f0a0c1d2e3f4a5b6c7d8e9f00116",
-        "7b3e2a5c1d0f6e9a0b8c4d3e2f1a0b9c", At.AddMinutes(7), "worker_terminated");
+        "7b3e2a5c1d0f6e9a0b8c4d3e2f1a0b9c", At.AddMinutes(7), LeaseEndReason.WorkerTerminated);
 
     public static readonly QueueSnapshot QueueSnapshot = new(
     [
@@ -42,8 +42,52 @@ public static class Samples
         new JobRecord("0193f0a0c1d2e3f4a5b6c7d8e9f00113", "https://github.com/pharos/other", Priority.Low, JobStatus.Cancelled,
             At, At.AddDays(1), 86_400, "ci-bot",
             [new TimelineEntry(JobStatus.Queued, At), new TimelineEntry(JobStatus.Cancelled, At.AddMinutes(3), "by ci-bot")],
-            FinishedAt: At.AddMinutes(3), Reason: JobReasons.CancelledByUser),
+            FinishedAt: At.AddMinutes(3), Reason: JobReason.CancelledByUser),
     ]);
+
+    /// <summary>
+    /// A snapshot with a job in every state the queue keeps, and the leases of the running ones: the fields and
+    /// vocabulary the first snapshot sample does not show (stage, reasons, metrics, a requeue in a timeline).
+    /// </summary>
+    public static readonly QueueSnapshot QueueSnapshotWithLeases = new(
+    [
+        new JobRecord("0193f0a0c1d2e3f4a5b6c7d8e9f00120", "https://github.com/pharos/running", Priority.High, JobStatus.Running,
+            At, At.AddDays(1), 86_400, "admin",
+            [
+                new TimelineEntry(JobStatus.Queued, At, "priority high"),
+                new TimelineEntry(JobStatus.Running, At.AddSeconds(1), "attempt 1 on laptop-4242-1"),
+                new TimelineEntry(JobStatus.Requeued, At.AddSeconds(30), "worker_terminated"),
+                new TimelineEntry(JobStatus.Running, At.AddSeconds(31), "attempt 2 on laptop-4242-2"),
+                new TimelineEntry(JobStatus.Running, At.AddSeconds(32), "cloning"),
+                new TimelineEntry(JobStatus.Running, At.AddSeconds(35), "parsing"),
+                new TimelineEntry(JobStatus.Running, At.AddSeconds(36), "training"),
+            ],
+            StartedAt: At.AddSeconds(1), Worker: "laptop-4242-2", Attempts: 2, Stage: JobStage.Training),
+        new JobRecord("0193f0a0c1d2e3f4a5b6c7d8e9f00121", "https://github.com/pharos/done", Priority.Normal, JobStatus.Completed,
+            At, At.AddDays(1), 86_400, "ci-bot",
+            [new TimelineEntry(JobStatus.Queued, At), new TimelineEntry(JobStatus.Completed, At.AddSeconds(40), "commit 0a1b2c3d")],
+            StartedAt: At.AddSeconds(2), FinishedAt: At.AddSeconds(40), DurationSeconds: 38.5,
+            StageSeconds: new StageSeconds { Clone = 3.5, Parse = 0.25, Train = 31.75, Store = 0.125 },
+            CommitSha: "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567", FilesProcessed: 412, Edges: 1_093, EmbeddingsGenerated: 412,
+            FinalLoss: 0.8123, Worker: "laptop-4242-1", Attempts: 1,
+            EmbeddingsPath: "/var/lib/pharos/embeddings/github.com-pharos-done/0a1b2c3d4e5f60718293a4b5c6d7e8f901234567"),
+        new JobRecord("0193f0a0c1d2e3f4a5b6c7d8e9f00122", "https://github.com/pharos/lost", Priority.Low, JobStatus.Failed,
+            At, At.AddDays(1), 86_400, "admin",
+            [new TimelineEntry(JobStatus.Queued, At), new TimelineEntry(JobStatus.Failed, At.AddMinutes(9), "worker_lost: the worker was lost on each of 3 attempts (last: lease_expired)")],
+            StartedAt: At.AddMinutes(1), FinishedAt: At.AddMinutes(9), Worker: null, Attempts: 3,
+            Error: "the worker was lost on each of 3 attempts (last: lease_expired)", Reason: JobReason.WorkerLost),
+        new JobRecord("0193f0a0c1d2e3f4a5b6c7d8e9f00123", "https://github.com/pharos/old", Priority.Normal, JobStatus.Skipped,
+            At, At.AddDays(1), 86_400, "admin",
+            [new TimelineEntry(JobStatus.Queued, At), new TimelineEntry(JobStatus.Skipped, At.AddDays(1).AddSeconds(5), "ttl_expired: age 86405s > ttl 86400s")],
+            FinishedAt: At.AddDays(1).AddSeconds(5), Reason: JobReason.TtlExpired, AgeSeconds: 86_405.25),
+    ],
+    [new LeaseRecord("0193f0a0c1d2e3f4a5b6c7d8e9f00120", "8c4f3b6d2e1a7f0b1c9d5e4f3a2b1c0d", "laptop-4242-2", "akka.tcp://pharos@10.0.0.8:40200", 2)]);
+
+    /// <summary>Every golden file, by file name (without .json): the persisted samples and further shapes of them.</summary>
+    public static IReadOnlyDictionary<string, object> Golden => new Dictionary<string, object>(Persisted)
+    {
+        ["queue-snapshot.v1.with-leases"] = QueueSnapshotWithLeases,
+    };
 
     /// <summary>Everything that reaches a journal or snapshot store, by manifest.</summary>
     public static readonly IReadOnlyDictionary<string, object> Persisted = new Dictionary<string, object>

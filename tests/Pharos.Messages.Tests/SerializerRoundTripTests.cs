@@ -30,8 +30,8 @@ public sealed class SerializerRoundTripTests : IDisposable
 
     [Property]
     public bool TaskSkipped_round_trips(NonNull<string> id, DateTimeOffset at, NormalFloat age, PositiveInt ttl) =>
-        RoundTrip(new TaskSkipped(id.Get, at, JobReasons.TtlExpired, age.Get, ttl.Get)) is var e
-        && e == new TaskSkipped(id.Get, at, JobReasons.TtlExpired, age.Get, ttl.Get);
+        RoundTrip(new TaskSkipped(id.Get, at, JobReason.TtlExpired, age.Get, ttl.Get)) is var e
+        && e == new TaskSkipped(id.Get, at, JobReason.TtlExpired, age.Get, ttl.Get);
 
     [Property]
     public Property IngestRefused_round_trips() =>

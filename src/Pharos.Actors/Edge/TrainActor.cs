@@ -10,7 +10,7 @@ public sealed record TrainOrder(string RepositoryDirectory, string RepoUrl, stri
 
 /// <summary>TrainActor → parent: a stage began (<paramref name="Fraction"/> 0) or moved on.</summary>
 /// <param name="Stage">One of <see cref="JobStages"/>: parsing, training, storing.</param>
-public sealed record TrainProgressed(string Stage, double Fraction, string Message);
+public sealed record TrainProgressed(JobStage Stage, double Fraction, string Message);
 
 public sealed record TrainSucceeded(
     int FilesProcessed,
@@ -55,7 +55,7 @@ public sealed class TrainActor : ReceiveActor
                 progress => parent.Tell(new TrainProgressed(progress.Stage, progress.Fraction, progress.Message), self), ct);
             ct.ThrowIfCancellationRequested();
 
-            parent.Tell(new TrainProgressed(JobStages.Storing, 0, "Storing embeddings..."), self);
+            parent.Tell(new TrainProgressed(JobStage.Storing, 0, "Storing embeddings..."), self);
             var clock = Stopwatch.StartNew();
             var prefix = EmbeddingStore.Save(_settings.EmbeddingsRoot, _order.RepoUrl, _order.CommitSha, embedding, _settings.Training);
             return (object)new TrainSucceeded(embedding.Graph.Nodes.Count, embedding.Graph.Edges.Count,

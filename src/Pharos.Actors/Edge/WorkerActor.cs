@@ -46,7 +46,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         _clock = clock;
         _stages = stages;
         _address = Akka.Cluster.Cluster.Get(Context.System).SelfAddress.ToString();
-        _status = Status(WorkerStates.Idle, null, null, null, "Idle");
+        _status = Status(WorkerState.Idle, null, null, null, "Idle");
 
         Receive<RegisterTick>(_ => Register());
         Receive<WorkerRegistered>(_ =>
@@ -74,8 +74,8 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             Register();
         });
         Receive<Terminated>(t => _run is not null && t.ActorRef.Equals(_run.Child), _ =>
-            Fail(_run!.Stage == JobStages.Cloning ? JobReasons.CloneFailed : JobReasons.TrainingFailed,
-                $"the {_run.Stage} step stopped unexpectedly"));
+            Fail(_run!.Stage == JobStage.Cloning ? JobReason.CloneFailed : JobReason.TrainingFailed,
+                $"the {_run.Stage.ToName()} step stopped unexpectedly"));
         Receive<Terminated>(_ => { });
 
         Receive<WorkAvailable>(_ => AskForWork());
@@ -86,13 +86,13 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         Receive<StopTask>(Stop);
         Receive<RetryClone>(retry => retry.Run == _run, retry => StartClone(retry.Run));
 
-        Receive<CloneProgressed>(_ => FromCurrentChild(), p => Progress(JobStages.Cloning, CloneFraction(p.Progress),
+        Receive<CloneProgressed>(_ => FromCurrentChild(), p => Progress(JobStage.Cloning, CloneFraction(p.Progress),
             $"Cloning... {(int)(100 * CloneFraction(p.Progress))}% ({p.Progress.ReceivedBytes / 1048576.0:0.0} MB)"));
         Receive<CloneSucceeded>(_ => FromCurrentChild(), Cloned);
         Receive<CloneFailed>(_ => FromCurrentChild(), CloneFailed);
         Receive<TrainProgressed>(_ => FromCurrentChild(), p => Progress(p.Stage, p.Fraction, p.Message));
         Receive<TrainSucceeded>(_ => FromCurrentChild(), Trained);
-        Receive<TrainFailed>(_ => FromCurrentChild(), failed => Fail(JobReasons.TrainingFailed, failed.Error));
+        Receive<TrainFailed>(_ => FromCurrentChild(), failed => Fail(JobReason.TrainingFailed, failed.Error));
         // Late messages of a child that was stopped.
         Receive<CloneProgressed>(_ => { });
         Receive<CloneSucceeded>(_ => { });
@@ -130,7 +130,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     {
         if (_run is { Directory.Length: > 0 }) _ = WorkDirectories.DeleteAsync(_run.Directory);
         _mediator.Tell(new Publish(Topics.WorkerStatus,
-            Status(WorkerStates.Offline, null, null, null, "Stopped")));
+            Status(WorkerState.Offline, null, null, null, "Stopped")));
     }
 
     private IActorRef Queue => _queue ?? _queueProxy;
@@ -183,7 +183,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     {
         run.Directory = WorkDirectories.NewAttempt(_settings.WorkRoot, run.Task.TaskId, run.Task.Attempt);
         Directory.CreateDirectory(_settings.WorkRoot);
-        EnterStage(JobStages.Cloning, run.CloneRetries == 0 ? "Cloning..." : $"Cloning... (retry {run.CloneRetries})");
+        EnterStage(JobStage.Cloning, run.CloneRetries == 0 ? "Cloning..." : $"Cloning... (retry {run.CloneRetries})");
         run.Child = Context.Watch(Context.ActorOf(_stages.CloneStep(new CloneOrder(run.Task.RepoUrl, run.Checkout)), $"clone-{++_children}"));
     }
 
@@ -193,7 +193,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         run.CommitSha = cloned.Result.CommitSha;
         run.CloneSeconds = run.StageClock.Elapsed.TotalSeconds;
         StopChild(run);
-        EnterStage(JobStages.Parsing, "Parsing...");
+        EnterStage(JobStage.Parsing, "Parsing...");
         run.Child = Context.Watch(Context.ActorOf(_stages.TrainStep(new TrainOrder(run.Checkout, run.Task.RepoUrl, cloned.Result.CommitSha)),
             $"train-{++_children}"));
     }
@@ -208,11 +208,11 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             _log.Warning("Clone of task {0} failed ({1}); retry {2} of {3} in {4}", run.Task.TaskId, failed.Error,
                 run.CloneRetries, _settings.CloneRetries, delay);
             _ = WorkDirectories.DeleteAsync(run.Directory);
-            Progress(JobStages.Cloning, 0, $"Clone failed, retrying in {delay.TotalSeconds:0} s: {failed.Error}");
+            Progress(JobStage.Cloning, 0, $"Clone failed, retrying in {delay.TotalSeconds:0} s: {failed.Error}");
             Timers.StartSingleTimer(RetryClone.Key, new RetryClone(run), delay);
             return;
         }
-        Fail(JobReasons.CloneFailed, failed.Error);
+        Fail(JobReason.CloneFailed, failed.Error);
     }
 
     private void Trained(TrainSucceeded trained)
@@ -229,22 +229,22 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         _log.Info("Task {0} completed: {1} files, {2} edges, loss {3:0.0000}", run.Task.TaskId, trained.FilesProcessed,
             trained.Edges, trained.FinalLoss);
         Queue.Tell(new ReportCompleted(run.Task.TaskId, run.LeaseId, metrics));
-        Finish(Status(WorkerStates.Idle, null, null, null, "Idle"));
+        Finish(Status(WorkerState.Idle, null, null, null, "Idle"));
     }
 
-    private void Fail(string reason, string error)
+    private void Fail(JobReason reason, string error)
     {
         var run = _run!;
-        _log.Warning("Task {0} failed in {1}: {2}", run.Task.TaskId, run.Stage, error);
+        _log.Warning("Task {0} failed in {1}: {2}", run.Task.TaskId, run.Stage.ToName(), error);
         Queue.Tell(new ReportFailed(run.Task.TaskId, run.LeaseId, reason, error));
-        Finish(Status(WorkerStates.Error, null, null, null, error) with { RepoUrl = run.Task.RepoUrl, TaskId = run.Task.TaskId });
+        Finish(Status(WorkerState.Error, null, null, null, error) with { RepoUrl = run.Task.RepoUrl, TaskId = run.Task.TaskId });
     }
 
     private void Stop(StopTask stop)
     {
         if (_run is null || _run.Task.TaskId != stop.TaskId || _run.LeaseId != stop.LeaseId) return;
-        _log.Info("Task {0} stopped: {1}", stop.TaskId, stop.Reason);
-        Finish(Status(WorkerStates.Idle, null, null, null, $"Idle (task {stop.TaskId} {stop.Reason})"));
+        _log.Info("Task {0} stopped: {1}", stop.TaskId, stop.Reason.ToName());
+        Finish(Status(WorkerState.Idle, null, null, null, $"Idle (task {stop.TaskId} {stop.Reason.ToName()})"));
     }
 
     /// <summary>Ends the run: stops its child, removes its directory, publishes the new status and asks for work.</summary>
@@ -270,17 +270,17 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
 
     private bool FromCurrentChild() => _run?.Child is { } child && child.Equals(Sender);
 
-    private void EnterStage(string stage, string message)
+    private void EnterStage(JobStage stage, string message)
     {
         var run = _run!;
         run.Stage = stage;
         run.StageClock.Restart();
-        _status = Status(WorkerStates.Busy, run, stage, 0, message);
+        _status = Status(WorkerState.Busy, run, stage, 0, message);
         Publish();
         ReportToQueue(run, force: true);
     }
 
-    private void Progress(string stage, double fraction, string message)
+    private void Progress(JobStage stage, double fraction, string message)
     {
         var run = _run!;
         if (stage != run.Stage)
@@ -288,7 +288,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             EnterStage(stage, message);
             return;
         }
-        _status = Status(WorkerStates.Busy, run, stage, fraction, message);
+        _status = Status(WorkerState.Busy, run, stage, fraction, message);
         var wait = _settings.StatusInterval - (_clock.GetUtcNow() - _lastPublished);
         if (wait <= TimeSpan.Zero) Publish();
         else if (!Timers.IsTimerActive(PublishTick.Instance)) Timers.StartSingleTimer(PublishTick.Instance, PublishTick.Instance, wait);
@@ -313,7 +313,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         _mediator.Tell(new Publish(Topics.WorkerStatus, _status));
     }
 
-    private WorkerStatusChanged Status(string state, Run? run, string? stage, double? progress, string message)
+    private WorkerStatusChanged Status(WorkerState state, Run? run, JobStage? stage, double? progress, string message)
     {
         var now = _clock.GetUtcNow();
         // "since" is when the worker entered this state, not when the message was made.
@@ -339,7 +339,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         /// root is itself a package (imports name the package) gets the graph `pharos train ~/src/name` gives.
         /// </summary>
         public string Checkout => Path.Combine(Directory, WorkDirectories.CheckoutName(Task.RepoUrl));
-        public string Stage { get; set; } = JobStages.Cloning;
+        public JobStage Stage { get; set; } = JobStage.Cloning;
         public IActorRef? Child { get; set; }
         public int CloneRetries { get; set; }
         public string? CommitSha { get; set; }

@@ -208,7 +208,7 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
                 var cancelled = batch.DecideCancel(cancel, now);
                 // A running task's worker is told to stop once the cancellation is durable.
                 var notices = batch.LeaseOf(cancel.TaskId) is { } running && cancelled.Event is not null
-                    ? Release(running, "cancelled")
+                    ? Release(running, LeaseEndReason.Cancelled)
                     : [];
                 return new Decision(cancelled.Event is null ? [] : [cancelled.Event],
                     state => new CancelJobResult(cancelled.Outcome, state.Find(cancel.TaskId)),
@@ -225,11 +225,11 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
                 if (batch.CurrentLease(expired.TaskId, expired.LeaseId) is not { } lapsed) return Decision.None;
                 _log.Warning("Lease {0} of task {1} expired: its worker was silent for {2}", lapsed.LeaseId, lapsed.TaskId,
                     _settings.LeaseDuration);
-                return LoseLeases(batch, [lapsed], JobReasons.LeaseExpired, now);
+                return LoseLeases(batch, [lapsed], LeaseEndReason.LeaseExpired, now);
             case WorkerGone gone:
                 var held = _holders.Where(h => h.Value.Equals(gone.Worker))
                     .Select(h => batch.Leases.FirstOrDefault(l => l.LeaseId == h.Key)).OfType<LeaseRecord>().ToList();
-                return LoseLeases(batch, held, "worker_terminated", now);
+                return LoseLeases(batch, held, LeaseEndReason.WorkerTerminated, now);
             default:
                 throw new ArgumentException($"QueueActor cannot decide {command.GetType().Name}.", nameof(command));
         }
@@ -249,11 +249,11 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
                 _holders[leaseId] = worker;
                 StartLeaseTimer(taskId, leaseId);
             }
-            else notices.Add((worker, new StopTask(taskId, leaseId, JobReasons.LeaseExpired)));
+            else notices.Add((worker, new StopTask(taskId, leaseId, LeaseEndReason.LeaseExpired)));
         }
         var orphaned = batch.Leases
             .Where(l => l.WorkerId == registration.WorkerId && l.LeaseId != registration.RunningLeaseId).ToList();
-        var lost = LoseLeases(batch, orphaned, "worker_restarted", now);
+        var lost = LoseLeases(batch, orphaned, LeaseEndReason.WorkerRestarted, now);
         var idle = registration.RunningLeaseId is null || notices.Count > 0;
         if (idle && _workers.TryGetValue(worker, out var entry)) entry.Idle = true;
         return lost with { Notices = [.. lost.Notices ?? [], .. notices] };
@@ -295,7 +295,7 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
         {
             // The work is someone else's now (or nobody's): the worker discards it.
             _log.Info("Ignored a {0} of task {1} under stale lease {2}", report.GetType().Name, taskId, leaseId);
-            return Decision.None with { Notices = [(worker, new StopTask(taskId, leaseId, JobReasons.LeaseExpired))] };
+            return Decision.None with { Notices = [(worker, new StopTask(taskId, leaseId, LeaseEndReason.LeaseExpired))] };
         }
         if (report is ReportProgress) StartLeaseTimer(taskId, leaseId);
         else
@@ -307,14 +307,14 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
     }
 
     /// <summary>Requeues (or fails, past the attempt limit) the tasks of leases whose workers are lost.</summary>
-    private Decision LoseLeases(QueueState batch, IReadOnlyList<LeaseRecord> leases, string reason, DateTimeOffset now)
+    private Decision LoseLeases(QueueState batch, IReadOnlyList<LeaseRecord> leases, LeaseEndReason reason, DateTimeOffset now)
     {
         var notices = leases.SelectMany(lease => Release(lease, reason)).ToList();
         return new Decision(leases.Select(lease => batch.DecideLost(lease, reason, now)).ToList(), null, null, notices);
     }
 
     /// <summary>Forgets a lease's holder and timer; the holder, if still known, is told to stop.</summary>
-    private IReadOnlyList<(IActorRef, object)> Release(LeaseRecord lease, string reason)
+    private IReadOnlyList<(IActorRef, object)> Release(LeaseRecord lease, LeaseEndReason reason)
     {
         Timers.Cancel(LeaseTimerKey(lease.TaskId));
         if (!_holders.Remove(lease.LeaseId, out var holder)) return [];
@@ -362,7 +362,7 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
                     t.Priority.ToName(), t.SubmittedAt.AddSeconds(t.TtlSeconds));
                 break;
             case TaskSkipped s:
-                _log.Info("Task {0} skipped: {1} (age {2:0}s, ttl {3}s)", s.TaskId, s.Reason, s.AgeSeconds, s.TtlSeconds);
+                _log.Info("Task {0} skipped: {1} (age {2:0}s, ttl {3}s)", s.TaskId, s.Reason.ToName(), s.AgeSeconds, s.TtlSeconds);
                 break;
             case TaskCancelled c:
                 _log.Info("Task {0} cancelled by {1}", c.TaskId, c.By);
@@ -371,17 +371,17 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
                 _log.Info("Task {0} leased to {1} (attempt {2}, lease {3})", l.TaskId, l.WorkerId, l.Attempt, l.LeaseId);
                 break;
             case TaskProgressed p:
-                _log.Info("Task {0} is {1}", p.TaskId, p.Stage);
+                _log.Info("Task {0} is {1}", p.TaskId, p.Stage.ToName());
                 break;
             case TaskCompleted c:
                 _log.Info("Task {0} completed: commit {1}, {2} files, {3} edges", c.TaskId, c.Metrics.CommitSha,
                     c.Metrics.FilesProcessed, c.Metrics.Edges);
                 break;
             case TaskFailed f:
-                _log.Warning("Task {0} failed: {1}: {2}", f.TaskId, f.Reason, f.Error);
+                _log.Warning("Task {0} failed: {1}: {2}", f.TaskId, f.Reason.ToName(), f.Error);
                 break;
             case TaskRequeued r:
-                _log.Warning("Task {0} requeued: {1}", r.TaskId, r.Reason);
+                _log.Warning("Task {0} requeued: {1}", r.TaskId, r.Reason.ToName());
                 break;
         }
     }

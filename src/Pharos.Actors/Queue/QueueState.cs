@@ -47,7 +47,7 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
     public IReadOnlyList<TaskSkipped> Sweep(DateTimeOffset now) =>
         _byExpiry.TakeWhile(e => now > e.ExpiresAt)
             .Select(e => _jobs[e.TaskId])
-            .Select(job => new TaskSkipped(job.TaskId, now, JobReasons.TtlExpired,
+            .Select(job => new TaskSkipped(job.TaskId, now, JobReason.TtlExpired,
                 Math.Round((now - job.SubmittedAt).TotalSeconds, 3), job.Ttl))
             .ToList();
 
@@ -62,7 +62,7 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
             var existing = _jobs[existingId];
             if (existing.Status != JobStatus.Queued || !IsExpired(existing, now))
                 return EnqueueDecision.Refuse(new IngestRefused(IngestRefusal.Duplicate,
-                    $"{command.RepoUrl} is already {existing.Status} as task {existing.TaskId}.", existing.TaskId));
+                    $"{command.RepoUrl} is already {existing.Status.ToName()} as task {existing.TaskId}.", existing.TaskId));
         }
 
         if (LiveCount(now) >= MaxQueueSize)
@@ -117,7 +117,7 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
             ReportProgress => null,
             ReportCompleted r => new TaskCompleted(taskId, leaseId, now, r.Metrics),
             ReportFailed r => new TaskFailed(taskId, leaseId, now, r.Reason, r.Error),
-            ReportSkipped r => new TaskSkipped(taskId, now, JobReasons.TtlExpired, r.AgeSeconds, r.TtlSeconds),
+            ReportSkipped r => new TaskSkipped(taskId, now, JobReason.TtlExpired, r.AgeSeconds, r.TtlSeconds),
             _ => throw new ArgumentException($"QueueState cannot decide a {report.GetType().Name}.", nameof(report)),
         };
         return new ReportDecision(ReportOutcome.Current, @event);
@@ -127,10 +127,10 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
     /// A lease's holder is gone (<paramref name="reason"/> says how): the task goes back to the queue, or fails with
     /// <c>worker_lost</c> once it has had <see cref="MaxAttempts"/> attempts.
     /// </summary>
-    public IPersistedEvent DecideLost(LeaseRecord lease, string reason, DateTimeOffset now) =>
+    public IPersistedEvent DecideLost(LeaseRecord lease, LeaseEndReason reason, DateTimeOffset now) =>
         lease.Attempt >= MaxAttempts
-            ? new TaskFailed(lease.TaskId, lease.LeaseId, now, JobReasons.WorkerLost,
-                $"the worker was lost on each of {lease.Attempt} attempts (last: {reason})")
+            ? new TaskFailed(lease.TaskId, lease.LeaseId, now, JobReason.WorkerLost,
+                $"the worker was lost on each of {lease.Attempt} attempts (last: {reason.ToName()})")
             : new TaskRequeued(lease.TaskId, lease.LeaseId, now, reason);
 
     public void Apply(IPersistedEvent @event)
@@ -148,13 +148,13 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
                 Finish(e.TaskId, e.At, job => job with
                 {
                     Status = JobStatus.Skipped, Reason = e.Reason, AgeSeconds = e.AgeSeconds,
-                    Timeline = [.. job.Timeline, new TimelineEntry(JobStatus.Skipped, e.At, $"{e.Reason}: age {e.AgeSeconds:0}s > ttl {e.TtlSeconds}s")],
+                    Timeline = [.. job.Timeline, new TimelineEntry(JobStatus.Skipped, e.At, $"{e.Reason.ToName()}: age {e.AgeSeconds:0}s > ttl {e.TtlSeconds}s")],
                 });
                 break;
             case TaskCancelled e:
                 Finish(e.TaskId, e.At, job => job with
                 {
-                    Status = JobStatus.Cancelled, Reason = JobReasons.CancelledByUser,
+                    Status = JobStatus.Cancelled, Reason = JobReason.CancelledByUser,
                     Timeline = [.. job.Timeline, new TimelineEntry(JobStatus.Cancelled, e.At, $"by {e.By}")],
                 });
                 break;
@@ -165,7 +165,7 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
                 Update(e.TaskId, job => job with
                 {
                     Stage = e.Stage,
-                    Timeline = [.. job.Timeline, new TimelineEntry(JobStatus.Running, e.At, e.Stage)],
+                    Timeline = [.. job.Timeline, new TimelineEntry(JobStatus.Running, e.At, e.Stage.ToName())],
                 });
                 break;
             case TaskCompleted e:
@@ -183,7 +183,7 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
                 Finish(e.TaskId, e.At, job => job with
                 {
                     Status = JobStatus.Failed, Stage = null, Reason = e.Reason, Error = e.Error,
-                    Timeline = [.. job.Timeline, new TimelineEntry(JobStatus.Failed, e.At, $"{e.Reason}: {e.Error}")],
+                    Timeline = [.. job.Timeline, new TimelineEntry(JobStatus.Failed, e.At, $"{e.Reason.ToName()}: {e.Error}")],
                 });
                 break;
             case TaskRequeued e:
@@ -209,7 +209,7 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
     public JobRecord? Find(string taskId) => _jobs.GetValueOrDefault(taskId);
 
     /// <summary>Newest submission first, optionally one status only.</summary>
-    public IReadOnlyList<JobRecord> Jobs(int limit, string? status) =>
+    public IReadOnlyList<JobRecord> Jobs(int limit, JobStatus? status) =>
         _jobs.Values
             .Where(job => status is null || job.Status == status)
             .OrderByDescending(job => job.SubmittedAt).ThenByDescending(job => job.TaskId, StringComparer.Ordinal)
@@ -283,7 +283,7 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
         var requeued = job with
         {
             Status = JobStatus.Queued, Stage = null, Worker = null,
-            Timeline = [.. job.Timeline, new TimelineEntry(JobStatus.Requeued, e.At, e.Reason)],
+            Timeline = [.. job.Timeline, new TimelineEntry(JobStatus.Requeued, e.At, e.Reason.ToName())],
         };
         _jobs[e.TaskId] = requeued;
         // It waited its turn once already: it goes first among its priority.

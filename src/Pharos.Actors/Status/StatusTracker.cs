@@ -138,11 +138,11 @@ public sealed class StatusTracker : ReceiveActor, IWithTimers
         var key = address.ToString();
         if (!_downAddresses.Add(key)) return;
         var now = _clock.GetUtcNow();
-        foreach (var worker in _workers.Values.Where(w => w.Address == key && w.State != WorkerStates.Offline).ToList())
+        foreach (var worker in _workers.Values.Where(w => w.Address == key && w.State != WorkerState.Offline).ToList())
             _workers[worker.Id] = worker with
             {
                 // Its task is the queue's to requeue now: the view no longer ties it to this worker.
-                State = WorkerStates.Offline, TaskId = null, RepoUrl = null, Stage = null, Progress = null,
+                State = WorkerState.Offline, TaskId = null, RepoUrl = null, Stage = null, Progress = null,
                 Message = "The node is unreachable", Since = now,
             };
         Changed();
@@ -165,7 +165,7 @@ public sealed class StatusTracker : ReceiveActor, IWithTimers
     private WorkerStatusView View()
     {
         var now = _clock.GetUtcNow();
-        foreach (var gone in _workers.Values.Where(w => w.State == WorkerStates.Offline && now - w.Since > OfflineRetention).ToList())
+        foreach (var gone in _workers.Values.Where(w => w.State == WorkerState.Offline && now - w.Since > OfflineRetention).ToList())
             _workers.Remove(gone.Id);
         var workers = _workers.Values.OrderBy(w => w.Id, StringComparer.Ordinal).ToList();
         return new WorkerStatusView(OverallStatus(workers), workers,
@@ -175,10 +175,10 @@ public sealed class StatusTracker : ReceiveActor, IWithTimers
     /// <summary>The original service's top-level strings: Offline, Error: ..., Training Graph on {repo}, Idle.</summary>
     internal static string OverallStatus(IReadOnlyList<WorkerView> workers)
     {
-        var online = workers.Where(w => w.State != WorkerStates.Offline).ToList();
+        var online = workers.Where(w => w.State != WorkerState.Offline).ToList();
         if (online.Count == 0) return "Offline";
-        if (online.FirstOrDefault(w => w.State == WorkerStates.Busy) is { } busy) return $"Training Graph on {busy.RepoUrl}";
-        if (online.FirstOrDefault(w => w.State == WorkerStates.Error) is { } failed) return $"Error: {failed.Message}";
+        if (online.FirstOrDefault(w => w.State == WorkerState.Busy) is { } busy) return $"Training Graph on {busy.RepoUrl}";
+        if (online.FirstOrDefault(w => w.State == WorkerState.Error) is { } failed) return $"Error: {failed.Message}";
         return "Idle";
     }
 }

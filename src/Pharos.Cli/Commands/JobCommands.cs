@@ -7,7 +7,7 @@ namespace Pharos.Cli.Commands;
 /// <summary>`pharos jobs`, `pharos job ID`, `pharos cancel ID`.</summary>
 internal static class JobCommands
 {
-    private static readonly string[] Statuses = ["queued", "running", "completed", "failed", "skipped", "cancelled"];
+    private static readonly string[] Statuses = [.. JobStatuses.States.Select(s => s.ToName())];
 
     public static Command Jobs(RemoteOptions remote)
     {

@@ -178,7 +178,7 @@ public sealed record IngestResponse(
     DateTimeOffset SubmittedAt,
     DateTimeOffset ExpiresAt)
 {
-    public static IngestResponse From(IngestAccepted accepted) => new(accepted.TaskId, JobStatus.Queued,
+    public static IngestResponse From(IngestAccepted accepted) => new(accepted.TaskId, JobStatus.Queued.ToName(),
         accepted.RepoUrl, accepted.Priority.ToName(), accepted.Position, accepted.QueueSize, accepted.MaxQueueSize,
         accepted.SubmittedAt, accepted.ExpiresAt);
 }

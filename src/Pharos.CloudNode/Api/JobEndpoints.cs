@@ -21,9 +21,14 @@ public static class JobEndpoints
                 {
                     var take = limit ?? 10;
                     if (take is < 1 or > 100) return ApiProblems.BadRequest("limit must be from 1 to 100.");
-                    if (status is not null && !JobStatus.All.Contains(status))
-                        return ApiProblems.BadRequest($"status must be one of {string.Join(", ", JobStatus.All)}.");
-                    return await ActorAsk.AskAsync<JobsPage>(context, queue.ActorRef, new GetJobs(take, status),
+                    JobStatus? filter = null;
+                    if (status is not null)
+                    {
+                        if (!WireNames.TryParse(status, out JobStatus parsed) || !JobStatuses.States.Contains(parsed))
+                            return ApiProblems.BadRequest($"status must be one of {string.Join(", ", JobStatuses.States.Select(s => s.ToName()))}.");
+                        filter = parsed;
+                    }
+                    return await ActorAsk.AskAsync<JobsPage>(context, queue.ActorRef, new GetJobs(take, filter),
                         page => Results.Ok(new { jobs = page.Jobs }));
                 })
                 .WithSummary("Jobs, newest first")
@@ -43,7 +48,7 @@ public static class JobEndpoints
                 {
                     CancelOutcome.Cancelled => Results.Ok(result.Job),
                     CancelOutcome.NotFound => ApiProblems.NotFound($"No job {ActorAsk.Shorten(id)}."),
-                    CancelOutcome.AlreadyFinished => ApiProblems.Conflict($"Job {id} is already {result.Job!.Status}."),
+                    CancelOutcome.AlreadyFinished => ApiProblems.Conflict($"Job {id} is already {result.Job!.Status.ToName()}."),
                     _ => ApiProblems.Unavailable(context, "The durable store did not take the cancellation; try again."),
                 }))
             .WithSummary("Cancel a queued task")

@@ -12,12 +12,8 @@ namespace Pharos.CloudNode.Metrics;
 /// </summary>
 public sealed class PharosMetrics : IQueueMetrics
 {
-    public static readonly string[] WorkerStates =
-        [Messages.Status.WorkerStates.Idle, Messages.Status.WorkerStates.Busy, Messages.Status.WorkerStates.Error, Messages.Status.WorkerStates.Offline];
-
     /// <summary>The `reason` labels of pharos_ingest_refused_total (IngestRefusal in snake case, and too_large).</summary>
-    public static readonly string[] RefusalReasons =
-        ["unauthenticated", "forbidden", "invalid_request", "duplicate", "queue_full", "store_unavailable", "too_large"];
+    public static readonly IReadOnlyList<string> RefusalReasons = [.. WireNames.Of<Messages.Commands.IngestRefusal>(), "too_large"];
 
     private readonly Gauge _pending, _inFlight, _max, _workers;
     private readonly Counter _accepted, _refused, _authFailures, _rateLimited;
@@ -47,7 +43,7 @@ public sealed class PharosMetrics : IQueueMetrics
         _journalWrite = factory.CreateHistogram("pharos_journal_write_seconds", "Latency of the queue's group-commit writes.",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
         // Every known label from the start, at 0: a rate over a series that appears only with its first event misses it.
-        foreach (var state in WorkerStates) _workers.WithLabels(state).Set(0);
+        foreach (var state in WireNames.Of<WorkerState>()) _workers.WithLabels(state).Set(0);
         foreach (var reason in Enum.GetValues<AuthFailureReason>()) _authFailures.WithLabels(reason.ToSnakeCase());
         foreach (var reason in RefusalReasons) _refused.WithLabels(reason);
         foreach (var limit in (string[])[Auth.RateLimits.TokenLimit, Auth.RateLimits.FailedAuthLimit]) _rateLimited.WithLabels(limit);
@@ -67,7 +63,8 @@ public sealed class PharosMetrics : IQueueMetrics
         _pending.Set(view.Queue.Pending);
         _inFlight.Set(view.Queue.InFlight);
         _max.Set(view.Queue.Max);
-        foreach (var state in WorkerStates) _workers.WithLabels(state).Set(view.Workers.Count(w => w.State == state));
+        foreach (var state in Enum.GetValues<WorkerState>())
+            _workers.WithLabels(state.ToName()).Set(view.Workers.Count(w => w.State == state));
     }
 
     public void BatchWritten(TimeSpan elapsed, int events) => _journalWrite.Observe(elapsed.TotalSeconds);

@@ -1,13 +1,14 @@
 using System.Diagnostics;
+using Pharos.Api.Contracts;
 using Pharos.CodeGraph.Graph;
 using Pharos.CodeGraph.Training;
 
 namespace Pharos.CodeGraph.Embedding;
 
 /// <summary>Where a repository's embedding run is: <see cref="Fraction"/> is 0..1 within <see cref="Stage"/>.</summary>
-/// <param name="Stage"><c>parsing</c> or <c>training</c>.</param>
+/// <param name="Stage"><see cref="JobStage.Parsing"/> or <see cref="JobStage.Training"/>.</param>
 /// <param name="Epoch">The epoch just finished, while training.</param>
-public sealed record EmbeddingProgress(string Stage, double Fraction, string Message, EpochProgress? Epoch = null);
+public sealed record EmbeddingProgress(JobStage Stage, double Fraction, string Message, EpochProgress? Epoch = null);
 
 /// <summary>A repository's import graph and the Node2Vec vectors of its files (rows in <see cref="ImportGraph.Nodes"/> order).</summary>
 public sealed record RepositoryEmbedding(ImportGraph Graph, Embeddings Embeddings, TimeSpan ParseElapsed)
@@ -19,27 +20,24 @@ public sealed record RepositoryEmbedding(ImportGraph Graph, Embeddings Embedding
 /// <summary>Parse → import graph → Node2Vec, the one way both the edge worker and `pharos train` embed a repository.</summary>
 public static class RepositoryEmbedder
 {
-    public const string Parsing = "parsing";
-    public const string Training = "training";
-
     /// <exception cref="DirectoryNotFoundException"><paramref name="root"/> does not exist.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="ct"/> was cancelled.</exception>
     public static RepositoryEmbedding Embed(string root, Node2VecOptions options, Action<EmbeddingProgress>? progress = null,
         CancellationToken ct = default)
     {
         options.Validate();
-        progress?.Invoke(new EmbeddingProgress(Parsing, 0, "Parsing..."));
+        progress?.Invoke(new EmbeddingProgress(JobStage.Parsing, 0, "Parsing..."));
         var clock = Stopwatch.StartNew();
         var graph = ImportGraphBuilder.Build(root, ct);
         var parsed = clock.Elapsed;
 
-        progress?.Invoke(new EmbeddingProgress(Training, 0,
+        progress?.Invoke(new EmbeddingProgress(JobStage.Training, 0,
             $"Training... 0% ({graph.Nodes.Count} files, {graph.Edges.Count} edges)"));
         var embeddings = Node2VecTrainer.Train(new TrainingGraph(graph.Nodes.Count, graph.Edges), options,
             epoch =>
             {
                 var fraction = (double)epoch.Epoch / epoch.TotalEpochs;
-                progress?.Invoke(new EmbeddingProgress(Training, fraction, $"Training... {100 * epoch.Epoch / epoch.TotalEpochs}%", epoch));
+                progress?.Invoke(new EmbeddingProgress(JobStage.Training, fraction, $"Training... {100 * epoch.Epoch / epoch.TotalEpochs}%", epoch));
             },
             ct);
         return new RepositoryEmbedding(graph, embeddings, parsed);

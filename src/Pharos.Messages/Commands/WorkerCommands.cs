@@ -75,7 +75,7 @@ public sealed record TaskAssigned(WorkTask Task, string LeaseId) : IPharosMessag
 /// seconds in between. <see cref="Progress"/> is 0..1 within <see cref="Stage"/>.
 /// </summary>
 [Manifest("report-progress.v1")]
-public sealed record ReportProgress(string TaskId, string LeaseId, string Stage, double Progress, string Message) : IWorkerReport;
+public sealed record ReportProgress(string TaskId, string LeaseId, JobStage Stage, double Progress, string Message) : IWorkerReport;
 
 /// <summary>What a completed run measured; becomes part of the job record.</summary>
 [Manifest("task-metrics.v1")]
@@ -91,9 +91,9 @@ public sealed record TaskMetrics(
 [Manifest("report-completed.v1")]
 public sealed record ReportCompleted(string TaskId, string LeaseId, TaskMetrics Metrics) : IWorkerReport;
 
-/// <summary>The task cannot be done (<see cref="Reason"/> is one of <see cref="JobReasons"/>).</summary>
+/// <summary>The task cannot be done.</summary>
 [Manifest("report-failed.v1")]
-public sealed record ReportFailed(string TaskId, string LeaseId, string Reason, string Error) : IWorkerReport;
+public sealed record ReportFailed(string TaskId, string LeaseId, JobReason Reason, string Error) : IWorkerReport;
 
 /// <summary>The worker found the task stale before cloning it.</summary>
 [Manifest("report-skipped.v1")]
@@ -104,4 +104,4 @@ public sealed record ReportSkipped(string TaskId, string LeaseId, double AgeSeco
 /// under a lease that is no longer the task's (it expired, or the task went to another worker).
 /// </summary>
 [Manifest("stop-task.v1")]
-public sealed record StopTask(string TaskId, string LeaseId, string Reason) : IPharosMessage;
+public sealed record StopTask(string TaskId, string LeaseId, LeaseEndReason Reason) : IPharosMessage;

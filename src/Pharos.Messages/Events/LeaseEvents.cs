@@ -16,15 +16,15 @@ public sealed record TaskLeased(
 
 /// <summary>The run entered a new stage. Coarse on purpose: stage changes only, never every progress tick.</summary>
 [Manifest("task-progressed.v1")]
-public sealed record TaskProgressed(string TaskId, string LeaseId, DateTimeOffset At, string Stage) : IPersistedEvent;
+public sealed record TaskProgressed(string TaskId, string LeaseId, DateTimeOffset At, JobStage Stage) : IPersistedEvent;
 
 [Manifest("task-completed.v1")]
 public sealed record TaskCompleted(string TaskId, string LeaseId, DateTimeOffset At, TaskMetrics Metrics) : IPersistedEvent;
 
 /// <summary>The task ended without embeddings. <see cref="LeaseId"/> is null when no worker held it.</summary>
 [Manifest("task-failed.v1")]
-public sealed record TaskFailed(string TaskId, string? LeaseId, DateTimeOffset At, string Reason, string Error) : IPersistedEvent;
+public sealed record TaskFailed(string TaskId, string? LeaseId, DateTimeOffset At, JobReason Reason, string Error) : IPersistedEvent;
 
 /// <summary>The worker holding the task was lost; the task is pending again, ahead of its priority's queue.</summary>
 [Manifest("task-requeued.v1")]
-public sealed record TaskRequeued(string TaskId, string LeaseId, DateTimeOffset At, string Reason) : IPersistedEvent;
+public sealed record TaskRequeued(string TaskId, string LeaseId, DateTimeOffset At, LeaseEndReason Reason) : IPersistedEvent;

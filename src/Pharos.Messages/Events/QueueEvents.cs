@@ -18,7 +18,7 @@ public sealed record TaskEnqueued(
 public sealed record TaskSkipped(
     string TaskId,
     DateTimeOffset At,
-    string Reason,
+    JobReason Reason,
     double AgeSeconds,
     int TtlSeconds) : IPersistedEvent;
 

@@ -4,7 +4,7 @@ namespace Pharos.Messages.Queries;
 
 /// <summary>Newest first; <see cref="Status"/> filters on a job state when set.</summary>
 [Manifest("get-jobs.v1")]
-public sealed record GetJobs(int Limit, string? Status = null) : IPharosMessage;
+public sealed record GetJobs(int Limit, JobStatus? Status = null) : IPharosMessage;
 
 [Manifest("jobs-page.v1")]
 public sealed record JobsPage(IReadOnlyList<JobRecord> Jobs) : IPharosMessage;

@@ -2,7 +2,7 @@ namespace Pharos.Messages.Status;
 
 /// <summary>One transition in a job's life, as `GET /jobs/{id}` shows it.</summary>
 [Manifest("timeline-entry.v1")]
-public sealed record TimelineEntry(string Status, DateTimeOffset At, string? Detail = null) : IPharosMessage;
+public sealed record TimelineEntry(JobStatus Status, DateTimeOffset At, string? Detail = null) : IPharosMessage;
 
 /// <summary>Seconds spent per stage of a run. A class, not a record: records may not have a member named Clone.</summary>
 public sealed class StageSeconds
@@ -22,7 +22,7 @@ public sealed record JobRecord(
     string TaskId,
     string RepoUrl,
     Priority Priority,
-    string Status,
+    JobStatus Status,
     DateTimeOffset SubmittedAt,
     DateTimeOffset ExpiresAt,
     int Ttl,
@@ -40,13 +40,13 @@ public sealed record JobRecord(
     string? Worker = null,
     int Attempts = 0,
     string? Error = null,
-    string? Reason = null,
+    JobReason? Reason = null,
     double? AgeSeconds = null,
-    string? Stage = null,
+    JobStage? Stage = null,
     string? EmbeddingsPath = null) : IPharosMessage
 {
     [System.Text.Json.Serialization.JsonIgnore]
-    public bool IsFinal => JobStatus.IsFinal(Status);
+    public bool IsFinal => Status.IsFinal();
 }
 
 /// <summary>

@@ -25,10 +25,10 @@ public sealed record QueueStatus(int Pending, int InFlight, int Max) : IPharosMe
 public sealed record WorkerView(
     string Id,
     string Address,
-    string State,
+    WorkerState State,
     string? TaskId,
     string? RepoUrl,
-    string? Stage,
+    JobStage? Stage,
     double? Progress,
     string? Message,
     DateTimeOffset Since,

@@ -4,16 +4,15 @@ namespace Pharos.Messages.Status;
 /// Published by a worker on DistributedPubSub topic <see cref="Topics.WorkerStatus"/> on every stage change, at
 /// most every 500 ms in between, and whenever a status tracker asks (<see cref="WorkerStatusRequested"/>).
 /// </summary>
-/// <param name="State">One of <see cref="WorkerStates"/>.</param>
 /// <param name="Since">When the worker entered <paramref name="State"/>.</param>
 [Manifest("worker-status-changed.v1")]
 public sealed record WorkerStatusChanged(
     string WorkerId,
     string Address,
-    string State,
+    WorkerState State,
     string? TaskId,
     string? RepoUrl,
-    string? Stage,
+    JobStage? Stage,
     double? Progress,
     string? Message,
     DateTimeOffset Since,
@@ -24,12 +23,4 @@ public sealed record WorkerStatusChanged(
 public sealed record WorkerStatusRequested : IPharosMessage
 {
     public static readonly WorkerStatusRequested Instance = new();
-}
-
-public static class WorkerStates
-{
-    public const string Idle = "idle";
-    public const string Busy = "busy";
-    public const string Error = "error";
-    public const string Offline = "offline";
 }

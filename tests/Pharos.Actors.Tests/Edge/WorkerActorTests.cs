@@ -55,7 +55,7 @@ public sealed class WorkerProtocolTests(Xunit.Abstractions.ITestOutputHelper out
         var progress = reports.OfType<ReportProgress>().ToList();
         Assert.All(progress, p => Assert.Equal(("task-1", "lease-1"), (p.TaskId, p.LeaseId)));
         var stages = progress.Select(p => p.Stage).Distinct().ToList();
-        Assert.Equal([JobStages.Cloning, JobStages.Parsing, JobStages.Training, JobStages.Storing], stages);
+        Assert.Equal([JobStage.Cloning, JobStage.Parsing, JobStage.Training, JobStage.Storing], stages);
         var order = progress.Select(p => stages.IndexOf(p.Stage)).ToList();
         Assert.Equal(order.Order(), order); // never back to an earlier stage
 
@@ -136,7 +136,7 @@ public sealed class WorkerProtocolTests(Xunit.Abstractions.ITestOutputHelper out
         // A clone that never ends: the run is still in its first stage when the queue goes.
         var worker = StartRegisteredWorker(settings, Stages(settings, clone: (_, _) => Props.Create(() => new SilentActor())));
         Assign(worker, NewTask("/nowhere/at/all", id: "task-q"), "lease-q");
-        Assert.Equal(JobStages.Cloning, Queue.ExpectMsg<ReportProgress>().Stage);
+        Assert.Equal(JobStage.Cloning, Queue.ExpectMsg<ReportProgress>().Stage);
 
         Sys.Stop(Queue.Ref);
         var again = Proxy.ExpectMsg<RegisterWorker>(TimeSpan.FromSeconds(5));
@@ -182,24 +182,24 @@ public sealed class WorkerCancellationTests(Xunit.Abstractions.ITestOutputHelper
         var worker = StartRegisteredWorker(Settings(Long));
 
         Assign(worker, NewTask(source, id: "task-c"), "lease-new");
-        Queue.FishForMessage<ReportProgress>(p => p.Stage == JobStages.Training, TimeSpan.FromSeconds(30));
-        NextStatus(s => s.Stage == JobStages.Training && s.Progress > 0, TimeSpan.FromSeconds(10));
+        Queue.FishForMessage<ReportProgress>(p => p.Stage == JobStage.Training, TimeSpan.FromSeconds(30));
+        NextStatus(s => s.Stage == JobStage.Training && s.Progress > 0, TimeSpan.FromSeconds(10));
 
         // An old lease of the same task: ignored, training goes on.
-        worker.Tell(new StopTask("task-c", "lease-old", "lease_expired"), Queue.Ref);
+        worker.Tell(new StopTask("task-c", "lease-old", LeaseEndReason.LeaseExpired), Queue.Ref);
         var stopped = Stopwatch.StartNew();
         var later = NextStatus(_ => true, TimeSpan.FromSeconds(3));
-        Assert.Equal((WorkerStates.Busy, JobStages.Training), (later.State, later.Stage));
+        Assert.Equal((WorkerState.Busy, JobStage.Training), (later.State, later.Stage));
         // ... and the current lease of another task id is no match either.
-        worker.Tell(new StopTask("task-other", "lease-new", "cancelled_by_user"), Queue.Ref);
+        worker.Tell(new StopTask("task-other", "lease-new", LeaseEndReason.Cancelled), Queue.Ref);
         later = NextStatus(_ => true, TimeSpan.FromSeconds(3));
-        Assert.Equal((WorkerStates.Busy, JobStages.Training), (later.State, later.Stage));
+        Assert.Equal((WorkerState.Busy, JobStage.Training), (later.State, later.Stage));
         Assert.True(Directory.EnumerateFileSystemEntries(WorkRoot).Any(), "the clone is still there while training runs");
 
-        worker.Tell(new StopTask("task-c", "lease-new", "cancelled_by_user"), Queue.Ref);
+        worker.Tell(new StopTask("task-c", "lease-new", LeaseEndReason.Cancelled), Queue.Ref);
         stopped.Restart();
-        var idle = NextStatus(s => s.State != WorkerStates.Busy, TimeSpan.FromSeconds(2));
-        Assert.Equal(WorkerStates.Idle, idle.State);
+        var idle = NextStatus(s => s.State != WorkerState.Busy, TimeSpan.FromSeconds(2));
+        Assert.Equal(WorkerState.Idle, idle.State);
         Assert.Null(idle.TaskId);
         AwaitWorkRootEmpty(TimeSpan.FromSeconds(2) - stopped.Elapsed is var left && left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1));
 
@@ -208,7 +208,7 @@ public sealed class WorkerCancellationTests(Xunit.Abstractions.ITestOutputHelper
         // Nothing of the cancelled run arrives later: no report, no busy status, no embeddings.
         Queue.ExpectNoMsg(TimeSpan.FromSeconds(1.5));
         Assert.DoesNotContain(Mediator.ReceiveWhile<object>(TimeSpan.FromMilliseconds(100), m => m),
-            m => m is Publish { Message: WorkerStatusChanged { State: WorkerStates.Busy } });
+            m => m is Publish { Message: WorkerStatusChanged { State: WorkerState.Busy } });
         Assert.False(Directory.Exists(Path.Combine(EmbeddingsRoot, EmbeddingStore.Slug(source))), "a cancelled run stored embeddings");
         Assert.True(WorkRootIsEmpty());
     }
@@ -224,12 +224,12 @@ public sealed class WorkerCancellationTests(Xunit.Abstractions.ITestOutputHelper
         var worker = StartRegisteredWorker(Settings());
 
         Assign(worker, NewTask(http.UrlFor("big"), id: "task-s"), "lease-s");
-        Assert.Equal(JobStages.Cloning, Queue.ExpectMsg<ReportProgress>().Stage);
+        Assert.Equal(JobStage.Cloning, Queue.ExpectMsg<ReportProgress>().Stage);
         Assert.True(stalled.Wait(TimeSpan.FromSeconds(10)), "the clone never reached the server");
 
-        worker.Tell(new StopTask("task-s", "lease-s", "cancelled_by_user"), Queue.Ref);
+        worker.Tell(new StopTask("task-s", "lease-s", LeaseEndReason.Cancelled), Queue.Ref);
         var clock = Stopwatch.StartNew();
-        Assert.Equal(WorkerStates.Idle, NextStatus(s => s.State != WorkerStates.Busy, TimeSpan.FromSeconds(2)).State);
+        Assert.Equal(WorkerState.Idle, NextStatus(s => s.State != WorkerState.Busy, TimeSpan.FromSeconds(2)).State);
         Assert.IsType<RequestWork>(Queue.FishForMessage<object>(m => m is RequestWork or ReportCompleted or ReportFailed,
             TimeSpan.FromSeconds(2)));
         stall.Dispose();
@@ -251,12 +251,12 @@ public sealed class WorkerCloneFailureTests : WorkerTestKit
 
         Assign(worker, NewTask(missing), "lease-m");
         var failed = Assert.IsType<ReportFailed>(ReportsUntilEnd(TimeSpan.FromSeconds(20))[^1]);
-        Assert.Equal(("task-1", "lease-m", JobReasons.CloneFailed), (failed.TaskId, failed.LeaseId, failed.Reason));
+        Assert.Equal(("task-1", "lease-m", JobReason.CloneFailed), (failed.TaskId, failed.LeaseId, failed.Reason));
         Assert.Contains("not found", failed.Error);
         Assert.Equal((1, 0), (CloneSteps, TrainSteps));
 
-        var status = NextStatus(s => s.State != WorkerStates.Busy);
-        Assert.Equal(WorkerStates.Error, status.State);
+        var status = NextStatus(s => s.State != WorkerState.Busy);
+        Assert.Equal(WorkerState.Error, status.State);
         Assert.Equal(failed.Error, status.Message);
         Assert.Equal("task-1", status.TaskId);
         Queue.ExpectMsg<RequestWork>();
@@ -272,7 +272,7 @@ public sealed class WorkerCloneFailureTests : WorkerTestKit
 
         Assign(worker, NewTask(http.UrlFor("absent")), "lease-h");
         var failed = Assert.IsType<ReportFailed>(ReportsUntilEnd(TimeSpan.FromSeconds(20))[^1]);
-        Assert.Equal(JobReasons.CloneFailed, failed.Reason);
+        Assert.Equal(JobReason.CloneFailed, failed.Reason);
         Assert.Equal(1, CloneSteps);
         Queue.ExpectMsg<RequestWork>();
     }
@@ -313,10 +313,10 @@ public sealed class WorkerCloneFailureTests : WorkerTestKit
 
         Assign(worker, NewTask(http.UrlFor("down")), "lease-x");
         var failed = Assert.IsType<ReportFailed>(ReportsUntilEnd(TimeSpan.FromSeconds(30))[^1]);
-        Assert.Equal(JobReasons.CloneFailed, failed.Reason);
+        Assert.Equal(JobReason.CloneFailed, failed.Reason);
         Assert.Contains("503", failed.Error);
         Assert.Equal((3, 0), (CloneSteps, TrainSteps));
-        Assert.Equal(WorkerStates.Error, NextStatus(s => s.State != WorkerStates.Busy).State);
+        Assert.Equal(WorkerState.Error, NextStatus(s => s.State != WorkerState.Busy).State);
         AwaitWorkRootEmpty(TimeSpan.FromSeconds(5));
         Queue.ExpectMsg<RequestWork>();
     }
@@ -336,10 +336,10 @@ public sealed class WorkerCrashTests : WorkerTestKit
 
         Assign(worker, NewTask(source, id: "task-crash"), "lease-1");
         var failed = Assert.IsType<ReportFailed>(ReportsUntilEnd(TimeSpan.FromSeconds(20))[^1]);
-        Assert.Equal(("task-crash", JobReasons.TrainingFailed), (failed.TaskId, failed.Reason));
+        Assert.Equal(("task-crash", JobReason.TrainingFailed), (failed.TaskId, failed.Reason));
         Assert.False(string.IsNullOrWhiteSpace(failed.Error));
-        var status = NextStatus(s => s.State != WorkerStates.Busy);
-        Assert.Equal((WorkerStates.Error, failed.Error), (status.State, status.Message));
+        var status = NextStatus(s => s.State != WorkerState.Busy);
+        Assert.Equal((WorkerState.Error, failed.Error), (status.State, status.Message));
         AwaitWorkRootEmpty(TimeSpan.FromSeconds(5));
         Queue.ExpectMsg<RequestWork>();
 
@@ -357,7 +357,7 @@ public sealed class WorkerCrashTests : WorkerTestKit
 
         Assign(worker, NewTask("/does/not/matter"), "lease-c");
         var failed = Assert.IsType<ReportFailed>(ReportsUntilEnd(TimeSpan.FromSeconds(20))[^1]);
-        Assert.Equal(JobReasons.CloneFailed, failed.Reason);
+        Assert.Equal(JobReason.CloneFailed, failed.Reason);
         Queue.ExpectMsg<RequestWork>();
     }
 }
@@ -383,16 +383,16 @@ public sealed class WorkerStatusTests(Xunit.Abstractions.ITestOutputHelper log) 
         {
             var status = NextStatus(_ => true, TimeSpan.FromSeconds(30));
             seen.Add(status);
-            if (status.State != WorkerStates.Busy) break;
+            if (status.State != WorkerState.Busy) break;
         }
         Assert.IsType<ReportCompleted>(ReportsUntilEnd(TimeSpan.FromSeconds(5))[^1]);
         foreach (var s in seen) log.WriteLine($"{s.At:HH:mm:ss.fff} {s.State} {s.Stage} {s.Progress} {s.Message}");
 
-        Assert.Equal(WorkerStates.Idle, seen[^1].State);
-        var busy = seen.Where(s => s.State == WorkerStates.Busy).ToList();
+        Assert.Equal(WorkerState.Idle, seen[^1].State);
+        var busy = seen.Where(s => s.State == WorkerState.Busy).ToList();
         Assert.All(busy, s => Assert.Equal(("task-st", source), (s.TaskId, s.RepoUrl)));
         var stages = busy.Select(s => s.Stage).Distinct().ToList();
-        Assert.Equal([JobStages.Cloning, JobStages.Parsing, JobStages.Training, JobStages.Storing], stages);
+        Assert.Equal([JobStage.Cloning, JobStage.Parsing, JobStage.Training, JobStage.Storing], stages);
         Assert.All(busy, s => Assert.InRange(s.Progress ?? -1, 0, 1));
 
         // Within one stage, consecutive publications are at least StatusInterval apart (small tolerance).
@@ -400,16 +400,16 @@ public sealed class WorkerStatusTests(Xunit.Abstractions.ITestOutputHelper log) 
         Assert.True(within.Count >= 2, $"only {within.Count} publications within a stage: the run was too short to tell");
         Assert.All(within, p => Assert.True(p.Second.At - p.First.At >= TimeSpan.FromMilliseconds(450),
             $"{p.First.Message} at {p.First.At:ss.fff} then {p.Second.Message} at {p.Second.At:ss.fff}"));
-        Assert.Contains(busy, s => s.Stage == JobStages.Training && Regex.IsMatch(s.Message ?? "", @"^Training\.\.\. [1-9]\d*%"));
+        Assert.Contains(busy, s => s.Stage == JobStage.Training && Regex.IsMatch(s.Message ?? "", @"^Training\.\.\. [1-9]\d*%"));
         // And not only on stage changes: progress within training is published too.
-        Assert.True(busy.Count(s => s.Stage == JobStages.Training) >= 2, "training progress was never published");
+        Assert.True(busy.Count(s => s.Stage == JobStage.Training) >= 2, "training progress was never published");
 
         // A status request is answered at once, throttle or not.
         worker.Tell(WorkerStatusRequested.Instance);
         var answer = NextStatus(_ => true, TimeSpan.FromMilliseconds(300));
-        Assert.Equal(WorkerStates.Idle, answer.State);
+        Assert.Equal(WorkerState.Idle, answer.State);
         worker.Tell(WorkerStatusRequested.Instance);
-        Assert.Equal(WorkerStates.Idle, NextStatus(_ => true, TimeSpan.FromMilliseconds(300)).State);
+        Assert.Equal(WorkerState.Idle, NextStatus(_ => true, TimeSpan.FromMilliseconds(300)).State);
     }
 
     [Fact]
@@ -425,10 +425,10 @@ public sealed class WorkerStatusTests(Xunit.Abstractions.ITestOutputHelper log) 
         Queue.ExpectMsg<RequestWork>();
 
         Assign(worker, NewTask("/any/where", id: "task-r"), "lease-r");
-        Assert.Equal(JobStages.Cloning, NextStatus(s => s.State == WorkerStates.Busy).Stage);
+        Assert.Equal(JobStage.Cloning, NextStatus(s => s.State == WorkerState.Busy).Stage);
         worker.Tell(WorkerStatusRequested.Instance);
         var answer = NextStatus(_ => true, TimeSpan.FromMilliseconds(300));
-        Assert.Equal((WorkerStates.Busy, JobStages.Cloning, "task-r"), (answer.State, answer.Stage, answer.TaskId));
+        Assert.Equal((WorkerState.Busy, JobStage.Cloning, "task-r"), (answer.State, answer.Stage, answer.TaskId));
     }
 
     private sealed class SilentActor : ReceiveActor;

@@ -80,9 +80,9 @@ public sealed class StaleTaskProperties : WorkerTestKit
                     return (reported && next && Volatile.Read(ref clones) == 0)
                         .Label($"stale: first report {first}, clones {Volatile.Read(ref clones)}, age {age}");
                 }
-                var cloning = first is ReportProgress { Stage: JobStages.Cloning } p && p.TaskId == task.TaskId;
+                var cloning = first is ReportProgress { Stage: JobStage.Cloning } p && p.TaskId == task.TaskId;
                 var failed = queue.FishForMessage<ReportFailed>(_ => true, TimeSpan.FromSeconds(5));
-                return (cloning && failed.Reason == JobReasons.CloneFailed && Volatile.Read(ref clones) == 1)
+                return (cloning && failed.Reason == JobReason.CloneFailed && Volatile.Read(ref clones) == 1)
                     .Label($"fresh: first report {first}, then {failed}, clones {Volatile.Read(ref clones)}");
             }
             finally

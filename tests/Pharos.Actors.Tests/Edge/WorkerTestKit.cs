@@ -98,12 +98,12 @@ public abstract class WorkerTestKit : Akka.TestKit.Xunit2.TestKit
         var subscribe = Mediator.ExpectMsg<Subscribe>();
         Assert.Equal((Topics.WorkerStatusRequests, worker), (subscribe.Topic, subscribe.Ref));
         var initial = NextStatus(_ => true);
-        Assert.Equal((WorkerStates.Idle, settings.WorkerId, register.Address, (string?)null),
+        Assert.Equal((WorkerState.Idle, settings.WorkerId, register.Address, (string?)null),
             (initial.State, initial.WorkerId, initial.Address, initial.TaskId));
         worker.Tell(new WorkerRegistered(settings.WorkerId), Queue.Ref);
         Assert.Equal(settings.WorkerId, Queue.ExpectMsg<RequestWork>().WorkerId);
         // Registered, it announces itself again: the cluster is up now, so the status trackers hear it.
-        Assert.Equal(WorkerStates.Idle, NextStatus(_ => true).State);
+        Assert.Equal(WorkerState.Idle, NextStatus(_ => true).State);
         return worker;
     }
 

@@ -21,14 +21,14 @@ public sealed class LeaseProperties
 
     private enum Op { Enqueue, Request, Progress, Complete, Fail, StaleReport, Lose, Cancel }
 
-    private sealed record Step(Op Op, int Worker, int Pick, string Stage);
+    private sealed record Step(Op Op, int Worker, int Pick, JobStage Stage);
 
     private static Arbitrary<Step[]> Steps() =>
         Gen.ArrayOf(
                 from op in Gen.Elements(Enum.GetValues<Op>())
                 from worker in Gen.Choose(0, 2)
                 from pick in Gen.Choose(0, 50)
-                from stage in Gen.Elements(JobStages.Cloning, JobStages.Parsing, JobStages.Training, JobStages.Storing)
+                from stage in Gen.Elements(JobStage.Cloning, JobStage.Parsing, JobStage.Training, JobStage.Storing)
                 select new Step(op, worker, pick, stage))
             .Where(steps => steps.Length <= 60)
             .ToArbitrary();
@@ -63,7 +63,7 @@ public sealed class LeaseProperties
                         Op.Progress => new ReportProgress(lease.TaskId, lease.LeaseId, step.Stage, 0.5, "x"),
                         Op.Complete => new ReportCompleted(lease.TaskId, lease.LeaseId,
                             new TaskMetrics("abc", 1, 1, 1, 0.5, new Pharos.Messages.Status.StageSeconds())),
-                        _ => new ReportFailed(lease.TaskId, lease.LeaseId, JobReasons.CloneFailed, "gone"),
+                        _ => new ReportFailed(lease.TaskId, lease.LeaseId, JobReason.CloneFailed, "gone"),
                     };
                     events = state.DecideReport(report, now).Event is { } e ? [e] : [];
                     break;
@@ -75,7 +75,7 @@ public sealed class LeaseProperties
                         return $"a report under stale lease {leaseId} of {taskId} was taken";
                     break;
                 case Op.Lose when held.Count > 0:
-                    events = held.Select(l => state.DecideLost(l, "worker_terminated", now)).ToList();
+                    events = held.Select(l => state.DecideLost(l, LeaseEndReason.WorkerTerminated, now)).ToList();
                     break;
                 case Op.Cancel when submitted > 0:
                     var cancelled = state.DecideCancel(new CancelJob($"t{step.Pick % submitted:D3}", "t"), now);
@@ -128,13 +128,13 @@ public sealed class LeaseProperties
                 var leased = state.DecideLease("w", "a", $"l{attempt}", now).OfType<TaskLeased>().Single();
                 if (leased.TaskId != "lost" || leased.Attempt != attempt) return false;
                 state.Apply(leased);
-                state.Apply(state.DecideLost(state.LeaseOf("lost")!, "worker_terminated", now));
+                state.Apply(state.DecideLost(state.LeaseOf("lost")!, LeaseEndReason.WorkerTerminated, now));
             }
             var job = state.Find("lost")!;
             var requeues = job.Timeline.Count(t => t.Status == JobStatus.Requeued);
             return losses < MaxAttempts
                 ? job.Status == JobStatus.Queued && requeues == losses && state.PositionOf("lost") == 1
-                : job.Status == JobStatus.Failed && job.Reason == JobReasons.WorkerLost && job.Attempts == MaxAttempts
+                : job.Status == JobStatus.Failed && job.Reason == JobReason.WorkerLost && job.Attempts == MaxAttempts
                   && requeues == MaxAttempts - 1;
         });
 
@@ -165,12 +165,12 @@ public sealed class LeaseProperties
         var leased = state.DecideLease("w", "a", "l1", Epoch).OfType<TaskLeased>().Single();
         state.Apply(leased);
 
-        var first = state.DecideReport(new ReportProgress("t", "l1", JobStages.Cloning, 0.1, "Cloning... 10%"), Epoch).Event;
+        var first = state.DecideReport(new ReportProgress("t", "l1", JobStage.Cloning, 0.1, "Cloning... 10%"), Epoch).Event;
         Assert.IsType<TaskProgressed>(first);
         state.Apply(first!);
-        Assert.Null(state.DecideReport(new ReportProgress("t", "l1", JobStages.Cloning, 0.9, "Cloning... 90%"), Epoch).Event);
-        Assert.IsType<TaskProgressed>(state.DecideReport(new ReportProgress("t", "l1", JobStages.Training, 0, "Training..."), Epoch).Event);
-        Assert.Equal(JobStages.Cloning, state.Find("t")!.Stage);
+        Assert.Null(state.DecideReport(new ReportProgress("t", "l1", JobStage.Cloning, 0.9, "Cloning... 90%"), Epoch).Event);
+        Assert.IsType<TaskProgressed>(state.DecideReport(new ReportProgress("t", "l1", JobStage.Training, 0, "Training..."), Epoch).Event);
+        Assert.Equal(JobStage.Cloning, state.Find("t")!.Stage);
     }
 
     [Fact]

@@ -134,7 +134,7 @@ public sealed class QueueActorTests : TestKit
             queue.Tell(new GetJob(stale.TaskId));
             var job = ExpectMsg<JobLookup>().Job!;
             Assert.Equal(JobStatus.Skipped, job.Status);
-            Assert.Equal(JobReasons.TtlExpired, job.Reason);
+            Assert.Equal(JobReason.TtlExpired, job.Reason);
             Assert.True(job.AgeSeconds >= 61);
         }, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100));
 

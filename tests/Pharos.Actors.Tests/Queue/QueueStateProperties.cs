@@ -61,7 +61,7 @@ public sealed class QueueStateProperties
             var state = StateWith(tasks);
             foreach (var skipped in state.Sweep(now)) state.Apply(skipped);
             return state.Jobs(100, JobStatus.Skipped).All(job =>
-                job.Reason == JobReasons.TtlExpired && job.AgeSeconds > job.Ttl && job.FinishedAt == now);
+                job.Reason == JobReason.TtlExpired && job.AgeSeconds > job.Ttl && job.FinishedAt == now);
         });
 
     /// <summary>Property 16: a queue holding at least its cap of live tasks refuses any valid request with nothing to persist.</summary>

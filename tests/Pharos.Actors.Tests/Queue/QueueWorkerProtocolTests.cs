@@ -127,8 +127,8 @@ public sealed class QueueWorkerProtocolTests : TestKit
         var worker = RegisteredWorker(queue, "w1");
         var assigned = Take(queue, worker, "w1");
 
-        worker.Send(queue, new ReportProgress(taskId, assigned.LeaseId, JobStages.Training, 0.4, "Training... 40%"));
-        AwaitAssert(() => Assert.Equal(JobStages.Training, Job(queue, taskId).Stage));
+        worker.Send(queue, new ReportProgress(taskId, assigned.LeaseId, JobStage.Training, 0.4, "Training... 40%"));
+        AwaitAssert(() => Assert.Equal(JobStage.Training, Job(queue, taskId).Stage));
 
         worker.Send(queue, new ReportCompleted(taskId, assigned.LeaseId, Metrics));
         AwaitAssert(() => Assert.Equal(JobStatus.Completed, Job(queue, taskId).Status));
@@ -136,10 +136,10 @@ public sealed class QueueWorkerProtocolTests : TestKit
         Assert.Equal(("c0ffee", 12, 30, 12, 0.75), (job.CommitSha, job.FilesProcessed, job.Edges, job.EmbeddingsGenerated, job.FinalLoss));
         Assert.Equal(2, job.StageSeconds!.Train);
         Assert.NotNull(job.DurationSeconds);
-        Assert.Contains(job.Timeline, t => t is { Status: JobStatus.Running, Detail: JobStages.Training });
+        Assert.Contains(job.Timeline, t => t is { Status: JobStatus.Running, Detail: "training" });
 
-        worker.Send(queue, new ReportFailed(taskId, assigned.LeaseId, JobReasons.TrainingFailed, "late"));
-        Assert.Equal(JobReasons.LeaseExpired, worker.ExpectMsg<StopTask>(s => s.TaskId == taskId).Reason);
+        worker.Send(queue, new ReportFailed(taskId, assigned.LeaseId, JobReason.TrainingFailed, "late"));
+        Assert.Equal(LeaseEndReason.LeaseExpired, worker.ExpectMsg<StopTask>(s => s.TaskId == taskId).Reason);
         Assert.Equal(JobStatus.Completed, Job(queue, taskId).Status);
     }
 
@@ -161,7 +161,7 @@ public sealed class QueueWorkerProtocolTests : TestKit
 
         AwaitAssert(() => Assert.Equal(JobStatus.Failed, Job(queue, taskId).Status), TimeSpan.FromSeconds(5));
         var job = Job(queue, taskId);
-        Assert.Equal((JobReasons.WorkerLost, 3), (job.Reason, job.Attempts));
+        Assert.Equal((JobReason.WorkerLost, 3), (job.Reason, job.Attempts));
         Assert.Equal(2, job.Timeline.Count(t => t.Status == JobStatus.Requeued));
     }
 
@@ -179,18 +179,18 @@ public sealed class QueueWorkerProtocolTests : TestKit
 
         // The busy worker reports every 100 ms (the scheduler paces it) while the silent one says nothing.
         var reporting = Sys.Scheduler.ScheduleTellRepeatedlyCancelable(TimeSpan.Zero, TimeSpan.FromMilliseconds(100), queue,
-            new ReportProgress(busyTask, busyLease.LeaseId, JobStages.Training, 0.5, "Training..."), busy.Ref);
+            new ReportProgress(busyTask, busyLease.LeaseId, JobStage.Training, 0.5, "Training..."), busy.Ref);
 
         var stop = silent.ExpectMsg<StopTask>();
         // A further lease period while it keeps reporting: the busy one is never told to stop.
         busy.ExpectNoMsg(TimeSpan.FromMilliseconds(700));
         reporting.Cancel();
-        Assert.Equal((silentTask, silentLease.LeaseId, JobReasons.LeaseExpired), (stop.TaskId, stop.LeaseId, stop.Reason));
+        Assert.Equal((silentTask, silentLease.LeaseId, LeaseEndReason.LeaseExpired), (stop.TaskId, stop.LeaseId, stop.Reason));
         busy.ExpectNoMsg(TimeSpan.Zero);
         Assert.Equal(JobStatus.Running, Job(queue, busyTask).Status);
         var requeued = Job(queue, silentTask);
         Assert.Equal(JobStatus.Queued, requeued.Status);
-        Assert.Contains(requeued.Timeline, t => t is { Status: JobStatus.Requeued, Detail: JobReasons.LeaseExpired });
+        Assert.Contains(requeued.Timeline, t => t is { Status: JobStatus.Requeued, Detail: "lease_expired" });
     }
 
     [Fact]
@@ -205,7 +205,7 @@ public sealed class QueueWorkerProtocolTests : TestKit
         Assert.Equal(CancelOutcome.Cancelled, ExpectMsg<CancelJobResult>().Outcome);
 
         var stop = worker.ExpectMsg<StopTask>();
-        Assert.Equal((taskId, assigned.LeaseId, "cancelled"), (stop.TaskId, stop.LeaseId, stop.Reason));
+        Assert.Equal((taskId, assigned.LeaseId, LeaseEndReason.Cancelled), (stop.TaskId, stop.LeaseId, stop.Reason));
         Assert.Equal(JobStatus.Cancelled, Job(queue, taskId).Status);
         // The worker is free: its next request gets the next task, not a refusal.
         Enqueue(queue, "https://github.com/o/b");
@@ -256,7 +256,7 @@ public sealed class QueueWorkerProtocolTests : TestKit
         var worker = RegisteredWorker(queue, "w1");
         Assert.Equal(fresh, Take(queue, worker, "w1").Task.TaskId);
         var skipped = Job(queue, stale);
-        Assert.Equal((JobStatus.Skipped, JobReasons.TtlExpired), (skipped.Status, skipped.Reason));
+        Assert.Equal((JobStatus.Skipped, JobReason.TtlExpired), (skipped.Status, skipped.Reason));
     }
 
     [Fact]
@@ -271,7 +271,7 @@ public sealed class QueueWorkerProtocolTests : TestKit
 
         AwaitAssert(() => Assert.Equal(JobStatus.Skipped, Job(queue, taskId).Status));
         var job = Job(queue, taskId);
-        Assert.Equal((JobReasons.TtlExpired, 90_000.0), (job.Reason, job.AgeSeconds));
+        Assert.Equal((JobReason.TtlExpired, 90_000.0), (job.Reason, job.AgeSeconds));
         _mediator.FishForMessage<Publish>(p => p.Message is QueueDepthChanged { InFlight: 0, Pending: 0 });
     }
 }

@@ -19,18 +19,18 @@ public sealed class StatusTrackerTests : TestKit
     {
     }
 
-    private static WorkerView Worker(string id, string state, string? repo = null, string? message = null) =>
+    private static WorkerView Worker(string id, WorkerState state, string? repo = null, string? message = null) =>
         new(id, "akka.tcp://pharos@edge:1", state, null, repo, null, null, message, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch);
 
     [Fact]
     public void Overall_status_keeps_the_original_strings()
     {
         Assert.Equal("Offline", StatusTracker.OverallStatus([]));
-        Assert.Equal("Offline", StatusTracker.OverallStatus([Worker("a", WorkerStates.Offline)]));
-        Assert.Equal("Idle", StatusTracker.OverallStatus([Worker("a", WorkerStates.Idle), Worker("b", WorkerStates.Offline)]));
+        Assert.Equal("Offline", StatusTracker.OverallStatus([Worker("a", WorkerState.Offline)]));
+        Assert.Equal("Idle", StatusTracker.OverallStatus([Worker("a", WorkerState.Idle), Worker("b", WorkerState.Offline)]));
         Assert.Equal("Training Graph on https://github.com/a/b",
-            StatusTracker.OverallStatus([Worker("a", WorkerStates.Idle), Worker("b", WorkerStates.Busy, "https://github.com/a/b")]));
-        Assert.Equal("Error: clone failed", StatusTracker.OverallStatus([Worker("a", WorkerStates.Error, message: "clone failed")]));
+            StatusTracker.OverallStatus([Worker("a", WorkerState.Idle), Worker("b", WorkerState.Busy, "https://github.com/a/b")]));
+        Assert.Equal("Error: clone failed", StatusTracker.OverallStatus([Worker("a", WorkerState.Error, message: "clone failed")]));
     }
 
     [Fact]
@@ -68,27 +68,27 @@ public sealed class StatusTrackerTests : TestKit
         Assert.Equal((Topics.WorkerStatusRequests, WorkerStatusRequested.Instance), (ask.Topic, ask.Message));
 
         var at = clock.GetUtcNow();
-        WorkerStatusChanged Report(string id, string state, string? stage, double? progress, string message, int second) =>
-            new(id, "akka.tcp://pharos@edge:1", state, state == WorkerStates.Busy ? "t1" : null,
-                state == WorkerStates.Busy ? "https://github.com/o/r" : null, stage, progress, message, at, at.AddSeconds(second));
+        WorkerStatusChanged Report(string id, WorkerState state, JobStage? stage, double? progress, string message, int second) =>
+            new(id, "akka.tcp://pharos@edge:1", state, state == WorkerState.Busy ? "t1" : null,
+                state == WorkerState.Busy ? "https://github.com/o/r" : null, stage, progress, message, at, at.AddSeconds(second));
 
-        tracker.Tell(Report("b", WorkerStates.Idle, null, null, "Idle", 0));
-        tracker.Tell(Report("a", WorkerStates.Busy, JobStages.Training, 0.4, "Training... 40%", 2));
+        tracker.Tell(Report("b", WorkerState.Idle, null, null, "Idle", 0));
+        tracker.Tell(Report("a", WorkerState.Busy, JobStage.Training, 0.4, "Training... 40%", 2));
         // An older report arriving late does not undo a newer one.
-        tracker.Tell(Report("a", WorkerStates.Busy, JobStages.Cloning, 0.1, "Cloning... 10%", 1));
+        tracker.Tell(Report("a", WorkerState.Busy, JobStage.Cloning, 0.1, "Cloning... 10%", 1));
 
         tracker.Tell(GetWorkerStatus.Instance);
         var view = ExpectMsg<WorkerStatusView>();
         Assert.Equal("Training Graph on https://github.com/o/r", view.Status);
         Assert.Equal(["a", "b"], view.Workers.Select(w => w.Id));
         var busy = view.Workers[0];
-        Assert.Equal((WorkerStates.Busy, JobStages.Training, 0.4, "Training... 40%", "t1"),
+        Assert.Equal((WorkerState.Busy, JobStage.Training, 0.4, "Training... 40%", "t1"),
             (busy.State, busy.Stage, busy.Progress, busy.Message, busy.TaskId));
         Assert.Equal(at.AddSeconds(2), busy.LastSeen);
     }
 
     private static WorkerStatusChanged Report(string id, int progress, DateTimeOffset at) =>
-        new(id, "akka.tcp://pharos@edge:1", WorkerStates.Busy, "t1", "https://github.com/o/r", JobStages.Training,
+        new(id, "akka.tcp://pharos@edge:1", WorkerState.Busy, "t1", "https://github.com/o/r", JobStage.Training,
             progress / 100.0, $"Training... {progress}%", at, at.AddMilliseconds(progress));
 
     private (IActorRef Tracker, ManualClock Clock) StartTracker()

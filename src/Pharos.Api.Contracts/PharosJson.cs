@@ -1,9 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Pharos.Messages.Serialization;
+namespace Pharos.Api.Contracts;
 
-/// <summary>The one JSON shape Pharos uses: on the wire between nodes, in the journal, and in the HTTP API.</summary>
+/// <summary>The one JSON shape Pharos uses: on the wire between nodes, in the journal, in the HTTP API and in the CLI.</summary>
 public static class PharosJson
 {
     public static JsonSerializerOptions Options { get; } = Create();
