@@ -26,7 +26,7 @@ public sealed class StatusTracker : ReceiveActor, IWithTimers
     private readonly IActorRef _queue;
     private readonly IActorRef _mediator;
     private readonly TimeProvider _clock;
-    private readonly Dictionary<string, WorkerView> _workers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, WorkerStatusChanged> _workers = new(StringComparer.Ordinal);
     // Nodes that are unreachable or gone: their workers show as offline until the node is back.
     private readonly HashSet<string> _downAddresses = new(StringComparer.Ordinal);
     private QueueDepthChanged _depth;
@@ -103,9 +103,8 @@ public sealed class StatusTracker : ReceiveActor, IWithTimers
     private void Update(WorkerStatusChanged status)
     {
         // Publications from one worker arrive in order; one from before a restart must not undo a newer one.
-        if (_workers.TryGetValue(status.WorkerId, out var known) && known.LastSeen > status.At) return;
-        _workers[status.WorkerId] = new WorkerView(status.WorkerId, status.Address, status.State, status.TaskId,
-            status.RepoUrl, status.Stage, status.Progress, status.Message, status.Since, status.At);
+        if (_workers.TryGetValue(status.WorkerId, out var known) && known.At > status.At) return;
+        _workers[status.WorkerId] = status;
         Changed();
     }
 
@@ -139,9 +138,10 @@ public sealed class StatusTracker : ReceiveActor, IWithTimers
         if (!_downAddresses.Add(key)) return;
         var now = _clock.GetUtcNow();
         foreach (var worker in _workers.Values.Where(w => w.Address == key && w.State != WorkerState.Offline).ToList())
-            _workers[worker.Id] = worker with
+            _workers[worker.WorkerId] = worker with
             {
-                // Its task is the queue's to requeue now: the view no longer ties it to this worker.
+                // Its task is the queue's to requeue now: the view no longer ties it to this worker. At stays the
+                // time of its last report: the view shows it as last seen.
                 State = WorkerState.Offline, TaskId = null, RepoUrl = null, Stage = null, Progress = null,
                 Message = "The node is unreachable", Since = now,
             };
@@ -166,14 +166,14 @@ public sealed class StatusTracker : ReceiveActor, IWithTimers
     {
         var now = _clock.GetUtcNow();
         foreach (var gone in _workers.Values.Where(w => w.State == WorkerState.Offline && now - w.Since > OfflineRetention).ToList())
-            _workers.Remove(gone.Id);
-        var workers = _workers.Values.OrderBy(w => w.Id, StringComparer.Ordinal).ToList();
+            _workers.Remove(gone.WorkerId);
+        var workers = _workers.Values.OrderBy(w => w.WorkerId, StringComparer.Ordinal).ToList();
         return new WorkerStatusView(OverallStatus(workers), workers,
             new QueueStatus(_depth.Pending, _depth.InFlight, _depth.Max));
     }
 
     /// <summary>The original service's top-level strings: Offline, Error: ..., Training Graph on {repo}, Idle.</summary>
-    internal static string OverallStatus(IReadOnlyList<WorkerView> workers)
+    internal static string OverallStatus(IReadOnlyList<WorkerStatusChanged> workers)
     {
         var online = workers.Where(w => w.State != WorkerState.Offline).ToList();
         if (online.Count == 0) return "Offline";
@@ -181,6 +181,20 @@ public sealed class StatusTracker : ReceiveActor, IWithTimers
         if (online.FirstOrDefault(w => w.State == WorkerState.Error) is { } failed) return $"Error: {failed.Message}";
         return "Idle";
     }
+}
+
+/// <summary>
+/// Local (the tracker is one per cloud node, and so are its readers): the tracker's whole state, as it answers
+/// <see cref="GetWorkerStatus"/> and pushes to subscribers. Each worker is its last report; <see cref="WorkerStatusChanged.At"/>
+/// is when it was last seen.
+/// </summary>
+/// <param name="Status">The original service's top-level string (<see cref="StatusTracker.OverallStatus"/>).</param>
+public sealed record WorkerStatusView(string Status, IReadOnlyList<WorkerStatusChanged> Workers, QueueStatus Queue);
+
+/// <summary>Local: asks the StatusTracker for its <see cref="WorkerStatusView"/>.</summary>
+public sealed record GetWorkerStatus
+{
+    public static readonly GetWorkerStatus Instance = new();
 }
 
 /// <summary>Local: <see cref="Subscriber"/> gets the current <see cref="WorkerStatusView"/> now and after every change, until it unsubscribes or stops.</summary>

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Text.Json;
+using Pharos.Api.Contracts.Http;
 using Pharos.Cli.Remote;
 
 namespace Pharos.Cli.Commands;
@@ -33,19 +33,16 @@ internal static class ClusterCommand
                 Format.Json(context.Output, members.Text);
                 return 0;
             }
-            var self = members.Json.Str("self");
-            var leader = members.Json.Str("leader");
-            var unreachable = UnreachableAddresses(members.Json).ToHashSet(StringComparer.Ordinal);
+            var view = members.Read<ClusterMembersDto>();
+            var unreachable = UnreachableAddresses(view).ToHashSet(StringComparer.Ordinal);
             var count = 0;
-            foreach (var member in members.Json.Items("members"))
+            foreach (var member in view.Members)
             {
-                var address = member.Str("address") ?? "?";
-                var roles = string.Join(", ", member.Items("roles").Select(r => r.GetString()));
                 var notes = new List<string>();
-                if (member.Bool("reachable") == false || unreachable.Contains(address)) notes.Add("(unreachable)");
-                if (address == leader) notes.Add("(leader)");
-                if (address == self) notes.Add("(self)");
-                context.Output.WriteLine($"{address} | [{roles}] | {member.Str("status") ?? "?"}{(notes.Count > 0 ? " " + string.Join(" ", notes) : "")}");
+                if (unreachable.Contains(member.Address)) notes.Add("(unreachable)");
+                if (member.Address == view.Leader) notes.Add("(leader)");
+                if (member.Address == view.Self) notes.Add("(self)");
+                context.Output.WriteLine($"{member.Address} | [{string.Join(", ", member.Roles)}] | {member.Status}{(notes.Count > 0 ? " " + string.Join(" ", notes) : "")}");
                 count++;
             }
             context.Output.WriteLine($"Count: {count} {(count == 1 ? "node" : "nodes")}");
@@ -74,7 +71,7 @@ internal static class ClusterCommand
         command.SetAction(remote.Action(async (client, context, _, ct) =>
         {
             var members = await client.GetAsync("cluster/members", ct);
-            var targets = UnreachableAddresses(members.Json).Distinct(StringComparer.Ordinal).ToList();
+            var targets = UnreachableAddresses(members.Read<ClusterMembersDto>()).Distinct(StringComparer.Ordinal).ToList();
             var downed = 0;
             foreach (var target in targets)
             {
@@ -118,11 +115,10 @@ internal static class ClusterCommand
                     }
                     else
                     {
-                        var data = PharosClient.Parse(e.Data);
-                        var roles = data.Items("roles").Select(r => r.GetString()).ToList();
-                        var address = data.Str("address") ?? "(none)"; // leader_changed to no leader
-                        context.Output.WriteLine($"{Format.Time(data.Time("at"))}  {data.Str("type"),-12} {address}" +
-                                                 (roles.Count > 0 ? $" [{string.Join(", ", roles)}]" : ""));
+                        var change = PharosClient.Read<ClusterEventDto>(e.Data);
+                        var address = change.Address ?? "(none)"; // leader_changed to no leader
+                        context.Output.WriteLine($"{Format.Time(change.At)}  {change.Type.ToName(),-12} {address}" +
+                                                 (change.Roles.Count > 0 ? $" [{string.Join(", ", change.Roles)}]" : ""));
                     }
                     context.Output.Flush();
                 }
@@ -136,15 +132,7 @@ internal static class ClusterCommand
         return command;
     }
 
-    /// <summary>The addresses in `unreachable` (addresses or member objects) and of members marked not reachable.</summary>
-    private static IEnumerable<string> UnreachableAddresses(JsonElement members)
-    {
-        foreach (var item in members.Items("unreachable"))
-        {
-            if (item.ValueKind == JsonValueKind.String) yield return item.GetString()!;
-            else if (item.Str("address") is { } address) yield return address;
-        }
-        foreach (var member in members.Items("members"))
-            if (member.Bool("reachable") == false && member.Str("address") is { } address) yield return address;
-    }
+    /// <summary>The addresses in `unreachable` and of members marked not reachable.</summary>
+    private static IEnumerable<string> UnreachableAddresses(ClusterMembersDto members) =>
+        members.Unreachable.Concat(members.Members.Where(m => !m.Reachable).Select(m => m.Address));
 }

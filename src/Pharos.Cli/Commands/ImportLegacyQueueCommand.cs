@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
+using Pharos.Api.Contracts.Http;
 using Pharos.Cli.Remote;
 using StackExchange.Redis;
 
@@ -97,8 +98,8 @@ internal static class ImportLegacyQueueCommand
                 if (item.Priority is { } priority) body["priority"] = priority;
                 try
                 {
-                    var accepted = await client.PostAsync("ingest", body, ct);
-                    context.Output.WriteLine($"imported  {item.RepoUrl}  task {accepted.Json.Str("task_id")} (position {accepted.Json.Str("position")})");
+                    var accepted = (await client.PostAsync("ingest", body, ct)).Read<IngestAcceptedDto>();
+                    context.Output.WriteLine($"imported  {item.RepoUrl}  task {accepted.TaskId} (position {accepted.Position})");
                     imported++;
                 }
                 catch (ApiException e) when (e.Status is HttpStatusCode.BadRequest or HttpStatusCode.Conflict or HttpStatusCode.RequestEntityTooLarge)

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Text.Json;
+using Pharos.Api.Contracts.Http;
 using Pharos.Cli.Remote;
 
 namespace Pharos.Cli.Commands;
@@ -26,13 +26,13 @@ internal static class JobCommands
                 Format.Json(context.Output, page.Text);
                 return 0;
             }
-            var rows = page.Json.Items("jobs").Select(job => (IReadOnlyList<string>)
+            var rows = page.Read<JobListDto>().Jobs.Select(job => (IReadOnlyList<string>)
             [
-                job.Str("task_id") ?? "-",
-                job.Str("repo_url") ?? "-",
-                job.Str("status") ?? "-",
+                job.TaskId,
+                job.RepoUrl,
+                job.Status.ToName(),
                 StageOrAttempts(job),
-                Format.Time(job.Time("submitted_at")),
+                Format.Time(job.SubmittedAt),
                 Duration(job),
             ]).ToList();
             if (rows.Count == 0)
@@ -59,7 +59,7 @@ internal static class JobCommands
                 Format.Json(context.Output, job.Text);
                 return 0;
             }
-            Record(context.Output, job.Json);
+            Record(context.Output, job.Read<JobDto>());
             return 0;
         }));
         return command;
@@ -71,57 +71,57 @@ internal static class JobCommands
         var command = new Command("cancel", "Cancel a queued or running task (DELETE /jobs/{id}); a running one stops within 2 s.") { id };
         command.SetAction(remote.Action(async (client, context, result, ct) =>
         {
-            var job = await client.DeleteAsync($"jobs/{Uri.EscapeDataString(result.GetValue(id)!)}", ct);
-            context.Output.WriteLine($"Cancelled {job.Json.Str("task_id")} ({job.Json.Str("repo_url")}).");
+            var job = (await client.DeleteAsync($"jobs/{Uri.EscapeDataString(result.GetValue(id)!)}", ct)).Read<JobDto>();
+            context.Output.WriteLine($"Cancelled {job.TaskId} ({job.RepoUrl}).");
             return 0;
         }));
         return command;
     }
 
-    internal static string StageOrAttempts(JsonElement job)
+    internal static string StageOrAttempts(JobDto job)
     {
-        var stage = job.Str("status") == "running" ? job.Str("stage") ?? "-" : "-";
-        var attempts = job.Num("attempts") ?? 0;
-        return $"{stage}/{attempts:0}";
+        var stage = job.Status == JobStatus.Running ? job.Stage?.ToName() ?? "-" : "-";
+        return $"{stage}/{job.Attempts}";
     }
 
-    private static string Duration(JsonElement job)
+    private static string Duration(JobDto job)
     {
-        if (job.Num("duration_seconds") is { } seconds) return Format.Seconds(seconds);
-        if (job.Time("started_at") is { } started && job.Str("status") == "running")
+        if (job.DurationSeconds is { } seconds) return Format.Seconds(seconds);
+        if (job.StartedAt is { } started && job.Status == JobStatus.Running)
             return Format.Seconds((DateTimeOffset.UtcNow - started).TotalSeconds) + " so far";
         return "-";
     }
 
-    private static void Record(TextWriter output, JsonElement job)
+    private static void Record(TextWriter output, JobDto job)
     {
         void Field(string name, string? value)
         {
             if (value is not null) output.WriteLine($"{name,-14}{value}");
         }
-        Field("task", job.Str("task_id"));
-        Field("repo", job.Str("repo_url"));
-        Field("status", job.Str("status") + (job.Str("stage") is { } stage && job.Str("status") == "running" ? $" ({stage})" : ""));
-        Field("priority", job.Str("priority"));
-        Field("submitted", Format.Time(job.Time("submitted_at")) + (job.Str("requested_by") is { } by ? $" by {by}" : ""));
-        Field("expires", Format.Time(job.Time("expires_at")));
-        if (job.Time("started_at") is { } started) Field("started", Format.Time(started));
-        if (job.Time("finished_at") is { } finished) Field("finished", Format.Time(finished));
-        if (job.Num("duration_seconds") is { } duration) Field("duration", Format.Seconds(duration));
-        if (job.Get("stage_seconds") is { ValueKind: JsonValueKind.Object } stages)
-            Field("stages", string.Join(", ", new[] { "clone", "parse", "train", "store" }
-                .Where(s => stages.Num(s) is not null).Select(s => $"{s} {Format.Seconds(stages.Num(s))}")));
-        Field("worker", job.Str("worker"));
-        Field("attempts", job.Str("attempts"));
-        Field("commit", job.Str("commit_sha"));
-        if (job.Get("files_processed") is not null)
-            Field("result", $"{job.Str("files_processed")} files, {job.Str("edges") ?? "0"} edges, {job.Str("embeddings_generated") ?? "0"} embeddings");
-        if (job.Num("final_loss") is { } loss) Field("final loss", loss.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture));
-        Field("embeddings", job.Str("embeddings_path"));
-        Field("reason", job.Str("reason"));
-        Field("error", job.Str("error"));
+        Field("task", job.TaskId);
+        Field("repo", job.RepoUrl);
+        Field("status", job.Status.ToName() + (job.Stage is { } stage && job.Status == JobStatus.Running ? $" ({stage.ToName()})" : ""));
+        Field("priority", job.Priority.ToName());
+        Field("submitted", Format.Time(job.SubmittedAt) + $" by {job.RequestedBy}");
+        Field("expires", Format.Time(job.ExpiresAt));
+        if (job.StartedAt is { } started) Field("started", Format.Time(started));
+        if (job.FinishedAt is { } finished) Field("finished", Format.Time(finished));
+        if (job.DurationSeconds is { } duration) Field("duration", Format.Seconds(duration));
+        if (job.StageSeconds is { } stages)
+            Field("stages", string.Join(", ", new (string Name, double? Seconds)[]
+                    { ("clone", stages.Clone), ("parse", stages.Parse), ("train", stages.Train), ("store", stages.Store) }
+                .Where(s => s.Seconds is not null).Select(s => $"{s.Name} {Format.Seconds(s.Seconds)}")));
+        Field("worker", job.Worker);
+        Field("attempts", job.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Field("commit", job.CommitSha);
+        if (job.FilesProcessed is { } files)
+            Field("result", $"{files} files, {job.Edges ?? 0} edges, {job.EmbeddingsGenerated ?? 0} embeddings");
+        if (job.FinalLoss is { } loss) Field("final loss", loss.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture));
+        Field("embeddings", job.EmbeddingsPath);
+        Field("reason", job.Reason?.ToName());
+        Field("error", job.Error);
         output.WriteLine("timeline");
-        foreach (var entry in job.Items("timeline"))
-            output.WriteLine($"  {Format.Time(entry.Time("at"))}  {entry.Str("status"),-10}{(entry.Str("detail") is { } d ? "  " + d : "")}".TrimEnd());
+        foreach (var entry in job.Timeline)
+            output.WriteLine($"  {Format.Time(entry.At)}  {entry.Status.ToName(),-10}{(entry.Detail is { } d ? "  " + d : "")}".TrimEnd());
     }
 }

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Net;
-using System.Text.Json;
+using Pharos.Api.Contracts.Http;
 using Pharos.Cli.Remote;
 
 namespace Pharos.Cli.Commands;
@@ -21,7 +21,7 @@ internal static class StatusCommand
             if (!result.GetValue(watch))
             {
                 var status = await client.GetAsync("worker/status", ct);
-                Show(context, status.Text, status.Json, asJson, redraw: false, watching: false);
+                Show(context, status.Text, asJson, redraw: false, watching: false);
                 return 0;
             }
             try
@@ -45,7 +45,7 @@ internal static class StatusCommand
             await foreach (var e in stream)
             {
                 if (e.Event != "status") continue;
-                Show(context, e.Data, PharosClient.Parse(e.Data), asJson, redraw, watching: true);
+                Show(context, e.Data, asJson, redraw, watching: true);
             }
             throw new CliException($"the Pharos cloud at {client.Settings.BaseUrl} closed the status stream.");
         }
@@ -55,13 +55,13 @@ internal static class StatusCommand
         while (true)
         {
             var status = await client.GetAsync("worker/status", ct);
-            if (status.Text != last) Show(context, status.Text, status.Json, asJson, redraw, watching: true);
+            if (status.Text != last) Show(context, status.Text, asJson, redraw, watching: true);
             last = status.Text;
             await Task.Delay(FallbackPollInterval, ct);
         }
     }
 
-    private static void Show(ParseResultContext context, string text, JsonElement status, bool asJson, bool redraw, bool watching)
+    private static void Show(ParseResultContext context, string text, bool asJson, bool redraw, bool watching)
     {
         var output = context.Output;
         if (asJson && !watching)
@@ -76,12 +76,12 @@ internal static class StatusCommand
             output.Flush();
             return;
         }
+        var status = PharosClient.Read<WorkerStatusDto>(text);
         if (redraw) output.Write("\x1b[H\x1b[2J");
-        var queue = status.Get("queue");
-        output.WriteLine($"Status: {status.Str("status") ?? "-"}");
-        if (queue is { } q)
-            output.WriteLine($"Queue:  {q.Str("pending") ?? "0"} pending, {q.Str("in_flight") ?? "0"} in flight, max {q.Str("max") ?? "-"}");
-        var workers = status.Items("workers").ToList();
+        output.WriteLine($"Status: {status.Status}");
+        var q = status.Queue;
+        output.WriteLine($"Queue:  {q.Pending} pending, {q.InFlight} in flight, max {q.Max}");
+        var workers = status.Workers;
         if (workers.Count == 0)
         {
             output.WriteLine("Workers: none connected");
@@ -91,11 +91,10 @@ internal static class StatusCommand
             output.WriteLine($"Workers ({workers.Count}):");
             foreach (var worker in workers)
             {
-                var state = worker.Str("state") ?? "-";
-                var line = $"  {worker.Str("id"),-24} {state,-8}";
-                if (worker.Str("task_id") is { } task)
-                    line += $" {worker.Str("stage") ?? "-",-9} {Format.Bar(worker.Num("progress"))}  {worker.Str("message")}  ({task} {worker.Str("repo_url")})";
-                else if (state == "error" && worker.Str("message") is { } message)
+                var line = $"  {worker.Id,-24} {worker.State.ToName(),-8}";
+                if (worker.TaskId is { } task)
+                    line += $" {worker.Stage?.ToName() ?? "-",-9} {Format.Bar(worker.Progress)}  {worker.Message}  ({task} {worker.RepoUrl})";
+                else if (worker.State == WorkerState.Error && worker.Message is { } message)
                     line += $" {message}";
                 output.WriteLine(line.TrimEnd());
             }

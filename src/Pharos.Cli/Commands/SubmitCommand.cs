@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Net;
-using System.Text.Json;
+using Pharos.Api.Contracts.Http;
 using Pharos.Cli.Remote;
 
 namespace Pharos.Cli.Commands;
@@ -24,20 +24,21 @@ internal static class SubmitCommand
         var command = new Command("submit", "Queue a repository for embedding (POST /ingest).") { repo, priority, wait, json };
         command.SetAction(remote.Action(async (client, context, result, ct) =>
         {
-            var accepted = await client.PostAsync("ingest", new Dictionary<string, string>
+            var response = await client.PostAsync("ingest", new Dictionary<string, string>
             {
                 ["repo_url"] = result.GetValue(repo)!,
                 ["priority"] = result.GetValue(priority)!,
             }, ct);
-            var id = accepted.Json.Str("task_id") ?? throw new CliException("the Pharos cloud accepted the task but named no task_id.");
+            var accepted = response.Read<IngestAcceptedDto>();
+            var id = accepted.TaskId ?? throw new CliException("the Pharos cloud accepted the task but named no task_id.");
             var asJson = result.GetValue(json);
             if (asJson && !result.GetValue(wait))
             {
-                Format.Json(context.Output, accepted.Text);
+                Format.Json(context.Output, response.Text);
                 return 0;
             }
-            var queued = $"Queued {id}: {accepted.Json.Str("repo_url")} ({accepted.Json.Str("priority")}), position " +
-                         $"{accepted.Json.Str("position")} of {accepted.Json.Str("queue_size")} (max {accepted.Json.Str("max_queue_size")}).";
+            var queued = $"Queued {id}: {accepted.RepoUrl} ({accepted.Priority.ToName()}), position " +
+                         $"{accepted.Position} of {accepted.QueueSize} (max {accepted.MaxQueueSize}).";
             (asJson ? context.Error : context.Output).WriteLine(queued);
             if (!result.GetValue(wait)) return 0;
             try
@@ -61,45 +62,43 @@ internal static class SubmitCommand
         var progress = new ProgressLine(asJson ? context.Error : context.Output, context.Interactive && !asJson);
         while (true)
         {
-            var job = await client.GetAsync($"jobs/{Uri.EscapeDataString(id)}", ct);
-            var status = job.Json.Str("status") ?? "unknown";
-            if (status is "completed" or "failed" or "skipped" or "cancelled")
+            var response = await client.GetAsync($"jobs/{Uri.EscapeDataString(id)}", ct);
+            var job = response.Read<JobDto>();
+            if (job.Status.IsFinal())
             {
                 progress.Finish();
-                if (asJson) Format.Json(context.Output, job.Text);
-                else Outcome(context.Output, job.Json);
-                if (status != "completed" && !asJson) context.Error.WriteLine($"pharos: job {id} {status}{Why(job.Json)}");
-                return status == "completed" ? 0 : PharosCommand.ExitFailure;
+                if (asJson) Format.Json(context.Output, response.Text);
+                else Outcome(context.Output, job);
+                if (job.Status != JobStatus.Completed && !asJson) context.Error.WriteLine($"pharos: job {id} {job.Status.ToName()}{Why(job)}");
+                return job.Status == JobStatus.Completed ? 0 : PharosCommand.ExitFailure;
             }
 
-            if (status == "running")
+            if (job.Status == JobStatus.Running)
             {
                 var worker = await WorkerOf(client, id, ct);
-                var stage = worker?.Str("stage") ?? job.Json.Str("stage") ?? "running";
-                progress.Show(stage, worker?.Num("progress"), worker?.Str("message"));
+                var stage = (worker?.Stage ?? job.Stage)?.ToName() ?? JobStatus.Running.ToName();
+                progress.Show(stage, worker?.Progress, worker?.Message);
             }
             else
             {
-                var attempts = job.Json.Num("attempts") is double a && a > 0 ? $" (attempt {a + 1})" : "";
-                progress.Show(status, null, $"waiting for a worker{attempts}");
+                var attempts = job.Attempts > 0 ? $" (attempt {job.Attempts + 1})" : "";
+                progress.Show(job.Status.ToName(), null, $"waiting for a worker{attempts}");
             }
             await Task.Delay(PollInterval, ct);
         }
     }
 
-    private static async Task<JsonElement?> WorkerOf(PharosClient client, string id, CancellationToken ct)
+    private static async Task<WorkerDto?> WorkerOf(PharosClient client, string id, CancellationToken ct)
     {
         var status = await client.TrySendAsync(HttpMethod.Get, "worker/status", null, ct);
         if (status.Status != HttpStatusCode.OK) return null;
-        foreach (var worker in status.Json.Items("workers"))
-            if (worker.Str("task_id") == id) return worker;
-        return null;
+        return status.Read<WorkerStatusDto>().Workers.FirstOrDefault(worker => worker.TaskId == id);
     }
 
-    private static string Why(JsonElement job)
+    private static string Why(JobDto job)
     {
-        var reason = job.Str("reason");
-        var error = job.Str("error");
+        var reason = job.Reason?.ToName();
+        var error = job.Error;
         return (reason, error) switch
         {
             (null, null) => "",
@@ -109,16 +108,17 @@ internal static class SubmitCommand
         };
     }
 
-    private static void Outcome(TextWriter output, JsonElement job)
+    private static void Outcome(TextWriter output, JobDto job)
     {
-        var status = job.Str("status");
-        output.WriteLine($"{status} {job.Str("task_id")} in {Format.Seconds(job.Num("duration_seconds"))}");
-        if (status != "completed") return;
-        output.WriteLine($"  commit       {job.Str("commit_sha") ?? "-"}");
-        output.WriteLine($"  files        {job.Str("files_processed") ?? "-"}, edges {job.Str("edges") ?? "-"}, embeddings {job.Str("embeddings_generated") ?? "-"}");
-        if (job.Num("final_loss") is { } loss) output.WriteLine($"  final loss   {loss:0.0000}");
-        if (job.Str("embeddings_path") is { } path) output.WriteLine($"  embeddings   {path} (on the edge {job.Str("worker") ?? ""})".TrimEnd());
+        output.WriteLine($"{job.Status.ToName()} {job.TaskId} in {Format.Seconds(job.DurationSeconds)}");
+        if (job.Status != JobStatus.Completed) return;
+        output.WriteLine($"  commit       {job.CommitSha ?? "-"}");
+        output.WriteLine($"  files        {Or(job.FilesProcessed)}, edges {Or(job.Edges)}, embeddings {Or(job.EmbeddingsGenerated)}");
+        if (job.FinalLoss is { } loss) output.WriteLine($"  final loss   {loss:0.0000}");
+        if (job.EmbeddingsPath is { } path) output.WriteLine($"  embeddings   {path} (on the edge {job.Worker ?? ""})".TrimEnd());
     }
+
+    private static string Or(int? count) => count?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-";
 }
 
 /// <summary>

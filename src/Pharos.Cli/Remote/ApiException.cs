@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json;
 using Pharos.Cli.Commands;
 
 namespace Pharos.Cli.Remote;
@@ -14,17 +13,18 @@ internal sealed class ApiException(HttpStatusCode status, string message, string
 
     public static ApiException From(HttpMethod method, string path, ApiResponse response, RemoteSettings settings)
     {
-        var detail = response.Json.Str("detail") ?? response.Json.Str("title");
+        var problem = response.Problem;
+        var detail = problem?.Detail ?? problem?.Title;
         var why = detail ?? $"HTTP {(int)response.Status}";
         var retry = response.RetryAfter is { } delta ? $" Retry after {delta.TotalSeconds:0} s." : "";
         var message = response.Status switch
         {
             HttpStatusCode.Unauthorized => $"the token was refused: {why} ({settings.TokenSourceHint})",
             HttpStatusCode.Forbidden => $"the token is not allowed to do this: {why}",
-            HttpStatusCode.NotFound when response.Json.ValueKind != JsonValueKind.Object =>
+            HttpStatusCode.NotFound when problem is null =>
                 $"the Pharos cloud at {settings.BaseUrl} has no route {method.Method} {RouteOf(path)} (is it an older version?)",
             HttpStatusCode.NotFound => $"not found: {why}",
-            HttpStatusCode.Conflict when response.Json.Str("task_id") is { } existing =>
+            HttpStatusCode.Conflict when problem?.TaskId is { } existing =>
                 $"already queued as task {existing}: {why}",
             HttpStatusCode.Conflict => $"conflict: {why}",
             HttpStatusCode.TooManyRequests => $"refused for now: {why}{retry}",

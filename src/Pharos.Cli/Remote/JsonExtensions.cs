@@ -1,9 +1,11 @@
-using System.Globalization;
 using System.Text.Json;
 
 namespace Pharos.Cli.Remote;
 
-/// <summary>Lenient reading of the server's JSON: a missing or null field is null, never an exception.</summary>
+/// <summary>
+/// Lenient reading of JSON that is not the API's (the original queue's items: the API's bodies are read as DTOs), and
+/// `--json`'s indented printing.
+/// </summary>
 internal static class JsonExtensions
 {
     public static JsonElement? Get(this JsonElement element, string name) =>
@@ -17,24 +19,6 @@ internal static class JsonExtensions
         { ValueKind: JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False } value => value.GetRawText(),
         _ => null,
     };
-
-    public static double? Num(this JsonElement element, string name) =>
-        element.Get(name) is { ValueKind: JsonValueKind.Number } value ? value.GetDouble() : null;
-
-    public static bool? Bool(this JsonElement element, string name) => element.Get(name) switch
-    {
-        { ValueKind: JsonValueKind.True } => true,
-        { ValueKind: JsonValueKind.False } => false,
-        _ => null,
-    };
-
-    public static DateTimeOffset? Time(this JsonElement element, string name) =>
-        element.Str(name) is { } text && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
-            ? at
-            : null;
-
-    public static IEnumerable<JsonElement> Items(this JsonElement element, string name) =>
-        element.Get(name) is { ValueKind: JsonValueKind.Array } array ? array.EnumerateArray() : [];
 
     // Relaxed escaping: the server's text stays as it was ("+00:00", not "\u002B00:00"); this is printed, not embedded in HTML.
     private static readonly JsonSerializerOptions IndentedOptions = new()

@@ -3,12 +3,20 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Pharos.Api.Contracts.Http;
 using Pharos.Cli.Commands;
 
 namespace Pharos.Cli.Remote;
 
-/// <summary>An answer of the cloud: its status, its body as text (what `--json` prints) and parsed.</summary>
-internal sealed record ApiResponse(HttpStatusCode Status, string Text, JsonElement Json, TimeSpan? RetryAfter = null);
+/// <summary>An answer of the cloud: its status and its body as text (what `--json` prints), read as the API's DTOs.</summary>
+internal sealed record ApiResponse(HttpStatusCode Status, string Text, TimeSpan? RetryAfter = null)
+{
+    /// <summary>The body as <typeparamref name="T"/>, one of the API's DTOs.</summary>
+    public T Read<T>() => PharosClient.Read<T>(Text);
+
+    /// <summary>The problem+json body of a refusal; null when the body is not a JSON object (a route the node lacks).</summary>
+    public ProblemDto? Problem => PharosClient.TryRead<ProblemDto>(Text);
+}
 
 /// <summary>
 /// The cloud's HTTP API as the remote commands use it. Every failure becomes a <see cref="CliException"/> with one
@@ -58,7 +66,7 @@ internal sealed class PharosClient : IDisposable
         {
             using var response = await _http.SendAsync(request, timeout.Token);
             var text = await response.Content.ReadAsStringAsync(timeout.Token);
-            return new ApiResponse(response.StatusCode, text, Parse(text), response.Headers.RetryAfter?.Delta);
+            return new ApiResponse(response.StatusCode, text, response.Headers.RetryAfter?.Delta);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
@@ -105,7 +113,7 @@ internal sealed class PharosClient : IDisposable
         if (!response.IsSuccessStatusCode)
         {
             var text = await response.Content.ReadAsStringAsync(ct);
-            var failure = ApiException.From(HttpMethod.Get, path, new ApiResponse(response.StatusCode, text, Parse(text), response.Headers.RetryAfter?.Delta), Settings);
+            var failure = ApiException.From(HttpMethod.Get, path, new ApiResponse(response.StatusCode, text, response.Headers.RetryAfter?.Delta), Settings);
             response.Dispose();
             request.Dispose();
             throw failure;
@@ -129,17 +137,33 @@ internal sealed class PharosClient : IDisposable
         return e.Message;
     }
 
-    internal static JsonElement Parse(string text)
+    /// <summary>
+    /// A body or stream event as one of the API's DTOs, written as the cloud writes them (<see cref="PharosJson"/>).
+    /// A body that is not one (a node of another version, say) is a one-line error, not a stack trace.
+    /// </summary>
+    internal static T Read<T>(string text)
     {
-        if (string.IsNullOrWhiteSpace(text)) return default;
         try
         {
-            using var document = JsonDocument.Parse(text);
-            return document.RootElement.Clone();
+            return JsonSerializer.Deserialize<T>(text, PharosJson.Options)
+                   ?? throw new CliException($"the Pharos cloud answered null where a {typeof(T).Name} was expected.");
+        }
+        catch (JsonException e)
+        {
+            throw new CliException($"the Pharos cloud answered a body this pharos cannot read (is one of them an older version?): {e.Message}");
+        }
+    }
+
+    internal static T? TryRead<T>(string text) where T : class
+    {
+        if (!text.TrimStart().StartsWith('{')) return null;
+        try
+        {
+            return JsonSerializer.Deserialize<T>(text, PharosJson.Options);
         }
         catch (JsonException)
         {
-            return default;
+            return null;
         }
     }
 

@@ -7,7 +7,7 @@ using Pharos.Actors.Hosting;
 using Pharos.Actors.Ingest;
 using Pharos.CloudNode.Auth;
 using Pharos.CloudNode.Live;
-using Pharos.Messages.Status;
+using Pharos.Api.Contracts.Http;
 
 namespace Pharos.CloudNode.Api;
 
@@ -21,20 +21,20 @@ public static class ClusterEndpoints
     {
         app.MapGet("/cluster/members", (ActorSystem system) => Results.Ok(Members(Cluster.Get(system))))
             .WithSummary("This node's view of the cluster: members with roles, status and reachability, the leader")
-            .Produces<ClusterMembers>()
+            .Produces<ClusterMembersDto>()
             .RequireScope(Scopes.Admin);
 
         app.MapPost("/cluster/leave", (HttpContext context, ActorSystem system) =>
                 ActAsync(context, Cluster.Get(system), "leave", (cluster, address) => cluster.Leave(address)))
             .WithSummary("Ask a member to leave the cluster gracefully (its tasks are handed back)")
-            .Produces<ClusterActionAccepted>(StatusCodes.Status202Accepted)
+            .Produces<ClusterActionDto>(StatusCodes.Status202Accepted)
             .ProducesProblem(400).ProducesProblem(404)
             .RequireScope(Scopes.Admin);
 
         app.MapPost("/cluster/down", (HttpContext context, ActorSystem system) =>
                 ActAsync(context, Cluster.Get(system), "down", (cluster, address) => cluster.Down(address)))
             .WithSummary("Mark a member down (it is removed without a handshake: for a node that is gone)")
-            .Produces<ClusterActionAccepted>(StatusCodes.Status202Accepted)
+            .Produces<ClusterActionDto>(StatusCodes.Status202Accepted)
             .ProducesProblem(400).ProducesProblem(404)
             .RequireScope(Scopes.Admin);
 
@@ -51,7 +51,7 @@ public static class ClusterEndpoints
             .RequireScope(Scopes.Admin);
     }
 
-    internal static ClusterMembers Members(Cluster cluster)
+    internal static ClusterMembersDto Members(Cluster cluster)
     {
         var state = cluster.State;
         var unreachable = state.Unreachable.Select(m => m.Address).ToHashSet();
@@ -63,10 +63,10 @@ public static class ClusterEndpoints
             .ToDictionary(r => r.Address, r => r.Rank);
         var members = state.Members
             .OrderBy(m => m.Address.ToString(), StringComparer.Ordinal)
-            .Select(m => new ClusterMemberView(m.Address.ToString(), Roles(m),
+            .Select(m => new ClusterMemberDto(m.Address.ToString(), Roles(m),
                 StatusName(m.Status), !unreachable.Contains(m.Address), ranks.GetValueOrDefault(m.Address)))
             .ToArray();
-        return new ClusterMembers(cluster.SelfAddress.ToString(), state.Leader?.ToString(), members,
+        return new ClusterMembersDto(cluster.SelfAddress.ToString(), state.Leader?.ToString(), members,
             unreachable.Select(a => a.ToString()).Order(StringComparer.Ordinal).ToArray());
     }
 
@@ -98,7 +98,7 @@ public static class ClusterEndpoints
         if (!cluster.State.Members.Any(m => m.Address.Equals(address)))
             return ApiProblems.NotFound($"{address} is not a member of this cluster (GET /cluster/members lists them).");
         act(cluster, address);
-        return Results.Json(new ClusterActionAccepted(address.ToString(), action), statusCode: StatusCodes.Status202Accepted);
+        return Results.Json(new ClusterActionDto(address.ToString(), action), statusCode: StatusCodes.Status202Accepted);
     }
 
     /// <summary>

@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.AspNetCore.Http.Features;
 using Pharos.Actors.Ingest;
+using Pharos.Api.Contracts.Http;
 using Pharos.CloudNode.Auth;
 using Pharos.CloudNode.Metrics;
 using Pharos.Messages;
@@ -36,7 +37,7 @@ public static class IngestEndpoints
             .WithName("Ingest")
             .WithMetadata(new TokenRequired())
             .WithSummary("Queue a repository for embedding")
-            .Produces<IngestResponse>(StatusCodes.Status202Accepted)
+            .Produces<IngestAcceptedDto>(StatusCodes.Status202Accepted)
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(409)
             .ProducesProblem(413).ProducesProblem(429).ProducesProblem(503);
 
@@ -46,7 +47,7 @@ public static class IngestEndpoints
             .WithName("IngestLegacy")
             .WithMetadata(new TokenRequired())
             .WithSummary("The original Python Pharos form: the repository URL in the path, scheme optional")
-            .Produces<IngestResponse>(StatusCodes.Status202Accepted);
+            .Produces<IngestAcceptedDto>(StatusCodes.Status202Accepted);
     }
 
     /// <summary>
@@ -97,7 +98,7 @@ public static class IngestEndpoints
     private static IResult Accepted(HttpContext context, IngestAccepted accepted)
     {
         context.Response.Headers.Location = $"/jobs/{accepted.TaskId}";
-        return Results.Json(IngestResponse.From(accepted), statusCode: StatusCodes.Status202Accepted);
+        return Results.Json(accepted.ToDto(), statusCode: StatusCodes.Status202Accepted);
     }
 
     /// <summary>The body, or null when it is larger than <see cref="MaxBodyBytes"/>.</summary>
@@ -165,20 +166,4 @@ public static class IngestEndpoints
         var scheme = pathUrl.IndexOf(":/", StringComparison.Ordinal);
         return scheme > 0 && !pathUrl.AsSpan(scheme).StartsWith("://") ? pathUrl.Insert(scheme + 1, "/") : pathUrl;
     }
-}
-
-public sealed record IngestResponse(
-    string TaskId,
-    string Status,
-    string RepoUrl,
-    string Priority,
-    int Position,
-    int QueueSize,
-    int MaxQueueSize,
-    DateTimeOffset SubmittedAt,
-    DateTimeOffset ExpiresAt)
-{
-    public static IngestResponse From(IngestAccepted accepted) => new(accepted.TaskId, JobStatus.Queued.ToName(),
-        accepted.RepoUrl, accepted.Priority.ToName(), accepted.Position, accepted.QueueSize, accepted.MaxQueueSize,
-        accepted.SubmittedAt, accepted.ExpiresAt);
 }

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Hosting;
 using Pharos.Actors.Hosting;
 using Pharos.Actors.Ingest;
+using Pharos.Api.Contracts.Http;
 using Pharos.CloudNode.Auth;
 using Pharos.Messages;
 using Pharos.Messages.Commands;
@@ -29,30 +30,31 @@ public static class JobEndpoints
                         filter = parsed;
                     }
                     return await ActorAsk.AskAsync<JobsPage>(context, queue.ActorRef, new GetJobs(take, filter),
-                        page => Results.Ok(new { jobs = page.Jobs }));
+                        page => Results.Ok(page.Jobs.ToDto()));
                 })
                 .WithSummary("Jobs, newest first")
+                .Produces<JobListDto>()
                 .RequireReadScopeIf(requireReadToken);
         }
 
         app.MapGet("/jobs/{id}", (HttpContext context, string id, IRequiredActor<QueueProxy> queue) =>
                 ActorAsk.AskAsync<JobLookup>(context, queue.ActorRef, new GetJob(id), lookup => lookup.Job is null
                     ? ApiProblems.NotFound($"No job {ActorAsk.Shorten(id)}.")
-                    : Results.Ok(lookup.Job)))
+                    : Results.Ok(lookup.Job.ToDto())))
             .WithSummary("One job with its timeline")
-            .Produces<JobRecord>()
+            .Produces<JobDto>()
             .RequireReadScopeIf(requireReadToken);
 
         app.MapDelete("/jobs/{id}", (HttpContext context, string id, IRequiredActor<QueueProxy> queue) =>
                 ActorAsk.AskAsync<CancelJobResult>(context, queue.ActorRef, new CancelJob(id, ScopeFilter.Authenticated(context).TokenName!), result => result.Outcome switch
                 {
-                    CancelOutcome.Cancelled => Results.Ok(result.Job),
+                    CancelOutcome.Cancelled => Results.Ok(result.Job!.ToDto()),
                     CancelOutcome.NotFound => ApiProblems.NotFound($"No job {ActorAsk.Shorten(id)}."),
                     CancelOutcome.AlreadyFinished => ApiProblems.Conflict($"Job {id} is already {result.Job!.Status.ToName()}."),
                     _ => ApiProblems.Unavailable(context, "The durable store did not take the cancellation; try again."),
                 }))
             .WithSummary("Cancel a queued task")
-            .Produces<JobRecord>()
+            .Produces<JobDto>()
             .RequireScope(Scopes.Ingest);
     }
 }

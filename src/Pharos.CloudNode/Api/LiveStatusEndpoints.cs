@@ -44,7 +44,7 @@ public static class LiveStatusEndpoints
             {
                 using var feed = LiveFeeds.Status(system, tracker.ActorRef);
                 var options = json.Value.SerializerOptions;
-                await WriteEventsAsync(context, feed.Reader, "status", view => JsonSerializer.Serialize(view, options),
+                await WriteEventsAsync(context, feed.Reader, "status", view => JsonSerializer.Serialize(view.ToDto(), options),
                     lifetime.ApplicationStopping);
                 return Results.Empty;
             })
@@ -64,7 +64,7 @@ public static class LiveStatusEndpoints
         try
         {
             await foreach (var view in views.ReadAllAsync(closing.Token))
-                await socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(view, options), WebSocketMessageType.Text,
+                await socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(view.ToDto(), options), WebSocketMessageType.Text,
                     endOfMessage: true, gone.Token);
         }
         catch (OperationCanceledException)

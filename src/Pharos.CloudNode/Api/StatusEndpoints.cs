@@ -3,6 +3,7 @@ using Akka.Cluster;
 using Akka.Hosting;
 using Pharos.Actors.Hosting;
 using Pharos.Actors.Status;
+using Pharos.Api.Contracts.Http;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Pharos.CloudNode.Auth;
 using Pharos.CloudNode.Persistence;
@@ -18,9 +19,9 @@ public static class StatusEndpoints
         foreach (var route in new[] { "/worker/status", "/api/v1/ingestion/worker/status" })
         {
             app.MapGet(route, (HttpContext context, IRequiredActor<StatusTracker> tracker) =>
-                    ActorAsk.AskAsync<WorkerStatusView>(context, tracker.ActorRef, GetWorkerStatus.Instance, view => Results.Ok(view)))
+                    ActorAsk.AskAsync<WorkerStatusView>(context, tracker.ActorRef, GetWorkerStatus.Instance, view => Results.Ok(view.ToDto())))
                 .WithSummary("Workers and the queue, live")
-                .Produces<WorkerStatusView>()
+                .Produces<WorkerStatusDto>()
                 .RequireReadScopeIf(requireReadToken);
         }
 

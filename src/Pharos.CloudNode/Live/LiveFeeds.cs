@@ -2,7 +2,7 @@ using System.Threading.Channels;
 using Akka.Actor;
 using Akka.Cluster;
 using Pharos.Actors.Status;
-using Pharos.Messages.Status;
+using Pharos.Api.Contracts.Http;
 
 namespace Pharos.CloudNode.Live;
 
@@ -47,14 +47,14 @@ public static class LiveFeeds
     /// Membership events from now on. Events are not summaries, so they queue (up to a bound well above any real
     /// burst); past it a client too slow to read is dropped rather than given a gap it cannot see.
     /// </summary>
-    public static LiveFeed<ClusterMemberEvent> ClusterEvents(ActorSystem system, TimeProvider clock)
+    public static LiveFeed<ClusterEventDto> ClusterEvents(ActorSystem system, TimeProvider clock)
     {
-        var channel = Channel.CreateBounded<ClusterMemberEvent>(new BoundedChannelOptions(1024)
+        var channel = Channel.CreateBounded<ClusterEventDto>(new BoundedChannelOptions(1024)
         {
             FullMode = BoundedChannelFullMode.Wait, SingleReader = true, SingleWriter = true,
         });
         var sink = system.ActorOf(Props.Create(() => new ClusterEventSink(channel.Writer, clock)));
-        return new LiveFeed<ClusterMemberEvent>(system, sink, channel.Reader);
+        return new LiveFeed<ClusterEventDto>(system, sink, channel.Reader);
     }
 }
 
@@ -93,12 +93,12 @@ internal sealed class StatusSink : ReceiveActor
     }
 }
 
-/// <summary>Cluster membership events as <see cref="ClusterMemberEvent"/>s, from subscription on (no replay of the current state).</summary>
+/// <summary>Cluster membership events as <see cref="ClusterEventDto"/>s, from subscription on (no replay of the current state).</summary>
 internal sealed class ClusterEventSink : ReceiveActor
 {
-    private readonly ChannelWriter<ClusterMemberEvent> _writer;
+    private readonly ChannelWriter<ClusterEventDto> _writer;
 
-    public ClusterEventSink(ChannelWriter<ClusterMemberEvent> writer, TimeProvider clock)
+    public ClusterEventSink(ChannelWriter<ClusterEventDto> writer, TimeProvider clock)
     {
         _writer = writer;
         Receive<ClusterEvent.CurrentClusterState>(_ => { });
@@ -112,20 +112,20 @@ internal sealed class ClusterEventSink : ReceiveActor
         });
     }
 
-    internal static ClusterMemberEvent? Map(ClusterEvent.IClusterDomainEvent e, DateTimeOffset at)
+    internal static ClusterEventDto? Map(ClusterEvent.IClusterDomainEvent e, DateTimeOffset at)
     {
-        static ClusterMemberEvent Of(string type, Member member, DateTimeOffset at) =>
+        static ClusterEventDto Of(ClusterEventType type, Member member, DateTimeOffset at) =>
             new(type, member.Address.ToString(), Api.ClusterEndpoints.Roles(member), at);
 
         return e switch
         {
-            ClusterEvent.MemberUp up => Of(ClusterEventTypes.MemberUp, up.Member, at),
-            ClusterEvent.MemberLeft left => Of(ClusterEventTypes.MemberLeft, left.Member, at),
-            ClusterEvent.MemberExited exited => Of(ClusterEventTypes.MemberExited, exited.Member, at),
-            ClusterEvent.MemberRemoved removed => Of(ClusterEventTypes.MemberRemoved, removed.Member, at),
-            ClusterEvent.UnreachableMember unreachable => Of(ClusterEventTypes.Unreachable, unreachable.Member, at),
-            ClusterEvent.ReachableMember reachable => Of(ClusterEventTypes.Reachable, reachable.Member, at),
-            ClusterEvent.LeaderChanged leader => new ClusterMemberEvent(ClusterEventTypes.LeaderChanged, leader.Leader?.ToString(), [], at),
+            ClusterEvent.MemberUp up => Of(ClusterEventType.MemberUp, up.Member, at),
+            ClusterEvent.MemberLeft left => Of(ClusterEventType.MemberLeft, left.Member, at),
+            ClusterEvent.MemberExited exited => Of(ClusterEventType.MemberExited, exited.Member, at),
+            ClusterEvent.MemberRemoved removed => Of(ClusterEventType.MemberRemoved, removed.Member, at),
+            ClusterEvent.UnreachableMember unreachable => Of(ClusterEventType.Unreachable, unreachable.Member, at),
+            ClusterEvent.ReachableMember reachable => Of(ClusterEventType.Reachable, reachable.Member, at),
+            ClusterEvent.LeaderChanged leader => new ClusterEventDto(ClusterEventType.LeaderChanged, leader.Leader?.ToString(), [], at),
             _ => null,
         };
     }

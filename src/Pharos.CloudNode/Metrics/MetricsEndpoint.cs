@@ -20,7 +20,7 @@ public static class MetricsEndpoint
         {
             var metrics = resolver.GetService<PharosMetrics>();
             var tracker = registry.Get<StatusTracker>();
-            Action<Messages.Status.WorkerStatusView> observe = metrics.Observe;
+            Action<WorkerStatusView> observe = metrics.Observe;
             var nothing = static () => { };
             system.ActorOf(Props.Create(() => new StatusSink(tracker, observe, nothing)), "metrics-observer");
         });

@@ -1,5 +1,6 @@
 using Pharos.Actors.Ingest;
 using Pharos.Actors.Queue;
+using Pharos.Actors.Status;
 using Pharos.Messages.Status;
 using Prometheus;
 

@@ -23,13 +23,6 @@ public sealed record GetQueueStatus : IPharosMessage
     public static readonly GetQueueStatus Instance = new();
 }
 
-/// <summary>Asked of the local StatusTracker.</summary>
-[Manifest("get-worker-status.v1")]
-public sealed record GetWorkerStatus : IPharosMessage
-{
-    public static readonly GetWorkerStatus Instance = new();
-}
-
 /// <summary>Answered by QueueActor with its current <see cref="QueueDepthChanged"/>: for subscribers that joined late.</summary>
 [Manifest("get-queue-depth.v1")]
 public sealed record GetQueueDepth : IPharosMessage

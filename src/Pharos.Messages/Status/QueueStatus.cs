@@ -16,28 +16,9 @@ public sealed record QueueDepthChanged(int Pending, int InFlight, int Max, DateT
         SoonestExpiry is { } soonest ? (int)Math.Clamp(Math.Ceiling((soonest - now).TotalSeconds), 1, 60) : 60;
 }
 
-/// <summary>Pending and running counts with the cap, as `GET /worker/status` shows them.</summary>
+/// <summary>QueueActor's answer to <see cref="Queries.GetQueueStatus"/>: pending and running counts with the cap.</summary>
 [Manifest("queue-status.v1")]
 public sealed record QueueStatus(int Pending, int InFlight, int Max) : IPharosMessage;
-
-/// <summary>One worker as the status read model holds it.</summary>
-[Manifest("worker-view.v1")]
-public sealed record WorkerView(
-    string Id,
-    string Address,
-    WorkerState State,
-    string? TaskId,
-    string? RepoUrl,
-    JobStage? Stage,
-    double? Progress,
-    string? Message,
-    DateTimeOffset Since,
-    DateTimeOffset LastSeen) : IPharosMessage;
-
-/// <summary>The answer to `GET /worker/status`; <see cref="Status"/> keeps the original Python service's strings.</summary>
-[Manifest("worker-status-view.v1")]
-public sealed record WorkerStatusView(string Status, IReadOnlyList<WorkerView> Workers, QueueStatus Queue)
-    : IPharosMessage;
 
 public static class Topics
 {

@@ -19,7 +19,7 @@ public sealed class StatusTrackerTests : TestKit
     {
     }
 
-    private static WorkerView Worker(string id, WorkerState state, string? repo = null, string? message = null) =>
+    private static WorkerStatusChanged Worker(string id, WorkerState state, string? repo = null, string? message = null) =>
         new(id, "akka.tcp://pharos@edge:1", state, null, repo, null, null, message, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch);
 
     [Fact]
@@ -80,11 +80,11 @@ public sealed class StatusTrackerTests : TestKit
         tracker.Tell(GetWorkerStatus.Instance);
         var view = ExpectMsg<WorkerStatusView>();
         Assert.Equal("Training Graph on https://github.com/o/r", view.Status);
-        Assert.Equal(["a", "b"], view.Workers.Select(w => w.Id));
+        Assert.Equal(["a", "b"], view.Workers.Select(w => w.WorkerId));
         var busy = view.Workers[0];
         Assert.Equal((WorkerState.Busy, JobStage.Training, 0.4, "Training... 40%", "t1"),
             (busy.State, busy.Stage, busy.Progress, busy.Message, busy.TaskId));
-        Assert.Equal(at.AddSeconds(2), busy.LastSeen);
+        Assert.Equal(at.AddSeconds(2), busy.At);
     }
 
     private static WorkerStatusChanged Report(string id, int progress, DateTimeOffset at) =>

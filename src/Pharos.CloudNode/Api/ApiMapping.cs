@@ -1,0 +1,34 @@
+using Pharos.Actors.Status;
+using Pharos.Api.Contracts.Http;
+using Pharos.Messages.Commands;
+using Pharos.Messages.Status;
+
+namespace Pharos.CloudNode.Api;
+
+/// <summary>
+/// From the actors' state to the HTTP API's bodies: the one place where a journal or snapshot shape meets the API,
+/// so that either can change without the other.
+/// </summary>
+public static class ApiMapping
+{
+    public static JobDto ToDto(this JobRecord job) => new(
+        job.TaskId, job.RepoUrl, job.Priority, job.Status, job.SubmittedAt, job.ExpiresAt, job.Ttl, job.RequestedBy,
+        [.. job.Timeline.Select(t => new TimelineEntryDto(t.Status, t.At, t.Detail))],
+        job.StartedAt, job.FinishedAt, job.DurationSeconds,
+        job.StageSeconds is { } s ? new StageSecondsDto { Clone = s.Clone, Parse = s.Parse, Train = s.Train, Store = s.Store } : null,
+        job.CommitSha, job.FilesProcessed, job.Edges, job.EmbeddingsGenerated, job.FinalLoss, job.Worker, job.Attempts,
+        job.Error, job.Reason, job.AgeSeconds, job.Stage, job.EmbeddingsPath);
+
+    public static JobListDto ToDto(this IEnumerable<JobRecord> jobs) => new([.. jobs.Select(ToDto)]);
+
+    public static IngestAcceptedDto ToDto(this IngestAccepted accepted) => new(accepted.TaskId, JobStatus.Queued,
+        accepted.RepoUrl, accepted.Priority, accepted.Position, accepted.QueueSize, accepted.MaxQueueSize,
+        accepted.SubmittedAt, accepted.ExpiresAt);
+
+    public static WorkerStatusDto ToDto(this WorkerStatusView view) => new(view.Status,
+        [.. view.Workers.Select(ToDto)], new QueueCountsDto(view.Queue.Pending, view.Queue.InFlight, view.Queue.Max));
+
+    /// <summary>A worker's last report; when it was made is when the worker was last seen.</summary>
+    public static WorkerDto ToDto(this WorkerStatusChanged worker) => new(worker.WorkerId, worker.Address, worker.State,
+        worker.TaskId, worker.RepoUrl, worker.Stage, worker.Progress, worker.Message, worker.Since, worker.At);
+}

@@ -1,0 +1,66 @@
+using System.Text.Json;
+using Pharos.Actors.Status;
+using Pharos.CloudNode.Api;
+using Pharos.Messages.Status;
+
+namespace Pharos.CloudNode.Tests;
+
+/// <summary>
+/// The HTTP bodies are DTOs apart from the actors' state: these pin the documents they write for a known job and a
+/// known status, field by field, as the API wrote them when the job record itself was the body.
+/// </summary>
+public sealed class ApiContractTests
+{
+    private static readonly DateTimeOffset At = new(2026, 11, 29, 8, 0, 0, 123, TimeSpan.Zero);
+
+    private static readonly JobRecord Completed = new("0193f0a0c1d2e3f4a5b6c7d8e9f00121", "https://github.com/pharos/done",
+        Priority.High, JobStatus.Completed, At, At.AddDays(1), 86_400, "ci-bot",
+        [new TimelineEntry(JobStatus.Queued, At, "priority high"), new TimelineEntry(JobStatus.Requeued, At.AddSeconds(9), "worker_terminated")],
+        StartedAt: At.AddSeconds(2), FinishedAt: At.AddSeconds(40), DurationSeconds: 38.5,
+        StageSeconds: new StageSeconds { Clone = 3.5, Train = 31.75 }, CommitSha: "0a1b2c", FilesProcessed: 412, Edges: 1_093,
+        EmbeddingsGenerated: 412, FinalLoss: 0.8123, Worker: "laptop-1", Attempts: 2, Reason: JobReason.CloneFailed,
+        Stage: JobStage.Storing, EmbeddingsPath: "/var/lib/pharos/e");
+
+    [Fact]
+    public void A_job_is_written_as_the_documented_document()
+    {
+        Assert.Equal("""
+            {"task_id":"0193f0a0c1d2e3f4a5b6c7d8e9f00121","repo_url":"https://github.com/pharos/done","priority":"high","status":"completed",
+            "submitted_at":"2026-11-29T08:00:00.123+00:00","expires_at":"2026-11-30T08:00:00.123+00:00","ttl":86400,"requested_by":"ci-bot",
+            "timeline":[{"status":"queued","at":"2026-11-29T08:00:00.123+00:00","detail":"priority high"},
+            {"status":"requeued","at":"2026-11-29T08:00:09.123+00:00","detail":"worker_terminated"}],
+            "started_at":"2026-11-29T08:00:02.123+00:00","finished_at":"2026-11-29T08:00:40.123+00:00","duration_seconds":38.5,
+            "stage_seconds":{"clone":3.5,"parse":null,"train":31.75,"store":null},"commit_sha":"0a1b2c","files_processed":412,"edges":1093,
+            "embeddings_generated":412,"final_loss":0.8123,"worker":"laptop-1","attempts":2,"error":null,"reason":"clone_failed",
+            "age_seconds":null,"stage":"storing","embeddings_path":"/var/lib/pharos/e"}
+            """.ReplaceLineEndings(""), Api(Completed.ToDto()));
+        // The document the API wrote when the record itself was the body.
+        Assert.Equal(Api(Completed), Api(Completed.ToDto()));
+    }
+
+    [Fact]
+    public void A_worker_status_is_written_as_the_documented_document()
+    {
+        var worker = new WorkerStatusChanged("laptop-1", "akka.tcp://pharos@10.0.0.7:40123", WorkerState.Busy, "t1",
+            "https://github.com/pharos/done", JobStage.Training, 0.4, "Training... 40%", At, At.AddSeconds(5));
+        var view = new WorkerStatusView("Training Graph on https://github.com/pharos/done", [worker], new QueueStatus(2, 1, 10));
+        Assert.Equal("""
+            {"status":"Training Graph on https://github.com/pharos/done","workers":[{"id":"laptop-1","address":"akka.tcp://pharos@10.0.0.7:40123",
+            "state":"busy","task_id":"t1","repo_url":"https://github.com/pharos/done","stage":"training","progress":0.4,
+            "message":"Training... 40%","since":"2026-11-29T08:00:00.123+00:00","last_seen":"2026-11-29T08:00:05.123+00:00"}],
+            "queue":{"pending":2,"in_flight":1,"max":10}}
+            """.ReplaceLineEndings(""), Api(view.ToDto()));
+    }
+
+    private static string Api(object body) => JsonSerializer.Serialize(body, body.GetType(), HttpOptions);
+
+    // As the API writes: ASP.NET Core's web defaults with Pharos's conventions (CloudApp configures the same).
+    private static readonly JsonSerializerOptions HttpOptions = Http();
+
+    private static JsonSerializerOptions Http()
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        PharosJson.Configure(options);
+        return options;
+    }
+}
