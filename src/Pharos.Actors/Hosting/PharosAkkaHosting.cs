@@ -152,7 +152,7 @@ public static class PharosAkkaHosting
             for (var index = 1; index <= settings.Workers; index++)
             {
                 var worker = WorkerSettings.From(settings, index);
-                system.ActorOf(WorkerActor.Props(worker, queue, mediator, clock, WorkerActor.DefaultStages(worker, validator)),
+                system.ActorOf(WorkerActor.Props(worker, queue, mediator, clock, WorkerActor.DefaultStages(worker, validator, clock)),
                     $"worker-{index}");
             }
         });

@@ -84,7 +84,7 @@ public abstract class WorkerTestKit : Akka.TestKit.Xunit2.TestKit
         order =>
         {
             var n = Interlocked.Increment(ref _trainSteps);
-            return train?.Invoke(order, n) ?? TrainActor.Props(order, settings);
+            return train?.Invoke(order, n) ?? TrainActor.Props(order, settings, TimeProvider.System);
         });
 
     /// <summary>Starts a worker and takes it through registration up to its first RequestWork.</summary>
