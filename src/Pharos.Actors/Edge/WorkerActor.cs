@@ -101,6 +101,10 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         // Offers and answers of a queue that is gone: the queue that answers the registration is asked instead.
         Receive<WorkAvailable>(_ => { });
         Receive<NoWorkAvailable>(_ => { });
+        // Only a queue whose death notice overtook its answer sends this now: the lease runs out, or the
+        // registration (naming no run) voids it, and the task is requeued.
+        Receive<TaskAssigned>(assigned =>
+            _log.Warning("Task {0} assigned while registering; ignored", assigned.Task.TaskId));
         InEveryState();
     }
 

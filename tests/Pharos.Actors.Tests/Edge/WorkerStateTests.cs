@@ -50,7 +50,7 @@ public sealed class WorkerStateTests(Xunit.Abstractions.ITestOutputHelper output
     }
 
     [Fact]
-    public void Step_reports_while_registering_are_dropped_without_a_report_a_status_or_a_dead_letter()
+    public void Step_reports_and_assignments_while_registering_are_dropped_without_a_report_a_status_or_a_dead_letter()
     {
         var settings = Settings();
         var unhandled = WatchUnhandled();
@@ -61,6 +61,9 @@ public sealed class WorkerStateTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.Equal(WorkerStates.Idle, NextStatus(_ => true).State);
 
         foreach (var report in StepReports()) worker.Tell(report, stranger.Ref);
+        AssertNothingHappens(unhandled);
+        // Nor does a task assigned by a queue it is not registered with start a run.
+        worker.Tell(new TaskAssigned(NewTask("/any/where", id: "task-r"), "lease-r"), stranger.Ref);
         AssertNothingHappens(unhandled);
 
         // Still registering: the queue's answer is what makes it ask for work.
