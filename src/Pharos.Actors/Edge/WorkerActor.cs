@@ -265,7 +265,8 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         run.Directory = WorkDirectories.NewAttempt(_settings.WorkRoot, run.Task.TaskId, run.Task.Attempt);
         Directory.CreateDirectory(_settings.WorkRoot);
         EnterStage(run, JobStages.Cloning, run.CloneRetries == 0 ? "Cloning..." : $"Cloning... (retry {run.CloneRetries})");
-        run.Child = Context.Watch(Context.ActorOf(_stages.CloneStep(new CloneOrder(run.Task.RepoUrl, run.Checkout)), $"clone-{++_children}"));
+        run.Child = Context.Watch(Context.ActorOf(_stages.CloneStep(new CloneOrder(run.Task.RepoUrl, run.Checkout)),
+            $"clone-{++_children}"));
     }
 
     private void Cloned(Run run, CloneSucceeded cloned)
@@ -274,8 +275,8 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         run.CloneSeconds = _clock.GetElapsedTime(run.StageStarted).TotalSeconds;
         StopChild(run);
         EnterStage(run, JobStages.Parsing, "Parsing...");
-        run.Child = Context.Watch(Context.ActorOf(_stages.TrainStep(new TrainOrder(run.Checkout, run.Task.RepoUrl, cloned.Result.CommitSha)),
-            $"train-{++_children}"));
+        var order = new TrainOrder(run.Checkout, run.Task.RepoUrl, cloned.Result.CommitSha);
+        run.Child = Context.Watch(Context.ActorOf(_stages.TrainStep(order), $"train-{++_children}"));
         Become(() => Training(run));
     }
 
