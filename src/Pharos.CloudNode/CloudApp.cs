@@ -7,6 +7,7 @@ using Pharos.Actors.Hosting;
 using Pharos.CloudNode.Api;
 using Pharos.Actors.Queue;
 using Pharos.CloudNode.Auth;
+using Pharos.CloudNode.Health;
 using Pharos.CloudNode.Metrics;
 using Pharos.CloudNode.Persistence;
 using Pharos.Messages.Serialization;
@@ -87,11 +88,12 @@ public static class CloudApp
         builder.Services.AddProblemDetails();
         builder.Services.AddPharosRateLimits(settings);
         builder.Services.AddJournalHealthChecks(settings);
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(options => options.DescribeHealthRoutes());
         builder.Services.ConfigureHttpJsonOptions(options => PharosJson.Configure(options.SerializerOptions));
         builder.Services.AddAkka(PharosAkkaHosting.SystemName, akka => akka
             .WithPharosNode(settings, PharosAkkaHosting.CloudRole)
             .WithJournal(settings)
+            .WithNodeHealthChecks()
             .WithLeaseArbiter(settings)
             .WithQueueSingleton(settings)
             .WithCloudActors(settings)
