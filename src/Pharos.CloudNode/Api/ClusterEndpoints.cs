@@ -90,8 +90,8 @@ public static class ClusterEndpoints
     private static async Task<IResult> ActAsync(HttpContext context, Cluster cluster, string action,
         Action<Cluster, Address> act)
     {
-        var body = await IngestEndpoints.ReadBodyAsync(context);
-        if (body is null) return ApiProblems.TooLarge(IngestEndpoints.MaxBodyBytes);
+        var body = await RequestBody.ReadAsync(context);
+        if (body is null) return ApiProblems.TooLarge(RequestBody.MaxBytes);
         var (address, error) = ParseAddress(body, cluster.SelfAddress.Protocol);
         if (address is null) return ApiProblems.BadRequest(error!);
         // The member list, not Akka: Leave and Down of an address that is no member are silently ignored.
@@ -130,11 +130,11 @@ public static class ClusterEndpoints
         }
         catch (Exception e) when (e is UriFormatException or ArgumentException or FormatException)
         {
-            return (null, $"'{ActorAsk.Shorten(text)}' is not an address like {like}.");
+            return (null, $"'{ApiProblems.Shorten(text)}' is not an address like {like}.");
         }
         if (address.Protocol != protocol || address.System != PharosAkkaHosting.SystemName
             || string.IsNullOrEmpty(address.Host) || address.Port is null or <= 0)
-            return (null, $"'{ActorAsk.Shorten(text)}' is not an address like {like}.");
+            return (null, $"'{ApiProblems.Shorten(text)}' is not an address like {like}.");
         return (address, null);
     }
 }
