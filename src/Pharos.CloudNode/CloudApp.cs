@@ -8,6 +8,7 @@ using Pharos.CloudNode.Api;
 using Pharos.Actors.Queue;
 using Pharos.CloudNode.Auth;
 using Pharos.CloudNode.Health;
+using Pharos.CloudNode.Live;
 using Pharos.CloudNode.Metrics;
 using Pharos.CloudNode.Persistence;
 using Pharos.Messages.Serialization;
@@ -105,7 +106,7 @@ public static class CloudApp
         // First, so that the rate limiter and the logs see the client behind a trusted proxy, not the proxy.
         if (settings.TrustedProxies.Count > 0) app.UseForwardedHeaders(ForwardedFor(settings.TrustedProxies));
         app.UseRateLimiter();
-        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = LiveStatusEndpoints.KeepAliveInterval });
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = LiveFeeds.KeepAliveInterval });
         app.MapOpenApi();
         app.MapPharosApi(settings);
         app.MapDashboard();

@@ -1,8 +1,6 @@
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Cluster;
-using Microsoft.AspNetCore.Http.Json;
-using Microsoft.Extensions.Options;
 using Pharos.Actors.Hosting;
 using Pharos.Actors.Ingest;
 using Pharos.CloudNode.Auth;
@@ -38,15 +36,8 @@ public static class ClusterEndpoints
             .ProducesProblem(400).ProducesProblem(404)
             .RequireScope(Scopes.Admin);
 
-        app.MapGet("/cluster/events", async (HttpContext context, ActorSystem system, TimeProvider clock,
-                IOptions<JsonOptions> json, IHostApplicationLifetime lifetime) =>
-            {
-                using var feed = LiveFeeds.ClusterEvents(system, clock);
-                var options = json.Value.SerializerOptions;
-                await LiveStatusEndpoints.WriteEventsAsync(context, feed.Reader, "member",
-                    e => JsonSerializer.Serialize(e, options), lifetime.ApplicationStopping);
-                return Results.Empty;
-            })
+        app.MapGet("/cluster/events", (ActorSystem system, TimeProvider clock) =>
+                ServerSentEvents.Of(LiveFeeds.ClusterEvents(Cluster.Get(system), clock), "member"))
             .WithSummary("Membership events as server-sent events (`event: member`), from now on")
             .RequireScope(Scopes.Admin);
     }
