@@ -7,6 +7,8 @@ using Pharos.Actors.Hosting;
 using Pharos.CloudNode.Api;
 using Pharos.Actors.Queue;
 using Pharos.CloudNode.Auth;
+using Pharos.CloudNode.Health;
+using Pharos.CloudNode.Live;
 using Pharos.CloudNode.Metrics;
 using Pharos.CloudNode.Persistence;
 using Pharos.Messages.Serialization;
@@ -87,11 +89,12 @@ public static class CloudApp
         builder.Services.AddProblemDetails();
         builder.Services.AddPharosRateLimits(settings);
         builder.Services.AddJournalHealthChecks(settings);
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(options => options.DescribeHealthRoutes());
         builder.Services.ConfigureHttpJsonOptions(options => PharosJson.Configure(options.SerializerOptions));
         builder.Services.AddAkka(PharosAkkaHosting.SystemName, akka => akka
             .WithPharosNode(settings, PharosAkkaHosting.CloudRole)
             .WithJournal(settings)
+            .WithNodeHealthChecks()
             .WithLeaseArbiter(settings)
             .WithQueueSingleton(settings)
             .WithCloudActors(settings)
@@ -103,7 +106,7 @@ public static class CloudApp
         // First, so that the rate limiter and the logs see the client behind a trusted proxy, not the proxy.
         if (settings.TrustedProxies.Count > 0) app.UseForwardedHeaders(ForwardedFor(settings.TrustedProxies));
         app.UseRateLimiter();
-        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = LiveStatusEndpoints.KeepAliveInterval });
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = LiveFeeds.KeepAliveInterval });
         app.MapOpenApi();
         app.MapPharosApi(settings);
         app.MapDashboard();

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Hosting;
-using Microsoft.AspNetCore.Http.Features;
 using Pharos.Actors.Ingest;
 using Pharos.CloudNode.Auth;
 using Pharos.CloudNode.Metrics;
@@ -17,18 +16,16 @@ namespace Pharos.CloudNode.Api;
 /// </summary>
 public static class IngestEndpoints
 {
-    public const int MaxBodyBytes = 16 * 1024;
-
     public static void MapIngest(this IEndpointRouteBuilder app)
     {
         app.MapPost("/ingest", async (HttpContext context, IRequiredActor<IngestGateway> gateway) =>
             {
                 if (RefuseCaller(context) is { } refused) return refused;
-                var body = await ReadBodyAsync(context);
+                var body = await RequestBody.ReadAsync(context);
                 if (body is null)
                 {
                     context.RequestServices.GetRequiredService<PharosMetrics>().Refused(RefusalTooLarge);
-                    return ApiProblems.TooLarge(MaxBodyBytes);
+                    return ApiProblems.TooLarge(RequestBody.MaxBytes);
                 }
                 var (repoUrl, priority, error) = ParseBody(body);
                 return await SubmitAsync(context, gateway.ActorRef, repoUrl, priority, error);
@@ -100,30 +97,6 @@ public static class IngestEndpoints
         return Results.Json(IngestResponse.From(accepted), statusCode: StatusCodes.Status202Accepted);
     }
 
-    /// <summary>The body, or null when it is larger than <see cref="MaxBodyBytes"/>.</summary>
-    internal static async Task<byte[]?> ReadBodyAsync(HttpContext context)
-    {
-        if (context.Request.ContentLength > MaxBodyBytes) return null;
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-            limit.MaxRequestBodySize = MaxBodyBytes;
-        using var buffer = new MemoryStream();
-        var chunk = new byte[4096];
-        try
-        {
-            int read;
-            while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
-            {
-                if (buffer.Length + read > MaxBodyBytes) return null;
-                buffer.Write(chunk, 0, read);
-            }
-        }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return null;
-        }
-        return buffer.ToArray();
-    }
-
     /// <summary>Strict reading of {"repo_url": "...", "priority": "..."}: wrong types and repeated keys are errors.</summary>
     internal static (string? RepoUrl, string? Priority, string? Error) ParseBody(byte[] body)
     {
@@ -137,7 +110,7 @@ public static class IngestEndpoints
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var property in document.RootElement.EnumerateObject())
             {
-                if (!seen.Add(property.Name)) return (null, null, $"The key '{ActorAsk.Shorten(property.Name, 40)}' appears more than once.");
+                if (!seen.Add(property.Name)) return (null, null, $"The key '{ApiProblems.Shorten(property.Name, 40)}' appears more than once.");
                 switch (property.Name)
                 {
                     case "repo_url" when property.Value.ValueKind == JsonValueKind.String:

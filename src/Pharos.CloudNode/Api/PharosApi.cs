@@ -1,4 +1,5 @@
 using Pharos.Actors.Configuration;
+using Pharos.CloudNode.Health;
 using Pharos.CloudNode.Metrics;
 
 namespace Pharos.CloudNode.Api;
@@ -10,6 +11,7 @@ public static class PharosApi
         app.MapIngest();
         app.MapJobs(settings.RequireReadToken);
         app.MapStatus(settings.RequireReadToken);
+        app.MapNodeHealth();
         app.MapLiveStatus(settings.RequireReadToken);
         app.MapCluster();
         app.MapPharosMetrics(settings.RequireReadToken);
