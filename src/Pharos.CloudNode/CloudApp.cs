@@ -91,16 +91,7 @@ public static class CloudApp
         builder.Services.AddJournalHealthChecks(settings);
         builder.Services.AddOpenApi(options => options.DescribeHealthRoutes());
         builder.Services.ConfigureHttpJsonOptions(options => PharosJson.Configure(options.SerializerOptions));
-        builder.Services.AddAkka(PharosAkkaHosting.SystemName, akka => akka
-            .WithPharosNode(settings, PharosAkkaHosting.CloudRole)
-            .WithJournal(settings)
-            .WithNodeHealthChecks()
-            .WithLeaseArbiter(settings)
-            .WithQueueSingleton(settings)
-            .WithCloudActors(settings)
-            .WithMetricsObserver()
-            // Standalone: an edge worker in this process too, pulling from the same queue over the same protocol.
-            .WithEdgeWorkersIf(settings.Standalone, settings));
+        builder.Services.AddAkka(PharosAkkaHosting.SystemName, akka => ConfigureAkka(akka, settings));
 
         var app = builder.Build();
         // First, so that the rate limiter and the logs see the client behind a trusted proxy, not the proxy.
@@ -112,6 +103,18 @@ public static class CloudApp
         app.MapDashboard();
         return app;
     }
+
+    /// <summary>Role `cloud`: the journal, the queue singleton, the gateway and status read model, the metrics.</summary>
+    public static AkkaConfigurationBuilder ConfigureAkka(AkkaConfigurationBuilder akka, PharosSettings settings) => akka
+        .WithPharosNode(settings, PharosAkkaHosting.CloudRole)
+        .WithJournal(settings)
+        .WithNodeHealthChecks()
+        .WithLeaseArbiter(settings)
+        .WithQueueSingleton(settings)
+        .WithCloudActors(settings)
+        .WithMetricsObserver()
+        // Standalone: an edge worker in this process too, pulling from the same queue over the same protocol.
+        .WithEdgeWorkersIf(settings.Standalone, settings);
 
     private static ForwardedHeadersOptions ForwardedFor(IEnumerable<System.Net.IPAddress> proxies)
     {

@@ -1,7 +1,8 @@
 using System.Text.Json;
 using Pharos.Actors.Ingest;
 using Pharos.Cli.Tests.Support;
-using Pharos.CloudNode.Tests.Support;
+using Pharos.Testing.Cloud;
+using Pharos.Testing.Git;
 
 namespace Pharos.Cli.Tests;
 
@@ -191,7 +192,7 @@ public sealed class RemoteCommandTests(QueueNode node) : IClassFixture<QueueNode
     [Fact]
     public async Task An_unreachable_server_is_one_line()
     {
-        var port = Pharos.Actors.Tests.Support.GitCli.FreeTcpPort();
+        var port = GitCli.FreeTcpPort();
         var (exit, output, error) = await CliRunner.RunAsync("jobs", "--url", $"http://127.0.0.1:{port}", "--token", "x");
         Assert.Equal(1, exit);
         Assert.Empty(output);

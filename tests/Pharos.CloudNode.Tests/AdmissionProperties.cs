@@ -2,7 +2,7 @@ using System.Net;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using Pharos.CloudNode.Tests.Support;
+using Pharos.Testing.Cloud;
 
 namespace Pharos.CloudNode.Tests;
 

@@ -5,7 +5,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
 using Pharos.Actors.Ingest;
-using Pharos.CloudNode.Tests.Support;
+using Pharos.Testing.Cloud;
 
 namespace Pharos.CloudNode.Tests;
 

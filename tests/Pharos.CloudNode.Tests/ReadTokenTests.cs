@@ -1,5 +1,5 @@
 using System.Net;
-using Pharos.CloudNode.Tests.Support;
+using Pharos.Testing.Cloud;
 
 namespace Pharos.CloudNode.Tests;
 

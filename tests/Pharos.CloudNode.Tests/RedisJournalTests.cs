@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
-using Pharos.CloudNode.Tests.Support;
-using Pharos.Persistence.Redis.Tests.Support;
+using Pharos.Testing.Cloud;
+using Pharos.Testing.Redis;
 
 namespace Pharos.CloudNode.Tests;
 

@@ -9,6 +9,7 @@ using Pharos.CodeGraph.Training;
 using Pharos.Messages;
 using Pharos.Messages.Commands;
 using Pharos.Messages.Status;
+using Pharos.Testing.Git;
 
 namespace Pharos.Actors.Tests.Edge;
 

@@ -6,11 +6,11 @@ using Akka.TestKit;
 using Pharos.Actors.Configuration;
 using Pharos.Actors.Edge;
 using Pharos.Actors.Ingest;
-using Pharos.Actors.Tests.Support;
 using Pharos.CodeGraph.Training;
 using Pharos.Messages;
 using Pharos.Messages.Commands;
 using Pharos.Messages.Status;
+using Pharos.Testing.Git;
 
 namespace Pharos.Actors.Tests.Edge;
 

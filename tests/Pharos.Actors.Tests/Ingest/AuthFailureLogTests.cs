@@ -3,6 +3,7 @@ using FsCheck.Fluent;
 using FsCheck.Xunit;
 using Microsoft.Extensions.Logging;
 using Pharos.Actors.Ingest;
+using Pharos.Testing.Logging;
 
 namespace Pharos.Actors.Tests.Ingest;
 

@@ -3,8 +3,9 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Xunit;
 
-namespace Pharos.Persistence.Redis.Tests.Support;
+namespace Pharos.Testing.Redis;
 
 /// <summary>
 /// A real <c>redis-server</c> on a free loopback port, in a temporary directory of its own, started by the tests and

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
-namespace Pharos.EndToEnd.Tests.Support;
+namespace Pharos.Testing.Nodes;
 
 /// <summary>
 /// An edge node process (<c>Pharos.EdgeNode.dll</c>) that joins a <see cref="CloudProcess"/> through PHAROS_SEEDS,

@@ -11,7 +11,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Pharos.Actors.Tests.Support;
+namespace Pharos.Testing.Git;
 
 /// <summary>Runs the git command line; throws with its output when it fails.</summary>
 public static class GitCli

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Xunit.Sdk;
 
-namespace Pharos.EndToEnd.Tests.Support;
+namespace Pharos.Testing.Nodes;
 
 /// <summary>Polling with a deadline; a timeout fails the test with what was last seen and the nodes' logs.</summary>
 public static class Eventually

@@ -6,10 +6,12 @@ using System.Text.Json;
 using Akka.Actor;
 using Microsoft.Extensions.DependencyInjection;
 using Pharos.Actors.Ingest;
-using Pharos.Actors.Tests.Ingest;
+using Pharos.CloudNode;
 using Pharos.Messages.Serialization;
+using Pharos.Testing.Logging;
+using Xunit;
 
-namespace Pharos.CloudNode.Tests.Support;
+namespace Pharos.Testing.Cloud;
 
 /// <summary>
 /// A real cloud node on Kestrel (loopback, a free port), a real Akka cluster of one (free port) and a SQLite journal

@@ -2,10 +2,10 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Pharos.Actors.Tests.Support;
+using Pharos.Testing.Git;
 using Xunit.Sdk;
 
-namespace Pharos.EndToEnd.Tests.Support;
+namespace Pharos.Testing.Nodes;
 
 /// <summary>
 /// A cloud node process (<c>Pharos.CloudNode.dll</c>) on free loopback ports with its own data directory, ready

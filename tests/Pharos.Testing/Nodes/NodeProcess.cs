@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Reflection;
 
-namespace Pharos.EndToEnd.Tests.Support;
+namespace Pharos.Testing.Nodes;
 
 /// <summary>Where the node binaries of this build are: src/&lt;project&gt;/bin/&lt;configuration&gt;/net10.0.</summary>
 public static class NodeBinaries
