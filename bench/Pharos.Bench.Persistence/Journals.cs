@@ -41,7 +41,7 @@ public sealed record JournalTarget(string Name, string? Redis, string? DataDir, 
                     }
                     """, HoconAddMode.Prepend);
                 if (Redis is not null) builder.WithRedisPersistence(Redis, KeyPrefix);
-                else builder.WithEmbeddedJournal(new PharosSettings { DataDir = DataDir! });
+                else builder.WithEmbeddedJournal(StorageSettings.Default with { DataDir = DataDir! });
             }))
             .Build();
         await host.StartAsync();

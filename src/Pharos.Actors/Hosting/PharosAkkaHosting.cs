@@ -32,18 +32,18 @@ public static class PharosAkkaHosting
     {
         var hoconDir = Path.Combine(AppContext.BaseDirectory, "hocon");
         // An edge without seeds looks for a cloud node on this machine, at the cloud's default address.
-        var seeds = settings.Seeds.Count == 0 && role == EdgeRole ? [$"127.0.0.1:{DefaultCloudPort}"] : settings.Seeds;
+        var seeds = settings.Cluster.Seeds.Count == 0 && role == EdgeRole ? [$"127.0.0.1:{DefaultCloudPort}"] : settings.Cluster.Seeds;
         builder
             .AddHoconFile(Path.Combine(hoconDir, "pharos.base.hocon"), HoconAddMode.Prepend)
             .AddHoconFile(Path.Combine(hoconDir, $"{role}.hocon"), HoconAddMode.Prepend)
             .ConfigureLoggers(loggers => loggers.AddLoggerFactory())
             // How long an unreachable member (a sleeping laptop) is given before the split brain resolver downs it.
-            .AddHocon($"akka.cluster.split-brain-resolver.stable-after = {settings.DownAfterSeconds}s", HoconAddMode.Prepend)
-            .WithRemoting(RemotingOptions(settings, role))
+            .AddHocon($"akka.cluster.split-brain-resolver.stable-after = {settings.Cluster.DownAfter.TotalSeconds:0}s", HoconAddMode.Prepend)
+            .WithRemoting(RemotingOptions(settings.Cluster, role))
             .WithClustering(new ClusterOptions
             {
                 Roles = [role],
-                SeedNodes = seeds.Select(seed => SeedAddress(seed, settings.Tls is not null)).ToArray(),
+                SeedNodes = seeds.Select(seed => SeedAddress(seed, settings.Cluster.Tls is not null)).ToArray(),
             });
 
         if (seeds.Count == 0)
@@ -69,13 +69,13 @@ public static class PharosAkkaHosting
         seed.Contains("://", StringComparison.Ordinal) ? seed : $"{Protocol(tls)}://{SystemName}@{seed}";
 
     /// <summary>
-    /// The cluster endpoint; with <see cref="PharosSettings.Tls"/>, TLS on the DotNetty transport where both ends
+    /// The cluster endpoint; with <see cref="ClusterMemberSettings.Tls"/>, TLS on the DotNetty transport where both ends
     /// present a certificate (require-mutual-authentication) and each accepts the other's only if it chains to
     /// PHAROS_TLS_CA. Akka's own chain check (the OS root store) is replaced by <see cref="ClusterTls.Refusal"/>
     /// through its custom validator (Akka.NET 1.5.55+, the fix of CVE-2025-61778). Host names are not checked: a
     /// certificate from the private CA is the identity, and edges are reached at addresses that change.
     /// </summary>
-    private static RemoteOptions RemotingOptions(PharosSettings settings, string role)
+    private static RemoteOptions RemotingOptions(ClusterMemberSettings settings, string role)
     {
         var options = new RemoteOptions
         {
@@ -104,9 +104,8 @@ public static class PharosAkkaHosting
     /// <summary>QueueActor, supervised, as a cluster singleton on the cloud role.</summary>
     public static AkkaConfigurationBuilder WithQueueSingleton(this AkkaConfigurationBuilder builder, PharosSettings settings)
     {
-        var queueSettings = QueueSettings.From(settings);
         return builder.WithSingleton<QueueProxy>(QueueActor.PersistenceIdValue, (system, _, resolver) =>
-                QueueActor.SupervisedProps(queueSettings, resolver.GetService<TimeProvider>(), DistributedPubSub.Get(system).Mediator,
+                QueueActor.SupervisedProps(settings.Queue, resolver.GetService<TimeProvider>(), DistributedPubSub.Get(system).Mediator,
                     resolver.GetService<IQueueMetrics>()),
             new ClusterSingletonOptions { Role = CloudRole });
     }
@@ -122,7 +121,7 @@ public static class PharosAkkaHosting
                 resolver.GetService<TokenAuthenticator>(), resolver.GetService<AuthFailureLog>(),
                 resolver.GetService<RepoUrlValidator>(), queue, mediator, clock), "ingest-gateway"));
             registry.Register<StatusTracker>(system.ActorOf(
-                StatusTracker.Props(queue, mediator, clock, settings.MaxQueueSize), "status-tracker"));
+                StatusTracker.Props(queue, mediator, clock, settings.Queue.MaxQueueSize), "status-tracker"));
         });
 
     /// <summary>The queue singleton's proxy on a node that never hosts the queue (an edge).</summary>
@@ -130,7 +129,7 @@ public static class PharosAkkaHosting
         builder.WithSingletonProxy<QueueProxy>(QueueActor.PersistenceIdValue, new ClusterSingletonOptions { Role = CloudRole });
 
     /// <summary>
-    /// <see cref="PharosSettings.Workers"/> WorkerActors pulling from the queue (through the proxy that
+    /// <see cref="EdgeSettings.Workers"/> WorkerActors pulling from the queue (through the proxy that
     /// <see cref="WithQueueProxy"/> or <see cref="WithQueueSingleton"/> registered). Work directories left by a
     /// crashed process are deleted first.
     /// </summary>
@@ -140,16 +139,11 @@ public static class PharosAkkaHosting
             var queue = registry.Get<QueueProxy>();
             var mediator = DistributedPubSub.Get(system).Mediator;
             var clock = resolver.GetService<TimeProvider>();
-            // The edge re-checks where a host resolves (DNS may answer it differently than the cloud); which hosts and
-            // schemes are allowed is the cloud's decision, made at submission.
-            var validator = new RepoUrlValidator(settings with
-            {
-                AllowedHosts = ["*"], AllowedSchemes = ["https", "http", "git", "ssh"],
-            });
+            var validator = new RepoUrlValidator(RepoUrlPolicy.ForEdge(settings.Repositories.AllowLocalRepos));
             var first = WorkerSettings.From(settings, 1);
             var purged = WorkDirectories.PurgeLeftovers(first.WorkRoot);
             if (purged > 0) system.Log.Warning("Deleted {0} work directories left by an earlier run in {1}", purged, first.WorkRoot);
-            for (var index = 1; index <= settings.Workers; index++)
+            for (var index = 1; index <= settings.Edge.Workers; index++)
             {
                 var worker = WorkerSettings.From(settings, index);
                 system.ActorOf(WorkerActor.Props(worker, queue, mediator, clock, WorkerActor.DefaultStages(worker, validator, clock)),
@@ -168,7 +162,7 @@ public static class PharosAkkaHosting
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(TokenAuthenticator.FromSettings(settings));
         services.AddSingleton<AuthFailureLog>();
-        services.AddSingleton(_ => new RepoUrlValidator(settings));
+        services.AddSingleton(_ => new RepoUrlValidator(settings.Repositories));
         // A node that exports metrics registers its own before this; the rest measure nothing.
         services.TryAddSingleton<IQueueMetrics>(NoQueueMetrics.Instance);
         return services;

@@ -16,7 +16,7 @@ public static class EmbeddedJournal
     /// live in two files, because SQLite has one writer per file: a snapshot being saved must not make the next
     /// accepted task wait for the lock.
     /// </summary>
-    public static AkkaConfigurationBuilder WithEmbeddedJournal(this AkkaConfigurationBuilder builder, PharosSettings settings)
+    public static AkkaConfigurationBuilder WithEmbeddedJournal(this AkkaConfigurationBuilder builder, StorageSettings settings)
     {
         Directory.CreateDirectory(settings.DataDirFull);
         var journal = ConnectionString(settings, JournalFile);
@@ -41,7 +41,7 @@ public static class EmbeddedJournal
 
     // A write that waits on a lock longer than a few seconds fails (503, nothing accepted) rather than outliving the
     // HTTP request that waits for it.
-    private static string ConnectionString(PharosSettings settings, string file) =>
+    private static string ConnectionString(StorageSettings settings, string file) =>
         $"Data Source={Path.Combine(settings.DataDirFull, file)};Pooling=True;Default Timeout=3";
 
     /// <summary>
