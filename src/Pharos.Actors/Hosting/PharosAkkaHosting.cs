@@ -12,6 +12,8 @@ using Pharos.Actors.Edge;
 using Pharos.Actors.Ingest;
 using Pharos.Actors.Queue;
 using Pharos.Actors.Status;
+using Pharos.Messages;
+using Pharos.Messages.Serialization;
 
 namespace Pharos.Actors.Hosting;
 
@@ -26,24 +28,39 @@ public static class PharosAkkaHosting
     public const string EdgeRole = "edge";
     public const int DefaultCloudPort = 4053;
 
-    /// <summary>HOCON from hocon/ beside the binary, then remoting and clustering from the settings.</summary>
+    /// <summary>Where the HOCON files of hocon/ are, beside the binary.</summary>
+    public static string HoconFile(string name) => Path.Combine(AppContext.BaseDirectory, "hocon", name);
+
+    /// <summary>
+    /// Remoting, clustering, logging and serialization as typed options from the settings; hocon/pharos.base.hocon
+    /// for what Akka.Hosting has no typed option for (the lease-majority split brain resolver, DotNetty pooling...).
+    /// </summary>
     public static AkkaConfigurationBuilder WithPharosNode(this AkkaConfigurationBuilder builder, PharosSettings settings,
         string role)
     {
-        var hoconDir = Path.Combine(AppContext.BaseDirectory, "hocon");
+        var cluster = settings.Cluster;
         // An edge without seeds looks for a cloud node on this machine, at the cloud's default address.
-        var seeds = settings.Cluster.Seeds.Count == 0 && role == EdgeRole ? [$"127.0.0.1:{DefaultCloudPort}"] : settings.Cluster.Seeds;
+        var seeds = cluster.Seeds.Count == 0 && role == EdgeRole ? [$"127.0.0.1:{DefaultCloudPort}"] : cluster.Seeds;
         builder
-            .AddHoconFile(Path.Combine(hoconDir, "pharos.base.hocon"), HoconAddMode.Prepend)
-            .AddHoconFile(Path.Combine(hoconDir, $"{role}.hocon"), HoconAddMode.Prepend)
-            .ConfigureLoggers(loggers => loggers.AddLoggerFactory())
-            // How long an unreachable member (a sleeping laptop) is given before the split brain resolver downs it.
-            .AddHocon($"akka.cluster.split-brain-resolver.stable-after = {settings.Cluster.DownAfter.TotalSeconds:0}s", HoconAddMode.Prepend)
-            .WithRemoting(RemotingOptions(settings.Cluster, role))
+            .AddHoconFile(HoconFile("pharos.base.hocon"), HoconAddMode.Prepend)
+            .ConfigureLoggers(loggers =>
+            {
+                loggers.LogLevel = LogLevel.InfoLevel;
+                loggers.AddLoggerFactory();
+            })
+            // LeaseMajorityOption has no stable-after (nor the lease-majority settings of pharos.base.hocon).
+            .AddHocon($"akka.cluster.split-brain-resolver.stable-after = {(long)cluster.DownAfter.TotalSeconds}s", HoconAddMode.Prepend)
+            .WithPharosSerializer()
+            .WithRemoting(RemotingOptions(cluster, role))
             .WithClustering(new ClusterOptions
             {
                 Roles = [role],
-                SeedNodes = seeds.Select(seed => SeedAddress(seed, settings.Cluster.Tls is not null)).ToArray(),
+                SeedNodes = seeds.Select(seed => SeedAddress(seed, cluster.Tls is not null)).ToArray(),
+                // A single cloud node is a whole cluster: it must not wait for peers that do not exist.
+                MinimumNumberOfMembers = 1,
+                // Edges are laptops that sleep: a missed heartbeat marks them unreachable quickly; the split brain
+                // resolver then gives them DownAfter before it downs them.
+                FailureDetector = new PhiAccrualFailureDetectorOptions { AcceptableHeartbeatPause = TimeSpan.FromSeconds(5) },
             });
 
         if (seeds.Count == 0)
@@ -53,6 +70,14 @@ public static class PharosAkkaHosting
         }
         return builder;
     }
+
+    /// <summary>
+    /// Every remote message, persisted event and snapshot of Pharos (<see cref="IPharosMessage"/>) through
+    /// <see cref="PharosSerializer"/>: JSON under explicit, versioned manifests, with the serializer id
+    /// (<see cref="PharosSerializer.Id"/>) that the journal stores beside every event.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithPharosSerializer(this AkkaConfigurationBuilder builder) =>
+        builder.WithCustomSerializer("pharos", [typeof(IPharosMessage)], system => new PharosSerializer(system));
 
     /// <summary>
     /// The process exit code for why <paramref name="system"/> stopped: 0 for a stop that was asked for, Akka's own
@@ -81,6 +106,8 @@ public static class PharosAkkaHosting
         {
             HostName = settings.ClusterHost,
             Port = settings.ClusterPort ?? (role == CloudRole ? DefaultCloudPort : 0),
+            // Frames carry at most a task and its status; 1 MiB leaves room and bounds what a peer can make us buffer.
+            MaxFrameSize = 1024 * 1024,
         };
         if (settings.Tls is not { } tls) return options;
         options.EnableSsl = true;
@@ -126,7 +153,12 @@ public static class PharosAkkaHosting
 
     /// <summary>The queue singleton's proxy on a node that never hosts the queue (an edge).</summary>
     public static AkkaConfigurationBuilder WithQueueProxy(this AkkaConfigurationBuilder builder) =>
-        builder.WithSingletonProxy<QueueProxy>(QueueActor.PersistenceIdValue, new ClusterSingletonOptions { Role = CloudRole });
+        builder.WithSingletonProxy<QueueProxy>(QueueActor.PersistenceIdValue, new ClusterSingletonOptions
+        {
+            Role = CloudRole,
+            // Messages held while the queue is being found or handed over (Akka's default holds 1000).
+            BufferSize = 100,
+        });
 
     /// <summary>
     /// <see cref="EdgeSettings.Workers"/> WorkerActors pulling from the queue (through the proxy that

@@ -3,6 +3,7 @@ using Akka.Persistence.Sql.Hosting;
 using LinqToDB;
 using Microsoft.Data.Sqlite;
 using Pharos.Actors.Configuration;
+using Pharos.Actors.Hosting;
 
 namespace Pharos.CloudNode.Persistence;
 
@@ -23,11 +24,8 @@ public static class EmbeddedJournal
         var snapshots = ConnectionString(settings, SnapshotFile);
         UseWriteAheadLog(journal);
         UseWriteAheadLog(snapshots);
-        // Started with the actor system, so its tables are ready by the time the queue singleton recovers.
-        builder.AddHocon("""
-            akka.persistence.journal.auto-start-journals = ["akka.persistence.journal.sql"]
-            akka.persistence.snapshot-store.auto-start-snapshot-stores = ["akka.persistence.snapshot-store.sql"]
-            """, HoconAddMode.Prepend);
+        // What the typed options below cannot say: one writer, and started with the actor system.
+        builder.AddHoconFile(PharosAkkaHosting.HoconFile("sqlite-journal.hocon"), HoconAddMode.Prepend);
         return builder.WithSqlPersistence(
             new SqlJournalOptions(isDefaultPlugin: true)
             {
