@@ -69,19 +69,19 @@ public static class CloudApp
         if (standalone) builder.Configuration.AddInMemoryCollection([new("PHAROS_STANDALONE", "true")]);
         configure?.Invoke(builder);
         var settings = PharosSettings.From(builder.Configuration);
-        if (settings is { Standalone: true, AdminToken: null, TokensFile: null })
+        if (settings is { Node.Standalone: true, Auth: { AdminToken: null, TokensFile: null } })
         {
             // The one-command set-up: a token made once and kept beside the journal, never printed.
-            var token = AdminTokenFile.LoadOrCreate(settings.DataDir, out var path, out var created);
+            var token = AdminTokenFile.LoadOrCreate(settings.Storage.DataDir, out var path, out var created);
             Console.WriteLine(created
                 ? $"pharos: a new admin token is in {path} (send it as: Authorization: Bearer $(cat {path}))"
                 : $"pharos: the admin token is in {path}");
-            settings = settings with { AdminToken = token };
+            settings = settings with { Auth = settings.Auth with { AdminToken = token } };
         }
 
-        builder.WebHost.UseUrls(settings.HttpUrls.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+        builder.WebHost.UseUrls(settings.Node.HttpUrls.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
         // One line of JSON per entry for log collectors (Loki, CloudWatch...); plain text is easier to read by eye.
-        if (settings.LogFormat == PharosSettings.LogFormatJson) builder.Logging.AddJsonConsole();
+        if (settings.Node.LogFormat == NodeSettings.LogFormatJson) builder.Logging.AddJsonConsole();
         // Before the shared services: the queue measures into these instead of nowhere.
         builder.Services.AddSingleton<PharosMetrics>();
         builder.Services.AddSingleton<IQueueMetrics>(services => services.GetRequiredService<PharosMetrics>());
@@ -95,7 +95,7 @@ public static class CloudApp
 
         var app = builder.Build();
         // First, so that the rate limiter and the logs see the client behind a trusted proxy, not the proxy.
-        if (settings.TrustedProxies.Count > 0) app.UseForwardedHeaders(ForwardedFor(settings.TrustedProxies));
+        if (settings.Auth.TrustedProxies.Count > 0) app.UseForwardedHeaders(ForwardedFor(settings.Auth.TrustedProxies));
         app.UseRateLimiter();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = LiveFeeds.KeepAliveInterval });
         app.MapOpenApi();
@@ -114,7 +114,7 @@ public static class CloudApp
         .WithCloudActors(settings)
         .WithMetricsObserver()
         // Standalone: an edge worker in this process too, pulling from the same queue over the same protocol.
-        .WithEdgeWorkersIf(settings.Standalone, settings);
+        .WithEdgeWorkersIf(settings.Node.Standalone, settings);
 
     private static ForwardedHeadersOptions ForwardedFor(IEnumerable<System.Net.IPAddress> proxies)
     {

@@ -36,11 +36,10 @@ public sealed class RepoUrlValidator
     public static readonly TimeSpan VerdictLifetime = TimeSpan.FromSeconds(60);
 
     private const string ShellMetacharacters = ";|&$`<>(){}!\\\"'*?[]#^~";
-    private static readonly string[] KnownSchemes = ["https", "http", "git", "ssh"];
     private static readonly HashSet<string> OwnerRepoHosts = ["github.com", "gitlab.com", "bitbucket.org", "gitee.com"];
     private const string LocalReposHint = "set PHAROS_ALLOW_LOCAL_REPOS=true to allow them (development only)";
 
-    private readonly PharosSettings _settings;
+    private readonly RepoUrlPolicy _policy;
     private readonly HostResolver _resolver;
     private readonly HashSet<string> _allowedHosts;
     private readonly HashSet<string> _allowedSchemes;
@@ -48,13 +47,13 @@ public sealed class RepoUrlValidator
     private readonly Dictionary<string, HostVerdict> _verdicts = new(StringComparer.Ordinal);
     private const int MaxRememberedHosts = 4096;
 
-    public RepoUrlValidator(PharosSettings settings, HostResolver? resolver = null)
+    public RepoUrlValidator(RepoUrlPolicy policy, HostResolver? resolver = null)
     {
-        _settings = settings;
+        _policy = policy;
         _resolver = resolver ?? ((host, ct) => Dns.GetHostAddressesAsync(host, ct));
-        _allowedHosts = settings.AllowedHosts.Select(h => h.Trim().TrimEnd('.').ToLowerInvariant()).ToHashSet();
-        _anyHost = _allowedHosts.Contains("*");
-        _allowedSchemes = settings.AllowedSchemes.Select(s => s.Trim().ToLowerInvariant()).ToHashSet();
+        _allowedHosts = policy.AllowedHosts.Select(h => h.Trim().TrimEnd('.').ToLowerInvariant()).ToHashSet();
+        _anyHost = _allowedHosts.Contains(RepoUrlPolicy.AnyHost);
+        _allowedSchemes = policy.AllowedSchemes.Select(s => s.Trim().ToLowerInvariant()).ToHashSet();
     }
 
     /// <summary>Every rule except the DNS one: no I/O, so the gateway can refuse floods of bad URLs cheaply.</summary>
@@ -174,7 +173,7 @@ public sealed class RepoUrlValidator
             var lower = prefix.ToLowerInvariant();
             if (lower is "javascript" or "data") return Fail($"the {lower}: scheme is not allowed");
             if (lower == "file")
-                return Fail(_settings.AllowLocalRepos
+                return Fail(_policy.AllowLocalRepos
                     ? "file URLs must have the form file:///absolute/path"
                     : $"local repositories are not allowed; {LocalReposHint}");
             if (prefix.Contains('@'))
@@ -190,7 +189,7 @@ public sealed class RepoUrlValidator
             {
                 url = "https://" + raw;
             }
-            else if (KnownSchemes.Contains(lower))
+            else if (RepoUrlPolicy.KnownSchemes.Contains(lower))
             {
                 return Fail($"repo_url must have the form {lower}://host/path");
             }
@@ -220,7 +219,7 @@ public sealed class RepoUrlValidator
 
         if (scheme is "javascript" or "data") return Fail($"the {scheme}: scheme is not allowed");
         if (scheme == "file") return CheckFileUrl(rest);
-        if (!KnownSchemes.Contains(scheme))
+        if (!RepoUrlPolicy.KnownSchemes.Contains(scheme))
             return Fail($"scheme '{Clip(schemeText)}' is not allowed; allowed: {AllowedSchemeList()}");
 
         var slash = rest.IndexOf('/');
@@ -245,7 +244,7 @@ public sealed class RepoUrlValidator
         if (hostError is not null) return Fail(hostError);
 
         var loopback = ip is not null ? IsLoopback(ip) : host == "localhost" || host.EndsWith(".localhost", StringComparison.Ordinal);
-        var local = loopback && _settings.AllowLocalRepos;
+        var local = loopback && _policy.AllowLocalRepos;
         if (!local)
         {
             if (ip is not null) return Fail("IP addresses are not allowed; use a host name");
@@ -270,7 +269,7 @@ public sealed class RepoUrlValidator
 
     private (RepoUrlCheck, string?) CheckLocalPath(string path)
     {
-        if (!_settings.AllowLocalRepos) return Fail($"local repositories are not allowed; {LocalReposHint}");
+        if (!_policy.AllowLocalRepos) return Fail($"local repositories are not allowed; {LocalReposHint}");
         var (error, normal) = NormalizePath(path, stripGitSuffix: false);
         if (error is not null) return Fail(error);
         if (normal.Length == 0) return Fail("repo_url must name a repository directory, not /");
@@ -279,7 +278,7 @@ public sealed class RepoUrlValidator
 
     private (RepoUrlCheck, string?) CheckFileUrl(string rest)
     {
-        if (!_settings.AllowLocalRepos) return Fail($"local repositories are not allowed; {LocalReposHint}");
+        if (!_policy.AllowLocalRepos) return Fail($"local repositories are not allowed; {LocalReposHint}");
         // file:///path or file://localhost/path; any other authority would name another machine.
         var slash = rest.IndexOf('/');
         if (slash < 0 || (slash > 0 && !rest[..slash].Equals("localhost", StringComparison.OrdinalIgnoreCase)))
@@ -425,7 +424,7 @@ public sealed class RepoUrlValidator
     private static string MetacharacterError(char c) => $"repo_url must not contain the character '{c}'";
 
     private string AllowedSchemeList() =>
-        _settings.AllowedSchemes.Count == 0 ? "none" : string.Join(", ", _settings.AllowedSchemes);
+        _policy.AllowedSchemes.Count == 0 ? "none" : string.Join(", ", _policy.AllowedSchemes);
 
     private static string Clip(string text) => text.Length <= 60 ? text : text[..60] + "...";
 

@@ -2,7 +2,7 @@ using System.Collections.Frozen;
 
 namespace Pharos.Actors.Ingest;
 
-/// <summary>The authorisation scopes a bearer token can carry (ARCHITECTURE.md, HTTP API table).</summary>
+/// <summary>The authorisation scopes a bearer token can carry (the README's HTTP API table).</summary>
 public static class Scopes
 {
     public const string Ingest = "ingest";

@@ -107,14 +107,14 @@ public sealed class TokenAuthenticator
     public static TokenAuthenticator FromSettings(PharosSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        if (string.IsNullOrEmpty(settings.AdminToken) && string.IsNullOrEmpty(settings.TokensFile))
+        if (string.IsNullOrEmpty(settings.Auth.AdminToken) && string.IsNullOrEmpty(settings.Auth.TokensFile))
             throw new SettingsException(
                 "No token source: set PHAROS_ADMIN_TOKEN (or PHAROS_TOKENS_FILE) before starting the cloud node.");
 
         var entries = new List<TokenEntry>();
-        if (!string.IsNullOrEmpty(settings.AdminToken))
+        if (!string.IsNullOrEmpty(settings.Auth.AdminToken))
         {
-            var admin = settings.AdminToken;
+            var admin = settings.Auth.AdminToken;
             if (admin.Length < MinAdminTokenLength)
                 throw new SettingsException($"PHAROS_ADMIN_TOKEN must be at least {MinAdminTokenLength} characters.");
             // A token no client could present in a valid header would lock the operator out silently.
@@ -125,9 +125,9 @@ public sealed class TokenAuthenticator
             entries.Add(new TokenEntry(AdminTokenName, Hash(admin), Scopes.All, null));
         }
 
-        if (!string.IsNullOrEmpty(settings.TokensFile))
+        if (!string.IsNullOrEmpty(settings.Auth.TokensFile))
         {
-            foreach (var entry in LoadTokensFile(settings.TokensFile))
+            foreach (var entry in LoadTokensFile(settings.Auth.TokensFile))
             {
                 if (entries.Any(e => string.Equals(e.Name, entry.Name, StringComparison.OrdinalIgnoreCase)))
                     throw new SettingsException(

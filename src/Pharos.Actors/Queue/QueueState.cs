@@ -10,7 +10,7 @@ namespace Pharos.Actors.Queue;
 /// QueueActor decides with it and applies the events it returns, in recovery and at run time alike. Admission
 /// (duplicate, cap, position) and sweeping cost O(1) or O(expired) however long the queue is.
 /// </summary>
-public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempts = 3)
+public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempts)
 {
     private static readonly Priority[] DispatchOrder = [Priority.High, Priority.Normal, Priority.Low];
 

@@ -27,7 +27,7 @@ public static class RateLimits
         {
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(
-                context => Partition(context, settings.AuthFailuresPerMinute));
+                context => Partition(context, settings.Auth.AuthFailuresPerMinute));
             options.OnRejected = RejectAsync;
         });
 

@@ -10,9 +10,9 @@ public static class Journal
 {
     /// <summary>The chosen journal and snapshot store.</summary>
     public static AkkaConfigurationBuilder WithJournal(this AkkaConfigurationBuilder builder, PharosSettings settings) =>
-        settings.Redis is { } redis
-            ? builder.WithRedisPersistence(redis, settings.RedisKeyPrefix)
-            : builder.WithEmbeddedJournal(settings);
+        settings.Storage.Redis is { } redis
+            ? builder.WithRedisPersistence(redis, settings.Storage.RedisKeyPrefix)
+            : builder.WithEmbeddedJournal(settings.Storage);
 
     /// <summary>
     /// The health checks service, with the store's own check: Redis must answer PING for `/ready`. Either journal is
@@ -21,7 +21,7 @@ public static class Journal
     public static IServiceCollection AddJournalHealthChecks(this IServiceCollection services, PharosSettings settings)
     {
         var checks = services.AddHealthChecks();
-        if (settings.Redis is not null) checks.AddRedisPersistenceCheck(NodeHealth.Ready, NodeHealth.Journal);
+        if (settings.Storage.Redis is not null) checks.AddRedisPersistenceCheck(NodeHealth.Ready, NodeHealth.Journal);
         return services;
     }
 }

@@ -31,7 +31,7 @@ public abstract class WorkerTestKit : Akka.TestKit.Xunit2.TestKit
         """);
 
     /// <summary>Local paths, loopback git daemons and loopback smart HTTP servers are what these tests clone.</summary>
-    public static readonly RepoUrlValidator LocalValidator = new(new PharosSettings
+    public static readonly RepoUrlValidator LocalValidator = new(RepoUrlPolicy.Default with
     {
         AllowLocalRepos = true,
         AllowedSchemes = ["https", "http", "git"],

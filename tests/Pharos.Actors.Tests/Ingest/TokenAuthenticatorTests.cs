@@ -244,7 +244,7 @@ public sealed class TokenAuthenticatorTests
     [Fact]
     public void FromSettings_refuses_a_short_admin_token_without_printing_it()
     {
-        var e = Assert.Throws<SettingsException>(() => TokenAuthenticator.FromSettings(new PharosSettings { AdminToken = "short-secret" }));
+        var e = Assert.Throws<SettingsException>(() => TokenAuthenticator.FromSettings(new PharosSettings { Auth = AuthSettings.Default with { AdminToken = "short-secret" } }));
         Assert.Contains("PHAROS_ADMIN_TOKEN must be at least 16 characters", e.Message);
         Assert.DoesNotContain("short-secret", e.Message);
     }
@@ -253,7 +253,7 @@ public sealed class TokenAuthenticatorTests
     public void FromSettings_refuses_an_admin_token_no_client_could_send()
     {
         const string token = "has a space in it 0123456789";
-        var e = Assert.Throws<SettingsException>(() => TokenAuthenticator.FromSettings(new PharosSettings { AdminToken = token }));
+        var e = Assert.Throws<SettingsException>(() => TokenAuthenticator.FromSettings(new PharosSettings { Auth = AuthSettings.Default with { AdminToken = token } }));
         Assert.Contains("PHAROS_ADMIN_TOKEN", e.Message);
         Assert.DoesNotContain(token, e.Message);
     }
@@ -262,7 +262,7 @@ public sealed class TokenAuthenticatorTests
     public void FromSettings_admin_token_has_every_scope_and_no_limit()
     {
         const string token = "admin-token-0123456789abcdef";
-        var authenticator = TokenAuthenticator.FromSettings(new PharosSettings { AdminToken = token });
+        var authenticator = TokenAuthenticator.FromSettings(new PharosSettings { Auth = AuthSettings.Default with { AdminToken = token } });
         var result = authenticator.Authenticate("Bearer " + token);
         Assert.Equal(1, authenticator.Count);
         Assert.True(result.Succeeded);
@@ -278,14 +278,14 @@ public sealed class TokenAuthenticatorTests
         var path = dir.Write("tokens.json", TokensJson(
             ("ci", TokenAuthenticator.Sha256Hex("ci-token-0123456789abcdef"), [Scopes.Ingest], 60),
             ("dashboard", TokenAuthenticator.Sha256Hex("dash-token-0123456789abcdef"), [Scopes.Read], null)));
-        var authenticator = TokenAuthenticator.FromSettings(new PharosSettings { AdminToken = "admin-token-0123456789abcdef", TokensFile = path });
+        var authenticator = TokenAuthenticator.FromSettings(new PharosSettings { Auth = AuthSettings.Default with { AdminToken = "admin-token-0123456789abcdef", TokensFile = path } });
         Assert.Equal(3, authenticator.Count);
         Assert.Equal("admin", authenticator.Authenticate("Bearer admin-token-0123456789abcdef").TokenName);
         var ci = authenticator.Authenticate("Bearer ci-token-0123456789abcdef");
         Assert.Equal(("ci", 60), (ci.TokenName, ci.RequestsPerMinute));
         Assert.False(ci.HasScope(Scopes.Read));
 
-        var fileOnly = TokenAuthenticator.FromSettings(new PharosSettings { TokensFile = path });
+        var fileOnly = TokenAuthenticator.FromSettings(new PharosSettings { Auth = AuthSettings.Default with { TokensFile = path } });
         Assert.Equal(2, fileOnly.Count);
         Assert.False(fileOnly.Authenticate("Bearer admin-token-0123456789abcdef").Succeeded);
     }
@@ -297,8 +297,8 @@ public sealed class TokenAuthenticatorTests
         const string admin = "admin-token-0123456789abcdef";
         var byName = dir.Write("name.json", TokensJson(("admin", TokenAuthenticator.Sha256Hex("other-token-0123456789"), [Scopes.Read], null)));
         var byHash = dir.Write("hash.json", TokensJson(("copy", TokenAuthenticator.Sha256Hex(admin), [Scopes.Read], null)));
-        var e1 = Assert.Throws<SettingsException>(() => TokenAuthenticator.FromSettings(new PharosSettings { AdminToken = admin, TokensFile = byName }));
-        var e2 = Assert.Throws<SettingsException>(() => TokenAuthenticator.FromSettings(new PharosSettings { AdminToken = admin, TokensFile = byHash }));
+        var e1 = Assert.Throws<SettingsException>(() => TokenAuthenticator.FromSettings(new PharosSettings { Auth = AuthSettings.Default with { AdminToken = admin, TokensFile = byName } }));
+        var e2 = Assert.Throws<SettingsException>(() => TokenAuthenticator.FromSettings(new PharosSettings { Auth = AuthSettings.Default with { AdminToken = admin, TokensFile = byHash } }));
         Assert.Contains("PHAROS_TOKENS_FILE", e1.Message);
         Assert.Contains("PHAROS_TOKENS_FILE", e2.Message);
         Assert.DoesNotContain(admin, e1.Message + e2.Message);

@@ -160,7 +160,7 @@ public sealed class LeaseProperties
     [Fact]
     public void Progress_is_persisted_on_stage_changes_only()
     {
-        var state = new QueueState(10, 10);
+        var state = new QueueState(10, 10, QueueSettings.Default.MaxAttempts);
         state.Apply(new TaskEnqueued("t", "https://github.com/o/r", Priority.Normal, Epoch, 86_400, "x"));
         var leased = state.DecideLease("w", "a", "l1", Epoch).OfType<TaskLeased>().Single();
         state.Apply(leased);
@@ -176,7 +176,7 @@ public sealed class LeaseProperties
     [Fact]
     public void Expired_tasks_are_skipped_at_dispatch_and_never_leased()
     {
-        var state = new QueueState(10, 10);
+        var state = new QueueState(10, 10, QueueSettings.Default.MaxAttempts);
         state.Apply(new TaskEnqueued("old", "https://github.com/o/old", Priority.High, Epoch, 60, "x"));
         state.Apply(new TaskEnqueued("new", "https://github.com/o/new", Priority.Low, Epoch.AddSeconds(50), 86_400, "x"));
 

@@ -32,7 +32,7 @@ public sealed class QueueActorTests : TestKit
     public QueueActorTests() : base(JournalConfig) => _mediator = CreateTestProbe();
 
     private static QueueSettings Settings(int cap = 3, int snapshotEvery = 100, double sweepSeconds = 30) =>
-        new(cap, 86_400, 100, TimeSpan.FromSeconds(sweepSeconds), snapshotEvery);
+        QueueSettings.Default with { MaxQueueSize = cap, SweepInterval = TimeSpan.FromSeconds(sweepSeconds), SnapshotEvery = snapshotEvery };
 
     private IActorRef StartQueue(QueueSettings settings) =>
         Sys.ActorOf(QueueActor.SupervisedProps(settings, _clock, _mediator.Ref));

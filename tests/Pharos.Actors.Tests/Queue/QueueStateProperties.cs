@@ -15,7 +15,7 @@ public sealed class QueueStateProperties
 
     private static QueueState StateWith(IEnumerable<(int SubmittedSecond, int Ttl, Priority Priority)> tasks, int cap = 10_000, int history = 100)
     {
-        var state = new QueueState(cap, history);
+        var state = new QueueState(cap, history, QueueSettings.Default.MaxAttempts);
         var i = 0;
         foreach (var (second, ttl, priority) in tasks)
         {
@@ -111,7 +111,7 @@ public sealed class QueueStateProperties
         {
             var state = StateWith(tasks, history: 7);
             foreach (var skipped in state.Sweep(Epoch.AddSeconds(nowSecond))) state.Apply(skipped);
-            var restored = new QueueState(10_000, 7);
+            var restored = new QueueState(10_000, 7, QueueSettings.Default.MaxAttempts);
             restored.Restore(state.ToSnapshot());
             return restored.Pending.Select(j => j.TaskId).SequenceEqual(state.Pending.Select(j => j.TaskId))
                    && restored.Jobs(100, null).Select(j => (j.TaskId, j.Status)).SequenceEqual(state.Jobs(100, null).Select(j => (j.TaskId, j.Status)));

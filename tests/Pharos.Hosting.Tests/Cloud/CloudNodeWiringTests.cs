@@ -78,9 +78,9 @@ public sealed class CloudNodeWiringTests : Akka.Hosting.TestKit.TestKit
         var config = Sys.Settings.Config;
         Assert.Equal("akka.persistence.journal.sql", config.GetString("akka.persistence.journal.plugin"));
         Assert.Equal("akka.persistence.snapshot-store.sql", config.GetString("akka.persistence.snapshot-store.plugin"));
-        Assert.Contains(Path.Combine(_settings.DataDirFull, EmbeddedJournal.JournalFile),
+        Assert.Contains(Path.Combine(_settings.Storage.DataDirFull, EmbeddedJournal.JournalFile),
             config.GetString("akka.persistence.journal.sql.connection-string"), StringComparison.Ordinal);
-        Assert.Contains(Path.Combine(_settings.DataDirFull, EmbeddedJournal.SnapshotFile),
+        Assert.Contains(Path.Combine(_settings.Storage.DataDirFull, EmbeddedJournal.SnapshotFile),
             config.GetString("akka.persistence.snapshot-store.sql.connection-string"), StringComparison.Ordinal);
 
         // Accepted means written: the queue recovered from that journal and persists to it.
