@@ -1,4 +1,5 @@
 using Pharos.Actors.Queue;
+using Pharos.Messages;
 using Pharos.Messages.Commands;
 
 namespace Pharos.Actors.Tests.Queue;
@@ -35,6 +36,12 @@ internal sealed class QueueDriver
     public DateTimeOffset Now { get; set; } = Epoch;
     public List<(int To, object Message)> Sent { get; } = [];
 
+    /// <summary>Every event written, in order.</summary>
+    public List<IPersistedEvent> Written { get; } = [];
+
+    /// <summary>How many task ids were handed out: the tasks are t000 up to this.</summary>
+    public int TasksIssued => _tasks;
+
     public static string Address(int worker) => $"akka.tcp://pharos@edge-{worker}:1";
 
     /// <summary>The commands arrive in this order while a write is in flight, and are then decided and written together.</summary>
@@ -42,6 +49,7 @@ internal sealed class QueueDriver
     {
         var submitted = commands.Where(Receive).Select(c => new Received<int>(c.Message, c.From)).ToList();
         var batch = Decider.DecideBatch(State, Workers, submitted, Now);
+        Written.AddRange(batch.Events);
         var offers = Workers.Commit(batch, State);
         Sent.AddRange(batch.Answers.Select(a => (a.To, a.Message)));
         Sent.AddRange(offers.Select(worker => (worker, (object)WorkAvailable.Instance)));
