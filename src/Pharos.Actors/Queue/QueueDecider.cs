@@ -7,8 +7,9 @@ using Pharos.Messages.Status;
 namespace Pharos.Actors.Queue;
 
 /// <summary>
-/// The queue's rules: what each command comes to, given the state and the worker registry. Pure: it reads both and
-/// changes neither, and says in one <see cref="Decision{TRef}"/> what is to be persisted, answered, told and changed.
+/// The queue's rules: what each command comes to, given the state and the worker registry. <see cref="Decide"/> is
+/// pure: it reads both, changes neither, and says in one <see cref="Decision{TRef}"/> what is to be persisted,
+/// answered, told and changed. <see cref="DecideBatch"/> decides a group commit the way QueueActor runs it.
 /// </summary>
 /// <remarks>
 /// Admission: a repository is active once (an expired queued task does not count) and the cap counts live pending
