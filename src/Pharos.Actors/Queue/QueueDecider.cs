@@ -64,11 +64,12 @@ public sealed class QueueDecider<TRef>(QueueSettings settings, Func<string>? new
             RequestWork => Lease(state, workers, command.From, now),
             IWorkerReport report => Report(state, report, command.From, now),
             LeaseExpired expired => Expire(state, workers, expired, now),
-            WorkerGone<TRef> gone => Lose(state, workers,
-                workers.LeasesOf(gone.Worker).Select(id => state.Leases.FirstOrDefault(l => l.LeaseId == id)).OfType<LeaseRecord>().ToList(),
-                "worker_terminated", now),
+            WorkerGone<TRef> gone => Lose(state, workers, LeasesHeldBy(state, workers, gone.Worker), "worker_terminated", now),
             _ => throw new ArgumentException($"The queue cannot decide {command.Message.GetType().Name}.", nameof(command)),
         };
+
+    private static List<LeaseRecord> LeasesHeldBy(QueueState state, WorkerRegistry<TRef> workers, TRef worker) =>
+        workers.LeasesOf(worker).Select(id => state.Leases.FirstOrDefault(l => l.LeaseId == id)).OfType<LeaseRecord>().ToList();
 
     /// <summary>What the sender of a command not yet decided hears when the write before it fails; null: nothing.</summary>
     public static object? ReplyIfUndecided(object command) => command switch
@@ -163,7 +164,10 @@ public sealed class QueueDecider<TRef>(QueueSettings settings, Func<string>? new
         // Known when the request arrived; gone since only if it terminated, and then it asks no more.
         if (workers.Find(worker) is not { } entry) return None;
         if (workers.HoldsALease(worker))
-            return None with { Log = new LogNote(LogLevel.WarningLevel, "Worker {0} asked for work while holding a lease; ignored", [entry.Id]) };
+            return None with
+            {
+                Log = new LogNote(LogLevel.WarningLevel, "Worker {0} asked for work while holding a lease; ignored", [entry.Id]),
+            };
         var swept = state.Sweep(now);
         if (state.Pending.FirstOrDefault(job => !QueueState.IsExpired(job, now)) is not { } next)
             return new Decision<TRef>

@@ -99,7 +99,8 @@ public sealed class DispatchProperties
                     if (step.Op != Op.Progress) belief.Running = null;
                     return (step.Op switch
                     {
-                        Op.Progress => new ReportProgress(taskId, leaseId, step.Pick % 2 == 0 ? JobStages.Cloning : JobStages.Training, 0.5, "x"),
+                        Op.Progress => new ReportProgress(taskId, leaseId,
+                            step.Pick % 2 == 0 ? JobStages.Cloning : JobStages.Training, 0.5, "x"),
                         Op.Complete => new ReportCompleted(taskId, leaseId, new TaskMetrics("abc", 1, 1, 1, 0.5, new StageSeconds())),
                         Op.Fail => new ReportFailed(taskId, leaseId, JobReasons.CloneFailed, "gone"),
                         _ => (IWorkerReport)new ReportSkipped(taskId, leaseId, 200, 120),
@@ -242,7 +243,8 @@ public sealed class DispatchProperties
 
             var (a, b) = (Answers(alone.Queue), Answers(together));
             var firstDifference = Enumerable.Range(0, Math.Min(a.Count, b.Count)).FirstOrDefault(i => a[i] != b[i], -1);
-            if (firstDifference >= 0) return Verdict($"answer {firstDifference}: {a[firstDifference]} alone, {b[firstDifference]} together");
+            if (firstDifference >= 0)
+                return Verdict($"answer {firstDifference}: {a[firstDifference]} alone, {b[firstDifference]} together");
             if (a.Count != b.Count) return Verdict($"{a.Count} answers alone, {b.Count} together");
             if (!alone.Queue.Written.Select(Json).SequenceEqual(together.Written.Select(Json))) return Verdict("the journals differ");
             if (Json(alone.Queue.State.ToSnapshot()) != Json(together.State.ToSnapshot())) return Verdict("the states differ");

@@ -11,8 +11,9 @@ using Pharos.Messages.Serialization;
 namespace Pharos.Actors.Tests.Queue;
 
 /// <summary>
-/// The lease contract stated over <see cref="QueueState"/> and <see cref="QueueDecider{TRef}"/>: random interleavings of submissions, requests for work,
-/// reports under current and stale leases, lost workers and cancellations, checked after every step.
+/// The lease contract stated over <see cref="QueueState"/> and <see cref="QueueDecider{TRef}"/>: random interleavings
+/// of submissions, requests for work, reports under current and stale leases, lost workers and cancellations, checked
+/// after every step.
 /// </summary>
 public sealed class LeaseProperties
 {

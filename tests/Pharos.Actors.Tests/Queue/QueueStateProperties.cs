@@ -13,7 +13,7 @@ public sealed class QueueStateProperties
 {
     private static readonly DateTimeOffset Epoch = QueueDriver.Epoch;
 
-    /// <summary>What <paramref name="command"/> comes to against <paramref name="state"/>; a new task is <paramref name="taskId"/>.</summary>
+    /// <summary>What <paramref name="command"/> comes to against <paramref name="state"/>; a new task is <c>taskId</c>.</summary>
     private static Decision<int> Decide(QueueState state, object command, DateTimeOffset now, string taskId = "new") =>
         new QueueDecider<int>(new QueueSettings(state.MaxQueueSize, 86_400, state.HistorySize, TimeSpan.FromSeconds(30), 100),
                 () => taskId)
