@@ -31,8 +31,6 @@ public sealed class WorkerRegistry<TRef> where TRef : notnull
         _holders = new Dictionary<string, TRef>(from._holders, StringComparer.Ordinal);
     }
 
-    public IReadOnlyDictionary<TRef, WorkerEntry> Workers => _workers;
-
     /// <summary>Lease id → the worker reference running under it.</summary>
     public IReadOnlyDictionary<string, TRef> Holders => _holders;
 
