@@ -7,7 +7,7 @@ using FsCheck.Xunit;
 using Pharos.CloudNode.Auth;
 using Pharos.Testing.Cloud;
 
-namespace Pharos.CloudNode.Tests;
+namespace Pharos.CloudNode.Tests.Auth;
 
 /// <summary>
 /// A node behind a trusted "proxy" (the tests' loopback client, which names a client in X-Forwarded-For), with a
