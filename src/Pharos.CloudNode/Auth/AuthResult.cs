@@ -37,8 +37,11 @@ public sealed record AuthResult
 
     public static AuthResult Success(TokenEntry entry, string fingerprint) => new()
     {
-        Succeeded = true, TokenName = entry.Name, Scopes = entry.Scopes,
-        RequestsPerMinute = entry.RequestsPerMinute, Fingerprint = fingerprint,
+        Succeeded = true,
+        TokenName = entry.Name,
+        Scopes = entry.Scopes,
+        RequestsPerMinute = entry.RequestsPerMinute,
+        Fingerprint = fingerprint,
     };
 
     public static AuthResult Failure(AuthFailureReason reason, string? fingerprint) =>

@@ -30,7 +30,9 @@ public sealed class RateLimitedNode : IAsyncLifetime
         var path = Path.Combine(CloudNodeHost.NewDataDir(), "tokens.json");
         await File.WriteAllTextAsync(path, JsonSerializer.Serialize(Enumerable.Range(0, Tokens).Select(i => new
         {
-            name = $"limited-{i}", sha256 = TokenHash.Sha256Hex(TokenOf(i)), scopes = new[] { "ingest", "read" },
+            name = $"limited-{i}",
+            sha256 = TokenHash.Sha256Hex(TokenOf(i)),
+            scopes = new[] { "ingest", "read" },
             requests_per_minute = LimitOf(i),
         })));
         Host = await CloudNodeHost.StartAsync(new Dictionary<string, string?>

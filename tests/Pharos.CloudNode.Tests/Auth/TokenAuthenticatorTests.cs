@@ -391,7 +391,9 @@ public sealed class TokenAuthenticatorTests
     internal static string TokensJson(params (string Name, string Sha256, string[] Scopes, int? Rpm)[] entries) =>
         System.Text.Json.JsonSerializer.Serialize(entries.Select(e => new Dictionary<string, object?>
         {
-            ["name"] = e.Name, ["sha256"] = e.Sha256, ["scopes"] = e.Scopes,
+            ["name"] = e.Name,
+            ["sha256"] = e.Sha256,
+            ["scopes"] = e.Scopes,
             ["requests_per_minute"] = e.Rpm,
         }));
 }
