@@ -22,7 +22,9 @@ public static class ScopeRules
 
     /// <summary>The name of one scope as PHAROS_TOKENS_FILE writes it: "ingest", "read" or "admin".</summary>
     public static string Name(this ApiScope scope) =>
-        Known.Contains(scope) ? scope.ToString().ToLowerInvariant() : throw new ArgumentOutOfRangeException(nameof(scope), scope, "Not a single scope.");
+        Known.Contains(scope)
+            ? scope.ToString().ToLowerInvariant()
+            : throw new ArgumentOutOfRangeException(nameof(scope), scope, "Not a single scope.");
 
     /// <summary>True when <paramref name="held"/> grants <paramref name="needed"/>: it holds it, or holds admin.</summary>
     public static bool Grants(this ApiScope held, ApiScope needed) =>
