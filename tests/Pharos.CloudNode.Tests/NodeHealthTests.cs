@@ -8,7 +8,7 @@ using FsCheck.Xunit;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Pharos.Actors.Queue;
 using Pharos.CloudNode.Health;
-using Pharos.CloudNode.Tests.Support;
+using Pharos.Testing.Cloud;
 using Pharos.Messages.Queries;
 using Pharos.Messages.Status;
 
