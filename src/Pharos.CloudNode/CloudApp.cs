@@ -63,6 +63,9 @@ public static class CloudApp
             {
                 ["Logging:LogLevel:Default"] = "Information",
                 ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+                // The scheme's own lines (challenged, not authenticated) would be one per refused request;
+                // AuthFailureLog is the bounded record of those.
+                [$"Logging:LogLevel:{typeof(BearerTokenHandler).FullName}"] = "Warning",
             },
         });
         if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);
@@ -86,6 +89,7 @@ public static class CloudApp
         builder.Services.AddSingleton<PharosMetrics>();
         builder.Services.AddSingleton<IQueueMetrics>(services => services.GetRequiredService<PharosMetrics>());
         builder.Services.AddPharosCloudServices(settings);
+        builder.Services.AddPharosAuth(settings);
         builder.Services.AddProblemDetails();
         builder.Services.AddPharosRateLimits(settings);
         builder.Services.AddJournalHealthChecks(settings);
@@ -96,7 +100,11 @@ public static class CloudApp
         var app = builder.Build();
         // First, so that the rate limiter and the logs see the client behind a trusted proxy, not the proxy.
         if (settings.Auth.TrustedProxies.Count > 0) app.UseForwardedHeaders(ForwardedFor(settings.Auth.TrustedProxies));
+        // Who is asking, then the rate limits by who it is, then the routes' scopes: a flood past its failure limit is
+        // refused 429 before it is challenged.
+        app.UseAuthentication();
         app.UseRateLimiter();
+        app.UseAuthorization();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = LiveFeeds.KeepAliveInterval });
         app.MapOpenApi();
         app.MapPharosApi(settings);

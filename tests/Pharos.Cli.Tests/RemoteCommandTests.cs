@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Pharos.Actors.Ingest;
+using Pharos.CloudNode.Auth;
 using Pharos.Cli.Tests.Support;
 using Pharos.Testing.Cloud;
 using Pharos.Testing.Git;
@@ -216,14 +217,15 @@ public sealed class RemoteCommandTests(QueueNode node) : IClassFixture<QueueNode
         try
         {
             await File.WriteAllTextAsync(file, $"[{lines[1]}]");
-            var entries = TokenAuthenticator.LoadTokensFile(file);
+            var entries = TokenFileLoader.Load(file);
             var entry = Assert.Single(entries);
             Assert.Equal("ci-bot", entry.Name);
             Assert.Equal(perMinute, entry.RequestsPerMinute);
             var result = new TokenAuthenticator(entries).Authenticate("Bearer " + token);
             Assert.True(result.Succeeded);
-            Assert.Equal(["ingest", "read"], result.Scopes.Order());
-            Assert.Equal(TokenAuthenticator.Sha256Hex(token), JsonDocument.Parse(lines[1]).RootElement.GetProperty("sha256").GetString());
+            Assert.Equal(ApiScope.Ingest | ApiScope.Read, result.Scopes);
+            Assert.Equal(["ingest", "read"], Scopes.NamesOf(result.Scopes));
+            Assert.Equal(TokenHash.Sha256Hex(token), JsonDocument.Parse(lines[1]).RootElement.GetProperty("sha256").GetString());
         }
         finally
         {

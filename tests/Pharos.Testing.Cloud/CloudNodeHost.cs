@@ -5,8 +5,8 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Akka.Actor;
 using Microsoft.Extensions.DependencyInjection;
-using Pharos.Actors.Ingest;
 using Pharos.CloudNode;
+using Pharos.CloudNode.Auth;
 using Pharos.Messages.Serialization;
 using Pharos.Testing.Logging;
 using Xunit;
@@ -144,8 +144,8 @@ public static class TokensFile
         var path = Path.Combine(CloudNodeHost.NewDataDir(), "tokens.json");
         File.WriteAllText(path, JsonSerializer.Serialize(new object[]
         {
-            new { name = "dashboard", sha256 = TokenAuthenticator.Sha256Hex(ReadOnlyToken), scopes = new[] { "read" } },
-            new { name = "ci", sha256 = TokenAuthenticator.Sha256Hex(IngestToken), scopes = new[] { "ingest", "read" }, requests_per_minute = 60 },
+            new { name = "dashboard", sha256 = TokenHash.Sha256Hex(ReadOnlyToken), scopes = new[] { "read" } },
+            new { name = "ci", sha256 = TokenHash.Sha256Hex(IngestToken), scopes = new[] { "ingest", "read" }, requests_per_minute = 60 },
         }));
         return path;
     }

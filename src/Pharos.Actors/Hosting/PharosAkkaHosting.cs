@@ -145,7 +145,6 @@ public static class PharosAkkaHosting
             var mediator = DistributedPubSub.Get(system).Mediator;
             var clock = resolver.GetService<TimeProvider>();
             registry.Register<IngestGateway>(system.ActorOf(IngestGateway.Props(
-                resolver.GetService<TokenAuthenticator>(), resolver.GetService<AuthFailureLog>(),
                 resolver.GetService<RepoUrlValidator>(), queue, mediator, clock), "ingest-gateway"));
             registry.Register<StatusTracker>(system.ActorOf(
                 StatusTracker.Props(queue, mediator, clock, settings.Queue.MaxQueueSize), "status-tracker"));
@@ -187,13 +186,11 @@ public static class PharosAkkaHosting
         PharosSettings settings) =>
         condition ? builder.WithEdgeWorkers(settings) : builder;
 
-    /// <summary>The plain services the cloud's actors and endpoints share.</summary>
+    /// <summary>The plain services the cloud's actors and endpoints share (authentication is the HTTP layer's own).</summary>
     public static IServiceCollection AddPharosCloudServices(this IServiceCollection services, PharosSettings settings)
     {
         services.AddSingleton(settings);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(TokenAuthenticator.FromSettings(settings));
-        services.AddSingleton<AuthFailureLog>();
         services.AddSingleton(_ => new RepoUrlValidator(settings.Repositories));
         // A node that exports metrics registers its own before this; the rest measure nothing.
         services.TryAddSingleton<IQueueMetrics>(NoQueueMetrics.Instance);

@@ -20,26 +20,26 @@ public static class ClusterEndpoints
         app.MapGet("/cluster/members", (ActorSystem system) => Results.Ok(Members(Cluster.Get(system))))
             .WithSummary("This node's view of the cluster: members with roles, status and reachability, the leader")
             .Produces<ClusterMembers>()
-            .RequireScope(Scopes.Admin);
+            .RequireScope(ApiScope.Admin);
 
         app.MapPost("/cluster/leave", (HttpContext context, ActorSystem system) =>
                 ActAsync(context, Cluster.Get(system), "leave", (cluster, address) => cluster.Leave(address)))
             .WithSummary("Ask a member to leave the cluster gracefully (its tasks are handed back)")
             .Produces<ClusterActionAccepted>(StatusCodes.Status202Accepted)
             .ProducesProblem(400).ProducesProblem(404)
-            .RequireScope(Scopes.Admin);
+            .RequireScope(ApiScope.Admin);
 
         app.MapPost("/cluster/down", (HttpContext context, ActorSystem system) =>
                 ActAsync(context, Cluster.Get(system), "down", (cluster, address) => cluster.Down(address)))
             .WithSummary("Mark a member down (it is removed without a handshake: for a node that is gone)")
             .Produces<ClusterActionAccepted>(StatusCodes.Status202Accepted)
             .ProducesProblem(400).ProducesProblem(404)
-            .RequireScope(Scopes.Admin);
+            .RequireScope(ApiScope.Admin);
 
         app.MapGet("/cluster/events", (ActorSystem system, TimeProvider clock) =>
                 ServerSentEvents.Of(LiveFeeds.ClusterEvents(Cluster.Get(system), clock), "member"))
             .WithSummary("Membership events as server-sent events (`event: member`), from now on")
-            .RequireScope(Scopes.Admin);
+            .RequireScope(ApiScope.Admin);
     }
 
     internal static ClusterMembers Members(Cluster cluster)

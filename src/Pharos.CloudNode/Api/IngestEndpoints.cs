@@ -10,9 +10,9 @@ using Pharos.Messages.Commands;
 namespace Pharos.CloudNode.Api;
 
 /// <summary>
-/// `POST /ingest` and the original service's path form. The HTTP layer refuses a caller without a valid ingest token
-/// at once and otherwise only reads the request; the decisions (token and scope again, body, URL, cap) are the
-/// gateway's, so both routes behave alike.
+/// `POST /ingest` and the original service's path form. The ingest policy refuses a caller without a valid ingest
+/// token before the body is read (401, 403); the route then reads and parses the request (413, 400) and hands the
+/// caller's identity and the parsed request to the gateway, whose decisions (scope, URL, cap) both routes share.
 /// </summary>
 public static class IngestEndpoints
 {
@@ -20,7 +20,6 @@ public static class IngestEndpoints
     {
         app.MapPost("/ingest", async (HttpContext context, IRequiredActor<IngestGateway> gateway) =>
             {
-                if (RefuseCaller(context) is { } refused) return refused;
                 var body = await RequestBody.ReadAsync(context);
                 if (body is null)
                 {
@@ -28,10 +27,13 @@ public static class IngestEndpoints
                     return ApiProblems.TooLarge(RequestBody.MaxBytes);
                 }
                 var (repoUrl, priority, error) = ParseBody(body);
-                return await SubmitAsync(context, gateway.ActorRef, repoUrl, priority, error);
+                return error is not null
+                    ? Invalid(context, error)
+                    : await SubmitAsync(context, gateway.ActorRef, repoUrl!, priority);
             })
             .WithName("Ingest")
-            .WithMetadata(new TokenRequired())
+            .RequireScope(ApiScope.Ingest)
+            .WithMetadata(new CountAuthRefusals(CountRefusal))
             .WithSummary("Queue a repository for embedding")
             .Produces<IngestResponse>(StatusCodes.Status202Accepted)
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(409)
@@ -39,29 +41,29 @@ public static class IngestEndpoints
 
         app.MapPost("/api/v1/ingestion/ingest/{**repo_url}", async (HttpContext context, string? repo_url, string? priority,
                 IRequiredActor<IngestGateway> gateway) =>
-                RefuseCaller(context) ?? await SubmitAsync(context, gateway.ActorRef, RepairPathUrl(repo_url), priority, null))
+                await SubmitAsync(context, gateway.ActorRef, RepairPathUrl(repo_url) ?? "", priority))
             .WithName("IngestLegacy")
-            .WithMetadata(new TokenRequired())
+            .RequireScope(ApiScope.Ingest)
+            .WithMetadata(new CountAuthRefusals(CountRefusal))
             .WithSummary("The original Python Pharos form: the repository URL in the path, scheme optional")
             .Produces<IngestResponse>(StatusCodes.Status202Accepted);
     }
 
-    /// <summary>
-    /// A caller without a valid ingest token is refused before the body is read or the gateway asked: the cheapest
-    /// answer for the commonest abuse. The gateway checks the token again, as it does for any message.
-    /// </summary>
-    private static IResult? RefuseCaller(HttpContext context)
+    // The 401s and 403s of the ingest policy count as ingest refusals too, as every answer of these routes does.
+    private static void CountRefusal(HttpContext context, IngestRefusal reason) =>
+        context.RequestServices.GetRequiredService<PharosMetrics>().Refused(RefusalName(reason));
+
+    private static IResult Invalid(HttpContext context, string detail)
     {
-        if (ScopeFilter.Refusal(context, Scopes.Ingest) is not { } refused) return null;
-        context.RequestServices.GetRequiredService<PharosMetrics>().Refused(RefusalName(refused.Reason));
-        return ApiProblems.Refused(context, refused);
+        CountRefusal(context, IngestRefusal.InvalidRequest);
+        return ApiProblems.Refused(context, new IngestRefused(IngestRefusal.InvalidRequest, detail));
     }
 
-    private static async Task<IResult> SubmitAsync(HttpContext context, IActorRef gateway, string? repoUrl,
-        string? priority, string? bodyError)
+    private static async Task<IResult> SubmitAsync(HttpContext context, IActorRef gateway, string repoUrl, string? priorityText)
     {
-        var request = new SubmitIngest(repoUrl, priority, context.Request.Headers.Authorization.FirstOrDefault(),
-            context.Connection.RemoteIpAddress?.ToString() ?? "unknown", context.Request.Path, bodyError);
+        if (!PriorityNames.TryParse(priorityText, out var priority))
+            return Invalid(context, "priority must be low, normal or high.");
+        var request = new SubmitIngest(context.User.AsCaller(), repoUrl, priority);
         var metrics = context.RequestServices.GetRequiredService<PharosMetrics>();
         var counted = false;
         var result = await ActorAsk.AskAsync<object>(context, gateway, request, reply =>

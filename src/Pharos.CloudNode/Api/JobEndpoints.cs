@@ -39,7 +39,7 @@ public static class JobEndpoints
             .RequireReadScopeIf(requireReadToken);
 
         app.MapDelete("/jobs/{id}", (HttpContext context, string id, IRequiredActor<QueueProxy> queue) =>
-                ActorAsk.AskAsync<CancelJobResult>(context, queue.ActorRef, new CancelJob(id, ScopeFilter.Authenticated(context).TokenName!), result => result.Outcome switch
+                ActorAsk.AskAsync<CancelJobResult>(context, queue.ActorRef, new CancelJob(id, context.User.Identity!.Name!), result => result.Outcome switch
                 {
                     CancelOutcome.Cancelled => Results.Ok(result.Job),
                     CancelOutcome.NotFound => ApiProblems.NotFound($"No job {ApiProblems.Shorten(id)}."),
@@ -48,6 +48,6 @@ public static class JobEndpoints
                 }))
             .WithSummary("Cancel a queued task")
             .Produces<JobRecord>()
-            .RequireScope(Scopes.Ingest);
+            .RequireScope(ApiScope.Ingest);
     }
 }

@@ -1,4 +1,4 @@
-using Pharos.Actors.Ingest;
+using Pharos.CloudNode.Auth;
 using Pharos.Actors.Queue;
 using Pharos.Messages.Status;
 using Prometheus;

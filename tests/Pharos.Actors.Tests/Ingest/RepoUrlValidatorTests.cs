@@ -467,7 +467,7 @@ public class RepoUrlValidatorTests
         try { addresses = await Dns.GetHostAddressesAsync(name); }
         catch (SocketException) { return; }
         var check = await validator.ValidateAsync($"https://{name}/a/b");
-        if (addresses.Any(RepoUrlValidator.IsInternal))
+        if (addresses.Any(InternalAddresses.IsInternal))
             Assert.Equal("host resolves to a private or loopback address", check.Error);
         else
             Assert.True(check.Ok);

@@ -2,10 +2,10 @@ using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
 using Microsoft.Extensions.Logging;
-using Pharos.Actors.Ingest;
+using Pharos.CloudNode.Auth;
 using Pharos.Testing.Logging;
 
-namespace Pharos.Actors.Tests.Ingest;
+namespace Pharos.CloudNode.Tests.Auth;
 
 public sealed class AuthFailureLogTests
 {
@@ -86,7 +86,7 @@ public sealed class AuthFailureLogTests
             var (log, sink) = Create(lines: 2);
             // The authenticator knows other tokens only, so every presentation is refused and logged or counted.
             var authenticator = new TokenAuthenticator(
-                [new TokenEntry("other", TokenAuthenticatorTests.HashOf("other-token-0123456789"), Scopes.All, null)]);
+                [new TokenEntry("other", TokenAuthenticatorTests.HashOf("other-token-0123456789"), TokenAuthenticatorTests.AllScopes, null)]);
             var i = 0;
             foreach (var (presented, route, client) in c.presentations)
             {
@@ -233,6 +233,33 @@ public sealed class AuthFailureLogTests
         Assert.All(full.GroupBy(l => l.Fields["ClientIp"]), g => Assert.True(g.Count() <= 5));
         Assert.Equal(clients * 5, full.Length);
         Assert.Equal(threads * perThread - full.Length, Summaries(sink).Sum(s => (long)s.Fields["Suppressed"]!));
+    }
+
+    [Fact]
+    public void Attempts_refused_by_the_failure_limit_are_counted_in_the_summary_line_not_as_failures()
+    {
+        var (log, sink) = Create(lines: 2);
+        for (var i = 0; i < 3; i++) log.Record(Failure(Ip(1)), T0.AddSeconds(i));
+        for (var i = 0; i < 4; i++) log.RecordRefused(T0.AddSeconds(10 + i));
+        Assert.Equal(2, Full(sink).Count());
+        Assert.Equal(3L, log.TotalFailures);
+        Assert.Equal(4L, log.TotalRefused);
+
+        log.Flush(T0.AddSeconds(59));
+        var summary = Assert.Single(Summaries(sink));
+        Assert.Equal(1L, summary.Fields["Suppressed"]);
+        Assert.Equal(4L, summary.Fields["Refused"]);
+        Assert.EndsWith("refused with 429 past the failure limit: 4", summary.Message);
+
+        // Refused attempts alone make a summary too, since the first of them; a quiet minute writes none.
+        log.RecordRefused(T0.AddSeconds(70));
+        log.Flush(T0.AddSeconds(119));
+        var second = Summaries(sink)[1];
+        Assert.Equal((0L, 1L, T0.AddSeconds(70).ToString("o")), ((long)second.Fields["Suppressed"]!, (long)second.Fields["Refused"]!, second.Fields["Since"]));
+        Assert.Equal("none", second.Fields["TopClients"]);
+        log.Flush(T0.AddSeconds(180));
+        Assert.Equal(2, Summaries(sink).Length);
+        Assert.Equal(5L, log.TotalRefused);
     }
 
     [Fact]

@@ -3,8 +3,9 @@ using FsCheck.Fluent;
 using FsCheck.Xunit;
 using Pharos.Actors.Configuration;
 using Pharos.Actors.Ingest;
+using Pharos.CloudNode.Auth;
 
-namespace Pharos.Actors.Tests.Ingest;
+namespace Pharos.CloudNode.Tests.Auth;
 
 public sealed class TokenAuthenticatorTests
 {
@@ -17,6 +18,8 @@ public sealed class TokenAuthenticatorTests
         from rest in Gen.ArrayOf(Gen.Elements(B64Alphabet.ToCharArray()), length)
         from padding in Gen.Elements("", "", "", "=", "==")
         select first + new string(rest) + padding;
+
+    internal const ApiScope AllScopes = ApiScope.Ingest | ApiScope.Read | ApiScope.Admin;
 
     private static readonly string[] OtherSchemes =
         ["Basic", "Digest", "Token", "Negotiate", "ApiKey", "Bearer:", "Bearers", "Bear", "Beare", "Bearer=", "OAuth", "x"];
@@ -66,7 +69,7 @@ public sealed class TokenAuthenticatorTests
             .Select(h => (string?)h));
         var truncated = Of("truncated", Gen.Choose(0, token.Length - 1).Select(n => (string?)("Bearer " + token[..n])));
         var otherToken = Of("other token", ValidToken.Where(t => t != token).Select(t => (string?)("Bearer " + t)));
-        var tooLong = Of("too long", Gen.Constant<string?>("Bearer " + token + new string('A', TokenAuthenticator.MaxTokenLength)));
+        var tooLong = Of("too long", Gen.Constant<string?>("Bearer " + token + new string('A', BearerHeader.MaxTokenLength)));
 
         return Gen.OneOf(missing, blank, otherScheme, random, changedChar, changedCase, padded, noCredentials,
             truncated, otherToken, tooLong);
@@ -74,9 +77,9 @@ public sealed class TokenAuthenticatorTests
 
     private static TokenAuthenticator AuthenticatorFor(string token) => new(
     [
-        new TokenEntry("decoy-1", HashOf("decoy-token-one-0123456789"), new HashSet<string> { Scopes.Read }, null),
-        new TokenEntry("ci", HashOf(token), new HashSet<string> { Scopes.Ingest, Scopes.Read }, 30),
-        new TokenEntry("decoy-2", HashOf("decoy-token-two-0123456789"), Scopes.All, null),
+        new TokenEntry("decoy-1", HashOf("decoy-token-one-0123456789"), ApiScope.Read, null),
+        new TokenEntry("ci", HashOf(token), ApiScope.Ingest | ApiScope.Read, 30),
+        new TokenEntry("decoy-2", HashOf("decoy-token-two-0123456789"), AllScopes, null),
     ]);
 
     [Property(MaxTest = 500)]
@@ -87,7 +90,7 @@ public sealed class TokenAuthenticatorTests
         {
             var result = AuthenticatorFor(c.Token).Authenticate(c.Header);
             return !result.Succeeded && result.Reason is not null && result.TokenName is null
-                   && Scopes.All.All(s => !result.HasScope(s));
+                   && ScopeRules.Known.All(s => !result.HasScope(s));
         });
     }
 
@@ -101,9 +104,9 @@ public sealed class TokenAuthenticatorTests
         {
             var result = AuthenticatorFor(c.token).Authenticate($"{c.scheme} {c.token}");
             return result.Succeeded && result.Reason is null && result.TokenName == "ci"
-                   && result.HasScope(Scopes.Ingest) && result.HasScope(Scopes.Read) && !result.HasScope(Scopes.Admin)
+                   && result.HasScope(ApiScope.Ingest) && result.HasScope(ApiScope.Read) && !result.HasScope(ApiScope.Admin)
                    && result.RequestsPerMinute == 30
-                   && result.Fingerprint == TokenAuthenticator.Fingerprint(c.token);
+                   && result.Fingerprint == TokenHash.Fingerprint(c.token);
         });
     }
 
@@ -111,19 +114,19 @@ public sealed class TokenAuthenticatorTests
     public Property A_tokens_file_token_has_exactly_its_scopes()
     {
         var cases = (from token in ValidToken
-                     from scopes in Gen.SubListOf(Scopes.All.ToArray()).Where(s => s.Count > 0)
+                     from scopes in Gen.SubListOf(Scopes.Names.ToArray()).Where(s => s.Count > 0)
                      from rpm in Gen.OneOf(Gen.Constant<int?>(null), Gen.Choose(1, 10_000).Select(n => (int?)n))
                      select (token, scopes: scopes.ToArray(), rpm)).ToArbitrary();
         return Prop.ForAll(cases, c =>
         {
             using var dir = new TempDir();
-            var path = dir.Write("tokens.json", TokensJson(("ci-bot", TokenAuthenticator.Sha256Hex(c.token), c.scopes, c.rpm)));
-            var authenticator = new TokenAuthenticator(TokenAuthenticator.LoadTokensFile(path));
+            var path = dir.Write("tokens.json", TokensJson(("ci-bot", TokenHash.Sha256Hex(c.token), c.scopes, c.rpm)));
+            var authenticator = new TokenAuthenticator(TokenFileLoader.Load(path));
             var result = authenticator.Authenticate("Bearer " + c.token);
-            var admin = c.scopes.Contains(Scopes.Admin);
+            var admin = c.scopes.Contains("admin");
             return result.Succeeded && result.TokenName == "ci-bot" && result.RequestsPerMinute == c.rpm
-                   && Scopes.All.All(s => result.HasScope(s) == (admin || c.scopes.Contains(s)))
-                   && (c.scopes.Contains(Scopes.Ingest) || admin || !result.HasScope(Scopes.Ingest));
+                   && ScopeRules.Known.All(s => result.HasScope(s) == (admin || c.scopes.Contains(s.Name())))
+                   && (c.scopes.Contains("ingest") || admin || !result.HasScope(ApiScope.Ingest));
         });
     }
 
@@ -131,12 +134,12 @@ public sealed class TokenAuthenticatorTests
     public void A_read_only_tokens_file_token_lacks_ingest()
     {
         using var dir = new TempDir();
-        var path = dir.Write("tokens.json", TokensJson(("dashboard", TokenAuthenticator.Sha256Hex("read-only-token-0123456789"), [Scopes.Read], null)));
-        var result = new TokenAuthenticator(TokenAuthenticator.LoadTokensFile(path)).Authenticate("Bearer read-only-token-0123456789");
+        var path = dir.Write("tokens.json", TokensJson(("dashboard", TokenHash.Sha256Hex("read-only-token-0123456789"), ["read"], null)));
+        var result = new TokenAuthenticator(TokenFileLoader.Load(path)).Authenticate("Bearer read-only-token-0123456789");
         Assert.True(result.Succeeded);
-        Assert.True(result.HasScope(Scopes.Read));
-        Assert.False(result.HasScope(Scopes.Ingest));
-        Assert.False(result.HasScope(Scopes.Admin));
+        Assert.True(result.HasScope(ApiScope.Read));
+        Assert.False(result.HasScope(ApiScope.Ingest));
+        Assert.False(result.HasScope(ApiScope.Admin));
     }
 
     [Theory]
@@ -171,20 +174,20 @@ public sealed class TokenAuthenticatorTests
         Assert.Null(authenticator.Authenticate(" ").Fingerprint);
         Assert.Null(authenticator.Authenticate("Bearer ").Fingerprint);
         // A malformed presentation of the right token fingerprints the same, so an operator can see who it was.
-        Assert.Equal(TokenAuthenticator.Fingerprint("valid-token-0123456789"),
+        Assert.Equal(TokenHash.Fingerprint("valid-token-0123456789"),
             authenticator.Authenticate("Bearer valid-token-0123456789 ").Fingerprint);
-        Assert.Equal(TokenAuthenticator.Fingerprint("dXNlcjpwYXNz"), authenticator.Authenticate("Basic dXNlcjpwYXNz").Fingerprint);
+        Assert.Equal(TokenHash.Fingerprint("dXNlcjpwYXNz"), authenticator.Authenticate("Basic dXNlcjpwYXNz").Fingerprint);
     }
 
     [Fact]
     public void Tokens_longer_than_512_characters_are_malformed_even_when_known()
     {
-        var longest = new string('a', TokenAuthenticator.MaxTokenLength);
+        var longest = new string('a', BearerHeader.MaxTokenLength);
         var tooLong = longest + "b";
         var authenticator = new TokenAuthenticator(
         [
-            new TokenEntry("longest", HashOf(longest), new HashSet<string> { Scopes.Read }, null),
-            new TokenEntry("too-long", HashOf(tooLong), new HashSet<string> { Scopes.Read }, null),
+            new TokenEntry("longest", HashOf(longest), ApiScope.Read, null),
+            new TokenEntry("too-long", HashOf(tooLong), ApiScope.Read, null),
         ]);
         Assert.Equal("longest", authenticator.Authenticate("Bearer " + longest).TokenName);
         Assert.Equal(AuthFailureReason.Malformed, authenticator.Authenticate("Bearer " + tooLong).Reason);
@@ -195,7 +198,7 @@ public sealed class TokenAuthenticatorTests
     {
         var tokens = Enumerable.Range(0, 50).Select(i => $"token-number-{i:D4}-abcdefgh").ToArray();
         var authenticator = new TokenAuthenticator(tokens.Select((t, i) =>
-            new TokenEntry($"t{i}", HashOf(t), new HashSet<string> { Scopes.Read }, null)));
+            new TokenEntry($"t{i}", HashOf(t), ApiScope.Read, null)));
         Assert.Equal(50, authenticator.Count);
         for (var i = 0; i < tokens.Length; i++)
             Assert.Equal($"t{i}", authenticator.Authenticate("Bearer " + tokens[i]).TokenName);
@@ -204,8 +207,8 @@ public sealed class TokenAuthenticatorTests
     [Fact]
     public void Hash_helpers_match_the_standard_vectors()
     {
-        Assert.Equal("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", TokenAuthenticator.Sha256Hex("abc"));
-        Assert.Equal("ba7816bf", TokenAuthenticator.Fingerprint("abc"));
+        Assert.Equal("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", TokenHash.Sha256Hex("abc"));
+        Assert.Equal("ba7816bf", TokenHash.Fingerprint("abc"));
         Assert.Equal("unknown_token", AuthFailureReason.UnknownToken.ToSnakeCase());
         Assert.Equal("missing_header", AuthFailureReason.MissingHeader.ToSnakeCase());
     }
@@ -226,7 +229,7 @@ public sealed class TokenAuthenticatorTests
     public void Constructor_refuses_duplicate_names_and_hashes()
     {
         var hash = HashOf("some-token-0123456789");
-        var read = new HashSet<string> { Scopes.Read };
+        var read = ApiScope.Read;
         Assert.Throws<ArgumentException>(() => new TokenAuthenticator([new("a", hash, read, null), new("A", HashOf("x"), read, null)]));
         Assert.Throws<ArgumentException>(() => new TokenAuthenticator([new("a", hash, read, null), new("b", hash, read, null)]));
     }
@@ -268,7 +271,7 @@ public sealed class TokenAuthenticatorTests
         Assert.True(result.Succeeded);
         Assert.Equal("admin", result.TokenName);
         Assert.Null(result.RequestsPerMinute);
-        Assert.All(Scopes.All, s => Assert.True(result.HasScope(s)));
+        Assert.All(ScopeRules.Known, s => Assert.True(result.HasScope(s)));
     }
 
     [Fact]
@@ -276,14 +279,14 @@ public sealed class TokenAuthenticatorTests
     {
         using var dir = new TempDir();
         var path = dir.Write("tokens.json", TokensJson(
-            ("ci", TokenAuthenticator.Sha256Hex("ci-token-0123456789abcdef"), [Scopes.Ingest], 60),
-            ("dashboard", TokenAuthenticator.Sha256Hex("dash-token-0123456789abcdef"), [Scopes.Read], null)));
+            ("ci", TokenHash.Sha256Hex("ci-token-0123456789abcdef"), ["ingest"], 60),
+            ("dashboard", TokenHash.Sha256Hex("dash-token-0123456789abcdef"), ["read"], null)));
         var authenticator = TokenAuthenticator.FromSettings(new PharosSettings { Auth = AuthSettings.Default with { AdminToken = "admin-token-0123456789abcdef", TokensFile = path } });
         Assert.Equal(3, authenticator.Count);
         Assert.Equal("admin", authenticator.Authenticate("Bearer admin-token-0123456789abcdef").TokenName);
         var ci = authenticator.Authenticate("Bearer ci-token-0123456789abcdef");
         Assert.Equal(("ci", 60), (ci.TokenName, ci.RequestsPerMinute));
-        Assert.False(ci.HasScope(Scopes.Read));
+        Assert.False(ci.HasScope(ApiScope.Read));
 
         var fileOnly = TokenAuthenticator.FromSettings(new PharosSettings { Auth = AuthSettings.Default with { TokensFile = path } });
         Assert.Equal(2, fileOnly.Count);
@@ -295,8 +298,8 @@ public sealed class TokenAuthenticatorTests
     {
         using var dir = new TempDir();
         const string admin = "admin-token-0123456789abcdef";
-        var byName = dir.Write("name.json", TokensJson(("admin", TokenAuthenticator.Sha256Hex("other-token-0123456789"), [Scopes.Read], null)));
-        var byHash = dir.Write("hash.json", TokensJson(("copy", TokenAuthenticator.Sha256Hex(admin), [Scopes.Read], null)));
+        var byName = dir.Write("name.json", TokensJson(("admin", TokenHash.Sha256Hex("other-token-0123456789"), ["read"], null)));
+        var byHash = dir.Write("hash.json", TokensJson(("copy", TokenHash.Sha256Hex(admin), ["read"], null)));
         var e1 = Assert.Throws<SettingsException>(() => TokenAuthenticator.FromSettings(new PharosSettings { Auth = AuthSettings.Default with { AdminToken = admin, TokensFile = byName } }));
         var e2 = Assert.Throws<SettingsException>(() => TokenAuthenticator.FromSettings(new PharosSettings { Auth = AuthSettings.Default with { AdminToken = admin, TokensFile = byHash } }));
         Assert.Contains("PHAROS_TOKENS_FILE", e1.Message);
@@ -306,7 +309,7 @@ public sealed class TokenAuthenticatorTests
 
     // ---------------------------------------------------------------- tokens file loader
 
-    private static readonly string GoodHash = TokenAuthenticator.Sha256Hex("good-token-0123456789abcdef");
+    private static readonly string GoodHash = TokenHash.Sha256Hex("good-token-0123456789abcdef");
 
     [Fact]
     public void Loader_reads_a_well_formed_file()
@@ -316,23 +319,23 @@ public sealed class TokenAuthenticatorTests
             // operators may comment the file
             [
               { "name": "ci", "sha256": "{{GoodHash.ToUpperInvariant()}}", "scopes": ["ingest", "read"], "requests_per_minute": 120 },
-              { "name": "dashboard", "sha256": "{{TokenAuthenticator.Sha256Hex("x-0123456789abcdef")}}", "scopes": ["read"], "requests_per_minute": null },
+              { "name": "dashboard", "sha256": "{{TokenHash.Sha256Hex("x-0123456789abcdef")}}", "scopes": ["read"], "requests_per_minute": null },
             ]
             """);
-        var entries = TokenAuthenticator.LoadTokensFile(path);
+        var entries = TokenFileLoader.Load(path);
         Assert.Equal(["ci", "dashboard"], entries.Select(e => e.Name));
         Assert.Equal(Convert.FromHexString(GoodHash), entries[0].Sha256);
-        Assert.True(entries[0].Scopes.SetEquals([Scopes.Ingest, Scopes.Read]));
+        Assert.Equal(ApiScope.Ingest | ApiScope.Read, entries[0].Scopes);
         Assert.Equal(120, entries[0].RequestsPerMinute);
         Assert.Null(entries[1].RequestsPerMinute);
-        Assert.Empty(TokenAuthenticator.LoadTokensFile(dir.Write("empty.json", "[]")));
+        Assert.Empty(TokenFileLoader.Load(dir.Write("empty.json", "[]")));
     }
 
     [Fact]
     public void Loader_reports_a_missing_file()
     {
         var path = Path.Combine(Path.GetTempPath(), "pharos-no-such-dir-" + Guid.NewGuid(), "tokens.json");
-        var e = Assert.Throws<SettingsException>(() => TokenAuthenticator.LoadTokensFile(path));
+        var e = Assert.Throws<SettingsException>(() => TokenFileLoader.Load(path));
         Assert.Contains("PHAROS_TOKENS_FILE", e.Message);
         Assert.Contains("does not exist", e.Message);
         Assert.Contains(path, e.Message);
@@ -365,8 +368,8 @@ public sealed class TokenAuthenticatorTests
         var path = dir.Write("tokens.json", json
             .Replace("NONHEX", "zz" + GoodHash[2..], StringComparison.Ordinal)
             .Replace("HASH", GoodHash, StringComparison.Ordinal)
-            .Replace("OTHER", TokenAuthenticator.Sha256Hex("other"), StringComparison.Ordinal));
-        var e = Assert.Throws<SettingsException>(() => TokenAuthenticator.LoadTokensFile(path));
+            .Replace("OTHER", TokenHash.Sha256Hex("other"), StringComparison.Ordinal));
+        var e = Assert.Throws<SettingsException>(() => TokenFileLoader.Load(path));
         Assert.StartsWith("PHAROS_TOKENS_FILE", e.Message);
         Assert.Contains(expected, e.Message);
         Assert.DoesNotContain(GoodHash, e.Message);
@@ -377,18 +380,20 @@ public sealed class TokenAuthenticatorTests
     {
         using var dir = new TempDir();
         const string token = "plain-token-pasted-by-mistake-0123456789";
-        var e = Assert.Throws<SettingsException>(() => TokenAuthenticator.LoadTokensFile(
-            dir.Write("tokens.json", TokensJson(("ci", token, [Scopes.Read], null)))));
+        var e = Assert.Throws<SettingsException>(() => TokenFileLoader.Load(
+            dir.Write("tokens.json", TokensJson(("ci", token, ["read"], null)))));
         Assert.Contains("sha256 must be 64 hexadecimal characters", e.Message);
         Assert.DoesNotContain(token, e.Message);
     }
 
-    internal static byte[] HashOf(string token) => Convert.FromHexString(TokenAuthenticator.Sha256Hex(token));
+    internal static byte[] HashOf(string token) => Convert.FromHexString(TokenHash.Sha256Hex(token));
 
     internal static string TokensJson(params (string Name, string Sha256, string[] Scopes, int? Rpm)[] entries) =>
         System.Text.Json.JsonSerializer.Serialize(entries.Select(e => new Dictionary<string, object?>
         {
-            ["name"] = e.Name, ["sha256"] = e.Sha256, ["scopes"] = e.Scopes,
+            ["name"] = e.Name,
+            ["sha256"] = e.Sha256,
+            ["scopes"] = e.Scopes,
             ["requests_per_minute"] = e.Rpm,
         }));
 }

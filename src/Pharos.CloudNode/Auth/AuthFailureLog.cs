@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Logging;
 
-namespace Pharos.Actors.Ingest;
+namespace Pharos.CloudNode.Auth;
 
 /// <summary>One refused request: who, where, why, and which token (by fingerprint only, never the token).</summary>
 public sealed record AuthFailure(string ClientIp, string Route, AuthFailureReason Reason, string? Fingerprint);
@@ -10,10 +10,11 @@ public sealed record AuthFailure(string ClientIp, string Route, AuthFailureReaso
 /// <summary>
 /// Logs authentication failures without letting a flood flood the log: each client IP gets at most
 /// <c>linesPerClientPerMinute</c> full lines per one-minute window, further failures are only counted, and
-/// <see cref="Flush"/> (called once a minute) writes one summary line covering everything suppressed.
+/// <see cref="Flush"/> (called once a minute) writes one summary line covering everything suppressed, and the requests
+/// the per-client failure limit answered 429 instead of 401 (<see cref="RecordRefused"/>).
 /// At most <c>maxTrackedClients</c> IPs are tracked at a time; failures from further clients are counted in an
 /// overflow counter, so memory stays bounded whatever the number of distinct sources.
-/// Thread-safe: the gateway actor and ASP.NET endpoint code both record into one instance.
+/// Thread-safe: every request thread records into one instance.
 /// </summary>
 public sealed class AuthFailureLog(ILogger<AuthFailureLog> logger, int linesPerClientPerMinute = 5, int maxTrackedClients = 10_000)
 {
@@ -30,9 +31,9 @@ public sealed class AuthFailureLog(ILogger<AuthFailureLog> logger, int linesPerC
         LoggerMessage.Define<string, string, string, string>(LogLevel.Warning, FailureEvent,
             "Authentication failed: client {ClientIp} route {Route} reason {Reason} token fingerprint {Fingerprint}");
 
-    private static readonly Action<ILogger, long, int, long, string, string, Exception?> LogSummary =
-        LoggerMessage.Define<long, int, long, string, string>(LogLevel.Warning, SummaryEvent,
-            "Authentication failures suppressed: {Suppressed} from {Clients} tracked clients plus {Untracked} from clients beyond the tracking limit since {Since}; top clients: {TopClients}");
+    private static readonly Action<ILogger, long, int, long, string, string, long, Exception?> LogSummary =
+        LoggerMessage.Define<long, int, long, string, string, long>(LogLevel.Warning, SummaryEvent,
+            "Authentication failures suppressed: {Suppressed} from {Clients} tracked clients plus {Untracked} from clients beyond the tracking limit since {Since}; top clients: {TopClients}; refused with 429 past the failure limit: {Refused}");
 
     private readonly ILogger<AuthFailureLog> _logger = logger ?? throw new ArgumentNullException(nameof(logger));
     private readonly int _linesPerClient = linesPerClientPerMinute >= 0
@@ -46,8 +47,10 @@ public sealed class AuthFailureLog(ILogger<AuthFailureLog> logger, int linesPerC
     private readonly Dictionary<string, ClientWindow> _clients = new(StringComparer.Ordinal);
     private long _untrackedSuppressed;
     private long _suppressed;
+    private long _refused;
     private DateTimeOffset? _summarySince;
     private long _totalFailures;
+    private long _totalRefused;
 
     private sealed class ClientWindow(DateTimeOffset start)
     {
@@ -58,6 +61,9 @@ public sealed class AuthFailureLog(ILogger<AuthFailureLog> logger, int linesPerC
 
     /// <summary>Every failure ever recorded, logged or not (for metrics).</summary>
     public long TotalFailures => Interlocked.Read(ref _totalFailures);
+
+    /// <summary>Every request ever refused with 429 by the failure limit (<see cref="RecordRefused"/>).</summary>
+    public long TotalRefused => Interlocked.Read(ref _totalRefused);
 
     /// <summary>Clients currently tracked (bounded by maxTrackedClients).</summary>
     public int TrackedClients
@@ -115,12 +121,27 @@ public sealed class AuthFailureLog(ILogger<AuthFailureLog> logger, int linesPerC
     }
 
     /// <summary>
-    /// Writes one summary line if anything was suppressed since the last flush, then forgets clients whose window
+    /// A request without a valid token that the per-client failure limit answered 429 instead of 401: not logged as a
+    /// failure of its own (no line, no failure count), but counted in the next summary line, so the log shows the whole
+    /// flood.
+    /// </summary>
+    public void RecordRefused(DateTimeOffset now)
+    {
+        Interlocked.Increment(ref _totalRefused);
+        lock (_lock)
+        {
+            _summarySince ??= now;
+            _refused++;
+        }
+    }
+
+    /// <summary>
+    /// Writes one summary line if anything was suppressed or refused since the last flush, then forgets clients whose window
     /// is a minute old or more (they start a new window on their next failure).
     /// </summary>
     public void Flush(DateTimeOffset now)
     {
-        long suppressed, untracked;
+        long suppressed, untracked, refused;
         int clients;
         string top;
         DateTimeOffset since;
@@ -128,6 +149,7 @@ public sealed class AuthFailureLog(ILogger<AuthFailureLog> logger, int linesPerC
         {
             suppressed = _suppressed;
             untracked = _untrackedSuppressed;
+            refused = _refused;
             since = _summarySince ?? now;
             var suppressing = _clients.Where(c => c.Value.Suppressed > 0).ToList();
             clients = suppressing.Count;
@@ -141,15 +163,16 @@ public sealed class AuthFailureLog(ILogger<AuthFailureLog> logger, int linesPerC
             foreach (var (_, window) in suppressing) window.Suppressed = 0;
             _suppressed = 0;
             _untrackedSuppressed = 0;
+            _refused = 0;
             _summarySince = null;
 
             var expired = _clients.Where(c => now - c.Value.Start >= Window).Select(c => c.Key).ToList();
             foreach (var key in expired) _clients.Remove(key);
         }
 
-        if (suppressed > 0)
+        if (suppressed > 0 || refused > 0)
             LogSummary(_logger, suppressed, clients, untracked, since.ToString("o", CultureInfo.InvariantCulture),
-                top.Length == 0 ? "none" : top, null);
+                top.Length == 0 ? "none" : top, refused, null);
     }
 
     // A query string can carry credentials (?access_token=...); only the path is worth logging.

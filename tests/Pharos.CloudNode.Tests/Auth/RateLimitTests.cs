@@ -4,10 +4,10 @@ using System.Text.Json;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using Pharos.Actors.Ingest;
+using Pharos.CloudNode.Auth;
 using Pharos.Testing.Cloud;
 
-namespace Pharos.CloudNode.Tests;
+namespace Pharos.CloudNode.Tests.Auth;
 
 /// <summary>
 /// A node behind a trusted "proxy" (the tests' loopback client, which names a client in X-Forwarded-For), with a
@@ -30,7 +30,9 @@ public sealed class RateLimitedNode : IAsyncLifetime
         var path = Path.Combine(CloudNodeHost.NewDataDir(), "tokens.json");
         await File.WriteAllTextAsync(path, JsonSerializer.Serialize(Enumerable.Range(0, Tokens).Select(i => new
         {
-            name = $"limited-{i}", sha256 = TokenAuthenticator.Sha256Hex(TokenOf(i)), scopes = new[] { "ingest", "read" },
+            name = $"limited-{i}",
+            sha256 = TokenHash.Sha256Hex(TokenOf(i)),
+            scopes = new[] { "ingest", "read" },
             requests_per_minute = LimitOf(i),
         })));
         Host = await CloudNodeHost.StartAsync(new Dictionary<string, string?>

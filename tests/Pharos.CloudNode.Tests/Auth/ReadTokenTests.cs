@@ -1,7 +1,7 @@
 using System.Net;
 using Pharos.Testing.Cloud;
 
-namespace Pharos.CloudNode.Tests;
+namespace Pharos.CloudNode.Tests.Auth;
 
 public sealed class ReadTokenTests
 {
