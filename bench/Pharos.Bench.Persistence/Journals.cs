@@ -3,6 +3,7 @@ using Akka.Hosting;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Pharos.Actors.Configuration;
+using Pharos.Actors.Hosting;
 using Pharos.CloudNode.Persistence;
 using Pharos.Messages;
 using Pharos.Messages.Events;
@@ -31,17 +32,10 @@ public sealed record JournalTarget(string Name, string? Redis, string? DataDir, 
             .ConfigureLogging(logging => logging.ClearProviders().AddConsole().SetMinimumLevel(LogLevel.Warning))
             .ConfigureServices(services => services.AddAkka("bench", builder =>
             {
-                builder.AddHocon("""
-                    akka.loglevel = WARNING
-                    akka.stdout-loglevel = WARNING
-                    akka.actor {
-                      serializers { pharos = "Pharos.Messages.Serialization.PharosSerializer, Pharos.Messages" }
-                      serialization-bindings { "Pharos.Messages.IPharosMessage, Pharos.Messages" = pharos }
-                      serialization-identifiers { "Pharos.Messages.Serialization.PharosSerializer, Pharos.Messages" = 7311 }
-                    }
-                    """, HoconAddMode.Prepend);
+                builder.AddHocon("akka { loglevel = WARNING, stdout-loglevel = WARNING }", HoconAddMode.Prepend)
+                    .WithPharosSerializer();
                 if (Redis is not null) builder.WithRedisPersistence(Redis, KeyPrefix);
-                else builder.WithEmbeddedJournal(new PharosSettings { DataDir = DataDir! });
+                else builder.WithEmbeddedJournal(StorageSettings.Default with { DataDir = DataDir! });
             }))
             .Build();
         await host.StartAsync();

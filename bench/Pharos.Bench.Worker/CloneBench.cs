@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Pharos.Actors.Edge;
-using Pharos.Actors.Tests.Support;
+using Pharos.Testing.Git;
 
 namespace Pharos.Bench.Worker;
 

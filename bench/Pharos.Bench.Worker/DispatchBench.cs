@@ -48,7 +48,7 @@ public static class DispatchBench
         // The harness's own warnings go to stderr, so that stdout carries the report alone.
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("Akka", LogLevel.Warning);
-        var edgeSettings = new PharosSettings { ClusterHost = "127.0.0.1", ClusterPort = 0, Seeds = [seed] };
+        var edgeSettings = new PharosSettings { Cluster = ClusterMemberSettings.Default with { ClusterHost = "127.0.0.1", ClusterPort = 0, Seeds = [seed] } };
         builder.Services.AddAkka(PharosAkkaHosting.SystemName, akka => akka
             .WithPharosNode(edgeSettings, PharosAkkaHosting.EdgeRole)
             .AddHocon("akka { loglevel = WARNING, stdout-loglevel = ERROR }", HoconAddMode.Prepend)

@@ -1,4 +1,5 @@
-using Pharos.Actors.Tests.Support;
+using Pharos.Testing.Git;
+
 
 namespace Pharos.Bench.Worker;
 

@@ -7,6 +7,8 @@ using Pharos.Actors.Hosting;
 using Pharos.CloudNode.Api;
 using Pharos.Actors.Queue;
 using Pharos.CloudNode.Auth;
+using Pharos.CloudNode.Health;
+using Pharos.CloudNode.Live;
 using Pharos.CloudNode.Metrics;
 using Pharos.CloudNode.Persistence;
 using Pharos.Messages.Serialization;
@@ -61,54 +63,66 @@ public static class CloudApp
             {
                 ["Logging:LogLevel:Default"] = "Information",
                 ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+                // The scheme's own lines (challenged, not authenticated) would be one per refused request;
+                // AuthFailureLog is the bounded record of those.
+                [$"Logging:LogLevel:{typeof(BearerTokenHandler).FullName}"] = "Warning",
             },
         });
         if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);
         if (standalone) builder.Configuration.AddInMemoryCollection([new("PHAROS_STANDALONE", "true")]);
         configure?.Invoke(builder);
         var settings = PharosSettings.From(builder.Configuration);
-        if (settings is { Standalone: true, AdminToken: null, TokensFile: null })
+        if (settings is { Node.Standalone: true, Auth: { AdminToken: null, TokensFile: null } })
         {
             // The one-command set-up: a token made once and kept beside the journal, never printed.
-            var token = AdminTokenFile.LoadOrCreate(settings.DataDir, out var path, out var created);
+            var token = AdminTokenFile.LoadOrCreate(settings.Storage.DataDir, out var path, out var created);
             Console.WriteLine(created
                 ? $"pharos: a new admin token is in {path} (send it as: Authorization: Bearer $(cat {path}))"
                 : $"pharos: the admin token is in {path}");
-            settings = settings with { AdminToken = token };
+            settings = settings with { Auth = settings.Auth with { AdminToken = token } };
         }
 
-        builder.WebHost.UseUrls(settings.HttpUrls.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+        builder.WebHost.UseUrls(settings.Node.HttpUrls.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
         // One line of JSON per entry for log collectors (Loki, CloudWatch...); plain text is easier to read by eye.
-        if (settings.LogFormat == PharosSettings.LogFormatJson) builder.Logging.AddJsonConsole();
+        if (settings.Node.LogFormat == NodeSettings.LogFormatJson) builder.Logging.AddJsonConsole();
         // Before the shared services: the queue measures into these instead of nowhere.
         builder.Services.AddSingleton<PharosMetrics>();
         builder.Services.AddSingleton<IQueueMetrics>(services => services.GetRequiredService<PharosMetrics>());
         builder.Services.AddPharosCloudServices(settings);
+        builder.Services.AddPharosAuth(settings);
         builder.Services.AddProblemDetails();
         builder.Services.AddPharosRateLimits(settings);
         builder.Services.AddJournalHealthChecks(settings);
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(options => options.DescribeHealthRoutes());
         builder.Services.ConfigureHttpJsonOptions(options => PharosJson.Configure(options.SerializerOptions));
-        builder.Services.AddAkka(PharosAkkaHosting.SystemName, akka => akka
-            .WithPharosNode(settings, PharosAkkaHosting.CloudRole)
-            .WithJournal(settings)
-            .WithLeaseArbiter(settings)
-            .WithQueueSingleton(settings)
-            .WithCloudActors(settings)
-            .WithMetricsObserver()
-            // Standalone: an edge worker in this process too, pulling from the same queue over the same protocol.
-            .WithEdgeWorkersIf(settings.Standalone, settings));
+        builder.Services.AddAkka(PharosAkkaHosting.SystemName, akka => ConfigureAkka(akka, settings));
 
         var app = builder.Build();
         // First, so that the rate limiter and the logs see the client behind a trusted proxy, not the proxy.
-        if (settings.TrustedProxies.Count > 0) app.UseForwardedHeaders(ForwardedFor(settings.TrustedProxies));
+        if (settings.Auth.TrustedProxies.Count > 0) app.UseForwardedHeaders(ForwardedFor(settings.Auth.TrustedProxies));
+        // Who is asking, then the rate limits by who it is, then the routes' scopes: a flood past its failure limit is
+        // refused 429 before it is challenged.
+        app.UseAuthentication();
         app.UseRateLimiter();
-        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = LiveStatusEndpoints.KeepAliveInterval });
+        app.UseAuthorization();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = LiveFeeds.KeepAliveInterval });
         app.MapOpenApi();
         app.MapPharosApi(settings);
         app.MapDashboard();
         return app;
     }
+
+    /// <summary>Role `cloud`: the journal, the queue singleton, the gateway and status read model, the metrics.</summary>
+    public static AkkaConfigurationBuilder ConfigureAkka(AkkaConfigurationBuilder akka, PharosSettings settings) => akka
+        .WithPharosNode(settings, PharosAkkaHosting.CloudRole)
+        .WithJournal(settings)
+        .WithNodeHealthChecks()
+        .WithLeaseArbiter(settings)
+        .WithQueueSingleton(settings)
+        .WithCloudActors(settings)
+        .WithMetricsObserver()
+        // Standalone: an edge worker in this process too, pulling from the same queue over the same protocol.
+        .WithEdgeWorkersIf(settings.Node.Standalone, settings);
 
     private static ForwardedHeadersOptions ForwardedFor(IEnumerable<System.Net.IPAddress> proxies)
     {

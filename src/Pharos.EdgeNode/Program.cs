@@ -1,7 +1,7 @@
 using Akka.Actor;
-using Akka.Hosting;
 using Pharos.Actors.Configuration;
 using Pharos.Actors.Hosting;
+using Pharos.EdgeNode;
 
 // The edge node: joins the cloud's cluster with role `edge` and runs workers that pull tasks from the queue.
 PharosSettings settings;
@@ -22,7 +22,7 @@ catch (SettingsException e)
 var delay = TimeSpan.FromSeconds(1);
 while (true)
 {
-    using var host = BuildHost(args, settings);
+    using var host = EdgeApp.BuildHost(args, settings);
     await host.StartAsync();
     var system = host.Services.GetRequiredService<ActorSystem>();
     var shutdown = CoordinatedShutdown.Get(system);
@@ -38,15 +38,4 @@ while (true)
                                        $"rejoining in {delay.TotalSeconds:0} s");
     await Task.Delay(delay);
     delay = TimeSpan.FromSeconds(Math.Min(30, delay.TotalSeconds * 2));
-}
-
-static IHost BuildHost(string[] args, PharosSettings settings)
-{
-    var builder = Host.CreateApplicationBuilder(args);
-    builder.Services.AddSingleton(TimeProvider.System);
-    builder.Services.AddAkka(PharosAkkaHosting.SystemName, akka => akka
-        .WithPharosNode(settings, PharosAkkaHosting.EdgeRole)
-        .WithQueueProxy()
-        .WithEdgeWorkers(settings));
-    return builder.Build();
 }

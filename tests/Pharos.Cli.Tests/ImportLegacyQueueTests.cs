@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Pharos.Cli.Tests.Support;
-using Pharos.CloudNode.Tests.Support;
-using Pharos.Persistence.Redis.Tests.Support;
+using Pharos.Testing.Git;
+using Pharos.Testing.Redis;
 using StackExchange.Redis;
 
 namespace Pharos.Cli.Tests;
@@ -109,7 +109,7 @@ public sealed class ImportLegacyQueueTests(QueueNode node) : IClassFixture<Queue
     [Fact]
     public async Task An_unreachable_redis_or_a_key_of_another_type_is_one_line()
     {
-        var port = Pharos.Actors.Tests.Support.GitCli.FreeTcpPort();
+        var port = GitCli.FreeTcpPort();
         var (exit, _, error) = await node.Run("import-legacy-queue", "--redis", $"127.0.0.1:{port}");
         Assert.Equal(1, exit);
         Assert.StartsWith($"pharos: cannot reach Redis at 127.0.0.1:{port}: ", error);

@@ -1,7 +1,9 @@
 using System.Text.Json;
 using Pharos.Actors.Ingest;
+using Pharos.CloudNode.Auth;
 using Pharos.Cli.Tests.Support;
-using Pharos.CloudNode.Tests.Support;
+using Pharos.Testing.Cloud;
+using Pharos.Testing.Git;
 
 namespace Pharos.Cli.Tests;
 
@@ -191,7 +193,7 @@ public sealed class RemoteCommandTests(QueueNode node) : IClassFixture<QueueNode
     [Fact]
     public async Task An_unreachable_server_is_one_line()
     {
-        var port = Pharos.Actors.Tests.Support.GitCli.FreeTcpPort();
+        var port = GitCli.FreeTcpPort();
         var (exit, output, error) = await CliRunner.RunAsync("jobs", "--url", $"http://127.0.0.1:{port}", "--token", "x");
         Assert.Equal(1, exit);
         Assert.Empty(output);
@@ -215,14 +217,15 @@ public sealed class RemoteCommandTests(QueueNode node) : IClassFixture<QueueNode
         try
         {
             await File.WriteAllTextAsync(file, $"[{lines[1]}]");
-            var entries = TokenAuthenticator.LoadTokensFile(file);
+            var entries = TokenFileLoader.Load(file);
             var entry = Assert.Single(entries);
             Assert.Equal("ci-bot", entry.Name);
             Assert.Equal(perMinute, entry.RequestsPerMinute);
             var result = new TokenAuthenticator(entries).Authenticate("Bearer " + token);
             Assert.True(result.Succeeded);
-            Assert.Equal(["ingest", "read"], result.Scopes.Order());
-            Assert.Equal(TokenAuthenticator.Sha256Hex(token), JsonDocument.Parse(lines[1]).RootElement.GetProperty("sha256").GetString());
+            Assert.Equal(ApiScope.Ingest | ApiScope.Read, result.Scopes);
+            Assert.Equal(["ingest", "read"], Scopes.NamesOf(result.Scopes));
+            Assert.Equal(TokenHash.Sha256Hex(token), JsonDocument.Parse(lines[1]).RootElement.GetProperty("sha256").GetString());
         }
         finally
         {

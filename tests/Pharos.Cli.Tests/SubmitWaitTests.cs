@@ -1,5 +1,7 @@
-using Pharos.Actors.Tests.Support;
-using Pharos.CloudNode.Tests.Support;
+using Pharos.Testing.Cloud;
+using Pharos.Testing.Git;
+using Pharos.Testing.Redis;
+
 
 namespace Pharos.Cli.Tests;
 
@@ -125,7 +127,7 @@ public sealed class StoreDownTests
     [Fact]
     public async Task A_store_that_is_down_is_one_line_with_the_retry_hint()
     {
-        await using var redis = await Pharos.Persistence.Redis.Tests.Support.RedisServer.StartAsync();
+        await using var redis = await RedisServer.StartAsync();
         await using var node = await CloudNodeHost.StartAsync(new Dictionary<string, string?>
         {
             ["PHAROS_REDIS"] = redis.ConnectionString,

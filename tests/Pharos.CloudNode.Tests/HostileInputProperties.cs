@@ -3,7 +3,7 @@ using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using Pharos.CloudNode.Tests.Support;
+using Pharos.Testing.Cloud;
 
 namespace Pharos.CloudNode.Tests;
 

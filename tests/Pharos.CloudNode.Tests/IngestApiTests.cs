@@ -2,8 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Pharos.CloudNode.Tests.Support;
 using Pharos.Messages.Serialization;
+using Pharos.Testing.Cloud;
 
 namespace Pharos.CloudNode.Tests;
 

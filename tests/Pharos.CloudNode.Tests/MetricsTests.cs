@@ -4,8 +4,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 using Pharos.CloudNode.Metrics;
-using Pharos.CloudNode.Tests.Support;
 using Pharos.Messages.Status;
+using Pharos.Testing.Cloud;
 
 namespace Pharos.CloudNode.Tests;
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
-using Pharos.CloudNode.Tests.Support;
+using Pharos.Testing.Cloud;
 
 namespace Pharos.CloudNode.Tests;
 

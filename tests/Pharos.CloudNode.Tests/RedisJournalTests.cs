@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
-using Pharos.CloudNode.Tests.Support;
-using Pharos.Persistence.Redis.Tests.Support;
+using Pharos.Testing.Cloud;
+using Pharos.Testing.Redis;
 
 namespace Pharos.CloudNode.Tests;
 
@@ -75,5 +75,35 @@ public sealed class RedisJournalTests : IAsyncLifetime
         var after = await JobsAsync(node);
         Assert.Equal(2, after.Count);
         Assert.Contains(before[0], after);
+    }
+
+    [Fact]
+    public async Task While_the_queue_is_in_back_off_ready_is_503_with_its_body_even_though_redis_answers_PING()
+    {
+        await using var node = await StartNodeAsync();
+        // Redis answers PING but refuses the journal's reads and writes: the queue stops at its next write and its
+        // back-off supervisor answers for it (Status.Failure) while recovery keeps failing.
+        Assert.Equal("+OK", await _redis.CommandAsync("ACL", "SETUSER", "default", "-@read", "-@write", "-@scripting"));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await node.IngestAsync("https://github.com/pharos/refused")).StatusCode);
+
+        // Several reads: each may meet the supervisor between two recovery attempts or an attempt under way.
+        for (var i = 0; i < 5; i++)
+        {
+            var response = await node.Client.GetAsync("/ready");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+            Assert.Equal("not_ready", body.GetProperty("status").GetString());
+            Assert.True(body.GetProperty("cluster_up").GetBoolean());
+            Assert.False(body.GetProperty("journal_reachable").GetBoolean());
+            Assert.Equal("healthy", body.GetProperty("checks").GetProperty("redis-persistence").GetProperty("status").GetString());
+        }
+
+        Assert.Equal("+OK", await _redis.CommandAsync("ACL", "SETUSER", "default", "+@all"));
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!(await node.Client.GetAsync("/ready")).IsSuccessStatusCode)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the node did not become ready after Redis served the journal again");
+            await Task.Delay(200);
+        }
     }
 }

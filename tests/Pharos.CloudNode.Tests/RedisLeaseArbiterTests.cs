@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Pharos.CloudNode.Persistence;
 using Pharos.Persistence.Redis;
-using Pharos.Persistence.Redis.Tests.Support;
+using Pharos.Testing.Redis;
 using StackExchange.Redis;
 
 namespace Pharos.CloudNode.Tests;

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Pharos.Actors.Tests.Support;
-using Pharos.CloudNode.Tests.Support;
+using Pharos.Testing.Cloud;
+using Pharos.Testing.Git;
 
 namespace Pharos.CloudNode.Tests;
 

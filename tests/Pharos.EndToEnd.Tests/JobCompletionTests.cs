@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Pharos.EndToEnd.Tests.Support;
+using Pharos.Testing.Nodes;
 
 namespace Pharos.EndToEnd.Tests;
 

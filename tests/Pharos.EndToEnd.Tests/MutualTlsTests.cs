@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Pharos.EndToEnd.Tests.Support;
+using Pharos.Testing.Nodes;
 
 namespace Pharos.EndToEnd.Tests;
 

@@ -1,4 +1,5 @@
 using Pharos.EndToEnd.Tests.Support;
+using Pharos.Testing.Nodes;
 
 namespace Pharos.EndToEnd.Tests;
 

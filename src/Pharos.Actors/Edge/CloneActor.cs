@@ -7,12 +7,12 @@ namespace Pharos.Actors.Edge;
 public sealed record CloneOrder(string RepoUrl, string TargetDirectory);
 
 /// <summary>CloneActor → parent, at most every 100 ms while objects arrive.</summary>
-public sealed record CloneProgressed(CloneProgress Progress);
+public sealed record CloneProgressed(CloneProgress Progress) : IStepReport;
 
-public sealed record CloneSucceeded(CloneResult Result);
+public sealed record CloneSucceeded(CloneResult Result) : IStepReport;
 
 /// <summary><see cref="Transient"/>: trying again later may succeed (network, 5xx).</summary>
-public sealed record CloneFailed(string Error, bool Transient);
+public sealed record CloneFailed(string Error, bool Transient) : IStepReport;
 
 /// <summary>
 /// Clones one repository for its parent WorkerActor: re-checks that the host is not internal (the edge resolves

@@ -80,6 +80,8 @@ public static class RepositoryCloner
             throw new CloneFailedException($"repository {local} was not found", transient: false);
 
         var https = IsHttp(request.RepoUrl, out var secure);
+        // Real time on purpose, not the worker's TimeProvider: the timeout guards network I/O on libgit2's own
+        // threads, together with CancelAfter and the abandon grace's WaitOne below, which only know real time.
         var elapsed = Stopwatch.StartNew();
         try
         {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Akka.Actor;
 using Pharos.CodeGraph.Embedding;
 using Pharos.Messages;
@@ -9,8 +8,8 @@ namespace Pharos.Actors.Edge;
 public sealed record TrainOrder(string RepositoryDirectory, string RepoUrl, string CommitSha);
 
 /// <summary>TrainActor → parent: a stage began (<paramref name="Fraction"/> 0) or moved on.</summary>
-/// <param name="Stage">One of <see cref="JobStages"/>: parsing, training, storing.</param>
-public sealed record TrainProgressed(JobStage Stage, double Fraction, string Message);
+/// <param name="Stage">Parsing, training or storing.</param>
+public sealed record TrainProgressed(JobStage Stage, double Fraction, string Message) : IStepReport;
 
 public sealed record TrainSucceeded(
     int FilesProcessed,
@@ -20,9 +19,9 @@ public sealed record TrainSucceeded(
     TimeSpan Parse,
     TimeSpan Train,
     TimeSpan Store,
-    string EmbeddingsPath);
+    string EmbeddingsPath) : IStepReport;
 
-public sealed record TrainFailed(string Error);
+public sealed record TrainFailed(string Error) : IStepReport;
 
 /// <summary>
 /// Parses, trains and stores the embeddings of one checked-out repository for its parent WorkerActor, on a
@@ -33,16 +32,18 @@ public sealed class TrainActor : ReceiveActor
 {
     private readonly TrainOrder _order;
     private readonly WorkerSettings _settings;
+    private readonly TimeProvider _clock;
     private readonly CancellationTokenSource _cancel = new();
 
-    public TrainActor(TrainOrder order, WorkerSettings settings)
+    public TrainActor(TrainOrder order, WorkerSettings settings, TimeProvider clock)
     {
         _order = order;
         _settings = settings;
+        _clock = clock;
     }
 
-    public static Props Props(TrainOrder order, WorkerSettings settings) =>
-        Akka.Actor.Props.Create(() => new TrainActor(order, settings));
+    public static Props Props(TrainOrder order, WorkerSettings settings, TimeProvider clock) =>
+        Akka.Actor.Props.Create(() => new TrainActor(order, settings, clock));
 
     protected override void PreStart()
     {
@@ -56,11 +57,11 @@ public sealed class TrainActor : ReceiveActor
             ct.ThrowIfCancellationRequested();
 
             parent.Tell(new TrainProgressed(JobStage.Storing, 0, "Storing embeddings..."), self);
-            var clock = Stopwatch.StartNew();
+            var storing = _clock.GetTimestamp();
             var prefix = EmbeddingStore.Save(_settings.EmbeddingsRoot, _order.RepoUrl, _order.CommitSha, embedding, _settings.Training);
             return (object)new TrainSucceeded(embedding.Graph.Nodes.Count, embedding.Graph.Edges.Count,
                 embedding.Embeddings.NodeCount, embedding.Embeddings.FinalLoss, embedding.ParseElapsed,
-                embedding.TrainElapsed, clock.Elapsed, prefix);
+                embedding.TrainElapsed, _clock.GetElapsedTime(storing), prefix);
         }, ct, TaskCreationOptions.LongRunning, TaskScheduler.Default)
             .PipeTo(parent, self, failure: e => new TrainFailed(e is OperationCanceledException ? "the run was cancelled" : e.Message));
     }

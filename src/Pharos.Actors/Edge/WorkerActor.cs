@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Akka.Actor;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Event;
@@ -11,11 +10,20 @@ namespace Pharos.Actors.Edge;
 /// <summary>How a worker makes its children; tests count what is made.</summary>
 public sealed record WorkerStages(Func<CloneOrder, Props> CloneStep, Func<TrainOrder, Props> TrainStep);
 
+/// <summary>What a CloneActor or TrainActor tells its parent; only the current child of a running task is heard.</summary>
+public interface IStepReport;
+
 /// <summary>
 /// Runs tasks from the queue one at a time: pulls them (register, wait for WorkAvailable, RequestWork), skips a
 /// stale one without cloning it, clones it with a CloneActor and embeds it with a TrainActor, reports progress to
 /// the queue (which renews the lease) and its live status to every StatusTracker, and removes the work directory
 /// whatever happens. A child that fails or crashes fails the task, never the worker.
+/// <para>
+/// Its behaviours: <see cref="Registering"/> until a queue answers, then <see cref="Idle"/>, then
+/// <see cref="Cloning"/> and <see cref="Training"/> while a task runs (both <see cref="Running"/>), and back to
+/// Idle, or to Registering when the queue went away meanwhile. A queue that goes away mid-run does not stop the
+/// run: the worker registers again naming the task and lease it runs under, and the queue binds that lease to it.
+/// </para>
 /// </summary>
 public sealed class WorkerActor : ReceiveActor, IWithTimers
 {
@@ -27,14 +35,18 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private readonly string _address;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    // The queue actor itself once it has answered a registration; the proxy until then.
+    // The queue actor itself once it has answered a registration; null while registering (again), when reports go
+    // through the proxy.
     private IActorRef? _queue;
-    private bool _askedForWork;
     private int _unansweredRegistrations;
+    // Idle only: a RequestWork is outstanding, so WorkAvailable need not send another.
+    private bool _askedForWork;
+    // The task being run, for PostStop's clean-up; the running behaviours get it as their argument.
     private Run? _run;
     private int _children;
     private WorkerStatusChanged _status;
-    private DateTimeOffset _lastPublished = DateTimeOffset.MinValue;
+    // When the last status went out (a TimeProvider timestamp): the throttle of publications within a stage.
+    private long _lastPublished;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -47,63 +59,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         _stages = stages;
         _address = Akka.Cluster.Cluster.Get(Context.System).SelfAddress.ToString();
         _status = Status(WorkerState.Idle, null, null, null, "Idle");
-
-        Receive<RegisterTick>(_ => Register());
-        Receive<WorkerRegistered>(_ =>
-        {
-            Timers.Cancel(RegisterTick.Instance);
-            _unansweredRegistrations = 0;
-            if (!Sender.Equals(_queue))
-            {
-                if (_queue is not null) Context.Unwatch(_queue);
-                _queue = Sender;
-                Context.Watch(_queue);
-            }
-            _askedForWork = false;
-            // The cluster is up now: whoever keeps the status hears this worker's (the one at start may have
-            // gone to nobody).
-            Publish();
-            AskForWork();
-        });
-        Receive<Terminated>(t => t.ActorRef.Equals(_queue), _ =>
-        {
-            // The singleton moved or restarted: register with its successor, naming the task still running.
-            _log.Info("The queue is gone; registering again");
-            _queue = null;
-            _askedForWork = false;
-            Register();
-        });
-        Receive<Terminated>(t => _run is not null && t.ActorRef.Equals(_run.Child), _ =>
-            Fail(_run!.Stage == JobStage.Cloning ? JobReason.CloneFailed : JobReason.TrainingFailed,
-                $"the {_run.Stage.ToName()} step stopped unexpectedly"));
-        Receive<Terminated>(_ => { });
-
-        Receive<WorkAvailable>(_ => AskForWork());
-        Receive<NoWorkAvailable>(_ => { _askedForWork = false; });
-        // The queue is recovering (its supervisor answers for it): the registration retry brings the worker back.
-        Receive<Akka.Actor.Status.Failure>(failure => _log.Info("The queue is unavailable: {0}", failure.Cause.Message));
-        Receive<TaskAssigned>(Start);
-        Receive<StopTask>(Stop);
-        Receive<RetryClone>(retry => retry.Run == _run, retry => StartClone(retry.Run));
-
-        Receive<CloneProgressed>(_ => FromCurrentChild(), p => Progress(JobStage.Cloning, CloneFraction(p.Progress),
-            $"Cloning... {(int)(100 * CloneFraction(p.Progress))}% ({p.Progress.ReceivedBytes / 1048576.0:0.0} MB)"));
-        Receive<CloneSucceeded>(_ => FromCurrentChild(), Cloned);
-        Receive<CloneFailed>(_ => FromCurrentChild(), CloneFailed);
-        Receive<TrainProgressed>(_ => FromCurrentChild(), p => Progress(p.Stage, p.Fraction, p.Message));
-        Receive<TrainSucceeded>(_ => FromCurrentChild(), Trained);
-        Receive<TrainFailed>(_ => FromCurrentChild(), failed => Fail(JobReason.TrainingFailed, failed.Error));
-        // Late messages of a child that was stopped.
-        Receive<CloneProgressed>(_ => { });
-        Receive<CloneSucceeded>(_ => { });
-        Receive<CloneFailed>(_ => { });
-        Receive<TrainProgressed>(_ => { });
-        Receive<TrainSucceeded>(_ => { });
-        Receive<TrainFailed>(_ => { });
-
-        Receive<PublishTick>(_ => Publish());
-        Receive<WorkerStatusRequested>(_ => Publish());
-        Receive<SubscribeAck>(_ => { });
+        Registering();
     }
 
     public static Props Props(WorkerSettings settings, IActorRef queueProxy, IActorRef mediator, TimeProvider clock,
@@ -111,9 +67,9 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         Akka.Actor.Props.Create(() => new WorkerActor(settings, queueProxy, mediator, clock, stages));
 
     /// <summary>The real children: LibGit2Sharp clones and the Pharos.CodeGraph trainer.</summary>
-    public static WorkerStages DefaultStages(WorkerSettings settings, Ingest.RepoUrlValidator validator) => new(
+    public static WorkerStages DefaultStages(WorkerSettings settings, Ingest.RepoUrlValidator validator, TimeProvider clock) => new(
         order => CloneActor.Props(order, settings, validator),
-        order => TrainActor.Props(order, settings));
+        order => TrainActor.Props(order, settings, clock));
 
     // A child that throws is stopped, and its Terminated fails the task; the worker itself carries on.
     protected override SupervisorStrategy SupervisorStrategy() =>
@@ -122,7 +78,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         _mediator.Tell(new Subscribe(Topics.WorkerStatusRequests, Self));
-        Register();
+        Register(running: null);
         Publish();
     }
 
@@ -133,35 +89,159 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             Status(WorkerState.Offline, null, null, null, "Stopped")));
     }
 
-    private IActorRef Queue => _queue ?? _queueProxy;
+    /// <summary>No queue has answered yet, or the one that had is gone: registers every few seconds until one does.</summary>
+    private void Registering()
+    {
+        Receive<RegisterTick>(_ => Register(running: null));
+        Receive<WorkerRegistered>(_ =>
+        {
+            Registered();
+            BecomeIdle();
+        });
+        // Offers and answers of a queue that is gone: the queue that answers the registration is asked instead.
+        Receive<WorkAvailable>(_ => { });
+        Receive<NoWorkAvailable>(_ => { });
+        // Only a queue whose death notice overtook its answer sends this now: the lease runs out, or the
+        // registration (naming no run) voids it, and the task is requeued.
+        Receive<TaskAssigned>(assigned =>
+            _log.Warning("Task {0} assigned while registering; ignored", assigned.Task.TaskId));
+        InEveryState();
+    }
 
-    /// <summary>Registers through the proxy, and again every few seconds until the queue answers.</summary>
-    private void Register()
+    /// <summary>Registered and free: asks the queue for a task whenever it says one is pending.</summary>
+    private void Idle()
+    {
+        Receive<WorkAvailable>(_ => AskForWork());
+        Receive<NoWorkAvailable>(_ => _askedForWork = false);
+        Receive<TaskAssigned>(Start);
+        Receive<Terminated>(t => t.ActorRef.Equals(_queue), _ =>
+        {
+            QueueGone(running: null);
+            Become(Registering);
+        });
+        // A second answer to a registration (the retry crossed the first answer), or a successor's.
+        Receive<WorkerRegistered>(_ =>
+        {
+            Registered();
+            BecomeIdle();
+        });
+        InEveryState();
+    }
+
+    /// <summary>The clone step of <paramref name="run"/>, including the wait before a retry.</summary>
+    private void Cloning(Run run)
+    {
+        Receive<CloneProgressed>(_ => IsCurrentChild(run), p => Progress(run, JobStage.Cloning, CloneFraction(p.Progress),
+            $"Cloning... {(int)(100 * CloneFraction(p.Progress))}% ({p.Progress.ReceivedBytes / 1048576.0:0.0} MB)"));
+        Receive<CloneSucceeded>(_ => IsCurrentChild(run), cloned => Cloned(run, cloned));
+        Receive<CloneFailed>(_ => IsCurrentChild(run), failed => CloneFailed(run, failed));
+        // Cancelled with the run (Finish), so the retry can only be this run's.
+        Receive<RetryClone>(_ => StartClone(run));
+        Receive<Terminated>(t => t.ActorRef.Equals(run.Child), _ => ChildStopped(run, JobReason.CloneFailed));
+        Running(run);
+    }
+
+    /// <summary>The parse, train and store steps of <paramref name="run"/>, all made by one TrainActor.</summary>
+    private void Training(Run run)
+    {
+        Receive<TrainProgressed>(_ => IsCurrentChild(run), p => Progress(run, p.Stage, p.Fraction, p.Message));
+        Receive<TrainSucceeded>(_ => IsCurrentChild(run), trained => Trained(run, trained));
+        Receive<TrainFailed>(_ => IsCurrentChild(run), failed => Fail(run, JobReason.TrainingFailed, failed.Error));
+        Receive<Terminated>(t => t.ActorRef.Equals(run.Child), _ => ChildStopped(run, JobReason.TrainingFailed));
+        Running(run);
+    }
+
+    /// <summary>What a running worker does whatever step the run is at.</summary>
+    private void Running(Run run)
+    {
+        Receive<StopTask>(stop => stop.TaskId == run.Task.TaskId && stop.LeaseId == run.LeaseId, stop =>
+        {
+            _log.Info("Task {0} stopped: {1}", stop.TaskId, stop.Reason.ToName());
+            Finish(run, Status(WorkerState.Idle, null, null, null, $"Idle (task {stop.TaskId} {stop.Reason.ToName()})"));
+        });
+        Receive<TaskAssigned>(assigned =>
+            // The protocol never does this (one request, one answer); if it happens, the lease runs out and the
+            // task goes to another worker.
+            _log.Error("Task {0} assigned while running {1}; ignored", assigned.Task.TaskId, run.Task.TaskId));
+        // The singleton moved or restarted: the run goes on, and the worker registers with the queue's successor
+        // naming it, so that its lease stays this worker's.
+        Receive<Terminated>(t => t.ActorRef.Equals(_queue), _ => QueueGone(run));
+        Receive<RegisterTick>(_ => Register(run));
+        Receive<WorkerRegistered>(_ => Registered());
+        // Nothing to ask for while busy: the queue is asked again when the run ends.
+        Receive<WorkAvailable>(_ => { });
+        Receive<NoWorkAvailable>(_ => { });
+        InEveryState();
+    }
+
+    /// <summary>Last in every behaviour: what any state answers, and what it drops on purpose.</summary>
+    private void InEveryState()
+    {
+        Receive<PublishTick>(_ => Publish());
+        Receive<WorkerStatusRequested>(_ => Publish());
+        Receive<SubscribeAck>(_ => { });
+        // The queue is recovering (its supervisor answers for it): the registration retry brings the worker back.
+        Receive<Akka.Actor.Status.Failure>(failure => _log.Info("The queue is unavailable: {0}", failure.Cause.Message));
+        // A run that has ended, or another lease: nothing of it runs here.
+        Receive<StopTask>(_ => { });
+        // A stopped child reports until its thread sees the cancellation: normal, so not logged as a dead letter.
+        Receive<IStepReport>(_ => { });
+        // Only the queue and the current child are watched; an unhandled Terminated would kill the worker.
+        Receive<Terminated>(_ => { });
+    }
+
+    /// <summary>Registers through the proxy, and again every few seconds until a queue answers.</summary>
+    private void Register(Run? running)
     {
         if (++_unansweredRegistrations % 6 == 0)
             _log.Warning("No queue has answered this worker's registration for {0} s: is a cloud node reachable at PHAROS_SEEDS?",
                 (_unansweredRegistrations - 1) * 5);
-        _queueProxy.Tell(new RegisterWorker(_settings.WorkerId, _address, _run?.Task.TaskId, _run?.LeaseId));
+        _queueProxy.Tell(new RegisterWorker(_settings.WorkerId, _address, running?.Task.TaskId, running?.LeaseId));
         Timers.StartSingleTimer(RegisterTick.Instance, RegisterTick.Instance, TimeSpan.FromSeconds(5));
+    }
+
+    /// <summary>A queue answered: the worker talks to it directly from now on, and watches it.</summary>
+    private void Registered()
+    {
+        Timers.Cancel(RegisterTick.Instance);
+        _unansweredRegistrations = 0;
+        if (!Sender.Equals(_queue))
+        {
+            if (_queue is not null) Context.Unwatch(_queue);
+            _queue = Sender;
+            Context.Watch(_queue);
+        }
+        // The cluster is up now: whoever keeps the status hears this worker's (the one at start may have gone to
+        // nobody).
+        Publish();
+    }
+
+    private void QueueGone(Run? running)
+    {
+        _log.Info("The queue is gone; registering again");
+        _queue = null;
+        Register(running);
+    }
+
+    private void BecomeIdle()
+    {
+        _askedForWork = false;
+        Become(Idle);
+        AskForWork();
     }
 
     private void AskForWork()
     {
-        if (_run is not null || _askedForWork || _queue is null) return;
+        if (_askedForWork) return;
         _askedForWork = true;
-        _queue.Tell(new RequestWork(_settings.WorkerId));
+        Queue.Tell(new RequestWork(_settings.WorkerId));
     }
+
+    private IActorRef Queue => _queue ?? _queueProxy;
 
     private void Start(TaskAssigned assigned)
     {
         _askedForWork = false;
-        if (_run is not null)
-        {
-            // The protocol never does this (one request, one answer); if it happens, the lease runs out and the
-            // task goes to another worker.
-            _log.Error("Task {0} assigned while running {1}; ignored", assigned.Task.TaskId, _run.Task.TaskId);
-            return;
-        }
         var task = assigned.Task;
         var now = _clock.GetUtcNow();
         if (task.IsStaleAt(now))
@@ -175,32 +255,33 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         }
 
         _log.Info("Task {0}: {1} (attempt {2})", task.TaskId, task.RepoUrl, task.Attempt);
-        _run = new Run(task, assigned.LeaseId);
-        StartClone(_run);
+        var run = _run = new Run(task, assigned.LeaseId);
+        StartClone(run);
+        Become(() => Cloning(run));
     }
 
     private void StartClone(Run run)
     {
         run.Directory = WorkDirectories.NewAttempt(_settings.WorkRoot, run.Task.TaskId, run.Task.Attempt);
         Directory.CreateDirectory(_settings.WorkRoot);
-        EnterStage(JobStage.Cloning, run.CloneRetries == 0 ? "Cloning..." : $"Cloning... (retry {run.CloneRetries})");
-        run.Child = Context.Watch(Context.ActorOf(_stages.CloneStep(new CloneOrder(run.Task.RepoUrl, run.Checkout)), $"clone-{++_children}"));
+        EnterStage(run, JobStage.Cloning, run.CloneRetries == 0 ? "Cloning..." : $"Cloning... (retry {run.CloneRetries})");
+        run.Child = Context.Watch(Context.ActorOf(_stages.CloneStep(new CloneOrder(run.Task.RepoUrl, run.Checkout)),
+            $"clone-{++_children}"));
     }
 
-    private void Cloned(CloneSucceeded cloned)
+    private void Cloned(Run run, CloneSucceeded cloned)
     {
-        var run = _run!;
         run.CommitSha = cloned.Result.CommitSha;
-        run.CloneSeconds = run.StageClock.Elapsed.TotalSeconds;
+        run.CloneSeconds = _clock.GetElapsedTime(run.StageStarted).TotalSeconds;
         StopChild(run);
-        EnterStage(JobStage.Parsing, "Parsing...");
-        run.Child = Context.Watch(Context.ActorOf(_stages.TrainStep(new TrainOrder(run.Checkout, run.Task.RepoUrl, cloned.Result.CommitSha)),
-            $"train-{++_children}"));
+        EnterStage(run, JobStage.Parsing, "Parsing...");
+        var order = new TrainOrder(run.Checkout, run.Task.RepoUrl, cloned.Result.CommitSha);
+        run.Child = Context.Watch(Context.ActorOf(_stages.TrainStep(order), $"train-{++_children}"));
+        Become(() => Training(run));
     }
 
-    private void CloneFailed(CloneFailed failed)
+    private void CloneFailed(Run run, CloneFailed failed)
     {
-        var run = _run!;
         StopChild(run);
         if (failed.Transient && run.CloneRetries < _settings.CloneRetries)
         {
@@ -208,16 +289,15 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             _log.Warning("Clone of task {0} failed ({1}); retry {2} of {3} in {4}", run.Task.TaskId, failed.Error,
                 run.CloneRetries, _settings.CloneRetries, delay);
             _ = WorkDirectories.DeleteAsync(run.Directory);
-            Progress(JobStage.Cloning, 0, $"Clone failed, retrying in {delay.TotalSeconds:0} s: {failed.Error}");
-            Timers.StartSingleTimer(RetryClone.Key, new RetryClone(run), delay);
+            Progress(run, JobStage.Cloning, 0, $"Clone failed, retrying in {delay.TotalSeconds:0} s: {failed.Error}");
+            Timers.StartSingleTimer(RetryClone.Instance, RetryClone.Instance, delay);
             return;
         }
-        Fail(JobReason.CloneFailed, failed.Error);
+        Fail(run, JobReason.CloneFailed, failed.Error);
     }
 
-    private void Trained(TrainSucceeded trained)
+    private void Trained(Run run, TrainSucceeded trained)
     {
-        var run = _run!;
         var metrics = new TaskMetrics(run.CommitSha!, trained.FilesProcessed, trained.Edges, trained.EmbeddingsGenerated,
             trained.FinalLoss,
             new StageSeconds
@@ -229,35 +309,33 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         _log.Info("Task {0} completed: {1} files, {2} edges, loss {3:0.0000}", run.Task.TaskId, trained.FilesProcessed,
             trained.Edges, trained.FinalLoss);
         Queue.Tell(new ReportCompleted(run.Task.TaskId, run.LeaseId, metrics));
-        Finish(Status(WorkerState.Idle, null, null, null, "Idle"));
+        Finish(run, Status(WorkerState.Idle, null, null, null, "Idle"));
     }
 
-    private void Fail(JobReason reason, string error)
+    private void ChildStopped(Run run, JobReason reason) =>
+        Fail(run, reason, $"the {run.Stage.ToName()} step stopped unexpectedly");
+
+    private void Fail(Run run, JobReason reason, string error)
     {
-        var run = _run!;
         _log.Warning("Task {0} failed in {1}: {2}", run.Task.TaskId, run.Stage.ToName(), error);
         Queue.Tell(new ReportFailed(run.Task.TaskId, run.LeaseId, reason, error));
-        Finish(Status(WorkerState.Error, null, null, null, error) with { RepoUrl = run.Task.RepoUrl, TaskId = run.Task.TaskId });
+        Finish(run, Status(WorkerState.Error, null, null, null, error) with { RepoUrl = run.Task.RepoUrl, TaskId = run.Task.TaskId });
     }
 
-    private void Stop(StopTask stop)
+    /// <summary>
+    /// Ends the run: stops its child, removes its directory, publishes the new status, and asks for work (or goes on
+    /// registering, when the queue went away during the run).
+    /// </summary>
+    private void Finish(Run run, WorkerStatusChanged status)
     {
-        if (_run is null || _run.Task.TaskId != stop.TaskId || _run.LeaseId != stop.LeaseId) return;
-        _log.Info("Task {0} stopped: {1}", stop.TaskId, stop.Reason.ToName());
-        Finish(Status(WorkerState.Idle, null, null, null, $"Idle (task {stop.TaskId} {stop.Reason.ToName()})"));
-    }
-
-    /// <summary>Ends the run: stops its child, removes its directory, publishes the new status and asks for work.</summary>
-    private void Finish(WorkerStatusChanged status)
-    {
-        var run = _run!;
         StopChild(run);
-        Timers.Cancel(RetryClone.Key);
+        Timers.Cancel(RetryClone.Instance);
         _ = WorkDirectories.DeleteAsync(run.Directory);
         _run = null;
         _status = status;
         Publish();
-        AskForWork();
+        if (_queue is null) Become(Registering);
+        else BecomeIdle();
     }
 
     private void StopChild(Run run)
@@ -268,28 +346,26 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         run.Child = null;
     }
 
-    private bool FromCurrentChild() => _run?.Child is { } child && child.Equals(Sender);
+    private bool IsCurrentChild(Run run) => run.Child is { } child && child.Equals(Sender);
 
-    private void EnterStage(JobStage stage, string message)
+    private void EnterStage(Run run, JobStage stage, string message)
     {
-        var run = _run!;
         run.Stage = stage;
-        run.StageClock.Restart();
+        run.StageStarted = _clock.GetTimestamp();
         _status = Status(WorkerState.Busy, run, stage, 0, message);
         Publish();
         ReportToQueue(run, force: true);
     }
 
-    private void Progress(JobStage stage, double fraction, string message)
+    private void Progress(Run run, JobStage stage, double fraction, string message)
     {
-        var run = _run!;
         if (stage != run.Stage)
         {
-            EnterStage(stage, message);
+            EnterStage(run, stage, message);
             return;
         }
         _status = Status(WorkerState.Busy, run, stage, fraction, message);
-        var wait = _settings.StatusInterval - (_clock.GetUtcNow() - _lastPublished);
+        var wait = _settings.StatusInterval - _clock.GetElapsedTime(_lastPublished);
         if (wait <= TimeSpan.Zero) Publish();
         else if (!Timers.IsTimerActive(PublishTick.Instance)) Timers.StartSingleTimer(PublishTick.Instance, PublishTick.Instance, wait);
         ReportToQueue(run, force: false);
@@ -298,8 +374,8 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     /// <summary>Renews the lease: every stage change, and at most every ReportInterval in between.</summary>
     private void ReportToQueue(Run run, bool force)
     {
-        if (!force && run.ReportClock.Elapsed < _settings.ReportInterval) return;
-        run.ReportClock.Restart();
+        if (!force && _clock.GetElapsedTime(run.LastReported) < _settings.ReportInterval) return;
+        run.LastReported = _clock.GetTimestamp();
         Queue.Tell(new ReportProgress(run.Task.TaskId, run.LeaseId, _status.Stage ?? run.Stage, _status.Progress ?? 0,
             _status.Message ?? ""));
     }
@@ -307,9 +383,8 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private void Publish()
     {
         Timers.Cancel(PublishTick.Instance);
-        var now = _clock.GetUtcNow();
-        _lastPublished = now;
-        _status = _status with { At = now };
+        _lastPublished = _clock.GetTimestamp();
+        _status = _status with { At = _clock.GetUtcNow() };
         _mediator.Tell(new Publish(Topics.WorkerStatus, _status));
     }
 
@@ -344,8 +419,10 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         public int CloneRetries { get; set; }
         public string? CommitSha { get; set; }
         public double CloneSeconds { get; set; }
-        public Stopwatch StageClock { get; } = Stopwatch.StartNew();
-        public Stopwatch ReportClock { get; } = Stopwatch.StartNew();
+        /// <summary>When <see cref="Stage"/> began (a TimeProvider timestamp).</summary>
+        public long StageStarted { get; set; }
+        /// <summary>When the queue last heard of the run (a TimeProvider timestamp); every stage change reports.</summary>
+        public long LastReported { get; set; }
     }
 
     private sealed class RegisterTick
@@ -358,8 +435,8 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         public static readonly PublishTick Instance = new();
     }
 
-    private sealed record RetryClone(Run Run)
+    private sealed class RetryClone
     {
-        public const string Key = "retry-clone";
+        public static readonly RetryClone Instance = new();
     }
 }

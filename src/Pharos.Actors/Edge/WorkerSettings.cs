@@ -45,12 +45,12 @@ public sealed record WorkerSettings(
 
     /// <summary>The settings of this node's worker number <paramref name="index"/> (from 1).</summary>
     public static WorkerSettings From(PharosSettings settings, int index) => new(
-        StableWorkerId(settings.DataDir, index),
-        settings.DataDir, settings.GitToken, settings.MaxRepoBytes, settings.CloneTimeout,
+        StableWorkerId(settings.Storage.DataDir, index),
+        settings.Storage.DataDir, settings.Edge.GitToken, settings.Edge.MaxRepoBytes, settings.Edge.CloneTimeout,
         new Node2VecOptions
         {
-            Epochs = settings.TrainEpochs,
-            Dimensions = settings.TrainDimensions,
-            Threads = settings.TrainThreads > 0 ? settings.TrainThreads : Environment.ProcessorCount,
+            Epochs = settings.Edge.TrainEpochs,
+            Dimensions = settings.Edge.TrainDimensions,
+            Threads = settings.Edge.TrainThreads > 0 ? settings.Edge.TrainThreads : Environment.ProcessorCount,
         });
 }

@@ -12,6 +12,8 @@ using Pharos.Actors.Edge;
 using Pharos.Actors.Ingest;
 using Pharos.Actors.Queue;
 using Pharos.Actors.Status;
+using Pharos.Messages;
+using Pharos.Messages.Serialization;
 
 namespace Pharos.Actors.Hosting;
 
@@ -26,24 +28,39 @@ public static class PharosAkkaHosting
     public const string EdgeRole = "edge";
     public const int DefaultCloudPort = 4053;
 
-    /// <summary>HOCON from hocon/ beside the binary, then remoting and clustering from the settings.</summary>
+    /// <summary>Where the HOCON files of hocon/ are, beside the binary.</summary>
+    public static string HoconFile(string name) => Path.Combine(AppContext.BaseDirectory, "hocon", name);
+
+    /// <summary>
+    /// Remoting, clustering, logging and serialization as typed options from the settings; hocon/pharos.base.hocon
+    /// for what Akka.Hosting has no typed option for (the lease-majority split brain resolver, DotNetty pooling...).
+    /// </summary>
     public static AkkaConfigurationBuilder WithPharosNode(this AkkaConfigurationBuilder builder, PharosSettings settings,
         string role)
     {
-        var hoconDir = Path.Combine(AppContext.BaseDirectory, "hocon");
+        var cluster = settings.Cluster;
         // An edge without seeds looks for a cloud node on this machine, at the cloud's default address.
-        var seeds = settings.Seeds.Count == 0 && role == EdgeRole ? [$"127.0.0.1:{DefaultCloudPort}"] : settings.Seeds;
+        var seeds = cluster.Seeds.Count == 0 && role == EdgeRole ? [$"127.0.0.1:{DefaultCloudPort}"] : cluster.Seeds;
         builder
-            .AddHoconFile(Path.Combine(hoconDir, "pharos.base.hocon"), HoconAddMode.Prepend)
-            .AddHoconFile(Path.Combine(hoconDir, $"{role}.hocon"), HoconAddMode.Prepend)
-            .ConfigureLoggers(loggers => loggers.AddLoggerFactory())
-            // How long an unreachable member (a sleeping laptop) is given before the split brain resolver downs it.
-            .AddHocon($"akka.cluster.split-brain-resolver.stable-after = {settings.DownAfterSeconds}s", HoconAddMode.Prepend)
-            .WithRemoting(RemotingOptions(settings, role))
+            .AddHoconFile(HoconFile("pharos.base.hocon"), HoconAddMode.Prepend)
+            .ConfigureLoggers(loggers =>
+            {
+                loggers.LogLevel = LogLevel.InfoLevel;
+                loggers.AddLoggerFactory();
+            })
+            // LeaseMajorityOption has no stable-after (nor the lease-majority settings of pharos.base.hocon).
+            .AddHocon($"akka.cluster.split-brain-resolver.stable-after = {(long)cluster.DownAfter.TotalSeconds}s", HoconAddMode.Prepend)
+            .WithPharosSerializer()
+            .WithRemoting(RemotingOptions(cluster, role))
             .WithClustering(new ClusterOptions
             {
                 Roles = [role],
-                SeedNodes = seeds.Select(seed => SeedAddress(seed, settings.Tls is not null)).ToArray(),
+                SeedNodes = seeds.Select(seed => SeedAddress(seed, cluster.Tls is not null)).ToArray(),
+                // A single cloud node is a whole cluster: it must not wait for peers that do not exist.
+                MinimumNumberOfMembers = 1,
+                // Edges are laptops that sleep: a missed heartbeat marks them unreachable quickly; the split brain
+                // resolver then gives them DownAfter before it downs them.
+                FailureDetector = new PhiAccrualFailureDetectorOptions { AcceptableHeartbeatPause = TimeSpan.FromSeconds(5) },
             });
 
         if (seeds.Count == 0)
@@ -53,6 +70,14 @@ public static class PharosAkkaHosting
         }
         return builder;
     }
+
+    /// <summary>
+    /// Every remote message, persisted event and snapshot of Pharos (<see cref="IPharosMessage"/>) through
+    /// <see cref="PharosSerializer"/>: JSON under explicit, versioned manifests, with the serializer id
+    /// (<see cref="PharosSerializer.Id"/>) that the journal stores beside every event.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithPharosSerializer(this AkkaConfigurationBuilder builder) =>
+        builder.WithCustomSerializer("pharos", [typeof(IPharosMessage)], system => new PharosSerializer(system));
 
     /// <summary>
     /// The process exit code for why <paramref name="system"/> stopped: 0 for a stop that was asked for, Akka's own
@@ -69,18 +94,20 @@ public static class PharosAkkaHosting
         seed.Contains("://", StringComparison.Ordinal) ? seed : $"{Protocol(tls)}://{SystemName}@{seed}";
 
     /// <summary>
-    /// The cluster endpoint; with <see cref="PharosSettings.Tls"/>, TLS on the DotNetty transport where both ends
+    /// The cluster endpoint; with <see cref="ClusterMemberSettings.Tls"/>, TLS on the DotNetty transport where both ends
     /// present a certificate (require-mutual-authentication) and each accepts the other's only if it chains to
     /// PHAROS_TLS_CA. Akka's own chain check (the OS root store) is replaced by <see cref="ClusterTls.Refusal"/>
     /// through its custom validator (Akka.NET 1.5.55+, the fix of CVE-2025-61778). Host names are not checked: a
     /// certificate from the private CA is the identity, and edges are reached at addresses that change.
     /// </summary>
-    private static RemoteOptions RemotingOptions(PharosSettings settings, string role)
+    private static RemoteOptions RemotingOptions(ClusterMemberSettings settings, string role)
     {
         var options = new RemoteOptions
         {
             HostName = settings.ClusterHost,
             Port = settings.ClusterPort ?? (role == CloudRole ? DefaultCloudPort : 0),
+            // Frames carry at most a task and its status; 1 MiB leaves room and bounds what a peer can make us buffer.
+            MaxFrameSize = 1024 * 1024,
         };
         if (settings.Tls is not { } tls) return options;
         options.EnableSsl = true;
@@ -104,9 +131,8 @@ public static class PharosAkkaHosting
     /// <summary>QueueActor, supervised, as a cluster singleton on the cloud role.</summary>
     public static AkkaConfigurationBuilder WithQueueSingleton(this AkkaConfigurationBuilder builder, PharosSettings settings)
     {
-        var queueSettings = QueueSettings.From(settings);
         return builder.WithSingleton<QueueProxy>(QueueActor.PersistenceIdValue, (system, _, resolver) =>
-                QueueActor.SupervisedProps(queueSettings, resolver.GetService<TimeProvider>(), DistributedPubSub.Get(system).Mediator,
+                QueueActor.SupervisedProps(settings.Queue, resolver.GetService<TimeProvider>(), DistributedPubSub.Get(system).Mediator,
                     resolver.GetService<IQueueMetrics>()),
             new ClusterSingletonOptions { Role = CloudRole });
     }
@@ -119,18 +145,22 @@ public static class PharosAkkaHosting
             var mediator = DistributedPubSub.Get(system).Mediator;
             var clock = resolver.GetService<TimeProvider>();
             registry.Register<IngestGateway>(system.ActorOf(IngestGateway.Props(
-                resolver.GetService<TokenAuthenticator>(), resolver.GetService<AuthFailureLog>(),
                 resolver.GetService<RepoUrlValidator>(), queue, mediator, clock), "ingest-gateway"));
             registry.Register<StatusTracker>(system.ActorOf(
-                StatusTracker.Props(queue, mediator, clock, settings.MaxQueueSize), "status-tracker"));
+                StatusTracker.Props(queue, mediator, clock, settings.Queue.MaxQueueSize), "status-tracker"));
         });
 
     /// <summary>The queue singleton's proxy on a node that never hosts the queue (an edge).</summary>
     public static AkkaConfigurationBuilder WithQueueProxy(this AkkaConfigurationBuilder builder) =>
-        builder.WithSingletonProxy<QueueProxy>(QueueActor.PersistenceIdValue, new ClusterSingletonOptions { Role = CloudRole });
+        builder.WithSingletonProxy<QueueProxy>(QueueActor.PersistenceIdValue, new ClusterSingletonOptions
+        {
+            Role = CloudRole,
+            // Messages held while the queue is being found or handed over (Akka's default holds 1000).
+            BufferSize = 100,
+        });
 
     /// <summary>
-    /// <see cref="PharosSettings.Workers"/> WorkerActors pulling from the queue (through the proxy that
+    /// <see cref="EdgeSettings.Workers"/> WorkerActors pulling from the queue (through the proxy that
     /// <see cref="WithQueueProxy"/> or <see cref="WithQueueSingleton"/> registered). Work directories left by a
     /// crashed process are deleted first.
     /// </summary>
@@ -140,19 +170,14 @@ public static class PharosAkkaHosting
             var queue = registry.Get<QueueProxy>();
             var mediator = DistributedPubSub.Get(system).Mediator;
             var clock = resolver.GetService<TimeProvider>();
-            // The edge re-checks where a host resolves (DNS may answer it differently than the cloud); which hosts and
-            // schemes are allowed is the cloud's decision, made at submission.
-            var validator = new RepoUrlValidator(settings with
-            {
-                AllowedHosts = ["*"], AllowedSchemes = ["https", "http", "git", "ssh"],
-            });
+            var validator = new RepoUrlValidator(RepoUrlPolicy.ForEdge(settings.Repositories.AllowLocalRepos));
             var first = WorkerSettings.From(settings, 1);
             var purged = WorkDirectories.PurgeLeftovers(first.WorkRoot);
             if (purged > 0) system.Log.Warning("Deleted {0} work directories left by an earlier run in {1}", purged, first.WorkRoot);
-            for (var index = 1; index <= settings.Workers; index++)
+            for (var index = 1; index <= settings.Edge.Workers; index++)
             {
                 var worker = WorkerSettings.From(settings, index);
-                system.ActorOf(WorkerActor.Props(worker, queue, mediator, clock, WorkerActor.DefaultStages(worker, validator)),
+                system.ActorOf(WorkerActor.Props(worker, queue, mediator, clock, WorkerActor.DefaultStages(worker, validator, clock)),
                     $"worker-{index}");
             }
         });
@@ -161,14 +186,12 @@ public static class PharosAkkaHosting
         PharosSettings settings) =>
         condition ? builder.WithEdgeWorkers(settings) : builder;
 
-    /// <summary>The plain services the cloud's actors and endpoints share.</summary>
+    /// <summary>The plain services the cloud's actors and endpoints share (authentication is the HTTP layer's own).</summary>
     public static IServiceCollection AddPharosCloudServices(this IServiceCollection services, PharosSettings settings)
     {
         services.AddSingleton(settings);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(TokenAuthenticator.FromSettings(settings));
-        services.AddSingleton<AuthFailureLog>();
-        services.AddSingleton(_ => new RepoUrlValidator(settings));
+        services.AddSingleton(_ => new RepoUrlValidator(settings.Repositories));
         // A node that exports metrics registers its own before this; the rest measure nothing.
         services.TryAddSingleton<IQueueMetrics>(NoQueueMetrics.Instance);
         return services;

@@ -1,16 +1,17 @@
 using Pharos.Messages;
-using Pharos.Messages.Commands;
 using Pharos.Messages.Events;
 using Pharos.Messages.Status;
 
 namespace Pharos.Actors.Queue;
 
 /// <summary>
-/// The queue's state and its rules, with no actor in sight so that properties can be stated over it directly.
-/// QueueActor decides with it and applies the events it returns, in recovery and at run time alike. Admission
-/// (duplicate, cap, position) and sweeping cost O(1) or O(expired) however long the queue is.
+/// The queue's durable state: every job, the pending ones in dispatch order, the leases of the running ones. Changed
+/// by events only (<see cref="Apply"/>, in recovery and at run time alike); the rules that make the events are
+/// <see cref="QueueDecider{TRef}"/>'s. No actor in sight, so that properties can be stated over it directly. The
+/// questions admission asks (active task of a repository, live count, position) and sweeping cost O(1) or
+/// O(expired) however long the queue is.
 /// </summary>
-public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempts = 3)
+public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempts)
 {
     private static readonly Priority[] DispatchOrder = [Priority.High, Priority.Normal, Priority.Low];
 
@@ -51,87 +52,15 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
                 Math.Round((now - job.SubmittedAt).TotalSeconds, 3), job.Ttl))
             .ToList();
 
-    /// <summary>
-    /// Decides an enqueue: the events to persist (sweeps of expired tasks first, then the new task) or the refusal.
-    /// Expired tasks neither count towards the cap nor block a resubmission of their repository.
-    /// </summary>
-    public EnqueueDecision DecideEnqueue(EnqueueTask command, string taskId, DateTimeOffset now, int ttlSeconds)
-    {
-        if (_activeByRepo.TryGetValue(command.RepoUrl, out var existingId))
-        {
-            var existing = _jobs[existingId];
-            if (existing.Status != JobStatus.Queued || !IsExpired(existing, now))
-                return EnqueueDecision.Refuse(new IngestRefused(IngestRefusal.Duplicate,
-                    $"{command.RepoUrl} is already {existing.Status.ToName()} as task {existing.TaskId}.", existing.TaskId));
-        }
-
-        if (LiveCount(now) >= MaxQueueSize)
-            return EnqueueDecision.Refuse(new IngestRefused(IngestRefusal.QueueFull,
-                $"The queue holds its maximum of {MaxQueueSize} tasks; try again later.",
-                RetryAfterSeconds: Depth().RetryAfterSeconds(now)));
-
-        var events = new List<IPersistedEvent>(Sweep(now))
-        {
-            new TaskEnqueued(taskId, command.RepoUrl, command.Priority, now, ttlSeconds, command.RequestedBy),
-        };
-        return EnqueueDecision.Accept(events);
-    }
-
-    public CancelDecision DecideCancel(CancelJob command, DateTimeOffset now)
-    {
-        if (!_jobs.TryGetValue(command.TaskId, out var job)) return new CancelDecision(CancelOutcome.NotFound, null, null);
-        if (job.IsFinal) return new CancelDecision(CancelOutcome.AlreadyFinished, job, null);
-        return new CancelDecision(CancelOutcome.Cancelled, job, new TaskCancelled(job.TaskId, now, command.By));
-    }
-
-    /// <summary>
-    /// Decides a worker's request for work: sweeps of expired tasks, then a lease on the first live pending task in
-    /// dispatch order. No lease event when nothing live is pending.
-    /// </summary>
-    public IReadOnlyList<IPersistedEvent> DecideLease(string workerId, string workerAddress, string leaseId, DateTimeOffset now)
-    {
-        var events = new List<IPersistedEvent>(Sweep(now));
-        var next = Pending.FirstOrDefault(job => !IsExpired(job, now));
-        if (next is not null)
-            events.Add(new TaskLeased(next.TaskId, leaseId, workerId, workerAddress, now, next.Attempts + 1));
-        return events;
-    }
+    /// <summary>The queued or running task of <paramref name="repoUrl"/>, if it has one (an expired queued task included).</summary>
+    public JobRecord? ActiveJob(string repoUrl) =>
+        _activeByRepo.TryGetValue(repoUrl, out var taskId) ? _jobs[taskId] : null;
 
     /// <summary>The lease the task runs under, when <paramref name="leaseId"/> is still it.</summary>
     public LeaseRecord? CurrentLease(string taskId, string leaseId) =>
         _leases.TryGetValue(taskId, out var lease) && lease.LeaseId == leaseId ? lease : null;
 
     public LeaseRecord? LeaseOf(string taskId) => _leases.GetValueOrDefault(taskId);
-
-    /// <summary>
-    /// The event a worker's report makes, or null: progress within the current stage is not persisted, and a
-    /// report under a lease that is no longer the task's (<see cref="ReportOutcome.StaleLease"/>) changes nothing.
-    /// </summary>
-    public ReportDecision DecideReport(IWorkerReport report, DateTimeOffset now)
-    {
-        var (taskId, leaseId) = (report.TaskId, report.LeaseId);
-        if (CurrentLease(taskId, leaseId) is null) return new ReportDecision(ReportOutcome.StaleLease, null);
-        IPersistedEvent? @event = report switch
-        {
-            ReportProgress r when _jobs[taskId].Stage != r.Stage => new TaskProgressed(taskId, leaseId, now, r.Stage),
-            ReportProgress => null,
-            ReportCompleted r => new TaskCompleted(taskId, leaseId, now, r.Metrics),
-            ReportFailed r => new TaskFailed(taskId, leaseId, now, r.Reason, r.Error),
-            ReportSkipped r => new TaskSkipped(taskId, now, JobReason.TtlExpired, r.AgeSeconds, r.TtlSeconds),
-            _ => throw new ArgumentException($"QueueState cannot decide a {report.GetType().Name}.", nameof(report)),
-        };
-        return new ReportDecision(ReportOutcome.Current, @event);
-    }
-
-    /// <summary>
-    /// A lease's holder is gone (<paramref name="reason"/> says how): the task goes back to the queue, or fails with
-    /// <c>worker_lost</c> once it has had <see cref="MaxAttempts"/> attempts.
-    /// </summary>
-    public IPersistedEvent DecideLost(LeaseRecord lease, LeaseEndReason reason, DateTimeOffset now) =>
-        lease.Attempt >= MaxAttempts
-            ? new TaskFailed(lease.TaskId, lease.LeaseId, now, JobReason.WorkerLost,
-                $"the worker was lost on each of {lease.Attempt} attempts (last: {reason.ToName()})")
-            : new TaskRequeued(lease.TaskId, lease.LeaseId, now, reason);
 
     public void Apply(IPersistedEvent @event)
     {
@@ -310,15 +239,3 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
         }
     }
 }
-
-public sealed record EnqueueDecision(IngestRefused? Refusal, IReadOnlyList<IPersistedEvent> Events)
-{
-    public static EnqueueDecision Refuse(IngestRefused refusal) => new(refusal, []);
-    public static EnqueueDecision Accept(IReadOnlyList<IPersistedEvent> events) => new(null, events);
-}
-
-public sealed record CancelDecision(CancelOutcome Outcome, JobRecord? Job, TaskCancelled? Event);
-
-public enum ReportOutcome { Current, StaleLease }
-
-public sealed record ReportDecision(ReportOutcome Outcome, IPersistedEvent? Event);

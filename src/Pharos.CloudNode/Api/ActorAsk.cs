@@ -23,7 +23,4 @@ internal static class ActorAsk
             return ApiProblems.Unavailable(context, e.Message);
         }
     }
-
-    /// <summary>Input echoed in an answer is cut short: a detail should explain, not mirror the request.</summary>
-    public static string Shorten(string text, int length = 64) => text.Length <= length ? text : text[..length] + "…";
 }

@@ -45,6 +45,9 @@ public static class ApiProblems
         return Results.Problem(detail, statusCode: StatusCodes.Status503ServiceUnavailable, title: Titles[IngestRefusal.StoreUnavailable]);
     }
 
+    /// <summary>Input echoed in a detail is cut short: a detail should explain, not mirror the request.</summary>
+    public static string Shorten(string text, int length = 64) => text.Length <= length ? text : text[..length] + "…";
+
     private static void Challenge(HttpContext context) =>
         context.Response.Headers.WWWAuthenticate = "Bearer realm=\"pharos\"";
 

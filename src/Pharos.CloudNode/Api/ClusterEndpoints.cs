@@ -1,8 +1,6 @@
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Cluster;
-using Microsoft.AspNetCore.Http.Json;
-using Microsoft.Extensions.Options;
 using Pharos.Actors.Hosting;
 using Pharos.Actors.Ingest;
 using Pharos.CloudNode.Auth;
@@ -22,33 +20,26 @@ public static class ClusterEndpoints
         app.MapGet("/cluster/members", (ActorSystem system) => Results.Ok(Members(Cluster.Get(system))))
             .WithSummary("This node's view of the cluster: members with roles, status and reachability, the leader")
             .Produces<ClusterMembersDto>()
-            .RequireScope(Scopes.Admin);
+            .RequireScope(ApiScope.Admin);
 
         app.MapPost("/cluster/leave", (HttpContext context, ActorSystem system) =>
                 ActAsync(context, Cluster.Get(system), "leave", (cluster, address) => cluster.Leave(address)))
             .WithSummary("Ask a member to leave the cluster gracefully (its tasks are handed back)")
             .Produces<ClusterActionDto>(StatusCodes.Status202Accepted)
             .ProducesProblem(400).ProducesProblem(404)
-            .RequireScope(Scopes.Admin);
+            .RequireScope(ApiScope.Admin);
 
         app.MapPost("/cluster/down", (HttpContext context, ActorSystem system) =>
                 ActAsync(context, Cluster.Get(system), "down", (cluster, address) => cluster.Down(address)))
             .WithSummary("Mark a member down (it is removed without a handshake: for a node that is gone)")
             .Produces<ClusterActionDto>(StatusCodes.Status202Accepted)
             .ProducesProblem(400).ProducesProblem(404)
-            .RequireScope(Scopes.Admin);
+            .RequireScope(ApiScope.Admin);
 
-        app.MapGet("/cluster/events", async (HttpContext context, ActorSystem system, TimeProvider clock,
-                IOptions<JsonOptions> json, IHostApplicationLifetime lifetime) =>
-            {
-                using var feed = LiveFeeds.ClusterEvents(system, clock);
-                var options = json.Value.SerializerOptions;
-                await LiveStatusEndpoints.WriteEventsAsync(context, feed.Reader, "member",
-                    e => JsonSerializer.Serialize(e, options), lifetime.ApplicationStopping);
-                return Results.Empty;
-            })
+        app.MapGet("/cluster/events", (ActorSystem system, TimeProvider clock) =>
+                ServerSentEvents.Of(LiveFeeds.ClusterEvents(Cluster.Get(system), clock), "member"))
             .WithSummary("Membership events as server-sent events (`event: member`), from now on")
-            .RequireScope(Scopes.Admin);
+            .RequireScope(ApiScope.Admin);
     }
 
     internal static ClusterMembersDto Members(Cluster cluster)
@@ -90,8 +81,8 @@ public static class ClusterEndpoints
     private static async Task<IResult> ActAsync(HttpContext context, Cluster cluster, string action,
         Action<Cluster, Address> act)
     {
-        var body = await IngestEndpoints.ReadBodyAsync(context);
-        if (body is null) return ApiProblems.TooLarge(IngestEndpoints.MaxBodyBytes);
+        var body = await RequestBody.ReadAsync(context);
+        if (body is null) return ApiProblems.TooLarge(RequestBody.MaxBytes);
         var (address, error) = ParseAddress(body, cluster.SelfAddress.Protocol);
         if (address is null) return ApiProblems.BadRequest(error!);
         // The member list, not Akka: Leave and Down of an address that is no member are silently ignored.
@@ -130,11 +121,11 @@ public static class ClusterEndpoints
         }
         catch (Exception e) when (e is UriFormatException or ArgumentException or FormatException)
         {
-            return (null, $"'{ActorAsk.Shorten(text)}' is not an address like {like}.");
+            return (null, $"'{ApiProblems.Shorten(text)}' is not an address like {like}.");
         }
         if (address.Protocol != protocol || address.System != PharosAkkaHosting.SystemName
             || string.IsNullOrEmpty(address.Host) || address.Port is null or <= 0)
-            return (null, $"'{ActorAsk.Shorten(text)}' is not an address like {like}.");
+            return (null, $"'{ApiProblems.Shorten(text)}' is not an address like {like}.");
         return (address, null);
     }
 }

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Hosting;
-using Microsoft.AspNetCore.Http.Features;
 using Pharos.Actors.Ingest;
 using Pharos.Api.Contracts.Http;
 using Pharos.CloudNode.Auth;
@@ -12,30 +11,30 @@ using Pharos.Messages.Commands;
 namespace Pharos.CloudNode.Api;
 
 /// <summary>
-/// `POST /ingest` and the original service's path form. The HTTP layer refuses a caller without a valid ingest token
-/// at once and otherwise only reads the request; the decisions (token and scope again, body, URL, cap) are the
-/// gateway's, so both routes behave alike.
+/// `POST /ingest` and the original service's path form. The ingest policy refuses a caller without a valid ingest
+/// token before the body is read (401, 403); the route then reads and parses the request (413, 400) and hands the
+/// caller's identity and the parsed request to the gateway, whose decisions (scope, URL, cap) both routes share.
 /// </summary>
 public static class IngestEndpoints
 {
-    public const int MaxBodyBytes = 16 * 1024;
-
     public static void MapIngest(this IEndpointRouteBuilder app)
     {
         app.MapPost("/ingest", async (HttpContext context, IRequiredActor<IngestGateway> gateway) =>
             {
-                if (RefuseCaller(context) is { } refused) return refused;
-                var body = await ReadBodyAsync(context);
+                var body = await RequestBody.ReadAsync(context);
                 if (body is null)
                 {
-                    context.RequestServices.GetRequiredService<PharosMetrics>().Refused(RefusalTooLarge);
-                    return ApiProblems.TooLarge(MaxBodyBytes);
+                    context.RequestServices.GetRequiredService<PharosMetrics>().RefusedTooLarge();
+                    return ApiProblems.TooLarge(RequestBody.MaxBytes);
                 }
                 var (repoUrl, priority, error) = ParseBody(body);
-                return await SubmitAsync(context, gateway.ActorRef, repoUrl, priority, error);
+                return error is not null
+                    ? Invalid(context, error)
+                    : await SubmitAsync(context, gateway.ActorRef, repoUrl!, priority);
             })
             .WithName("Ingest")
-            .WithMetadata(new TokenRequired())
+            .RequireScope(ApiScope.Ingest)
+            .WithMetadata(new CountAuthRefusals(CountRefusal))
             .WithSummary("Queue a repository for embedding")
             .Produces<IngestAcceptedDto>(StatusCodes.Status202Accepted)
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(409)
@@ -43,29 +42,29 @@ public static class IngestEndpoints
 
         app.MapPost("/api/v1/ingestion/ingest/{**repo_url}", async (HttpContext context, string? repo_url, string? priority,
                 IRequiredActor<IngestGateway> gateway) =>
-                RefuseCaller(context) ?? await SubmitAsync(context, gateway.ActorRef, RepairPathUrl(repo_url), priority, null))
+                await SubmitAsync(context, gateway.ActorRef, RepairPathUrl(repo_url) ?? "", priority))
             .WithName("IngestLegacy")
-            .WithMetadata(new TokenRequired())
+            .RequireScope(ApiScope.Ingest)
+            .WithMetadata(new CountAuthRefusals(CountRefusal))
             .WithSummary("The original Python Pharos form: the repository URL in the path, scheme optional")
             .Produces<IngestAcceptedDto>(StatusCodes.Status202Accepted);
     }
 
-    /// <summary>
-    /// A caller without a valid ingest token is refused before the body is read or the gateway asked: the cheapest
-    /// answer for the commonest abuse. The gateway checks the token again, as it does for any message.
-    /// </summary>
-    private static IResult? RefuseCaller(HttpContext context)
+    // The 401s and 403s of the ingest policy count as ingest refusals too, as every answer of these routes does.
+    private static void CountRefusal(HttpContext context, IngestRefusal reason) =>
+        context.RequestServices.GetRequiredService<PharosMetrics>().Refused(reason);
+
+    private static IResult Invalid(HttpContext context, string detail)
     {
-        if (ScopeFilter.Refusal(context, Scopes.Ingest) is not { } refused) return null;
-        context.RequestServices.GetRequiredService<PharosMetrics>().Refused(RefusalName(refused.Reason));
-        return ApiProblems.Refused(context, refused);
+        CountRefusal(context, IngestRefusal.InvalidRequest);
+        return ApiProblems.Refused(context, new IngestRefused(IngestRefusal.InvalidRequest, detail));
     }
 
-    private static async Task<IResult> SubmitAsync(HttpContext context, IActorRef gateway, string? repoUrl,
-        string? priority, string? bodyError)
+    private static async Task<IResult> SubmitAsync(HttpContext context, IActorRef gateway, string repoUrl, string? priorityText)
     {
-        var request = new SubmitIngest(repoUrl, priority, context.Request.Headers.Authorization.FirstOrDefault(),
-            context.Connection.RemoteIpAddress?.ToString() ?? "unknown", context.Request.Path, bodyError);
+        if (!PriorityNames.TryParse(priorityText, out var priority))
+            return Invalid(context, "priority must be low, normal or high.");
+        var request = new SubmitIngest(context.User.AsCaller(), repoUrl, priority);
         var metrics = context.RequestServices.GetRequiredService<PharosMetrics>();
         var counted = false;
         var result = await ActorAsk.AskAsync<object>(context, gateway, request, reply =>
@@ -77,52 +76,23 @@ public static class IngestEndpoints
                         metrics.Accepted();
                         return Accepted(context, accepted);
                     case IngestRefused refused:
-                        metrics.Refused(RefusalName(refused.Reason));
+                        metrics.Refused(refused.Reason);
                         return ApiProblems.Refused(context, refused);
                     default:
-                        metrics.Refused(RefusalName(IngestRefusal.StoreUnavailable));
+                        metrics.Refused(IngestRefusal.StoreUnavailable);
                         return ApiProblems.Unavailable(context, "The queue gave an answer this node does not understand.");
                 }
             },
             "The queue did not answer in time. Retry: if the task was taken after all, the retry answers 409 with its id.");
         // No answer in time (or the queue is down): the client hears 503.
-        if (!counted) metrics.Refused(RefusalName(IngestRefusal.StoreUnavailable));
+        if (!counted) metrics.Refused(IngestRefusal.StoreUnavailable);
         return result;
     }
-
-    private const string RefusalTooLarge = "too_large";
-
-    /// <summary>The `reason` label of pharos_ingest_refused_total: queue_full, duplicate, invalid_request, ...</summary>
-    internal static string RefusalName(IngestRefusal reason) => JsonNamingPolicy.SnakeCaseLower.ConvertName(reason.ToString());
 
     private static IResult Accepted(HttpContext context, IngestAccepted accepted)
     {
         context.Response.Headers.Location = $"/jobs/{accepted.TaskId}";
         return Results.Json(accepted.ToDto(), statusCode: StatusCodes.Status202Accepted);
-    }
-
-    /// <summary>The body, or null when it is larger than <see cref="MaxBodyBytes"/>.</summary>
-    internal static async Task<byte[]?> ReadBodyAsync(HttpContext context)
-    {
-        if (context.Request.ContentLength > MaxBodyBytes) return null;
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-            limit.MaxRequestBodySize = MaxBodyBytes;
-        using var buffer = new MemoryStream();
-        var chunk = new byte[4096];
-        try
-        {
-            int read;
-            while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
-            {
-                if (buffer.Length + read > MaxBodyBytes) return null;
-                buffer.Write(chunk, 0, read);
-            }
-        }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return null;
-        }
-        return buffer.ToArray();
     }
 
     /// <summary>Strict reading of {"repo_url": "...", "priority": "..."}: wrong types and repeated keys are errors.</summary>
@@ -138,7 +108,7 @@ public static class IngestEndpoints
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var property in document.RootElement.EnumerateObject())
             {
-                if (!seen.Add(property.Name)) return (null, null, $"The key '{ActorAsk.Shorten(property.Name, 40)}' appears more than once.");
+                if (!seen.Add(property.Name)) return (null, null, $"The key '{ApiProblems.Shorten(property.Name, 40)}' appears more than once.");
                 switch (property.Name)
                 {
                     case "repo_url" when property.Value.ValueKind == JsonValueKind.String:

@@ -39,22 +39,22 @@ public static class JobEndpoints
 
         app.MapGet("/jobs/{id}", (HttpContext context, string id, IRequiredActor<QueueProxy> queue) =>
                 ActorAsk.AskAsync<JobLookup>(context, queue.ActorRef, new GetJob(id), lookup => lookup.Job is null
-                    ? ApiProblems.NotFound($"No job {ActorAsk.Shorten(id)}.")
+                    ? ApiProblems.NotFound($"No job {ApiProblems.Shorten(id)}.")
                     : Results.Ok(lookup.Job.ToDto())))
             .WithSummary("One job with its timeline")
             .Produces<JobDto>()
             .RequireReadScopeIf(requireReadToken);
 
         app.MapDelete("/jobs/{id}", (HttpContext context, string id, IRequiredActor<QueueProxy> queue) =>
-                ActorAsk.AskAsync<CancelJobResult>(context, queue.ActorRef, new CancelJob(id, ScopeFilter.Authenticated(context).TokenName!), result => result.Outcome switch
+                ActorAsk.AskAsync<CancelJobResult>(context, queue.ActorRef, new CancelJob(id, context.User.Identity!.Name!), result => result.Outcome switch
                 {
                     CancelOutcome.Cancelled => Results.Ok(result.Job!.ToDto()),
-                    CancelOutcome.NotFound => ApiProblems.NotFound($"No job {ActorAsk.Shorten(id)}."),
+                    CancelOutcome.NotFound => ApiProblems.NotFound($"No job {ApiProblems.Shorten(id)}."),
                     CancelOutcome.AlreadyFinished => ApiProblems.Conflict($"Job {id} is already {result.Job!.Status.ToName()}."),
                     _ => ApiProblems.Unavailable(context, "The durable store did not take the cancellation; try again."),
                 }))
             .WithSummary("Cancel a queued task")
             .Produces<JobDto>()
-            .RequireScope(Scopes.Ingest);
+            .RequireScope(ApiScope.Ingest);
     }
 }

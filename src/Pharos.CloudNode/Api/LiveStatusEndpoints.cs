@@ -1,13 +1,13 @@
 using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json;
-using System.Threading.Channels;
+using Akka;
 using Akka.Actor;
 using Akka.Hosting;
-using Microsoft.AspNetCore.Http.Features;
+using Akka.Streams.Dsl;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Pharos.Actors.Status;
+using Pharos.Api.Contracts.Http;
 using Pharos.CloudNode.Auth;
 using Pharos.CloudNode.Live;
 using Pharos.Messages.Status;
@@ -20,9 +20,6 @@ namespace Pharos.CloudNode.Api;
 /// </summary>
 public static class LiveStatusEndpoints
 {
-    /// <summary>Proxies close idle connections; a comment line every so often keeps an SSE stream open.</summary>
-    public static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(15);
-
     public static void MapLiveStatus(this IEndpointRouteBuilder app, bool requireReadToken)
     {
         app.MapGet("/ws/status", async (HttpContext context, ActorSystem system, IRequiredActor<StatusTracker> tracker,
@@ -30,30 +27,27 @@ public static class LiveStatusEndpoints
             {
                 if (!context.WebSockets.IsWebSocketRequest)
                     return ApiProblems.BadRequest("This route is a WebSocket: send GET with Upgrade: websocket (or read /worker/status/stream).");
-                using var feed = LiveFeeds.Status(system, tracker.ActorRef);
                 using var socket = await context.WebSockets.AcceptWebSocketAsync();
-                await PumpAsync(socket, feed.Reader, json.Value.SerializerOptions, context.RequestAborted, lifetime.ApplicationStopping);
+                await PumpAsync(socket, StatusFeed(tracker.ActorRef), system, json.Value.SerializerOptions,
+                    context.RequestAborted, lifetime.ApplicationStopping);
                 return Results.Empty;
             })
             .WithSummary("Live status over a WebSocket: one text message with the status view now and one per change")
             // Browsers cannot set headers on a WebSocket: the token may come as ?access_token= here.
             .RequireReadScopeIf(requireReadToken, allowQueryToken: true);
 
-        app.MapGet("/worker/status/stream", async (HttpContext context, ActorSystem system,
-                IRequiredActor<StatusTracker> tracker, IOptions<JsonOptions> json, IHostApplicationLifetime lifetime) =>
-            {
-                using var feed = LiveFeeds.Status(system, tracker.ActorRef);
-                var options = json.Value.SerializerOptions;
-                await WriteEventsAsync(context, feed.Reader, "status", view => JsonSerializer.Serialize(view.ToDto(), options),
-                    lifetime.ApplicationStopping);
-                return Results.Empty;
-            })
+        app.MapGet("/worker/status/stream", (IRequiredActor<StatusTracker> tracker) =>
+                ServerSentEvents.Of(StatusFeed(tracker.ActorRef), "status"))
             .WithSummary("Live status as server-sent events: `event: status` with the status view now and on every change")
             .RequireReadScopeIf(requireReadToken);
     }
 
-    /// <summary>Sends every view until the client closes, the node stops, or the socket fails.</summary>
-    private static async Task PumpAsync(WebSocket socket, ChannelReader<WorkerStatusView> views,
+    /// <summary>The tracker's views as the API's body, the same as `GET /worker/status` answers.</summary>
+    private static Source<WorkerStatusDto, NotUsed> StatusFeed(IActorRef tracker) =>
+        LiveFeeds.Status(tracker).Select(view => view.ToDto());
+
+    /// <summary>Sends every item of the feed until the client closes, the node stops, or the socket fails.</summary>
+    private static async Task PumpAsync<T>(WebSocket socket, Source<T, NotUsed> feed, ActorSystem system,
         JsonSerializerOptions options, CancellationToken aborted, CancellationToken stopping)
     {
         // `gone` ends the socket's operations (an abort); `closing` only stops sending, so a close handshake the
@@ -63,12 +57,16 @@ public static class LiveStatusEndpoints
         var receiving = ReceiveUntilCloseAsync(socket, gone.Token, closing);
         try
         {
-            await foreach (var view in views.ReadAllAsync(closing.Token))
-                await socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(view.ToDto(), options), WebSocketMessageType.Text,
+            await foreach (var item in feed.RunForOne(system).WithCancellation(closing.Token))
+                await socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(item, options), WebSocketMessageType.Text,
                     endOfMessage: true, gone.Token);
         }
         catch (OperationCanceledException)
         {
+        }
+        catch (Exception e) when (LiveFeeds.Failed(e))
+        {
+            // The node is stopping: the close below tells the client to reconnect.
         }
         catch (WebSocketException)
         {
@@ -82,7 +80,7 @@ public static class LiveStatusEndpoints
             if (socket.State == WebSocketState.CloseReceived)
                 await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
             else if (socket.State == WebSocketState.Open)
-                // The feed ended (the tracker stopped): the client reconnects and gets a new one.
+                // The feed ended: the client reconnects and gets a new one.
                 await socket.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "the status feed ended", CancellationToken.None);
         }
         catch (WebSocketException)
@@ -114,59 +112,5 @@ public static class LiveStatusEndpoints
         {
             await closing.CancelAsync();
         }
-    }
-
-    /// <summary>
-    /// Writes `event: NAME` + `data: JSON` for every item, and a `: keep-alive` comment after
-    /// <see cref="KeepAliveInterval"/> of silence, until the client goes, the node stops or the feed ends.
-    /// </summary>
-    internal static async Task WriteEventsAsync<T>(HttpContext context, ChannelReader<T> reader, string eventName,
-        Func<T, string> data, CancellationToken stopping)
-    {
-        var response = context.Response;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache";
-        // nginx buffers responses unless told otherwise; an event stream must go out as it is written.
-        response.Headers["X-Accel-Buffering"] = "no";
-        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-        using var done = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
-        try
-        {
-            // The headers go out now, not with the first event: a client waits for them to know it is subscribed.
-            await response.StartAsync(done.Token);
-            await response.Body.FlushAsync(done.Token);
-            while (true)
-            {
-                bool more;
-                using (var quiet = CancellationTokenSource.CreateLinkedTokenSource(done.Token))
-                {
-                    quiet.CancelAfter(KeepAliveInterval);
-                    try
-                    {
-                        more = await reader.WaitToReadAsync(quiet.Token);
-                    }
-                    catch (OperationCanceledException) when (!done.IsCancellationRequested)
-                    {
-                        await WriteAsync(response, ": keep-alive\n\n", done.Token);
-                        continue;
-                    }
-                }
-                if (!more) break;
-                while (reader.TryRead(out var item))
-                    await WriteAsync(response, $"event: {eventName}\ndata: {data(item)}\n\n", done.Token);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        catch (ChannelClosedException)
-        {
-        }
-    }
-
-    private static async Task WriteAsync(HttpResponse response, string text, CancellationToken cancellation)
-    {
-        await response.Body.WriteAsync(Encoding.UTF8.GetBytes(text), cancellation);
-        await response.Body.FlushAsync(cancellation);
     }
 }

@@ -1,4 +1,5 @@
 using Pharos.Actors.Configuration;
+using Pharos.CloudNode.Health;
 using Pharos.CloudNode.Metrics;
 
 namespace Pharos.CloudNode.Api;
@@ -8,10 +9,11 @@ public static class PharosApi
     public static void MapPharosApi(this IEndpointRouteBuilder app, PharosSettings settings)
     {
         app.MapIngest();
-        app.MapJobs(settings.RequireReadToken);
-        app.MapStatus(settings.RequireReadToken);
-        app.MapLiveStatus(settings.RequireReadToken);
+        app.MapJobs(settings.Auth.RequireReadToken);
+        app.MapStatus(settings.Auth.RequireReadToken);
+        app.MapNodeHealth();
+        app.MapLiveStatus(settings.Auth.RequireReadToken);
         app.MapCluster();
-        app.MapPharosMetrics(settings.RequireReadToken);
+        app.MapPharosMetrics(settings.Auth.RequireReadToken);
     }
 }

@@ -1,13 +1,13 @@
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using Pharos.Actors.Configuration;
-using Pharos.Actors.Ingest;
 using Pharos.CloudNode.Metrics;
 
 namespace Pharos.CloudNode.Auth;
 
 /// <summary>
-/// ASP.NET Core's rate limiter over every route, partitioned by who is asking:
+/// ASP.NET Core's rate limiter over every route, partitioned by who is asking (<see cref="HttpContext.User"/>, which
+/// authentication has set before this runs; authorization runs after it, so that a flood is refused before any 401):
 /// a token with <c>requests_per_minute</c> in PHAROS_TOKENS_FILE gets that many requests in any minute;
 /// a token without it (the admin token among them) is not limited;
 /// a request that will fail authentication on a route that needs a token counts against its client address,
@@ -27,20 +27,20 @@ public static class RateLimits
         {
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(
-                context => Partition(context, settings.AuthFailuresPerMinute));
+                context => Partition(context, settings.Auth.AuthFailuresPerMinute));
             options.OnRejected = RejectAsync;
         });
 
     private static RateLimitPartition<string> Partition(HttpContext context, int failuresPerMinute)
     {
-        var auth = ScopeFilter.Authenticate(context);
-        if (auth.Succeeded)
-            return auth.RequestsPerMinute is { } perMinute
-                ? RateLimitPartition.GetSlidingWindowLimiter($"{TokenLimit}:{auth.TokenName}", _ => PerMinute(perMinute))
+        var user = context.User;
+        if (user.IsAuthenticated())
+            return user.RequestsPerMinute() is { } perMinute
+                ? RateLimitPartition.GetSlidingWindowLimiter($"{TokenLimit}:{user.Identity!.Name}", _ => PerMinute(perMinute))
                 : RateLimitPartition.GetNoLimiter("unlimited");
-        var needsToken = context.GetEndpoint()?.Metadata.GetMetadata<TokenRequired>() is not null;
+        var needsToken = context.GetEndpoint()?.Metadata.GetMetadata<BearerTokenRoute>() is not null;
         if (!needsToken || failuresPerMinute == 0) return RateLimitPartition.GetNoLimiter("open");
-        return RateLimitPartition.GetSlidingWindowLimiter($"{FailedAuthLimit}:{ClientAddress(context)}",
+        return RateLimitPartition.GetSlidingWindowLimiter($"{FailedAuthLimit}:{context.ClientAddress()}",
             _ => PerMinute(failuresPerMinute));
     }
 
@@ -53,19 +53,20 @@ public static class RateLimits
         QueueLimit = 0,
     };
 
-    private static string ClientAddress(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-
     private static async ValueTask RejectAsync(OnRejectedContext rejected, CancellationToken cancellation)
     {
         var http = rejected.HttpContext;
         var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait)
             ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds))
             : 60 / SegmentsPerMinute;
-        var auth = ScopeFilter.Authenticate(http);
-        var (limit, detail) = auth.Succeeded
-            ? (TokenLimit, $"The token '{auth.TokenName}' may make {auth.RequestsPerMinute} requests a minute; retry in {retryAfter} s.")
+        var user = http.User;
+        var (limit, detail) = user.IsAuthenticated()
+            ? (TokenLimit, $"The token '{user.Identity!.Name}' may make {user.RequestsPerMinute()} requests a minute; retry in {retryAfter} s.")
             : (FailedAuthLimit, $"Too many requests without a valid token from this address; retry in {retryAfter} s.");
         http.RequestServices.GetRequiredService<PharosMetrics>().RateLimited(limit);
+        if (limit == FailedAuthLimit)
+            http.RequestServices.GetRequiredService<AuthFailureLog>().RecordRefused(
+                http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow());
         http.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
         await Results.Problem(detail, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests")
             .ExecuteAsync(http);

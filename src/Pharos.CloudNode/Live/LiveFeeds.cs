@@ -1,118 +1,70 @@
-using System.Threading.Channels;
+using Akka;
 using Akka.Actor;
 using Akka.Cluster;
+using Akka.Streams;
+using Akka.Streams.Dsl;
 using Pharos.Actors.Status;
 using Pharos.Api.Contracts.Http;
 
 namespace Pharos.CloudNode.Live;
 
 /// <summary>
-/// A stream of what an actor is told, for one HTTP connection: a small actor writes into a bounded channel that the
-/// handler reads. Disposing stops the actor, which unsubscribes.
+/// What the node tells its live connections, as Akka.Streams sources. Each run of a source materializes its own small
+/// actor (<see cref="Source.ActorRef{T}"/>) and subscribes it; when the consumer stops, the stream ends, that actor
+/// stops and the publisher forgets it.
 /// </summary>
-public sealed class LiveFeed<T> : IDisposable
-{
-    private readonly ActorSystem _system;
-    private readonly IActorRef _sink;
-
-    internal LiveFeed(ActorSystem system, IActorRef sink, ChannelReader<T> reader)
-    {
-        _system = system;
-        _sink = sink;
-        Reader = reader;
-    }
-
-    public ChannelReader<T> Reader { get; }
-
-    public void Dispose() => _system.Stop(_sink);
-}
-
 public static class LiveFeeds
 {
-    /// <summary>
-    /// The tracker's views. Each view is the whole state, so a client that falls behind only needs the newest: the
-    /// channel holds one and drops the older, and a slow client never holds up the tracker or the others.
-    /// </summary>
-    public static LiveFeed<WorkerStatusView> Status(ActorSystem system, IActorRef tracker)
-    {
-        var channel = Channel.CreateBounded<WorkerStatusView>(new BoundedChannelOptions(1)
-        {
-            FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true, SingleWriter = true,
-        });
-        var sink = system.ActorOf(Props.Create(() => new StatusSink(tracker, channel.Writer)));
-        return new LiveFeed<WorkerStatusView>(system, sink, channel.Reader);
-    }
+    /// <summary>Proxies close idle connections: a live connection (WebSocket or event stream) says something this often.</summary>
+    public static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(15);
 
     /// <summary>
-    /// Membership events from now on. Events are not summaries, so they queue (up to a bound well above any real
-    /// burst); past it a client too slow to read is dropped rather than given a gap it cannot see.
+    /// The tracker's views, the current one first. Each view is the whole state, so a consumer that falls behind only
+    /// needs the newest: the views it has not taken yet are folded into the latest, and a slow consumer never holds up
+    /// the tracker or the others.
     /// </summary>
-    public static LiveFeed<ClusterEventDto> ClusterEvents(ActorSystem system, TimeProvider clock)
-    {
-        var channel = Channel.CreateBounded<ClusterEventDto>(new BoundedChannelOptions(1024)
-        {
-            FullMode = BoundedChannelFullMode.Wait, SingleReader = true, SingleWriter = true,
-        });
-        var sink = system.ActorOf(Props.Create(() => new ClusterEventSink(channel.Writer, clock)));
-        return new LiveFeed<ClusterEventDto>(system, sink, channel.Reader);
-    }
-}
-
-/// <summary>Subscribes to the StatusTracker and hands every view on; used by the streams and the metrics.</summary>
-internal sealed class StatusSink : ReceiveActor
-{
-    private readonly IActorRef _tracker;
-    private readonly Action<WorkerStatusView> _onView;
-    private readonly Action _onStop;
-
-    public StatusSink(IActorRef tracker, ChannelWriter<WorkerStatusView> writer)
-        : this(tracker, view => writer.TryWrite(view), () => writer.TryComplete())
-    {
-    }
-
-    public StatusSink(IActorRef tracker, Action<WorkerStatusView> onView, Action onStop)
-    {
-        _tracker = tracker;
-        _onView = onView;
-        _onStop = onStop;
-        Receive<WorkerStatusView>(view => _onView(view));
-        // Without the tracker there is nothing more to stream: the connection ends and the client reconnects.
-        Receive<Terminated>(_ => Context.Stop(Self));
-    }
-
-    protected override void PreStart()
-    {
-        Context.Watch(_tracker);
-        _tracker.Tell(new SubscribeStatus(Self));
-    }
-
-    protected override void PostStop()
-    {
-        _tracker.Tell(new UnsubscribeStatus(Self));
-        _onStop();
-    }
-}
-
-/// <summary>Cluster membership events as <see cref="ClusterEventDto"/>s, from subscription on (no replay of the current state).</summary>
-internal sealed class ClusterEventSink : ReceiveActor
-{
-    private readonly ChannelWriter<ClusterEventDto> _writer;
-
-    public ClusterEventSink(ChannelWriter<ClusterEventDto> writer, TimeProvider clock)
-    {
-        _writer = writer;
-        Receive<ClusterEvent.CurrentClusterState>(_ => { });
-        Receive<ClusterEvent.IClusterDomainEvent>(e =>
-        {
-            var mapped = Map(e, clock.GetUtcNow());
-            if (mapped is not null && !_writer.TryWrite(mapped))
+    public static Source<WorkerStatusView, NotUsed> Status(IActorRef tracker) =>
+        Source.ActorRef<WorkerStatusView>(1, OverflowStrategy.DropHead)
+            .MapMaterializedValue(subscriber =>
             {
-                Context.Stop(Self); // PostStop completes the channel: the stream ends and the client reconnects.
-            }
-        });
-    }
+                // The tracker watches its subscribers: this one is forgotten when its stream ends.
+                tracker.Tell(new SubscribeStatus(subscriber));
+                return NotUsed.Instance;
+            })
+            .Conflate((_, newer) => newer);
 
-    internal static ClusterEventDto? Map(ClusterEvent.IClusterDomainEvent e, DateTimeOffset at)
+    /// <summary>
+    /// Membership events from now on (no replay of the current state). Events are not summaries, so they queue (up to
+    /// a bound well above any real burst); past it the stream fails and a consumer too slow to read is dropped rather
+    /// than given a gap it cannot see.
+    /// </summary>
+    public static Source<ClusterEventDto, NotUsed> ClusterEvents(Cluster cluster, TimeProvider clock) =>
+        Source.ActorRef<object>(1024, OverflowStrategy.Fail)
+            .WatchTermination((subscriber, done) =>
+            {
+                cluster.Subscribe(subscriber, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
+                    typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent), typeof(ClusterEvent.LeaderChanged));
+                done.ContinueWith(_ => cluster.Unsubscribe(subscriber), TaskScheduler.Default);
+                return NotUsed.Instance;
+            })
+            .SelectMany(e => Map(e, clock.GetUtcNow()) is { } shown ? [shown] : Array.Empty<ClusterEventDto>());
+
+    /// <summary>
+    /// Runs a feed for one consumer. The consumer's side holds one item; the rest wait in the feed, which folds views
+    /// and bounds events. Leaving the enumeration (or cancelling it) stops the stream and so the subscription.
+    /// </summary>
+    public static IAsyncEnumerable<T> RunForOne<T>(this Source<T, NotUsed> feed, ActorSystem system) =>
+        feed.RunAsAsyncEnumerableBuffer(system, minBuffer: 1, maxBuffer: 1);
+
+    /// <summary>How a feed ends when it gives up: a consumer too slow for an event feed, or the node stopping.</summary>
+    public static bool Failed(Exception e) =>
+        e is BufferOverflowException or AbruptTerminationException or AbruptStageTerminationException;
+
+    /// <summary>
+    /// A membership event as the API shows it; null for what the feed leaves out (the initial snapshot, joining, weakly
+    /// up, downed).
+    /// </summary>
+    internal static ClusterEventDto? Map(object e, DateTimeOffset at)
     {
         static ClusterEventDto Of(ClusterEventType type, Member member, DateTimeOffset at) =>
             new(type, member.Address.ToString(), Api.ClusterEndpoints.Roles(member), at);
@@ -128,15 +80,5 @@ internal sealed class ClusterEventSink : ReceiveActor
             ClusterEvent.LeaderChanged leader => new ClusterEventDto(ClusterEventType.LeaderChanged, leader.Leader?.ToString(), [], at),
             _ => null,
         };
-    }
-
-    protected override void PreStart() =>
-        Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
-            typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent), typeof(ClusterEvent.LeaderChanged));
-
-    protected override void PostStop()
-    {
-        Cluster.Get(Context.System).Unsubscribe(Self);
-        _writer.TryComplete();
     }
 }

@@ -1,4 +1,3 @@
-using Akka.Actor;
 using Akka.Hosting;
 using Pharos.Actors.Status;
 using Pharos.CloudNode.Auth;
@@ -19,9 +18,7 @@ public static class MetricsEndpoint
         builder.WithActors((system, registry, resolver) =>
         {
             var metrics = resolver.GetService<PharosMetrics>();
-            var tracker = registry.Get<StatusTracker>();
-            Action<WorkerStatusView> observe = metrics.Observe;
-            var nothing = static () => { };
-            system.ActorOf(Props.Create(() => new StatusSink(tracker, observe, nothing)), "metrics-observer");
+            // Runs as long as the actor system does.
+            _ = LiveFeeds.Status(registry.Get<StatusTracker>()).RunForeach(metrics.Observe, system);
         });
 }

@@ -1,6 +1,7 @@
-using Pharos.Actors.Ingest;
+using Pharos.CloudNode.Auth;
 using Pharos.Actors.Queue;
 using Pharos.Actors.Status;
+using Pharos.Messages.Commands;
 using Pharos.Messages.Status;
 using Prometheus;
 
@@ -13,8 +14,11 @@ namespace Pharos.CloudNode.Metrics;
 /// </summary>
 public sealed class PharosMetrics : IQueueMetrics
 {
-    /// <summary>The `reason` labels of pharos_ingest_refused_total (IngestRefusal in snake case, and too_large).</summary>
-    public static readonly IReadOnlyList<string> RefusalReasons = [.. WireNames.Of<Messages.Commands.IngestRefusal>(), "too_large"];
+    /// <summary>The `reason` label of a body over the size limit, refused before the gateway sees it.</summary>
+    public const string RefusalTooLarge = "too_large";
+
+    /// <summary>The `reason` labels of pharos_ingest_refused_total: each IngestRefusal's name, and too_large.</summary>
+    public static readonly IReadOnlyList<string> RefusalReasons = [.. WireNames.Of<IngestRefusal>(), RefusalTooLarge];
 
     private readonly Gauge _pending, _inFlight, _max, _workers;
     private readonly Counter _accepted, _refused, _authFailures, _rateLimited;
@@ -53,7 +57,10 @@ public sealed class PharosMetrics : IQueueMetrics
 
     public void Accepted() => _accepted.Inc();
 
-    public void Refused(string reason) => _refused.WithLabels(reason).Inc();
+    public void Refused(IngestRefusal reason) => _refused.WithLabels(reason.ToName()).Inc();
+
+    /// <summary>A body over the size limit (413).</summary>
+    public void RefusedTooLarge() => _refused.WithLabels(RefusalTooLarge).Inc();
 
     /// <summary>A request refused by <see cref="Auth.RateLimits"/>; <paramref name="limit"/> says which limit.</summary>
     public void RateLimited(string limit) => _rateLimited.WithLabels(limit).Inc();

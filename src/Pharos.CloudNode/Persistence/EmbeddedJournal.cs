@@ -3,6 +3,7 @@ using Akka.Persistence.Sql.Hosting;
 using LinqToDB;
 using Microsoft.Data.Sqlite;
 using Pharos.Actors.Configuration;
+using Pharos.Actors.Hosting;
 
 namespace Pharos.CloudNode.Persistence;
 
@@ -16,18 +17,15 @@ public static class EmbeddedJournal
     /// live in two files, because SQLite has one writer per file: a snapshot being saved must not make the next
     /// accepted task wait for the lock.
     /// </summary>
-    public static AkkaConfigurationBuilder WithEmbeddedJournal(this AkkaConfigurationBuilder builder, PharosSettings settings)
+    public static AkkaConfigurationBuilder WithEmbeddedJournal(this AkkaConfigurationBuilder builder, StorageSettings settings)
     {
         Directory.CreateDirectory(settings.DataDirFull);
         var journal = ConnectionString(settings, JournalFile);
         var snapshots = ConnectionString(settings, SnapshotFile);
         UseWriteAheadLog(journal);
         UseWriteAheadLog(snapshots);
-        // Started with the actor system, so its tables are ready by the time the queue singleton recovers.
-        builder.AddHocon("""
-            akka.persistence.journal.auto-start-journals = ["akka.persistence.journal.sql"]
-            akka.persistence.snapshot-store.auto-start-snapshot-stores = ["akka.persistence.snapshot-store.sql"]
-            """, HoconAddMode.Prepend);
+        // What the typed options below cannot say: one writer, and started with the actor system.
+        builder.AddHoconFile(PharosAkkaHosting.HoconFile("sqlite-journal.hocon"), HoconAddMode.Prepend);
         return builder.WithSqlPersistence(
             new SqlJournalOptions(isDefaultPlugin: true)
             {
@@ -41,7 +39,7 @@ public static class EmbeddedJournal
 
     // A write that waits on a lock longer than a few seconds fails (503, nothing accepted) rather than outliving the
     // HTTP request that waits for it.
-    private static string ConnectionString(PharosSettings settings, string file) =>
+    private static string ConnectionString(StorageSettings settings, string file) =>
         $"Data Source={Path.Combine(settings.DataDirFull, file)};Pooling=True;Default Timeout=3";
 
     /// <summary>

@@ -1,5 +1,6 @@
 using Akka.Hosting;
 using Pharos.Actors.Configuration;
+using Pharos.CloudNode.Health;
 using Pharos.Persistence.Redis.Hosting;
 
 namespace Pharos.CloudNode.Persistence;
@@ -7,19 +8,20 @@ namespace Pharos.CloudNode.Persistence;
 /// <summary>Where the cloud node keeps its queue: Redis when PHAROS_REDIS is set, else the embedded SQLite journal.</summary>
 public static class Journal
 {
-    /// <summary>The chosen journal and snapshot store; with Redis, `/ready` PINGs it.</summary>
+    /// <summary>The chosen journal and snapshot store.</summary>
     public static AkkaConfigurationBuilder WithJournal(this AkkaConfigurationBuilder builder, PharosSettings settings) =>
-        settings.Redis is { } redis
-            ? builder.WithRedisPersistence(redis, settings.RedisKeyPrefix)
-            : builder.WithEmbeddedJournal(settings);
+        settings.Storage.Redis is { } redis
+            ? builder.WithRedisPersistence(redis, settings.Storage.RedisKeyPrefix)
+            : builder.WithEmbeddedJournal(settings.Storage);
 
+    /// <summary>
+    /// The health checks service, with the store's own check: Redis must answer PING for `/ready`. Either journal is
+    /// also checked through the queue answering from it (<see cref="NodeHealth"/>).
+    /// </summary>
     public static IServiceCollection AddJournalHealthChecks(this IServiceCollection services, PharosSettings settings)
     {
         var checks = services.AddHealthChecks();
-        if (settings.Redis is not null) checks.AddRedisPersistenceCheck(ReadyTag);
+        if (settings.Storage.Redis is not null) checks.AddRedisPersistenceCheck(NodeHealth.Ready, NodeHealth.Journal);
         return services;
     }
-
-    /// <summary>Health checks with this tag must pass for `/ready`.</summary>
-    public const string ReadyTag = "ready";
 }

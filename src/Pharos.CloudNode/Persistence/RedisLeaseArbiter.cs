@@ -51,7 +51,7 @@ public static class LeaseArbiter
 {
     /// <summary>With Redis, this cloud node arbitrates the split brain resolver's ties (<see cref="QuorumLease"/>).</summary>
     public static AkkaConfigurationBuilder WithLeaseArbiter(this AkkaConfigurationBuilder builder, PharosSettings settings) =>
-        settings.Redis is null
+        settings.Storage.Redis is null
             ? builder
             : builder.WithActors((system, _) =>
             {

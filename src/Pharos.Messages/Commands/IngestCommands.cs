@@ -1,22 +1,10 @@
 namespace Pharos.Messages.Commands;
 
 /// <summary>
-/// HTTP → IngestGateway. Carries the request as presented: the gateway authenticates, authorises, validates
-/// and checks the cap, in that order, before anything reaches the queue.
+/// IngestGateway → QueueActor: a request that passed every check the gateway can make. The queue is a cluster
+/// singleton that may live on another cloud node, so this and its answers cross the wire. (The gateway's own input,
+/// SubmitIngest, never leaves its node and lives beside the gateway in Pharos.Actors.)
 /// </summary>
-/// <param name="Authorization">The Authorization header exactly as received (null when absent).</param>
-/// <param name="BodyError">Why the body could not be read, if it could not: reported only after authentication,
-/// so that an unauthenticated caller learns nothing but 401.</param>
-[Manifest("submit-ingest.v1")]
-public sealed record SubmitIngest(
-    string? RepoUrl,
-    string? Priority,
-    string? Authorization,
-    string ClientIp,
-    string Route,
-    string? BodyError = null) : IPharosMessage;
-
-/// <summary>IngestGateway → QueueActor: a request that passed every check the gateway can make.</summary>
 [Manifest("enqueue-task.v1")]
 public sealed record EnqueueTask(string RepoUrl, Priority Priority, string RequestedBy) : IPharosMessage;
 

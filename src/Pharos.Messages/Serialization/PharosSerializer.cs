@@ -6,7 +6,7 @@ namespace Pharos.Messages.Serialization;
 
 /// <summary>
 /// Serializes every <see cref="IPharosMessage"/> (remote messages, persisted events, snapshots) as JSON under its
-/// explicit, versioned manifest. Bound in hocon/pharos.base.hocon.
+/// explicit, versioned manifest. Bound by PharosAkkaHosting.WithPharosSerializer.
 /// </summary>
 public sealed class PharosSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {

@@ -14,26 +14,26 @@ public sealed class ClusterTlsSettingsTests(TestCertificates certs) : IClassFixt
     public void Without_the_variables_the_cluster_port_is_plain_tcp()
     {
         var settings = TestCertificates.Read();
-        Assert.Null(settings.Tls);
-        Assert.Equal("akka.tcp://pharos@10.0.0.2:4053", PharosAkkaHosting.SeedAddress("10.0.0.2:4053", settings.Tls is not null));
+        Assert.Null(settings.Cluster.Tls);
+        Assert.Equal("akka.tcp://pharos@10.0.0.2:4053", PharosAkkaHosting.SeedAddress("10.0.0.2:4053", settings.Cluster.Tls is not null));
     }
 
     [Fact]
     public void A_certificate_that_chains_to_the_ca_turns_tls_on_and_seeds_get_the_ssl_scheme()
     {
         var settings = certs.Settings("cloud-1", ("PHAROS_SEEDS", "10.0.0.2:4053, akka.ssl.tcp://pharos@h:1"));
-        Assert.NotNull(settings.Tls);
-        Assert.Equal("CN=cloud-1", settings.Tls.Certificate.Subject);
-        Assert.True(settings.Tls.Certificate.HasPrivateKey);
-        Assert.Null(settings.Tls.Refusal(certs.Issue("edge-1")));
+        Assert.NotNull(settings.Cluster.Tls);
+        Assert.Equal("CN=cloud-1", settings.Cluster.Tls.Certificate.Subject);
+        Assert.True(settings.Cluster.Tls.Certificate.HasPrivateKey);
+        Assert.Null(settings.Cluster.Tls.Refusal(certs.Issue("edge-1")));
         Assert.Equal(["akka.ssl.tcp://pharos@10.0.0.2:4053", "akka.ssl.tcp://pharos@h:1"],
-            settings.Seeds.Select(s => PharosAkkaHosting.SeedAddress(s, tls: true)));
+            settings.Cluster.Seeds.Select(s => PharosAkkaHosting.SeedAddress(s, tls: true)));
     }
 
     [Fact]
     public void A_peer_certificate_from_another_ca_or_none_is_refused()
     {
-        var tls = certs.Settings("cloud-1").Tls!;
+        var tls = certs.Settings("cloud-1").Cluster.Tls!;
         using var intruder = certs.Issue("intruder", certs.OtherCa);
         Assert.Contains("does not chain to the cluster CA", tls.Refusal(intruder));
         Assert.NotNull(tls.Refusal(null));

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Pharos.Actors.Configuration;
 using Pharos.Actors.Hosting;
+using Pharos.Actors.Queue;
 
 namespace Pharos.Actors.Tests.Configuration;
 
@@ -15,49 +16,100 @@ public sealed class PharosSettingsTests
     public void Defaults_are_the_contracts()
     {
         var settings = Read();
-        Assert.Equal(10, settings.MaxQueueSize);
-        Assert.Equal(86_400, settings.TaskTtlSeconds);
-        Assert.Equal(100, settings.HistorySize);
-        Assert.Equal("./data", settings.DataDir);
-        Assert.Equal("http://127.0.0.1:5080", settings.HttpUrls);
-        Assert.Equal("127.0.0.1", settings.ClusterHost);
-        Assert.Null(settings.ClusterPort);
-        Assert.Equal(["github.com", "gitlab.com", "bitbucket.org", "gitee.com"], settings.AllowedHosts);
-        Assert.Equal(["https"], settings.AllowedSchemes);
-        Assert.False(settings.AllowLocalRepos);
-        Assert.False(settings.RequireReadToken);
-        Assert.Equal(300, settings.LeaseTimeoutSeconds);
-        Assert.Equal(3, settings.MaxAttempts);
-        Assert.Equal(1024, settings.MaxRepoMb);
-        Assert.Equal(600, settings.CloneTimeoutSeconds);
-        Assert.Equal(1, settings.Workers);
-        Assert.Equal(15, settings.DownAfterSeconds);
-        Assert.False(settings.Standalone);
-        Assert.Null(settings.GitToken);
-        Assert.Equal(30, settings.AuthFailuresPerMinute);
-        Assert.Empty(settings.TrustedProxies);
+        Assert.Equal(10, settings.Queue.MaxQueueSize);
+        Assert.Equal(86_400, settings.Queue.TaskTtlSeconds);
+        Assert.Equal(100, settings.Queue.HistorySize);
+        Assert.Equal("./data", settings.Storage.DataDir);
+        Assert.Equal("http://127.0.0.1:5080", settings.Node.HttpUrls);
+        Assert.Equal("127.0.0.1", settings.Cluster.ClusterHost);
+        Assert.Null(settings.Cluster.ClusterPort);
+        Assert.Equal(["github.com", "gitlab.com", "bitbucket.org", "gitee.com"], settings.Repositories.AllowedHosts);
+        Assert.Equal(["https"], settings.Repositories.AllowedSchemes);
+        Assert.False(settings.Repositories.AllowLocalRepos);
+        Assert.False(settings.Auth.RequireReadToken);
+        Assert.Equal(TimeSpan.FromSeconds(300), settings.Queue.LeaseDuration);
+        Assert.Equal(3, settings.Queue.MaxAttempts);
+        Assert.Equal(1024, settings.Edge.MaxRepoMb);
+        Assert.Equal(TimeSpan.FromSeconds(600), settings.Edge.CloneTimeout);
+        Assert.Equal(1, settings.Edge.Workers);
+        Assert.Equal(TimeSpan.FromSeconds(15), settings.Cluster.DownAfter);
+        Assert.False(settings.Node.Standalone);
+        Assert.Null(settings.Edge.GitToken);
+        Assert.Equal(30, settings.Auth.AuthFailuresPerMinute);
+        Assert.Empty(settings.Auth.TrustedProxies);
+    }
+
+    [Fact]
+    public void Settings_that_are_not_given_are_the_defaults_a_node_is_built_with()
+    {
+        Assert.Equal(new PharosSettings().ToString(), Read().ToString());
+        Assert.Equal(QueueSettings.Default, Read().Queue);
     }
 
     [Fact]
     public void Trusted_proxies_are_v4_or_v6_addresses()
     {
         Assert.Equal([System.Net.IPAddress.Parse("10.0.0.1"), System.Net.IPAddress.IPv6Loopback],
-            Read(("PHAROS_TRUSTED_PROXIES", " 10.0.0.1 ,::1")).TrustedProxies);
+            Read(("PHAROS_TRUSTED_PROXIES", " 10.0.0.1 ,::1")).Auth.TrustedProxies);
     }
 
     [Fact]
-    public void Every_setting_is_documented_in_the_settings_page_and_an_env_example()
+    public void Every_setting_is_documented_in_the_settings_page()
+    {
+        var page = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "settings.md"));
+        foreach (var setting in PharosSettings.All)
+            Assert.True(page.Contains($"`{setting.Variable}`") && page.Contains(setting.Key),
+                $"docs/settings.md's settings table lacks {setting.Variable} / {setting.Key}");
+    }
+
+    [Fact]
+    public void Each_variable_and_each_appsettings_key_belongs_to_one_setting()
+    {
+        Assert.Equal(PharosSettings.All.Count, PharosSettings.All.Select(s => s.Variable).Distinct().Count());
+        Assert.Equal(PharosSettings.All.Count, PharosSettings.All.Select(s => s.Key).Distinct().Count());
+    }
+
+    /// <summary>
+    /// The .env examples name every setting (as <c>VAR=</c> or <c>#VAR=</c>), name nothing else, and where they show a
+    /// value for a setting with a default, show that default.
+    /// </summary>
+    [Theory]
+    [InlineData(".env.cloud.example")]
+    [InlineData(".env.edge.example")]
+    public void The_env_examples_show_only_settings_of_the_tables_with_their_defaults(string file)
+    {
+        var bySetting = PharosSettings.All.ToDictionary(s => s.Variable);
+        foreach (var (variable, value) in EnvExampleLines(file))
+        {
+            Assert.True(bySetting.TryGetValue(variable, out var setting), $"{file} names {variable}, which no settings table has");
+            if (value.Length > 0 && !string.IsNullOrEmpty(setting.DefaultText) && !IsExampleOfRoleDefault(file, variable))
+                Assert.True(value == setting.DefaultText, $"{file} shows {variable}={value}; its default is {setting.DefaultText}");
+        }
+    }
+
+    [Fact]
+    public void Every_setting_is_in_an_env_example()
+    {
+        var named = EnvExampleLines(".env.cloud.example").Concat(EnvExampleLines(".env.edge.example")).Select(l => l.Variable).ToHashSet();
+        foreach (var setting in PharosSettings.All)
+            Assert.True(named.Contains(setting.Variable), $"no .env example names {setting.Variable}");
+    }
+
+    // An edge's seeds show the cloud it joins when none is given; its port, any free one.
+    private static bool IsExampleOfRoleDefault(string file, string variable) =>
+        file == ".env.edge.example" && variable is "PHAROS_SEEDS";
+
+    private static IEnumerable<(string Variable, string Value)> EnvExampleLines(string file) =>
+        File.ReadLines(Path.Combine(RepositoryRoot(), file))
+            .Select(line => System.Text.RegularExpressions.Regex.Match(line, @"^#?([A-Z][A-Z0-9_]*)=(.*)$"))
+            .Where(match => match.Success)
+            .Select(match => (match.Groups[1].Value, match.Groups[2].Value.Trim()));
+
+    private static string RepositoryRoot()
     {
         var root = new DirectoryInfo(AppContext.BaseDirectory);
         while (!File.Exists(Path.Combine(root.FullName, "Pharos.sln"))) root = root.Parent!;
-        var page = File.ReadAllText(Path.Combine(root.FullName, "docs", "settings.md"));
-        var examples = File.ReadAllText(Path.Combine(root.FullName, ".env.cloud.example"))
-                       + File.ReadAllText(Path.Combine(root.FullName, ".env.edge.example"));
-        foreach (var (env, key) in PharosSettings.Names)
-        {
-            Assert.True(page.Contains($"`{env}`") && page.Contains(key), $"docs/settings.md's settings table lacks {env} / {key}");
-            if (env != "PHAROS_REDIS") Assert.True(examples.Contains(env), $"no .env example names {env}");
-        }
+        return root.FullName;
     }
 
     [Fact]
@@ -65,10 +117,10 @@ public sealed class PharosSettingsTests
     {
         var settings = Read(("Pharos:MaxQueueSize", "5"), ("MAX_QUEUE_SIZE", "7"), ("Pharos:TaskTtlSeconds", "60"),
             ("PHAROS_ALLOWED_HOSTS", " GitHub.com , git.example.org "), ("PHAROS_SEEDS", "10.0.0.2:4053, akka.tcp://pharos@h:1"));
-        Assert.Equal(7, settings.MaxQueueSize);
-        Assert.Equal(60, settings.TaskTtlSeconds);
-        Assert.Equal(["github.com", "git.example.org"], settings.AllowedHosts);
-        Assert.Equal(["10.0.0.2:4053", "akka.tcp://pharos@h:1"], settings.Seeds);
+        Assert.Equal(7, settings.Queue.MaxQueueSize);
+        Assert.Equal(60, settings.Queue.TaskTtlSeconds);
+        Assert.Equal(["github.com", "git.example.org"], settings.Repositories.AllowedHosts);
+        Assert.Equal(["10.0.0.2:4053", "akka.tcp://pharos@h:1"], settings.Cluster.Seeds);
     }
 
     [Theory]

@@ -1,5 +1,5 @@
 using Pharos.Actors.Edge;
-using Pharos.Actors.Tests.Support;
+using Pharos.Testing.Git;
 
 namespace Pharos.Actors.Tests.Edge;
 

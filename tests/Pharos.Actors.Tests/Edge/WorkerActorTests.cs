@@ -9,6 +9,7 @@ using Pharos.CodeGraph.Training;
 using Pharos.Messages;
 using Pharos.Messages.Commands;
 using Pharos.Messages.Status;
+using Pharos.Testing.Git;
 
 namespace Pharos.Actors.Tests.Edge;
 
@@ -330,7 +331,7 @@ public sealed class WorkerCrashTests : WorkerTestKit
     {
         var source = CreatePythonSource("crash", modules: 4);
         var settings = Settings();
-        var stages = Stages(settings, train: (order, n) => n == 1 ? CrashingActor.Props() : TrainActor.Props(order, settings));
+        var stages = Stages(settings, train: (order, n) => n == 1 ? CrashingActor.Props() : TrainActor.Props(order, settings, TimeProvider.System));
         var worker = StartRegisteredWorker(settings, stages);
         Watch(worker);
 

@@ -6,11 +6,11 @@ using Akka.TestKit;
 using Pharos.Actors.Configuration;
 using Pharos.Actors.Edge;
 using Pharos.Actors.Ingest;
-using Pharos.Actors.Tests.Support;
 using Pharos.CodeGraph.Training;
 using Pharos.Messages;
 using Pharos.Messages.Commands;
 using Pharos.Messages.Status;
+using Pharos.Testing.Git;
 
 namespace Pharos.Actors.Tests.Edge;
 
@@ -31,7 +31,7 @@ public abstract class WorkerTestKit : Akka.TestKit.Xunit2.TestKit
         """);
 
     /// <summary>Local paths, loopback git daemons and loopback smart HTTP servers are what these tests clone.</summary>
-    public static readonly RepoUrlValidator LocalValidator = new(new PharosSettings
+    public static readonly RepoUrlValidator LocalValidator = new(RepoUrlPolicy.Default with
     {
         AllowLocalRepos = true,
         AllowedSchemes = ["https", "http", "git"],
@@ -84,7 +84,7 @@ public abstract class WorkerTestKit : Akka.TestKit.Xunit2.TestKit
         order =>
         {
             var n = Interlocked.Increment(ref _trainSteps);
-            return train?.Invoke(order, n) ?? TrainActor.Props(order, settings);
+            return train?.Invoke(order, n) ?? TrainActor.Props(order, settings, TimeProvider.System);
         });
 
     /// <summary>Starts a worker and takes it through registration up to its first RequestWork.</summary>

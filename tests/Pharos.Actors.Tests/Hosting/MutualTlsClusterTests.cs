@@ -87,8 +87,8 @@ public sealed class MutualTlsClusterTests(TestCertificates certs) : IClassFixtur
 
         // The intruder even trusts our CA, so it accepts the cloud: only the cloud's check of its certificate stops it.
         using var intruderCertificate = certs.Issue("intruder", certs.OtherCa);
-        var intruderSettings = TestCertificates.Read(("PHAROS_CLUSTER_PORT", "0"), ("PHAROS_SEEDS", seed))
-            with { Tls = new ClusterTls(intruderCertificate, certs.Ca) };
+        var plain = TestCertificates.Read(("PHAROS_CLUSTER_PORT", "0"), ("PHAROS_SEEDS", seed));
+        var intruderSettings = plain with { Cluster = plain.Cluster with { Tls = new ClusterTls(intruderCertificate, certs.Ca) } };
         var intruder = await StartAsync(intruderSettings, PharosAkkaHosting.EdgeRole);
         var edge = await StartAsync(certs.Settings("edge", ("PHAROS_CLUSTER_PORT", "0"), ("PHAROS_SEEDS", seed)), PharosAkkaHosting.EdgeRole);
 

@@ -11,15 +11,15 @@ namespace Pharos.Actors.Tests.Ingest;
 
 public class RepoUrlValidatorTests
 {
-    private static readonly PharosSettings Defaults = new();
-    private static readonly PharosSettings AnyHost = new() { AllowedHosts = ["*"] };
-    private static readonly PharosSettings AllSchemes = new() { AllowedSchemes = ["https", "http", "git", "ssh"] };
-    private static readonly PharosSettings Local = new() { AllowLocalRepos = true };
+    private static readonly RepoUrlPolicy Defaults = RepoUrlPolicy.Default;
+    private static readonly RepoUrlPolicy AnyHost = RepoUrlPolicy.Default with { AllowedHosts = ["*"] };
+    private static readonly RepoUrlPolicy AllSchemes = RepoUrlPolicy.Default with { AllowedSchemes = ["https", "http", "git", "ssh"] };
+    private static readonly RepoUrlPolicy Local = RepoUrlPolicy.Default with { AllowLocalRepos = true };
 
     // No network here: a resolver that fails stands for "github.com does not resolve", which must be accepted.
     private static readonly HostResolver Unresolvable = (_, _) => throw new SocketException((int)SocketError.HostNotFound);
 
-    private static RepoUrlValidator Validator(PharosSettings settings, HostResolver? resolver = null) =>
+    private static RepoUrlValidator Validator(RepoUrlPolicy settings, HostResolver? resolver = null) =>
         new(settings, resolver ?? Unresolvable);
 
     private static HostResolver Returns(params IPAddress[] addresses) => (_, _) => Task.FromResult(addresses);
@@ -265,7 +265,7 @@ public class RepoUrlValidatorTests
     [Fact]
     public void Allowed_host_entries_are_compared_without_case_or_trailing_dot()
     {
-        var validator = Validator(new PharosSettings { AllowedHosts = ["Git.Example.ORG."] });
+        var validator = Validator(RepoUrlPolicy.Default with { AllowedHosts = ["Git.Example.ORG."] });
         Assert.True(validator.CheckSyntax("https://git.example.org/repo").Ok);
         Assert.False(validator.CheckSyntax("https://sub.git.example.org/repo").Ok);
     }
@@ -467,7 +467,7 @@ public class RepoUrlValidatorTests
         try { addresses = await Dns.GetHostAddressesAsync(name); }
         catch (SocketException) { return; }
         var check = await validator.ValidateAsync($"https://{name}/a/b");
-        if (addresses.Any(RepoUrlValidator.IsInternal))
+        if (addresses.Any(InternalAddresses.IsInternal))
             Assert.Equal("host resolves to a private or loopback address", check.Error);
         else
             Assert.True(check.Ok);
@@ -511,7 +511,7 @@ public class RepoUrlValidatorTests
     public Property Normalisation_is_idempotent() =>
         Prop.ForAll(GithubUrl.ToArbitrary(), generated =>
         {
-            var validator = Validator(new PharosSettings { AllowedSchemes = ["https", "ssh"] });
+            var validator = Validator(RepoUrlPolicy.Default with { AllowedSchemes = ["https", "ssh"] });
             var first = validator.CheckSyntax(generated.Url);
             if (!first.Ok) return false.Label($"rejected: {first.Error}");
             var normal = first.NormalizedUrl!;
@@ -536,7 +536,7 @@ public class RepoUrlValidatorTests
              select url.Url.Insert(at, c.ToString())).ToArbitrary(),
             url =>
             {
-                var check = Validator(new PharosSettings { AllowedSchemes = ["https", "ssh"], AllowedHosts = ["*"] }).CheckSyntax(url);
+                var check = Validator(RepoUrlPolicy.Default with { AllowedSchemes = ["https", "ssh"], AllowedHosts = ["*"] }).CheckSyntax(url);
                 return (!check.Ok).Label($"{url} was accepted as {check.NormalizedUrl}");
             });
 
@@ -590,7 +590,7 @@ public class RepoUrlValidatorTests
              select $"{scheme}://{host}{port}/owner/repo").ToArbitrary(),
             url =>
             {
-                var settings = new PharosSettings { AllowedHosts = ["*"], AllowedSchemes = ["https", "http", "git", "ssh"] };
+                var settings = RepoUrlPolicy.Default with { AllowedHosts = ["*"], AllowedSchemes = ["https", "http", "git", "ssh"] };
                 var check = Validator(settings).CheckSyntax(url);
                 return (check.Error == "IP addresses are not allowed; use a host name").Label($"{url}: {check.Error ?? check.NormalizedUrl}");
             });

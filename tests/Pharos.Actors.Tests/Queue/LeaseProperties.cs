@@ -11,12 +11,13 @@ using Pharos.Messages.Serialization;
 namespace Pharos.Actors.Tests.Queue;
 
 /// <summary>
-/// The lease contract stated over <see cref="QueueState"/>: random interleavings of submissions, requests for work,
-/// reports under current and stale leases, lost workers and cancellations, checked after every step.
+/// The lease contract stated over <see cref="QueueState"/> and <see cref="QueueDecider{TRef}"/>: random interleavings
+/// of submissions, requests for work, reports under current and stale leases, lost workers and cancellations, checked
+/// after every step.
 /// </summary>
 public sealed class LeaseProperties
 {
-    private static readonly DateTimeOffset Epoch = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset Epoch = QueueDriver.Epoch;
     private const int MaxAttempts = 3;
 
     private enum Op { Enqueue, Request, Progress, Complete, Fail, StaleReport, Lose, Cancel }
@@ -36,25 +37,24 @@ public sealed class LeaseProperties
     /// <summary>Runs the steps as QueueActor would (decide, then apply), checking the invariants after each.</summary>
     private static string? Run(Step[] steps, Func<QueueState, string?> check)
     {
-        var state = new QueueState(1_000, 1_000, MaxAttempts);
-        var now = Epoch;
+        var queue = new QueueDriver(maxAttempts: MaxAttempts);
+        var state = queue.State;
         var submitted = 0;
-        var leaseCount = 0;
         var staleLeases = new List<(string TaskId, string LeaseId)>();
         foreach (var step in steps)
         {
-            now = now.AddSeconds(1);
+            queue.Now = queue.Now.AddSeconds(1);
             var worker = $"w{step.Worker}";
             var held = state.Leases.Where(l => l.WorkerId == worker).ToList();
-            IReadOnlyList<IPersistedEvent> events = [];
+            // Every lease that ends becomes stale: reports under it must be ignored from now on.
+            var before = state.Leases.ToList();
             switch (step.Op)
             {
                 case Op.Enqueue:
-                    events = state.DecideEnqueue(new EnqueueTask($"https://github.com/o/r{submitted}", Priority.Normal, "t"),
-                        $"t{submitted++:D3}", now, 86_400).Events;
+                    queue.Send(new EnqueueTask($"https://github.com/o/r{submitted++}", Priority.Normal, "t"));
                     break;
                 case Op.Request when held.Count == 0:
-                    events = state.DecideLease(worker, "akka.tcp://pharos@edge:1", $"l{leaseCount++}", now);
+                    queue.Send(new RequestWork(worker), step.Worker);
                     break;
                 case Op.Progress or Op.Complete or Op.Fail when held.Count > 0:
                     var lease = held[0];
@@ -65,26 +65,22 @@ public sealed class LeaseProperties
                             new TaskMetrics("abc", 1, 1, 1, 0.5, new Pharos.Messages.Status.StageSeconds())),
                         _ => new ReportFailed(lease.TaskId, lease.LeaseId, JobReason.CloneFailed, "gone"),
                     };
-                    events = state.DecideReport(report, now).Event is { } e ? [e] : [];
+                    queue.Send(report, step.Worker);
                     break;
                 case Op.StaleReport when staleLeases.Count > 0:
                     var (taskId, leaseId) = staleLeases[step.Pick % staleLeases.Count];
-                    var stale = state.DecideReport(new ReportCompleted(taskId, leaseId,
-                        new TaskMetrics("abc", 1, 1, 1, 0.5, new Pharos.Messages.Status.StageSeconds())), now);
-                    if (stale.Outcome != ReportOutcome.StaleLease || stale.Event is not null)
+                    var stale = queue.Send(new ReportCompleted(taskId, leaseId,
+                        new TaskMetrics("abc", 1, 1, 1, 0.5, new Pharos.Messages.Status.StageSeconds())), step.Worker);
+                    if (stale.Events.Count > 0 || stale.Answers.Single().Message is not StopTask { Reason: LeaseEndReason.LeaseExpired })
                         return $"a report under stale lease {leaseId} of {taskId} was taken";
                     break;
                 case Op.Lose when held.Count > 0:
-                    events = held.Select(l => state.DecideLost(l, LeaseEndReason.WorkerTerminated, now)).ToList();
+                    queue.Send(new WorkerGone<int>(step.Worker));
                     break;
                 case Op.Cancel when submitted > 0:
-                    var cancelled = state.DecideCancel(new CancelJob($"t{step.Pick % submitted:D3}", "t"), now);
-                    events = cancelled.Event is null ? [] : [cancelled.Event];
+                    queue.Send(new CancelJob($"t{step.Pick % submitted:D3}", "t"));
                     break;
             }
-            // Every lease that ends becomes stale: reports under it must be ignored from now on.
-            var before = state.Leases.ToList();
-            foreach (var e in events) state.Apply(e);
             staleLeases.AddRange(before.Where(l => state.CurrentLease(l.TaskId, l.LeaseId) is null).Select(l => (l.TaskId, l.LeaseId)));
             if (check(state) is { } broken) return $"after {step}: {broken}";
         }
@@ -116,19 +112,19 @@ public sealed class LeaseProperties
     public Property A_lost_lease_requeues_its_task_first_until_the_attempts_run_out() =>
         Prop.ForAll(Gen.Choose(1, MaxAttempts + 1).ToArbitrary(), Gen.Choose(0, 4).ToArbitrary(), (losses, others) =>
         {
-            var state = new QueueState(100, 100, MaxAttempts);
-            var now = Epoch;
+            var queue = new QueueDriver(100, 100, MaxAttempts);
+            var state = queue.State;
+            var now = queue.Now;
             state.Apply(new TaskEnqueued("lost", "https://github.com/o/lost", Priority.Normal, now, 86_400, "t"));
             for (var i = 0; i < others; i++)
                 state.Apply(new TaskEnqueued($"other{i}", $"https://github.com/o/{i}", Priority.Normal, now, 86_400, "t"));
             for (var attempt = 1; attempt <= losses && !state.Find("lost")!.IsFinal; attempt++)
             {
-                now = now.AddSeconds(1);
+                queue.Now = queue.Now.AddSeconds(1);
                 // The requeued task is first in line again, so the next request takes it.
-                var leased = state.DecideLease("w", "a", $"l{attempt}", now).OfType<TaskLeased>().Single();
+                var leased = queue.Send(new RequestWork("w"), 0).Events.OfType<TaskLeased>().Single();
                 if (leased.TaskId != "lost" || leased.Attempt != attempt) return false;
-                state.Apply(leased);
-                state.Apply(state.DecideLost(state.LeaseOf("lost")!, LeaseEndReason.WorkerTerminated, now));
+                queue.Send(new WorkerGone<int>(0));
             }
             var job = state.Find("lost")!;
             var requeues = job.Timeline.Count(t => t.Status == JobStatus.Requeued);
@@ -160,27 +156,30 @@ public sealed class LeaseProperties
     [Fact]
     public void Progress_is_persisted_on_stage_changes_only()
     {
-        var state = new QueueState(10, 10);
+        var queue = new QueueDriver(10, 10);
+        var state = queue.State;
         state.Apply(new TaskEnqueued("t", "https://github.com/o/r", Priority.Normal, Epoch, 86_400, "x"));
-        var leased = state.DecideLease("w", "a", "l1", Epoch).OfType<TaskLeased>().Single();
-        state.Apply(leased);
+        var leaseId = queue.Send(new RequestWork("w"), 0).Events.OfType<TaskLeased>().Single().LeaseId;
 
-        var first = state.DecideReport(new ReportProgress("t", "l1", JobStage.Cloning, 0.1, "Cloning... 10%"), Epoch).Event;
-        Assert.IsType<TaskProgressed>(first);
-        state.Apply(first!);
-        Assert.Null(state.DecideReport(new ReportProgress("t", "l1", JobStage.Cloning, 0.9, "Cloning... 90%"), Epoch).Event);
-        Assert.IsType<TaskProgressed>(state.DecideReport(new ReportProgress("t", "l1", JobStage.Training, 0, "Training..."), Epoch).Event);
+        Assert.IsType<TaskProgressed>(Assert.Single(
+            queue.Send(new ReportProgress("t", leaseId, JobStage.Cloning, 0.1, "Cloning... 10%"), 0).Events));
+        Assert.Empty(queue.Send(new ReportProgress("t", leaseId, JobStage.Cloning, 0.9, "Cloning... 90%"), 0).Events);
+        // Deciding changes nothing: the stage stays until the event is applied.
+        Assert.IsType<TaskProgressed>(Assert.Single(
+            queue.Decide(new ReportProgress("t", leaseId, JobStage.Training, 0, "Training..."), 0).Events));
         Assert.Equal(JobStage.Cloning, state.Find("t")!.Stage);
     }
 
     [Fact]
     public void Expired_tasks_are_skipped_at_dispatch_and_never_leased()
     {
-        var state = new QueueState(10, 10);
-        state.Apply(new TaskEnqueued("old", "https://github.com/o/old", Priority.High, Epoch, 60, "x"));
-        state.Apply(new TaskEnqueued("new", "https://github.com/o/new", Priority.Low, Epoch.AddSeconds(50), 86_400, "x"));
+        var queue = new QueueDriver(10, 10);
+        queue.State.Apply(new TaskEnqueued("old", "https://github.com/o/old", Priority.High, Epoch, 60, "x"));
+        queue.State.Apply(new TaskEnqueued("new", "https://github.com/o/new", Priority.Low, Epoch.AddSeconds(50), 86_400, "x"));
+        queue.Workers.Connect(0, "w", QueueDriver.Address(0));
+        queue.Now = Epoch.AddSeconds(61);
 
-        var events = state.DecideLease("w", "a", "l1", Epoch.AddSeconds(61));
+        var events = queue.Decide(new RequestWork("w"), 0).Events;
 
         Assert.Collection(events,
             e => Assert.Equal("old", Assert.IsType<TaskSkipped>(e).TaskId),

@@ -32,7 +32,7 @@ public sealed class QueueActorTests : TestKit
     public QueueActorTests() : base(JournalConfig) => _mediator = CreateTestProbe();
 
     private static QueueSettings Settings(int cap = 3, int snapshotEvery = 100, double sweepSeconds = 30) =>
-        new(cap, 86_400, 100, TimeSpan.FromSeconds(sweepSeconds), snapshotEvery);
+        QueueSettings.Default with { MaxQueueSize = cap, SweepInterval = TimeSpan.FromSeconds(sweepSeconds), SnapshotEvery = snapshotEvery };
 
     private IActorRef StartQueue(QueueSettings settings) =>
         Sys.ActorOf(QueueActor.SupervisedProps(settings, _clock, _mediator.Ref));
@@ -174,5 +174,57 @@ public sealed class QueueActorTests : TestKit
             Assert.Empty(ExpectMsg<JobsPage>(TimeSpan.FromMilliseconds(500)).Jobs);
         }, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200));
     }
-}
 
+    /// <summary>Holds every journal write until <paramref name="gate"/> completes.</summary>
+    private sealed class HeldWrites(Task gate) : IJournalInterceptor
+    {
+        public Task InterceptAsync(IPersistentRepresentation message) => gate;
+    }
+
+    /// <summary>Runs <paramref name="during"/> while a write is held, so that what it sends arrives in one batch.</summary>
+    private async Task WhileAWriteIsHeld(IActorRef queue, string repo, Action during)
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await Journal.OnWrite.SetInterceptorAsync(new HeldWrites(gate.Task));
+        queue.Tell(new EnqueueTask(repo, Priority.Normal, "test"));
+        during();
+        gate.SetResult();
+        ExpectMsg<IngestAccepted>();
+        await Journal.OnWrite.Pass();
+    }
+
+    [Fact]
+    public async Task Commands_that_arrive_during_a_write_are_decided_together_each_after_the_ones_before_it()
+    {
+        var queue = StartQueue(Settings(cap: 10));
+        var first = Enqueue(queue, "https://github.com/a/first");
+        var second = Enqueue(queue, "https://github.com/a/second");
+        var worker = CreateTestProbe();
+        worker.Send(queue, new RegisterWorker("w1", "akka.tcp://pharos@edge:1"));
+        worker.ExpectMsg<WorkerRegistered>();
+
+        // Two requests in one batch: the second is decided against the lease the first was granted, and ignored.
+        await WhileAWriteIsHeld(queue, "https://github.com/a/third", () =>
+        {
+            worker.Send(queue, new RequestWork("w1"));
+            worker.Send(queue, new RequestWork("w1"));
+            queue.Tell(new GetJob(second.TaskId));
+        });
+        worker.ExpectMsg<WorkAvailable>();
+        var assigned = worker.ExpectMsg<TaskAssigned>();
+        Assert.Equal(first.TaskId, assigned.Task.TaskId);
+        Assert.Equal(JobStatus.Queued, ExpectMsg<JobLookup>().Job!.Status);
+
+        // A completion and a request in one batch: the request is decided after the lease ended, and granted.
+        await WhileAWriteIsHeld(queue, "https://github.com/a/fourth", () =>
+        {
+            worker.Send(queue, new ReportCompleted(first.TaskId, assigned.LeaseId,
+                new TaskMetrics("c0ffee", 1, 1, 1, 0.5, new StageSeconds())));
+            worker.Send(queue, new RequestWork("w1"));
+        });
+        // The next message after the first task: the ignored request was never answered.
+        Assert.Equal(second.TaskId, worker.ExpectMsg<TaskAssigned>().Task.TaskId);
+        queue.Tell(new GetJob(first.TaskId));
+        Assert.Equal(JobStatus.Completed, ExpectMsg<JobLookup>().Job!.Status);
+    }
+}

@@ -11,11 +11,20 @@ namespace Pharos.Actors.Tests.Queue;
 /// <summary>The queue's contract stated as properties over <see cref="QueueState"/>.</summary>
 public sealed class QueueStateProperties
 {
-    private static readonly DateTimeOffset Epoch = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset Epoch = QueueDriver.Epoch;
+
+    /// <summary>What <paramref name="command"/> comes to against <paramref name="state"/>; a new task is <c>taskId</c>.</summary>
+    private static Decision<int> Decide(QueueState state, object command, DateTimeOffset now, string taskId = "new") =>
+        new QueueDecider<int>(QueueSettings.Default with { MaxQueueSize = state.MaxQueueSize, HistorySize = state.HistorySize },
+                () => taskId)
+            .Decide(state, new WorkerRegistry<int>(), new Received<int>(command, QueueDriver.Client), now);
+
+    /// <summary>The refusal a decision answers with (an acceptance's answer is read once its events are applied).</summary>
+    private static IngestRefused? Refusal(QueueState state, Decision<int> decision) => decision.Reply?.Invoke(state) as IngestRefused;
 
     private static QueueState StateWith(IEnumerable<(int SubmittedSecond, int Ttl, Priority Priority)> tasks, int cap = 10_000, int history = 100)
     {
-        var state = new QueueState(cap, history);
+        var state = new QueueState(cap, history, QueueSettings.Default.MaxAttempts);
         var i = 0;
         foreach (var (second, ttl, priority) in tasks)
         {
@@ -72,10 +81,10 @@ public sealed class QueueStateProperties
         {
             var live = Enumerable.Range(0, cap + extra).Select(_ => (0, 86_400, Priority.Normal));
             var state = StateWith(live, cap);
-            var decision = state.DecideEnqueue(new EnqueueTask("https://github.com/new/repo", priority, "test"), "new",
-                Epoch.AddSeconds(10), 86_400);
-            return decision.Refusal?.Reason == IngestRefusal.QueueFull && decision.Events.Count == 0
-                   && decision.Refusal.RetryAfterSeconds is >= 1 and <= 60;
+            var decision = Decide(state, new EnqueueTask("https://github.com/new/repo", priority, "test"), Epoch.AddSeconds(10));
+            var refusal = Refusal(state, decision);
+            return refusal?.Reason == IngestRefusal.QueueFull && decision.Events.Count == 0
+                   && refusal.RetryAfterSeconds is >= 1 and <= 60;
         });
 
     /// <summary>The zombie queue: stale tasks never lock users out.</summary>
@@ -84,10 +93,9 @@ public sealed class QueueStateProperties
         Prop.ForAll(Gen.Choose(1, 15).ToArbitrary(), cap =>
         {
             var state = StateWith(Enumerable.Range(0, cap).Select(_ => (0, 60, Priority.High)), cap);
-            var decision = state.DecideEnqueue(new EnqueueTask("https://github.com/new/repo", Priority.Low, "test"), "new",
-                Epoch.AddSeconds(61), 86_400);
+            var decision = Decide(state, new EnqueueTask("https://github.com/new/repo", Priority.Low, "test"), Epoch.AddSeconds(61));
             foreach (var e in decision.Events) state.Apply(e);
-            return decision.Refusal is null
+            return Refusal(state, decision) is null
                    && decision.Events.Count == cap + 1
                    && decision.Events.Take(cap).All(e => e is TaskSkipped)
                    && decision.Events[^1] is TaskEnqueued
@@ -111,7 +119,7 @@ public sealed class QueueStateProperties
         {
             var state = StateWith(tasks, history: 7);
             foreach (var skipped in state.Sweep(Epoch.AddSeconds(nowSecond))) state.Apply(skipped);
-            var restored = new QueueState(10_000, 7);
+            var restored = new QueueState(10_000, 7, QueueSettings.Default.MaxAttempts);
             restored.Restore(state.ToSnapshot());
             return restored.Pending.Select(j => j.TaskId).SequenceEqual(state.Pending.Select(j => j.TaskId))
                    && restored.Jobs(100, null).Select(j => (j.TaskId, j.Status)).SequenceEqual(state.Jobs(100, null).Select(j => (j.TaskId, j.Status)));
@@ -133,10 +141,9 @@ public sealed class QueueStateProperties
     public void Same_repository_queued_twice_is_a_conflict_naming_the_first_task()
     {
         var state = StateWith([(0, 86_400, Priority.Normal)]);
-        var decision = state.DecideEnqueue(new EnqueueTask("https://github.com/o/r0", Priority.High, "test"), "second",
-            Epoch.AddSeconds(5), 86_400);
-        Assert.Equal(IngestRefusal.Duplicate, decision.Refusal?.Reason);
-        Assert.Equal("t00000", decision.Refusal?.ExistingTaskId);
+        var decision = Decide(state, new EnqueueTask("https://github.com/o/r0", Priority.High, "test"), Epoch.AddSeconds(5), "second");
+        Assert.Equal(IngestRefusal.Duplicate, Refusal(state, decision)?.Reason);
+        Assert.Equal("t00000", Refusal(state, decision)?.ExistingTaskId);
         Assert.Empty(decision.Events);
     }
 
@@ -144,14 +151,17 @@ public sealed class QueueStateProperties
     public void Cancelling_a_queued_task_frees_its_slot_and_its_repository()
     {
         var state = StateWith([(0, 86_400, Priority.Normal)], cap: 1);
-        var cancel = state.DecideCancel(new CancelJob("t00000", "test"), Epoch.AddSeconds(1));
-        Assert.Equal(CancelOutcome.Cancelled, cancel.Outcome);
-        state.Apply(cancel.Event!);
+        var cancel = Decide(state, new CancelJob("t00000", "test"), Epoch.AddSeconds(1));
+        state.Apply(Assert.Single(cancel.Events));
+        Assert.Equal(CancelOutcome.Cancelled, Outcome(cancel));
         Assert.Equal(JobStatus.Cancelled, state.Find("t00000")!.Status);
         Assert.Equal(0, state.PendingCount);
-        var again = state.DecideEnqueue(new EnqueueTask("https://github.com/o/r0", Priority.Normal, "test"), "t2", Epoch.AddSeconds(2), 60);
-        Assert.Null(again.Refusal);
-        Assert.Equal(CancelOutcome.AlreadyFinished, state.DecideCancel(new CancelJob("t00000", "test"), Epoch.AddSeconds(3)).Outcome);
-        Assert.Equal(CancelOutcome.NotFound, state.DecideCancel(new CancelJob("nope", "test"), Epoch.AddSeconds(3)).Outcome);
+        var again = Decide(state, new EnqueueTask("https://github.com/o/r0", Priority.Normal, "test"), Epoch.AddSeconds(2), "t2");
+        foreach (var e in again.Events) state.Apply(e);
+        Assert.Equal("t2", Assert.IsType<IngestAccepted>(again.Reply!(state)).TaskId);
+        Assert.Equal(CancelOutcome.AlreadyFinished, Outcome(Decide(state, new CancelJob("t00000", "test"), Epoch.AddSeconds(3))));
+        Assert.Equal(CancelOutcome.NotFound, Outcome(Decide(state, new CancelJob("nope", "test"), Epoch.AddSeconds(3))));
+
+        CancelOutcome Outcome(Decision<int> decision) => Assert.IsType<CancelJobResult>(decision.Reply!(state)).Outcome;
     }
 }

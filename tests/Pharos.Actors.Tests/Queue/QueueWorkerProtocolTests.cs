@@ -30,7 +30,7 @@ public sealed class QueueWorkerProtocolTests : TestKit
     public QueueWorkerProtocolTests() : base(JournalConfig) => _mediator = CreateTestProbe();
 
     private static QueueSettings Settings(double leaseSeconds = 300, int maxAttempts = 3) =>
-        new(10, 86_400, 100, TimeSpan.FromSeconds(30), 100, TimeSpan.FromSeconds(leaseSeconds), maxAttempts);
+        QueueSettings.Default with { LeaseDuration = TimeSpan.FromSeconds(leaseSeconds), MaxAttempts = maxAttempts };
 
     private IActorRef StartQueue(QueueSettings settings, string? name = null) =>
         Sys.ActorOf(QueueActor.Props(settings, _clock, _mediator.Ref), name);

@@ -1,4 +1,5 @@
-using Pharos.CloudNode.Tests.Support;
+using Pharos.Testing.Cloud;
+
 
 namespace Pharos.Cli.Tests.Support;
 

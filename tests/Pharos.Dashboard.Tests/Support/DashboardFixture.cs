@@ -6,8 +6,8 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Playwright;
-using Pharos.Actors.Tests.Support;
 using Pharos.CloudNode;
+using Pharos.Testing.Git;
 using Xunit.Abstractions;
 using Xunit.Sdk;
 

@@ -5,7 +5,8 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Pharos.EndToEnd.Tests.Support;
-using Pharos.Persistence.Redis.Tests.Support;
+using Pharos.Testing.Nodes;
+using Pharos.Testing.Redis;
 using Xunit.Sdk;
 
 namespace Pharos.EndToEnd.Tests.Chaos;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
-using Pharos.EndToEnd.Tests.Support;
-using Pharos.Persistence.Redis.Tests.Support;
+using Pharos.Testing.Redis;
 
 namespace Pharos.EndToEnd.Tests.Chaos;
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Pharos.Testing.Nodes;
 
 namespace Pharos.EndToEnd.Tests.Support;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using Pharos.Actors.Tests.Support;
+using Pharos.Testing.Git;
 
 namespace Pharos.EndToEnd.Tests.Support;
 

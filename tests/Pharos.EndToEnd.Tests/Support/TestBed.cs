@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Pharos.Testing.Nodes;
 
 namespace Pharos.EndToEnd.Tests.Support;
 

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Pharos.Persistence.Redis.Tests.Support;
+using Pharos.Testing.Redis;
 using StackExchange.Redis;
 using static Pharos.Persistence.Redis.Tests.Support.EventLogActor;
 

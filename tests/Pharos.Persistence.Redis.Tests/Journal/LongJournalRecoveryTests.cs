@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.Persistence;
 using Pharos.Persistence.Redis.Tests.Support;
+using Pharos.Testing.Redis;
 
 namespace Pharos.Persistence.Redis.Tests.Journal;
 

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Persistence;
 using Pharos.Persistence.Redis.Tests.Support;
+using Pharos.Testing.Redis;
 using StackExchange.Redis;
 
 namespace Pharos.Persistence.Redis.Tests.Settings;

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.Event;
 using Akka.Persistence;
+using Pharos.Testing.Redis;
 using StackExchange.Redis;
 
 namespace Pharos.Persistence.Redis.Tests.Support;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Pharos.Testing.Redis;
 
 namespace Pharos.Persistence.Redis.Tests.Support;
 

@@ -1,0 +1,48 @@
+using Pharos.Actors.Configuration;
+using Pharos.CodeGraph.Training;
+
+namespace Pharos.Actors.Edge;
+
+/// <summary>What an edge node's workers do: how many, the clone's credential and limits, and Node2Vec's size.</summary>
+public sealed record EdgeSettings
+{
+    // Node2Vec's own defaults are the edge's defaults.
+    private static readonly Node2VecOptions Training = new();
+
+    public static readonly SettingsTable<EdgeSettings> Table = new(new EdgeSettings())
+    {
+        { Setting.Int("PHAROS_WORKERS", "Workers", 1, 1, 64), (o, v) => o with { Workers = v } },
+        { Setting.Text("PHAROS_GIT_TOKEN", "GitToken"), (o, v) => o with { GitToken = v } },
+        { Setting.Int("PHAROS_MAX_REPO_MB", "MaxRepoMb", 1024, 1, 1_048_576), (o, v) => o with { MaxRepoMb = v } },
+        { Setting.Seconds("PHAROS_CLONE_TIMEOUT_SECONDS", "CloneTimeoutSeconds", 600, 1, 86_400), (o, v) => o with { CloneTimeout = v } },
+        { Setting.Int("PHAROS_TRAIN_EPOCHS", "TrainEpochs", Training.Epochs, 1, 10_000), (o, v) => o with { TrainEpochs = v } },
+        { Setting.Int("PHAROS_TRAIN_DIMENSIONS", "TrainDimensions", Training.Dimensions, 2, Node2VecOptionsValidation.MaxDimensions),
+            (o, v) => o with { TrainDimensions = v } },
+        { Setting.Int("PHAROS_TRAIN_THREADS", "TrainThreads", 0, 0, 1024), (o, v) => o with { TrainThreads = v } },
+    };
+
+    public static EdgeSettings Default { get; } = Table.Defaults();
+
+    // Set by every row of Table: Default and Table.Bind are the only ways to make one.
+    private EdgeSettings() { }
+
+    /// <summary>Workers on this edge node, each running one task at a time.</summary>
+    public int Workers { get; init; }
+    /// <summary>The https credential for private repositories; never printed.</summary>
+    public string? GitToken { get; init; }
+    public int MaxRepoMb { get; init; }
+    public TimeSpan CloneTimeout { get; init; }
+    /// <summary>Node2Vec epochs, dimensions and threads (0: one per core) on this edge node.</summary>
+    public int TrainEpochs { get; init; }
+    public int TrainDimensions { get; init; }
+    public int TrainThreads { get; init; }
+
+    public long MaxRepoBytes => MaxRepoMb * 1024L * 1024L;
+
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append($"Workers = {Workers}, GitToken = {(GitToken is null ? "off" : "on")}, MaxRepoMb = {MaxRepoMb}, ");
+        builder.Append($"CloneTimeout = {CloneTimeout}, Train = {TrainEpochs} epochs x {TrainDimensions} dimensions");
+        return true;
+    }
+}

@@ -1,0 +1,16 @@
+namespace Pharos.Actors.Ingest;
+
+// The gateway's own protocol lives here, beside the gateway, not in Pharos.Messages: Pharos.Messages is what crosses
+// the wire or reaches the journal (every type there has a manifest and stable bytes), while these records only travel
+// from an endpoint to the gateway of the same node. Keeping them out means no manifest to freeze, and no way for a
+// caller's identity to be serialized to another node by mistake.
+
+/// <summary>Who is asking, as the HTTP layer authenticated them: a name for the records, the scopes it holds.</summary>
+public sealed record Caller(string Name, ApiScope Scopes);
+
+/// <summary>
+/// HTTP → IngestGateway: a request already authenticated and parsed (body, priority). The gateway checks the scope,
+/// the URL and the cap, in that order, before anything reaches the queue; the queue (or the gateway) answers the sender
+/// with IngestAccepted or IngestRefused.
+/// </summary>
+public sealed record SubmitIngest(Caller Caller, string RepoUrl, Priority Priority);

@@ -1,0 +1,38 @@
+using Microsoft.AspNetCore.Authentication;
+using Pharos.Actors.Configuration;
+
+namespace Pharos.CloudNode.Auth;
+
+public static class AuthServices
+{
+    /// <summary>
+    /// Bearer tokens for the cloud node's HTTP API: the token set (checked now, so a node without a token source or
+    /// with a bad tokens file refuses to start), the failure log and its minute flush, the "Bearer" scheme and the
+    /// scope policies.
+    /// </summary>
+    public static IServiceCollection AddPharosAuth(this IServiceCollection services, PharosSettings settings)
+    {
+        services.AddSingleton(TokenAuthenticator.FromSettings(settings));
+        services.AddSingleton<AuthFailureLog>();
+        services.AddHostedService<AuthFailureLogFlush>();
+        services.AddAuthentication(BearerTokenHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, configureOptions: null);
+        return services.AddScopePolicies();
+    }
+}
+
+/// <summary>Writes the failure log's summary line once a minute.</summary>
+internal sealed class AuthFailureLogFlush(AuthFailureLog log, TimeProvider clock) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(AuthFailureLog.Window, clock);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken)) log.Flush(clock.GetUtcNow());
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+}

@@ -1,0 +1,24 @@
+using Akka.Hosting;
+using Pharos.Actors.Configuration;
+using Pharos.Actors.Hosting;
+
+namespace Pharos.EdgeNode;
+
+/// <summary>Builds the edge node's host; Program runs it, tests build the same one with their own settings.</summary>
+public static class EdgeApp
+{
+    /// <summary>One run of the edge node: a host whose actor system joins the cloud's cluster.</summary>
+    public static IHost BuildHost(string[] args, PharosSettings settings)
+    {
+        var builder = Host.CreateApplicationBuilder(args);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddAkka(PharosAkkaHosting.SystemName, akka => ConfigureAkka(akka, settings));
+        return builder.Build();
+    }
+
+    /// <summary>Role `edge`: the queue reached through the singleton proxy, and the workers that pull from it.</summary>
+    public static AkkaConfigurationBuilder ConfigureAkka(AkkaConfigurationBuilder akka, PharosSettings settings) => akka
+        .WithPharosNode(settings, PharosAkkaHosting.EdgeRole)
+        .WithQueueProxy()
+        .WithEdgeWorkers(settings);
+}

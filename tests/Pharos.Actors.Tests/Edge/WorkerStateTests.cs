@@ -1,0 +1,265 @@
+using Akka.Actor;
+using Akka.Cluster.Tools.PublishSubscribe;
+using Akka.Event;
+using Akka.TestKit;
+using Microsoft.Extensions.Time.Testing;
+using Pharos.Actors.Edge;
+using Pharos.Messages;
+using Pharos.Messages.Commands;
+using Pharos.Messages.Status;
+
+namespace Pharos.Actors.Tests.Edge;
+
+/// <summary>
+/// The worker's states seen from outside, with puppet children the test speaks for: a step's report moves a run only
+/// while it runs and only from its current child; StopTask only for the running lease; a queue lost mid-run; stage
+/// durations and the lease renewal on the injected clock.
+/// </summary>
+public sealed class WorkerStateTests(Xunit.Abstractions.ITestOutputHelper output) : WorkerTestKit(output)
+{
+    private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>Every report a clone or train step sends its parent, each one that would move a run.</summary>
+    private static IEnumerable<IStepReport> StepReports() =>
+    [
+        new CloneProgressed(new CloneProgress(1 << 20, 5, 10)),
+        new CloneSucceeded(new CloneResult("0123abcd", 1 << 20, true, TimeSpan.FromSeconds(1))),
+        new CloneFailed("late clone failure", Transient: true),
+        new TrainProgressed(JobStage.Training, 0.5, "Training... 50%"),
+        new TrainSucceeded(3, 2, 3, 0.5, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), "/x"),
+        new TrainFailed("late training failure"),
+    ];
+
+    /// <summary>Stages whose children only tell <paramref name="children"/> who they are.</summary>
+    private WorkerStages PuppetStages(WorkerSettings settings, TestProbe children) =>
+        Stages(settings, clone: (_, _) => Puppet.Props(children.Ref), train: (_, _) => Puppet.Props(children.Ref));
+
+    private TestProbe WatchUnhandled()
+    {
+        var unhandled = CreateTestProbe();
+        Sys.EventStream.Subscribe(unhandled.Ref, typeof(UnhandledMessage));
+        return unhandled;
+    }
+
+    private void AssertNothingHappens(params TestProbe[] also)
+    {
+        Mediator.ExpectNoMsg(Quiet); // no status
+        Queue.ExpectNoMsg(TimeSpan.Zero); // no report, no request
+        Proxy.ExpectNoMsg(TimeSpan.Zero);
+        foreach (var probe in also) probe.ExpectNoMsg(TimeSpan.Zero);
+    }
+
+    [Fact]
+    public void Step_reports_and_assignments_while_registering_are_dropped_without_a_report_a_status_or_a_dead_letter()
+    {
+        var settings = Settings();
+        var unhandled = WatchUnhandled();
+        var stranger = CreateTestProbe();
+        var worker = Sys.ActorOf(WorkerActor.Props(settings, Proxy.Ref, Mediator.Ref, TimeProvider.System, Stages(settings)));
+        Proxy.ExpectMsg<RegisterWorker>();
+        Mediator.ExpectMsg<Subscribe>();
+        Assert.Equal(WorkerState.Idle, NextStatus(_ => true).State);
+
+        foreach (var report in StepReports()) worker.Tell(report, stranger.Ref);
+        AssertNothingHappens(unhandled);
+        // Nor does a task assigned by a queue it is not registered with start a run.
+        worker.Tell(new TaskAssigned(NewTask("/any/where", id: "task-r"), "lease-r"), stranger.Ref);
+        AssertNothingHappens(unhandled);
+
+        // Still registering: the queue's answer is what makes it ask for work.
+        worker.Tell(new WorkerRegistered(WorkerId), Queue.Ref);
+        Queue.ExpectMsg<RequestWork>();
+        Assert.Equal((0, 0), (CloneSteps, TrainSteps));
+    }
+
+    [Fact]
+    public void Late_reports_of_a_stopped_child_while_idle_are_dropped_without_a_report_a_status_or_a_dead_letter()
+    {
+        var settings = Settings();
+        var children = CreateTestProbe();
+        var worker = StartRegisteredWorker(settings, PuppetStages(settings, children));
+        Assign(worker, NewTask("/any/where", id: "task-i"), "lease-i");
+        var clone = children.ExpectMsg<IActorRef>();
+        Assert.Equal(JobStage.Cloning, Queue.ExpectMsg<ReportProgress>().Stage);
+        Assert.Equal(WorkerState.Busy, NextStatus(_ => true).State);
+        worker.Tell(new StopTask("task-i", "lease-i", LeaseEndReason.Cancelled), Queue.Ref);
+        Assert.Equal(WorkerState.Idle, NextStatus(_ => true).State);
+        Queue.ExpectMsg<RequestWork>();
+
+        var unhandled = WatchUnhandled();
+        foreach (var report in StepReports()) worker.Tell(report, clone);
+        AssertNothingHappens(unhandled, children);
+        Assert.Equal((1, 0), (CloneSteps, TrainSteps));
+
+        // Idle still: the next task runs.
+        Assign(worker, NewTask("/any/where", id: "task-j"), "lease-j");
+        var next = Queue.ExpectMsg<ReportProgress>();
+        Assert.Equal(("task-j", JobStage.Cloning), (next.TaskId, next.Stage));
+    }
+
+    [Fact]
+    public void Only_the_current_child_moves_a_run_and_only_with_reports_of_its_own_step()
+    {
+        var settings = Settings() with { ReportInterval = TimeSpan.Zero };
+        var children = CreateTestProbe();
+        var unhandled = WatchUnhandled();
+        var stranger = CreateTestProbe();
+        var worker = StartRegisteredWorker(settings, PuppetStages(settings, children));
+        Assign(worker, NewTask("/any/where", id: "task-c"), "lease-c");
+        var clone = children.ExpectMsg<IActorRef>();
+        Watch(clone);
+        Assert.Equal(JobStage.Cloning, Queue.ExpectMsg<ReportProgress>().Stage);
+        Assert.Equal(JobStage.Cloning, NextStatus(_ => true).Stage);
+
+        // Another actor's clone report, and the clone step's own child speaking of training: neither is heard.
+        worker.Tell(new CloneSucceeded(new CloneResult("feed", 1, true, TimeSpan.Zero)), stranger.Ref);
+        worker.Tell(new CloneFailed("not mine", Transient: false), stranger.Ref);
+        worker.Tell(new TrainSucceeded(1, 0, 1, 0.1, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, "/x"), clone);
+        AssertNothingHappens(unhandled, children);
+
+        worker.Tell(new CloneProgressed(new CloneProgress(1 << 20, 5, 10)), clone);
+        var progress = Queue.ExpectMsg<ReportProgress>();
+        Assert.Equal((JobStage.Cloning, 0.5), (progress.Stage, progress.Progress));
+
+        worker.Tell(new CloneSucceeded(new CloneResult("c0ffee", 1, true, TimeSpan.Zero)), clone);
+        Assert.Equal(JobStage.Parsing, Queue.ExpectMsg<ReportProgress>().Stage);
+        ExpectTerminated(clone);
+        var train = children.ExpectMsg<IActorRef>();
+
+        // The stopped clone step reports late; the run is training now.
+        worker.Tell(new CloneFailed("too late", Transient: false), clone);
+        worker.Tell(new CloneProgressed(new CloneProgress(2 << 20, 10, 10)), clone);
+        Queue.ExpectNoMsg(Quiet);
+
+        worker.Tell(new TrainSucceeded(3, 2, 3, 0.25, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, "/embeddings/x"), train);
+        var completed = Queue.ExpectMsg<ReportCompleted>();
+        Assert.Equal(("task-c", "lease-c", "c0ffee"), (completed.TaskId, completed.LeaseId, completed.Metrics.CommitSha));
+        Queue.ExpectMsg<RequestWork>();
+        Assert.Equal((1, 1), (CloneSteps, TrainSteps));
+        unhandled.ExpectNoMsg(TimeSpan.Zero);
+    }
+
+    [Fact]
+    public void StopTask_for_another_lease_or_task_is_ignored_and_for_the_running_one_ends_the_run()
+    {
+        var settings = Settings();
+        var children = CreateTestProbe();
+        var worker = StartRegisteredWorker(settings, PuppetStages(settings, children));
+        Assign(worker, NewTask("/any/where", id: "task-s"), "lease-s");
+        var clone = children.ExpectMsg<IActorRef>();
+        Watch(clone);
+        Queue.ExpectMsg<ReportProgress>();
+        Assert.Equal(WorkerState.Busy, NextStatus(_ => true).State);
+
+        worker.Tell(new StopTask("task-s", "lease-old", LeaseEndReason.LeaseExpired), Queue.Ref);
+        worker.Tell(new StopTask("task-other", "lease-s", LeaseEndReason.Cancelled), Queue.Ref);
+        AssertNothingHappens();
+        ExpectNoMsg(TimeSpan.Zero); // the child runs on
+
+        worker.Tell(new StopTask("task-s", "lease-s", LeaseEndReason.Cancelled), Queue.Ref);
+        var idle = NextStatus(_ => true);
+        Assert.Equal((WorkerState.Idle, (string?)null, "Idle (task task-s cancelled)"), (idle.State, idle.TaskId, idle.Message));
+        ExpectTerminated(clone);
+        Queue.ExpectMsg<RequestWork>();
+        AwaitWorkRootEmpty(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public void A_queue_lost_mid_run_gets_a_registration_naming_the_run_and_the_run_goes_on_with_its_successor()
+    {
+        var settings = Settings() with { ReportInterval = TimeSpan.Zero };
+        var children = CreateTestProbe();
+        var successor = CreateTestProbe("successor");
+        var worker = StartRegisteredWorker(settings, PuppetStages(settings, children));
+        Assign(worker, NewTask("/any/where", id: "task-q"), "lease-q");
+        var clone = children.ExpectMsg<IActorRef>();
+        Queue.ExpectMsg<ReportProgress>();
+
+        Sys.Stop(Queue.Ref);
+        var again = Proxy.ExpectMsg<RegisterWorker>(TimeSpan.FromSeconds(5));
+        Assert.Equal((WorkerId, "task-q", "lease-q"), (again.WorkerId, again.RunningTaskId, again.RunningLeaseId));
+
+        // Unregistered, the run reports through the proxy; the step's reports are still heard.
+        worker.Tell(new CloneProgressed(new CloneProgress(1 << 20, 2, 10)), clone);
+        var viaProxy = Proxy.ExpectMsg<ReportProgress>();
+        Assert.Equal(("task-q", "lease-q", 0.2), (viaProxy.TaskId, viaProxy.LeaseId, viaProxy.Progress));
+
+        // The successor answers: busy, the worker asks it for nothing, and reports to it directly.
+        worker.Tell(new WorkerRegistered(WorkerId), successor.Ref);
+        successor.ExpectNoMsg(Quiet);
+        worker.Tell(new CloneProgressed(new CloneProgress(2 << 20, 4, 10)), clone);
+        Assert.Equal(0.4, successor.ExpectMsg<ReportProgress>().Progress);
+        Proxy.ExpectNoMsg(TimeSpan.Zero);
+
+        worker.Tell(new StopTask("task-q", "lease-q", LeaseEndReason.LeaseExpired), successor.Ref);
+        successor.ExpectMsg<RequestWork>();
+    }
+
+    [Fact]
+    public void A_run_that_ends_while_the_queue_is_lost_reports_through_the_proxy_and_the_worker_goes_on_registering()
+    {
+        var settings = Settings();
+        var children = CreateTestProbe();
+        var successor = CreateTestProbe("successor");
+        var worker = StartRegisteredWorker(settings, PuppetStages(settings, children));
+        Assign(worker, NewTask("/any/where", id: "task-e"), "lease-e");
+        var clone = children.ExpectMsg<IActorRef>();
+        Queue.ExpectMsg<ReportProgress>();
+        Sys.Stop(Queue.Ref);
+        Assert.Equal("lease-e", Proxy.ExpectMsg<RegisterWorker>(TimeSpan.FromSeconds(5)).RunningLeaseId);
+
+        worker.Tell(new CloneFailed("no such repository", Transient: false), clone);
+        var failed = Proxy.ExpectMsg<ReportFailed>();
+        Assert.Equal(("task-e", "lease-e", JobReason.CloneFailed), (failed.TaskId, failed.LeaseId, failed.Reason));
+        Assert.Equal(WorkerState.Error, NextStatus(s => s.State != WorkerState.Busy).State);
+
+        // Registering again, now without a run to name; nobody is asked for work until a queue answers.
+        var next = Proxy.ExpectMsg<RegisterWorker>(TimeSpan.FromSeconds(8));
+        Assert.Equal(((string?)null, (string?)null), (next.RunningTaskId, next.RunningLeaseId));
+        successor.ExpectNoMsg(TimeSpan.Zero);
+        worker.Tell(new WorkerRegistered(WorkerId), successor.Ref);
+        successor.ExpectMsg<RequestWork>();
+        AwaitWorkRootEmpty(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public void Stage_durations_and_the_lease_renewal_follow_the_injected_clock()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var settings = Settings();
+        var children = CreateTestProbe();
+        var worker = StartRegisteredWorker(settings, PuppetStages(settings, children), clock);
+        Assign(worker, NewTask("/any/where", id: "task-t"), "lease-t");
+        var clone = children.ExpectMsg<IActorRef>();
+        Assert.Equal(JobStage.Cloning, Queue.ExpectMsg<ReportProgress>().Stage);
+
+        // Within a stage, the lease is renewed at most every ReportInterval of the worker's clock.
+        worker.Tell(new CloneProgressed(new CloneProgress(1, 1, 10)), clone);
+        Queue.ExpectNoMsg(Quiet);
+        clock.Advance(settings.ReportInterval);
+        worker.Tell(new CloneProgressed(new CloneProgress(2, 3, 10)), clone);
+        Assert.Equal(0.3, Queue.ExpectMsg<ReportProgress>().Progress);
+        worker.Tell(new CloneProgressed(new CloneProgress(3, 4, 10)), clone);
+        Queue.ExpectNoMsg(Quiet);
+
+        clock.Advance(TimeSpan.FromMilliseconds(1500));
+        worker.Tell(new CloneSucceeded(new CloneResult("beef", 3, true, TimeSpan.Zero)), clone);
+        Assert.Equal(JobStage.Parsing, Queue.ExpectMsg<ReportProgress>().Stage);
+        var train = children.ExpectMsg<IActorRef>();
+        worker.Tell(new TrainSucceeded(3, 2, 3, 0.25, TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(5),
+            TimeSpan.FromSeconds(6), "/embeddings/x"), train);
+        var seconds = Queue.ExpectMsg<ReportCompleted>().Metrics.StageSeconds;
+        Assert.Equal((3.5, 4.0, 5.0, 6.0), (seconds.Clone, seconds.Parse, seconds.Train, seconds.Store));
+
+        var idle = NextStatus(s => s.State == WorkerState.Idle);
+        Assert.Equal(clock.GetUtcNow(), idle.At);
+    }
+
+    /// <summary>A step that does nothing but tell <c>children</c> who it is, so that the test speaks as the step.</summary>
+    private sealed class Puppet(IActorRef children) : ReceiveActor
+    {
+        protected override void PreStart() => children.Tell(Self);
+
+        public static Props Props(IActorRef children) => Akka.Actor.Props.Create(() => new Puppet(children));
+    }
+}
