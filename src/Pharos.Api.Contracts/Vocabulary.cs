@@ -21,7 +21,9 @@ public enum JobStatus
 
 public static class JobStatuses
 {
-    /// <summary>The states a job can be in (what `GET /jobs?status=` filters on): every status but <see cref="JobStatus.Requeued"/>.</summary>
+    /// <summary>
+    /// The states a job can be in (what `GET /jobs?status=` filters on): every status but <see cref="JobStatus.Requeued"/>.
+    /// </summary>
     public static IReadOnlyList<JobStatus> States { get; } = [.. Enum.GetValues<JobStatus>().Where(s => s != JobStatus.Requeued)];
 
     public static bool IsFinal(this JobStatus status) =>

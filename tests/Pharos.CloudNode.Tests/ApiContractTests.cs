@@ -15,7 +15,10 @@ public sealed class ApiContractTests
 
     private static readonly JobRecord Completed = new("0193f0a0c1d2e3f4a5b6c7d8e9f00121", "https://github.com/pharos/done",
         Priority.High, JobStatus.Completed, At, At.AddDays(1), 86_400, "ci-bot",
-        [new TimelineEntry(JobStatus.Queued, At, "priority high"), new TimelineEntry(JobStatus.Requeued, At.AddSeconds(9), "worker_terminated")],
+        [
+            new TimelineEntry(JobStatus.Queued, At, "priority high"),
+            new TimelineEntry(JobStatus.Requeued, At.AddSeconds(9), "worker_terminated"),
+        ],
         StartedAt: At.AddSeconds(2), FinishedAt: At.AddSeconds(40), DurationSeconds: 38.5,
         StageSeconds: new StageSeconds { Clone = 3.5, Train = 31.75 }, CommitSha: "0a1b2c", FilesProcessed: 412, Edges: 1_093,
         EmbeddingsGenerated: 412, FinalLoss: 0.8123, Worker: "laptop-1", Attempts: 2, Reason: JobReason.CloneFailed,

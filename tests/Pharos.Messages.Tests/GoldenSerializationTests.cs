@@ -62,7 +62,8 @@ public sealed class GoldenSerializationTests : IDisposable
         var path = Path.Combine(GoldenDir, name + ".json");
         if (!File.Exists(path) && Environment.GetEnvironmentVariable("PHAROS_WRITE_GOLDEN") == "1" && !File.Exists(source))
             File.WriteAllBytes(source, written);
-        Assert.True(File.Exists(path) || File.Exists(source), $"No golden sample {name}: run once with PHAROS_WRITE_GOLDEN=1 and commit {source}.");
+        Assert.True(File.Exists(path) || File.Exists(source),
+            $"No golden sample {name}: run once with PHAROS_WRITE_GOLDEN=1 and commit {source}.");
         var golden = File.ReadAllBytes(File.Exists(path) ? path : source);
 
         var restored = _serializer.FromBinary(golden, MessageManifests.For(sample.GetType()));
@@ -86,7 +87,8 @@ public sealed class GoldenSerializationTests : IDisposable
                 for (var i = 0; i < g.Count; i++) AssertSameFieldsOrAddedNulls(g[i], w[i], $"{at}[{i}]");
                 break;
             default:
-                Assert.True(JsonNode.DeepEquals(golden, written), $"{at}: golden {golden?.ToJsonString()}, written {written?.ToJsonString()}");
+                Assert.True(JsonNode.DeepEquals(golden, written),
+                    $"{at}: golden {golden?.ToJsonString()}, written {written?.ToJsonString()}");
                 break;
         }
     }

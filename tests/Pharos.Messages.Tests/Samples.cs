@@ -30,7 +30,8 @@ public static class Samples
             "/var/lib/pharos/embeddings/github.com-pharos-sample/0a1b2c3d4e5f60718293a4b5c6d7e8f901234567"));
 
     public static readonly TaskFailed TaskFailed = new("0193f0a0c1d2e3f4a5b6c7d8e9f00115",
-        "6a2d1f4b0c9e5d8f9a7b3c2d1e0f9a8b", At.AddMinutes(5), JobReason.CloneFailed, "repository https://github.com/pharos/gone was not found");
+        "6a2d1f4b0c9e5d8f9a7b3c2d1e0f9a8b", At.AddMinutes(5), JobReason.CloneFailed,
+        "repository https://github.com/pharos/gone was not found");
 
     public static readonly TaskRequeued TaskRequeued = new("0193f0a0c1d2e3f4a5b6c7d8e9f00116",
         "7b3e2a5c1d0f6e9a0b8c4d3e2f1a0b9c", At.AddMinutes(7), LeaseEndReason.WorkerTerminated);
@@ -73,15 +74,25 @@ public static class Samples
             EmbeddingsPath: "/var/lib/pharos/embeddings/github.com-pharos-done/0a1b2c3d4e5f60718293a4b5c6d7e8f901234567"),
         new JobRecord("0193f0a0c1d2e3f4a5b6c7d8e9f00122", "https://github.com/pharos/lost", Priority.Low, JobStatus.Failed,
             At, At.AddDays(1), 86_400, "admin",
-            [new TimelineEntry(JobStatus.Queued, At), new TimelineEntry(JobStatus.Failed, At.AddMinutes(9), "worker_lost: the worker was lost on each of 3 attempts (last: lease_expired)")],
+            [
+                new TimelineEntry(JobStatus.Queued, At),
+                new TimelineEntry(JobStatus.Failed, At.AddMinutes(9),
+                    "worker_lost: the worker was lost on each of 3 attempts (last: lease_expired)"),
+            ],
             StartedAt: At.AddMinutes(1), FinishedAt: At.AddMinutes(9), Worker: null, Attempts: 3,
             Error: "the worker was lost on each of 3 attempts (last: lease_expired)", Reason: JobReason.WorkerLost),
         new JobRecord("0193f0a0c1d2e3f4a5b6c7d8e9f00123", "https://github.com/pharos/old", Priority.Normal, JobStatus.Skipped,
             At, At.AddDays(1), 86_400, "admin",
-            [new TimelineEntry(JobStatus.Queued, At), new TimelineEntry(JobStatus.Skipped, At.AddDays(1).AddSeconds(5), "ttl_expired: age 86405s > ttl 86400s")],
+            [
+                new TimelineEntry(JobStatus.Queued, At),
+                new TimelineEntry(JobStatus.Skipped, At.AddDays(1).AddSeconds(5), "ttl_expired: age 86405s > ttl 86400s"),
+            ],
             FinishedAt: At.AddDays(1).AddSeconds(5), Reason: JobReason.TtlExpired, AgeSeconds: 86_405.25),
     ],
-    [new LeaseRecord("0193f0a0c1d2e3f4a5b6c7d8e9f00120", "8c4f3b6d2e1a7f0b1c9d5e4f3a2b1c0d", "laptop-4242-2", "akka.tcp://pharos@10.0.0.8:40200", 2)]);
+    [
+        new LeaseRecord("0193f0a0c1d2e3f4a5b6c7d8e9f00120", "8c4f3b6d2e1a7f0b1c9d5e4f3a2b1c0d", "laptop-4242-2",
+            "akka.tcp://pharos@10.0.0.8:40200", 2),
+    ]);
 
     /// <summary>Every golden file, by file name (without .json): the persisted samples and further shapes of them.</summary>
     public static IReadOnlyDictionary<string, object> Golden => new Dictionary<string, object>(Persisted)

@@ -39,7 +39,8 @@ public sealed class VocabularyTests
     public void Only_the_states_a_job_can_be_in_are_listed_for_filtering()
     {
         Assert.Equal(["queued", "running", "completed", "failed", "skipped", "cancelled"], JobStatuses.States.Select(s => s.ToName()));
-        Assert.All(JobStatuses.States.Where(s => s.IsFinal()), s => Assert.Contains(s, new[] { JobStatus.Completed, JobStatus.Failed, JobStatus.Skipped, JobStatus.Cancelled }));
+        JobStatus[] final = [JobStatus.Completed, JobStatus.Failed, JobStatus.Skipped, JobStatus.Cancelled];
+        Assert.All(JobStatuses.States.Where(s => s.IsFinal()), s => Assert.Contains(s, final));
     }
 
     [Fact]

@@ -77,7 +77,11 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
                 Finish(e.TaskId, e.At, job => job with
                 {
                     Status = JobStatus.Skipped, Reason = e.Reason, AgeSeconds = e.AgeSeconds,
-                    Timeline = [.. job.Timeline, new TimelineEntry(JobStatus.Skipped, e.At, $"{e.Reason.ToName()}: age {e.AgeSeconds:0}s > ttl {e.TtlSeconds}s")],
+                    Timeline =
+                    [
+                        .. job.Timeline,
+                        new TimelineEntry(JobStatus.Skipped, e.At, $"{e.Reason.ToName()}: age {e.AgeSeconds:0}s > ttl {e.TtlSeconds}s"),
+                    ],
                 });
                 break;
             case TaskCancelled e:

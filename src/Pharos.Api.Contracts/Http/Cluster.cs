@@ -2,7 +2,10 @@ using System.Text.Json.Serialization;
 
 namespace Pharos.Api.Contracts.Http;
 
-/// <summary>`GET /cluster/members`: this node's view of the cluster. Addresses are `akka.tcp://pharos@host:port` (`akka.ssl.tcp://` with mutual TLS on).</summary>
+/// <summary>
+/// `GET /cluster/members`: this node's view of the cluster. Addresses are `akka.tcp://pharos@host:port`
+/// (`akka.ssl.tcp://` with mutual TLS on).
+/// </summary>
 public sealed record ClusterMembersDto(string Self, string? Leader, IReadOnlyList<ClusterMemberDto> Members,
     IReadOnlyList<string> Unreachable);
 

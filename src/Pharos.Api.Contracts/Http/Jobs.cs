@@ -4,7 +4,10 @@ namespace Pharos.Api.Contracts.Http;
 // them. Written with PharosJson (snake_case names, nulls written, ISO 8601 times); a field's name or type is part
 // of the API, whatever the journal or the snapshots hold.
 
-/// <summary>`GET /jobs/{id}`, `DELETE /jobs/{id}` and each element of `GET /jobs`. Fields a worker fills stay null until it reports them.</summary>
+/// <summary>
+/// `GET /jobs/{id}`, `DELETE /jobs/{id}` and each element of `GET /jobs`. Fields a worker fills stay null until it
+/// reports them.
+/// </summary>
 public sealed record JobDto(
     string TaskId,
     string RepoUrl,

@@ -42,7 +42,8 @@ internal static class ClusterCommand
                 if (unreachable.Contains(member.Address)) notes.Add("(unreachable)");
                 if (member.Address == view.Leader) notes.Add("(leader)");
                 if (member.Address == view.Self) notes.Add("(self)");
-                context.Output.WriteLine($"{member.Address} | [{string.Join(", ", member.Roles)}] | {member.Status}{(notes.Count > 0 ? " " + string.Join(" ", notes) : "")}");
+                var suffix = notes.Count > 0 ? " " + string.Join(" ", notes) : "";
+                context.Output.WriteLine($"{member.Address} | [{string.Join(", ", member.Roles)}] | {member.Status}{suffix}");
                 count++;
             }
             context.Output.WriteLine($"Count: {count} {(count == 1 ? "node" : "nodes")}");

@@ -93,7 +93,8 @@ internal static class StatusCommand
             {
                 var line = $"  {worker.Id,-24} {worker.State.ToName(),-8}";
                 if (worker.TaskId is { } task)
-                    line += $" {worker.Stage?.ToName() ?? "-",-9} {Format.Bar(worker.Progress)}  {worker.Message}  ({task} {worker.RepoUrl})";
+                    line += $" {worker.Stage?.ToName() ?? "-",-9} {Format.Bar(worker.Progress)}  {worker.Message}"
+                        + $"  ({task} {worker.RepoUrl})";
                 else if (worker.State == WorkerState.Error && worker.Message is { } message)
                     line += $" {message}";
                 output.WriteLine(line.TrimEnd());

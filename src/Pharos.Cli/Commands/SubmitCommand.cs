@@ -69,7 +69,8 @@ internal static class SubmitCommand
                 progress.Finish();
                 if (asJson) Format.Json(context.Output, response.Text);
                 else Outcome(context.Output, job);
-                if (job.Status != JobStatus.Completed && !asJson) context.Error.WriteLine($"pharos: job {id} {job.Status.ToName()}{Why(job)}");
+                if (job.Status != JobStatus.Completed && !asJson)
+                    context.Error.WriteLine($"pharos: job {id} {job.Status.ToName()}{Why(job)}");
                 return job.Status == JobStatus.Completed ? 0 : PharosCommand.ExitFailure;
             }
 

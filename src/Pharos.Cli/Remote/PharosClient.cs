@@ -113,7 +113,8 @@ internal sealed class PharosClient : IDisposable
         if (!response.IsSuccessStatusCode)
         {
             var text = await response.Content.ReadAsStringAsync(ct);
-            var failure = ApiException.From(HttpMethod.Get, path, new ApiResponse(response.StatusCode, text, response.Headers.RetryAfter?.Delta), Settings);
+            var failure = ApiException.From(HttpMethod.Get, path,
+                new ApiResponse(response.StatusCode, text, response.Headers.RetryAfter?.Delta), Settings);
             response.Dispose();
             request.Dispose();
             throw failure;
@@ -150,7 +151,8 @@ internal sealed class PharosClient : IDisposable
         }
         catch (JsonException e)
         {
-            throw new CliException($"the Pharos cloud answered a body this pharos cannot read (is one of them an older version?): {e.Message}");
+            throw new CliException(
+                $"the Pharos cloud answered a body this pharos cannot read (is one of them an older version?): {e.Message}");
         }
     }
 

@@ -26,7 +26,8 @@ public static class JobEndpoints
                     if (status is not null)
                     {
                         if (!WireNames.TryParse(status, out JobStatus parsed) || !JobStatuses.States.Contains(parsed))
-                            return ApiProblems.BadRequest($"status must be one of {string.Join(", ", JobStatuses.States.Select(s => s.ToName()))}.");
+                            return ApiProblems.BadRequest(
+                                $"status must be one of {string.Join(", ", JobStatuses.States.Select(s => s.ToName()))}.");
                         filter = parsed;
                     }
                     return await ActorAsk.AskAsync<JobsPage>(context, queue.ActorRef, new GetJobs(take, filter),

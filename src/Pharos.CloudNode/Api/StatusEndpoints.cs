@@ -14,7 +14,8 @@ public static class StatusEndpoints
         foreach (var route in new[] { "/worker/status", "/api/v1/ingestion/worker/status" })
         {
             app.MapGet(route, (HttpContext context, IRequiredActor<StatusTracker> tracker) =>
-                    ActorAsk.AskAsync<WorkerStatusView>(context, tracker.ActorRef, GetWorkerStatus.Instance, view => Results.Ok(view.ToDto())))
+                    ActorAsk.AskAsync<WorkerStatusView>(context, tracker.ActorRef, GetWorkerStatus.Instance,
+                        view => Results.Ok(view.ToDto())))
                 .WithSummary("Workers and the queue, live")
                 .Produces<WorkerStatusDto>()
                 .RequireReadScopeIf(requireReadToken);

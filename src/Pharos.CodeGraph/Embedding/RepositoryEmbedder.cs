@@ -37,7 +37,8 @@ public static class RepositoryEmbedder
             epoch =>
             {
                 var fraction = (double)epoch.Epoch / epoch.TotalEpochs;
-                progress?.Invoke(new EmbeddingProgress(JobStage.Training, fraction, $"Training... {100 * epoch.Epoch / epoch.TotalEpochs}%", epoch));
+                progress?.Invoke(new EmbeddingProgress(JobStage.Training, fraction,
+                    $"Training... {100 * epoch.Epoch / epoch.TotalEpochs}%", epoch));
             },
             ct);
         return new RepositoryEmbedding(graph, embeddings, parsed);

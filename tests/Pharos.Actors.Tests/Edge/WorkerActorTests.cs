@@ -387,7 +387,7 @@ public sealed class WorkerStatusTests(Xunit.Abstractions.ITestOutputHelper log) 
             if (status.State != WorkerState.Busy) break;
         }
         Assert.IsType<ReportCompleted>(ReportsUntilEnd(TimeSpan.FromSeconds(5))[^1]);
-        foreach (var s in seen) log.WriteLine($"{s.At:HH:mm:ss.fff} {s.State} {s.Stage} {s.Progress} {s.Message}");
+        foreach (var s in seen) log.WriteLine($"{s.At:HH:mm:ss.fff} {s.State.ToName()} {s.Stage?.ToName()} {s.Progress} {s.Message}");
 
         Assert.Equal(WorkerState.Idle, seen[^1].State);
         var busy = seen.Where(s => s.State == WorkerState.Busy).ToList();

@@ -99,8 +99,9 @@ public sealed class LeaseProperties
             foreach (var job in jobs)
             {
                 var places = (pending.Contains(job.TaskId) ? 1 : 0) + (leased.Contains(job.TaskId) ? 1 : 0) + (job.IsFinal ? 1 : 0);
-                if (places != 1) return $"{job.TaskId} ({job.Status}) is in {places} places";
-                if (leased.Contains(job.TaskId) != (job.Status == JobStatus.Running)) return $"{job.TaskId} is {job.Status} with lease {leased.Contains(job.TaskId)}";
+                if (places != 1) return $"{job.TaskId} ({job.Status.ToName()}) is in {places} places";
+                if (leased.Contains(job.TaskId) != (job.Status == JobStatus.Running))
+                    return $"{job.TaskId} is {job.Status.ToName()} with lease {leased.Contains(job.TaskId)}";
                 if (job.Attempts > MaxAttempts) return $"{job.TaskId} had {job.Attempts} attempts";
             }
             return state.Depth().InFlight == leased.Count && state.Depth().Pending == pending.Count ? null : "the depth disagrees";
