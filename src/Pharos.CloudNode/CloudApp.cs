@@ -85,16 +85,7 @@ public static class CloudApp
         builder.WebHost.UseUrls(settings.Node.HttpUrls.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
         // One line of JSON per entry for log collectors (Loki, CloudWatch...); plain text is easier to read by eye.
         if (settings.Node.LogFormat == NodeSettings.LogFormatJson) builder.Logging.AddJsonConsole();
-        // Before the shared services: the queue measures into these instead of nowhere.
-        builder.Services.AddSingleton<PharosMetrics>();
-        builder.Services.AddSingleton<IQueueMetrics>(services => services.GetRequiredService<PharosMetrics>());
-        builder.Services.AddPharosCloudServices(settings);
-        builder.Services.AddPharosAuth(settings);
-        builder.Services.AddProblemDetails();
-        builder.Services.AddPharosRateLimits(settings);
-        builder.Services.AddJournalHealthChecks(settings);
-        builder.Services.AddOpenApi(options => options.DescribeHealthRoutes());
-        builder.Services.ConfigureHttpJsonOptions(options => PharosJson.Configure(options.SerializerOptions));
+        AddCloudServices(builder.Services, settings);
         builder.Services.AddAkka(PharosAkkaHosting.SystemName, akka => ConfigureAkka(akka, settings));
 
         var app = builder.Build();
@@ -110,6 +101,22 @@ public static class CloudApp
         app.MapPharosApi(settings);
         app.MapDashboard();
         return app;
+    }
+
+    /// <summary>The services the cloud's actors and routes resolve (the wiring tests register the same).</summary>
+    public static IServiceCollection AddCloudServices(IServiceCollection services, PharosSettings settings)
+    {
+        // Before the shared services: the queue measures into these instead of nowhere.
+        services.AddSingleton<PharosMetrics>();
+        services.AddSingleton<IQueueMetrics>(provider => provider.GetRequiredService<PharosMetrics>());
+        services.AddPharosCloudServices(settings);
+        services.AddPharosAuth(settings);
+        services.AddProblemDetails();
+        services.AddPharosRateLimits(settings);
+        services.AddJournalHealthChecks(settings);
+        services.AddOpenApi(options => options.DescribeHealthRoutes());
+        services.ConfigureHttpJsonOptions(options => PharosJson.Configure(options.SerializerOptions));
+        return services;
     }
 
     /// <summary>Role `cloud`: the journal, the queue singleton, the gateway and status read model, the metrics.</summary>

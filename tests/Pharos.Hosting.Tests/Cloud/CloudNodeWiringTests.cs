@@ -48,13 +48,9 @@ public sealed class CloudNodeWiringTests : Akka.Hosting.TestKit.TestKit
         return PharosSettings.From(new ConfigurationBuilder().AddInMemoryCollection(values).Build());
     }
 
-    /// <summary>What the cloud's actors resolve, registered as CloudApp registers them.</summary>
-    protected override void ConfigureServices(HostBuilderContext context, IServiceCollection services)
-    {
-        services.AddSingleton<PharosMetrics>();
-        services.AddSingleton<IQueueMetrics>(provider => provider.GetRequiredService<PharosMetrics>());
-        services.AddPharosCloudServices(_settings);
-    }
+    /// <summary>What the cloud's actors resolve, registered by CloudApp's own method.</summary>
+    protected override void ConfigureServices(HostBuilderContext context, IServiceCollection services) =>
+        CloudApp.AddCloudServices(services, _settings);
 
     protected override void ConfigureAkka(AkkaConfigurationBuilder builder, IServiceProvider provider) =>
         CloudApp.ConfigureAkka(builder, _settings);
