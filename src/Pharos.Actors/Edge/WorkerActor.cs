@@ -213,7 +213,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         }
         // The cluster is up now: whoever keeps the status hears this worker's (the one at start may have gone to
         // nobody).
-        Publish();
+        PublishWithinInterval();
     }
 
     private void QueueGone(Run? running)
@@ -365,10 +365,20 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             return;
         }
         _status = Status(WorkerState.Busy, run, stage, fraction, message);
+        PublishWithinInterval();
+        ReportToQueue(run, force: false);
+    }
+
+    /// <summary>
+    /// Publishes now if the last publication is at least StatusInterval old, else once it is: a registration answered
+    /// twice (a retry under load) never doubles the rate. State and stage changes, and a new tracker's request,
+    /// publish at once.
+    /// </summary>
+    private void PublishWithinInterval()
+    {
         var wait = _settings.StatusInterval - _clock.GetElapsedTime(_lastPublished);
         if (wait <= TimeSpan.Zero) Publish();
         else if (!Timers.IsTimerActive(PublishTick.Instance)) Timers.StartSingleTimer(PublishTick.Instance, PublishTick.Instance, wait);
-        ReportToQueue(run, force: false);
     }
 
     /// <summary>Renews the lease: every stage change, and at most every ReportInterval in between.</summary>
