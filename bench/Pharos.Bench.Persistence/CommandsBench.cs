@@ -32,60 +32,60 @@ public static class CommandsBench
             switch (phase)
             {
                 case "tasks" when options.Int("tasks", 0) > 0:
-                {
-                    var tasks = options.Int("tasks", 0);
-                    var before = await StatsAsync(port);
-                    var clock = Stopwatch.StartNew();
-                    for (var i = 0; i < tasks; i++) await SubmitAsync(http, $"https://localhost/x/{runId}-{i}");
-                    var elapsed = clock.Elapsed;
-                    await Task.Delay(500); // anything the node does right after the last answer
-                    var after = await StatsAsync(port);
-                    sb.AppendLine($"**{tasks} accepted POST /ingest**, one after another ({tasks / elapsed.TotalSeconds:F0}/s), " +
-                                  "no worker taking them:").AppendLine();
-                    Table(sb, before, after, tasks, "per task");
-                    break;
-                }
-                case "lifecycle" when options.Int("lifecycle-tasks", 0) > 0:
-                {
-                    var tasks = options.Int("lifecycle-tasks", 0);
-                    var before = await StatsAsync(port);
-                    var ids = new List<string>();
-                    for (var i = 0; i < tasks; i++) ids.Add(await SubmitAsync(http, $"https://localhost/x/{runId}-life-{i}"));
-                    var statuses = await WaitFinalAsync(http, ids, TimeSpan.FromSeconds(options.Int("lifecycle-timeout", 180)));
-                    await Task.Delay(1000);
-                    var after = await StatsAsync(port);
-                    var byStatus = string.Join(", ", statuses.GroupBy(s => s).Select(g => $"{g.Count()} {g.Key}"));
-                    sb.AppendLine($"**{tasks} tasks through their whole life** (submitted, leased by the in-process worker, " +
-                                  $"clone of an unreachable https://localhost URL, final status: {byStatus}):").AppendLine();
-                    Table(sb, before, after, tasks, "per task");
-                    break;
-                }
-                case "idle" when options.Int("idle-seconds", 0) > 0:
-                {
-                    var seconds = options.Int("idle-seconds", 0);
-                    var clients = await ClientNamesAsync(port);
-                    var before = await StatsAsync(port);
-                    var monitor = await MonitorAsync(port, TimeSpan.FromSeconds(seconds));
-                    var after = await StatsAsync(port);
-                    sb.AppendLine($"**Idle for {seconds} s** (per idle minute = calls × 60 / {seconds}):").AppendLine();
-                    Table(sb, before, after, seconds / 60.0, "per idle minute");
-                    sb.AppendLine("MONITOR during the idle period, by client (`CLIENT LIST` name and address) and command:").AppendLine();
-                    sb.AppendLine("| client | command | count | mean interval s |");
-                    sb.AppendLine("|---|---|---:|---:|");
-                    var groups = monitor.GroupBy(m => (Client: clients.GetValueOrDefault(m.Address, $"{m.Address} (redis-cli / other)"), m.Command))
-                        .Where(g => !g.Key.Client.EndsWith("(redis-cli / other)", StringComparison.Ordinal) || g.Key.Command != "INFO")
-                        .OrderBy(g => g.Key.Client).ThenBy(g => g.Key.Command);
-                    foreach (var g in groups)
                     {
-                        var times = g.Select(m => m.Time).OrderBy(t => t).ToArray();
-                        var interval = times.Length > 1 ? (times[^1] - times[0]) / (times.Length - 1) : double.NaN;
-                        sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                            $"| {g.Key.Client} | {g.Key.Command} | {g.Count()} | {(double.IsNaN(interval) ? "—" : interval.ToString("F1", CultureInfo.InvariantCulture))} |"));
+                        var tasks = options.Int("tasks", 0);
+                        var before = await StatsAsync(port);
+                        var clock = Stopwatch.StartNew();
+                        for (var i = 0; i < tasks; i++) await SubmitAsync(http, $"https://localhost/x/{runId}-{i}");
+                        var elapsed = clock.Elapsed;
+                        await Task.Delay(500); // anything the node does right after the last answer
+                        var after = await StatsAsync(port);
+                        sb.AppendLine($"**{tasks} accepted POST /ingest**, one after another ({tasks / elapsed.TotalSeconds:F0}/s), " +
+                                      "no worker taking them:").AppendLine();
+                        Table(sb, before, after, tasks, "per task");
+                        break;
                     }
-                    if (!monitor.Any()) sb.AppendLine("| (none) | | 0 | |");
-                    sb.AppendLine();
-                    break;
-                }
+                case "lifecycle" when options.Int("lifecycle-tasks", 0) > 0:
+                    {
+                        var tasks = options.Int("lifecycle-tasks", 0);
+                        var before = await StatsAsync(port);
+                        var ids = new List<string>();
+                        for (var i = 0; i < tasks; i++) ids.Add(await SubmitAsync(http, $"https://localhost/x/{runId}-life-{i}"));
+                        var statuses = await WaitFinalAsync(http, ids, TimeSpan.FromSeconds(options.Int("lifecycle-timeout", 180)));
+                        await Task.Delay(1000);
+                        var after = await StatsAsync(port);
+                        var byStatus = string.Join(", ", statuses.GroupBy(s => s).Select(g => $"{g.Count()} {g.Key}"));
+                        sb.AppendLine($"**{tasks} tasks through their whole life** (submitted, leased by the in-process worker, " +
+                                      $"clone of an unreachable https://localhost URL, final status: {byStatus}):").AppendLine();
+                        Table(sb, before, after, tasks, "per task");
+                        break;
+                    }
+                case "idle" when options.Int("idle-seconds", 0) > 0:
+                    {
+                        var seconds = options.Int("idle-seconds", 0);
+                        var clients = await ClientNamesAsync(port);
+                        var before = await StatsAsync(port);
+                        var monitor = await MonitorAsync(port, TimeSpan.FromSeconds(seconds));
+                        var after = await StatsAsync(port);
+                        sb.AppendLine($"**Idle for {seconds} s** (per idle minute = calls × 60 / {seconds}):").AppendLine();
+                        Table(sb, before, after, seconds / 60.0, "per idle minute");
+                        sb.AppendLine("MONITOR during the idle period, by client (`CLIENT LIST` name and address) and command:").AppendLine();
+                        sb.AppendLine("| client | command | count | mean interval s |");
+                        sb.AppendLine("|---|---|---:|---:|");
+                        var groups = monitor.GroupBy(m => (Client: clients.GetValueOrDefault(m.Address, $"{m.Address} (redis-cli / other)"), m.Command))
+                            .Where(g => !g.Key.Client.EndsWith("(redis-cli / other)", StringComparison.Ordinal) || g.Key.Command != "INFO")
+                            .OrderBy(g => g.Key.Client).ThenBy(g => g.Key.Command);
+                        foreach (var g in groups)
+                        {
+                            var times = g.Select(m => m.Time).OrderBy(t => t).ToArray();
+                            var interval = times.Length > 1 ? (times[^1] - times[0]) / (times.Length - 1) : double.NaN;
+                            sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                                $"| {g.Key.Client} | {g.Key.Command} | {g.Count()} | {(double.IsNaN(interval) ? "—" : interval.ToString("F1", CultureInfo.InvariantCulture))} |"));
+                        }
+                        if (!monitor.Any()) sb.AppendLine("| (none) | | 0 | |");
+                        sb.AppendLine();
+                        break;
+                    }
             }
         }
         sb.AppendLine("Clients connected at the end (`CLIENT LIST`):").AppendLine();

@@ -43,17 +43,17 @@ public static class RecoveryBench
 
         var results = new Dictionary<(string Journal, long N, bool Snap), List<One>>();
         foreach (var n in sizes)
-        foreach (var snap in new[] { false, true })
-        for (var run = 0; run < runs; run++)
-        foreach (var name in journals)
-        {
-            var one = await SpawnAsync(options, name, Id(n, snap));
-            if (one.Events + one.SnapshotSequenceNr < n)
-                throw new BenchException($"{name} {Id(n, snap)} recovered {one.Events} events after snapshot {one.SnapshotSequenceNr}, expected {n}");
-            (results.TryGetValue((name, n, snap), out var list) ? list : results[(name, n, snap)] = []).Add(one);
-            Console.Error.WriteLine($"[recovery] {name,-6} {n,7} {(snap ? "snapshot" : "events"),-8} run {run + 1}: {one.Ms:F0} ms, " +
-                                    $"peak heap {one.PeakHeapMb:F1} MB, allocated {one.AllocatedMb:F0} MB");
-        }
+            foreach (var snap in new[] { false, true })
+                for (var run = 0; run < runs; run++)
+                    foreach (var name in journals)
+                    {
+                        var one = await SpawnAsync(options, name, Id(n, snap));
+                        if (one.Events + one.SnapshotSequenceNr < n)
+                            throw new BenchException($"{name} {Id(n, snap)} recovered {one.Events} events after snapshot {one.SnapshotSequenceNr}, expected {n}");
+                        (results.TryGetValue((name, n, snap), out var list) ? list : results[(name, n, snap)] = []).Add(one);
+                        Console.Error.WriteLine($"[recovery] {name,-6} {n,7} {(snap ? "snapshot" : "events"),-8} run {run + 1}: {one.Ms:F0} ms, " +
+                                                $"peak heap {one.PeakHeapMb:F1} MB, allocated {one.AllocatedMb:F0} MB");
+                    }
 
         var sb = new StringBuilder();
         sb.AppendLine("### Recovery").AppendLine();
@@ -68,30 +68,30 @@ public static class RecoveryBench
         sb.AppendLine("| journal | events | snapshot | recovery ms (min–max) | events/s | peak heap Δ MB | allocated MB | bytes allocated / event | retained MB | GCs gen0/1/2 | VmHWM MB |");
         sb.AppendLine("|---|---:|---|---:|---:|---:|---:|---:|---:|---|---:|");
         foreach (var n in sizes)
-        foreach (var snap in new[] { false, true })
-        foreach (var name in journals)
-        {
-            var list = results[(name, n, snap)];
-            var ms = Program.Median(list.Select(o => o.Ms));
-            var replayed = Program.Median(list.Select(o => (double)o.Events));
-            var alloc = Program.Median(list.Select(o => o.AllocatedMb));
-            sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {name} | {n:N0} | {(snap ? $"at {n - SnapshotDistance:N0}" : "none")} | {ms:F0} ({list.Min(o => o.Ms):F0}–{list.Max(o => o.Ms):F0}) | " +
-                $"{replayed / (ms / 1000):F0} | {Program.Median(list.Select(o => o.PeakHeapMb - o.BaselineMb)):F1} | {alloc:F1} | " +
-                $"{alloc * 1024 * 1024 / Math.Max(1, replayed):F0} | {Program.Median(list.Select(o => o.RetainedMb)):F2} | " +
-                $"{Program.Median(list.Select(o => (double)o.Gen0)):F0}/{Program.Median(list.Select(o => (double)o.Gen1)):F0}/{Program.Median(list.Select(o => (double)o.Gen2)):F0} | " +
-                $"{Program.Median(list.Select(o => o.HwmMb)):F0} |"));
-        }
+            foreach (var snap in new[] { false, true })
+                foreach (var name in journals)
+                {
+                    var list = results[(name, n, snap)];
+                    var ms = Program.Median(list.Select(o => o.Ms));
+                    var replayed = Program.Median(list.Select(o => (double)o.Events));
+                    var alloc = Program.Median(list.Select(o => o.AllocatedMb));
+                    sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                        $"| {name} | {n:N0} | {(snap ? $"at {n - SnapshotDistance:N0}" : "none")} | {ms:F0} ({list.Min(o => o.Ms):F0}–{list.Max(o => o.Ms):F0}) | " +
+                        $"{replayed / (ms / 1000):F0} | {Program.Median(list.Select(o => o.PeakHeapMb - o.BaselineMb)):F1} | {alloc:F1} | " +
+                        $"{alloc * 1024 * 1024 / Math.Max(1, replayed):F0} | {Program.Median(list.Select(o => o.RetainedMb)):F2} | " +
+                        $"{Program.Median(list.Select(o => (double)o.Gen0)):F0}/{Program.Median(list.Select(o => (double)o.Gen1)):F0}/{Program.Median(list.Select(o => (double)o.Gen2)):F0} | " +
+                        $"{Program.Median(list.Select(o => o.HwmMb)):F0} |"));
+                }
         sb.AppendLine();
         foreach (var n in sizes)
-        foreach (var snap in new[] { false, true })
-            if (journals.Length == 2)
-            {
-                var a = Program.Median(results[(journals[0], n, snap)].Select(o => o.Ms));
-                var b = Program.Median(results[(journals[1], n, snap)].Select(o => o.Ms));
-                sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                    $"- {n:N0} events, {(snap ? "snapshot" : "no snapshot")}: {journals[0]} ÷ {journals[1]} recovery time = {a / b:F2}"));
-            }
+            foreach (var snap in new[] { false, true })
+                if (journals.Length == 2)
+                {
+                    var a = Program.Median(results[(journals[0], n, snap)].Select(o => o.Ms));
+                    var b = Program.Median(results[(journals[1], n, snap)].Select(o => o.Ms));
+                    sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                        $"- {n:N0} events, {(snap ? "snapshot" : "no snapshot")}: {journals[0]} ÷ {journals[1]} recovery time = {a / b:F2}"));
+                }
         Program.Report(options, sb.ToString());
         return 0;
     }

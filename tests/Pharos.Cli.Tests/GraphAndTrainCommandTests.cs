@@ -107,7 +107,11 @@ public sealed class GraphAndTrainCommandTests : IDisposable
         await File.WriteAllTextAsync(bad, "a\tb\nthis line has no tab\n");
         var args = command.Split(' ').Select(a => a switch
         {
-            "REPO" => _repo, "OUT" => Path.Combine(_out, "x"), "EDGES" => bad, "BAD" => bad, _ => a,
+            "REPO" => _repo,
+            "OUT" => Path.Combine(_out, "x"),
+            "EDGES" => bad,
+            "BAD" => bad,
+            _ => a,
         }).ToArray();
         var (exit, output, error) = await CliRunner.RunAsync(args);
         Assert.NotEqual(0, exit);

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Pharos.Actors.Ingest;
-using Pharos.CloudNode.Auth;
 using Pharos.Cli.Tests.Support;
+using Pharos.CloudNode.Auth;
 using Pharos.Testing.Cloud;
 using Pharos.Testing.Git;
 

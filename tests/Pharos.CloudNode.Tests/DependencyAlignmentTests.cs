@@ -27,12 +27,12 @@ public sealed class DependencyAlignmentTests
         using var document = JsonDocument.Parse(File.ReadAllText(assets));
         var result = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var target in document.RootElement.GetProperty("targets").EnumerateObject())
-        foreach (var library in target.Value.EnumerateObject())
-        {
-            if (library.Value.GetProperty("type").GetString() != "package") continue;
-            var (name, version) = (library.Name[..library.Name.IndexOf('/')], library.Name[(library.Name.IndexOf('/') + 1)..]);
-            result[name] = version;
-        }
+            foreach (var library in target.Value.EnumerateObject())
+            {
+                if (library.Value.GetProperty("type").GetString() != "package") continue;
+                var (name, version) = (library.Name[..library.Name.IndexOf('/')], library.Name[(library.Name.IndexOf('/') + 1)..]);
+                result[name] = version;
+            }
         return result;
     }
 

@@ -8,9 +8,9 @@ using FsCheck.Xunit;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Pharos.Actors.Queue;
 using Pharos.CloudNode.Health;
-using Pharos.Testing.Cloud;
 using Pharos.Messages.Queries;
 using Pharos.Messages.Status;
+using Pharos.Testing.Cloud;
 
 namespace Pharos.CloudNode.Tests;
 

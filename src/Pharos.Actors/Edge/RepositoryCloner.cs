@@ -243,13 +243,13 @@ public static class RepositoryCloner
 
     private static Exception AbortException(Abort abort, CloneRequest request, CancellationToken ct,
         Exception? callbackError = null) => abort switch
-    {
-        Abort.CallbackFailed => new ProgressCallbackException(callbackError!),
-        Abort.Cancelled => new OperationCanceledException("clone cancelled", ct),
-        Abort.TooLarge => new CloneFailedException(
-            $"repository is larger than {request.MaxBytes / (1024.0 * 1024.0):0.##} MB", transient: false),
-        _ => TimedOut(request),
-    };
+        {
+            Abort.CallbackFailed => new ProgressCallbackException(callbackError!),
+            Abort.Cancelled => new OperationCanceledException("clone cancelled", ct),
+            Abort.TooLarge => new CloneFailedException(
+                $"repository is larger than {request.MaxBytes / (1024.0 * 1024.0):0.##} MB", transient: false),
+            _ => TimedOut(request),
+        };
 
     private static CloneFailedException TimedOut(CloneRequest request) =>
         new($"clone timed out after {request.Timeout.TotalSeconds:0.#} s", transient: true);

@@ -302,8 +302,10 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             trained.FinalLoss,
             new StageSeconds
             {
-                Clone = Round(run.CloneSeconds), Parse = Round(trained.Parse.TotalSeconds),
-                Train = Round(trained.Train.TotalSeconds), Store = Round(trained.Store.TotalSeconds),
+                Clone = Round(run.CloneSeconds),
+                Parse = Round(trained.Parse.TotalSeconds),
+                Train = Round(trained.Train.TotalSeconds),
+                Store = Round(trained.Store.TotalSeconds),
             },
             trained.EmbeddingsPath);
         _log.Info("Task {0} completed: {1} files, {2} edges, loss {3:0.0000}", run.Task.TaskId, trained.FilesProcessed,

@@ -85,7 +85,8 @@ public sealed class QueueDecider<TRef>(QueueSettings settings, Func<string>? new
         if (Refusal(state, command, now) is { } refusal)
             return new Decision<TRef>
             {
-                Reply = _ => refusal, ReplyIfNotWritten = StoreUnavailable,
+                Reply = _ => refusal,
+                ReplyIfNotWritten = StoreUnavailable,
                 Log = new LogNote(LogLevel.InfoLevel, "Refused {0}: {1}", [command.RepoUrl, refusal.Reason]),
             };
         var taskId = _newTaskId();
@@ -132,7 +133,8 @@ public sealed class QueueDecider<TRef>(QueueSettings settings, Func<string>? new
         return answer with
         {
             Events = [new TaskCancelled(command.TaskId, now, command.By)],
-            Notices = revoked.Notices, Effects = revoked.Effects,
+            Notices = revoked.Notices,
+            Effects = revoked.Effects,
         };
     }
 
@@ -172,7 +174,9 @@ public sealed class QueueDecider<TRef>(QueueSettings settings, Func<string>? new
         if (state.Pending.FirstOrDefault(job => !QueueState.IsExpired(job, now)) is not { } next)
             return new Decision<TRef>
             {
-                Events = swept, Reply = _ => NoWorkAvailable.Instance, ReplyIfNotWritten = NoWorkAvailable.Instance,
+                Events = swept,
+                Reply = _ => NoWorkAvailable.Instance,
+                ReplyIfNotWritten = NoWorkAvailable.Instance,
                 Effects = [new WorkerWaiting<TRef>(worker)],
             };
         var leased = new TaskLeased(next.TaskId, _newLeaseId(), entry.Id, entry.Address, now, next.Attempts + 1);

@@ -76,7 +76,9 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
             case TaskSkipped e:
                 Finish(e.TaskId, e.At, job => job with
                 {
-                    Status = JobStatus.Skipped, Reason = e.Reason, AgeSeconds = e.AgeSeconds,
+                    Status = JobStatus.Skipped,
+                    Reason = e.Reason,
+                    AgeSeconds = e.AgeSeconds,
                     Timeline =
                     [
                         .. job.Timeline,
@@ -87,7 +89,8 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
             case TaskCancelled e:
                 Finish(e.TaskId, e.At, job => job with
                 {
-                    Status = JobStatus.Cancelled, Reason = JobReason.CancelledByUser,
+                    Status = JobStatus.Cancelled,
+                    Reason = JobReason.CancelledByUser,
                     Timeline = [.. job.Timeline, new TimelineEntry(JobStatus.Cancelled, e.At, $"by {e.By}")],
                 });
                 break;
@@ -104,10 +107,14 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
             case TaskCompleted e:
                 Finish(e.TaskId, e.At, job => job with
                 {
-                    Status = JobStatus.Completed, Stage = null,
-                    StageSeconds = e.Metrics.StageSeconds, CommitSha = e.Metrics.CommitSha,
-                    FilesProcessed = e.Metrics.FilesProcessed, Edges = e.Metrics.Edges,
-                    EmbeddingsGenerated = e.Metrics.EmbeddingsGenerated, FinalLoss = e.Metrics.FinalLoss,
+                    Status = JobStatus.Completed,
+                    Stage = null,
+                    StageSeconds = e.Metrics.StageSeconds,
+                    CommitSha = e.Metrics.CommitSha,
+                    FilesProcessed = e.Metrics.FilesProcessed,
+                    Edges = e.Metrics.Edges,
+                    EmbeddingsGenerated = e.Metrics.EmbeddingsGenerated,
+                    FinalLoss = e.Metrics.FinalLoss,
                     EmbeddingsPath = e.Metrics.EmbeddingsPath,
                     Timeline = [.. job.Timeline, new TimelineEntry(JobStatus.Completed, e.At, $"commit {e.Metrics.CommitSha}")],
                 });
@@ -115,7 +122,10 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
             case TaskFailed e:
                 Finish(e.TaskId, e.At, job => job with
                 {
-                    Status = JobStatus.Failed, Stage = null, Reason = e.Reason, Error = e.Error,
+                    Status = JobStatus.Failed,
+                    Stage = null,
+                    Reason = e.Reason,
+                    Error = e.Error,
                     Timeline = [.. job.Timeline, new TimelineEntry(JobStatus.Failed, e.At, $"{e.Reason.ToName()}: {e.Error}")],
                 });
                 break;
@@ -204,7 +214,10 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
         _leases[e.TaskId] = new LeaseRecord(e.TaskId, e.LeaseId, e.WorkerId, e.WorkerAddress, e.Attempt);
         _jobs[e.TaskId] = job with
         {
-            Status = JobStatus.Running, StartedAt = job.StartedAt ?? e.At, Attempts = e.Attempt, Worker = e.WorkerId,
+            Status = JobStatus.Running,
+            StartedAt = job.StartedAt ?? e.At,
+            Attempts = e.Attempt,
+            Worker = e.WorkerId,
             Stage = null,
             Timeline = [.. job.Timeline, new TimelineEntry(JobStatus.Running, e.At, $"attempt {e.Attempt} on {e.WorkerId}")],
         };
@@ -215,7 +228,9 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
         if (!_jobs.TryGetValue(e.TaskId, out var job) || job.IsFinal || !_leases.Remove(e.TaskId)) return;
         var requeued = job with
         {
-            Status = JobStatus.Queued, Stage = null, Worker = null,
+            Status = JobStatus.Queued,
+            Stage = null,
+            Worker = null,
             Timeline = [.. job.Timeline, new TimelineEntry(JobStatus.Requeued, e.At, e.Reason.ToName())],
         };
         _jobs[e.TaskId] = requeued;

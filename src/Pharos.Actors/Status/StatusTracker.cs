@@ -142,8 +142,13 @@ public sealed class StatusTracker : ReceiveActor, IWithTimers
             {
                 // Its task is the queue's to requeue now: the view no longer ties it to this worker. At stays the
                 // time of its last report: the view shows it as last seen.
-                State = WorkerState.Offline, TaskId = null, RepoUrl = null, Stage = null, Progress = null,
-                Message = "The node is unreachable", Since = now,
+                State = WorkerState.Offline,
+                TaskId = null,
+                RepoUrl = null,
+                Stage = null,
+                Progress = null,
+                Message = "The node is unreachable",
+                Since = now,
             };
         Changed();
     }

@@ -15,7 +15,8 @@ internal static class SubmitCommand
         var repo = new Argument<string>("REPO") { Description = "Repository URL (https://github.com/owner/repo) or, when the cloud allows it, a local path." };
         var priority = new Option<string>("--priority")
         {
-            Description = string.Join(", ", WireNames.Of<Priority>()) + ".", DefaultValueFactory = _ => Priority.Normal.ToName(),
+            Description = string.Join(", ", WireNames.Of<Priority>()) + ".",
+            DefaultValueFactory = _ => Priority.Normal.ToName(),
         };
         priority.AcceptOnlyFromAmong([.. WireNames.Of<Priority>()]);
         var wait = new Option<bool>("--wait") { Description = "Follow the job with a progress line per stage until it ends; exit 0 only when it completed." };

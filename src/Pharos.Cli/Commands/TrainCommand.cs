@@ -48,9 +48,15 @@ internal static class TrainCommand
             var console = ParseResultContext.From(result);
             var options = new Node2VecOptions
             {
-                Dimensions = result.GetValue(dims), Epochs = result.GetValue(epochs), WalkLength = result.GetValue(walkLength),
-                Context = result.GetValue(context), WalksPerNode = result.GetValue(walksPerNode), P = result.GetValue(p),
-                Q = result.GetValue(q), Negative = result.GetValue(negative), Threads = result.GetValue(threads),
+                Dimensions = result.GetValue(dims),
+                Epochs = result.GetValue(epochs),
+                WalkLength = result.GetValue(walkLength),
+                Context = result.GetValue(context),
+                WalksPerNode = result.GetValue(walksPerNode),
+                P = result.GetValue(p),
+                Q = result.GetValue(q),
+                Negative = result.GetValue(negative),
+                Threads = result.GetValue(threads),
                 Seed = result.GetValue(seed),
             };
             return CliErrors.Guard(console, () => Task.FromResult(Run(result.GetValue(directory), result.GetValue(edges),

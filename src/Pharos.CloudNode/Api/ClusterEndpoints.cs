@@ -3,9 +3,9 @@ using Akka.Actor;
 using Akka.Cluster;
 using Pharos.Actors.Hosting;
 using Pharos.Actors.Ingest;
+using Pharos.Api.Contracts.Http;
 using Pharos.CloudNode.Auth;
 using Pharos.CloudNode.Live;
-using Pharos.Api.Contracts.Http;
 
 namespace Pharos.CloudNode.Api;
 

@@ -1,6 +1,6 @@
-using Pharos.CloudNode.Auth;
 using Pharos.Actors.Queue;
 using Pharos.Actors.Status;
+using Pharos.CloudNode.Auth;
 using Pharos.Messages.Commands;
 using Pharos.Messages.Status;
 using Prometheus;

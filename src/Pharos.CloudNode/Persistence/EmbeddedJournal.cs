@@ -29,11 +29,15 @@ public static class EmbeddedJournal
         return builder.WithSqlPersistence(
             new SqlJournalOptions(isDefaultPlugin: true)
             {
-                ConnectionString = journal, ProviderName = ProviderName.SQLiteMS, AutoInitialize = true,
+                ConnectionString = journal,
+                ProviderName = ProviderName.SQLiteMS,
+                AutoInitialize = true,
             },
             new SqlSnapshotOptions(isDefaultPlugin: true)
             {
-                ConnectionString = snapshots, ProviderName = ProviderName.SQLiteMS, AutoInitialize = true,
+                ConnectionString = snapshots,
+                ProviderName = ProviderName.SQLiteMS,
+                AutoInitialize = true,
             });
     }
 

@@ -15,9 +15,16 @@ public static class LanguageNames
 
     public static readonly IReadOnlyDictionary<string, string> ByExtension = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
     {
-        [".py"] = Python, [".pyi"] = Python,
-        [".js"] = JavaScript, [".mjs"] = JavaScript, [".cjs"] = JavaScript, [".jsx"] = JavaScript,
-        [".ts"] = TypeScript, [".tsx"] = TypeScript, [".mts"] = TypeScript, [".cts"] = TypeScript,
+        [".py"] = Python,
+        [".pyi"] = Python,
+        [".js"] = JavaScript,
+        [".mjs"] = JavaScript,
+        [".cjs"] = JavaScript,
+        [".jsx"] = JavaScript,
+        [".ts"] = TypeScript,
+        [".tsx"] = TypeScript,
+        [".mts"] = TypeScript,
+        [".cts"] = TypeScript,
         [".cs"] = CSharp,
         [".go"] = Go,
         [".java"] = Java,

@@ -103,7 +103,8 @@ public static class RandomWalker
             {
                 try { body(id); }
                 catch (Exception e) { errors[id] = e; }
-            }) { IsBackground = true, Name = $"node2vec-{id}" };
+            })
+            { IsBackground = true, Name = $"node2vec-{id}" };
             workers[t - 1].Start();
         }
         try { body(0); }

@@ -25,12 +25,12 @@ public sealed class CloudQuorumTests
     public void Two_sides_of_one_partition_never_both_survive_without_the_arbiter()
     {
         for (var clouds = 1; clouds <= 9; clouds++)
-        for (var reachable = 0; reachable <= clouds; reachable++)
-        {
-            var here = CloudQuorum.Of(clouds, reachable);
-            var there = CloudQuorum.Of(clouds, clouds - reachable);
-            Assert.False(here == QuorumSide.Majority && there == QuorumSide.Majority, $"{reachable} and {clouds - reachable} of {clouds}");
-            Assert.Equal(here == QuorumSide.Tie, there == QuorumSide.Tie);
-        }
+            for (var reachable = 0; reachable <= clouds; reachable++)
+            {
+                var here = CloudQuorum.Of(clouds, reachable);
+                var there = CloudQuorum.Of(clouds, clouds - reachable);
+                Assert.False(here == QuorumSide.Majority && there == QuorumSide.Majority, $"{reachable} and {clouds - reachable} of {clouds}");
+                Assert.Equal(here == QuorumSide.Tie, there == QuorumSide.Tie);
+            }
     }
 }

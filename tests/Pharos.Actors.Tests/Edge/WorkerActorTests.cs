@@ -173,7 +173,14 @@ public sealed class WorkerCancellationTests(Xunit.Abstractions.ITestOutputHelper
     /// <summary>Training that lasts many seconds on this machine (many epochs over a few hundred files).</summary>
     private static Node2VecOptions Long => new()
     {
-        Epochs = 400, Dimensions = 32, WalksPerNode = 10, WalkLength = 20, Context = 5, Negative = 5, Threads = 1, Seed = 3,
+        Epochs = 400,
+        Dimensions = 32,
+        WalksPerNode = 10,
+        WalkLength = 20,
+        Context = 5,
+        Negative = 5,
+        Threads = 1,
+        Seed = 3,
     };
 
     [Fact]
@@ -369,7 +376,14 @@ public sealed class WorkerStatusTests(Xunit.Abstractions.ITestOutputHelper log) 
     // Training must last a few status intervals (500 ms) even on a fast, quiet machine: 150 epochs took 0.7 s there.
     private static Node2VecOptions Medium => new()
     {
-        Epochs = 600, Dimensions = 16, WalksPerNode = 6, WalkLength = 16, Context = 4, Negative = 3, Threads = 1, Seed = 5,
+        Epochs = 600,
+        Dimensions = 16,
+        WalksPerNode = 6,
+        WalkLength = 16,
+        Context = 4,
+        Negative = 3,
+        Threads = 1,
+        Seed = 5,
     };
 
     [Fact]

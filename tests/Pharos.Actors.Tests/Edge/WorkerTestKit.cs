@@ -40,7 +40,14 @@ public abstract class WorkerTestKit : Akka.TestKit.Xunit2.TestKit
     /// <summary>A handful of tiny epochs: a run takes well under a second.</summary>
     public static Node2VecOptions Quick => new()
     {
-        Epochs = 3, Dimensions = 8, WalksPerNode = 2, WalkLength = 8, Context = 3, Negative = 2, Threads = 1, Seed = 11,
+        Epochs = 3,
+        Dimensions = 8,
+        WalksPerNode = 2,
+        WalkLength = 8,
+        Context = 3,
+        Negative = 2,
+        Threads = 1,
+        Seed = 11,
     };
 
     protected const string WorkerId = "edge-test-1";

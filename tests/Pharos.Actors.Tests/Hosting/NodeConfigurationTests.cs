@@ -4,9 +4,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Pharos.Actors.Configuration;
 using Pharos.Actors.Hosting;
+using Pharos.Actors.Tests.Support;
 using Pharos.Messages;
 using Pharos.Messages.Serialization;
-using Pharos.Actors.Tests.Support;
 
 namespace Pharos.Actors.Tests.Hosting;
 

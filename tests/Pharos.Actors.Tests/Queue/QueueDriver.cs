@@ -25,7 +25,10 @@ internal sealed class QueueDriver
     {
         Settings = QueueSettings.Default with
         {
-            MaxQueueSize = maxQueueSize, TaskTtlSeconds = ttlSeconds, HistorySize = historySize, MaxAttempts = maxAttempts,
+            MaxQueueSize = maxQueueSize,
+            TaskTtlSeconds = ttlSeconds,
+            HistorySize = historySize,
+            MaxAttempts = maxAttempts,
         };
         State = new QueueState(maxQueueSize, historySize, maxAttempts);
         Decider = new QueueDecider<int>(Settings, () => $"t{_tasks++:D3}", () => $"l{_leases++}");

@@ -145,8 +145,13 @@ public sealed class ImportGraphBuilderTests
         Assert.Equal(
             new Dictionary<string, int>
             {
-                ["backend/app/__init__.py"] = 0, ["backend/app/api.py"] = 2, ["backend/app/db.py"] = 1, ["backend/app/models.py"] = 1,
-                ["frontend/src/App.tsx"] = 0, ["frontend/src/api/client.ts"] = 0, ["frontend/src/index.tsx"] = 1,
+                ["backend/app/__init__.py"] = 0,
+                ["backend/app/api.py"] = 2,
+                ["backend/app/db.py"] = 1,
+                ["backend/app/models.py"] = 1,
+                ["frontend/src/App.tsx"] = 0,
+                ["frontend/src/api/client.ts"] = 0,
+                ["frontend/src/index.tsx"] = 1,
             },
             first.UnresolvedByNode);
         Assert.Equal(first.Nodes, second.Nodes);

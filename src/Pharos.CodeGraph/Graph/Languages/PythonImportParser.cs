@@ -155,12 +155,12 @@ internal static class PythonImportParser
                     if (depth == 0 && tokens.Count > 0 && tokens[^1].Kind != Kind.Newline) tokens.Add(new Token(Kind.Newline, i - 1, 1));
                     continue;
                 case '\'' or '"':
-                {
-                    var end = SkipString(s, i, formatted: false);
-                    tokens.Add(new Token(Kind.String, i, end - i));
-                    i = end;
-                    continue;
-                }
+                    {
+                        var end = SkipString(s, i, formatted: false);
+                        tokens.Add(new Token(Kind.String, i, end - i));
+                        i = end;
+                        continue;
+                    }
                 case '.':
                     tokens.Add(new Token(Kind.Dot, i++, 1));
                     continue;
