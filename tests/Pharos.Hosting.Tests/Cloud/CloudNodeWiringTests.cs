@@ -97,9 +97,7 @@ public sealed class CloudNodeWiringTests : Akka.Hosting.TestKit.TestKit
     {
         var cloud = Cluster.Get(Sys);
         await AwaitAssertAsync(() => Assert.Equal(MemberStatus.Up, cloud.SelfMember.Status), Deadline, cancellationToken: Cancelled);
-        var statuses = CreateTestProbe();
-        DistributedPubSub.Get(Sys).Mediator.Tell(new Subscribe(Topics.WorkerStatus, statuses.Ref), statuses.Ref);
-        await statuses.ExpectMsgAsync<SubscribeAck>(Deadline, cancellationToken: Cancelled);
+        var worker = await WorkerTakesTask.ListenAsync(this, Deadline, Cancelled);
 
         var edgeDir = Directory.CreateTempSubdirectory("pharos-wiring-edge-").FullName;
         var edgeSettings = Settings(new()
@@ -119,16 +117,10 @@ public sealed class CloudNodeWiringTests : Akka.Hosting.TestKit.TestKit
                 && member.HasRole(PharosAkkaHosting.EdgeRole) && !member.HasRole(PharosAkkaHosting.CloudRole)),
                 Deadline, cancellationToken: Cancelled);
 
+            // This cloud runs no worker of its own: the edge worker's status naming the task went edge → cloud queue →
+            // edge → cloud over the wire.
             var queue = await ActorRegistry.GetAsync<QueueProxy>(Cancelled);
-            queue.Tell(new EnqueueTask("https://example.invalid/pharos/edge", Priority.Normal, "wiring-test"), TestActor);
-            // Any answer, so that a refusal fails the test with its reason.
-            var accepted = Assert.IsType<IngestAccepted>(await ExpectMsgAsync<object>(Deadline, cancellationToken: Cancelled));
-
-            // Only a worker that registered with the queue is given a task, and this cloud runs none of its own: the
-            // edge worker's status naming the task went edge → cloud queue → edge → cloud over the wire.
-            var workerId = WorkerSettings.From(edgeSettings, 1).WorkerId;
-            await statuses.FishForMessageAsync<WorkerStatusChanged>(
-                s => s.WorkerId == workerId && s.TaskId == accepted.TaskId, Deadline, cancellationToken: Cancelled);
+            await worker.SubmitAndAwaitAsync(queue, "https://example.invalid/pharos/edge", WorkerSettings.From(edgeSettings, 1).WorkerId);
         }
         finally
         {

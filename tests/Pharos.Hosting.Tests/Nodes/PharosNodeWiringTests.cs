@@ -107,20 +107,9 @@ public sealed class PharosNodeWiringTests : Akka.Hosting.TestKit.TestKit
     [Fact]
     public async Task The_nodes_worker_registers_with_the_queue_and_is_given_a_submitted_task()
     {
-        var statuses = CreateTestProbe();
-        var mediator = DistributedPubSub.Get(Sys).Mediator;
-        mediator.Tell(new Subscribe(Topics.WorkerStatus, statuses.Ref), statuses.Ref);
-        await statuses.ExpectMsgAsync<SubscribeAck>(Deadline, cancellationToken: Cancelled);
-
+        var worker = await WorkerTakesTask.ListenAsync(this, Deadline, Cancelled);
         var queue = await ActorRegistry.GetAsync<QueueProxy>(Cancelled);
-        queue.Tell(new EnqueueTask("https://example.invalid/pharos/wiring", Priority.Normal, "wiring-test"), TestActor);
-        // Any answer, so that a refusal fails the test with its reason.
-        var accepted = Assert.IsType<IngestAccepted>(await ExpectMsgAsync<object>(Deadline, cancellationToken: Cancelled));
-
-        // Only a worker the queue has registered is given a task: its status naming the task shows both ends work.
-        var workerId = WorkerSettings.From(_settings, 1).WorkerId;
-        await statuses.FishForMessageAsync<WorkerStatusChanged>(
-            s => s.WorkerId == workerId && s.TaskId == accepted.TaskId, Deadline, cancellationToken: Cancelled);
+        await worker.SubmitAndAwaitAsync(queue, "https://example.invalid/pharos/wiring", WorkerSettings.From(_settings, 1).WorkerId);
     }
 
     protected override Task AfterAllAsync()
