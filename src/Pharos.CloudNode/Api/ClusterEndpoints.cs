@@ -17,29 +17,28 @@ public static class ClusterEndpoints
 {
     public static void MapCluster(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/cluster/members", (ActorSystem system) => Results.Ok(Members(Cluster.Get(system))))
-            .WithSummary("This node's view of the cluster: members with roles, status and reachability, the leader")
-            .Produces<ClusterMembersDto>()
-            .RequireScope(ApiScope.Admin);
+        // Every cluster route is the admin's.
+        var cluster = app.MapGroup("/cluster").RequireScope(ApiScope.Admin);
 
-        app.MapPost("/cluster/leave", (HttpContext context, ActorSystem system) =>
+        cluster.MapGet("/members", (ActorSystem system) => Results.Ok(Members(Cluster.Get(system))))
+            .WithSummary("This node's view of the cluster: members with roles, status and reachability, the leader")
+            .Produces<ClusterMembersDto>();
+
+        cluster.MapPost("/leave", (HttpContext context, ActorSystem system) =>
                 ActAsync(context, Cluster.Get(system), "leave", (cluster, address) => cluster.Leave(address)))
             .WithSummary("Ask a member to leave the cluster gracefully (its tasks are handed back)")
             .Produces<ClusterActionDto>(StatusCodes.Status202Accepted)
-            .ProducesProblem(400).ProducesProblem(404)
-            .RequireScope(ApiScope.Admin);
+            .ProducesProblem(400).ProducesProblem(404);
 
-        app.MapPost("/cluster/down", (HttpContext context, ActorSystem system) =>
+        cluster.MapPost("/down", (HttpContext context, ActorSystem system) =>
                 ActAsync(context, Cluster.Get(system), "down", (cluster, address) => cluster.Down(address)))
             .WithSummary("Mark a member down (it is removed without a handshake: for a node that is gone)")
             .Produces<ClusterActionDto>(StatusCodes.Status202Accepted)
-            .ProducesProblem(400).ProducesProblem(404)
-            .RequireScope(ApiScope.Admin);
+            .ProducesProblem(400).ProducesProblem(404);
 
-        app.MapGet("/cluster/events", (ActorSystem system, TimeProvider clock) =>
+        cluster.MapGet("/events", (ActorSystem system, TimeProvider clock) =>
                 ServerSentEvents.Of(LiveFeeds.ClusterEvents(Cluster.Get(system), clock), "member"))
-            .WithSummary("Membership events as server-sent events (`event: member`), from now on")
-            .RequireScope(ApiScope.Admin);
+            .WithSummary("Membership events as server-sent events (`event: member`), from now on");
     }
 
     internal static ClusterMembersDto Members(Cluster cluster)
