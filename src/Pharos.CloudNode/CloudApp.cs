@@ -63,9 +63,9 @@ public static class CloudApp
             {
                 ["Logging:LogLevel:Default"] = "Information",
                 ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
-                // The scheme's own lines (challenged, not authenticated) would be one per refused request;
-                // AuthFailureLog is the bounded record of those.
-                [$"Logging:LogLevel:{typeof(BearerTokenHandler).FullName}"] = "Warning",
+                // Hosting starts an Activity and a log scope for every request while its logger is on at any level;
+                // Pharos records no traces, and Kestrel itself logs a request that throws.
+                ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "None",
             },
         });
         if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);

@@ -15,8 +15,14 @@ public static class AuthServices
         services.AddSingleton(TokenAuthenticator.FromSettings(settings));
         services.AddSingleton<AuthFailureLog>();
         services.AddHostedService<AuthFailureLogFlush>();
-        services.AddAuthentication(BearerTokenHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, configureOptions: null);
+        // Registered, so that each request's handler comes from the container's compiled factory rather than from
+        // ActivatorUtilities' reflection (AuthenticationHandlerProvider asks the container first).
+        services.AddTransient<BearerTokenHandler>();
+        services.AddAuthentication(options =>
+        {
+            options.AddScheme<BearerTokenHandler>(BearerTokenHandler.SchemeName, displayName: null);
+            options.DefaultScheme = BearerTokenHandler.SchemeName;
+        });
         return services.AddScopePolicies();
     }
 }

@@ -1,6 +1,4 @@
-using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.Extensions.Options;
 using Pharos.Messages.Commands;
 
 namespace Pharos.CloudNode.Auth;
@@ -20,46 +18,60 @@ public sealed record BearerTokenRoute(bool AllowQueryToken = false);
 /// makes <see cref="HttpContext.User"/> of its name, scopes and rate limit (<see cref="PharosClaims"/>). A route that
 /// needs a token challenges an anonymous caller here: the failure goes to <see cref="AuthFailureLog"/> and the answer is
 /// 401 problem+json with <c>WWW-Authenticate: Bearer</c>.
+/// It implements <see cref="IAuthenticationHandler"/> itself rather than deriving from AuthenticationHandler: it uses
+/// none of that base's options, events, forwarding or per-request logger, which a 401 flood would pay for on every
+/// request (AuthFailureLog is the bounded record of failures).
 /// </summary>
-public sealed class BearerTokenHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options,
-    ILoggerFactory logger,
-    UrlEncoder encoder,
-    TokenAuthenticator tokens,
-    AuthFailureLog failures,
-    TimeProvider clock) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+public sealed class BearerTokenHandler(TokenAuthenticator tokens, AuthFailureLog failures, TimeProvider clock) : IAuthenticationHandler
 {
     public const string SchemeName = "Bearer";
 
-    // One handler per request: the result of the one check, for the challenge that may follow.
+    // One handler per request (the provider caches it for the request): the one check, for the challenge that may follow.
+    private HttpContext _context = null!;
+    private AuthenticationScheme _scheme = null!;
     private AuthResult? _result;
+    private Task<AuthenticateResult>? _authenticated;
 
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    public Task InitializeAsync(AuthenticationScheme scheme, HttpContext context)
     {
-        var auth = _result = tokens.Authenticate(Credentials());
-        if (auth.Succeeded)
-            return Task.FromResult(AuthenticateResult.Success(
-                new AuthenticationTicket(PharosClaims.Principal(auth, Scheme.Name), Scheme.Name)));
-        // No credentials at all is no failure until a route asks for a token (public reads, health).
-        return Task.FromResult(auth.Reason == AuthFailureReason.MissingHeader
-            ? AuthenticateResult.NoResult()
-            : AuthenticateResult.Fail(auth.Reason!.Value.ToSnakeCase()));
+        _scheme = scheme;
+        _context = context;
+        return Task.CompletedTask;
     }
 
-    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    public Task<AuthenticateResult> AuthenticateAsync() => _authenticated ??= Task.FromResult(Authenticate());
+
+    private AuthenticateResult Authenticate()
     {
-        await HandleAuthenticateOnceSafeAsync();
+        var auth = _result = tokens.Authenticate(Credentials());
+        // No user is no failure until a route asks for a token (public reads, health); the challenge then reads _result.
+        return auth.Succeeded
+            ? AuthenticateResult.Success(new AuthenticationTicket(PharosClaims.Principal(auth, _scheme.Name), _scheme.Name))
+            : AuthenticateResult.NoResult();
+    }
+
+    public async Task ChallengeAsync(AuthenticationProperties? properties)
+    {
+        await AuthenticateAsync();
         if (_result is { Succeeded: false, Reason: { } reason } failed)
-            failures.Record(new AuthFailure(Context.ClientAddress(), Request.Path, reason, failed.Fingerprint), clock.GetUtcNow());
-        await AuthRefusals.WriteAsync(Context, new IngestRefused(IngestRefusal.Unauthenticated, AuthRefusals.UnauthenticatedDetail));
+            failures.Record(new AuthFailure(_context.ClientAddress(), _context.Request.Path, reason, failed.Fingerprint), clock.GetUtcNow());
+        await AuthRefusals.WriteAsync(_context, new IngestRefused(IngestRefusal.Unauthenticated, AuthRefusals.UnauthenticatedDetail));
+    }
+
+    /// <summary>A policy refused a known token: ScopePolicies answers a missing scope itself, naming it.</summary>
+    public Task ForbidAsync(AuthenticationProperties? properties)
+    {
+        _context.Response.StatusCode = StatusCodes.Status403Forbidden;
+        return Task.CompletedTask;
     }
 
     /// <summary>The Authorization header, or `?access_token=` on a route whose <see cref="BearerTokenRoute"/> allows it.</summary>
     private string? Credentials()
     {
-        var header = Request.Headers.Authorization.FirstOrDefault();
-        if (header is null && Context.GetEndpoint()?.Metadata.GetMetadata<BearerTokenRoute>() is { AllowQueryToken: true }
-            && Request.Query["access_token"].FirstOrDefault() is { } queryToken)
+        var request = _context.Request;
+        var header = request.Headers.Authorization.FirstOrDefault();
+        if (header is null && _context.GetEndpoint()?.Metadata.GetMetadata<BearerTokenRoute>() is { AllowQueryToken: true }
+            && request.Query["access_token"].FirstOrDefault() is { } queryToken)
             return "Bearer " + queryToken;
         return header;
     }

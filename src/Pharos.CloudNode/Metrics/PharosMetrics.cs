@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using Pharos.Actors.Queue;
 using Pharos.Actors.Status;
 using Pharos.CloudNode.Auth;
@@ -14,21 +15,26 @@ namespace Pharos.CloudNode.Metrics;
 /// </summary>
 public sealed class PharosMetrics : IQueueMetrics
 {
-    /// <summary>The `reason` label of a body over the size limit, refused before the gateway sees it.</summary>
+    /// <summary>
+    /// The `reason` label of a body over the size limit, refused before the gateway sees it; the other reasons of
+    /// pharos_ingest_refused_total are the IngestRefusal names.
+    /// </summary>
     public const string RefusalTooLarge = "too_large";
-
-    /// <summary>The `reason` labels of pharos_ingest_refused_total: each IngestRefusal's name, and too_large.</summary>
-    public static readonly IReadOnlyList<string> RefusalReasons = [.. WireNames.Of<IngestRefusal>(), RefusalTooLarge];
 
     private readonly Gauge _pending, _inFlight, _max, _workers;
     private readonly Counter _accepted, _refused, _authFailures, _rateLimited;
     private readonly Histogram _stageSeconds, _journalWrite;
+    private readonly FrozenDictionary<AuthFailureReason, Counter.Child> _authFailuresBy;
+    private readonly FrozenDictionary<IngestRefusal, Counter.Child> _refusedBy;
+    private readonly Counter.Child _refusedTooLarge;
 
     public CollectorRegistry Registry { get; } = Prometheus.Metrics.NewCustomRegistry();
 
     public PharosMetrics(AuthFailureLog authFailures)
     {
         var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
+        // No exemplars: Pharos records no traces for them to point to, and looking for one costs every counted request.
+        factory.ExemplarBehavior = new ExemplarBehavior { DefaultExemplarProvider = (_, _) => Exemplar.None };
         _pending = factory.CreateGauge("pharos_queue_pending", "Live tasks waiting in the queue.");
         _inFlight = factory.CreateGauge("pharos_queue_in_flight", "Tasks a worker is running.");
         _max = factory.CreateGauge("pharos_queue_max", "The queue's cap (MAX_QUEUE_SIZE).");
@@ -49,18 +55,20 @@ public sealed class PharosMetrics : IQueueMetrics
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
         // Every known label from the start, at 0: a rate over a series that appears only with its first event misses it.
         foreach (var state in WireNames.Of<WorkerState>()) _workers.WithLabels(state).Set(0);
-        foreach (var reason in Enum.GetValues<AuthFailureReason>()) _authFailures.WithLabels(reason.ToSnakeCase());
-        foreach (var reason in RefusalReasons) _refused.WithLabels(reason);
+        // The labelled series are looked up once here, not per request: a 401 flood counts two of them per request.
+        _authFailuresBy = Enum.GetValues<AuthFailureReason>().ToFrozenDictionary(r => r, r => _authFailures.WithLabels(r.ToSnakeCase()));
+        _refusedBy = Enum.GetValues<IngestRefusal>().ToFrozenDictionary(r => r, r => _refused.WithLabels(r.ToName()));
+        _refusedTooLarge = _refused.WithLabels(RefusalTooLarge);
         foreach (var limit in (string[])[Auth.RateLimits.TokenLimit, Auth.RateLimits.FailedAuthLimit]) _rateLimited.WithLabels(limit);
-        authFailures.Recorded += reason => _authFailures.WithLabels(reason.ToSnakeCase()).Inc();
+        authFailures.Recorded += reason => _authFailuresBy[reason].Inc();
     }
 
     public void Accepted() => _accepted.Inc();
 
-    public void Refused(IngestRefusal reason) => _refused.WithLabels(reason.ToName()).Inc();
+    public void Refused(IngestRefusal reason) => _refusedBy[reason].Inc();
 
     /// <summary>A body over the size limit (413).</summary>
-    public void RefusedTooLarge() => _refused.WithLabels(RefusalTooLarge).Inc();
+    public void RefusedTooLarge() => _refusedTooLarge.Inc();
 
     /// <summary>A request refused by <see cref="Auth.RateLimits"/>; <paramref name="limit"/> says which limit.</summary>
     public void RateLimited(string limit) => _rateLimited.WithLabels(limit).Inc();
