@@ -10,6 +10,18 @@ RESULTS_DIR="$ROOT/bench/results"
 
 log() { printf '[%s %s] %s\n' "$BENCH_TAG" "$(date +%H:%M:%S)" "$*" >&2; }
 
+# knobs NAME=default ...: each NAME keeps a non-empty value it has in the environment, or takes its default.
+knobs() {
+  local pair name
+  for pair in "$@"; do
+    name="${pair%%=*}"
+    [[ -n "${!name:-}" ]] || printf -v "$name" '%s' "${pair#*=}"
+  done
+}
+
+# rss_mb PID: the process's resident memory in MB.
+rss_mb() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+
 # ---------------------------------------------------------------- clean-up: only what this script started
 # Other Pharos nodes may run on the same machine, so processes are stopped by the PIDs the script recorded in PIDS
 # (PIDS+=("$!") after each `... &`), never by name. WORK holds every log and data directory; KEEP_WORK=1 keeps it.

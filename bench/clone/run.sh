@@ -9,8 +9,7 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HERE/../lib.sh" clone-bench # ROOT, RESULTS_DIR, log, WORK, PIDS; cleans up on exit
-RUNS="${RUNS:-5}"
-TRANSPORTS="${TRANSPORTS:-http,git,path,file}"
+knobs RUNS=5 TRANSPORTS=http,git,path,file
 DIST=/usr/lib/python3/dist-packages
 REPOS="${REPOS:-networkx=$DIST/networkx numpy=$DIST/numpy}"
 

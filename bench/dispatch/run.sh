@@ -10,12 +10,7 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HERE/../lib.sh" dispatch-bench # ROOT, RESULTS_DIR, log, WORK, PIDS; cleans up on exit
-TASKS="${TASKS:-1000}"
-CLIENTS="${CLIENTS:-4}"
-POLL_TASKS="${POLL_TASKS:-20}"
-POLL_INTERVAL_MS="${POLL_INTERVAL_MS:-2000}"
-WARMUP="${WARMUP:-50}"
-MAX_QUEUE="${MAX_QUEUE:-1000000}"
+knobs TASKS=1000 CLIENTS=4 POLL_TASKS=20 POLL_INTERVAL_MS=2000 WARMUP=50 MAX_QUEUE=1000000
 
 command -v curl >/dev/null || { echo "curl is required" >&2; exit 1; }
 

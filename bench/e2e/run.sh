@@ -11,12 +11,7 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HERE/../lib.sh" e2e-bench # ROOT, RESULTS_DIR, log, WORK, PIDS; cleans up on exit
-RUNS="${RUNS:-3}"
-EPOCHS="${EPOCHS:-10}"
-DIMS="${DIMS:-64}"
-THREADS="${THREADS:-2}"
-TRANSPORTS="${TRANSPORTS:-git,http}"
-REPO="${REPO:-/usr/lib/python3/dist-packages/networkx}"
+knobs RUNS=3 EPOCHS=10 DIMS=64 THREADS=2 TRANSPORTS=git,http REPO=/usr/lib/python3/dist-packages/networkx
 NAME="$(basename "$REPO")"
 
 # ---------------------------------------------------------------- tools (Debian packages)

@@ -11,9 +11,7 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HERE/../lib.sh" flood # ROOT, RESULTS_DIR, log, WORK, PIDS; cleans up on exit
-REQUESTS="${REQUESTS:-100000}"
-CONNECTIONS="${CONNECTIONS:-64}"
-THREADS="${THREADS:-2}"
+knobs REQUESTS=100000 CONNECTIONS=64 THREADS=2
 
 command -v wrk >/dev/null 2>&1 || apt_install wrk
 log "building the cloud node and the baseline (Release)"
@@ -21,7 +19,6 @@ build_release src/Pharos.CloudNode/Pharos.CloudNode.csproj bench/Pharos.Bench.Ba
 CLOUD_DLL="$ROOT/src/Pharos.CloudNode/bin/Release/net10.0/Pharos.CloudNode.dll"
 BASE_DLL="$ROOT/bench/Pharos.Bench.Baseline/bin/Release/net10.0/Pharos.Bench.Baseline.dll"
 
-rss_mb() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 bytes() { stat -c %s "$1"; }
 
 # start <name> <kind> [failure limit]: sets PID, URL, OUT (its log).

@@ -9,13 +9,9 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HERE/../lib.sh" bench # ROOT, RESULTS_DIR, log, WORK, PIDS; cleans up on exit
-FLOOD_SECONDS="${FLOOD_SECONDS:-15}"
-ACCEPT_SECONDS="${ACCEPT_SECONDS:-15}"
-C1_SECONDS="${C1_SECONDS:-10}"
-WARMUP_SECONDS="${WARMUP_SECONDS:-5}"
-READY_RUNS="${READY_RUNS:-3}"
-# The cap raised as far as the node allows (PharosSettings accepts 1..1000000), so that accepts are never refused as 429.
-MAX_QUEUE="${MAX_QUEUE:-1000000}"
+# MAX_QUEUE: the cap raised as far as the node allows (PharosSettings accepts 1..1000000), so that accepts are never
+# refused as 429.
+knobs FLOOD_SECONDS=15 ACCEPT_SECONDS=15 C1_SECONDS=10 WARMUP_SECONDS=5 READY_RUNS=3 MAX_QUEUE=1000000
 IDLE_SECONDS=5
 
 # ---------------------------------------------------------------- tools
@@ -28,7 +24,6 @@ CLOUD_DLL="$ROOT/src/Pharos.CloudNode/bin/Release/net10.0/Pharos.CloudNode.dll"
 BASE_DLL="$ROOT/bench/Pharos.Bench.Baseline/bin/Release/net10.0/Pharos.Bench.Baseline.dll"
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-rss_mb() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 
 TOKEN="$(new_token)"
 RUN_ID="$(date +%s)"
@@ -87,20 +82,19 @@ ratio_pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f %%", 100 
 
 # ---------------------------------------------------------------- a) time to ready, b) RSS idle
 log "time to ready: $READY_RUNS cold starts of each (empty data dir)"
-CLOUD_READY=(); BASE_READY=()
-for i in $(seq "$READY_RUNS"); do
-  start_server cloud "cloud-$i"; CLOUD_READY+=("$READY_MS")
-  if (( i < READY_RUNS )); then stop_pid "$SERVER_PID" 10; fi
-  log "cloud node run $i: ready in $READY_MS ms"
-done
-CLOUD_PID="$SERVER_PID"; CLOUD_URL="$SERVER_URL"
-for i in $(seq "$READY_RUNS"); do
-  start_server baseline "baseline-$i"; BASE_READY+=("$READY_MS")
-  if (( i < READY_RUNS )); then stop_pid "$SERVER_PID" 10; fi
-  log "baseline run $i: ready in $READY_MS ms"
-done
-BASE_PID="$SERVER_PID"; BASE_URL="$SERVER_URL"
-CLOUD_READY_MED="$(median "${CLOUD_READY[@]}")"; BASE_READY_MED="$(median "${BASE_READY[@]}")"
+# cold_starts <kind>: READY_RUNS cold starts of the server; the last one stays up (SERVER_PID, SERVER_URL) and
+# READY_MED is the median time to ready.
+cold_starts() {
+  local kind="$1" i starts=()
+  for i in $(seq "$READY_RUNS"); do
+    start_server "$kind" "$kind-$i"; starts+=("$READY_MS")
+    if (( i < READY_RUNS )); then stop_pid "$SERVER_PID" 10; fi
+    log "$kind run $i: ready in $READY_MS ms"
+  done
+  READY_MED="$(median "${starts[@]}")"
+}
+cold_starts cloud; CLOUD_PID="$SERVER_PID"; CLOUD_URL="$SERVER_URL"; CLOUD_READY_MED="$READY_MED"
+cold_starts baseline; BASE_PID="$SERVER_PID"; BASE_URL="$SERVER_URL"; BASE_READY_MED="$READY_MED"
 
 log "idle ${IDLE_SECONDS} s, then RSS"
 sleep "$IDLE_SECONDS"

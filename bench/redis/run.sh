@@ -11,13 +11,8 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HERE/../lib.sh" redis-bench # ROOT, RESULTS_DIR, log, WORK, PIDS; cleans up on exit
-WRITE_SECONDS="${WRITE_SECONDS:-5}"
-SIZES="${SIZES:-10000,100000}"
-RUNS="${RUNS:-3}"
-TASKS="${TASKS:-200}"
-LIFECYCLE_TASKS="${LIFECYCLE_TASKS:-20}"
-IDLE_SECONDS="${IDLE_SECONDS:-60}"
-PARTS="${PARTS:-write,recovery,commands}"
+knobs WRITE_SECONDS=5 SIZES=10000,100000 RUNS=3 TASKS=200 LIFECYCLE_TASKS=20 IDLE_SECONDS=60 \
+  PARTS=write,recovery,commands
 
 command -v curl >/dev/null || { echo "curl is required" >&2; exit 1; }
 missing=()

@@ -11,10 +11,7 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HERE/../lib.sh" train-bench # ROOT, RESULTS_DIR, log, WORK, PIDS; cleans up on exit
-RUNS="${RUNS:-3}"
-PARSE_RUNS="${PARSE_RUNS:-3}"
-THREADS="${THREADS:-2}"
-SEED="${SEED:-42}"
+knobs RUNS=3 PARSE_RUNS=3 THREADS=2 SEED=42
 PYTHON=/usr/bin/python3
 
 # ---------------------------------------------------------------- tools (Debian packages)

@@ -1,6 +1,4 @@
-using System.CommandLine;
 using Pharos.Cli.Commands;
-using Pharos.Cli.Remote;
 
 namespace Pharos.Cli;
 

@@ -1,8 +1,5 @@
-using Akka.Actor;
-using Akka.Hosting;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Configuration.Memory;
-using Pharos.Actors.Configuration;
 using Pharos.Actors.Hosting;
 using Pharos.Actors.Queue;
 using Pharos.CloudNode.Api;

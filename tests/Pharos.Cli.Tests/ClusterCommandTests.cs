@@ -1,8 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Configuration;
-using Pharos.Cli.Tests.Support;
-using Pharos.Testing.Cloud;
 
 namespace Pharos.Cli.Tests;
 

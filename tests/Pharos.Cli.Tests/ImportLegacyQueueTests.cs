@@ -1,6 +1,3 @@
-using System.Text.Json;
-using Pharos.Cli.Tests.Support;
-using Pharos.Testing.Git;
 using Pharos.Testing.Redis;
 using StackExchange.Redis;
 

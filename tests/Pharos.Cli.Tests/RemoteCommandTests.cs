@@ -1,9 +1,5 @@
-using System.Text.Json;
 using Pharos.Actors.Ingest;
-using Pharos.Cli.Tests.Support;
 using Pharos.CloudNode.Auth;
-using Pharos.Testing.Cloud;
-using Pharos.Testing.Git;
 
 namespace Pharos.Cli.Tests;
 

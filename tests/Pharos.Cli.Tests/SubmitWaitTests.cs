@@ -1,5 +1,3 @@
-using Pharos.Testing.Cloud;
-using Pharos.Testing.Git;
 using Pharos.Testing.Redis;
 
 

@@ -1,9 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using FsCheck;
-using FsCheck.Fluent;
-using FsCheck.Xunit;
-using Pharos.Testing.Cloud;
 
 namespace Pharos.CloudNode.Tests;
 

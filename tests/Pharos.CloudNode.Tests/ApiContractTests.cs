@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Pharos.Actors.Status;
 using Pharos.CloudNode.Api;
 using Pharos.Messages.Status;

@@ -1,10 +1,7 @@
-using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Configuration;
-using Pharos.Testing.Cloud;
 
 namespace Pharos.CloudNode.Tests;
 

@@ -1,9 +1,4 @@
-using System.Net;
 using System.Text;
-using FsCheck;
-using FsCheck.Fluent;
-using FsCheck.Xunit;
-using Pharos.Testing.Cloud;
 
 namespace Pharos.CloudNode.Tests;
 

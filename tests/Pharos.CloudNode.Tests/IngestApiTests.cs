@@ -1,9 +1,6 @@
-using System.Net;
 using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json;
 using Pharos.Messages.Serialization;
-using Pharos.Testing.Cloud;
 
 namespace Pharos.CloudNode.Tests;
 

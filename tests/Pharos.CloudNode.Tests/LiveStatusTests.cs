@@ -1,8 +1,5 @@
-using System.Net;
 using System.Net.WebSockets;
 using System.Text;
-using System.Text.Json;
-using Pharos.Testing.Cloud;
 
 namespace Pharos.CloudNode.Tests;
 

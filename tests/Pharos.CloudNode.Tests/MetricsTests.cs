@@ -1,11 +1,9 @@
 using System.Globalization;
-using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 using Pharos.CloudNode.Metrics;
 using Pharos.Messages.Status;
-using Pharos.Testing.Cloud;
 
 namespace Pharos.CloudNode.Tests;
 

@@ -1,16 +1,11 @@
-using System.Net;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.TestKit.Xunit2;
-using FsCheck;
-using FsCheck.Fluent;
-using FsCheck.Xunit;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Pharos.Actors.Queue;
 using Pharos.CloudNode.Health;
 using Pharos.Messages.Queries;
 using Pharos.Messages.Status;
-using Pharos.Testing.Cloud;
 
 namespace Pharos.CloudNode.Tests;
 

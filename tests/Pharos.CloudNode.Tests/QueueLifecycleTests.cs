@@ -1,8 +1,5 @@
-using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
 using Microsoft.Data.Sqlite;
-using Pharos.Testing.Cloud;
 
 namespace Pharos.CloudNode.Tests;
 

@@ -1,6 +1,3 @@
-using System.Net;
-using System.Text.Json;
-using Pharos.Testing.Cloud;
 using Pharos.Testing.Redis;
 
 namespace Pharos.CloudNode.Tests;

@@ -1,7 +1,4 @@
 using System.Net.ServerSentEvents;
-using FsCheck;
-using FsCheck.Fluent;
-using FsCheck.Xunit;
 using Pharos.CloudNode.Api;
 
 namespace Pharos.CloudNode.Tests;

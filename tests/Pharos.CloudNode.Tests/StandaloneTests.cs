@@ -1,7 +1,4 @@
-using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
-using Pharos.Testing.Cloud;
 using Pharos.Testing.Git;
 
 namespace Pharos.CloudNode.Tests;

@@ -1,7 +1,3 @@
-using System.Text.Json;
-using Pharos.EndToEnd.Tests.Support;
-using Pharos.Testing.Nodes;
-
 namespace Pharos.EndToEnd.Tests;
 
 /// <summary>One cloud process, one edge process and both git servers, shared by the tests of the class.</summary>

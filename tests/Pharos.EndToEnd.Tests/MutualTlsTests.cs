@@ -1,8 +1,5 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
-using System.Text.Json;
-using Pharos.EndToEnd.Tests.Support;
-using Pharos.Testing.Nodes;
 
 namespace Pharos.EndToEnd.Tests;
 
@@ -12,16 +9,13 @@ namespace Pharos.EndToEnd.Tests;
 /// cloud over akka.ssl.tcp and completes a real job; an edge of another CA stops. The cloud's own refusals (a
 /// certificate of another CA, no TLS) are tested in-process, in Pharos.Actors.Tests' MutualTlsClusterTests.
 /// </summary>
-public sealed class MutualTlsTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class MutualTlsTests(ITestOutputHelper output) : BedTest(output)
 {
-    private readonly TestBed _bed = new(output);
     private readonly string _certs = TempDirectories.Create("pharos-e2e-certs-");
 
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
-        await _bed.DisposeAsync();
+        await base.DisposeAsync();
         TempDirectories.Delete(_certs);
     }
 
@@ -36,7 +30,7 @@ public sealed class MutualTlsTests(ITestOutputHelper output) : IAsyncLifetime
         using var process = Process.Start(psi)!;
         var (stdout, stderr) = (process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync());
         await process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
-        output.WriteLine($"pharos {string.Join(' ', arguments)}\n{await stdout}{await stderr}");
+        Output.WriteLine($"pharos {string.Join(' ', arguments)}\n{await stdout}{await stderr}");
         Assert.True(process.ExitCode == 0, $"pharos {string.Join(' ', arguments)} exited {process.ExitCode}: {await stderr}");
     }
 
@@ -66,15 +60,15 @@ public sealed class MutualTlsTests(ITestOutputHelper output) : IAsyncLifetime
         var ca = await CreateCaAsync("ca");
         var cloudTls = await IssueAsync(ca, "cloud");
         var edgeTls = await IssueAsync(ca, "edge-1");
-        var sources = _bed.Own(await GitSources.StartAsync(http: false));
+        var sources = Bed.Own(await GitSources.StartAsync(http: false));
         var repo = sources.CreateRealRepository("nx-tls");
 
-        var cloud = await _bed.StartCloudAsync(cloudTls);
-        var edge = await _bed.StartIdleEdgeAsync(cloud, edgeTls);
+        var cloud = await Bed.StartCloudAsync(cloudTls);
+        var edge = await Bed.StartIdleEdgeAsync(cloud, edgeTls);
         Assert.StartsWith("akka.ssl.tcp://pharos@127.0.0.1:", edge.Address);
 
         var id = await cloud.SubmitAsync(sources.Daemon!.UrlFor("nx-tls"));
-        var job = await cloud.WaitForFinalAsync(id, diagnostics: () => _bed.Diagnostics(), abort: edge.AbortIfExited);
+        var job = await cloud.WaitForFinalAsync(id, diagnostics: () => Bed.Diagnostics(), abort: edge.AbortIfExited);
         Assert.True(job.Status() == "completed", $"job ended {job.Status()}: {job.GetRawText()}");
         Assert.Equal(GitSources.Head(repo), job.Str("commit_sha"));
         foreach (var node in new[] { cloud.Node, edge.Node })
@@ -85,8 +79,8 @@ public sealed class MutualTlsTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task An_edge_with_a_certificate_of_another_ca_is_refused_and_stops_with_akkas_tls_exit_code()
     {
-        var cloud = await _bed.StartCloudAsync(await IssueAsync(await CreateCaAsync("ca"), "cloud"));
-        var stranger = _bed.StartEdge(cloud, await IssueAsync(await CreateCaAsync("other-ca"), "stranger"));
+        var cloud = await Bed.StartCloudAsync(await IssueAsync(await CreateCaAsync("ca"), "cloud"));
+        var stranger = Bed.StartEdge(cloud, await IssueAsync(await CreateCaAsync("other-ca"), "stranger"));
 
         await stranger.Node.WaitForExitAsync(TimeSpan.FromSeconds(60));
         Assert.True(stranger.Node.ExitCode == 79, $"{stranger.Node.ExitDescription}\n{stranger.Node.Describe()}");

@@ -1,23 +1,13 @@
-using Pharos.EndToEnd.Tests.Support;
-using Pharos.Testing.Nodes;
-
 namespace Pharos.EndToEnd.Tests;
 
-public sealed class RejoinTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class RejoinTests(ITestOutputHelper output) : GitBedTest(output, http: false)
 {
-    private readonly TestBed _bed = new(output);
-    private GitSources _sources = null!;
-
-    public async Task InitializeAsync() => _sources = _bed.Own(await GitSources.StartAsync(http: false));
-
-    public async Task DisposeAsync() => await _bed.DisposeAsync();
-
     [Fact]
     public async Task An_edge_frozen_past_the_failure_detector_rejoins_by_itself_when_resumed_and_takes_work_again()
     {
-        var repo = _sources.CreateRealRepository("nx-rejoin");
-        var cloud = await _bed.StartCloudAsync();
-        var edge = await _bed.StartIdleEdgeAsync(cloud);
+        var repo = Sources.CreateRealRepository("nx-rejoin");
+        var cloud = await Bed.StartCloudAsync();
+        var edge = await Bed.StartIdleEdgeAsync(cloud);
         var firstAddress = edge.Address!;
         var pid = edge.Node.Pid;
 
@@ -25,16 +15,16 @@ public sealed class RejoinTests(ITestOutputHelper output) : IAsyncLifetime
         // The cloud sees the worker go offline, and the split brain resolver downs and removes the frozen node.
         await cloud.WaitForWorkerStatusAsync(s => s.Str("status") == "Offline"
                                                   && s.Workers().All(w => w.Str("state") == "offline"),
-            "Offline while the only edge is frozen", diagnostics: () => _bed.Diagnostics());
+            "Offline while the only edge is frozen", diagnostics: () => Bed.Diagnostics());
         var mark = cloud.Node.Log.Mark;
         await Eventually.WaitAsync(() => Task.FromResult(cloud.Node.Log.LinesSince().Any(l =>
                 l.Contains(firstAddress, StringComparison.Ordinal) && l.Contains("removing", StringComparison.OrdinalIgnoreCase))),
-            removed => removed, $"the cloud to remove {firstAddress}", diagnostics: () => _bed.Diagnostics(), abort: cloud.AbortIfExited);
+            removed => removed, $"the cloud to remove {firstAddress}", diagnostics: () => Bed.Diagnostics(), abort: cloud.AbortIfExited);
 
         await edge.Node.ResumeAsync();
         // Same process, new actor system (a new address), back in the cluster with an idle worker.
         await Eventually.WaitAsync(() => Task.FromResult(edge.Addresses().Count), n => n >= 2,
-            "the resumed edge to start a new actor system", TimeSpan.FromSeconds(90), () => _bed.Diagnostics(), edge.AbortIfExited);
+            "the resumed edge to start a new actor system", TimeSpan.FromSeconds(90), () => Bed.Diagnostics(), edge.AbortIfExited);
         await edge.WaitUntilJoinedAsync(cloud, TimeSpan.FromSeconds(90));
         await edge.WaitForWorkerAsync(cloud, TimeSpan.FromSeconds(90));
         Assert.Equal(pid, edge.Node.Pid);
@@ -42,8 +32,8 @@ public sealed class RejoinTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(cloud.Node.Log.LinesSince(mark).Any(l => l.Contains(edge.Address!, StringComparison.Ordinal)),
             "the cloud never logged the edge's new address");
 
-        var id = await cloud.SubmitAsync(_sources.Daemon!.UrlFor("nx-rejoin"));
-        var job = await cloud.WaitForFinalAsync(id, diagnostics: () => _bed.Diagnostics(), abort: edge.AbortIfExited);
+        var id = await cloud.SubmitAsync(Sources.Daemon!.UrlFor("nx-rejoin"));
+        var job = await cloud.WaitForFinalAsync(id, diagnostics: () => Bed.Diagnostics(), abort: edge.AbortIfExited);
         Assert.True(job.Status() == "completed", $"job ended {job.Status()}: {job.GetRawText()}");
         Assert.NotEmpty(EdgeProcess.EmbeddingFiles(edge.EmbeddingsDir, GitSources.Head(repo)));
         Assert.Equal(pid, edge.Node.Pid);

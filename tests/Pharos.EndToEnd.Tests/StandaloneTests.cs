@@ -1,22 +1,12 @@
-using Pharos.EndToEnd.Tests.Support;
-using Pharos.Testing.Nodes;
-
 namespace Pharos.EndToEnd.Tests;
 
-public sealed class StandaloneTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class StandaloneTests(ITestOutputHelper output) : GitBedTest(output, http: false)
 {
-    private readonly TestBed _bed = new(output);
-    private GitSources _sources = null!;
-
-    public async Task InitializeAsync() => _sources = _bed.Own(await GitSources.StartAsync(http: false));
-
-    public async Task DisposeAsync() => await _bed.DisposeAsync();
-
     [Fact]
     public async Task Standalone_without_a_token_creates_one_privately_and_completes_a_job_on_its_own()
     {
-        var repo = _sources.CreateRealRepository("nx-standalone");
-        var cloud = await _bed.StartCloudAsync(new Dictionary<string, string?> { ["PHAROS_TRAIN_EPOCHS"] = "10" },
+        var repo = Sources.CreateRealRepository("nx-standalone");
+        var cloud = await Bed.StartCloudAsync(new Dictionary<string, string?> { ["PHAROS_TRAIN_EPOCHS"] = "10" },
             ["--standalone"], adminToken: false);
 
         var tokenFile = Path.Combine(cloud.DataDir, "admin-token");
@@ -29,15 +19,15 @@ public sealed class StandaloneTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.DoesNotContain(log, l => l.Contains(token, StringComparison.Ordinal));
 
         // Without the token nothing is accepted; with it, the node runs the job with its own worker.
-        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await cloud.IngestAsync(_sources.Daemon!.UrlFor("nx-standalone"))).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await cloud.IngestAsync(Sources.Daemon!.UrlFor("nx-standalone"))).StatusCode);
         cloud.UseToken(token);
-        await cloud.WaitForWorkerStatusAsync(s => s.Str("status") == "Idle", "Idle (its own worker)", diagnostics: () => _bed.Diagnostics());
-        var id = await cloud.SubmitAsync(_sources.Daemon.UrlFor("nx-standalone"));
-        var job = await cloud.WaitForFinalAsync(id, diagnostics: () => _bed.Diagnostics());
+        await cloud.WaitForWorkerStatusAsync(s => s.Str("status") == "Idle", "Idle (its own worker)", diagnostics: () => Bed.Diagnostics());
+        var id = await cloud.SubmitAsync(Sources.Daemon.UrlFor("nx-standalone"));
+        var job = await cloud.WaitForFinalAsync(id, diagnostics: () => Bed.Diagnostics());
         Assert.True(job.Status() == "completed", $"job ended {job.Status()}: {job.GetRawText()}");
         Assert.Equal(GitSources.Head(repo), job.Str("commit_sha"));
         Assert.NotEmpty(EdgeProcess.EmbeddingFiles(cloud.EmbeddingsDir, GitSources.Head(repo)));
-        await Scenarios.WaitUntilAsync(() => EdgeProcess.DirectoryIsEmpty(cloud.WorkDir), $"{cloud.WorkDir} to be empty", _bed,
+        await Scenarios.WaitUntilAsync(() => EdgeProcess.DirectoryIsEmpty(cloud.WorkDir), $"{cloud.WorkDir} to be empty", Bed,
             TimeSpan.FromSeconds(10));
         Assert.DoesNotContain(cloud.Node.Log.LinesSince(), l => l.Contains(token, StringComparison.Ordinal));
     }
@@ -45,7 +35,7 @@ public sealed class StandaloneTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task The_plain_cloud_node_refuses_to_start_without_a_token_source()
     {
-        var cloud = await _bed.StartCloudAsync(adminToken: false, waitReady: false);
+        var cloud = await Bed.StartCloudAsync(adminToken: false, waitReady: false);
         await cloud.Node.WaitForExitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(2, cloud.Node.ExitCode);
         Assert.Contains(cloud.Node.Log.LinesSince(), l => l.Contains("PHAROS_ADMIN_TOKEN", StringComparison.Ordinal));

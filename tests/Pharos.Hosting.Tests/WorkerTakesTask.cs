@@ -1,8 +1,4 @@
-using Akka.Actor;
-using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.TestKit;
-using Pharos.Messages.Commands;
-using Pharos.Messages.Status;
 
 namespace Pharos.Hosting.Tests;
 

@@ -28,47 +28,25 @@ public sealed record TrainFailed(string Error) : IStepReport;
 /// thread of its own. Stopping the actor cancels the run; nothing half-written is left (files are renamed into
 /// place once complete).
 /// </summary>
-public sealed class TrainActor : ReceiveActor
+public sealed class TrainActor(TrainOrder order, WorkerSettings settings, TimeProvider clock) : StepActor
 {
-    private readonly TrainOrder _order;
-    private readonly WorkerSettings _settings;
-    private readonly TimeProvider _clock;
-    private readonly CancellationTokenSource _cancel = new();
-
-    public TrainActor(TrainOrder order, WorkerSettings settings, TimeProvider clock)
-    {
-        _order = order;
-        _settings = settings;
-        _clock = clock;
-    }
-
     public static Props Props(TrainOrder order, WorkerSettings settings, TimeProvider clock) =>
         Akka.Actor.Props.Create(() => new TrainActor(order, settings, clock));
 
-    protected override void PreStart()
+    protected override Task<IStepReport> Run(Action<IStepReport> report, CancellationToken ct) => OnOwnThread(() =>
     {
-        var parent = Context.Parent;
-        var self = Self;
-        var ct = _cancel.Token;
-        Task.Factory.StartNew(() =>
-        {
-            var embedding = RepositoryEmbedder.Embed(_order.RepositoryDirectory, _settings.Training,
-                progress => parent.Tell(new TrainProgressed(progress.Stage, progress.Fraction, progress.Message), self), ct);
-            ct.ThrowIfCancellationRequested();
+        var embedding = RepositoryEmbedder.Embed(order.RepositoryDirectory, settings.Training,
+            progress => report(new TrainProgressed(progress.Stage, progress.Fraction, progress.Message)), ct);
+        ct.ThrowIfCancellationRequested();
 
-            parent.Tell(new TrainProgressed(JobStage.Storing, 0, "Storing embeddings..."), self);
-            var storing = _clock.GetTimestamp();
-            var prefix = EmbeddingStore.Save(_settings.EmbeddingsRoot, _order.RepoUrl, _order.CommitSha, embedding, _settings.Training);
-            return (object)new TrainSucceeded(embedding.Graph.Nodes.Count, embedding.Graph.Edges.Count,
-                embedding.Embeddings.NodeCount, embedding.Embeddings.FinalLoss, embedding.ParseElapsed,
-                embedding.TrainElapsed, _clock.GetElapsedTime(storing), prefix);
-        }, ct, TaskCreationOptions.LongRunning, TaskScheduler.Default)
-            .PipeTo(parent, self, failure: e => new TrainFailed(e is OperationCanceledException ? "the run was cancelled" : e.Message));
-    }
+        report(new TrainProgressed(JobStage.Storing, 0, "Storing embeddings..."));
+        var storing = clock.GetTimestamp();
+        var prefix = EmbeddingStore.Save(settings.EmbeddingsRoot, order.RepoUrl, order.CommitSha, embedding, settings.Training);
+        return new TrainSucceeded(embedding.Graph.Nodes.Count, embedding.Graph.Edges.Count,
+            embedding.Embeddings.NodeCount, embedding.Embeddings.FinalLoss, embedding.ParseElapsed,
+            embedding.TrainElapsed, clock.GetElapsedTime(storing), prefix);
+    }, ct);
 
-    protected override void PostStop()
-    {
-        // Not disposed: the worker thread may still be reading the token when it sees the cancellation.
-        _cancel.Cancel();
-    }
+    protected override IStepReport Failed(Exception error) =>
+        new TrainFailed(error is OperationCanceledException ? "the run was cancelled" : error.Message);
 }

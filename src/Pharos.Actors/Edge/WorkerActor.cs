@@ -10,9 +10,6 @@ namespace Pharos.Actors.Edge;
 /// <summary>How a worker makes its children; tests count what is made.</summary>
 public sealed record WorkerStages(Func<CloneOrder, Props> CloneStep, Func<TrainOrder, Props> TrainStep);
 
-/// <summary>What a CloneActor or TrainActor tells its parent; only the current child of a running task is heard.</summary>
-public interface IStepReport;
-
 /// <summary>
 /// Runs tasks from the queue one at a time: pulls them (register, wait for WorkAvailable, RequestWork), skips a
 /// stale one without cloning it, clones it with a CloneActor and embeds it with a TrainActor, reports progress to

@@ -1,5 +1,3 @@
-using System.CommandLine;
-using System.Net;
 using Pharos.Security;
 
 namespace Pharos.Cli.Commands;

@@ -1,9 +1,4 @@
-using System.CommandLine;
 using System.Globalization;
-using System.Net;
-using System.Text.Json;
-using Pharos.Api.Contracts.Http;
-using Pharos.Cli.Remote;
 using StackExchange.Redis;
 
 namespace Pharos.Cli.Commands;

@@ -1,7 +1,3 @@
-using System.CommandLine;
-using Pharos.Api.Contracts.Http;
-using Pharos.Cli.Remote;
-
 namespace Pharos.Cli.Commands;
 
 /// <summary>`pharos jobs`, `pharos job ID`, `pharos cancel ID`.</summary>

@@ -1,8 +1,3 @@
-using System.CommandLine;
-using System.Net;
-using Pharos.Api.Contracts.Http;
-using Pharos.Cli.Remote;
-
 namespace Pharos.Cli.Commands;
 
 /// <summary>`pharos status [--watch]`: the workers and the queue; with --watch, live from the status stream.</summary>

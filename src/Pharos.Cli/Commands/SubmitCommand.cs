@@ -1,8 +1,3 @@
-using System.CommandLine;
-using System.Net;
-using Pharos.Api.Contracts.Http;
-using Pharos.Cli.Remote;
-
 namespace Pharos.Cli.Commands;
 
 /// <summary>`pharos submit REPO [--priority] [--wait]`: POST /ingest, and with --wait follow the job to its end.</summary>

@@ -1,7 +1,5 @@
-using System.CommandLine;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using Pharos.Security;
 
 namespace Pharos.Cli.Commands;

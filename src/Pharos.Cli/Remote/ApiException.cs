@@ -1,4 +1,3 @@
-using System.Net;
 using Pharos.Cli.Commands;
 
 namespace Pharos.Cli.Remote;

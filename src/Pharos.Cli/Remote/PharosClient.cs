@@ -1,9 +1,6 @@
-using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
-using System.Text.Json;
-using Pharos.Api.Contracts.Http;
 using Pharos.Cli.Commands;
 
 namespace Pharos.Cli.Remote;

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Pharos.Cli.Commands;
 
 namespace Pharos.Cli.Remote;

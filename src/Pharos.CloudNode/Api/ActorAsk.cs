@@ -1,5 +1,3 @@
-using Akka.Actor;
-
 namespace Pharos.CloudNode.Api;
 
 /// <summary>How every endpoint asks an actor: one timeout, and a silent actor (store down, singleton moving) is a 503.</summary>

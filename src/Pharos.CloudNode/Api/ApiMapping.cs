@@ -1,6 +1,5 @@
 using Pharos.Actors.Status;
 using Pharos.Api.Contracts.Http;
-using Pharos.Messages.Commands;
 using Pharos.Messages.Status;
 
 namespace Pharos.CloudNode.Api;

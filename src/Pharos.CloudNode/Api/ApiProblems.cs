@@ -1,5 +1,3 @@
-using Pharos.Messages.Commands;
-
 namespace Pharos.CloudNode.Api;
 
 /// <summary>The problem+json answers of the API, one place for their status codes and headers.</summary>

@@ -1,8 +1,6 @@
 using System.Text.Json;
-using Akka.Actor;
 using Akka.Cluster;
 using Pharos.Actors.Hosting;
-using Pharos.Actors.Ingest;
 using Pharos.Api.Contracts.Http;
 using Pharos.CloudNode.Auth;
 using Pharos.CloudNode.Live;

@@ -1,12 +1,8 @@
 using System.Text.Json;
-using Akka.Actor;
-using Akka.Hosting;
-using Pharos.Actors.Ingest;
 using Pharos.Api.Contracts.Http;
 using Pharos.CloudNode.Auth;
 using Pharos.CloudNode.Metrics;
 using Pharos.Messages;
-using Pharos.Messages.Commands;
 
 namespace Pharos.CloudNode.Api;
 

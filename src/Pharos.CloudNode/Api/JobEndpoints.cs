@@ -1,11 +1,7 @@
-using Akka.Actor;
-using Akka.Hosting;
 using Pharos.Actors.Hosting;
-using Pharos.Actors.Ingest;
 using Pharos.Api.Contracts.Http;
 using Pharos.CloudNode.Auth;
 using Pharos.Messages;
-using Pharos.Messages.Commands;
 using Pharos.Messages.Queries;
 using Pharos.Messages.Status;
 

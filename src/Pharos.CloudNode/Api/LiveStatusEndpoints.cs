@@ -1,8 +1,6 @@
 using System.Net.WebSockets;
 using System.Text.Json;
 using Akka;
-using Akka.Actor;
-using Akka.Hosting;
 using Akka.Streams.Dsl;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;

@@ -1,4 +1,3 @@
-using Pharos.Actors.Configuration;
 using Pharos.CloudNode.Health;
 using Pharos.CloudNode.Metrics;
 

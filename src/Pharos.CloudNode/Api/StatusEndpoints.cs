@@ -1,4 +1,3 @@
-using Akka.Hosting;
 using Pharos.Actors.Status;
 using Pharos.Api.Contracts.Http;
 using Pharos.CloudNode.Auth;

@@ -1,5 +1,4 @@
 using Pharos.CloudNode.Api;
-using Pharos.Messages.Commands;
 
 namespace Pharos.CloudNode.Auth;
 

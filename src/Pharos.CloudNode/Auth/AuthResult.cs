@@ -1,5 +1,3 @@
-using Pharos.Actors.Ingest;
-
 namespace Pharos.CloudNode.Auth;
 
 public enum AuthFailureReason { MissingHeader, EmptyCredentials, WrongScheme, Malformed, UnknownToken }

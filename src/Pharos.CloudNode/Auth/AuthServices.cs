@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Authentication;
-using Pharos.Actors.Configuration;
 
 namespace Pharos.CloudNode.Auth;
 

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Authentication;
-using Pharos.Messages.Commands;
 
 namespace Pharos.CloudNode.Auth;
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Security.Claims;
-using Pharos.Actors.Ingest;
 
 namespace Pharos.CloudNode.Auth;
 

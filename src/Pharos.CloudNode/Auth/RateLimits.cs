@@ -1,6 +1,5 @@
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
-using Pharos.Actors.Configuration;
 using Pharos.CloudNode.Metrics;
 
 namespace Pharos.CloudNode.Auth;

@@ -1,7 +1,5 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
-using Pharos.Actors.Ingest;
-using Pharos.Messages.Commands;
 
 namespace Pharos.CloudNode.Auth;
 

@@ -1,5 +1,4 @@
 using System.Collections.Frozen;
-using Pharos.Actors.Ingest;
 
 namespace Pharos.CloudNode.Auth;
 

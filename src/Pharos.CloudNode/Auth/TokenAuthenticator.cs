@@ -1,6 +1,4 @@
 using System.Security.Cryptography;
-using Pharos.Actors.Configuration;
-using Pharos.Actors.Ingest;
 
 namespace Pharos.CloudNode.Auth;
 

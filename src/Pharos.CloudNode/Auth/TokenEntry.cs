@@ -1,5 +1,3 @@
-using Pharos.Actors.Ingest;
-
 namespace Pharos.CloudNode.Auth;
 
 /// <summary>A known token, held only as its SHA-256; the plain token is never kept.</summary>

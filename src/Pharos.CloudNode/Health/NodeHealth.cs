@@ -1,6 +1,4 @@
-using Akka.Actor;
 using Akka.Cluster;
-using Akka.Hosting;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.Extensions.Diagnostics.HealthChecks;

@@ -1,5 +1,4 @@
 using Akka;
-using Akka.Actor;
 using Akka.Cluster;
 using Akka.Streams;
 using Akka.Streams.Dsl;

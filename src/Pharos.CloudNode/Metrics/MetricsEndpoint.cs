@@ -1,4 +1,3 @@
-using Akka.Hosting;
 using Pharos.Actors.Status;
 using Pharos.CloudNode.Auth;
 using Pharos.CloudNode.Live;

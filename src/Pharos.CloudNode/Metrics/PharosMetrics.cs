@@ -2,7 +2,6 @@ using System.Collections.Frozen;
 using Pharos.Actors.Queue;
 using Pharos.Actors.Status;
 using Pharos.CloudNode.Auth;
-using Pharos.Messages.Commands;
 using Pharos.Messages.Status;
 using Prometheus;
 

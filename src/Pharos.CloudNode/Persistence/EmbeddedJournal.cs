@@ -1,8 +1,6 @@
-using Akka.Hosting;
 using Akka.Persistence.Sql.Hosting;
 using LinqToDB;
 using Microsoft.Data.Sqlite;
-using Pharos.Actors.Configuration;
 using Pharos.Actors.Hosting;
 
 namespace Pharos.CloudNode.Persistence;

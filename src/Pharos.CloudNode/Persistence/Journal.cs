@@ -1,5 +1,3 @@
-using Akka.Hosting;
-using Pharos.Actors.Configuration;
 using Pharos.CloudNode.Health;
 using Pharos.Persistence.Redis.Hosting;
 

@@ -1,5 +1,3 @@
-using Akka.Hosting;
-using Pharos.Actors.Configuration;
 using Pharos.Actors.Downing;
 using Pharos.Persistence.Redis;
 using Pharos.Persistence.Redis.Hosting;

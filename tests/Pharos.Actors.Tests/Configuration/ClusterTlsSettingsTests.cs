@@ -1,6 +1,4 @@
-using Pharos.Actors.Configuration;
 using Pharos.Actors.Hosting;
-using Pharos.Actors.Tests.Support;
 
 namespace Pharos.Actors.Tests.Configuration;
 

@@ -1,7 +1,5 @@
 using Microsoft.Extensions.Configuration;
-using Pharos.Actors.Configuration;
 using Pharos.Actors.Hosting;
-using Pharos.Actors.Queue;
 
 namespace Pharos.Actors.Tests.Configuration;
 

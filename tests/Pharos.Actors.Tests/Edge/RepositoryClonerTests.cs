@@ -1,4 +1,3 @@
-using Pharos.Actors.Edge;
 using Pharos.Testing.Git;
 
 namespace Pharos.Actors.Tests.Edge;

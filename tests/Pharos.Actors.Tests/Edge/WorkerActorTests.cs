@@ -1,14 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
-using Akka.Actor;
-using Akka.Cluster.Tools.PublishSubscribe;
-using Pharos.Actors.Edge;
-using Pharos.Actors.Tests.Support;
 using Pharos.CodeGraph.Graph;
 using Pharos.CodeGraph.Training;
-using Pharos.Messages;
-using Pharos.Messages.Commands;
-using Pharos.Messages.Status;
 using Pharos.Testing.Git;
 
 namespace Pharos.Actors.Tests.Edge;
@@ -170,24 +163,11 @@ public sealed class WorkerRegistrationRetryTests : WorkerTestKit
 /// <summary>StopTask: an old lease's is ignored, the current one's stops training within 2 s and discards it.</summary>
 public sealed class WorkerCancellationTests(Xunit.Abstractions.ITestOutputHelper output) : WorkerTestKit(output)
 {
-    /// <summary>Training that lasts many seconds on this machine (many epochs over a few hundred files).</summary>
-    private static Node2VecOptions Long => new()
-    {
-        Epochs = 400,
-        Dimensions = 32,
-        WalksPerNode = 10,
-        WalkLength = 20,
-        Context = 5,
-        Negative = 5,
-        Threads = 1,
-        Seed = 3,
-    };
-
     [Fact]
     public void StopTask_of_an_old_lease_is_ignored_and_of_the_current_lease_stops_training_within_two_seconds()
     {
         var source = CreatePythonSource("longrun", modules: 300, extraImports: 3);
-        var worker = StartRegisteredWorker(Settings(Long));
+        var worker = StartRegisteredWorker(Settings(LongTraining));
 
         Assign(worker, NewTask(source, id: "task-c"), "lease-new");
         Queue.FishForMessage<ReportProgress>(p => p.Stage == JobStage.Training, TimeSpan.FromSeconds(30));
@@ -373,24 +353,11 @@ public sealed class WorkerCrashTests : WorkerTestKit
 /// <summary>Live status: every stage change, at most every 500 ms within a stage, errors, and on request.</summary>
 public sealed class WorkerStatusTests(Xunit.Abstractions.ITestOutputHelper log) : WorkerTestKit
 {
-    // Training must last a few status intervals (500 ms) even on a fast, quiet machine: 150 epochs took 0.7 s there.
-    private static Node2VecOptions Medium => new()
-    {
-        Epochs = 600,
-        Dimensions = 16,
-        WalksPerNode = 6,
-        WalkLength = 16,
-        Context = 4,
-        Negative = 3,
-        Threads = 1,
-        Seed = 5,
-    };
-
     [Fact]
     public void Publishes_on_every_stage_change_and_at_most_every_500_ms_within_a_stage()
     {
         var source = CreatePythonSource("statusrepo", modules: 150, extraImports: 2);
-        var worker = StartRegisteredWorker(Settings(Medium));
+        var worker = StartRegisteredWorker(Settings(LongTraining));
 
         Assign(worker, NewTask(source, id: "task-st"), "lease-st");
         var seen = new List<WorkerStatusChanged>();

@@ -1,11 +1,4 @@
-using Akka.Actor;
 using FsCheck;
-using FsCheck.Fluent;
-using FsCheck.Xunit;
-using Pharos.Actors.Edge;
-using Pharos.Actors.Tests.Support;
-using Pharos.Messages;
-using Pharos.Messages.Commands;
 
 namespace Pharos.Actors.Tests.Edge;
 

@@ -1,12 +1,6 @@
-using Akka.Actor;
-using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Event;
 using Akka.TestKit;
 using Microsoft.Extensions.Time.Testing;
-using Pharos.Actors.Edge;
-using Pharos.Messages;
-using Pharos.Messages.Commands;
-using Pharos.Messages.Status;
 
 namespace Pharos.Actors.Tests.Edge;
 

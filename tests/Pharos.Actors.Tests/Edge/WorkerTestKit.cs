@@ -1,15 +1,8 @@
 using System.Text;
-using Akka.Actor;
-using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Configuration;
 using Akka.TestKit;
-using Pharos.Actors.Configuration;
-using Pharos.Actors.Edge;
 using Pharos.Actors.Ingest;
 using Pharos.CodeGraph.Training;
-using Pharos.Messages;
-using Pharos.Messages.Commands;
-using Pharos.Messages.Status;
 using Pharos.Testing.Git;
 
 namespace Pharos.Actors.Tests.Edge;
@@ -36,6 +29,13 @@ public abstract class WorkerTestKit : Akka.TestKit.Xunit2.TestKit
         AllowLocalRepos = true,
         AllowedSchemes = ["https", "http", "git"],
     });
+
+    /// <summary>
+    /// Training that lasts seconds on this machine (many epochs over a few hundred files): long enough to be stopped
+    /// mid-run, and to span several status intervals (500 ms) even on a fast, quiet machine.
+    /// </summary>
+    public static Node2VecOptions LongTraining =>
+        Quick with { Epochs = 400, Dimensions = 32, WalksPerNode = 10, WalkLength = 20, Context = 5, Negative = 5, Seed = 3 };
 
     /// <summary>A handful of tiny epochs: a run takes well under a second.</summary>
     public static Node2VecOptions Quick => new()

@@ -1,12 +1,9 @@
-using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
 using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Pharos.Actors.Configuration;
 using Pharos.Actors.Hosting;
-using Pharos.Actors.Tests.Support;
 
 namespace Pharos.Actors.Tests.Hosting;
 

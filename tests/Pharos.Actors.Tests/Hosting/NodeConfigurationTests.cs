@@ -1,11 +1,7 @@
-using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Pharos.Actors.Configuration;
 using Pharos.Actors.Hosting;
-using Pharos.Actors.Tests.Support;
-using Pharos.Messages;
 using Pharos.Messages.Serialization;
 
 namespace Pharos.Actors.Tests.Hosting;

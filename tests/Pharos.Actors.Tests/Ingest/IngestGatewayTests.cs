@@ -1,19 +1,10 @@
 using System.Net;
-using Akka.Actor;
-using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
 using FsCheck;
-using FsCheck.Fluent;
-using FsCheck.Xunit;
-using Pharos.Actors.Configuration;
 using Pharos.Actors.Ingest;
-using Pharos.Actors.Tests.Support;
-using Pharos.Messages;
-using Pharos.Messages.Commands;
 using Pharos.Messages.Queries;
 using Pharos.Messages.Serialization;
-using Pharos.Messages.Status;
 
 namespace Pharos.Actors.Tests.Ingest;
 

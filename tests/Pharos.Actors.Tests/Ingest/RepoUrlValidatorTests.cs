@@ -2,9 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using FsCheck;
-using FsCheck.Fluent;
-using FsCheck.Xunit;
-using Pharos.Actors.Configuration;
 using Pharos.Actors.Ingest;
 
 namespace Pharos.Actors.Tests.Ingest;

@@ -1,8 +1,4 @@
-using Pharos.Actors.Queue;
-using Pharos.Messages;
-using Pharos.Messages.Commands;
 using Pharos.Messages.Events;
-using Pharos.Messages.Status;
 
 namespace Pharos.Actors.Tests.Queue;
 

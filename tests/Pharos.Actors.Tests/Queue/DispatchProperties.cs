@@ -1,13 +1,7 @@
 using System.Text.Json;
 using FsCheck;
-using FsCheck.Fluent;
-using FsCheck.Xunit;
-using Pharos.Actors.Queue;
-using Pharos.Messages;
-using Pharos.Messages.Commands;
 using Pharos.Messages.Events;
 using Pharos.Messages.Serialization;
-using Pharos.Messages.Status;
 
 namespace Pharos.Actors.Tests.Queue;
 

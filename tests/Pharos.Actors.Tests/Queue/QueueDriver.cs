@@ -1,7 +1,3 @@
-using Pharos.Actors.Queue;
-using Pharos.Messages;
-using Pharos.Messages.Commands;
-
 namespace Pharos.Actors.Tests.Queue;
 
 /// <summary>

@@ -1,9 +1,4 @@
 using FsCheck;
-using FsCheck.Fluent;
-using FsCheck.Xunit;
-using Pharos.Actors.Queue;
-using Pharos.Messages;
-using Pharos.Messages.Commands;
 using Pharos.Messages.Events;
 
 namespace Pharos.Actors.Tests.Queue;

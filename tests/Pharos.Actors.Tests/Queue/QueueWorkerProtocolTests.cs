@@ -1,14 +1,7 @@
-using Akka.Actor;
-using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Configuration;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
-using Pharos.Actors.Queue;
-using Pharos.Actors.Tests.Support;
-using Pharos.Messages;
-using Pharos.Messages.Commands;
 using Pharos.Messages.Queries;
-using Pharos.Messages.Status;
 
 namespace Pharos.Actors.Tests.Queue;
 

@@ -1,11 +1,6 @@
-using Akka.Actor;
-using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.TestKit.Xunit2;
 using Pharos.Actors.Status;
-using Pharos.Actors.Tests.Support;
-using Pharos.Messages;
 using Pharos.Messages.Queries;
-using Pharos.Messages.Status;
 
 namespace Pharos.Actors.Tests.Status;
 

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Configuration;
-using Pharos.Actors.Configuration;
 using Pharos.Security;
 
 namespace Pharos.Actors.Tests.Support;

@@ -1,6 +1,3 @@
-using Pharos.Testing.Cloud;
-
-
 namespace Pharos.Cli.Tests.Support;
 
 /// <summary>A cloud node without a worker: submitted tasks stay queued, so jobs, duplicates and cancel can be seen.</summary>

@@ -1,6 +1,3 @@
-using FsCheck;
-using FsCheck.Fluent;
-using FsCheck.Xunit;
 using Microsoft.Extensions.Logging;
 using Pharos.CloudNode.Auth;
 using Pharos.Testing.Logging;

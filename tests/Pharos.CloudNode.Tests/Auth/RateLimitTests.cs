@@ -1,11 +1,5 @@
-using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
-using FsCheck;
-using FsCheck.Fluent;
-using FsCheck.Xunit;
 using Pharos.CloudNode.Auth;
-using Pharos.Testing.Cloud;
 
 namespace Pharos.CloudNode.Tests.Auth;
 

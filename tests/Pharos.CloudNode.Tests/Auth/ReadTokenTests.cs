@@ -1,6 +1,3 @@
-using System.Net;
-using Pharos.Testing.Cloud;
-
 namespace Pharos.CloudNode.Tests.Auth;
 
 public sealed class ReadTokenTests

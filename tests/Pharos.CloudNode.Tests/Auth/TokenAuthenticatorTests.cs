@@ -1,6 +1,3 @@
-using FsCheck;
-using FsCheck.Fluent;
-using FsCheck.Xunit;
 using Pharos.Actors.Configuration;
 using Pharos.Actors.Ingest;
 using Pharos.CloudNode.Auth;

@@ -1,6 +1,3 @@
-using Pharos.CodeGraph.Graph;
-using Pharos.CodeGraph.Graph.Languages;
-
 namespace Pharos.CodeGraph.Tests.Graph;
 
 public sealed class JavaScriptAnalyzerTests

@@ -2,8 +2,6 @@ using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using Pharos.CodeGraph.Graph;
-using Pharos.CodeGraph.Graph.Languages;
 
 namespace Pharos.CodeGraph.Tests.Graph;
 

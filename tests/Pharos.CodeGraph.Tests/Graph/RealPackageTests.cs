@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Pharos.CodeGraph.Graph;
 using Xunit.Abstractions;
 
 namespace Pharos.CodeGraph.Tests.Graph;

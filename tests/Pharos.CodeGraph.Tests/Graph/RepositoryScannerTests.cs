@@ -1,6 +1,4 @@
 using System.Text;
-using Pharos.CodeGraph.Graph;
-using Pharos.CodeGraph.Graph.Languages;
 
 namespace Pharos.CodeGraph.Tests.Graph;
 

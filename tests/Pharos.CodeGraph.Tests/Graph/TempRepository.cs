@@ -1,6 +1,3 @@
-using Pharos.CodeGraph.Graph;
-using Pharos.CodeGraph.Graph.Languages;
-
 namespace Pharos.CodeGraph.Tests.Graph;
 
 /// <summary>A repository written to a fresh temp directory for one test, deleted afterwards.</summary>

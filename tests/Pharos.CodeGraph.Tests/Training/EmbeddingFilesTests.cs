@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Pharos.CodeGraph.Training;
 
 namespace Pharos.CodeGraph.Tests.Training;
 

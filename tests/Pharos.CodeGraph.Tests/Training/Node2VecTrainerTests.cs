@@ -1,5 +1,3 @@
-using Pharos.CodeGraph.Training;
-
 namespace Pharos.CodeGraph.Tests.Training;
 
 public sealed class Node2VecTrainerTests

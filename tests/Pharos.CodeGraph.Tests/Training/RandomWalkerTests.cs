@@ -1,6 +1,5 @@
 using FsCheck;
 using FsCheck.Xunit;
-using Pharos.CodeGraph.Training;
 
 namespace Pharos.CodeGraph.Tests.Training;
 

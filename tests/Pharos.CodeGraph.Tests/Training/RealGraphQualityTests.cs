@@ -1,6 +1,4 @@
-using Pharos.CodeGraph.Graph;
 using Pharos.CodeGraph.Tests.Graph;
-using Pharos.CodeGraph.Training;
 using Xunit.Abstractions;
 
 namespace Pharos.CodeGraph.Tests.Training;

@@ -3,9 +3,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text.Json;
-using Pharos.EndToEnd.Tests.Support;
-using Pharos.Testing.Nodes;
 using Pharos.Testing.Redis;
 using Xunit.Sdk;
 
@@ -30,15 +27,8 @@ public static class ChaosSize
 }
 
 /// <summary>A chaos scenario's processes and servers (its <see cref="TestBed"/>), disposed after the test, also when it failed.</summary>
-public abstract class ChaosTest(ITestOutputHelper output) : IAsyncLifetime
+public abstract class ChaosTest(ITestOutputHelper output) : BedTest(output)
 {
-    protected ITestOutputHelper Output { get; } = output;
-    protected TestBed Bed { get; } = new(output);
-
-    public virtual Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync() => await Bed.DisposeAsync();
-
     /// <summary>A cloud node's settings for its journal in <paramref name="redis"/>, the cap out of the way.</summary>
     protected static Dictionary<string, string?> RedisJournal(RedisServer redis) => new()
     {

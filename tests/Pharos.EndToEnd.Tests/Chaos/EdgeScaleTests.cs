@@ -1,8 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Text.Json;
-using Pharos.EndToEnd.Tests.Support;
-using Pharos.Testing.Nodes;
 using Xunit.Sdk;
 
 namespace Pharos.EndToEnd.Tests.Chaos;

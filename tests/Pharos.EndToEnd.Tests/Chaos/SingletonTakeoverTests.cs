@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Pharos.Testing.Nodes;
 using Pharos.Testing.Redis;
 
 namespace Pharos.EndToEnd.Tests.Chaos;

@@ -1,6 +1,3 @@
-using System.Text.Json;
-using Pharos.Testing.Nodes;
-
 namespace Pharos.EndToEnd.Tests.Support;
 
 /// <summary>Waits that several tests share.</summary>

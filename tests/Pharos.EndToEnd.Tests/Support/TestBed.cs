@@ -1,6 +1,4 @@
 using System.Text;
-using System.Text.Json;
-using Pharos.Testing.Nodes;
 
 namespace Pharos.EndToEnd.Tests.Support;
 
@@ -134,4 +132,26 @@ public sealed class StatusRecorder : IAsyncDisposable
         if (!_stop.IsCancellationRequested) await StopAsync();
         _stop.Dispose();
     }
+}
+
+/// <summary>
+/// A test class whose every test gets a <see cref="TestBed"/> of its own, torn down after the test (its processes
+/// stopped, its directories removed); <see cref="InitializeAsync"/> starts what the class needs beside it.
+/// </summary>
+public abstract class BedTest(ITestOutputHelper output) : IAsyncLifetime
+{
+    protected ITestOutputHelper Output { get; } = output;
+    protected TestBed Bed { get; } = new(output);
+
+    public virtual Task InitializeAsync() => Task.CompletedTask;
+
+    public virtual async Task DisposeAsync() => await Bed.DisposeAsync();
+}
+
+/// <summary>A <see cref="BedTest"/> with git servers of its own over one set of repositories: the daemon, smart HTTP or both.</summary>
+public abstract class GitBedTest(ITestOutputHelper output, bool daemon = true, bool http = true) : BedTest(output)
+{
+    protected GitSources Sources { get; private set; } = null!;
+
+    public override async Task InitializeAsync() => Sources = Bed.Own(await GitSources.StartAsync(daemon, http));
 }

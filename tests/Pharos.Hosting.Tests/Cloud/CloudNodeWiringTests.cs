@@ -1,6 +1,4 @@
-using Akka.Actor;
 using Akka.Cluster;
-using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -15,9 +13,6 @@ using Pharos.CloudNode;
 using Pharos.CloudNode.Metrics;
 using Pharos.CloudNode.Persistence;
 using Pharos.EdgeNode;
-using Pharos.Messages;
-using Pharos.Messages.Commands;
-using Pharos.Messages.Status;
 
 namespace Pharos.Hosting.Tests.Cloud;
 

@@ -1,7 +1,5 @@
-using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.SBR;
-using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Hosting;
 using Akka.Persistence.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -11,11 +9,8 @@ using Pharos.Actors.Configuration;
 using Pharos.Actors.Edge;
 using Pharos.Actors.Hosting;
 using Pharos.Actors.Queue;
-using Pharos.Messages;
-using Pharos.Messages.Commands;
 using Pharos.Messages.Events;
 using Pharos.Messages.Serialization;
-using Pharos.Messages.Status;
 
 namespace Pharos.Hosting.Tests.Nodes;
 

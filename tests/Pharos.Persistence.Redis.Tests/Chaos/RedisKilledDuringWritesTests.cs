@@ -1,9 +1,5 @@
 using System.Collections.Immutable;
-using Akka.Actor;
-using Akka.Persistence;
 using Akka.TestKit;
-using Pharos.Persistence.Redis.Tests.Support;
-using Pharos.Testing.Redis;
 using static Pharos.Persistence.Redis.Tests.Support.EventLogActor;
 
 namespace Pharos.Persistence.Redis.Tests.Chaos;

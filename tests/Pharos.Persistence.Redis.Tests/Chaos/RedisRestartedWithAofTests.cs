@@ -1,7 +1,3 @@
-using Akka.Actor;
-using Pharos.Persistence.Redis.Tests.Support;
-using Pharos.Testing.Redis;
-using StackExchange.Redis;
 using static Pharos.Persistence.Redis.Tests.Support.EventLogActor;
 
 namespace Pharos.Persistence.Redis.Tests.Chaos;

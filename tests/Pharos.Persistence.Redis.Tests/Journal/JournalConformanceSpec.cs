@@ -1,10 +1,5 @@
 using System.Collections.Immutable;
-using Akka.Actor;
-using Akka.Persistence;
 using Akka.TestKit;
-using Pharos.Persistence.Redis.Tests.Support;
-using Pharos.Testing.Redis;
-using StackExchange.Redis;
 
 namespace Pharos.Persistence.Redis.Tests.Journal;
 

@@ -1,9 +1,5 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
-using Akka.Actor;
-using Akka.Persistence;
-using Pharos.Persistence.Redis.Tests.Support;
-using Pharos.Testing.Redis;
 
 namespace Pharos.Persistence.Redis.Tests.Journal;
 

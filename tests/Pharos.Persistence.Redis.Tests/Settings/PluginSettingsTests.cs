@@ -1,9 +1,4 @@
 using System.Collections.Immutable;
-using Akka.Actor;
-using Akka.Persistence;
-using Pharos.Persistence.Redis.Tests.Support;
-using Pharos.Testing.Redis;
-using StackExchange.Redis;
 
 namespace Pharos.Persistence.Redis.Tests.Settings;
 
@@ -17,15 +12,7 @@ public sealed class DatabaseSettingTests(RedisFixture redis, ITestOutputHelper o
     [Fact]
     public void Writes_events_and_snapshots_to_the_configured_database()
     {
-        var probe = CreateTestProbe();
-        Journal.Tell(new WriteMessages(new[]
-        {
-            new AtomicWrite(new Persistent("a-1", 1, Pid, string.Empty, false, ActorRefs.NoSender, WriterGuid)),
-        }, probe.Ref, ActorInstanceId));
-        probe.ExpectMsg<WriteMessagesSuccessful>();
-        probe.ExpectMsg<WriteMessageSuccess>();
-        SnapshotStore.Tell(new SaveSnapshot(new SnapshotMetadata(Pid, 1, DateTime.MinValue), "s-1"), probe.Ref);
-        probe.ExpectMsg<SaveSnapshotSuccess>();
+        var probe = WriteOneEventAndOneSnapshot();
 
         var db3 = Db.Multiplexer.GetDatabase(3);
         Assert.Equal(1, db3.SortedSetLength(JournalKey(Pid)));
@@ -69,15 +56,7 @@ public sealed class SharedConnectionTests(RedisFixture redis, ITestOutputHelper 
     [Fact]
     public async Task Journal_and_snapshot_store_share_one_multiplexer()
     {
-        var probe = CreateTestProbe();
-        Journal.Tell(new WriteMessages(new[]
-        {
-            new AtomicWrite(new Persistent("a-1", 1, Pid, string.Empty, false, ActorRefs.NoSender, WriterGuid)),
-        }, probe.Ref, ActorInstanceId));
-        probe.ExpectMsg<WriteMessagesSuccessful>();
-        probe.ExpectMsg<WriteMessageSuccess>();
-        SnapshotStore.Tell(new SaveSnapshot(new SnapshotMetadata(Pid, 1, DateTime.MinValue), "s-1"), probe.Ref);
-        probe.ExpectMsg<SaveSnapshotSuccess>();
+        WriteOneEventAndOneSnapshot();
 
         // Each multiplexer opens an interactive and a subscription connection; two multiplexers would open four.
         await using var admin = await ConnectionMultiplexer.ConnectAsync(Server.ConnectionString + ",allowAdmin=true");

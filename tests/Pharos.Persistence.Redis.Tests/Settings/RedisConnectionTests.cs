@@ -1,5 +1,4 @@
 using System.Net;
-using StackExchange.Redis;
 
 namespace Pharos.Persistence.Redis.Tests;
 

@@ -1,8 +1,4 @@
-using Akka.Persistence;
 using Akka.TestKit;
-using Pharos.Persistence.Redis.Tests.Support;
-using Pharos.Testing.Redis;
-using StackExchange.Redis;
 
 namespace Pharos.Persistence.Redis.Tests.Snapshot;
 

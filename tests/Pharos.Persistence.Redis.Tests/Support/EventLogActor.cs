@@ -1,6 +1,3 @@
-using Akka.Actor;
-using Akka.Persistence;
-
 namespace Pharos.Persistence.Redis.Tests.Support;
 
 /// <summary>

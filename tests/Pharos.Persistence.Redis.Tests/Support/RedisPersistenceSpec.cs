@@ -1,9 +1,5 @@
-using Akka.Actor;
 using Akka.Configuration;
 using Akka.Event;
-using Akka.Persistence;
-using Pharos.Testing.Redis;
-using StackExchange.Redis;
 
 namespace Pharos.Persistence.Redis.Tests.Support;
 
@@ -70,6 +66,24 @@ public abstract class RedisPersistenceSpec : Akka.TestKit.Xunit2.TestKit
     protected string JournalKey(string pid) => $"{KeyPrefix}journal:persisted:{pid}";
     protected string HighestSequenceNrKey(string pid) => $"{KeyPrefix}journal:persisted:{pid}:highestSequenceNr";
     protected string SnapshotKey(string pid) => $"{KeyPrefix}snapshot:{pid}";
+
+    /// <summary>
+    /// Writes event "a-1" of <see cref="Pid"/> and a snapshot "s-1" after it, and waits until both are stored; the probe
+    /// that asked is free for more.
+    /// </summary>
+    protected Akka.TestKit.TestProbe WriteOneEventAndOneSnapshot()
+    {
+        var probe = CreateTestProbe();
+        Journal.Tell(new WriteMessages(new[]
+        {
+            new AtomicWrite(new Persistent("a-1", 1, Pid, string.Empty, false, ActorRefs.NoSender, WriterGuid)),
+        }, probe.Ref, ActorInstanceId));
+        probe.ExpectMsg<WriteMessagesSuccessful>();
+        probe.ExpectMsg<WriteMessageSuccess>();
+        SnapshotStore.Tell(new SaveSnapshot(new SnapshotMetadata(Pid, 1, DateTime.MinValue), "s-1"), probe.Ref);
+        probe.ExpectMsg<SaveSnapshotSuccess>();
+        return probe;
+    }
 
     protected void Subscribe<T>(IActorRef subscriber) => Sys.EventStream.Subscribe(subscriber, typeof(T));
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Pharos.Testing.Redis;
 
 namespace Pharos.Persistence.Redis.Tests.Support;
 

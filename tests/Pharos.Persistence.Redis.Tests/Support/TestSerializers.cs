@@ -1,6 +1,5 @@
 using System.Runtime.Serialization;
 using System.Text;
-using Akka.Actor;
 using Akka.Serialization;
 
 namespace Pharos.Persistence.Redis.Tests.Support;

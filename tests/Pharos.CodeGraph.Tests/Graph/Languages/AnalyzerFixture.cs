@@ -1,6 +1,3 @@
-using Pharos.CodeGraph.Graph;
-using Pharos.CodeGraph.Graph.Languages;
-
 namespace Pharos.CodeGraph.Tests.Graph.Languages;
 
 /// <summary>An in-memory repository: source files get their language from the ending, every other file (go.mod)

@@ -1,8 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using Pharos.CodeGraph.Graph;
-using Pharos.CodeGraph.Graph.Languages;
 using static Pharos.CodeGraph.Tests.Graph.Languages.AnalyzerFixture;
 
 namespace Pharos.CodeGraph.Tests.Graph.Languages;
