@@ -1,6 +1,5 @@
 using Pharos.Actors.Status;
 using Pharos.CloudNode.Auth;
-using Pharos.CloudNode.Live;
 using Prometheus;
 
 namespace Pharos.CloudNode.Metrics;
@@ -14,10 +13,6 @@ public static class MetricsEndpoint
 
     /// <summary>The queue and worker gauges follow the status tracker's views (the queue's published depth).</summary>
     public static AkkaConfigurationBuilder WithMetricsObserver(this AkkaConfigurationBuilder builder) =>
-        builder.WithActors((system, registry, resolver) =>
-        {
-            var metrics = resolver.GetService<PharosMetrics>();
-            // Runs as long as the actor system does.
-            _ = LiveFeeds.Status(registry.Get<StatusTracker>()).RunForeach(metrics.Observe, system);
-        });
+        builder.WithActors((system, registry, resolver) => system.ActorOf(
+            MetricsObserver.Props(registry.Get<StatusTracker>(), resolver.GetService<PharosMetrics>()), "metrics-observer"));
 }
