@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Pharos.CodeGraph.Graph;
+using Pharos.CodeGraph.Results;
 
 namespace Pharos.Cli.Commands;
 
@@ -30,16 +31,7 @@ internal static class GraphCommand
 
         if (json)
         {
-            CliJson.Write(context.Output, new
-            {
-                nodes = graph.Nodes,
-                edges = graph.Edges.Select(e => new[] { graph.Nodes[e.From], graph.Nodes[e.To] }),
-                unresolved = new { total = graph.UnresolvedTotal, by_file = graph.UnresolvedByNode.Where(p => p.Value > 0).ToDictionary() },
-                languages = graph.FilesByLanguage,
-                skipped_files = graph.SkippedFiles,
-                warnings = graph.Warnings,
-                parse_seconds = Math.Round(seconds, 3),
-            });
+            CliJson.Write(context.Output, GraphDocument.Of(graph, TimeSpan.FromSeconds(seconds)));
             return 0;
         }
 
