@@ -38,6 +38,8 @@ public enum JobStage
     Parsing,
     Training,
     Storing,
+    /// <summary>The edge sends the stored result to the cloud; the job completes once the cloud has it.</summary>
+    Uploading,
 }
 
 /// <summary>Why a job ended skipped, failed or cancelled: recorded on the job.</summary>
@@ -53,6 +55,8 @@ public enum JobReason
     CloneFailed,
     /// <summary>Parsing, training or storing the embeddings failed.</summary>
     TrainingFailed,
+    /// <summary>The result is larger than the cloud takes (PHAROS_MAX_RESULT_MB).</summary>
+    ResultTooLarge,
 }
 
 /// <summary>

@@ -65,3 +65,37 @@ public sealed class SerializerRoundTripTests : IDisposable
         Assert.Contains("\"submitted_at\":\"2026-11-29T08:00:00.123+00:00\"", json);
     }
 }
+
+public sealed class ResultChunkWireTests : IDisposable
+{
+    private readonly ActorSystem _system = ActorSystem.Create("chunks");
+    private readonly PharosSerializer _serializer;
+
+    public ResultChunkWireTests() => _serializer = new PharosSerializer((ExtendedActorSystem)_system);
+
+    public void Dispose() => _system.Dispose();
+
+    [Property(MaxTest = 50)]
+    public Property A_chunk_travels_as_its_bytes_plus_a_small_header_and_comes_back_equal() =>
+        Prop.ForAll(Gen.Choose(0, ResultChunk.MaxBytes).ToArbitrary(), Gen.Choose(0, int.MaxValue).ToArbitrary(), (size, seed) =>
+        {
+            var data = new byte[size];
+            new Random(seed).NextBytes(data);
+            var chunk = new ResultChunk("task-1", "lease-1", (long)seed * 3, data);
+            var wire = _serializer.ToBinary(chunk);
+            var back = (ResultChunk)_serializer.FromBinary(wire, _serializer.Manifest(chunk));
+            return wire.Length < size + 100 && back.Offset == chunk.Offset && back.TaskId == "task-1"
+                && back.LeaseId == "lease-1" && back.Data.AsSpan().SequenceEqual(data);
+        });
+
+    [Fact]
+    public void A_chunk_with_more_data_than_allowed_or_a_lying_length_is_refused()
+    {
+        var manifest = _serializer.Manifest(new ResultChunk("t", "l", 0, []));
+        var tooBig = _serializer.ToBinary(new ResultChunk("t", "l", 0, new byte[ResultChunk.MaxBytes + 1]));
+        Assert.Throws<System.Runtime.Serialization.SerializationException>(() => _serializer.FromBinary(tooBig, manifest));
+        var lying = _serializer.ToBinary(new ResultChunk("t", "l", 0, [1, 2, 3]));
+        BitConverter.TryWriteBytes(lying.AsSpan(0, 4), 1_000_000);
+        Assert.Throws<System.Runtime.Serialization.SerializationException>(() => _serializer.FromBinary(lying, manifest));
+    }
+}

@@ -13,8 +13,8 @@ public sealed class VocabularyTests
     public void Every_string_ever_written_is_still_a_member_with_the_same_name()
     {
         Pinned<JobStatus>("queued", "running", "completed", "failed", "skipped", "cancelled", "requeued");
-        Pinned<JobStage>("cloning", "parsing", "training", "storing");
-        Pinned<JobReason>("ttl_expired", "cancelled_by_user", "worker_lost", "clone_failed", "training_failed");
+        Pinned<JobStage>("cloning", "parsing", "training", "storing", "uploading");
+        Pinned<JobReason>("ttl_expired", "cancelled_by_user", "worker_lost", "clone_failed", "training_failed", "result_too_large");
         Pinned<LeaseEndReason>("lease_expired", "worker_terminated", "worker_restarted", "cancelled");
         Pinned<WorkerState>("idle", "busy", "error", "offline");
         Pinned<Priority>("low", "normal", "high");

@@ -17,10 +17,15 @@ public sealed class PharosSerializer(ExtendedActorSystem system) : SerializerWit
 
     public override string Manifest(object o) => MessageManifests.For(o.GetType());
 
-    public override byte[] ToBinary(object obj) =>
-        JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), PharosJson.Options);
+    // Result chunks are bytes, not fields: they keep a binary form of their own (ResultChunkCodec).
+    public override byte[] ToBinary(object obj) => obj is Commands.ResultChunk chunk
+        ? Commands.ResultChunkCodec.Write(chunk)
+        : JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), PharosJson.Options);
 
-    public override object FromBinary(byte[] bytes, string manifest) =>
-        JsonSerializer.Deserialize(bytes, MessageManifests.TypeOf(manifest), PharosJson.Options)
-        ?? throw new System.Runtime.Serialization.SerializationException($"'{manifest}' deserialized to null.");
+    public override object FromBinary(byte[] bytes, string manifest) => manifest == ChunkManifest
+        ? Commands.ResultChunkCodec.Read(bytes)
+        : JsonSerializer.Deserialize(bytes, MessageManifests.TypeOf(manifest), PharosJson.Options)
+          ?? throw new System.Runtime.Serialization.SerializationException($"'{manifest}' deserialized to null.");
+
+    private static readonly string ChunkManifest = MessageManifests.For(typeof(Commands.ResultChunk));
 }
