@@ -111,6 +111,7 @@ public static class CloudApp
         services.AddProblemDetails();
         services.AddPharosRateLimits(settings);
         services.AddJournalHealthChecks(settings);
+        services.AddResultStore(settings);
         services.AddOpenApi(options => options.DescribeHealthRoutes());
         services.ConfigureHttpJsonOptions(options => PharosJson.Configure(options.SerializerOptions));
         return services;

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Pharos.Actors.Edge;
 using Pharos.Actors.Ingest;
 using Pharos.Actors.Queue;
+using Pharos.Actors.Results;
 
 namespace Pharos.Actors.Configuration;
 
@@ -20,12 +21,13 @@ public sealed record PharosSettings
     public RepoUrlPolicy Repositories { get; init; } = RepoUrlPolicy.Default;
     public QueueSettings Queue { get; init; } = QueueSettings.Default;
     public EdgeSettings Edge { get; init; } = EdgeSettings.Default;
+    public ResultSettings Results { get; init; } = ResultSettings.Default;
 
     /// <summary>Every setting of every area: what the README and the .env examples document.</summary>
     public static IReadOnlyList<Setting> All { get; } =
     [
         .. NodeSettings.Table, .. ClusterMemberSettings.Table, .. StorageSettings.Table, .. AuthSettings.Table,
-        .. RepoUrlPolicy.Table, .. QueueSettings.Table, .. EdgeSettings.Table,
+        .. RepoUrlPolicy.Table, .. QueueSettings.Table, .. EdgeSettings.Table, .. ResultSettings.Table,
     ];
 
     public static PharosSettings From(IConfiguration configuration) => new()
@@ -37,5 +39,6 @@ public sealed record PharosSettings
         Repositories = RepoUrlPolicy.Table.Bind(configuration),
         Queue = QueueSettings.Table.Bind(configuration),
         Edge = EdgeSettings.Table.Bind(configuration),
+        Results = ResultSettings.Table.Bind(configuration),
     };
 }

@@ -1,9 +1,14 @@
+using Pharos.Actors.Results;
 using Pharos.CloudNode.Health;
+using Pharos.CloudNode.ResultStorage;
 using Pharos.Persistence.Redis.Hosting;
 
 namespace Pharos.CloudNode.Persistence;
 
-/// <summary>Where the cloud node keeps its queue: Redis when PHAROS_REDIS is set, else the embedded SQLite journal.</summary>
+/// <summary>
+/// Where the cloud node keeps its queue and its results: Redis when PHAROS_REDIS is set, else SQLite files under
+/// PHAROS_DATA_DIR.
+/// </summary>
 public static class Journal
 {
     /// <summary>The chosen journal and snapshot store.</summary>
@@ -21,5 +26,16 @@ public static class Journal
         var checks = services.AddHealthChecks();
         if (settings.Storage.Redis is not null) checks.AddRedisPersistenceCheck(NodeHealth.Ready, NodeHealth.Journal);
         return services;
+    }
+
+    /// <summary>The result store beside the journal: in the same Redis (its own connection) or its own SQLite file.</summary>
+    public static IServiceCollection AddResultStore(this IServiceCollection services, PharosSettings settings)
+    {
+        services.AddSingleton(_ => new ResultCache());
+        return settings.Storage.Redis is { } redis
+            ? services.AddSingleton<IResultStore>(provider => RedisResultStore.Connect(redis, settings.Storage.RedisKeyPrefix,
+                settings.Results.Keep, provider.GetRequiredService<ResultCache>()))
+            : services.AddSingleton<IResultStore>(provider => new SqliteResultStore(settings.Storage.DataDirFull,
+                settings.Results.Keep, provider.GetRequiredService<ResultCache>()));
     }
 }

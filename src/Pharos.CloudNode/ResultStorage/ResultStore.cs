@@ -1,0 +1,63 @@
+using Pharos.Actors.Results;
+using Pharos.CodeGraph.Results;
+
+namespace Pharos.CloudNode.ResultStorage;
+
+/// <summary>
+/// What both stores share: a bundle is checked before it is written, and a read goes through a small cache of parsed
+/// bundles, so that repeated `similar` queries on one repository neither re-read nor re-parse it. A cached bundle is
+/// used only while the store's summary of that commit (task, trained_at, counts) is the one it was cached under, so a
+/// replacement written by another cloud node on the same Redis is never hidden by this node's cache.
+/// </summary>
+public abstract class ResultStore(int keep, ResultCache cache) : IResultStore
+{
+    public int Keep { get; } = keep is >= 1 and <= 100 ? keep : throw new ArgumentOutOfRangeException(nameof(keep), keep, "1..100");
+
+    public async Task<StoredResult> PutAsync(ReadOnlyMemory<byte> bundle, CancellationToken ct = default)
+    {
+        var header = ResultBundle.ReadHeader(bundle.Span, out var vectorsAt);
+        // ReadHeader counts whole floats: a tail of one to three bytes would pass it, and Read would refuse it later.
+        if ((bundle.Length - vectorsAt) % sizeof(float) != 0)
+            throw new InvalidDataException($"The result's {bundle.Length - vectorsAt} bytes of vectors are not whole float32 values.");
+        var stored = StoredResult.Of(header);
+        await WriteAsync(stored, bundle, ct).ConfigureAwait(false);
+        cache.Forget(stored.RepoUrl);
+        return stored;
+    }
+
+    public Task<IReadOnlyList<StoredResult>> ListAsync(CancellationToken ct = default) => ListNewestAsync(ct);
+
+    public async Task<ResultBundle?> GetAsync(string repoUrl, string? commitSha = null, CancellationToken ct = default)
+    {
+        var summary = await FindAsync(repoUrl, commitSha, ct).ConfigureAwait(false);
+        if (summary is null) return null;
+        if (cache.Find(summary) is { } cached) return cached;
+        var bytes = await ReadAsync(repoUrl, summary.CommitSha, ct).ConfigureAwait(false);
+        // Deleted or pruned since the summary was read.
+        if (bytes is null) return null;
+        var bundle = ResultBundle.Read(bytes);
+        cache.Add(StoredResult.Of(bundle.Header), bundle);
+        return bundle;
+    }
+
+    public async Task<bool> DeleteAsync(string repoUrl, CancellationToken ct = default)
+    {
+        var removed = await RemoveAsync(repoUrl, ct).ConfigureAwait(false);
+        cache.Forget(repoUrl);
+        return removed;
+    }
+
+    /// <summary>Writes the bundle, replacing the same commit, and deletes all but the newest <see cref="Keep"/> commits, atomically.</summary>
+    protected abstract Task WriteAsync(StoredResult result, ReadOnlyMemory<byte> bundle, CancellationToken ct);
+
+    /// <summary>Each repository's newest result, newest first (ties: the greater repository URL first).</summary>
+    protected abstract Task<IReadOnlyList<StoredResult>> ListNewestAsync(CancellationToken ct);
+
+    /// <summary>The summary of the commit, or of the newest commit (ties: the greater commit SHA); null when there is none.</summary>
+    protected abstract Task<StoredResult?> FindAsync(string repoUrl, string? commitSha, CancellationToken ct);
+
+    /// <summary>The stored bytes of the commit's bundle, or null.</summary>
+    protected abstract Task<byte[]?> ReadAsync(string repoUrl, string commitSha, CancellationToken ct);
+
+    protected abstract Task<bool> RemoveAsync(string repoUrl, CancellationToken ct);
+}
