@@ -1,0 +1,190 @@
+using System.Security.Cryptography;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Event;
+using Pharos.CodeGraph.Results;
+using Pharos.Messages.Commands;
+
+namespace Pharos.Actors.Results;
+
+/// <summary>Where the intake keeps results while they arrive, and how large one may be.</summary>
+/// <param name="IncomingDirectory">Partial uploads (<c>PHAROS_DATA_DIR/incoming</c>): they survive a restart, so a delivery resumes.</param>
+/// <param name="MaxBytes">PHAROS_MAX_RESULT_MB in bytes.</param>
+public sealed record IntakeSettings(string IncomingDirectory, long MaxBytes)
+{
+    /// <summary>A partial upload nobody has resumed for this long is deleted.</summary>
+    public static readonly TimeSpan AbandonedAfter = TimeSpan.FromDays(1);
+}
+
+/// <summary>
+/// Takes results from edges (one per cloud node): answers an offer with the offset to send from, appends each chunk
+/// at the offset it names, and once the whole result is there and its SHA-256 matches, stores it in the
+/// <see cref="IResultStore"/> and tells the edge it was delivered. Only edges of the cluster (or this node's own
+/// worker) are heard; a chunk that does not continue its upload is answered with the offset it should have had.
+/// </summary>
+public sealed class ResultIntake : ReceiveActor
+{
+    private sealed record Upload(OfferResult Offer, IActorRef Uploader, FileStream Part)
+    {
+        public long Length => Part.Length;
+    }
+
+    private sealed record Stored(OfferResult Offer, IActorRef Uploader, StoredResult Result);
+
+    private sealed record StoreFailed(OfferResult Offer, IActorRef Uploader, Exception Error);
+
+    private readonly IntakeSettings _settings;
+    private readonly IResultStore _store;
+    private readonly Dictionary<string, Upload> _uploads = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _storing = new(StringComparer.Ordinal);
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+
+    public ResultIntake(IntakeSettings settings, IResultStore store)
+    {
+        _settings = settings;
+        _store = store;
+        Receive<OfferResult>(offer => FromEdge(() => Offered(offer)));
+        Receive<ResultChunk>(chunk => FromEdge(() => Appended(chunk)));
+        Receive<Stored>(stored =>
+        {
+            _storing.Remove(Key(stored.Offer));
+            Forget(stored.Offer, deletePart: true);
+            _log.Info("Stored the result of task {0} ({1} at {2}, {3} files)", stored.Offer.TaskId, stored.Result.RepoUrl,
+                stored.Result.CommitSha, stored.Result.Files);
+            stored.Uploader.Tell(new ResultDelivered(stored.Offer.TaskId, stored.Offer.LeaseId, stored.Result.CommitSha));
+        });
+        Receive<StoreFailed>(failed =>
+        {
+            _storing.Remove(Key(failed.Offer));
+            if (failed.Error is InvalidDataException damaged)
+            {
+                // The bytes are what the edge hashed, so sending them again would not help.
+                Forget(failed.Offer, deletePart: true);
+                failed.Uploader.Tell(new ResultRefused(failed.Offer.TaskId, failed.Offer.LeaseId, JobReason.TrainingFailed,
+                    $"The result is not a valid Pharos result: {damaged.Message}"));
+                return;
+            }
+            // The store is down: the part stays whole, and the edge's next offer stores it again.
+            _log.Warning("Could not store the result of task {0}: {1}", failed.Offer.TaskId, failed.Error.Message);
+            Forget(failed.Offer, deletePart: false);
+        });
+    }
+
+    public static Props Props(IntakeSettings settings, IResultStore store) =>
+        Akka.Actor.Props.Create(() => new ResultIntake(settings, store));
+
+    protected override void PreStart()
+    {
+        Directory.CreateDirectory(_settings.IncomingDirectory);
+        foreach (var part in Directory.EnumerateFiles(_settings.IncomingDirectory, "*.part"))
+            if (DateTime.UtcNow - File.GetLastWriteTimeUtc(part) > IntakeSettings.AbandonedAfter) File.Delete(part);
+    }
+
+    protected override void PostStop()
+    {
+        foreach (var upload in _uploads.Values) upload.Part.Dispose();
+    }
+
+    private void Offered(OfferResult offer)
+    {
+        var key = Key(offer);
+        if (offer.Bytes > _settings.MaxBytes)
+        {
+            Sender.Tell(new ResultRefused(offer.TaskId, offer.LeaseId, JobReason.ResultTooLarge,
+                $"The result is {Megabytes(offer.Bytes)} MB; this cloud takes results of at most {Megabytes(_settings.MaxBytes)} MB (PHAROS_MAX_RESULT_MB)."));
+            return;
+        }
+        if (offer.Bytes <= 0 || offer.Sha256.Length != 64 || !offer.Sha256.All(Uri.IsHexDigit))
+        {
+            Sender.Tell(new ResultRefused(offer.TaskId, offer.LeaseId, JobReason.TrainingFailed, "The offer names no size or no SHA-256."));
+            return;
+        }
+        if (_storing.Contains(key)) return; // being stored: the answer follows
+        if (_uploads.TryGetValue(key, out var open) && open.Offer != offer) Forget(open.Offer, deletePart: true);
+        if (!_uploads.TryGetValue(key, out var upload))
+        {
+            // A part left by an earlier offer of the same result resumes; one of another size or hash starts over.
+            var path = PartPath(offer);
+            var part = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            if (part.Length > offer.Bytes) part.SetLength(0);
+            part.Seek(0, SeekOrigin.End);
+            upload = new Upload(offer, Sender, part);
+            _uploads[key] = upload;
+        }
+        else
+        {
+            _uploads[key] = upload = upload with { Uploader = Sender };
+        }
+        if (upload.Length == offer.Bytes) Complete(upload);
+        else Sender.Tell(new ResultChunkAccepted(offer.TaskId, offer.LeaseId, upload.Length));
+    }
+
+    private void Appended(ResultChunk chunk)
+    {
+        if (!_uploads.TryGetValue(chunk.TaskId + "/" + chunk.LeaseId, out var upload))
+        {
+            Sender.Tell(new ResultRefused(chunk.TaskId, chunk.LeaseId, null, "No offer is open for this result; offer it again."));
+            return;
+        }
+        if (chunk.Offset != upload.Length || chunk.Data.Length > upload.Offer.Bytes - upload.Length)
+        {
+            // A repeated or reordered chunk: say where the upload really is.
+            Sender.Tell(new ResultChunkAccepted(chunk.TaskId, chunk.LeaseId, upload.Length));
+            return;
+        }
+        upload.Part.Write(chunk.Data);
+        upload.Part.Flush();
+        if (upload.Length == upload.Offer.Bytes) Complete(upload);
+        else Sender.Tell(new ResultChunkAccepted(chunk.TaskId, chunk.LeaseId, upload.Length));
+    }
+
+    /// <summary>All the bytes are there: check them against the offer's hash, then store them off the actor's thread.</summary>
+    private void Complete(Upload upload)
+    {
+        var offer = upload.Offer;
+        upload.Part.Flush(flushToDisk: true);
+        upload.Part.Seek(0, SeekOrigin.Begin);
+        var bytes = new byte[upload.Part.Length];
+        upload.Part.ReadExactly(bytes);
+        upload.Part.Seek(0, SeekOrigin.End);
+        if (!Convert.ToHexString(SHA256.HashData(bytes)).Equals(offer.Sha256, StringComparison.OrdinalIgnoreCase))
+        {
+            Forget(offer, deletePart: true);
+            upload.Uploader.Tell(new ResultRefused(offer.TaskId, offer.LeaseId, null,
+                "The result's bytes do not match the SHA-256 offered; offer it again."));
+            return;
+        }
+        _storing.Add(Key(offer));
+        _store.PutAsync(bytes).PipeTo(Self,
+            success: result => new Stored(offer, upload.Uploader, result),
+            failure: error => new StoreFailed(offer, upload.Uploader, error));
+    }
+
+    private void Forget(OfferResult offer, bool deletePart)
+    {
+        if (_uploads.Remove(Key(offer), out var upload)) upload.Part.Dispose();
+        if (deletePart) File.Delete(PartPath(offer));
+    }
+
+    /// <summary>Only a cluster member with the edge role, or a worker of this very node (standalone), may deliver.</summary>
+    private void FromEdge(Action handle)
+    {
+        var address = Sender.Path.Address;
+        var member = address.HasLocalScope || IsEdge(Cluster.Get(Context.System), address);
+        if (member) handle();
+        else _log.Warning("Ignored a result message from {0}, which is not an edge of this cluster", address);
+    }
+
+    private static bool IsEdge(Cluster cluster, Address address) =>
+        address == cluster.SelfAddress || cluster.State.Members.Any(m => m.Address == address && m.HasRole(Hosting.PharosAkkaHosting.EdgeRole));
+
+    private string PartPath(OfferResult offer) =>
+        Path.Combine(_settings.IncomingDirectory, $"{Safe(offer.TaskId)}.{Safe(offer.LeaseId)}.{offer.Sha256[..16].ToLowerInvariant()}.part");
+
+    // Ids come from the wire: only letters, digits and dashes reach a file name.
+    private static string Safe(string id) => new(id.Take(80).Select(c => char.IsAsciiLetterOrDigit(c) || c == '-' ? c : '_').ToArray());
+
+    private static string Key(OfferResult offer) => offer.TaskId + "/" + offer.LeaseId;
+
+    private static string Megabytes(long bytes) => (bytes / (1024.0 * 1024)).ToString("0.#", System.Globalization.CultureInfo.InvariantCulture);
+}
