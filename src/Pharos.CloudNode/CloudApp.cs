@@ -8,6 +8,7 @@ using Pharos.CloudNode.Health;
 using Pharos.CloudNode.Live;
 using Pharos.CloudNode.Metrics;
 using Pharos.CloudNode.Persistence;
+using Pharos.CloudNode.ResultStorage;
 using Pharos.Messages.Serialization;
 
 namespace Pharos.CloudNode;
@@ -125,6 +126,7 @@ public static class CloudApp
         .WithLeaseArbiter(settings)
         .WithQueueSingleton(settings)
         .WithCloudActors(settings)
+        .WithResultIntake(settings)
         .WithMetricsObserver()
         // Standalone: an edge worker in this process too, pulling from the same queue over the same protocol.
         .WithEdgeWorkersIf(settings.Node.Standalone, settings);

@@ -1,11 +1,13 @@
 using Akka.Actor;
+using Pharos.Actors.Results;
 using Pharos.CodeGraph.Embedding;
+using Pharos.CodeGraph.Results;
 using Pharos.Messages;
 
 namespace Pharos.Actors.Edge;
 
-/// <summary>What to embed: a checked-out repository at a known commit.</summary>
-public sealed record TrainOrder(string RepositoryDirectory, string RepoUrl, string CommitSha);
+/// <summary>What to embed: a checked-out repository at a known commit, for a task under a lease.</summary>
+public sealed record TrainOrder(string RepositoryDirectory, string RepoUrl, string CommitSha, string TaskId, string LeaseId);
 
 /// <summary>TrainActor → parent: a stage began (<paramref name="Fraction"/> 0) or moved on.</summary>
 /// <param name="Stage">Parsing, training or storing.</param>
@@ -19,7 +21,8 @@ public sealed record TrainSucceeded(
     TimeSpan Parse,
     TimeSpan Train,
     TimeSpan Store,
-    string EmbeddingsPath) : IStepReport;
+    string EmbeddingsPath,
+    OutboxEntry Result) : IStepReport;
 
 public sealed record TrainFailed(string Error) : IStepReport;
 
@@ -42,9 +45,12 @@ public sealed class TrainActor(TrainOrder order, WorkerSettings settings, TimePr
         report(new TrainProgressed(JobStage.Storing, 0, "Storing embeddings..."));
         var storing = clock.GetTimestamp();
         var prefix = EmbeddingStore.Save(settings.EmbeddingsRoot, order.RepoUrl, order.CommitSha, embedding, settings.Training);
+        // The result for the cloud, whole in the outbox before the upload starts: it outlives a restart of the edge.
+        var bundle = ResultBundles.Of(order.RepoUrl, order.CommitSha, order.TaskId, clock.GetUtcNow(), embedding, settings.Training);
+        var result = Outbox.Put(settings.OutboxRoot, order.TaskId, order.LeaseId, bundle.WriteTo);
         return new TrainSucceeded(embedding.Graph.Nodes.Count, embedding.Graph.Edges.Count,
             embedding.Embeddings.NodeCount, embedding.Embeddings.FinalLoss, embedding.ParseElapsed,
-            embedding.TrainElapsed, clock.GetElapsedTime(storing), prefix);
+            embedding.TrainElapsed, clock.GetElapsedTime(storing), prefix, result);
     }, ct);
 
     protected override IStepReport Failed(Exception error) =>

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Event;
+using Pharos.Actors.Results;
 using Pharos.Messages;
 using Pharos.Messages.Commands;
 using Pharos.Messages.Status;
@@ -8,7 +9,7 @@ using Pharos.Messages.Status;
 namespace Pharos.Actors.Edge;
 
 /// <summary>How a worker makes its children; tests count what is made.</summary>
-public sealed record WorkerStages(Func<CloneOrder, Props> CloneStep, Func<TrainOrder, Props> TrainStep);
+public sealed record WorkerStages(Func<CloneOrder, Props> CloneStep, Func<TrainOrder, Props> TrainStep, Func<OutboxEntry, Props> UploadStep);
 
 /// <summary>
 /// Runs tasks from the queue one at a time: pulls them (register, wait for WorkAvailable, RequestWork), skips a
@@ -64,9 +65,11 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         Akka.Actor.Props.Create(() => new WorkerActor(settings, queueProxy, mediator, clock, stages));
 
     /// <summary>The real children: LibGit2Sharp clones and the Pharos.CodeGraph trainer.</summary>
-    public static WorkerStages DefaultStages(WorkerSettings settings, Ingest.RepoUrlValidator validator, TimeProvider clock) => new(
+    public static WorkerStages DefaultStages(WorkerSettings settings, Ingest.RepoUrlValidator validator, TimeProvider clock,
+        ActorSystem system) => new(
         order => CloneActor.Props(order, settings, validator),
-        order => TrainActor.Props(order, settings, clock));
+        order => TrainActor.Props(order, settings, clock),
+        entry => ResultUploader.Props(entry, () => ResultIntake.Locate(system)));
 
     // A child that throws is stopped, and its Terminated fails the task; the worker itself carries on.
     protected override SupervisorStrategy SupervisorStrategy() =>
@@ -144,6 +147,18 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         Receive<TrainProgressed>(_ => IsCurrentChild(run), p => Progress(run, p.Stage, p.Fraction, p.Message));
         Receive<TrainSucceeded>(_ => IsCurrentChild(run), trained => Trained(run, trained));
         Receive<TrainFailed>(_ => IsCurrentChild(run), failed => Fail(run, JobReason.TrainingFailed, failed.Error));
+        Receive<Terminated>(t => t.ActorRef.Equals(run.Child), _ => ChildStopped(run, JobReason.TrainingFailed));
+        Running(run);
+    }
+
+    /// <summary>The result goes to the cloud: the task is reported completed only once the cloud has stored it.</summary>
+    private void Uploading(Run run)
+    {
+        Receive<UploadProgressed>(_ => IsCurrentChild(run), p => Progress(run, JobStage.Uploading, Fraction(p.Received, p.Total),
+            $"Uploading... {(int)(100 * Fraction(p.Received, p.Total))}% ({p.Received / 1048576.0:0.0} of {p.Total / 1048576.0:0.0} MB)"));
+        Receive<UploadDelivered>(_ => IsCurrentChild(run), _ => Delivered(run));
+        Receive<UploadRefused>(_ => IsCurrentChild(run), refused =>
+            Fail(run, refused.Reason ?? JobReason.TrainingFailed, $"the cloud refused the result: {refused.Detail}"));
         Receive<Terminated>(t => t.ActorRef.Equals(run.Child), _ => ChildStopped(run, JobReason.TrainingFailed));
         Running(run);
     }
@@ -272,7 +287,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         run.CloneSeconds = _clock.GetElapsedTime(run.StageStarted).TotalSeconds;
         StopChild(run);
         EnterStage(run, JobStage.Parsing, "Parsing...");
-        var order = new TrainOrder(run.Checkout, run.Task.RepoUrl, cloned.Result.CommitSha);
+        var order = new TrainOrder(run.Checkout, run.Task.RepoUrl, cloned.Result.CommitSha, run.Task.TaskId, run.LeaseId);
         run.Child = Context.Watch(Context.ActorOf(_stages.TrainStep(order), $"train-{++_children}"));
         Become(() => Training(run));
     }
@@ -305,11 +320,23 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
                 Store = Round(trained.Store.TotalSeconds),
             },
             trained.EmbeddingsPath);
-        _log.Info("Task {0} completed: {1} files, {2} edges, loss {3:0.0000}", run.Task.TaskId, trained.FilesProcessed,
-            trained.Edges, trained.FinalLoss);
-        Queue.Tell(new ReportCompleted(run.Task.TaskId, run.LeaseId, metrics));
+        _log.Info("Task {0} trained: {1} files, {2} edges, loss {3:0.0000}; uploading the result", run.Task.TaskId,
+            trained.FilesProcessed, trained.Edges, trained.FinalLoss);
+        run.Metrics = metrics;
+        StopChild(run);
+        EnterStage(run, JobStage.Uploading, "Uploading...");
+        run.Child = Context.Watch(Context.ActorOf(_stages.UploadStep(trained.Result), $"upload-{++_children}"));
+        Become(() => Uploading(run));
+    }
+
+    private void Delivered(Run run)
+    {
+        _log.Info("Task {0} completed: the cloud stored its result", run.Task.TaskId);
+        Queue.Tell(new ReportCompleted(run.Task.TaskId, run.LeaseId, run.Metrics!));
         Finish(run, Status(WorkerState.Idle, null, null, null, "Idle"));
     }
+
+    private static double Fraction(long part, long whole) => whole <= 0 ? 0 : Math.Clamp((double)part / whole, 0, 1);
 
     private void ChildStopped(Run run, JobReason reason) =>
         Fail(run, reason, $"the {run.Stage.ToName()} step stopped unexpectedly");
@@ -428,6 +455,8 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         public int CloneRetries { get; set; }
         public string? CommitSha { get; set; }
         public double CloneSeconds { get; set; }
+        /// <summary>What the run measured, reported once the cloud has the result.</summary>
+        public TaskMetrics? Metrics { get; set; }
         /// <summary>When <see cref="Stage"/> began (a TimeProvider timestamp).</summary>
         public long StageStarted { get; set; }
         /// <summary>When the queue last heard of the run (a TimeProvider timestamp); every stage change reports.</summary>

@@ -24,6 +24,8 @@ public sealed record WorkerSettings(
 
     public string WorkRoot => Path.Combine(Path.GetFullPath(DataDir), "work");
     public string EmbeddingsRoot => Path.Combine(Path.GetFullPath(DataDir), "embeddings");
+    /// <summary>Results waiting for the cloud (<see cref="Results.Outbox"/>).</summary>
+    public string OutboxRoot => Path.Combine(Path.GetFullPath(DataDir), "outbox");
 
     /// <summary>
     /// Stable across restarts of the same edge (machine, data directory, index), so that a restarted worker's

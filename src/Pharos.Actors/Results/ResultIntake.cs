@@ -70,6 +70,24 @@ public sealed class ResultIntake : ReceiveActor
         });
     }
 
+    /// <summary>Its name under /user on every cloud node.</summary>
+    public const string Name = "result-intake";
+
+    /// <summary>
+    /// The intake of the oldest cloud node that is up (where the queue runs, too); this node's own while none is
+    /// known, which is where a standalone node's worker finds it.
+    /// </summary>
+    public static ActorSelection Locate(ActorSystem system)
+    {
+        var oldest = Cluster.Get(system).State.Members
+            .Where(m => m.Status == MemberStatus.Up && m.HasRole(Hosting.PharosAkkaHosting.CloudRole))
+            .OrderBy(m => m, Member.AgeOrdering)
+            .FirstOrDefault();
+        return oldest is null
+            ? system.ActorSelection($"/user/{Name}")
+            : system.ActorSelection(new RootActorPath(oldest.Address) / "user" / Name);
+    }
+
     public static Props Props(IntakeSettings settings, IResultStore store) =>
         Akka.Actor.Props.Create(() => new ResultIntake(settings, store));
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Akka.Actor;
 using Akka.Event;
+using Pharos.Actors.Edge;
 using Pharos.Messages.Commands;
 
 namespace Pharos.Actors.Results;
@@ -46,11 +47,14 @@ public static class Outbox
     }
 }
 
+/// <summary>The uploader → its parent: the cloud has <paramref name="Received"/> of <paramref name="Total"/> bytes.</summary>
+public sealed record UploadProgressed(long Received, long Total) : IStepReport;
+
 /// <summary>The uploader → its parent: the cloud stored the result (and the outbox entry is gone).</summary>
-public sealed record UploadDelivered(OutboxEntry Entry, string CommitSha);
+public sealed record UploadDelivered(OutboxEntry Entry, string CommitSha) : IStepReport;
 
 /// <summary>The uploader → its parent: the cloud will never take the result (and the outbox entry is gone).</summary>
-public sealed record UploadRefused(OutboxEntry Entry, JobReason? Reason, string Detail);
+public sealed record UploadRefused(OutboxEntry Entry, JobReason? Reason, string Detail) : IStepReport;
 
 /// <summary>
 /// Delivers one outbox entry to the cloud's <see cref="ResultIntake"/>: offers it, then sends the chunk at each offset
@@ -115,6 +119,7 @@ public sealed class ResultUploader : ReceiveActor, IWithTimers
         if (accepted.NextOffset < 0 || accepted.NextOffset > _offer.Bytes) return;
         // An answer is a sign of life: the pause starts over.
         Timers.StartSingleTimer(nameof(Silence), new Silence(0), AnswerTimeout);
+        Context.Parent.Tell(new UploadProgressed(accepted.NextOffset, _offer.Bytes));
         if (accepted.NextOffset == _offer.Bytes) return; // all sent: the intake is storing it
         var data = new byte[(int)Math.Min(ResultChunk.MaxBytes, _offer.Bytes - accepted.NextOffset)];
         _file.Seek(accepted.NextOffset, SeekOrigin.Begin);

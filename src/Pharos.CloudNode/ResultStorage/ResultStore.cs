@@ -61,3 +61,13 @@ public abstract class ResultStore(int keep, ResultCache cache) : IResultStore
 
     protected abstract Task<bool> RemoveAsync(string repoUrl, CancellationToken ct);
 }
+
+public static class ResultIntakeHosting
+{
+    /// <summary>The cloud node's <see cref="ResultIntake"/>, at /user/result-intake, storing into the node's result store.</summary>
+    public static AkkaConfigurationBuilder WithResultIntake(this AkkaConfigurationBuilder builder, PharosSettings settings) =>
+        builder.WithActors((system, registry, resolver) => registry.Register<ResultIntake>(system.ActorOf(
+            ResultIntake.Props(new IntakeSettings(Path.Combine(settings.Storage.DataDirFull, "incoming"), settings.Results.MaxResultBytes),
+                resolver.GetService<IResultStore>()),
+            ResultIntake.Name)));
+}

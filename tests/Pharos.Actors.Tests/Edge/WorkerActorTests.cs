@@ -36,7 +36,7 @@ public sealed class WorkerProtocolTests(Xunit.Abstractions.ITestOutputHelper out
     }
 
     [Fact]
-    public void A_task_goes_through_every_stage_and_completes_with_metrics_and_embeddings_then_a_newer_commit_replaces_them()
+    public async Task A_task_goes_through_every_stage_and_completes_with_metrics_and_embeddings_then_a_newer_commit_replaces_them()
     {
         var source = CreatePythonSource("pkgrepo", modules: 12);
         var head = GitRepositoryFixture.Head(source);
@@ -49,7 +49,7 @@ public sealed class WorkerProtocolTests(Xunit.Abstractions.ITestOutputHelper out
         var progress = reports.OfType<ReportProgress>().ToList();
         Assert.All(progress, p => Assert.Equal(("task-1", "lease-1"), (p.TaskId, p.LeaseId)));
         var stages = progress.Select(p => p.Stage).Distinct().ToList();
-        Assert.Equal([JobStage.Cloning, JobStage.Parsing, JobStage.Training, JobStage.Storing], stages);
+        Assert.Equal([JobStage.Cloning, JobStage.Parsing, JobStage.Training, JobStage.Storing, JobStage.Uploading], stages);
         var order = progress.Select(p => stages.IndexOf(p.Stage)).ToList();
         Assert.Equal(order.Order(), order); // never back to an earlier stage
 
@@ -75,6 +75,14 @@ public sealed class WorkerProtocolTests(Xunit.Abstractions.ITestOutputHelper out
         Assert.Equal([head + ".f32", head + ".json"], Directory.EnumerateFiles(set).Select(Path.GetFileName).Order());
         Assert.Equal(13L * settings.Training.Dimensions * sizeof(float), new FileInfo(Path.Combine(set, head + ".f32")).Length);
         Assert.Equal(13, EmbeddingReader.Load(Path.Combine(set, head)).Nodes.Count);
+
+        // Completed only once the cloud's store had the result: the graph, and a vector for every file.
+        var stored = await ResultStore.GetAsync(source);
+        Assert.NotNull(stored);
+        Assert.Equal((head, "task-1"), (stored.Header.CommitSha, stored.Header.TaskId));
+        Assert.Equal(graph.Nodes, stored.Header.Graph.Nodes);
+        Assert.Equal(13 * settings.Training.Dimensions, stored.Vectors.Length);
+        Assert.Empty(Pharos.Actors.Results.Outbox.Pending(Path.Combine(DataDir, "outbox")));
 
         AwaitWorkRootEmpty(TimeSpan.FromSeconds(5));
         Queue.ExpectMsg<RequestWork>();
@@ -374,11 +382,11 @@ public sealed class WorkerStatusTests(Xunit.Abstractions.ITestOutputHelper log) 
         var busy = seen.Where(s => s.State == WorkerState.Busy).ToList();
         Assert.All(busy, s => Assert.Equal(("task-st", source), (s.TaskId, s.RepoUrl)));
         var stages = busy.Select(s => s.Stage).Distinct().ToList();
-        Assert.Equal([JobStage.Cloning, JobStage.Parsing, JobStage.Training, JobStage.Storing], stages);
+        Assert.Equal([JobStage.Cloning, JobStage.Parsing, JobStage.Training, JobStage.Storing, JobStage.Uploading], stages);
         Assert.All(busy, s => Assert.InRange(s.Progress ?? -1, 0, 1));
 
         // Within one stage, consecutive publications are at least StatusInterval apart (small tolerance).
-        var within = busy.Zip(busy.Skip(1)).Where(p => p.First.Stage == p.Second.Stage).ToList();
+        var within = busy.Zip(busy.Skip(1), (first, second) => (First: first, Second: second)).Where(p => p.First.Stage == p.Second.Stage).ToList();
         Assert.True(within.Count >= 2, $"only {within.Count} publications within a stage: the run was too short to tell");
         Assert.All(within, p => Assert.True(p.Second.At - p.First.At >= TimeSpan.FromMilliseconds(450),
             $"{p.First.Message} at {p.First.At:ss.fff} then {p.Second.Message} at {p.Second.At:ss.fff}"));

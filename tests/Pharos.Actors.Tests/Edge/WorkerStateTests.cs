@@ -1,6 +1,7 @@
 using Akka.Event;
 using Akka.TestKit;
 using Microsoft.Extensions.Time.Testing;
+using Pharos.Actors.Results;
 
 namespace Pharos.Actors.Tests.Edge;
 
@@ -12,6 +13,7 @@ namespace Pharos.Actors.Tests.Edge;
 public sealed class WorkerStateTests(Xunit.Abstractions.ITestOutputHelper output) : WorkerTestKit(output)
 {
     private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(300);
+    private static readonly OutboxEntry Result = new("task-c", "lease-c", "/outbox/task-c.lease-c.result");
 
     /// <summary>Every report a clone or train step sends its parent, each one that would move a run.</summary>
     private static IEnumerable<IStepReport> StepReports() =>
@@ -20,13 +22,17 @@ public sealed class WorkerStateTests(Xunit.Abstractions.ITestOutputHelper output
         new CloneSucceeded(new CloneResult("0123abcd", 1 << 20, true, TimeSpan.FromSeconds(1))),
         new CloneFailed("late clone failure", Transient: true),
         new TrainProgressed(JobStage.Training, 0.5, "Training... 50%"),
-        new TrainSucceeded(3, 2, 3, 0.5, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), "/x"),
+        new TrainSucceeded(3, 2, 3, 0.5, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), "/x", Result),
         new TrainFailed("late training failure"),
+        new UploadProgressed(10, 20),
+        new UploadDelivered(Result, "c0ffee"),
+        new UploadRefused(Result, JobReason.ResultTooLarge, "late refusal"),
     ];
 
     /// <summary>Stages whose children only tell <paramref name="children"/> who they are.</summary>
     private WorkerStages PuppetStages(WorkerSettings settings, TestProbe children) =>
-        Stages(settings, clone: (_, _) => Puppet.Props(children.Ref), train: (_, _) => Puppet.Props(children.Ref));
+        Stages(settings, clone: (_, _) => Puppet.Props(children.Ref), train: (_, _) => Puppet.Props(children.Ref),
+            upload: _ => Puppet.Props(children.Ref));
 
     private TestProbe WatchUnhandled()
     {
@@ -108,7 +114,7 @@ public sealed class WorkerStateTests(Xunit.Abstractions.ITestOutputHelper output
         // Another actor's clone report, and the clone step's own child speaking of training: neither is heard.
         worker.Tell(new CloneSucceeded(new CloneResult("feed", 1, true, TimeSpan.Zero)), stranger.Ref);
         worker.Tell(new CloneFailed("not mine", Transient: false), stranger.Ref);
-        worker.Tell(new TrainSucceeded(1, 0, 1, 0.1, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, "/x"), clone);
+        worker.Tell(new TrainSucceeded(1, 0, 1, 0.1, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, "/x", Result), clone);
         AssertNothingHappens(unhandled, children);
 
         worker.Tell(new CloneProgressed(new CloneProgress(1 << 20, 5, 10)), clone);
@@ -125,7 +131,17 @@ public sealed class WorkerStateTests(Xunit.Abstractions.ITestOutputHelper output
         worker.Tell(new CloneProgressed(new CloneProgress(2 << 20, 10, 10)), clone);
         Queue.ExpectNoMsg(Quiet);
 
-        worker.Tell(new TrainSucceeded(3, 2, 3, 0.25, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, "/embeddings/x"), train);
+        worker.Tell(new TrainSucceeded(3, 2, 3, 0.25, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, "/embeddings/x", Result), train);
+        Assert.Equal(JobStage.Uploading, Queue.ExpectMsg<ReportProgress>().Stage);
+        var upload = children.ExpectMsg<IActorRef>();
+
+        // Training's late reports, and the upload's progress: the run completes only when the cloud has the result.
+        worker.Tell(new TrainSucceeded(3, 2, 3, 0.25, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, "/embeddings/x", Result), train);
+        worker.Tell(new UploadProgressed(1, 2), upload);
+        var uploading = Queue.ExpectMsg<ReportProgress>();
+        Assert.Equal((JobStage.Uploading, 0.5), (uploading.Stage, uploading.Progress));
+        Queue.ExpectNoMsg(Quiet);
+        worker.Tell(new UploadDelivered(Result, "c0ffee"), upload);
         var completed = Queue.ExpectMsg<ReportCompleted>();
         Assert.Equal(("task-c", "lease-c", "c0ffee"), (completed.TaskId, completed.LeaseId, completed.Metrics.CommitSha));
         Queue.ExpectMsg<RequestWork>();
@@ -241,7 +257,9 @@ public sealed class WorkerStateTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.Equal(JobStage.Parsing, Queue.ExpectMsg<ReportProgress>().Stage);
         var train = children.ExpectMsg<IActorRef>();
         worker.Tell(new TrainSucceeded(3, 2, 3, 0.25, TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(5),
-            TimeSpan.FromSeconds(6), "/embeddings/x"), train);
+            TimeSpan.FromSeconds(6), "/embeddings/x", Result), train);
+        Assert.Equal(JobStage.Uploading, Queue.ExpectMsg<ReportProgress>().Stage);
+        worker.Tell(new UploadDelivered(Result, "beef"), children.ExpectMsg<IActorRef>());
         var seconds = Queue.ExpectMsg<ReportCompleted>().Metrics.StageSeconds;
         Assert.Equal((3.5, 4.0, 5.0, 6.0), (seconds.Clone, seconds.Parse, seconds.Train, seconds.Store));
 

@@ -2,6 +2,8 @@ using System.Text;
 using Akka.Configuration;
 using Akka.TestKit;
 using Pharos.Actors.Ingest;
+using Pharos.Actors.Results;
+using Pharos.CloudNode.ResultStorage;
 using Pharos.CodeGraph.Training;
 using Pharos.Testing.Git;
 
@@ -80,9 +82,24 @@ public abstract class WorkerTestKit : Akka.TestKit.Xunit2.TestKit
             CloneRetryBackoff = TimeSpan.FromMilliseconds(50),
         };
 
-    /// <summary>The real children, counted; <paramref name="clone"/> or <paramref name="train"/> replace them.</summary>
+    /// <summary>The cloud's side of a delivery: a real intake at /user/result-intake over a real SQLite store.</summary>
+    protected SqliteResultStore ResultStore => _resultStore ??= StartIntake();
+    private SqliteResultStore? _resultStore;
+
+    private SqliteResultStore StartIntake()
+    {
+        var store = new SqliteResultStore(Path.Combine(DataDir, "cloud"), keep: 1, new ResultCache());
+        Sys.ActorOf(ResultIntake.Props(new IntakeSettings(Path.Combine(DataDir, "cloud", "incoming"), 64L << 20), store),
+            ResultIntake.Name);
+        return store;
+    }
+
+    /// <summary>
+    /// The real children, counted; <paramref name="clone"/>, <paramref name="train"/> or <paramref name="upload"/>
+    /// replace them. The real upload step delivers to <see cref="ResultStore"/>.
+    /// </summary>
     protected WorkerStages Stages(WorkerSettings settings, Func<CloneOrder, int, Props>? clone = null,
-        Func<TrainOrder, int, Props>? train = null) => new(
+        Func<TrainOrder, int, Props>? train = null, Func<OutboxEntry, Props>? upload = null) => new(
         order =>
         {
             var n = Interlocked.Increment(ref _cloneSteps);
@@ -92,6 +109,11 @@ public abstract class WorkerTestKit : Akka.TestKit.Xunit2.TestKit
         {
             var n = Interlocked.Increment(ref _trainSteps);
             return train?.Invoke(order, n) ?? TrainActor.Props(order, settings, TimeProvider.System);
+        },
+        entry =>
+        {
+            _ = ResultStore;
+            return upload?.Invoke(entry) ?? ResultUploader.Props(entry, () => Sys.ActorSelection($"/user/{ResultIntake.Name}"));
         });
 
     /// <summary>Starts a worker and takes it through registration up to its first RequestWork.</summary>

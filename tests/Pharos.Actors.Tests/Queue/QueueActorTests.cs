@@ -36,7 +36,7 @@ public sealed class QueueActorTests : TestKit
         return ExpectMsg<IngestAccepted>();
     }
 
-    private ITestJournal Journal => TestJournal.FromRef(Persistence.Instance.Apply(Sys).JournalFor(null));
+    private ITestJournal Journal => TestJournal.FromRef(Akka.Persistence.Persistence.Instance.Apply(Sys).JournalFor(null));
 
     [Fact]
     public void Accepts_with_position_and_size_and_publishes_the_depth()
