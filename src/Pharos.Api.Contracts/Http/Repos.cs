@@ -16,13 +16,18 @@ public sealed record RepoDto(
 /// <summary>`GET /repos`: newest first.</summary>
 public sealed record RepoListDto(IReadOnlyList<RepoDto> Repos);
 
-/// <summary>`GET /repos/embeddings`: row i of <see cref="Vectors"/> is the vector of <see cref="Nodes"/>[i].</summary>
+/// <summary>
+/// `GET /repos/embeddings`: row i of <see cref="Vectors"/> is the vector of <see cref="Nodes"/>[i]; the training's
+/// final loss and parameters follow, so that `pharos embeddings` writes the .json that `pharos train` writes.
+/// </summary>
 public sealed record EmbeddingsDto(
     string RepoUrl,
     string CommitSha,
     int Dims,
     IReadOnlyList<string> Nodes,
-    IReadOnlyList<float[]> Vectors);
+    IReadOnlyList<float[]> Vectors,
+    double FinalLoss,
+    IReadOnlyDictionary<string, System.Text.Json.JsonElement> Parameters);
 
 /// <summary>One file like the one asked about: the cosine of their vectors, -1..1.</summary>
 public sealed record SimilarFileDto(string Path, double Score);

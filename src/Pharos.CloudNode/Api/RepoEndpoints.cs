@@ -109,7 +109,8 @@ public static class RepoEndpoints
         var dims = bundle.Header.Dims;
         var rows = new float[bundle.NodeCount][];
         for (var i = 0; i < rows.Length; i++) rows[i] = bundle.Vector(i).ToArray();
-        return new EmbeddingsDto(bundle.Header.RepoUrl, bundle.Header.CommitSha, dims, bundle.Header.Graph.Nodes, rows);
+        return new EmbeddingsDto(bundle.Header.RepoUrl, bundle.Header.CommitSha, dims, bundle.Header.Graph.Nodes, rows,
+            bundle.Header.FinalLoss, bundle.Header.Parameters);
     }
 
     private static IResult NpyFile(ResultBundle bundle)

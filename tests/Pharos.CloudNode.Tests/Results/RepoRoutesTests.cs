@@ -72,7 +72,8 @@ public sealed class RepoRoutesTests(SharedCloudNode node) : IClassFixture<Shared
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("c0ffee", response.Headers.GetValues("X-Pharos-Commit").Single());
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.Equal(["repo_url", "commit_sha", "dims", "nodes", "vectors"], body.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["repo_url", "commit_sha", "dims", "nodes", "vectors", "final_loss", "parameters"], body.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(5, body.GetProperty("parameters").GetProperty("epochs").GetInt32());
         Assert.Equal(bundle.Header.RepoUrl, body.GetProperty("repo_url").GetString());
         Assert.Equal(3, body.GetProperty("dims").GetInt32());
         Assert.Equal(bundle.Header.Graph.Nodes, body.GetProperty("nodes").EnumerateArray().Select(n => n.GetString()!));
