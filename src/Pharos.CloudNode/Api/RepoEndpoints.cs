@@ -71,7 +71,7 @@ public static class RepoEndpoints
                 {
                     if (string.IsNullOrEmpty(path)) return Task.FromResult(ApiProblems.BadRequest("path is required."));
                     var count = DefaultK;
-                    if (k is not null && (!int.TryParse(k, out count) || count is < 1 or > SimilarFiles.MaxK))
+                    if (k is not null && (!int.TryParse(k, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out count) || count is < 1 or > SimilarFiles.MaxK))
                         return Task.FromResult(ApiProblems.BadRequest($"k must be a whole number from 1 to {SimilarFiles.MaxK}."));
                     return WithBundle(context, repo_url, null, urls, store, bundle =>
                     {

@@ -212,6 +212,7 @@ public sealed class RepoRoutesTests(SharedCloudNode node) : IClassFixture<Shared
     [InlineData("/repos/similar?repo_url=https://github.com/o/r&path=a.py&k=0", "k must")]
     [InlineData("/repos/similar?repo_url=https://github.com/o/r&path=a.py&k=101", "k must")]
     [InlineData("/repos/similar?repo_url=https://github.com/o/r&path=a.py&k=ten", "k must")]
+    [InlineData("/repos/similar?repo_url=https://github.com/o/r&path=a.py&k=-3", "k must")]
     [InlineData("/repos/similar?repo_url=https://github.com/o/r", "path is required")]
     [InlineData("/repos/similar?path=a.py", "repo_url is required")]
     [InlineData("/repos/embeddings", "repo_url is required")]
