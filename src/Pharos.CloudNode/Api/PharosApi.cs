@@ -9,6 +9,7 @@ public static class PharosApi
     {
         app.MapIngest();
         app.MapJobs(settings.Auth.RequireReadToken);
+        app.MapRepos(settings.Auth.RequireReadToken);
         app.MapStatus(settings.Auth.RequireReadToken);
         app.MapNodeHealth();
         app.MapLiveStatus(settings.Auth.RequireReadToken);

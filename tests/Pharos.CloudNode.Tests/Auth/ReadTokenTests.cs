@@ -11,7 +11,9 @@ public sealed class ReadTokenTests
             ["PHAROS_TOKENS_FILE"] = TokensFile.Write(),
         });
 
-        foreach (var route in new[] { "/jobs", "/jobs/some-id", "/worker/status", "/api/v1/ingestion/worker/status", "/api/v1/ingestion/jobs/history" })
+        foreach (var route in new[] { "/jobs", "/jobs/some-id", "/worker/status", "/api/v1/ingestion/worker/status", "/api/v1/ingestion/jobs/history",
+                     "/repos", "/repos/embeddings?repo_url=https://github.com/o/r", "/repos/graph?repo_url=https://github.com/o/r",
+                     "/repos/similar?repo_url=https://github.com/o/r&path=a.py" })
         {
             var anonymous = await host.Client.GetAsync(route);
             Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);

@@ -1,0 +1,133 @@
+using System.Globalization;
+using Pharos.CodeGraph.Training;
+
+namespace Pharos.Cli.Commands;
+
+/// <summary>`pharos repos`, `pharos similar REPO PATH`, `pharos embeddings REPO --out PREFIX`: the results the cloud keeps.</summary>
+internal static class RepoCommands
+{
+    public static Command Repos(RemoteOptions remote)
+    {
+        var json = RemoteOptions.Json();
+        var command = new Command("repos", "Repositories with a stored result, newest first (GET /repos).") { json };
+        command.SetAction(remote.Action(async (client, context, result, ct) =>
+        {
+            var page = await client.GetAsync("repos", ct);
+            if (result.GetValue(json))
+            {
+                Format.Json(context.Output, page.Text);
+                return 0;
+            }
+            var rows = page.Read<RepoListDto>().Repos.Select(repo => (IReadOnlyList<string>)
+            [
+                repo.RepoUrl,
+                Short(repo.CommitSha),
+                repo.Files.ToString(CultureInfo.InvariantCulture),
+                repo.Edges.ToString(CultureInfo.InvariantCulture),
+                repo.Dims.ToString(CultureInfo.InvariantCulture),
+                repo.FinalLoss.ToString("0.0000", CultureInfo.InvariantCulture),
+                Format.Time(repo.TrainedAt),
+            ]).ToList();
+            if (rows.Count == 0)
+            {
+                context.Output.WriteLine("No results yet.");
+                return 0;
+            }
+            Format.Table(context.Output, ["REPO", "COMMIT", "FILES", "EDGES", "DIMS", "LOSS", "TRAINED"], rows);
+            return 0;
+        }));
+        return command;
+    }
+
+    public static Command Similar(RemoteOptions remote)
+    {
+        var repo = new Argument<string>("REPO") { Description = "The repository's URL, as it was submitted." };
+        var path = new Argument<string>("PATH") { Description = "A file of the repository, as its graph names it (e.g. src/pkg/__init__.py)." };
+        var k = new Option<int>("-k") { Description = "How many files, 1 to 100.", DefaultValueFactory = _ => 10 };
+        k.Validators.Add(r => { if (r.GetValue(k) is < 1 or > 100) r.AddError("-k must be from 1 to 100."); });
+        var json = RemoteOptions.Json();
+        var command = new Command("similar", "The files most like PATH by their embeddings, highest cosine first (GET /repos/similar).")
+        {
+            repo, path, k, json,
+        };
+        command.SetAction(remote.Action(async (client, context, result, ct) =>
+        {
+            var answer = await client.GetAsync(
+                $"repos/similar?repo_url={Uri.EscapeDataString(result.GetValue(repo)!)}&path={Uri.EscapeDataString(result.GetValue(path)!)}&k={result.GetValue(k)}", ct);
+            if (result.GetValue(json))
+            {
+                Format.Json(context.Output, answer.Text);
+                return 0;
+            }
+            var similar = answer.Read<SimilarDto>();
+            context.Output.WriteLine($"Files like {similar.Path} in {similar.RepoUrl} at {Short(similar.CommitSha)}:");
+            if (similar.Results.Count == 0)
+            {
+                context.Output.WriteLine("No other files.");
+                return 0;
+            }
+            Format.Table(context.Output, ["SCORE", "PATH"],
+                [.. similar.Results.Select(s => (IReadOnlyList<string>)[s.Score.ToString("0.0000", CultureInfo.InvariantCulture), s.Path])]);
+            return 0;
+        }));
+        return command;
+    }
+
+    public static Command Embeddings(RemoteOptions remote)
+    {
+        var repo = new Argument<string>("REPO") { Description = "The repository's URL, as it was submitted." };
+        var output = new Option<string>("--out") { Description = "Writes PREFIX.f32 and PREFIX.json, as `pharos train` does.", Required = true };
+        var commit = new Option<string?>("--commit") { Description = "A stored commit other than the newest." };
+        var command = new Command("embeddings", "Downloads a repository's embeddings (GET /repos/embeddings) as PREFIX.f32 and PREFIX.json.")
+        {
+            repo, output, commit,
+        };
+        command.SetAction(remote.Action(async (client, context, result, ct) =>
+        {
+            var query = $"repos/embeddings?repo_url={Uri.EscapeDataString(result.GetValue(repo)!)}"
+                        + (result.GetValue(commit) is { } sha ? $"&commit={Uri.EscapeDataString(sha)}" : "");
+            var stored = (await client.GetAsync(query, ct)).Read<EmbeddingsDto>();
+            var prefix = result.GetValue(output)!;
+            Save(prefix, stored);
+            context.Output.WriteLine($"Wrote {prefix}.f32 ({stored.Nodes.Count} x {stored.Dims} float32) and {prefix}.json " +
+                                     $"({stored.RepoUrl} at {Short(stored.CommitSha)}).");
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>The pair of files `pharos train` writes, with the parameters the edge trained with.</summary>
+    internal static void Save(string prefix, EmbeddingsDto stored)
+    {
+        if (stored.Vectors.Count != stored.Nodes.Count || stored.Vectors.Any(v => v.Length != stored.Dims))
+            throw new CliException($"the Pharos cloud sent {stored.Vectors.Count} vectors for {stored.Nodes.Count} files of {stored.Dims} dims.");
+        var vectors = new float[stored.Nodes.Count * stored.Dims];
+        for (var i = 0; i < stored.Vectors.Count; i++) stored.Vectors[i].CopyTo(vectors, i * stored.Dims);
+        var embeddings = new CodeGraph.Training.Embeddings(stored.Nodes.Count, stored.Dims, vectors) { FinalLoss = stored.FinalLoss };
+        EmbeddingWriter.Save(prefix, stored.Nodes, embeddings, Options(stored));
+    }
+
+    private static Node2VecOptions Options(EmbeddingsDto stored)
+    {
+        var defaults = new Node2VecOptions();
+        var given = stored.Parameters;
+        int Int(string name, int fallback) => given.TryGetValue(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : fallback;
+        double Double(string name, double fallback) => given.TryGetValue(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : fallback;
+        return defaults with
+        {
+            Dimensions = stored.Dims,
+            WalkLength = Int("walk_length", defaults.WalkLength),
+            Context = Int("context", defaults.Context),
+            WalksPerNode = Int("walks_per_node", defaults.WalksPerNode),
+            P = Double("p", defaults.P),
+            Q = Double("q", defaults.Q),
+            Epochs = Int("epochs", defaults.Epochs),
+            Negative = Int("negative", defaults.Negative),
+            Seed = given.TryGetValue("seed", out var seed) && seed.ValueKind == JsonValueKind.Number ? seed.GetInt32() : null,
+            LearningRate = (float)Double("learning_rate", defaults.LearningRate),
+            MinLearningRate = (float)Double("min_learning_rate", defaults.MinLearningRate),
+        };
+    }
+
+    private static string Short(string commit) => commit.Length > 12 ? commit[..12] : commit;
+}

@@ -1,0 +1,170 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Primitives;
+using Pharos.Actors.Results;
+using Pharos.Api.Contracts.Http;
+using Pharos.CloudNode.Auth;
+using Pharos.CodeGraph.Results;
+using StackExchange.Redis;
+
+namespace Pharos.CloudNode.Api;
+
+/// <summary>
+/// The results the cloud keeps (<see cref="IResultStore"/>): the list, a repository's embeddings (JSON or .npy), its
+/// import graph, the files most like one file, and removal. A repository is named by its URL in the query, normalised
+/// as the ingest gateway normalises a submitted one, so any spelling that was accepted finds it.
+/// </summary>
+public static class RepoEndpoints
+{
+    private const int DefaultK = 10;
+
+    /// <summary>
+    /// The graph document exactly as `pharos graph --json` writes it: the API's snake_case names, but dictionary keys
+    /// (file paths, languages) as they are.
+    /// </summary>
+    private static readonly JsonSerializerOptions GraphJson = CreateGraphJson();
+
+    public static void MapRepos(this IEndpointRouteBuilder app, bool requireReadToken)
+    {
+        app.MapGet("/repos", (HttpContext context, IResultStore store) =>
+                Answer(context, async ct => Results.Ok(new RepoListDto([.. (await store.ListAsync(ct)).Select(ToDto)]))))
+            .WithSummary("Repositories with a stored result, newest first")
+            .Produces<RepoListDto>()
+            .RequireReadScopeIf(requireReadToken);
+
+        app.MapGet("/repos/embeddings", (HttpContext context, string? repo_url, string? commit, string? format,
+                    RepoUrlValidator urls, IResultStore store) =>
+                WithBundle(context, repo_url, commit, urls, store, bundle =>
+                {
+                    var npy = format switch
+                    {
+                        null => context.Request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals(Npy.ContentType, StringComparison.OrdinalIgnoreCase)),
+                        "npy" => true,
+                        "json" => false,
+                        _ => (bool?)null,
+                    };
+                    if (npy is null) return ApiProblems.BadRequest("format must be json or npy.");
+                    context.Response.Headers["X-Pharos-Commit"] = bundle.Header.CommitSha;
+                    return npy.Value ? NpyFile(bundle) : Results.Ok(ToEmbeddings(bundle));
+                }))
+            .WithSummary("A repository's embeddings: JSON, or a NumPy .npy file with format=npy or Accept: application/x-npy")
+            .Produces<EmbeddingsDto>()
+            .Produces(StatusCodes.Status200OK, contentType: Npy.ContentType)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .RequireReadScopeIf(requireReadToken);
+
+        app.MapGet("/repos/graph", (HttpContext context, string? repo_url, RepoUrlValidator urls, IResultStore store) =>
+                WithBundle(context, repo_url, null, urls, store, bundle =>
+                {
+                    context.Response.Headers["X-Pharos-Commit"] = bundle.Header.CommitSha;
+                    return Results.Json(bundle.Header.Graph, GraphJson);
+                }))
+            .WithSummary("A repository's import graph, as `pharos graph --json` prints it, for the stored commit")
+            .Produces<GraphDocument>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .RequireReadScopeIf(requireReadToken);
+
+        app.MapGet("/repos/similar", (HttpContext context, string? repo_url, string? path, string? k,
+                    RepoUrlValidator urls, IResultStore store) =>
+                {
+                    if (string.IsNullOrEmpty(path)) return Task.FromResult(ApiProblems.BadRequest("path is required."));
+                    var count = DefaultK;
+                    if (k is not null && (!int.TryParse(k, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out count) || count is < 1 or > SimilarFiles.MaxK))
+                        return Task.FromResult(ApiProblems.BadRequest($"k must be a whole number from 1 to {SimilarFiles.MaxK}."));
+                    return WithBundle(context, repo_url, null, urls, store, bundle =>
+                    {
+                        var node = IndexOf(bundle.Header.Graph.Nodes, path);
+                        if (node < 0)
+                            return ApiProblems.NotFound($"{ApiProblems.Shorten(path)} is not a file of {bundle.Header.RepoUrl} at commit {bundle.Header.CommitSha}.");
+                        var similar = SimilarFiles.Top(bundle.Vectors, bundle.Header.Dims, node, count);
+                        return Results.Ok(new SimilarDto(bundle.Header.RepoUrl, bundle.Header.CommitSha, path,
+                            [.. similar.Select(s => new SimilarFileDto(bundle.Header.Graph.Nodes[s.Node], Math.Round(s.Score, 6)))]));
+                    });
+                })
+            .WithSummary("The k files (default 10, 1..100) most like a file by the cosine of their embeddings, highest first")
+            .Produces<SimilarDto>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .RequireReadScopeIf(requireReadToken);
+
+        app.MapDelete("/repos", (HttpContext context, string? repo_url, RepoUrlValidator urls, IResultStore store) =>
+                Refusal(repo_url, urls, out var repo) is { } refused
+                    ? Task.FromResult(refused)
+                    : Answer(context, async ct => await store.DeleteAsync(repo, ct)
+                        ? Results.NoContent()
+                        : ApiProblems.NotFound($"No results for {ApiProblems.Shorten(repo)}.")))
+            .WithSummary("Remove every stored result of a repository")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .RequireScope(ApiScope.Admin);
+    }
+
+    public static RepoDto ToDto(this StoredResult result) => new(result.RepoUrl, result.CommitSha, result.TaskId, result.Files,
+        result.Edges, result.Dims, result.FinalLoss, result.TrainedAt);
+
+    public static EmbeddingsDto ToEmbeddings(ResultBundle bundle)
+    {
+        var dims = bundle.Header.Dims;
+        var rows = new float[bundle.NodeCount][];
+        for (var i = 0; i < rows.Length; i++) rows[i] = bundle.Vector(i).ToArray();
+        return new EmbeddingsDto(bundle.Header.RepoUrl, bundle.Header.CommitSha, dims, bundle.Header.Graph.Nodes, rows,
+            bundle.Header.FinalLoss, bundle.Header.Parameters);
+    }
+
+    private static IResult NpyFile(ResultBundle bundle)
+    {
+        var buffer = new MemoryStream(Npy.Header(bundle.NodeCount, bundle.Header.Dims).Length + bundle.Vectors.Length * sizeof(float));
+        Npy.Write(buffer, bundle.Vectors, bundle.NodeCount, bundle.Header.Dims);
+        return Results.Bytes(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), Npy.ContentType);
+    }
+
+    /// <summary>The stored bundle of the repository (at the commit, or its newest), handed to <paramref name="answer"/>; 400 or 404 otherwise.</summary>
+    private static Task<IResult> WithBundle(HttpContext context, string? repoUrl, string? commit, RepoUrlValidator urls,
+        IResultStore store, Func<ResultBundle, IResult> answer)
+    {
+        if (Refusal(repoUrl, urls, out var repo) is { } refused) return Task.FromResult(refused);
+        return Answer(context, async ct => await store.GetAsync(repo, string.IsNullOrEmpty(commit) ? null : commit, ct) is { } bundle
+            ? answer(bundle)
+            : ApiProblems.NotFound(commit is null
+                ? $"No results for {ApiProblems.Shorten(repo)}."
+                : $"No result for {ApiProblems.Shorten(repo)} at commit {ApiProblems.Shorten(commit)}."));
+    }
+
+    /// <summary>A store that does not answer (Redis down, the file locked too long) is a 503 the client may retry.</summary>
+    private static async Task<IResult> Answer(HttpContext context, Func<CancellationToken, Task<IResult>> read)
+    {
+        try
+        {
+            return await read(context.RequestAborted);
+        }
+        catch (Exception e) when (e is RedisException or SqliteException or TimeoutException)
+        {
+            return ApiProblems.Unavailable(context, "The result store did not answer; try again.");
+        }
+    }
+
+    /// <summary>A 400 naming what is wrong with the URL (no DNS: only its syntax), or null and its normal form.</summary>
+    private static IResult? Refusal(string? repoUrl, RepoUrlValidator urls, out string repo)
+    {
+        var check = urls.CheckSyntax(repoUrl);
+        repo = check.NormalizedUrl ?? "";
+        return check.Ok ? null : ApiProblems.BadRequest(check.Error + ".");
+    }
+
+    private static int IndexOf(IReadOnlyList<string> nodes, string path)
+    {
+        for (var i = 0; i < nodes.Count; i++)
+            if (string.Equals(nodes[i], path, StringComparison.Ordinal)) return i;
+        return -1;
+    }
+
+    private static JsonSerializerOptions CreateGraphJson()
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        PharosJson.Configure(options);
+        options.DictionaryKeyPolicy = null;
+        return options;
+    }
+}

@@ -1,0 +1,86 @@
+using Microsoft.Extensions.DependencyInjection;
+using Pharos.Actors.Results;
+using Pharos.CodeGraph.Results;
+using Pharos.CodeGraph.Training;
+using Pharos.Testing.Results;
+
+namespace Pharos.Cli.Tests;
+
+/// <summary>`pharos repos`, `similar` and `embeddings` against a real cloud node whose store holds results put by the test.</summary>
+public sealed class RepoCommandTests(QueueNode node) : IClassFixture<QueueNode>
+{
+    private async Task<ResultBundle> PutAsync(ResultBundle bundle)
+    {
+        await node.Host.Services.GetRequiredService<IResultStore>().PutAsync(bundle.ToBytes());
+        return bundle;
+    }
+
+    private static string NewRepo() => $"https://github.com/pharos/cli{Guid.NewGuid():N}";
+
+    [Fact]
+    public async Task Repos_prints_a_table_of_stored_results_and_json_prints_the_server_s_body()
+    {
+        var bundle = await PutAsync(ResultSamples.Bundle(NewRepo(), "0123456789abcdef0123", minutes: 900_000, files: 6, dims: 4));
+
+        var (exit, output, error) = await node.Run("repos");
+        Assert.True(exit == 0, error);
+        Assert.Matches(@"REPO\s+COMMIT\s+FILES\s+EDGES\s+DIMS\s+LOSS\s+TRAINED", output);
+        Assert.Matches($@"{bundle.Header.RepoUrl}\s+0123456789ab\s+6\s+5\s+4\s+0\.5000\s+\d{{4}}-", output);
+
+        (exit, output, _) = await node.Run("repos", "--json");
+        Assert.Equal(0, exit);
+        using var json = JsonDocument.Parse(output);
+        Assert.Contains(json.RootElement.GetProperty("repos").EnumerateArray(), r => r.GetProperty("repo_url").GetString() == bundle.Header.RepoUrl);
+    }
+
+    [Fact]
+    public async Task Similar_prints_the_nearest_files_highest_first_and_says_which_path_is_unknown()
+    {
+        var bundle = await PutAsync(ResultSamples.Bundle(NewRepo(), "s1", files: 12, dims: 5, seed: 4));
+
+        var (exit, output, error) = await node.Run("similar", bundle.Header.RepoUrl, "pkg/m002.py", "-k", "4");
+        Assert.True(exit == 0, error);
+        Assert.Contains($"Files like pkg/m002.py in {bundle.Header.RepoUrl} at s1:", output);
+        var scores = System.Text.RegularExpressions.Regex.Matches(output, @"^(-?\d\.\d{4})\s+(pkg/\S+)$", System.Text.RegularExpressions.RegexOptions.Multiline)
+            .Select(m => (Score: double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), Path: m.Groups[2].Value)).ToArray();
+        Assert.Equal(4, scores.Length);
+        Assert.DoesNotContain(scores, s => s.Path == "pkg/m002.py");
+        Assert.True(scores.Zip(scores.Skip(1)).All(p => p.Item1.Score >= p.Item2.Score));
+
+        (exit, output, _) = await node.Run("similar", bundle.Header.RepoUrl, "pkg/m002.py", "--json");
+        Assert.Equal(0, exit);
+        using (var json = JsonDocument.Parse(output))
+            Assert.Equal(10, json.RootElement.GetProperty("results").GetArrayLength());
+
+        (exit, _, error) = await node.Run("similar", bundle.Header.RepoUrl, "pkg/none.py");
+        Assert.Equal(1, exit);
+        Assert.Contains("pkg/none.py", error);
+        (exit, _, error) = await node.Run("similar", bundle.Header.RepoUrl, "pkg/m002.py", "-k", "101");
+        Assert.Equal(2, exit);
+        Assert.Contains("-k must be from 1 to 100", error);
+    }
+
+    [Fact]
+    public async Task Embeddings_writes_the_pair_of_files_pharos_train_writes_with_the_stored_vectors()
+    {
+        var bundle = await PutAsync(ResultSamples.Bundle(NewRepo(), "e1", files: 7, dims: 3, seed: 11));
+        var prefix = Path.Combine(CliRunner.TempDirectory(), "out", "emb");
+
+        var (exit, output, error) = await node.Run("embeddings", bundle.Header.RepoUrl, "--out", prefix);
+        Assert.True(exit == 0, error);
+        Assert.Contains($"Wrote {prefix}.f32 (7 x 3 float32)", output);
+
+        // Read back the way `pharos train`'s files are read: the same reader, the same numbers, the same row order.
+        var stored = EmbeddingReader.Load(prefix);
+        Assert.Equal(bundle.Header.Graph.Nodes, stored.Nodes);
+        Assert.Equal(bundle.Vectors, stored.Embeddings.Vectors);
+        Assert.Equal(3, stored.Options.Dimensions);
+        Assert.Equal(5, stored.Options.Epochs);
+        Assert.Equal(0.5, stored.Embeddings.FinalLoss);
+        Assert.Equal(7 * 3 * sizeof(float), new FileInfo(prefix + ".f32").Length);
+
+        (exit, _, error) = await node.Run("embeddings", NewRepo(), "--out", prefix);
+        Assert.Equal(1, exit);
+        Assert.StartsWith("pharos: not found:", error);
+    }
+}
