@@ -52,6 +52,23 @@ public sealed class ResultDeliveryTests : TestKit, IDisposable
         return (parent, uploader);
     }
 
+    /// <summary>The uploader's last word, after the progress it reports on the way (which must only grow).</summary>
+    private static (T Final, List<UploadProgressed> Progress) Outcome<T>(TestProbe parent)
+    {
+        var progress = new List<UploadProgressed>();
+        while (true)
+        {
+            var message = parent.ExpectMsg<object>(TimeSpan.FromSeconds(20));
+            if (message is UploadProgressed step)
+            {
+                if (progress.Count > 0) Assert.True(step.Received >= progress[^1].Received, "upload progress went back");
+                progress.Add(step);
+                continue;
+            }
+            return (Assert.IsType<T>(message), progress);
+        }
+    }
+
     [Fact]
     public async Task A_result_of_many_chunks_is_stored_whole_and_leaves_neither_outbox_entry_nor_partial_file()
     {
@@ -61,7 +78,9 @@ public sealed class ResultDeliveryTests : TestKit, IDisposable
 
         var (parent, _) = Upload(entry);
 
-        var delivered = parent.ExpectMsg<UploadDelivered>(TimeSpan.FromSeconds(20));
+        var (delivered, progress) = Outcome<UploadDelivered>(parent);
+        Assert.True(progress.Count > 1, "no progress was reported on a ten-chunk upload");
+        Assert.All(progress, p => Assert.Equal(bundle.ToBytes().Length, p.Total));
         Assert.Equal(bundle.Header.CommitSha, delivered.CommitSha);
         var stored = await _store.GetAsync(bundle.Header.RepoUrl);
         Assert.NotNull(stored);
@@ -119,7 +138,7 @@ public sealed class ResultDeliveryTests : TestKit, IDisposable
 
         var (parent, _) = Upload(entry);
 
-        var refused = parent.ExpectMsg<UploadRefused>(TimeSpan.FromSeconds(20));
+        var (refused, _) = Outcome<UploadRefused>(parent);
         Assert.Equal(JobReason.ResultTooLarge, refused.Reason);
         Assert.Contains("PHAROS_MAX_RESULT_MB", refused.Detail);
         Assert.False(File.Exists(entry.Path));
@@ -134,7 +153,7 @@ public sealed class ResultDeliveryTests : TestKit, IDisposable
 
         var (parent, _) = Upload(entry);
 
-        var refused = parent.ExpectMsg<UploadRefused>(TimeSpan.FromSeconds(20));
+        var (refused, _) = Outcome<UploadRefused>(parent);
         Assert.Equal(JobReason.TrainingFailed, refused.Reason);
         Assert.Contains("not a valid Pharos result", refused.Detail);
         Assert.Empty(await _store.ListAsync());
