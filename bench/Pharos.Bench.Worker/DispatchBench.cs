@@ -303,10 +303,12 @@ public sealed class BenchWorker : ReceiveActor, IWithTimers
         {
             recorder.Assigned(assigned.Task.TaskId, Stopwatch.GetTimestamp());
             _asking = false;
-            _queue.Tell(new ReportCompleted(assigned.Task.TaskId, assigned.LeaseId, NoMetrics));
+            // As a cloud's intake does once the result is stored: the queue completes the task and frees the lease.
+            _queue.Tell(new RecordResult(assigned.Task.TaskId, assigned.LeaseId, NoMetrics));
             Ask();
         });
         Receive<StopTask>(_ => { });
+        Receive<DeliveryVerdict>(_ => { });
     }
 
     protected override void PreStart()

@@ -43,11 +43,11 @@ public sealed class SubmitWaitTests : IAsyncLifetime
         var stages = lines.Skip(1).TakeWhile(l => !l.StartsWith("completed", StringComparison.Ordinal)).Select(l => l.Split(' ')[0]).ToList();
         Assert.NotEmpty(stages);
         Assert.Equal(stages.Distinct().Count(), stages.Count);
-        Assert.All(stages, s => Assert.Contains(s, new[] { "queued", "running", "cloning", "parsing", "training", "storing" }));
+        Assert.All(stages, s => Assert.Contains(s, new[] { "queued", "running", "cloning", "parsing", "training", "storing", "uploading" }));
         Assert.DoesNotContain('\r', output);
         Assert.Contains(lines, l => l.StartsWith("completed ", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Contains("files        61, edges", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.Contains("embeddings   " + Path.Combine(_node.DataDir, "embeddings"), StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("result       in the cloud: 61 files x ", StringComparison.Ordinal));
     }
 
     [Fact]

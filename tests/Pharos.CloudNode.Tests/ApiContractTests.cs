@@ -34,10 +34,16 @@ public sealed class ApiContractTests
             "started_at":"2026-11-29T08:00:02.123+00:00","finished_at":"2026-11-29T08:00:40.123+00:00","duration_seconds":38.5,
             "stage_seconds":{"clone":3.5,"parse":null,"train":31.75,"store":null},"commit_sha":"0a1b2c","files_processed":412,"edges":1093,
             "embeddings_generated":412,"final_loss":0.8123,"worker":"laptop-1","attempts":2,"error":null,"reason":"clone_failed",
-            "age_seconds":null,"stage":"storing","embeddings_path":"/var/lib/pharos/e"}
+            "age_seconds":null,"stage":"storing","result":null}
             """.ReplaceLineEndings(""), Api(Completed.ToDto()));
-        // The document the API wrote when the record itself was the body.
-        Assert.Equal(Api(Completed), Api(Completed.ToDto()));
+        // A job completed with its result in the cloud points at it; an edge's path (jobs completed before) is not shown.
+        var stored = Completed with { Status = JobStatus.Completed, Dims = 64 };
+        Assert.Equal("""
+            "result":{"commit_sha":"0a1b2c","files":412,"dims":64,
+            "embeddings":"/repos/embeddings?repo_url=https%3A%2F%2Fgithub.com%2Fpharos%2Fdone\u0026commit=0a1b2c",
+            "graph":"/repos/graph?repo_url=https%3A%2F%2Fgithub.com%2Fpharos%2Fdone",
+            "similar":"/repos/similar?repo_url=https%3A%2F%2Fgithub.com%2Fpharos%2Fdone"}}
+            """.ReplaceLineEndings(""), Api(stored.ToDto())[Api(stored.ToDto()).IndexOf("\"result\"", StringComparison.Ordinal)..]);
     }
 
     [Fact]

@@ -66,15 +66,23 @@ public sealed class StandaloneTests : IDisposable
         Assert.Equal(41, job.GetProperty("files_processed").GetInt32());
         Assert.True(job.GetProperty("edges").GetInt32() >= 40);
         Assert.Equal(41, job.GetProperty("embeddings_generated").GetInt32());
-        foreach (var stage in new[] { "clone", "parse", "train", "store" })
+        foreach (var stage in new[] { "clone", "parse", "train" })
             Assert.True(job.GetProperty("stage_seconds").GetProperty(stage).GetDouble() >= 0);
         var timeline = job.GetProperty("timeline").EnumerateArray().Select(t => t.GetProperty("detail").GetString()).ToList();
-        Assert.Equal(["cloning", "parsing", "training", "storing"], timeline.Where(d => d is "cloning" or "parsing" or "training" or "storing"));
+        Assert.Equal(["cloning", "parsing", "training", "storing", "uploading"],
+            timeline.Where(d => d is "cloning" or "parsing" or "training" or "storing" or "uploading"));
 
-        var prefix = job.GetProperty("embeddings_path").GetString()!;
-        Assert.StartsWith(Path.Combine(node.DataDir, "embeddings"), prefix);
-        Assert.Equal(41L * 16 * sizeof(float), new FileInfo(prefix + ".f32").Length);
-        Assert.True(File.Exists(prefix + ".json"));
+        // The job points at its result in the cloud, and the links answer.
+        var result = job.GetProperty("result");
+        Assert.Equal((GitRepositoryFixture.Head(repo), 41, 16),
+            (result.GetProperty("commit_sha").GetString(), result.GetProperty("files").GetInt32(), result.GetProperty("dims").GetInt32()));
+        var embeddings = await node.JsonAsync(result.GetProperty("embeddings").GetString()!);
+        Assert.Equal(41, embeddings.GetProperty("nodes").GetArrayLength());
+        Assert.Equal(16, embeddings.GetProperty("vectors")[0].GetArrayLength());
+        var graph = await node.JsonAsync(result.GetProperty("graph").GetString()!);
+        Assert.Equal(job.GetProperty("edges").GetInt32(), graph.GetProperty("edges").GetArrayLength());
+        Assert.False(Directory.Exists(Path.Combine(node.DataDir, "embeddings")), "the edge kept a copy of its own");
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(node.DataDir, "outbox")));
         await WaitUntilAsync(() => !Directory.EnumerateFileSystemEntries(Path.Combine(node.DataDir, "work")).Any());
     }
 

@@ -17,10 +17,12 @@ public sealed record WorkerStages(Func<CloneOrder, Props> CloneStep, Func<TrainO
 /// the queue (which renews the lease) and its live status to every StatusTracker, and removes the work directory
 /// whatever happens. A child that fails or crashes fails the task, never the worker.
 /// <para>
-/// Its behaviours: <see cref="Registering"/> until a queue answers, then <see cref="Idle"/>, then
-/// <see cref="Cloning"/> and <see cref="Training"/> while a task runs (both <see cref="Running"/>), and back to
+/// Its behaviours: <see cref="DeliveringLeftovers"/> first when the outbox holds results of runs before a restart,
+/// then <see cref="Registering"/> until a queue answers, then <see cref="Idle"/>, then <see cref="Cloning"/>,
+/// <see cref="Training"/> and <see cref="Uploading"/> while a task runs (all <see cref="Running"/>), and back to
 /// Idle, or to Registering when the queue went away meanwhile. A queue that goes away mid-run does not stop the
 /// run: the worker registers again naming the task and lease it runs under, and the queue binds that lease to it.
+/// A task is completed by the cloud when it has stored the task's result; the worker reports only failures.
 /// </para>
 /// </summary>
 public sealed class WorkerActor : ReceiveActor, IWithTimers
@@ -57,7 +59,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         _stages = stages;
         _address = Akka.Cluster.Cluster.Get(Context.System).SelfAddress.ToString();
         _status = Status(WorkerState.Idle, null, null, null, "Idle");
-        Registering();
+        Become(Registering);
     }
 
     public static Props Props(WorkerSettings settings, IActorRef queueProxy, IActorRef mediator, TimeProvider clock,
@@ -78,8 +80,64 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         _mediator.Tell(new Subscribe(Topics.WorkerStatusRequests, Self));
-        Register(running: null);
+        // Results computed before a restart go home first: registering now would void their leases and hand their
+        // tasks out again, so their results would be refused as computed under lost leases.
+        var leftovers = Outbox.Pending(_settings.OutboxRoot);
+        if (leftovers.Count > 0)
+        {
+            _log.Info("Delivering {0} result(s) left in the outbox before taking work", leftovers.Count);
+            DeliverLeftover(new Queue<OutboxEntry>(leftovers));
+        }
+        else
+        {
+            Register(running: null);
+        }
         Publish();
+    }
+
+    /// <summary>
+    /// Delivers results of runs before a restart, one at a time, then registers. The cloud completes their tasks
+    /// if they still wait for them (their leases lapsed while this edge was away, and nobody else took them).
+    /// </summary>
+    private void DeliveringLeftovers(Queue<OutboxEntry> rest)
+    {
+        Receive<UploadProgressed>(p =>
+        {
+            _status = Status(WorkerState.Busy, null, JobStage.Uploading, Fraction(p.Received, p.Total),
+                $"Uploading a result left by an earlier run... {(int)(100 * Fraction(p.Received, p.Total))}%");
+            PublishWithinInterval();
+        });
+        Receive<UploadDelivered>(delivered =>
+        {
+            Context.Unwatch(Sender);
+            _log.Info("Delivered the result of task {0} left by an earlier run", delivered.Entry.TaskId);
+            DeliverLeftover(rest);
+        });
+        Receive<UploadRefused>(refused =>
+        {
+            Context.Unwatch(Sender);
+            _log.Info("The cloud dropped the result of task {0} left by an earlier run: {1}", refused.Entry.TaskId, refused.Detail);
+            DeliverLeftover(rest);
+        });
+        // The uploader crashed (its file vanished, say): the next entry goes, and this one waits for the next start.
+        Receive<Terminated>(_ => DeliverLeftover(rest));
+        InEveryState();
+    }
+
+    private void DeliverLeftover(Queue<OutboxEntry> rest)
+    {
+        if (!rest.TryDequeue(out var entry))
+        {
+            _status = Status(WorkerState.Idle, null, null, null, "Idle");
+            Publish();
+            Register(running: null);
+            Become(Registering);
+            return;
+        }
+        _status = Status(WorkerState.Busy, null, JobStage.Uploading, 0, $"Uploading the result of task {entry.TaskId} left by an earlier run...");
+        Publish();
+        Context.Watch(Context.ActorOf(_stages.UploadStep(entry), $"upload-{++_children}"));
+        Become(() => DeliveringLeftovers(rest));
     }
 
     protected override void PostStop()
@@ -158,7 +216,16 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             $"Uploading... {(int)(100 * Fraction(p.Received, p.Total))}% ({p.Received / 1048576.0:0.0} of {p.Total / 1048576.0:0.0} MB)"));
         Receive<UploadDelivered>(_ => IsCurrentChild(run), _ => Delivered(run));
         Receive<UploadRefused>(_ => IsCurrentChild(run), refused =>
-            Fail(run, refused.Reason ?? JobReason.TrainingFailed, $"the cloud refused the result: {refused.Detail}"));
+        {
+            if (refused.Refusal != ResultRefusal.LeaseLost)
+            {
+                Fail(run, refused.Refusal.JobReason() ?? JobReason.TrainingFailed, $"the cloud refused the result: {refused.Detail}");
+                return;
+            }
+            // The task went on without this worker: nothing to report under a lease that is not its own.
+            _log.Info("Task {0}: the cloud dropped its result ({1})", run.Task.TaskId, refused.Detail);
+            Finish(run, Status(WorkerState.Idle, null, null, null, $"Idle (task {run.Task.TaskId}: lease lost)"));
+        });
         Receive<Terminated>(t => t.ActorRef.Equals(run.Child), _ => ChildStopped(run, JobReason.TrainingFailed));
         Running(run);
     }
@@ -287,7 +354,8 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         run.CloneSeconds = _clock.GetElapsedTime(run.StageStarted).TotalSeconds;
         StopChild(run);
         EnterStage(run, JobStage.Parsing, "Parsing...");
-        var order = new TrainOrder(run.Checkout, run.Task.RepoUrl, cloned.Result.CommitSha, run.Task.TaskId, run.LeaseId);
+        var order = new TrainOrder(run.Checkout, run.Task.RepoUrl, cloned.Result.CommitSha, run.Task.TaskId, run.LeaseId,
+            Round(run.CloneSeconds));
         run.Child = Context.Watch(Context.ActorOf(_stages.TrainStep(order), $"train-{++_children}"));
         Become(() => Training(run));
     }
@@ -310,19 +378,8 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
 
     private void Trained(Run run, TrainSucceeded trained)
     {
-        var metrics = new TaskMetrics(run.CommitSha!, trained.FilesProcessed, trained.Edges, trained.EmbeddingsGenerated,
-            trained.FinalLoss,
-            new StageSeconds
-            {
-                Clone = Round(run.CloneSeconds),
-                Parse = Round(trained.Parse.TotalSeconds),
-                Train = Round(trained.Train.TotalSeconds),
-                Store = Round(trained.Store.TotalSeconds),
-            },
-            trained.EmbeddingsPath);
         _log.Info("Task {0} trained: {1} files, {2} edges, loss {3:0.0000}; uploading the result", run.Task.TaskId,
             trained.FilesProcessed, trained.Edges, trained.FinalLoss);
-        run.Metrics = metrics;
         StopChild(run);
         EnterStage(run, JobStage.Uploading, "Uploading...");
         run.Child = Context.Watch(Context.ActorOf(_stages.UploadStep(trained.Result), $"upload-{++_children}"));
@@ -331,8 +388,8 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
 
     private void Delivered(Run run)
     {
+        // The cloud completed the task as it stored the result; nothing is left to report.
         _log.Info("Task {0} completed: the cloud stored its result", run.Task.TaskId);
-        Queue.Tell(new ReportCompleted(run.Task.TaskId, run.LeaseId, run.Metrics!));
         Finish(run, Status(WorkerState.Idle, null, null, null, "Idle"));
     }
 
@@ -455,8 +512,6 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         public int CloneRetries { get; set; }
         public string? CommitSha { get; set; }
         public double CloneSeconds { get; set; }
-        /// <summary>What the run measured, reported once the cloud has the result.</summary>
-        public TaskMetrics? Metrics { get; set; }
         /// <summary>When <see cref="Stage"/> began (a TimeProvider timestamp).</summary>
         public long StageStarted { get; set; }
         /// <summary>When the queue last heard of the run (a TimeProvider timestamp); every stage change reports.</summary>

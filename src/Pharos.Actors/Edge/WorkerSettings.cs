@@ -23,7 +23,6 @@ public sealed record WorkerSettings(
     public TimeSpan ReportInterval { get; init; } = TimeSpan.FromSeconds(2);
 
     public string WorkRoot => Path.Combine(Path.GetFullPath(DataDir), "work");
-    public string EmbeddingsRoot => Path.Combine(Path.GetFullPath(DataDir), "embeddings");
     /// <summary>Results waiting for the cloud (<see cref="Results.Outbox"/>).</summary>
     public string OutboxRoot => Path.Combine(Path.GetFullPath(DataDir), "outbox");
 

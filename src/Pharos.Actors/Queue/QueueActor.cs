@@ -94,6 +94,9 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
             Submit(request, Sender);
         });
         Command<IWorkerReport>(report => Submit(report, Sender));
+        // Only a cloud node's result intake speaks for a stored result.
+        Command<MayDeliver>(ask => FromCloud(ask));
+        Command<RecordResult>(result => FromCloud(result));
         Command<LeaseExpired>(expired => Submit(expired, ActorRefs.Nobody));
         Command<Terminated>(terminated =>
         {
@@ -126,6 +129,15 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
             // While the queue is down (the store does not answer its recovery), callers hear so at once rather than
             // waiting out their timeouts: an HTTP client gets 503 with Retry-After, a worker registers again later.
             .WithReplyWhileStopped(new Akka.Actor.Status.Failure(new QueueUnavailableException())));
+
+    private void FromCloud(object command)
+    {
+        var address = Sender.Path.Address;
+        if (address.HasLocalScope || Akka.Cluster.Cluster.Get(Context.System).State.Members
+                .Any(m => m.Address == address && m.HasRole(Hosting.PharosAkkaHosting.CloudRole)))
+            Submit(command, Sender);
+        else _log.Warning("Ignored a {0} from {1}, which is not a cloud node of this cluster", command.GetType().Name, address);
+    }
 
     /// <summary>Answers a query from durable state only: while a batch is being written, the query waits for it.</summary>
     private void AnswerQuery(Func<object> query)

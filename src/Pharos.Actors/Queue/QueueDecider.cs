@@ -63,6 +63,8 @@ public sealed class QueueDecider<TRef>(QueueSettings settings, Func<string>? new
             RegisterWorker registration => Register(state, workers, registration, command.From, now),
             RequestWork => Lease(state, workers, command.From, now),
             IWorkerReport report => Report(state, report, command.From, now),
+            MayDeliver ask => new Decision<TRef> { Reply = _ => Verdict(state, ask.TaskId, ask.LeaseId) },
+            RecordResult result => Record(state, result, now),
             LeaseExpired expired => Expire(state, workers, expired, now),
             WorkerGone<TRef> gone => Lose(state, workers, LeasesHeldBy(state, workers, gone.Worker), LeaseEndReason.WorkerTerminated, now),
             _ => throw new ArgumentException($"The queue cannot decide {command.Message.GetType().Name}.", nameof(command)),
@@ -213,7 +215,6 @@ public sealed class QueueDecider<TRef>(QueueSettings settings, Func<string>? new
         {
             ReportProgress r when state.Find(taskId)!.Stage != r.Stage => new TaskProgressed(taskId, leaseId, now, r.Stage),
             ReportProgress => null,
-            ReportCompleted r => new TaskCompleted(taskId, leaseId, now, r.Metrics),
             ReportFailed r => new TaskFailed(taskId, leaseId, now, r.Reason, r.Error),
             ReportSkipped r => new TaskSkipped(taskId, now, JobReason.TtlExpired, r.AgeSeconds, r.TtlSeconds),
             _ => throw new ArgumentException($"The queue cannot decide a {report.GetType().Name}.", nameof(report)),
@@ -222,6 +223,45 @@ public sealed class QueueDecider<TRef>(QueueSettings settings, Func<string>? new
         {
             Events = @event is null ? [] : [@event],
             Effects = [report is ReportProgress ? new LeaseRenewed<TRef>(taskId, leaseId) : new LeaseEnded<TRef>(taskId, leaseId)],
+        };
+    }
+
+    private static DeliveryVerdict Verdict(QueueState state, string taskId, string leaseId)
+    {
+        var outcome = state.Delivery(taskId, leaseId);
+        var detail = outcome switch
+        {
+            DeliveryOutcome.Wanted => "the result completes the task",
+            DeliveryOutcome.AlreadyCompleted => "the task is completed already",
+            _ => state.Find(taskId) is { } job
+                ? $"lease {leaseId} was lost: the task is {job.Status.ToName()}" + (job.Worker is { } w ? $" on {w}" : "")
+                : $"task {taskId} is not in the queue's history",
+        };
+        return new DeliveryVerdict(taskId, leaseId, outcome, detail, state.Find(taskId)?.CommitSha);
+    }
+
+    /// <summary>
+    /// The cloud stored a task's result: the task is completed if the result is still wanted (see
+    /// <see cref="QueueState.Delivery"/>), whether it runs under that lease or waits in the queue after losing it.
+    /// The answer goes out once the completion is durable, and only then does the edge forget the result.
+    /// </summary>
+    private static Decision<TRef> Record(QueueState state, RecordResult result, DateTimeOffset now)
+    {
+        var verdict = Verdict(state, result.TaskId, result.LeaseId);
+        if (verdict.Outcome != DeliveryOutcome.Wanted)
+            return new Decision<TRef>
+            {
+                Reply = _ => verdict,
+                Log = verdict.Outcome == DeliveryOutcome.LeaseLost
+                    ? new LogNote(LogLevel.InfoLevel, "Dropped the result of task {0}: {1}", [result.TaskId, verdict.Detail])
+                    : null,
+            };
+        var running = state.CurrentLease(result.TaskId, result.LeaseId) is not null;
+        return new Decision<TRef>
+        {
+            Events = [new TaskCompleted(result.TaskId, result.LeaseId, now, result.Metrics)],
+            Reply = after => verdict with { CommitSha = after.Find(result.TaskId)?.CommitSha },
+            Effects = running ? [new LeaseEnded<TRef>(result.TaskId, result.LeaseId)] : [],
         };
     }
 

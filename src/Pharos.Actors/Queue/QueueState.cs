@@ -1,4 +1,5 @@
 using Pharos.Messages;
+using Pharos.Messages.Commands;
 using Pharos.Messages.Events;
 using Pharos.Messages.Status;
 
@@ -26,6 +27,9 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
     private readonly Dictionary<string, string> _activeByRepo = new(StringComparer.Ordinal);
     // The lease of every running task, in the order they were granted.
     private readonly Dictionary<string, LeaseRecord> _leases = new(StringComparer.Ordinal);
+    // The leases a pending task lost (its worker went silent or away): a result delivered under one of them later,
+    // from an edge's outbox, still completes the task, as long as no other worker has taken it since.
+    private readonly Dictionary<string, List<LeaseRecord>> _lapsed = new(StringComparer.Ordinal);
 
     public int MaxQueueSize { get; } = maxQueueSize;
     public int HistorySize { get; } = historySize;
@@ -61,6 +65,22 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
         _leases.TryGetValue(taskId, out var lease) && lease.LeaseId == leaseId ? lease : null;
 
     public LeaseRecord? LeaseOf(string taskId) => _leases.GetValueOrDefault(taskId);
+
+    /// <summary>
+    /// Whether a result delivered under <paramref name="leaseId"/> is wanted: the task runs under that lease, or
+    /// waits in the queue after losing it. A completed task needs nothing more; any other (leased to another worker
+    /// since, or ended) drops it.
+    /// </summary>
+    public DeliveryOutcome Delivery(string taskId, string leaseId) => Find(taskId) switch
+    {
+        { Status: JobStatus.Completed } => DeliveryOutcome.AlreadyCompleted,
+        { Status: JobStatus.Running } when CurrentLease(taskId, leaseId) is not null => DeliveryOutcome.Wanted,
+        { Status: JobStatus.Queued } when LapsedLease(taskId, leaseId) is not null => DeliveryOutcome.Wanted,
+        _ => DeliveryOutcome.LeaseLost,
+    };
+
+    private LeaseRecord? LapsedLease(string taskId, string leaseId) =>
+        _lapsed.GetValueOrDefault(taskId)?.FirstOrDefault(l => l.LeaseId == leaseId);
 
     public void Apply(IPersistedEvent @event)
     {
@@ -105,9 +125,12 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
                 });
                 break;
             case TaskCompleted e:
+                // Completed from the queue by a result delivered under a lease it had lost: that lease's worker ran it.
+                var by = LapsedLease(e.TaskId, e.LeaseId)?.WorkerId;
                 Finish(e.TaskId, e.At, job => job with
                 {
                     Status = JobStatus.Completed,
+                    Worker = job.Worker ?? by,
                     Stage = null,
                     StageSeconds = e.Metrics.StageSeconds,
                     CommitSha = e.Metrics.CommitSha,
@@ -116,6 +139,7 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
                     EmbeddingsGenerated = e.Metrics.EmbeddingsGenerated,
                     FinalLoss = e.Metrics.FinalLoss,
                     EmbeddingsPath = e.Metrics.EmbeddingsPath,
+                    Dims = e.Metrics.Dims,
                     Timeline = [.. job.Timeline, new TimelineEntry(JobStatus.Completed, e.At, $"commit {e.Metrics.CommitSha}")],
                 });
                 break;
@@ -167,11 +191,13 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
     /// running jobs' leases: enough to rebuild every order.
     /// </summary>
     public QueueSnapshot ToSnapshot() =>
-        new([.. Pending, .. _leases.Keys.Select(id => _jobs[id]), .. _finished.Select(id => _jobs[id])], [.. _leases.Values]);
+        new([.. Pending, .. _leases.Keys.Select(id => _jobs[id]), .. _finished.Select(id => _jobs[id])], [.. _leases.Values],
+            [.. _lapsed.Values.SelectMany(l => l)]);
 
     public void Restore(QueueSnapshot snapshot)
     {
         _jobs.Clear(); _pendingNodes.Clear(); _byExpiry.Clear(); _finished.Clear(); _activeByRepo.Clear(); _leases.Clear();
+        _lapsed.Clear();
         foreach (var list in _pending.Values) list.Clear();
         var leases = (snapshot.Leases ?? []).ToDictionary(l => l.TaskId, StringComparer.Ordinal);
         foreach (var job in snapshot.Jobs)
@@ -185,6 +211,14 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
             }
             else AddPending(job);
         }
+        foreach (var lapsed in snapshot.Lapsed ?? [])
+            if (Find(lapsed.TaskId) is { IsFinal: false }) Lapse(lapsed);
+    }
+
+    private void Lapse(LeaseRecord lease)
+    {
+        if (!_lapsed.TryGetValue(lease.TaskId, out var list)) _lapsed[lease.TaskId] = list = [];
+        list.Add(lease);
     }
 
     private void AddPending(JobRecord job, bool first = false)
@@ -225,7 +259,8 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
 
     private void Requeue(TaskRequeued e)
     {
-        if (!_jobs.TryGetValue(e.TaskId, out var job) || job.IsFinal || !_leases.Remove(e.TaskId)) return;
+        if (!_jobs.TryGetValue(e.TaskId, out var job) || job.IsFinal || !_leases.Remove(e.TaskId, out var lost)) return;
+        Lapse(lost);
         var requeued = job with
         {
             Status = JobStatus.Queued,
@@ -249,6 +284,7 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
         _jobs[taskId] = finished;
         RemovePending(job);
         _leases.Remove(taskId);
+        _lapsed.Remove(taskId);
         if (_activeByRepo.GetValueOrDefault(job.RepoUrl) == taskId) _activeByRepo.Remove(job.RepoUrl);
         _finished.AddLast(taskId);
         while (_finished.Count > HistorySize)

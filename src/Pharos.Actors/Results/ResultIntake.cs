@@ -4,6 +4,7 @@ using Akka.Cluster;
 using Akka.Event;
 using Pharos.CodeGraph.Results;
 using Pharos.Messages.Commands;
+using Pharos.Messages.Status;
 
 namespace Pharos.Actors.Results;
 
@@ -17,56 +18,95 @@ public sealed record IntakeSettings(string IncomingDirectory, long MaxBytes)
 }
 
 /// <summary>
-/// Takes results from edges (one per cloud node): answers an offer with the offset to send from, appends each chunk
-/// at the offset it names, and once the whole result is there and its SHA-256 matches, stores it in the
-/// <see cref="IResultStore"/> and tells the edge it was delivered. Only edges of the cluster (or this node's own
+/// Takes results from edges (one per cloud node): asks the queue whether an offered result is still wanted, answers
+/// the offer with the offset to send from, appends each chunk at the offset it names, and once the whole result is
+/// there and its SHA-256 matches, stores it in the <see cref="IResultStore"/>, records it with the queue (which
+/// completes the task) and only then tells the edge it was delivered. Only edges of the cluster (or this node's own
 /// worker) are heard; a chunk that does not continue its upload is answered with the offset it should have had.
 /// </summary>
 public sealed class ResultIntake : ReceiveActor
 {
+    /// <summary>How long the queue may take to answer (a completion is a journal write).</summary>
+    public static readonly TimeSpan QueueTimeout = TimeSpan.FromSeconds(15);
+
     private sealed record Upload(OfferResult Offer, IActorRef Uploader, FileStream Part)
     {
         public long Length => Part.Length;
     }
 
-    private sealed record Stored(OfferResult Offer, IActorRef Uploader, StoredResult Result);
+    /// <summary>The queue's answer to an offer.</summary>
+    private sealed record Answered(OfferResult Offer, IActorRef Uploader, DeliveryVerdict Verdict);
+
+    private sealed record Stored(OfferResult Offer, IActorRef Uploader, StoredResult Result, ResultHeader Header);
 
     private sealed record StoreFailed(OfferResult Offer, IActorRef Uploader, Exception Error);
 
+    /// <summary>The queue's answer once the stored result was recorded (the task completed, or the result not wanted).</summary>
+    private sealed record Recorded(OfferResult Offer, IActorRef Uploader, StoredResult Result, DeliveryVerdict Verdict);
+
+    private sealed record QueueSilent(OfferResult Offer, Exception Error);
+
     private readonly IntakeSettings _settings;
     private readonly IResultStore _store;
+    private readonly IActorRef _queue;
     private readonly Dictionary<string, Upload> _uploads = new(StringComparer.Ordinal);
+    // Offers whose result is whole and being stored and recorded: their answer follows.
     private readonly HashSet<string> _storing = new(StringComparer.Ordinal);
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    public ResultIntake(IntakeSettings settings, IResultStore store)
+    /// <param name="queue">The queue (its singleton proxy): asked whether a result is still wanted, and told when one is stored.</param>
+    public ResultIntake(IntakeSettings settings, IResultStore store, IActorRef queue)
     {
         _settings = settings;
         _store = store;
+        _queue = queue;
         Receive<OfferResult>(offer => FromEdge(() => Offered(offer)));
+        Receive<Answered>(Cleared);
         Receive<ResultChunk>(chunk => FromEdge(() => Appended(chunk)));
         Receive<Stored>(stored =>
         {
-            _storing.Remove(Key(stored.Offer));
-            Forget(stored.Offer, deletePart: true);
             _log.Info("Stored the result of task {0} ({1} at {2}, {3} files)", stored.Offer.TaskId, stored.Result.RepoUrl,
                 stored.Result.CommitSha, stored.Result.Files);
-            stored.Uploader.Tell(new ResultDelivered(stored.Offer.TaskId, stored.Offer.LeaseId, stored.Result.CommitSha));
+            var offer = stored.Offer;
+            _queue.Ask<DeliveryVerdict>(new RecordResult(offer.TaskId, offer.LeaseId, Metrics(stored.Header)), QueueTimeout)
+                .PipeTo(Self, success: verdict => new Recorded(offer, stored.Uploader, stored.Result, verdict),
+                    failure: error => new QueueSilent(offer, error));
+        });
+        Receive<Recorded>(recorded =>
+        {
+            var offer = recorded.Offer;
+            _storing.Remove(Key(offer));
+            Forget(offer, deletePart: true);
+            if (recorded.Verdict.Outcome == DeliveryOutcome.LeaseLost)
+            {
+                // Stored all the same: it is a true result of that commit, and the newest one wins in the store.
+                recorded.Uploader.Tell(new ResultRefused(offer.TaskId, offer.LeaseId, ResultRefusal.LeaseLost, recorded.Verdict.Detail));
+                return;
+            }
+            recorded.Uploader.Tell(new ResultDelivered(offer.TaskId, offer.LeaseId, recorded.Result.CommitSha));
         });
         Receive<StoreFailed>(failed =>
         {
             _storing.Remove(Key(failed.Offer));
             if (failed.Error is InvalidDataException damaged)
             {
-                // The bytes are what the edge hashed, so sending them again would not help.
                 Forget(failed.Offer, deletePart: true);
-                failed.Uploader.Tell(new ResultRefused(failed.Offer.TaskId, failed.Offer.LeaseId, JobReason.TrainingFailed,
+                failed.Uploader.Tell(new ResultRefused(failed.Offer.TaskId, failed.Offer.LeaseId, ResultRefusal.Invalid,
                     $"The result is not a valid Pharos result: {damaged.Message}"));
                 return;
             }
             // The store is down: the part stays whole, and the edge's next offer stores it again.
             _log.Warning("Could not store the result of task {0}: {1}", failed.Offer.TaskId, failed.Error.Message);
             Forget(failed.Offer, deletePart: false);
+        });
+        Receive<QueueSilent>(silent =>
+        {
+            // The queue is moving or recovering: the edge offers again after its silence, and nothing is lost (the part
+            // stays whole; storing it again replaces the same commit).
+            _storing.Remove(Key(silent.Offer));
+            Forget(silent.Offer, deletePart: false);
+            _log.Info("The queue did not answer about task {0} ({1}); the edge will offer again", silent.Offer.TaskId,
+                silent.Error.Message);
         });
     }
 
@@ -88,8 +128,8 @@ public sealed class ResultIntake : ReceiveActor
             : system.ActorSelection(new RootActorPath(oldest.Address) / "user" / Name);
     }
 
-    public static Props Props(IntakeSettings settings, IResultStore store) =>
-        Akka.Actor.Props.Create(() => new ResultIntake(settings, store));
+    public static Props Props(IntakeSettings settings, IResultStore store, IActorRef queue) =>
+        Akka.Actor.Props.Create(() => new ResultIntake(settings, store, queue));
 
     protected override void PreStart()
     {
@@ -108,16 +148,40 @@ public sealed class ResultIntake : ReceiveActor
         var key = Key(offer);
         if (offer.Bytes > _settings.MaxBytes)
         {
-            Sender.Tell(new ResultRefused(offer.TaskId, offer.LeaseId, JobReason.ResultTooLarge,
+            Sender.Tell(new ResultRefused(offer.TaskId, offer.LeaseId, ResultRefusal.TooLarge,
                 $"The result is {Megabytes(offer.Bytes)} MB; this cloud takes results of at most {Megabytes(_settings.MaxBytes)} MB (PHAROS_MAX_RESULT_MB)."));
             return;
         }
         if (offer.Bytes <= 0 || offer.Sha256.Length != 64 || !offer.Sha256.All(Uri.IsHexDigit))
         {
-            Sender.Tell(new ResultRefused(offer.TaskId, offer.LeaseId, JobReason.TrainingFailed, "The offer names no size or no SHA-256."));
+            Sender.Tell(new ResultRefused(offer.TaskId, offer.LeaseId, ResultRefusal.Invalid, "The offer names no size or no SHA-256."));
             return;
         }
         if (_storing.Contains(key)) return; // being stored: the answer follows
+        // Before a byte is sent: is the result still wanted (its lease not lost to another worker)?
+        var uploader = Sender;
+        _queue.Ask<DeliveryVerdict>(new MayDeliver(offer.TaskId, offer.LeaseId), QueueTimeout)
+            .PipeTo(Self, success: verdict => new Answered(offer, uploader, verdict), failure: error => new QueueSilent(offer, error));
+    }
+
+    private void Cleared(Answered cleared)
+    {
+        var (offer, uploader, verdict) = cleared;
+        var key = Key(offer);
+        if (_storing.Contains(key)) return;
+        switch (verdict.Outcome)
+        {
+            case DeliveryOutcome.AlreadyCompleted:
+                // A delivery whose answer was lost: the cloud has it.
+                Forget(offer, deletePart: true);
+                uploader.Tell(new ResultDelivered(offer.TaskId, offer.LeaseId, verdict.CommitSha ?? ""));
+                return;
+            case DeliveryOutcome.LeaseLost:
+                Forget(offer, deletePart: true);
+                _log.Info("Refused the result of task {0}: {1}", offer.TaskId, verdict.Detail);
+                uploader.Tell(new ResultRefused(offer.TaskId, offer.LeaseId, ResultRefusal.LeaseLost, verdict.Detail));
+                return;
+        }
         if (_uploads.TryGetValue(key, out var open) && open.Offer != offer) Forget(open.Offer, deletePart: true);
         if (!_uploads.TryGetValue(key, out var upload))
         {
@@ -126,22 +190,22 @@ public sealed class ResultIntake : ReceiveActor
             var part = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             if (part.Length > offer.Bytes) part.SetLength(0);
             part.Seek(0, SeekOrigin.End);
-            upload = new Upload(offer, Sender, part);
+            upload = new Upload(offer, uploader, part);
             _uploads[key] = upload;
         }
         else
         {
-            _uploads[key] = upload = upload with { Uploader = Sender };
+            _uploads[key] = upload = upload with { Uploader = uploader };
         }
         if (upload.Length == offer.Bytes) Complete(upload);
-        else Sender.Tell(new ResultChunkAccepted(offer.TaskId, offer.LeaseId, upload.Length));
+        else uploader.Tell(new ResultChunkAccepted(offer.TaskId, offer.LeaseId, upload.Length));
     }
 
     private void Appended(ResultChunk chunk)
     {
         if (!_uploads.TryGetValue(chunk.TaskId + "/" + chunk.LeaseId, out var upload))
         {
-            Sender.Tell(new ResultRefused(chunk.TaskId, chunk.LeaseId, null, "No offer is open for this result; offer it again."));
+            Sender.Tell(new ResultRefused(chunk.TaskId, chunk.LeaseId, ResultRefusal.TryAgain, "No offer is open for this result; offer it again."));
             return;
         }
         if (chunk.Offset != upload.Length || chunk.Data.Length > upload.Offer.Bytes - upload.Length)
@@ -168,15 +232,34 @@ public sealed class ResultIntake : ReceiveActor
         if (!Convert.ToHexString(SHA256.HashData(bytes)).Equals(offer.Sha256, StringComparison.OrdinalIgnoreCase))
         {
             Forget(offer, deletePart: true);
-            upload.Uploader.Tell(new ResultRefused(offer.TaskId, offer.LeaseId, null,
+            upload.Uploader.Tell(new ResultRefused(offer.TaskId, offer.LeaseId, ResultRefusal.TryAgain,
                 "The result's bytes do not match the SHA-256 offered; offer it again."));
+            return;
+        }
+        ResultHeader header;
+        try
+        {
+            header = ResultBundle.ReadHeader(bytes, out _);
+        }
+        catch (InvalidDataException damaged)
+        {
+            // The bytes are what the edge hashed, so sending them again would not help.
+            Forget(offer, deletePart: true);
+            upload.Uploader.Tell(new ResultRefused(offer.TaskId, offer.LeaseId, ResultRefusal.Invalid,
+                $"The result is not a valid Pharos result: {damaged.Message}"));
             return;
         }
         _storing.Add(Key(offer));
         _store.PutAsync(bytes).PipeTo(Self,
-            success: result => new Stored(offer, upload.Uploader, result),
+            success: result => new Stored(offer, upload.Uploader, result, header),
             failure: error => new StoreFailed(offer, upload.Uploader, error));
     }
+
+    /// <summary>What the job record keeps of a run, read from its result.</summary>
+    private static TaskMetrics Metrics(ResultHeader header) => new(header.CommitSha, header.Graph.Nodes.Count,
+        header.Graph.Edges.Count, header.Graph.Nodes.Count, header.FinalLoss,
+        new StageSeconds { Clone = header.CloneSeconds, Parse = header.Graph.ParseSeconds, Train = header.TrainSeconds },
+        Dims: header.Dims);
 
     private void Forget(OfferResult offer, bool deletePart)
     {

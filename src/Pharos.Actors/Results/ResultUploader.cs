@@ -54,7 +54,7 @@ public sealed record UploadProgressed(long Received, long Total) : IStepReport;
 public sealed record UploadDelivered(OutboxEntry Entry, string CommitSha) : IStepReport;
 
 /// <summary>The uploader → its parent: the cloud will never take the result (and the outbox entry is gone).</summary>
-public sealed record UploadRefused(OutboxEntry Entry, JobReason? Reason, string Detail) : IStepReport;
+public sealed record UploadRefused(OutboxEntry Entry, ResultRefusal Refusal, string Detail) : IStepReport;
 
 /// <summary>
 /// Delivers one outbox entry to the cloud's <see cref="ResultIntake"/>: offers it, then sends the chunk at each offset
@@ -129,14 +129,14 @@ public sealed class ResultUploader : ReceiveActor, IWithTimers
 
     private void Refused(ResultRefused refused)
     {
-        if (refused.Reason is null && ++_refusals <= MaxRetriedRefusals)
+        if (refused.Refusal == ResultRefusal.TryAgain && ++_refusals <= MaxRetriedRefusals)
         {
             _log.Warning("The cloud refused the result of task {0} for now ({1}); offering it again", _entry.TaskId, refused.Detail);
             Offer(attempt: 1);
             return;
         }
         Done();
-        Context.Parent.Tell(new UploadRefused(_entry, refused.Reason, refused.Detail));
+        Context.Parent.Tell(new UploadRefused(_entry, refused.Refusal, refused.Detail));
     }
 
     private void Done()

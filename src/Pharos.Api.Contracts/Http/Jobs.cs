@@ -33,7 +33,7 @@ public sealed record JobDto(
     JobReason? Reason = null,
     double? AgeSeconds = null,
     JobStage? Stage = null,
-    string? EmbeddingsPath = null);
+    JobResultDto? Result = null);
 
 /// <summary>One transition in a job's life.</summary>
 public sealed record TimelineEntryDto(JobStatus Status, DateTimeOffset At, string? Detail = null);

@@ -2,6 +2,26 @@ namespace Pharos.Api.Contracts.Http;
 
 // The bodies of the /repos routes: the results the cloud keeps, one per repository (its newest commit).
 
+/// <summary>The /repos routes, and the links to one repository's result that job records carry.</summary>
+public static class RepoRoutes
+{
+    public const string List = "/repos";
+    public const string Embeddings = "/repos/embeddings";
+    public const string Graph = "/repos/graph";
+    public const string Similar = "/repos/similar";
+
+    /// <summary><paramref name="route"/> for <paramref name="repoUrl"/> (and a commit, where the route takes one).</summary>
+    public static string For(string route, string repoUrl, string? commitSha = null) =>
+        $"{route}?repo_url={Uri.EscapeDataString(repoUrl)}" + (commitSha is null ? "" : $"&commit={Uri.EscapeDataString(commitSha)}");
+}
+
+/// <summary>
+/// A completed job's result, as the cloud holds it: the commit, its size, and where to read it (the similar route
+/// takes <c>&amp;path=</c> and <c>&amp;k=</c>). The cloud keeps the newest PHAROS_RESULTS_KEEP commits of a repository,
+/// so an older job's links can answer 404 once newer results replaced it.
+/// </summary>
+public sealed record JobResultDto(string CommitSha, int Files, int Dims, string Embeddings, string Graph, string Similar);
+
 /// <summary>One repository's stored result, without its vectors (each element of `GET /repos`).</summary>
 public sealed record RepoDto(
     string RepoUrl,

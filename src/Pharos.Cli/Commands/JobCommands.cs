@@ -113,7 +113,7 @@ internal static class JobCommands
         if (job.FilesProcessed is { } files)
             Field("result", $"{files} files, {job.Edges ?? 0} edges, {job.EmbeddingsGenerated ?? 0} embeddings");
         if (job.FinalLoss is { } loss) Field("final loss", loss.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture));
-        Field("embeddings", job.EmbeddingsPath);
+        if (job.Result is { } stored) Field("embeddings", $"{stored.Dims} dims, in the cloud: {stored.Embeddings}");
         Field("reason", job.Reason?.ToName());
         Field("error", job.Error);
         output.WriteLine("timeline");

@@ -12,7 +12,7 @@ internal static class RepoCommands
         var command = new Command("repos", "Repositories with a stored result, newest first (GET /repos).") { json };
         command.SetAction(remote.Action(async (client, context, result, ct) =>
         {
-            var page = await client.GetAsync("repos", ct);
+            var page = await client.GetAsync(RepoRoutes.List[1..], ct);
             if (result.GetValue(json))
             {
                 Format.Json(context.Output, page.Text);
@@ -53,7 +53,7 @@ internal static class RepoCommands
         command.SetAction(remote.Action(async (client, context, result, ct) =>
         {
             var answer = await client.GetAsync(
-                $"repos/similar?repo_url={Uri.EscapeDataString(result.GetValue(repo)!)}&path={Uri.EscapeDataString(result.GetValue(path)!)}&k={result.GetValue(k)}", ct);
+                RepoRoutes.For(RepoRoutes.Similar, result.GetValue(repo)!)[1..] + $"&path={Uri.EscapeDataString(result.GetValue(path)!)}&k={result.GetValue(k)}", ct);
             if (result.GetValue(json))
             {
                 Format.Json(context.Output, answer.Text);
@@ -84,8 +84,7 @@ internal static class RepoCommands
         };
         command.SetAction(remote.Action(async (client, context, result, ct) =>
         {
-            var query = $"repos/embeddings?repo_url={Uri.EscapeDataString(result.GetValue(repo)!)}"
-                        + (result.GetValue(commit) is { } sha ? $"&commit={Uri.EscapeDataString(sha)}" : "");
+            var query = RepoRoutes.For(RepoRoutes.Embeddings, result.GetValue(repo)!, result.GetValue(commit))[1..];
             var stored = (await client.GetAsync(query, ct)).Read<EmbeddingsDto>();
             var prefix = result.GetValue(output)!;
             Save(prefix, stored);

@@ -112,7 +112,8 @@ internal static class SubmitCommand
         output.WriteLine($"  commit       {job.CommitSha ?? "-"}");
         output.WriteLine($"  files        {Or(job.FilesProcessed)}, edges {Or(job.Edges)}, embeddings {Or(job.EmbeddingsGenerated)}");
         if (job.FinalLoss is { } loss) output.WriteLine($"  final loss   {loss:0.0000}");
-        if (job.EmbeddingsPath is { } path) output.WriteLine($"  embeddings   {path} (on the edge {job.Worker ?? ""})".TrimEnd());
+        if (job.Result is { } stored)
+            output.WriteLine($"  result       in the cloud: {stored.Files} files x {stored.Dims} dims (pharos similar, pharos embeddings)");
     }
 
     private static string Or(int? count) => count?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-";

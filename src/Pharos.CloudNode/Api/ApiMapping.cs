@@ -16,7 +16,14 @@ public static class ApiMapping
         job.StartedAt, job.FinishedAt, job.DurationSeconds,
         job.StageSeconds is { } s ? new StageSecondsDto { Clone = s.Clone, Parse = s.Parse, Train = s.Train, Store = s.Store } : null,
         job.CommitSha, job.FilesProcessed, job.Edges, job.EmbeddingsGenerated, job.FinalLoss, job.Worker, job.Attempts,
-        job.Error, job.Reason, job.AgeSeconds, job.Stage, job.EmbeddingsPath);
+        job.Error, job.Reason, job.AgeSeconds, job.Stage, ResultOf(job));
+
+    /// <summary>Where a completed job's result is read; null for a job without one (or completed before results came home).</summary>
+    private static JobResultDto? ResultOf(JobRecord job) =>
+        job is { Status: JobStatus.Completed, CommitSha: { } commit, FilesProcessed: { } files, Dims: { } dims }
+            ? new JobResultDto(commit, files, dims, RepoRoutes.For(RepoRoutes.Embeddings, job.RepoUrl, commit),
+                RepoRoutes.For(RepoRoutes.Graph, job.RepoUrl), RepoRoutes.For(RepoRoutes.Similar, job.RepoUrl))
+            : null;
 
     public static JobListDto ToDto(this IEnumerable<JobRecord> jobs) => new([.. jobs.Select(ToDto)]);
 

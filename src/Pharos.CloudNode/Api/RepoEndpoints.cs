@@ -26,13 +26,13 @@ public static class RepoEndpoints
 
     public static void MapRepos(this IEndpointRouteBuilder app, bool requireReadToken)
     {
-        app.MapGet("/repos", (HttpContext context, IResultStore store) =>
+        app.MapGet(RepoRoutes.List, (HttpContext context, IResultStore store) =>
                 Answer(context, async ct => Results.Ok(new RepoListDto([.. (await store.ListAsync(ct)).Select(ToDto)]))))
             .WithSummary("Repositories with a stored result, newest first")
             .Produces<RepoListDto>()
             .RequireReadScopeIf(requireReadToken);
 
-        app.MapGet("/repos/embeddings", (HttpContext context, string? repo_url, string? commit, string? format,
+        app.MapGet(RepoRoutes.Embeddings, (HttpContext context, string? repo_url, string? commit, string? format,
                     RepoUrlValidator urls, IResultStore store) =>
                 WithBundle(context, repo_url, commit, urls, store, bundle =>
                 {
@@ -54,7 +54,7 @@ public static class RepoEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound)
             .RequireReadScopeIf(requireReadToken);
 
-        app.MapGet("/repos/graph", (HttpContext context, string? repo_url, RepoUrlValidator urls, IResultStore store) =>
+        app.MapGet(RepoRoutes.Graph, (HttpContext context, string? repo_url, RepoUrlValidator urls, IResultStore store) =>
                 WithBundle(context, repo_url, null, urls, store, bundle =>
                 {
                     context.Response.Headers["X-Pharos-Commit"] = bundle.Header.CommitSha;
@@ -66,7 +66,7 @@ public static class RepoEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound)
             .RequireReadScopeIf(requireReadToken);
 
-        app.MapGet("/repos/similar", (HttpContext context, string? repo_url, string? path, string? k,
+        app.MapGet(RepoRoutes.Similar, (HttpContext context, string? repo_url, string? path, string? k,
                     RepoUrlValidator urls, IResultStore store) =>
                 {
                     if (string.IsNullOrEmpty(path)) return Task.FromResult(ApiProblems.BadRequest("path is required."));
@@ -89,7 +89,7 @@ public static class RepoEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound)
             .RequireReadScopeIf(requireReadToken);
 
-        app.MapDelete("/repos", (HttpContext context, string? repo_url, RepoUrlValidator urls, IResultStore store) =>
+        app.MapDelete(RepoRoutes.List, (HttpContext context, string? repo_url, RepoUrlValidator urls, IResultStore store) =>
                 Refusal(repo_url, urls, out var repo) is { } refused
                     ? Task.FromResult(refused)
                     : Answer(context, async ct => await store.DeleteAsync(repo, ct)

@@ -1,3 +1,4 @@
+using Pharos.Actors.Hosting;
 using Pharos.Actors.Results;
 using Pharos.CodeGraph.Results;
 
@@ -68,6 +69,6 @@ public static class ResultIntakeHosting
     public static AkkaConfigurationBuilder WithResultIntake(this AkkaConfigurationBuilder builder, PharosSettings settings) =>
         builder.WithActors((system, registry, resolver) => registry.Register<ResultIntake>(system.ActorOf(
             ResultIntake.Props(new IntakeSettings(Path.Combine(settings.Storage.DataDirFull, "incoming"), settings.Results.MaxResultBytes),
-                resolver.GetService<IResultStore>()),
+                resolver.GetService<IResultStore>(), registry.Get<QueueProxy>()),
             ResultIntake.Name)));
 }

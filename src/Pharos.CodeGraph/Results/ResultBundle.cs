@@ -15,7 +15,8 @@ public sealed record ResultHeader(
     [property: JsonPropertyName("final_loss")] double FinalLoss,
     [property: JsonPropertyName("train_seconds")] double TrainSeconds,
     [property: JsonPropertyName("parameters")] IReadOnlyDictionary<string, JsonElement> Parameters,
-    [property: JsonPropertyName("graph")] GraphDocument Graph);
+    [property: JsonPropertyName("graph")] GraphDocument Graph,
+    [property: JsonPropertyName("clone_seconds")] double? CloneSeconds = null);
 
 /// <summary>
 /// One repository's result as one self-describing file: the import graph, the training, and the vectors of its files
@@ -126,8 +127,9 @@ public sealed record ResultBundle(ResultHeader Header, float[] Vectors)
 public static class ResultBundles
 {
     /// <summary>The bundle of one embedding run of <paramref name="repoUrl"/> at <paramref name="commitSha"/>.</summary>
+    /// <param name="cloneSeconds">How long the clone took, when the run cloned (an edge's task); null for a local directory.</param>
     public static ResultBundle Of(string repoUrl, string commitSha, string taskId, DateTimeOffset trainedAt,
-        Embedding.RepositoryEmbedding embedding, Training.Node2VecOptions options)
+        Embedding.RepositoryEmbedding embedding, Training.Node2VecOptions options, double? cloneSeconds = null)
     {
         var parameters = JsonSerializer.SerializeToElement(new
         {
@@ -146,7 +148,7 @@ public static class ResultBundles
         return new ResultBundle(
             new ResultHeader(repoUrl, commitSha, taskId, trainedAt, embedding.Embeddings.Dimensions,
                 double.IsFinite(loss) ? loss : 0, Math.Round(embedding.TrainElapsed.TotalSeconds, 3), parameters,
-                GraphDocument.Of(embedding.Graph, embedding.ParseElapsed)),
+                GraphDocument.Of(embedding.Graph, embedding.ParseElapsed), cloneSeconds is { } c ? Math.Round(c, 3) : null),
             embedding.Embeddings.Vectors);
     }
 }

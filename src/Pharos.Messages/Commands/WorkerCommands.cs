@@ -4,7 +4,8 @@ namespace Pharos.Messages.Commands;
 
 // The pull protocol between an edge WorkerActor and the QueueActor singleton (reached through its proxy, so the
 // queue learns the worker's reference as the sender and no message needs to carry one):
-//   worker → queue: RegisterWorker, RequestWork, ReportProgress, ReportCompleted, ReportFailed, ReportSkipped
+//   worker → queue: RegisterWorker, RequestWork, ReportProgress, ReportFailed, ReportSkipped
+// (A task is completed by its result: see ResultCommands.)
 //   queue → worker: WorkerRegistered, WorkAvailable, NoWorkAvailable, TaskAssigned, StopTask
 // Nothing is sent on a timer: an idle worker waits for WorkAvailable, and a busy one reports as it makes progress.
 
@@ -77,7 +78,11 @@ public sealed record TaskAssigned(WorkTask Task, string LeaseId) : IPharosMessag
 [Manifest("report-progress.v1")]
 public sealed record ReportProgress(string TaskId, string LeaseId, JobStage Stage, double Progress, string Message) : IWorkerReport;
 
-/// <summary>What a completed run measured; becomes part of the job record.</summary>
+/// <summary>
+/// What a completed run measured, as its stored result says; becomes part of the job record. Events written before
+/// results were stored in the cloud carry <paramref name="EmbeddingsPath"/> (where the edge kept them) and no
+/// <paramref name="Dims"/>; since then it is the other way round.
+/// </summary>
 [Manifest("task-metrics.v1")]
 public sealed record TaskMetrics(
     string CommitSha,
@@ -86,10 +91,8 @@ public sealed record TaskMetrics(
     int EmbeddingsGenerated,
     double FinalLoss,
     StageSeconds StageSeconds,
-    string? EmbeddingsPath = null) : IPharosMessage;
-
-[Manifest("report-completed.v1")]
-public sealed record ReportCompleted(string TaskId, string LeaseId, TaskMetrics Metrics) : IWorkerReport;
+    string? EmbeddingsPath = null,
+    int? Dims = null) : IPharosMessage;
 
 /// <summary>The task cannot be done.</summary>
 [Manifest("report-failed.v1")]

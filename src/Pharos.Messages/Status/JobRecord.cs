@@ -14,8 +14,9 @@ public sealed class StageSeconds
 }
 
 /// <summary>
-/// A job as the API reports it and as snapshots store it. Fields that the edge fills (metrics, worker) stay null
-/// until a worker reports them.
+/// A job as snapshots store it (the API maps it to its own shape). Fields that the edge fills (metrics, worker) stay
+/// null until a worker reports them; <see cref="Dims"/> is set once the cloud holds the job's result
+/// (<see cref="EmbeddingsPath"/>, the edge's copy, only in jobs completed before results were stored in the cloud).
 /// </summary>
 [Manifest("job-record.v1")]
 public sealed record JobRecord(
@@ -43,18 +44,21 @@ public sealed record JobRecord(
     JobReason? Reason = null,
     double? AgeSeconds = null,
     JobStage? Stage = null,
-    string? EmbeddingsPath = null) : IPharosMessage
+    string? EmbeddingsPath = null,
+    int? Dims = null) : IPharosMessage
 {
     [System.Text.Json.Serialization.JsonIgnore]
     public bool IsFinal => Status.IsFinal();
 }
 
 /// <summary>
-/// QueueActor's snapshot: pending jobs in dispatch order, running ones, then finished ones oldest first, and the
-/// lease of every running job (absent from snapshots written before workers existed).
+/// QueueActor's snapshot: pending jobs in dispatch order, running ones, then finished ones oldest first, the lease of
+/// every running job (absent from snapshots written before workers existed), and the leases pending jobs lost, under
+/// which a result may still come (absent before results were delivered to the cloud).
 /// </summary>
 [Manifest("queue-snapshot.v1")]
-public sealed record QueueSnapshot(IReadOnlyList<JobRecord> Jobs, IReadOnlyList<LeaseRecord>? Leases = null) : IPharosMessage;
+public sealed record QueueSnapshot(IReadOnlyList<JobRecord> Jobs, IReadOnlyList<LeaseRecord>? Leases = null,
+    IReadOnlyList<LeaseRecord>? Lapsed = null) : IPharosMessage;
 
 /// <summary>Who holds a running job, and under which lease.</summary>
 [Manifest("lease-record.v1")]

@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using Pharos.Actors.Results;
 using Pharos.CodeGraph.Graph;
 using Pharos.CodeGraph.Training;
 using Pharos.Testing.Git;
+using Pharos.Testing.Results;
 
 namespace Pharos.Actors.Tests.Edge;
 
@@ -53,7 +55,7 @@ public sealed class WorkerProtocolTests(Xunit.Abstractions.ITestOutputHelper out
         var order = progress.Select(p => stages.IndexOf(p.Stage)).ToList();
         Assert.Equal(order.Order(), order); // never back to an earlier stage
 
-        var completed = Assert.IsType<ReportCompleted>(reports[^1]);
+        var completed = Assert.IsType<RecordResult>(reports[^1]);
         Assert.Equal(("task-1", "lease-1"), (completed.TaskId, completed.LeaseId));
         var metrics = completed.Metrics;
         var graph = ImportGraphBuilder.Build(source);
@@ -66,15 +68,12 @@ public sealed class WorkerProtocolTests(Xunit.Abstractions.ITestOutputHelper out
         Assert.True(double.IsFinite(metrics.FinalLoss) && metrics.FinalLoss > 0, $"final loss {metrics.FinalLoss}");
         var seconds = metrics.StageSeconds;
         // All set; a stage of this tiny run may well take under the millisecond the figures are rounded to.
-        Assert.All(new[] { seconds.Clone, seconds.Parse, seconds.Train, seconds.Store },
+        Assert.All(new[] { seconds.Clone, seconds.Parse, seconds.Train },
             s => Assert.True(s is >= 0 and < 30, $"stage seconds {s}"));
         Assert.True(seconds.Clone > 0, $"clone {seconds.Clone}");
-
-        var set = Path.Combine(EmbeddingsRoot, EmbeddingStore.Slug(source));
-        Assert.Equal(Path.Combine(set, head), metrics.EmbeddingsPath);
-        Assert.Equal([head + ".f32", head + ".json"], Directory.EnumerateFiles(set).Select(Path.GetFileName).Order());
-        Assert.Equal(13L * settings.Training.Dimensions * sizeof(float), new FileInfo(Path.Combine(set, head + ".f32")).Length);
-        Assert.Equal(13, EmbeddingReader.Load(Path.Combine(set, head)).Nodes.Count);
+        Assert.Equal(settings.Training.Dimensions, metrics.Dims);
+        // The result lives in the cloud: nothing of it stays on the edge.
+        Assert.False(Directory.Exists(Path.Combine(DataDir, "embeddings")), "the edge kept embeddings of its own");
 
         // Completed only once the cloud's store had the result: the graph, and a vector for every file.
         var stored = await ResultStore.GetAsync(source);
@@ -88,15 +87,14 @@ public sealed class WorkerProtocolTests(Xunit.Abstractions.ITestOutputHelper out
         Queue.ExpectMsg<RequestWork>();
         Assert.Equal((1, 1), (CloneSteps, TrainSteps));
 
-        // A newer commit of the same repository: its set replaces the older one.
+        // A newer commit of the same repository: its result replaces the older one in the cloud (PHAROS_RESULTS_KEEP=1).
         GitRepositoryFixture.Commit(source, "pkg/extra.py", "from pkg import mod001\n"u8.ToArray());
         var newer = GitRepositoryFixture.Head(source);
         Assign(worker, NewTask(source, id: "task-2"), "lease-2");
-        var second = Assert.IsType<ReportCompleted>(ReportsUntilEnd(TimeSpan.FromSeconds(30))[^1]);
+        var second = Assert.IsType<RecordResult>(ReportsUntilEnd(TimeSpan.FromSeconds(30))[^1]);
         Assert.Equal(newer, second.Metrics.CommitSha);
         Assert.Equal(14, second.Metrics.FilesProcessed);
-        Assert.Equal([newer + ".f32", newer + ".json"], Directory.EnumerateFiles(set).Select(Path.GetFileName).Order());
-        Assert.Single(Directory.EnumerateDirectories(EmbeddingsRoot));
+        Assert.Equal(newer, Assert.Single(await ResultStore.ListAsync()).CommitSha);
         AwaitWorkRootEmpty(TimeSpan.FromSeconds(5));
         Queue.ExpectMsg<RequestWork>();
     }
@@ -109,7 +107,7 @@ public sealed class WorkerProtocolTests(Xunit.Abstractions.ITestOutputHelper out
         var worker = StartRegisteredWorker(Settings());
 
         Assign(worker, NewTask(daemon.UrlFor("overdaemon")), "lease-d");
-        var completed = Assert.IsType<ReportCompleted>(ReportsUntilEnd(TimeSpan.FromSeconds(30))[^1]);
+        var completed = Assert.IsType<RecordResult>(ReportsUntilEnd(TimeSpan.FromSeconds(30))[^1]);
         Assert.Equal(GitRepositoryFixture.Head(source), completed.Metrics.CommitSha);
         Assert.Equal(9, completed.Metrics.FilesProcessed);
         AwaitWorkRootEmpty(TimeSpan.FromSeconds(5));
@@ -126,7 +124,7 @@ public sealed class WorkerProtocolTests(Xunit.Abstractions.ITestOutputHelper out
         Assign(worker, new WorkTask("legacy-1", source, Priority.Normal, SubmittedAt: null, TtlSeconds: 1, Attempt: 1), "lease-l");
         var reports = ReportsUntilEnd(TimeSpan.FromSeconds(30));
         Assert.DoesNotContain(reports, r => r is ReportSkipped);
-        var completed = Assert.IsType<ReportCompleted>(reports[^1]);
+        var completed = Assert.IsType<RecordResult>(reports[^1]);
         Assert.Equal(GitRepositoryFixture.Head(source), completed.Metrics.CommitSha);
         Assert.Equal(1, CloneSteps);
     }
@@ -169,10 +167,68 @@ public sealed class WorkerRegistrationRetryTests : WorkerTestKit
 }
 
 /// <summary>StopTask: an old lease's is ignored, the current one's stops training within 2 s and discards it.</summary>
+/// <summary>Results that outlive a run: left in the outbox by a restart, or refused because the lease was lost.</summary>
+public sealed class WorkerOutboxTests(Xunit.Abstractions.ITestOutputHelper output) : WorkerTestKit(output)
+{
+    [Fact]
+    public async Task Results_left_in_the_outbox_by_an_earlier_run_are_delivered_one_by_one_before_the_worker_registers()
+    {
+        var settings = Settings();
+        var outbox = settings.OutboxRoot;
+        var first = Outbox.Put(outbox, "task-a", "lease-a", ResultSamples.Bundle("https://github.com/o/a", "ca", "task-a").WriteTo);
+        File.SetLastWriteTimeUtc(first.Path, DateTime.UtcNow.AddMinutes(-1));
+        Outbox.Put(outbox, "task-b", "lease-b", ResultSamples.Bundle("https://github.com/o/b", "cb", "task-b").WriteTo);
+        _ = ResultStore;
+        HoldRecords = true;
+
+        Sys.ActorOf(WorkerActor.Props(settings, Proxy.Ref, Mediator.Ref, TimeProvider.System, Stages(settings)));
+
+        // Oldest first, each stored and recorded before the next; the worker takes no work meanwhile.
+        Assert.Equal(("task-a", "lease-a"), Recorded());
+        Assert.Equal(WorkerState.Busy, NextStatus(s => s.Stage == JobStage.Uploading).State);
+        Proxy.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        ReleaseRecords();
+        Assert.Equal(("task-b", "lease-b"), Recorded());
+        Proxy.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        ReleaseRecords();
+
+        var register = Proxy.ExpectMsg<RegisterWorker>(TimeSpan.FromSeconds(10));
+        Assert.Null(register.RunningLeaseId);
+        Assert.Equal(["https://github.com/o/b", "https://github.com/o/a"], (await ResultStore.ListAsync()).Select(r => r.RepoUrl));
+        Assert.Empty(Outbox.Pending(outbox));
+    }
+
+    [Fact]
+    public async Task A_result_whose_lease_was_lost_is_dropped_without_a_report_and_the_worker_takes_new_work()
+    {
+        QueueVerdict = DeliveryOutcome.LeaseLost;
+        var source = CreatePythonSource("lostrepo", modules: 5);
+        var settings = Settings();
+        var worker = StartRegisteredWorker(settings);
+
+        Assign(worker, NewTask(source), "lease-old");
+
+        // Everything the queue hears until the worker asks for more work.
+        var heard = new List<object>();
+        while (Queue.ExpectMsg<object>(TimeSpan.FromSeconds(30)) is var message && message is not RequestWork) heard.Add(message);
+        Assert.Contains(heard, m => m is MayDeliver { LeaseId: "lease-old" });
+        Assert.DoesNotContain(heard, m => m is ReportFailed or RecordResult);
+        Assert.Empty(await ResultStore.ListAsync());
+        Assert.Empty(Outbox.Pending(settings.OutboxRoot));
+        AwaitWorkRootEmpty(TimeSpan.FromSeconds(5));
+    }
+
+    private (string TaskId, string LeaseId) Recorded()
+    {
+        var record = Queue.FishForMessage<RecordResult>(_ => true, TimeSpan.FromSeconds(20));
+        return (record.TaskId, record.LeaseId);
+    }
+}
+
 public sealed class WorkerCancellationTests(Xunit.Abstractions.ITestOutputHelper output) : WorkerTestKit(output)
 {
     [Fact]
-    public void StopTask_of_an_old_lease_is_ignored_and_of_the_current_lease_stops_training_within_two_seconds()
+    public async Task StopTask_of_an_old_lease_is_ignored_and_of_the_current_lease_stops_training_within_two_seconds()
     {
         var source = CreatePythonSource("longrun", modules: 300, extraImports: 3);
         var worker = StartRegisteredWorker(Settings(LongTraining));
@@ -199,13 +255,14 @@ public sealed class WorkerCancellationTests(Xunit.Abstractions.ITestOutputHelper
         Assert.Null(idle.TaskId);
         AwaitWorkRootEmpty(TimeSpan.FromSeconds(2) - stopped.Elapsed is var left && left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1));
 
-        var afterStop = Queue.FishForMessage<object>(m => m is RequestWork or ReportCompleted or ReportFailed, TimeSpan.FromSeconds(2));
+        var afterStop = Queue.FishForMessage<object>(m => m is RequestWork or RecordResult or ReportFailed, TimeSpan.FromSeconds(2));
         Assert.IsType<RequestWork>(afterStop);
         // Nothing of the cancelled run arrives later: no report, no busy status, no embeddings.
         Queue.ExpectNoMsg(TimeSpan.FromSeconds(1.5));
         Assert.DoesNotContain(Mediator.ReceiveWhile<object>(TimeSpan.FromMilliseconds(100), m => m),
             m => m is Publish { Message: WorkerStatusChanged { State: WorkerState.Busy } });
-        Assert.False(Directory.Exists(Path.Combine(EmbeddingsRoot, EmbeddingStore.Slug(source))), "a cancelled run stored embeddings");
+        Assert.Empty(await ResultStore.ListAsync());
+        Assert.Empty(Pharos.Actors.Results.Outbox.Pending(Path.Combine(DataDir, "outbox")));
         Assert.True(WorkRootIsEmpty());
     }
 
@@ -226,7 +283,7 @@ public sealed class WorkerCancellationTests(Xunit.Abstractions.ITestOutputHelper
         worker.Tell(new StopTask("task-s", "lease-s", LeaseEndReason.Cancelled), Queue.Ref);
         var clock = Stopwatch.StartNew();
         Assert.Equal(WorkerState.Idle, NextStatus(s => s.State != WorkerState.Busy, TimeSpan.FromSeconds(2)).State);
-        Assert.IsType<RequestWork>(Queue.FishForMessage<object>(m => m is RequestWork or ReportCompleted or ReportFailed,
+        Assert.IsType<RequestWork>(Queue.FishForMessage<object>(m => m is RequestWork or RecordResult or ReportFailed,
             TimeSpan.FromSeconds(2)));
         stall.Dispose();
         AwaitWorkRootEmpty(TimeSpan.FromSeconds(5));
@@ -290,7 +347,7 @@ public sealed class WorkerCloneFailureTests : WorkerTestKit
 
         Assign(worker, NewTask(http.UrlFor("flaky")), "lease-f");
         var reports = ReportsUntilEnd(TimeSpan.FromSeconds(30));
-        var completed = Assert.IsType<ReportCompleted>(reports[^1]);
+        var completed = Assert.IsType<RecordResult>(reports[^1]);
         Assert.Equal(GitRepositoryFixture.Head(source), completed.Metrics.CommitSha);
         Assert.Equal((3, 1), (CloneSteps, TrainSteps));
         Assert.DoesNotContain(reports, r => r is ReportFailed);
@@ -340,7 +397,7 @@ public sealed class WorkerCrashTests : WorkerTestKit
         Queue.ExpectMsg<RequestWork>();
 
         Assign(worker, NewTask(source, id: "task-next"), "lease-2");
-        var completed = Assert.IsType<ReportCompleted>(ReportsUntilEnd(TimeSpan.FromSeconds(30))[^1]);
+        var completed = Assert.IsType<RecordResult>(ReportsUntilEnd(TimeSpan.FromSeconds(30))[^1]);
         Assert.Equal("task-next", completed.TaskId);
         ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // no Terminated of the worker
     }
@@ -375,7 +432,7 @@ public sealed class WorkerStatusTests(Xunit.Abstractions.ITestOutputHelper log) 
             seen.Add(status);
             if (status.State != WorkerState.Busy) break;
         }
-        Assert.IsType<ReportCompleted>(ReportsUntilEnd(TimeSpan.FromSeconds(5))[^1]);
+        Assert.IsType<RecordResult>(ReportsUntilEnd(TimeSpan.FromSeconds(5))[^1]);
         foreach (var s in seen) log.WriteLine($"{s.At:HH:mm:ss.fff} {s.State.ToName()} {s.Stage?.ToName()} {s.Progress} {s.Message}");
 
         Assert.Equal(WorkerState.Idle, seen[^1].State);
@@ -472,20 +529,6 @@ public sealed class WorkDirectoryAndSlugTests : IDisposable
         Assert.NotEqual(a, b);
         Assert.StartsWith("/data/work/t1-a1-", a);
     }
-
-    [Theory]
-    [InlineData("https://github.com/Owner/Repo", "github.com-owner-repo")]
-    [InlineData("https://GitHub.com/owner/repo.git", "github.com-owner-repo")]
-    [InlineData("github.com/owner/repo", "github.com-owner-repo")]
-    [InlineData("git@github.com:owner/repo.git", "github.com-owner-repo")]
-    [InlineData("ssh://git@gitlab.com/group/sub/project", "gitlab.com-group-sub-project")]
-    [InlineData("http://127.0.0.1:8080/x/y.git", "127.0.0.1-8080-x-y")]
-    [InlineData("/tmp/pharos-git-1/small", "tmp-pharos-git-1-small")]
-    [InlineData("file:///srv/git/a b", "srv-git-a-b")]
-    [InlineData("..", "repository")]
-    [InlineData("https://../..", "repository")]
-    [InlineData("", "repository")]
-    public void Slug_examples(string url, string slug) => Assert.Equal(slug, EmbeddingStore.Slug(url));
 
     /// <summary>Checkouts are named as `git clone` names them, so package-rooted repositories parse the same.</summary>
     [Theory]

@@ -22,11 +22,11 @@ public sealed class WorkerStateTests(Xunit.Abstractions.ITestOutputHelper output
         new CloneSucceeded(new CloneResult("0123abcd", 1 << 20, true, TimeSpan.FromSeconds(1))),
         new CloneFailed("late clone failure", Transient: true),
         new TrainProgressed(JobStage.Training, 0.5, "Training... 50%"),
-        new TrainSucceeded(3, 2, 3, 0.5, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), "/x", Result),
+        new TrainSucceeded(3, 2, 0.5, Result),
         new TrainFailed("late training failure"),
         new UploadProgressed(10, 20),
         new UploadDelivered(Result, "c0ffee"),
-        new UploadRefused(Result, JobReason.ResultTooLarge, "late refusal"),
+        new UploadRefused(Result, ResultRefusal.TooLarge, "late refusal"),
     ];
 
     /// <summary>Stages whose children only tell <paramref name="children"/> who they are.</summary>
@@ -114,7 +114,7 @@ public sealed class WorkerStateTests(Xunit.Abstractions.ITestOutputHelper output
         // Another actor's clone report, and the clone step's own child speaking of training: neither is heard.
         worker.Tell(new CloneSucceeded(new CloneResult("feed", 1, true, TimeSpan.Zero)), stranger.Ref);
         worker.Tell(new CloneFailed("not mine", Transient: false), stranger.Ref);
-        worker.Tell(new TrainSucceeded(1, 0, 1, 0.1, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, "/x", Result), clone);
+        worker.Tell(new TrainSucceeded(1, 0, 0.1, Result), clone);
         AssertNothingHappens(unhandled, children);
 
         worker.Tell(new CloneProgressed(new CloneProgress(1 << 20, 5, 10)), clone);
@@ -131,19 +131,18 @@ public sealed class WorkerStateTests(Xunit.Abstractions.ITestOutputHelper output
         worker.Tell(new CloneProgressed(new CloneProgress(2 << 20, 10, 10)), clone);
         Queue.ExpectNoMsg(Quiet);
 
-        worker.Tell(new TrainSucceeded(3, 2, 3, 0.25, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, "/embeddings/x", Result), train);
+        worker.Tell(new TrainSucceeded(3, 2, 0.25, Result), train);
         Assert.Equal(JobStage.Uploading, Queue.ExpectMsg<ReportProgress>().Stage);
         var upload = children.ExpectMsg<IActorRef>();
 
         // Training's late reports, and the upload's progress: the run completes only when the cloud has the result.
-        worker.Tell(new TrainSucceeded(3, 2, 3, 0.25, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, "/embeddings/x", Result), train);
+        worker.Tell(new TrainSucceeded(3, 2, 0.25, Result), train);
         worker.Tell(new UploadProgressed(1, 2), upload);
         var uploading = Queue.ExpectMsg<ReportProgress>();
         Assert.Equal((JobStage.Uploading, 0.5), (uploading.Stage, uploading.Progress));
         Queue.ExpectNoMsg(Quiet);
+        // Delivered: the cloud completed the task as it stored the result, so the worker only asks for more work.
         worker.Tell(new UploadDelivered(Result, "c0ffee"), upload);
-        var completed = Queue.ExpectMsg<ReportCompleted>();
-        Assert.Equal(("task-c", "lease-c", "c0ffee"), (completed.TaskId, completed.LeaseId, completed.Metrics.CommitSha));
         Queue.ExpectMsg<RequestWork>();
         Assert.Equal((1, 1), (CloneSteps, TrainSteps));
         unhandled.ExpectNoMsg(TimeSpan.Zero);
@@ -238,7 +237,14 @@ public sealed class WorkerStateTests(Xunit.Abstractions.ITestOutputHelper output
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var settings = Settings();
         var children = CreateTestProbe();
-        var worker = StartRegisteredWorker(settings, PuppetStages(settings, children), clock);
+        var orders = new List<TrainOrder>();
+        var worker = StartRegisteredWorker(settings, Stages(settings, clone: (_, _) => Puppet.Props(children.Ref),
+            train: (order, _) =>
+            {
+                orders.Add(order);
+                return Puppet.Props(children.Ref);
+            },
+            upload: _ => Puppet.Props(children.Ref)), clock);
         Assign(worker, NewTask("/any/where", id: "task-t"), "lease-t");
         var clone = children.ExpectMsg<IActorRef>();
         Assert.Equal(JobStage.Cloning, Queue.ExpectMsg<ReportProgress>().Stage);
@@ -256,12 +262,12 @@ public sealed class WorkerStateTests(Xunit.Abstractions.ITestOutputHelper output
         worker.Tell(new CloneSucceeded(new CloneResult("beef", 3, true, TimeSpan.Zero)), clone);
         Assert.Equal(JobStage.Parsing, Queue.ExpectMsg<ReportProgress>().Stage);
         var train = children.ExpectMsg<IActorRef>();
-        worker.Tell(new TrainSucceeded(3, 2, 3, 0.25, TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(5),
-            TimeSpan.FromSeconds(6), "/embeddings/x", Result), train);
+        worker.Tell(new TrainSucceeded(3, 2, 0.25, Result), train);
         Assert.Equal(JobStage.Uploading, Queue.ExpectMsg<ReportProgress>().Stage);
+        // The clone's duration on the worker's clock goes into the result (parse and train time come from the trainer).
+        Assert.Equal(3.5, Assert.Single(orders).CloneSeconds);
         worker.Tell(new UploadDelivered(Result, "beef"), children.ExpectMsg<IActorRef>());
-        var seconds = Queue.ExpectMsg<ReportCompleted>().Metrics.StageSeconds;
-        Assert.Equal((3.5, 4.0, 5.0, 6.0), (seconds.Clone, seconds.Parse, seconds.Train, seconds.Store));
+        Queue.ExpectMsg<RequestWork>();
 
         var idle = NextStatus(s => s.State == WorkerState.Idle);
         Assert.Equal(clock.GetUtcNow(), idle.At);

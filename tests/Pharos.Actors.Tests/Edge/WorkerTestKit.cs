@@ -82,14 +82,50 @@ public abstract class WorkerTestKit : Akka.TestKit.Xunit2.TestKit
             CloneRetryBackoff = TimeSpan.FromMilliseconds(50),
         };
 
-    /// <summary>The cloud's side of a delivery: a real intake at /user/result-intake over a real SQLite store.</summary>
+    /// <summary>
+    /// The cloud's side of a delivery: a real intake at /user/result-intake over a real SQLite store, asking
+    /// <see cref="Queue"/> (whose answers are <see cref="QueueVerdict"/>) whether a result is wanted and telling it
+    /// when one is stored, as it tells the queue singleton in a node.
+    /// </summary>
     protected SqliteResultStore ResultStore => _resultStore ??= StartIntake();
     private SqliteResultStore? _resultStore;
+
+    /// <summary>What the queue probe says of every delivery.</summary>
+    protected DeliveryOutcome QueueVerdict { get; set; } = DeliveryOutcome.Wanted;
+
+    /// <summary>While set, the queue probe holds its answers to <see cref="RecordResult"/> until <see cref="ReleaseRecords"/>.</summary>
+    protected bool HoldRecords { get; set; }
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(IActorRef To, RecordResult Result)> _held = new();
+
+    /// <summary>Answers the records held so far.</summary>
+    protected void ReleaseRecords()
+    {
+        while (_held.TryDequeue(out var held)) held.To.Tell(Answer(held.Result));
+    }
+
+    private DeliveryVerdict Answer(RecordResult result) =>
+        new(result.TaskId, result.LeaseId, QueueVerdict, "the test queue says so", result.Metrics.CommitSha);
 
     private SqliteResultStore StartIntake()
     {
         var store = new SqliteResultStore(Path.Combine(DataDir, "cloud"), keep: 1, new ResultCache());
-        Sys.ActorOf(ResultIntake.Props(new IntakeSettings(Path.Combine(DataDir, "cloud", "incoming"), 64L << 20), store),
+        Queue.SetAutoPilot(new DelegateAutoPilot((sender, message) =>
+        {
+            switch (message)
+            {
+                case MayDeliver ask:
+                    sender.Tell(new DeliveryVerdict(ask.TaskId, ask.LeaseId, QueueVerdict, "the test queue says so"));
+                    break;
+                case RecordResult result when HoldRecords:
+                    _held.Enqueue((sender, result));
+                    break;
+                case RecordResult result:
+                    sender.Tell(Answer(result));
+                    break;
+            }
+            return AutoPilot.KeepRunning;
+        }));
+        Sys.ActorOf(ResultIntake.Props(new IntakeSettings(Path.Combine(DataDir, "cloud", "incoming"), 64L << 20), store, Queue.Ref),
             ResultIntake.Name);
         return store;
     }
@@ -142,7 +178,10 @@ public abstract class WorkerTestKit : Akka.TestKit.Xunit2.TestKit
     protected void Assign(IActorRef worker, WorkTask task, string leaseId) =>
         worker.Tell(new TaskAssigned(task, leaseId), Queue.Ref);
 
-    /// <summary>What the queue hears up to and including the report that ends the run.</summary>
+    /// <summary>
+    /// What the queue hears up to and including what ends the run: the intake's record of its stored result (the
+    /// queue completes the task then), or the worker's failure or skip report.
+    /// </summary>
     protected List<object> ReportsUntilEnd(TimeSpan max)
     {
         var deadline = DateTime.UtcNow + max;
@@ -154,7 +193,7 @@ public abstract class WorkerTestKit : Akka.TestKit.Xunit2.TestKit
             Assert.True(message is not null,
                 $"no end of the run within {max}; the queue heard: {string.Join(", ", reports)}");
             reports.Add(message!);
-            if (message is ReportCompleted or ReportFailed or ReportSkipped) return reports;
+            if (message is RecordResult or ReportFailed or ReportSkipped) return reports;
         }
     }
 

@@ -61,7 +61,7 @@ public sealed class BatchDecisionTests
         queue.Send(new RegisterWorker("w", QueueDriver.Address(1)), 1);
         queue.Send(new RequestWork("w"), 1);
 
-        queue.Batch(From(1, new ReportCompleted("t000", "l0", Metrics)), From(1, new RequestWork("w")));
+        queue.Batch(From(QueueDriver.Client, new RecordResult("t000", "l0", Metrics)), From(1, new RequestWork("w")));
 
         Assert.Equal(JobStatus.Completed, queue.State.Find("t000")!.Status);
         Assert.Equal("t001", Assert.IsType<TaskAssigned>(SentTo(queue, 1)[^1]).Task.TaskId);

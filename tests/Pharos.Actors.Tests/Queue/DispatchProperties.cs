@@ -91,14 +91,16 @@ public sealed class DispatchProperties
                     var (taskId, leaseId) = running;
                     // Once it has reported an end, the worker runs nothing.
                     if (step.Op != Op.Progress) belief.Running = null;
-                    return (step.Op switch
-                    {
-                        Op.Progress => new ReportProgress(taskId, leaseId,
-                            step.Pick % 2 == 0 ? JobStage.Cloning : JobStage.Training, 0.5, "x"),
-                        Op.Complete => new ReportCompleted(taskId, leaseId, new TaskMetrics("abc", 1, 1, 1, 0.5, new StageSeconds())),
-                        Op.Fail => new ReportFailed(taskId, leaseId, JobReason.CloneFailed, "gone"),
-                        _ => (IWorkerReport)new ReportSkipped(taskId, leaseId, 200, 120),
-                    }, worker);
+                    // A completion comes from the cloud's intake once it stored the result, not from the worker.
+                    return step.Op == Op.Complete
+                        ? (new RecordResult(taskId, leaseId, new TaskMetrics("abc", 1, 1, 1, 0.5, new StageSeconds(), Dims: 8)), QueueDriver.Client)
+                        : (step.Op switch
+                        {
+                            Op.Progress => new ReportProgress(taskId, leaseId,
+                                step.Pick % 2 == 0 ? JobStage.Cloning : JobStage.Training, 0.5, "x"),
+                            Op.Fail => new ReportFailed(taskId, leaseId, JobReason.CloneFailed, "gone"),
+                            _ => (IWorkerReport)new ReportSkipped(taskId, leaseId, 200, 120),
+                        }, worker);
                 case Op.StaleReport when current is { } worker:
                     var ended = Granted.Where(g => Queue.State.CurrentLease(g.TaskId, g.LeaseId) is null).ToList();
                     if (ended.Count == 0) return null;

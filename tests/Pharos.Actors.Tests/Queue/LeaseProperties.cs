@@ -15,6 +15,11 @@ public sealed class LeaseProperties
     private static readonly DateTimeOffset Epoch = QueueDriver.Epoch;
     private const int MaxAttempts = 3;
 
+    /// <summary>The cloud's result intake, as a sender: not a worker.</summary>
+    private const int Intake = 99;
+
+    private static readonly TaskMetrics Metrics = new("abc", 1, 1, 1, 0.5, new Pharos.Messages.Status.StageSeconds(), Dims: 8);
+
     private enum Op { Enqueue, Request, Progress, Complete, Fail, StaleReport, Lose, Cancel }
 
     private sealed record Step(Op Op, int Worker, int Pick, JobStage Stage);
@@ -36,6 +41,7 @@ public sealed class LeaseProperties
         var state = queue.State;
         var submitted = 0;
         var staleLeases = new List<(string TaskId, string LeaseId)>();
+        var lapsed = new HashSet<(string TaskId, string LeaseId)>();
         foreach (var step in steps)
         {
             queue.Now = queue.Now.AddSeconds(1);
@@ -53,21 +59,33 @@ public sealed class LeaseProperties
                     break;
                 case Op.Progress or Op.Complete or Op.Fail when held.Count > 0:
                     var lease = held[0];
-                    IWorkerReport report = step.Op switch
+                    // A task completes when the cloud's intake records its result; the worker reports the rest.
+                    if (step.Op == Op.Complete)
                     {
-                        Op.Progress => new ReportProgress(lease.TaskId, lease.LeaseId, step.Stage, 0.5, "x"),
-                        Op.Complete => new ReportCompleted(lease.TaskId, lease.LeaseId,
-                            new TaskMetrics("abc", 1, 1, 1, 0.5, new Pharos.Messages.Status.StageSeconds())),
-                        _ => new ReportFailed(lease.TaskId, lease.LeaseId, JobReason.CloneFailed, "gone"),
-                    };
+                        queue.Send(new RecordResult(lease.TaskId, lease.LeaseId, Metrics), Intake);
+                        break;
+                    }
+                    IWorkerReport report = step.Op == Op.Progress
+                        ? new ReportProgress(lease.TaskId, lease.LeaseId, step.Stage, 0.5, "x")
+                        : new ReportFailed(lease.TaskId, lease.LeaseId, JobReason.CloneFailed, "gone");
                     queue.Send(report, step.Worker);
                     break;
                 case Op.StaleReport when staleLeases.Count > 0:
                     var (taskId, leaseId) = staleLeases[step.Pick % staleLeases.Count];
-                    var stale = queue.Send(new ReportCompleted(taskId, leaseId,
-                        new TaskMetrics("abc", 1, 1, 1, 0.5, new Pharos.Messages.Status.StageSeconds())), step.Worker);
+                    var stale = queue.Send(new ReportFailed(taskId, leaseId, JobReason.TrainingFailed, "late"), step.Worker);
                     if (stale.Events.Count > 0 || stale.Answers.Single().Message is not StopTask { Reason: LeaseEndReason.LeaseExpired })
                         return $"a report under stale lease {leaseId} of {taskId} was taken";
+                    // A result under it completes the task only while the task waits in the queue after losing that
+                    // lease (the edge delivers from its outbox); a completed task needs nothing; anything else drops it.
+                    var job = state.Find(taskId);
+                    var wanted = job is { Status: JobStatus.Queued } && lapsed.Contains((taskId, leaseId));
+                    var delivered = queue.Send(new RecordResult(taskId, leaseId, Metrics), Intake);
+                    var verdict = Assert.IsType<DeliveryVerdict>(delivered.Answers.Single().Message).Outcome;
+                    var expected = wanted ? DeliveryOutcome.Wanted
+                        : job is { Status: JobStatus.Completed } ? DeliveryOutcome.AlreadyCompleted : DeliveryOutcome.LeaseLost;
+                    if (verdict != expected || delivered.Events.Count != (wanted ? 1 : 0))
+                        return $"a result under stale lease {leaseId} of {taskId} ({job?.Status.ToName()}) was {verdict.ToName()}, " +
+                               $"with {delivered.Events.Count} events";
                     break;
                 case Op.Lose when held.Count > 0:
                     queue.Send(new WorkerGone<int>(step.Worker));
@@ -76,7 +94,11 @@ public sealed class LeaseProperties
                     queue.Send(new CancelJob($"t{step.Pick % submitted:D3}", "t"));
                     break;
             }
-            staleLeases.AddRange(before.Where(l => state.CurrentLease(l.TaskId, l.LeaseId) is null).Select(l => (l.TaskId, l.LeaseId)));
+            var ended = before.Where(l => state.CurrentLease(l.TaskId, l.LeaseId) is null).Select(l => (l.TaskId, l.LeaseId)).ToList();
+            staleLeases.AddRange(ended);
+            // A lease that ended with its task back in the queue lapsed: a result may still come under it.
+            foreach (var (taskId, leaseId) in ended)
+                if (state.Find(taskId) is { Status: JobStatus.Queued }) lapsed.Add((taskId, leaseId));
             if (check(state) is { } broken) return $"after {step}: {broken}";
         }
         return null;

@@ -211,7 +211,7 @@ public sealed class QueueActorTests : TestKit
         // A completion and a request in one batch: the request is decided after the lease ended, and granted.
         await WhileAWriteIsHeld(queue, "https://github.com/a/fourth", () =>
         {
-            worker.Send(queue, new ReportCompleted(first.TaskId, assigned.LeaseId,
+            CreateTestProbe("intake").Send(queue, new RecordResult(first.TaskId, assigned.LeaseId,
                 new TaskMetrics("c0ffee", 1, 1, 1, 0.5, new StageSeconds())));
             worker.Send(queue, new RequestWork("w1"));
         });

@@ -15,7 +15,7 @@ public sealed class QueueWorkerProtocolTests : TestKit
         """);
 
     private static readonly TaskMetrics Metrics = new("c0ffee", 12, 30, 12, 0.75,
-        new StageSeconds { Clone = 1, Parse = 0.5, Train = 2, Store = 0.1 }, "/data/embeddings/x/c0ffee");
+        new StageSeconds { Clone = 1, Parse = 0.5, Train = 2, Store = 0.1 }, Dims: 64);
 
     private readonly ManualClock _clock = new(new DateTimeOffset(2026, 11, 29, 8, 0, 0, TimeSpan.Zero));
     private readonly TestProbe _mediator;
@@ -104,7 +104,7 @@ public sealed class QueueWorkerProtocolTests : TestKit
 
         var worker = RegisteredWorker(queue, "w1");
         var assigned = Take(queue, worker, "w1");
-        worker.Send(queue, new ReportCompleted(taskId, assigned.LeaseId, Metrics));
+        CreateTestProbe("intake").Send(queue, new RecordResult(taskId, assigned.LeaseId, Metrics));
         AwaitAssert(() => Assert.Equal(JobStatus.Completed, Job(queue, taskId).Status));
 
         var stages = Assert.Single(metrics.Completed);
@@ -123,7 +123,7 @@ public sealed class QueueWorkerProtocolTests : TestKit
         worker.Send(queue, new ReportProgress(taskId, assigned.LeaseId, JobStage.Training, 0.4, "Training... 40%"));
         AwaitAssert(() => Assert.Equal(JobStage.Training, Job(queue, taskId).Stage));
 
-        worker.Send(queue, new ReportCompleted(taskId, assigned.LeaseId, Metrics));
+        CreateTestProbe("intake").Send(queue, new RecordResult(taskId, assigned.LeaseId, Metrics));
         AwaitAssert(() => Assert.Equal(JobStatus.Completed, Job(queue, taskId).Status));
         var job = Job(queue, taskId);
         Assert.Equal(("c0ffee", 12, 30, 12, 0.75), (job.CommitSha, job.FilesProcessed, job.Edges, job.EmbeddingsGenerated, job.FinalLoss));
@@ -232,7 +232,7 @@ public sealed class QueueWorkerProtocolTests : TestKit
         AwaitAssert(() => Assert.Equal(JobStatus.Queued, Job(restarted, lostTask).Status));
         Assert.Contains(Job(restarted, lostTask).Timeline, t => t is { Status: JobStatus.Requeued, Detail: "worker_restarted" });
 
-        keeper.Send(restarted, new ReportCompleted(keptTask, kept.LeaseId, Metrics));
+        CreateTestProbe("intake").Send(restarted, new RecordResult(keptTask, kept.LeaseId, Metrics));
         AwaitAssert(() => Assert.Equal(JobStatus.Completed, Job(restarted, keptTask).Status));
         keeper.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }

@@ -3,46 +3,78 @@ using System.Text.Json;
 using Akka.Actor;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
+using Pharos.Actors.Queue;
 using Pharos.Actors.Results;
 using Pharos.CloudNode.ResultStorage;
 using Pharos.CodeGraph.Results;
 using Pharos.Messages.Commands;
+using Pharos.Messages.Queries;
+using Pharos.Messages.Status;
 using Pharos.Testing.Nodes;
+using Pharos.Testing.Results;
 using Xunit.Abstractions;
 
 namespace Pharos.CloudNode.Tests.Results;
 
 /// <summary>
-/// An edge's ResultUploader delivering outbox entries to the cloud's ResultIntake, both in one actor system, into a
-/// real SQLite result store: whole deliveries, resumed ones, and each refusal.
+/// An edge's ResultUploader delivering outbox entries to the cloud's ResultIntake, all in one actor system, into a
+/// real SQLite result store and a real QueueActor (on the in-memory journal) that completes the task: whole
+/// deliveries, resumed ones, deliveries under current, lapsed and lost leases, and each refusal.
 /// </summary>
 public sealed class ResultDeliveryTests : TestKit, IDisposable
 {
+    private const string Repo = "https://github.com/pharos/delivered";
+
+    private static readonly Akka.Configuration.Config JournalConfig = Akka.Configuration.ConfigurationFactory.ParseString("""
+        akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
+        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
+        akka.actor.serialize-messages = off
+        """);
+
     private readonly string _root = TempDirectories.Create("pharos-delivery-");
     private readonly SqliteResultStore _store;
+    private readonly IActorRef _queue;
 
-    public ResultDeliveryTests(ITestOutputHelper output) : base(output: output) =>
+    public ResultDeliveryTests(ITestOutputHelper output) : base(JournalConfig, output: output)
+    {
         _store = new SqliteResultStore(Path.Combine(_root, "cloud"), keep: 1, new ResultCache());
+        _queue = Sys.ActorOf(QueueActor.Props(QueueSettings.Default, TimeProvider.System, CreateTestProbe().Ref), "queue");
+    }
+
+    /// <summary>A task of <see cref="Repo"/> leased to a worker (a probe) that registered as <paramref name="workerId"/>.</summary>
+    private (string Task, string Lease, TestProbe Worker) Leased(string workerId = "edge-1", string? task = null)
+    {
+        if (task is null)
+        {
+            _queue.Tell(new EnqueueTask(Repo, Priority.Normal, "test"), TestActor);
+            task = ExpectMsg<IngestAccepted>().TaskId;
+        }
+        var worker = CreateTestProbe();
+        worker.Send(_queue, new RegisterWorker(workerId, "akka.tcp://pharos@edge:1"));
+        worker.ExpectMsg<WorkerRegistered>();
+        worker.Send(_queue, new RequestWork(workerId));
+        var assigned = worker.FishForMessage<TaskAssigned>(_ => true);
+        Assert.Equal(task, assigned.Task.TaskId);
+        return (task, assigned.LeaseId, worker);
+    }
+
+    private JobRecord Job(string taskId)
+    {
+        _queue.Tell(new GetJob(taskId), TestActor);
+        return ExpectMsg<JobLookup>().Job!;
+    }
 
     private string Incoming => Path.Combine(_root, "cloud", "incoming");
     private string OutboxDir => Path.Combine(_root, "edge", "outbox");
 
     /// <summary>A result of <paramref name="files"/> files × 64 dims: about <c>files</c> × 256 bytes of vectors.</summary>
-    private static ResultBundle Bundle(int files, string task = "task-1")
-    {
-        var random = new Random(files);
-        var nodes = Enumerable.Range(0, files).Select(i => $"src/m{i:D5}.py").ToArray();
-        var graph = new GraphDocument(nodes, [.. Enumerable.Range(1, files - 1).Select(i => new[] { nodes[i], nodes[0] })],
-            new UnresolvedImports(0, new Dictionary<string, int>()), new Dictionary<string, int> { ["python"] = files }, 0, [], 0.1);
-        var header = new ResultHeader("https://github.com/pharos/delivered", "c0ffee" + files, task, DateTimeOffset.UnixEpoch,
-            64, 0.5, 1, new Dictionary<string, JsonElement>(), graph);
-        return new ResultBundle(header, [.. Enumerable.Range(0, files * 64).Select(_ => (float)random.NextDouble())]);
-    }
+    private static ResultBundle Bundle(int files) =>
+        ResultSamples.Bundle(Repo, commitSha: "c0ffee" + files, files: files, dims: 64, seed: files);
 
     private IActorRef StartIntake(long maxBytes = 64L * 1024 * 1024) =>
-        Sys.ActorOf(ResultIntake.Props(new IntakeSettings(Incoming, maxBytes), _store), "result-intake");
+        Sys.ActorOf(ResultIntake.Props(new IntakeSettings(Incoming, maxBytes), _store, _queue), "result-intake");
 
-    private OutboxEntry Put(byte[] bytes, string task = "task-1", string lease = "lease-1") =>
+    private OutboxEntry Put(byte[] bytes, string task, string lease) =>
         Outbox.Put(OutboxDir, task, lease, stream => stream.Write(bytes));
 
     private (TestProbe Parent, IActorRef Uploader) Upload(OutboxEntry entry)
@@ -73,8 +105,9 @@ public sealed class ResultDeliveryTests : TestKit, IDisposable
     public async Task A_result_of_many_chunks_is_stored_whole_and_leaves_neither_outbox_entry_nor_partial_file()
     {
         StartIntake();
+        var (task, lease, _) = Leased();
         var bundle = Bundle(2_000); // about 0.6 MB: ten chunks and more
-        var entry = Put(bundle.ToBytes());
+        var entry = Put(bundle.ToBytes(), task, lease);
 
         var (parent, _) = Upload(entry);
 
@@ -88,21 +121,28 @@ public sealed class ResultDeliveryTests : TestKit, IDisposable
         Assert.False(File.Exists(entry.Path), "the outbox entry was kept after delivery");
         Assert.Empty(Outbox.Pending(OutboxDir));
         Assert.Empty(Directory.EnumerateFiles(Incoming));
+
+        // Delivered means completed: the queue recorded the task with what the result says of itself.
+        var job = Job(task);
+        Assert.Equal(JobStatus.Completed, job.Status);
+        Assert.Equal((bundle.Header.CommitSha, 2_000, 1_999, 64), (job.CommitSha, job.FilesProcessed, job.Edges, job.Dims));
+        Assert.Equal(0.25, job.StageSeconds!.Parse);
     }
 
     [Fact]
     public async Task An_offer_of_a_result_already_partly_received_resumes_where_the_part_ends()
     {
         var intake = StartIntake();
+        var (task, lease, _) = Leased();
         var bytes = Bundle(1_000).ToBytes();
         var sha = Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant();
         var edge = CreateTestProbe();
 
         // A first delivery sends two chunks, then the edge goes away.
-        intake.Tell(new OfferResult("task-1", "lease-1", bytes.Length, sha), edge);
+        intake.Tell(new OfferResult(task, lease, bytes.Length, sha), edge);
         Assert.Equal(0, edge.ExpectMsg<ResultChunkAccepted>().NextOffset);
-        intake.Tell(new ResultChunk("task-1", "lease-1", 0, bytes[..ResultChunk.MaxBytes]), edge);
-        intake.Tell(new ResultChunk("task-1", "lease-1", ResultChunk.MaxBytes, bytes[ResultChunk.MaxBytes..(2 * ResultChunk.MaxBytes)]), edge);
+        intake.Tell(new ResultChunk(task, lease, 0, bytes[..ResultChunk.MaxBytes]), edge);
+        intake.Tell(new ResultChunk(task, lease, ResultChunk.MaxBytes, bytes[ResultChunk.MaxBytes..(2 * ResultChunk.MaxBytes)]), edge);
         edge.ExpectMsg<ResultChunkAccepted>();
         Assert.Equal(2 * ResultChunk.MaxBytes, edge.ExpectMsg<ResultChunkAccepted>().NextOffset);
 
@@ -112,34 +152,36 @@ public sealed class ResultDeliveryTests : TestKit, IDisposable
         ExpectTerminated(intake);
         intake = StartIntake();
         var again = CreateTestProbe();
-        intake.Tell(new OfferResult("task-1", "lease-1", bytes.Length, sha), again);
+        intake.Tell(new OfferResult(task, lease, bytes.Length, sha), again);
         Assert.Equal(2 * (long)ResultChunk.MaxBytes, again.ExpectMsg<ResultChunkAccepted>().NextOffset);
 
         // A chunk that does not continue the part is answered with where the part is.
-        intake.Tell(new ResultChunk("task-1", "lease-1", 0, bytes[..10]), again);
+        intake.Tell(new ResultChunk(task, lease, 0, bytes[..10]), again);
         Assert.Equal(2 * (long)ResultChunk.MaxBytes, again.ExpectMsg<ResultChunkAccepted>().NextOffset);
 
         for (long offset = 2 * (long)ResultChunk.MaxBytes; offset < bytes.Length;)
         {
             var end = (int)Math.Min(bytes.Length, offset + (long)ResultChunk.MaxBytes);
-            intake.Tell(new ResultChunk("task-1", "lease-1", offset, bytes[(int)offset..end]), again);
+            intake.Tell(new ResultChunk(task, lease, offset, bytes[(int)offset..end]), again);
             offset = end;
             if (offset < bytes.Length) Assert.Equal(offset, again.ExpectMsg<ResultChunkAccepted>().NextOffset);
         }
         again.ExpectMsg<ResultDelivered>(TimeSpan.FromSeconds(20));
-        Assert.NotNull(await _store.GetAsync("https://github.com/pharos/delivered"));
+        Assert.NotNull(await _store.GetAsync(Repo));
+        Assert.Equal(JobStatus.Completed, Job(task).Status);
     }
 
     [Fact]
     public async Task A_result_over_the_limit_is_refused_with_its_reason_and_its_outbox_entry_dropped()
     {
         StartIntake(maxBytes: 100_000);
-        var entry = Put(Bundle(1_000).ToBytes());
+        var (task, lease, _) = Leased();
+        var entry = Put(Bundle(1_000).ToBytes(), task, lease);
 
         var (parent, _) = Upload(entry);
 
         var (refused, _) = Outcome<UploadRefused>(parent);
-        Assert.Equal(JobReason.ResultTooLarge, refused.Reason);
+        Assert.Equal((ResultRefusal.TooLarge, JobReason.ResultTooLarge), (refused.Refusal, refused.Refusal.JobReason()));
         Assert.Contains("PHAROS_MAX_RESULT_MB", refused.Detail);
         Assert.False(File.Exists(entry.Path));
         Assert.Empty(await _store.ListAsync());
@@ -149,30 +191,96 @@ public sealed class ResultDeliveryTests : TestKit, IDisposable
     public async Task Bytes_that_are_not_a_result_are_refused_for_good_and_nothing_is_stored()
     {
         StartIntake();
-        var entry = Put(new byte[5_000]);
+        var (task, lease, _) = Leased();
+        var entry = Put(new byte[5_000], task, lease);
 
         var (parent, _) = Upload(entry);
 
         var (refused, _) = Outcome<UploadRefused>(parent);
-        Assert.Equal(JobReason.TrainingFailed, refused.Reason);
+        Assert.Equal((ResultRefusal.Invalid, JobReason.TrainingFailed), (refused.Refusal, refused.Refusal.JobReason()));
         Assert.Contains("not a valid Pharos result", refused.Detail);
         Assert.Empty(await _store.ListAsync());
         Assert.Empty(Directory.EnumerateFiles(Incoming));
     }
 
     [Fact]
-    public void Bytes_that_do_not_match_the_offered_hash_are_refused_without_a_reason_so_the_edge_offers_again()
+    public void Bytes_that_do_not_match_the_offered_hash_are_refused_for_now_so_the_edge_offers_again()
     {
         var intake = StartIntake();
+        var (task, lease, _) = Leased();
         var bytes = Bundle(10).ToBytes();
         var edge = CreateTestProbe();
-        intake.Tell(new OfferResult("task-1", "lease-1", bytes.Length, new string('0', 64)), edge);
+        intake.Tell(new OfferResult(task, lease, bytes.Length, new string('0', 64)), edge);
         edge.ExpectMsg<ResultChunkAccepted>();
-        intake.Tell(new ResultChunk("task-1", "lease-1", 0, bytes), edge);
+        intake.Tell(new ResultChunk(task, lease, 0, bytes), edge);
 
         var refused = edge.ExpectMsg<ResultRefused>();
-        Assert.Null(refused.Reason);
+        Assert.Equal(ResultRefusal.TryAgain, refused.Refusal);
         Assert.Contains("SHA-256", refused.Detail);
+    }
+
+    [Fact]
+    public async Task A_result_under_a_lease_lost_while_its_task_waits_in_the_queue_still_completes_the_task()
+    {
+        StartIntake();
+        var (task, lease, worker) = Leased("edge-asleep");
+        // The edge goes away with the result in its outbox: its lease lapses and the task waits for another worker.
+        Watch(worker.Ref);
+        Sys.Stop(worker.Ref);
+        ExpectTerminated(worker.Ref);
+        AwaitAssert(() => Assert.Equal(JobStatus.Queued, Job(task).Status), TimeSpan.FromSeconds(5));
+
+        var entry = Put(Bundle(50).ToBytes(), task, lease);
+        var (parent, _) = Upload(entry);
+
+        Outcome<UploadDelivered>(parent);
+        var job = Job(task);
+        Assert.Equal((JobStatus.Completed, "edge-asleep"), (job.Status, job.Worker));
+        Assert.NotNull(await _store.GetAsync(Repo));
+        Assert.False(File.Exists(entry.Path));
+    }
+
+    [Fact]
+    public async Task A_result_under_a_lease_lost_to_another_worker_is_refused_and_its_outbox_entry_dropped()
+    {
+        StartIntake();
+        var (task, lease, worker) = Leased("edge-asleep");
+        Watch(worker.Ref);
+        Sys.Stop(worker.Ref);
+        ExpectTerminated(worker.Ref);
+        AwaitAssert(() => Assert.Equal(JobStatus.Queued, Job(task).Status), TimeSpan.FromSeconds(5));
+        var (_, current, _) = Leased("edge-awake", task);
+
+        var entry = Put(Bundle(50).ToBytes(), task, lease);
+        var (parent, _) = Upload(entry);
+
+        var (refused, progress) = Outcome<UploadRefused>(parent);
+        Assert.Equal(ResultRefusal.LeaseLost, refused.Refusal);
+        Assert.Null(refused.Refusal.JobReason());
+        Assert.Contains("running on edge-awake", refused.Detail);
+        Assert.Empty(progress); // refused before a byte was sent
+        Assert.False(File.Exists(entry.Path));
+        Assert.Empty(await _store.ListAsync());
+        // The task is the other worker's, untouched.
+        Assert.Equal(JobStatus.Running, Job(task).Status);
+        _queue.Tell(new MayDeliver(task, current), TestActor);
+        Assert.Equal(DeliveryOutcome.Wanted, ExpectMsg<DeliveryVerdict>().Outcome);
+    }
+
+    [Fact]
+    public void A_delivery_repeated_after_its_answer_was_lost_is_answered_delivered_and_completes_the_task_once()
+    {
+        StartIntake();
+        var (task, lease, _) = Leased();
+        var bytes = Bundle(50).ToBytes();
+        Outcome<UploadDelivered>(Upload(Put(bytes, task, lease)).Parent);
+
+        // The edge restarted before it heard the answer: the same entry again.
+        var (again, _) = Outcome<UploadDelivered>(Upload(Put(bytes, task, lease)).Parent);
+
+        Assert.Equal("c0ffee50", again.CommitSha);
+        Assert.Single(Job(task).Timeline, t => t.Status == JobStatus.Completed);
+        Assert.Empty(Outbox.Pending(OutboxDir));
     }
 
     [Fact]
