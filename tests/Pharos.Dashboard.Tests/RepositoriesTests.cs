@@ -349,11 +349,32 @@ public sealed class RepositoriesTests(DashboardFixture node, ITestOutputHelper o
         }
     }
 
+    [Fact, Order(7)]
+    public async Task At_375_pixels_the_map_and_its_similar_files_fit_the_width()
+    {
+        var url = await node.NetworkxResultAsync();
+        await _page.Context.DisposeAsync();
+        _page = await OpenAsync(width: 375, height: 812);
+        await OpenMapAsync(url);
+        var points = await PointsAsync();
+        await AssertSimilarListedAsync(node.Client, url, MostIsolated(points), points.Count);
+        await _page.Locator("#map").HoverAsync(new() { Position = At(MostIsolated(points)) });
+        await Expect(_page.Locator("#map-tip")).ToBeVisibleAsync();
+
+        var sizes = await _page.EvaluateAsync<int[]>("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]");
+        Assert.True(sizes[0] <= sizes[1], $"the page is {sizes[0]} px wide in a {sizes[1]} px viewport");
+        var widest = await _page.EvaluateAsync<string>(
+            "() => [...document.querySelectorAll('#repos-card *')].filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)" +
+            ".map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).join('; ')");
+        Assert.True(widest == "", $"elements past the right edge: {widest}");
+        AssertNoConsoleErrors();
+    }
+
     /// <summary>
     /// The picture in the docs (docs/img/dashboard-repositories.png): networkx's map with a file chosen and hovered.
     /// Run alone with <c>--filter Screenshot=docs</c>; the image is written under the test output's artifacts/.
     /// </summary>
-    [Fact, Order(7), Trait("Screenshot", "docs")]
+    [Fact, Order(8), Trait("Screenshot", "docs")]
     public async Task A_screenshot_of_the_map_of_networkx()
     {
         var url = await node.NetworkxResultAsync();
