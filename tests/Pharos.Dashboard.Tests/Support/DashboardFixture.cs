@@ -43,6 +43,11 @@ public sealed class DashboardFixture(IMessageSink diagnostics) : IAsyncLifetime
     public string ProgressRepo { get; private set; } = "";
     public string CancelRepo { get; private set; } = "";
 
+    /// <summary>networkx (python3-networkx) without its tests, in one commit: about 280 modules of real Python code.</summary>
+    public string NetworkxRepo { get; private set; } = "";
+    public const string NetworkxPath = "/usr/lib/python3/dist-packages/networkx";
+    private Task<string>? _networkxResult;
+
     public async Task InitializeAsync()
     {
         // The browser first: without it nothing here can run, and the reason must be plain, not a skip.
@@ -67,6 +72,7 @@ public sealed class DashboardFixture(IMessageSink diagnostics) : IAsyncLifetime
 
         ProgressRepo = PythonRepository("dashboard-progress", 300);
         CancelRepo = PythonRepository("dashboard-cancel", 300);
+        NetworkxRepo = NetworkxRepository("networkx");
 
         _dataDir = Directory.CreateTempSubdirectory("pharos-dashboard-").FullName;
         var tokens = Path.Combine(_dataDir, "tokens.json");
@@ -140,6 +146,50 @@ public sealed class DashboardFixture(IMessageSink diagnostics) : IAsyncLifetime
         GitCli.Run(dir, "add", "-A");
         GitCli.Run(dir, "-c", "user.name=test", "-c", "user.email=test@example.invalid", "commit", "-q", "-m", "modules");
         return dir;
+    }
+
+    /// <summary>
+    /// networkx (python3-networkx, which test.sh installs) copied without its tests and __pycache__ into a repository
+    /// of its own, under <c>networkx/</c> as in its source tree, so that its imports resolve.
+    /// </summary>
+    private string NetworkxRepository(string name)
+    {
+        if (!Directory.Exists(NetworkxPath))
+            throw new InvalidOperationException(
+                $"networkx is not installed at {NetworkxPath}: run `apt-get install -y python3-networkx` (./test.sh does it). " +
+                "The map tests draw a real repository.");
+        var dir = Path.Combine(_git.Root, name);
+        CopyPythonTree(NetworkxPath, Path.Combine(dir, "networkx"));
+        GitCli.Run(dir, "init", "-q");
+        GitCli.Run(dir, "add", "-A");
+        GitCli.Run(dir, "-c", "user.name=test", "-c", "user.email=test@example.invalid", "commit", "-q", "-m", "networkx");
+        return dir;
+
+        static void CopyPythonTree(string from, string to)
+        {
+            Directory.CreateDirectory(to);
+            foreach (var file in Directory.EnumerateFiles(from, "*.py")) File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+            foreach (var sub in Directory.EnumerateDirectories(from))
+                if (Path.GetFileName(sub) is not ("tests" or "__pycache__")) CopyPythonTree(sub, Path.Combine(to, Path.GetFileName(sub)));
+        }
+    }
+
+    /// <summary>
+    /// The repository URL under which the node keeps networkx's result: ingested once, by the real path (POST
+    /// /ingest, the standalone worker clones, trains and delivers it to the node's result store), on first use.
+    /// </summary>
+    public Task<string> NetworkxResultAsync() => _networkxResult ??= IngestAsync(NetworkxRepo);
+
+    /// <summary>Submits the repository and waits until its job completes; the job's (normalised) repository URL.</summary>
+    public async Task<string> IngestAsync(string repo)
+    {
+        var taskId = await SubmitAsync(repo);
+        var status = "";
+        await WaitAsync(async () => (status = await JobStatusAsync(taskId)) is "completed" or "failed" or "cancelled" or "skipped",
+            TimeSpan.FromMinutes(3), $"the job for {repo} to end");
+        var job = await Client.GetFromJsonAsync<JsonElement>($"/jobs/{taskId}");
+        if (status != "completed") throw new InvalidOperationException($"The job for {repo} ended {status}: {job}");
+        return job.GetProperty("repo_url").GetString()!;
     }
 
     public async Task<IPage> NewPageAsync(int width = 1280, int height = 900, Uri? baseAddress = null)
