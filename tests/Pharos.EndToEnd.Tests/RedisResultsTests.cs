@@ -13,12 +13,14 @@ public sealed class RedisResultsTests(ITestOutputHelper output) : GitBedTest(out
         var redis = Bed.Own(await RedisServer.StartAsync());
         var settings = new Dictionary<string, string?> { ["PHAROS_REDIS"] = redis.ConnectionString };
         var first = await Bed.StartCloudAsync(settings, name: "cloud-1");
-        var second = await Bed.StartCloudAsync(new Dictionary<string, string?>(settings) { ["PHAROS_SEEDS"] = first.Seed }, name: "cloud-2");
+        // The second cloud node and the edge join the first one at the same time.
+        var starting = Bed.StartCloudAsync(new Dictionary<string, string?>(settings) { ["PHAROS_SEEDS"] = first.Seed }, name: "cloud-2");
+        var edge = await Bed.StartIdleEdgeAsync(first);
+        var second = await starting;
         await Eventually.WaitAsync(async () => (await ChaosChecks.UpMembersAsync(first, "cloud")).Count
                                                + (await ChaosChecks.UpMembersAsync(second, "cloud")).Count,
             n => n == 4, "cloud-1 and cloud-2 to see each other up", null, () => Bed.Diagnostics(),
             () => first.AbortIfExited() ?? second.AbortIfExited());
-        var edge = await Bed.StartIdleEdgeAsync(first);
 
         // Submitted to the node that does not run the queue; the edge delivers to the oldest cloud node's intake.
         var id = await second.SubmitAsync(Sources.Daemon!.UrlFor("nx-redis"));
