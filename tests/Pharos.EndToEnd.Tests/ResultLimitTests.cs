@@ -27,9 +27,10 @@ public sealed class ResultLimitTests(ITestOutputHelper output) : GitBedTest(outp
         Assert.Contains("uploading", timeline);
         Assert.StartsWith("result_too_large", timeline[^1]);
 
-        // Kept nowhere: not listed, not served, and the edge's outbox holds nothing for a later delivery.
+        // Kept nowhere: not listed, not served, nothing left on the edge for a later delivery.
         Assert.DoesNotContain((await cloud.GetJsonAsync("/repos")).Array("repos"), r => r.Str("task_id") == id || r.Str("repo_url") == job.Str("repo_url"));
         await RepoRoutes.GetAsync(cloud, $"/repos/graph?{RepoRoutes.Query(job.Str("repo_url")!)}", expected: System.Net.HttpStatusCode.NotFound);
+        // The outbox is there (the trained result was put in it before the offer) and empty (the refused entry is dropped).
         var outbox = Path.Combine(edge.DataDir, "outbox");
         await Scenarios.WaitUntilAsync(() => Directory.Exists(outbox) && EdgeProcess.DirectoryIsEmpty(outbox), $"{outbox} to be empty", Bed,
             TimeSpan.FromSeconds(10));
