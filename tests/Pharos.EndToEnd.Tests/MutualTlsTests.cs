@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Http.Json;
 
 namespace Pharos.EndToEnd.Tests;
@@ -19,20 +18,7 @@ public sealed class MutualTlsTests(ITestOutputHelper output) : BedTest(output)
         TempDirectories.Delete(_certs);
     }
 
-    /// <summary>The `pharos` command of this build, with none of the test host's PHAROS_* variables.</summary>
-    private async Task PharosAsync(params string[] arguments)
-    {
-        var psi = new ProcessStartInfo(NodeBinaries.DotnetHost) { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(NodeBinaries.Dll("Pharos.Cli", "pharos"));
-        foreach (var argument in arguments) psi.ArgumentList.Add(argument);
-        foreach (var key in psi.Environment.Keys.Where(k => k.StartsWith("PHAROS_", StringComparison.Ordinal)).ToList())
-            psi.Environment.Remove(key);
-        using var process = Process.Start(psi)!;
-        var (stdout, stderr) = (process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync());
-        await process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
-        Output.WriteLine($"pharos {string.Join(' ', arguments)}\n{await stdout}{await stderr}");
-        Assert.True(process.ExitCode == 0, $"pharos {string.Join(' ', arguments)} exited {process.ExitCode}: {await stderr}");
-    }
+    private Task PharosAsync(params string[] arguments) => PharosCli.RunAsync(Output, arguments);
 
     private async Task<string> CreateCaAsync(string name)
     {

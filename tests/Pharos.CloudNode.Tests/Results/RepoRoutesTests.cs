@@ -1,6 +1,4 @@
-using System.Buffers.Binary;
 using System.Net.Http.Json;
-using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Pharos.Actors.Results;
 using Pharos.CodeGraph.Results;
@@ -98,7 +96,7 @@ public sealed class RepoRoutesTests(SharedCloudNode node) : IClassFixture<Shared
                 var response = (byAccept ? GetAsync(query, accept: Npy.ContentType) : GetAsync(query + "&format=npy")).GetAwaiter().GetResult();
                 var npy = response.Content.ReadAsByteArrayAsync().GetAwaiter().GetResult();
 
-                var (shape, values) = ReadNpy(npy);
+                var (shape, values) = NpyFiles.Read(npy);
                 var nodes = json.GetProperty("nodes").EnumerateArray().Select(n => n.GetString()).ToArray();
                 var rows = json.GetProperty("vectors").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetSingle()).ToArray()).ToArray();
                 return response.Content.Headers.ContentType?.MediaType == Npy.ContentType
@@ -108,22 +106,6 @@ public sealed class RepoRoutesTests(SharedCloudNode node) : IClassFixture<Shared
                        && rows.Length == nodes.Length
                        && values.SequenceEqual(rows.SelectMany(r => r));
             });
-
-    /// <summary>A .npy 1.0 file read by the rules numpy.load follows: magic, version, header length, the dict, the data.</summary>
-    private static (string Shape, float[] Values) ReadNpy(byte[] file)
-    {
-        Assert.Equal([0x93, .. "NUMPY"u8, 1, 0], file[..8]);
-        var headerLength = BinaryPrimitives.ReadUInt16LittleEndian(file.AsSpan(8));
-        var header = Encoding.ASCII.GetString(file, 10, headerLength);
-        Assert.Equal(0, (10 + headerLength) % 64);
-        Assert.Contains("'descr': '<f4'", header);
-        Assert.Contains("'fortran_order': False", header);
-        var shape = System.Text.RegularExpressions.Regex.Match(header, @"'shape': (\([^)]*\))").Groups[1].Value;
-        var data = file.AsSpan(10 + headerLength);
-        var values = new float[data.Length / 4];
-        for (var i = 0; i < values.Length; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(data[(i * 4)..]);
-        return (shape, values);
-    }
 
     [Fact]
     public async Task Graph_is_the_document_pharos_graph_json_prints_with_paths_as_keys_unchanged()

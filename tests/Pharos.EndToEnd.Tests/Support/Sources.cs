@@ -41,11 +41,29 @@ public sealed class GitSources : IAsyncDisposable
         var dir = Path.Combine(Repositories.Root, name);
         Directory.CreateDirectory(dir);
         if (Directory.Exists(NetworkxPath)) CopyPythonTree(NetworkxPath, Path.Combine(dir, "networkx"));
-        else GenerateSyntheticPackage(dir);
+        else GenerateSyntheticPackage(dir, 200);
+        Commit(dir, "real python code");
+        return dir;
+    }
+
+    /// <summary>
+    /// A generated Python package of <paramref name="modules"/> small modules, each importing three others (seeded, so
+    /// the same every time) and os: a repository as large as a test needs. Returns its directory, named <paramref name="name"/>.
+    /// </summary>
+    public string CreateSyntheticRepository(string name, int modules)
+    {
+        var dir = Path.Combine(Repositories.Root, name);
+        Directory.CreateDirectory(dir);
+        GenerateSyntheticPackage(dir, modules);
+        Commit(dir, $"{modules} generated python modules");
+        return dir;
+    }
+
+    private static void Commit(string dir, string message)
+    {
         GitCli.Run(dir, "init", "-q");
         GitCli.Run(dir, "add", "-A");
-        GitCli.Run(dir, "commit", "-q", "-m", "real python code");
-        return dir;
+        GitCli.Run(dir, "commit", "-q", "-m", message);
     }
 
     private static void CopyPythonTree(string from, string to)
@@ -61,19 +79,21 @@ public sealed class GitSources : IAsyncDisposable
         }
     }
 
-    private static void GenerateSyntheticPackage(string dir)
+    private static void GenerateSyntheticPackage(string dir, int modules)
     {
-        const int modules = 200;
+        // mod000 .. mod199 for the small package; as many digits as the largest number for a larger one.
+        var digits = "D" + Math.Max(3, (modules - 1).ToString(System.Globalization.CultureInfo.InvariantCulture).Length);
+        string Module(int i) => "mod" + i.ToString(digits, System.Globalization.CultureInfo.InvariantCulture);
         var pkg = Path.Combine(dir, "synth");
         Directory.CreateDirectory(pkg);
-        File.WriteAllText(Path.Combine(pkg, "__init__.py"), "from synth import mod000\n");
+        File.WriteAllText(Path.Combine(pkg, "__init__.py"), $"from synth import {Module(0)}\n");
         var random = new Random(42);
         for (var i = 0; i < modules; i++)
         {
             var text = new StringBuilder();
-            for (var k = 0; k < 3; k++) text.AppendLine($"from synth import mod{random.Next(modules):D3}");
+            for (var k = 0; k < 3; k++) text.AppendLine($"from synth import {Module(random.Next(modules))}");
             text.AppendLine("import os").AppendLine($"def f{i}(x):\n    return x + {i}\n");
-            File.WriteAllText(Path.Combine(pkg, $"mod{i:D3}.py"), text.ToString());
+            File.WriteAllText(Path.Combine(pkg, Module(i) + ".py"), text.ToString());
         }
     }
 

@@ -63,23 +63,25 @@ public sealed class CloudProcess : IAsyncDisposable
     /// <param name="settings">Over the common settings; a null value unsets a variable.</param>
     /// <param name="adminToken">False: no PHAROS_ADMIN_TOKEN at all.</param>
     /// <param name="clusterPort">The Akka.Remote port; null: a free one.</param>
+    /// <param name="dataDir">An existing data directory to reuse (a restart after a crash); it is not deleted on dispose.</param>
     public static async Task<CloudProcess> StartAsync(string name = "cloud", IReadOnlyDictionary<string, string?>? settings = null,
-        IEnumerable<string>? arguments = null, bool adminToken = true, bool waitReady = true, int? clusterPort = null)
+        IEnumerable<string>? arguments = null, bool adminToken = true, bool waitReady = true, int? clusterPort = null,
+        string? dataDir = null)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var dataDir = TempDirectories.Create("pharos-e2e-cloud-");
+            var dir = dataDir ?? TempDirectories.Create("pharos-e2e-cloud-");
             var httpPort = GitCli.FreeTcpPort();
             var port = clusterPort ?? GitCli.FreeTcpPort();
             var env = CommonSettings();
             env["PHAROS_ADMIN_TOKEN"] = adminToken ? AdminToken : null;
-            env["PHAROS_DATA_DIR"] = dataDir;
+            env["PHAROS_DATA_DIR"] = dir;
             env["PHAROS_HTTP_URLS"] = $"http://127.0.0.1:{httpPort}";
             env["PHAROS_CLUSTER_PORT"] = port.ToString();
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) env[key] = value;
 
-            var node = NodeProcess.Start(name, "Pharos.CloudNode", env, arguments ?? [], dataDir, [dataDir]);
-            var cloud = new CloudProcess(node, dataDir, httpPort, port, adminToken ? AdminToken : null,
+            var node = NodeProcess.Start(name, "Pharos.CloudNode", env, arguments ?? [], dir, dataDir is null ? [dir] : []);
+            var cloud = new CloudProcess(node, dir, httpPort, port, adminToken ? AdminToken : null,
                 env.GetValueOrDefault("PHAROS_TLS_CERT") is not null);
             if (!waitReady) return cloud;
             try
