@@ -26,7 +26,7 @@ public sealed class CancellationTests(ITestOutputHelper output) : GitBedTest(out
             "the edge's worker idle again", diagnostics: () => Bed.Diagnostics(), abort: edge.AbortIfExited);
         await Scenarios.WaitUntilAsync(edge.WorkDirIsEmpty, $"{edge.WorkDir} to be emptied after the cancellation", Bed,
             TimeSpan.FromSeconds(10));
-        Assert.Empty(EdgeProcess.EmbeddingFiles(edge.EmbeddingsDir, GitSources.Head(repo)));
+        Assert.False(await Scenarios.HasResultAsync(cloud, job.Str("repo_url")!), "a cancelled job's result was stored");
 
         // The job stays cancelled: the worker does not report it completed later.
         Assert.Equal("cancelled", (await cloud.GetJobAsync(id)).Status());

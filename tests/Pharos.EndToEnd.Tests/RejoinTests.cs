@@ -35,7 +35,7 @@ public sealed class RejoinTests(ITestOutputHelper output) : GitBedTest(output, h
         var id = await cloud.SubmitAsync(Sources.Daemon!.UrlFor("nx-rejoin"));
         var job = await cloud.WaitForFinalAsync(id, diagnostics: () => Bed.Diagnostics(), abort: edge.AbortIfExited);
         Assert.True(job.Status() == "completed", $"job ended {job.Status()}: {job.GetRawText()}");
-        Assert.NotEmpty(EdgeProcess.EmbeddingFiles(edge.EmbeddingsDir, GitSources.Head(repo)));
+        await Scenarios.AssertResultHomeAsync(cloud, job);
         Assert.Equal(pid, edge.Node.Pid);
         Assert.False(edge.Node.HasExited);
     }

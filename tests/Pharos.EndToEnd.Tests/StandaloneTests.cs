@@ -26,7 +26,7 @@ public sealed class StandaloneTests(ITestOutputHelper output) : GitBedTest(outpu
         var job = await cloud.WaitForFinalAsync(id, diagnostics: () => Bed.Diagnostics());
         Assert.True(job.Status() == "completed", $"job ended {job.Status()}: {job.GetRawText()}");
         Assert.Equal(GitSources.Head(repo), job.Str("commit_sha"));
-        Assert.NotEmpty(EdgeProcess.EmbeddingFiles(cloud.EmbeddingsDir, GitSources.Head(repo)));
+        await Scenarios.AssertResultHomeAsync(cloud, job);
         await Scenarios.WaitUntilAsync(() => EdgeProcess.DirectoryIsEmpty(cloud.WorkDir), $"{cloud.WorkDir} to be empty", Bed,
             TimeSpan.FromSeconds(10));
         Assert.DoesNotContain(cloud.Node.Log.LinesSince(), l => l.Contains(token, StringComparison.Ordinal));

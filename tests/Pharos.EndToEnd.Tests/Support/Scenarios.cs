@@ -34,6 +34,24 @@ public static class Scenarios
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException) { return default; }
     }
 
+    /// <summary>
+    /// The completed <paramref name="job"/> points at its result in the cloud, at its commit, and the result answers:
+    /// a vector for each of its files.
+    /// </summary>
+    public static async Task AssertResultHomeAsync(CloudProcess cloud, JsonElement job)
+    {
+        var result = job.GetProperty("result");
+        Assert.True(result.ValueKind == JsonValueKind.Object, $"the job has no result: {job.GetRawText()}");
+        Assert.Equal(job.Str("commit_sha"), result.Str("commit_sha"));
+        var embeddings = await cloud.GetJsonAsync(result.Str("embeddings")!);
+        Assert.Equal(result.Num("files"), embeddings.GetProperty("nodes").GetArrayLength());
+        Assert.Equal(result.Num("dims"), embeddings.GetProperty("vectors")[0].GetArrayLength());
+    }
+
+    /// <summary>Whether the cloud holds any result of <paramref name="repoUrl"/> (as the job record names it).</summary>
+    public static async Task<bool> HasResultAsync(CloudProcess cloud, string repoUrl) =>
+        (await cloud.GetJsonAsync("/repos")).GetProperty("repos").EnumerateArray().Any(r => r.Str("repo_url") == repoUrl);
+
     /// <summary>A condition on the file system, polled (the worker cleans up asynchronously).</summary>
     public static Task WaitUntilAsync(Func<bool> condition, string what, TestBed bed, TimeSpan? timeout = null) =>
         Eventually.WaitAsync(() => Task.FromResult(condition()), ok => ok, what, timeout, () => bed.Diagnostics());

@@ -32,7 +32,6 @@ public sealed class CloudProcess : IAsyncDisposable
 
     /// <summary>Where a standalone node's own worker writes (PHAROS_DATA_DIR/work and /embeddings).</summary>
     public string WorkDir => Path.Combine(DataDir, "work");
-    public string EmbeddingsDir => Path.Combine(DataDir, "embeddings");
 
     private CloudProcess(NodeProcess node, string dataDir, int httpPort, int clusterPort, string? token, bool tls)
     {

@@ -12,7 +12,6 @@ public sealed partial class EdgeProcess : IAsyncDisposable
     public NodeProcess Node { get; }
     public string DataDir { get; }
     public string WorkDir => Path.Combine(DataDir, "work");
-    public string EmbeddingsDir => Path.Combine(DataDir, "embeddings");
 
     private EdgeProcess(NodeProcess node, string dataDir)
     {
@@ -93,10 +92,5 @@ public sealed partial class EdgeProcess : IAsyncDisposable
         !Directory.Exists(dir) || !Directory.EnumerateFileSystemEntries(dir).Any();
 
     /// <summary>Embedding files (.f32 and .json) named after <paramref name="commit"/> anywhere under <paramref name="embeddingsDir"/>.</summary>
-    public static IReadOnlyList<string> EmbeddingFiles(string embeddingsDir, string commit) =>
-        Directory.Exists(embeddingsDir)
-            ? Directory.EnumerateFiles(embeddingsDir, commit + ".*", SearchOption.AllDirectories).Order().ToList()
-            : [];
-
     public async ValueTask DisposeAsync() => await Node.DisposeAsync();
 }
