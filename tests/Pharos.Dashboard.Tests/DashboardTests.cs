@@ -18,7 +18,7 @@ namespace Pharos.Dashboard.Tests;
 public sealed class DashboardTests(DashboardFixture node, ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly LocatorAssertionsToHaveTextOptions Soon = new() { Timeout = 15_000 };
-    private readonly List<string> _consoleErrors = [];
+    private readonly BrowserErrors _errors = new();
     private IPage _page = null!;
 
     public async Task InitializeAsync()
@@ -32,12 +32,7 @@ public sealed class DashboardTests(DashboardFixture node, ITestOutputHelper outp
     private async Task<IPage> OpenAsync(int width = 1280, int height = 900, Uri? baseAddress = null)
     {
         var page = await node.NewPageAsync(width, height, baseAddress);
-        page.Console += (_, message) =>
-        {
-            if (message.Type == "error") lock (_consoleErrors) _consoleErrors.Add($"console: {message.Text} ({message.Location})");
-        };
-        page.PageError += (_, error) => { lock (_consoleErrors) _consoleErrors.Add($"page error: {error}"); };
-        page.Dialog += (_, dialog) => { lock (_consoleErrors) _consoleErrors.Add($"dialog: {dialog.Message}"); _ = dialog.DismissAsync(); };
+        _errors.Watch(page);
         var response = await page.GotoAsync("/");
         Assert.NotNull(response);
         Assert.Equal(200, response!.Status);
@@ -45,11 +40,6 @@ public sealed class DashboardTests(DashboardFixture node, ITestOutputHelper outp
     }
 
     private ILocator Row(string taskId) => _page.Locator($"#jobs-body tr[data-task-id='{taskId}']");
-
-    private void AssertNoConsoleErrors()
-    {
-        lock (_consoleErrors) Assert.True(_consoleErrors.Count == 0, string.Join("\n", _consoleErrors));
-    }
 
     [Fact, Order(1)]
     public async Task The_page_loads_without_errors_and_shows_the_idle_worker_and_the_queue_cap()
@@ -73,7 +63,7 @@ public sealed class DashboardTests(DashboardFixture node, ITestOutputHelper outp
         // The token form is labelled; the progress bars are announced as such.
         await Expect(_page.GetByLabel("Bearer token", new() { Exact = false })).ToBeVisibleAsync();
         await _page.WaitForTimeoutAsync(2500); // one polling round, so its errors (if any) are seen
-        AssertNoConsoleErrors();
+        _errors.AssertNone();
     }
 
     [Fact, Order(2)]
@@ -121,7 +111,7 @@ public sealed class DashboardTests(DashboardFixture node, ITestOutputHelper outp
         Assert.True(rises >= 2, $"the progress bar should rise at least twice during the run; saw {string.Join(", ", seen)}");
         Assert.NotNull(screenshot);
         await Expect(_page.Locator("#workers .state").First).ToHaveTextAsync("idle", Soon);
-        AssertNoConsoleErrors();
+        _errors.AssertNone();
     }
 
     private async Task<string> ScreenshotAsync(string name = "dashboard.png")
@@ -175,8 +165,8 @@ public sealed class DashboardTests(DashboardFixture node, ITestOutputHelper outp
         await Expect(_page.Locator("#workers .state").First).ToHaveTextAsync("idle", Soon);
 
         // Known page errors would be the 401/403 fetches, reported by the browser as failed loads: nothing else.
-        lock (_consoleErrors) _consoleErrors.RemoveAll(e => e.Contains("the server responded with a status of 40", StringComparison.Ordinal));
-        AssertNoConsoleErrors();
+        _errors.Forget(e => e.Contains("the server responded with a status of 40", StringComparison.Ordinal));
+        _errors.AssertNone();
     }
 
     [Fact, Order(4)]
@@ -196,7 +186,7 @@ public sealed class DashboardTests(DashboardFixture node, ITestOutputHelper outp
         await _page.WaitForTimeoutAsync(500);
         Assert.Equal(0, await _page.Locator("#jobs img, #workers img, main img, main script").CountAsync());
         Assert.Null(await _page.EvaluateAsync<object?>("() => window.__pwned ?? null"));
-        AssertNoConsoleErrors();
+        _errors.AssertNone();
     }
 
     [Fact, Order(5)]
@@ -209,7 +199,7 @@ public sealed class DashboardTests(DashboardFixture node, ITestOutputHelper outp
         var attempts = 0;
         await context.RouteWebSocketAsync(new Regex("/ws/status"), ws => { Interlocked.Increment(ref attempts); _ = ws.CloseAsync(); });
         _page = await context.NewPageAsync();
-        _page.PageError += (_, error) => { lock (_consoleErrors) _consoleErrors.Add($"page error: {error}"); };
+        _page.PageError += (_, error) => _errors.Add($"page error: {error}");
         await _page.GotoAsync("/");
 
         await Expect(_page.Locator("body")).ToHaveAttributeAsync("data-connection", "polling", new() { Timeout = 15_000 });
@@ -220,7 +210,7 @@ public sealed class DashboardTests(DashboardFixture node, ITestOutputHelper outp
         output.WriteLine($"WebSocket attempts closed by the test: {attempts}");
         if (await node.HasLiveRouteAsync()) Assert.True(attempts >= 1);
         else Assert.Equal(0, attempts);
-        AssertNoConsoleErrors();
+        _errors.AssertNone();
     }
 
     [Fact, Order(6)]
@@ -245,7 +235,7 @@ public sealed class DashboardTests(DashboardFixture node, ITestOutputHelper outp
             ".map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).join('; ')");
         Assert.True(widest == "", $"elements past the right edge: {widest}");
         await ScreenshotAsync("dashboard-375.png");
-        AssertNoConsoleErrors();
+        _errors.AssertNone();
     }
 
     [Fact, Order(7)]
@@ -268,9 +258,9 @@ public sealed class DashboardTests(DashboardFixture node, ITestOutputHelper outp
             await Expect(_page.Locator("#notice")).ToContainTextAsync("401", new() { Timeout = 15_000 });
             await Expect(_page.Locator("body")).ToHaveAttributeAsync("data-connection", "paused");
             int errorsWhilePaused;
-            lock (_consoleErrors) errorsWhilePaused = _consoleErrors.Count;
+            errorsWhilePaused = _errors.Count;
             await _page.WaitForTimeoutAsync(2500);
-            lock (_consoleErrors) Assert.Equal(errorsWhilePaused, _consoleErrors.Count);
+            Assert.Equal(errorsWhilePaused, _errors.Count);
 
             // A read-only token is enough to watch (through ?access_token= on the WebSocket when the node has it).
             await _page.Locator("#token-input").FillAsync(DashboardFixture.ReadOnlyToken);
@@ -281,14 +271,8 @@ public sealed class DashboardTests(DashboardFixture node, ITestOutputHelper outp
             await _page.WaitForTimeoutAsync(2500);
 
             // The only errors the browser reported are the refusals before the token (failed loads and handshakes).
-            lock (_consoleErrors)
-            {
-                output.WriteLine(string.Join("\n", _consoleErrors));
-                // Chromium words a refused WebSocket handshake either way, depending on how far it got.
-                _consoleErrors.RemoveAll(e => e.Contains("401", StringComparison.Ordinal)
-                                              || e.Contains("HTTP Authentication failed", StringComparison.Ordinal));
-            }
-            AssertNoConsoleErrors();
+            _errors.Forget(BrowserErrors.IsRefusalBeforeTheToken, output);
+            _errors.AssertNone();
         }
         finally
         {

@@ -24,7 +24,7 @@ public sealed class RepositoriesTests(DashboardFixture node, ITestOutputHelper o
 {
     private static readonly LocatorAssertionsToHaveTextOptions Soon = new() { Timeout = 15_000 };
     private static readonly LocatorAssertionsToHaveAttributeOptions Drawn = new() { Timeout = 30_000 };
-    private readonly List<string> _consoleErrors = [];
+    private readonly BrowserErrors _errors = new();
     private IPage _page = null!;
 
     /// <summary>A point of the map as the page publishes it (CSS pixels from the canvas's top-left corner).</summary>
@@ -41,19 +41,10 @@ public sealed class RepositoriesTests(DashboardFixture node, ITestOutputHelper o
     private async Task<IPage> OpenAsync(Uri? baseAddress = null, int width = 1280, int height = 900)
     {
         var page = await node.NewPageAsync(width, height, baseAddress);
-        page.Console += (_, message) =>
-        {
-            if (message.Type == "error") lock (_consoleErrors) _consoleErrors.Add($"console: {message.Text} ({message.Location})");
-        };
-        page.PageError += (_, error) => { lock (_consoleErrors) _consoleErrors.Add($"page error: {error}"); };
+        _errors.Watch(page);
         var response = await page.GotoAsync("/");
         Assert.Equal(200, response!.Status);
         return page;
-    }
-
-    private void AssertNoConsoleErrors()
-    {
-        lock (_consoleErrors) Assert.True(_consoleErrors.Count == 0, string.Join("\n", _consoleErrors));
     }
 
     private ILocator RepoRow(string url) => _page.Locator($"#repos-body tr[data-repo-url='{url}']");
@@ -165,7 +156,7 @@ public sealed class RepositoriesTests(DashboardFixture node, ITestOutputHelper o
         var shown = await _page.Locator("#repos-body tr").EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.repoUrl)");
         Assert.Equal(listed.Select(r => r.GetProperty("repo_url").GetString()), shown);
         Assert.Equal(url, shown[0]);
-        AssertNoConsoleErrors();
+        _errors.AssertNone();
     }
 
     [Fact, Order(2)]
@@ -221,7 +212,7 @@ public sealed class RepositoriesTests(DashboardFixture node, ITestOutputHelper o
             Assert.True(points[i].Colour == pixels[i], $"{points[i].Path}: the canvas shows {pixels[i]} at its point, not {points[i].Colour}");
         }
         Assert.True(apart >= files.Count / 4, $"only {apart} of {files.Count} points stand apart");
-        AssertNoConsoleErrors();
+        _errors.AssertNone();
     }
 
     [Fact, Order(3)]
@@ -246,7 +237,7 @@ public sealed class RepositoriesTests(DashboardFixture node, ITestOutputHelper o
         // The map's corner is inside its margin, where no point is: no tooltip.
         await _page.Locator("#map").HoverAsync(new() { Position = new() { X = 1, Y = 1 } });
         await Expect(tip).ToBeHiddenAsync();
-        AssertNoConsoleErrors();
+        _errors.AssertNone();
     }
 
     [Fact, Order(4)]
@@ -266,7 +257,7 @@ public sealed class RepositoriesTests(DashboardFixture node, ITestOutputHelper o
         await Expect(_page.Locator("#similar-list")).ToHaveAttributeAsync("data-state", "ready", Drawn);
         await Expect(_page.Locator("#similar-list li")).ToHaveCountAsync(10);
         Assert.DoesNotContain(next, await _page.Locator("#similar-list li").EvaluateAllAsync<string[]>("items => items.map(i => i.dataset.path)"));
-        AssertNoConsoleErrors();
+        _errors.AssertNone();
     }
 
     [Fact, Order(5)]
@@ -289,7 +280,7 @@ public sealed class RepositoriesTests(DashboardFixture node, ITestOutputHelper o
             await _page.Locator("#map").HoverAsync(new() { Position = At(target) });
             await Expect(_page.Locator("#map-tip")).ToHaveTextAsync(target.Path);
             await AssertSimilarListedAsync(node.Client, url, target, files);
-            AssertNoConsoleErrors();
+            _errors.AssertNone();
         }
         finally
         {
@@ -333,13 +324,8 @@ public sealed class RepositoriesTests(DashboardFixture node, ITestOutputHelper o
             await AssertSimilarListedAsync(client, url, MostIsolated(points), points.Count, DashboardFixture.ReadOnlyToken);
 
             // The only errors are the refusals before the token was given.
-            lock (_consoleErrors)
-            {
-                output.WriteLine(string.Join("\n", _consoleErrors));
-                _consoleErrors.RemoveAll(e => e.Contains("401", StringComparison.Ordinal)
-                                              || e.Contains("HTTP Authentication failed", StringComparison.Ordinal));
-            }
-            AssertNoConsoleErrors();
+            _errors.Forget(BrowserErrors.IsRefusalBeforeTheToken, output);
+            _errors.AssertNone();
         }
         finally
         {
@@ -367,7 +353,7 @@ public sealed class RepositoriesTests(DashboardFixture node, ITestOutputHelper o
             "() => [...document.querySelectorAll('#repos-card *')].filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)" +
             ".map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).join('; ')");
         Assert.True(widest == "", $"elements past the right edge: {widest}");
-        AssertNoConsoleErrors();
+        _errors.AssertNone();
     }
 
     /// <summary>
@@ -398,6 +384,6 @@ public sealed class RepositoriesTests(DashboardFixture node, ITestOutputHelper o
         output.WriteLine($"screenshot: {path} ({size / 1024} KB)");
         node.Report($"repositories screenshot: {path} ({size / 1024} KB)");
         Assert.True(size < 300 * 1024, $"the screenshot is {size / 1024} KB; the docs keep images under 300 KB");
-        AssertNoConsoleErrors();
+        _errors.AssertNone();
     }
 }

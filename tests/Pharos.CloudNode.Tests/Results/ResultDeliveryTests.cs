@@ -58,6 +58,15 @@ public sealed class ResultDeliveryTests : TestKit, IDisposable
         return (task, assigned.LeaseId, worker);
     }
 
+    /// <summary>The worker goes away: its lease lapses and the task is back in the queue.</summary>
+    private void Lose(TestProbe worker, string task)
+    {
+        Watch(worker.Ref);
+        Sys.Stop(worker.Ref);
+        ExpectTerminated(worker.Ref);
+        AwaitAssert(() => Assert.Equal(JobStatus.Queued, Job(task).Status), TimeSpan.FromSeconds(5));
+    }
+
     private JobRecord Job(string taskId)
     {
         _queue.Tell(new GetJob(taskId), TestActor);
@@ -225,10 +234,7 @@ public sealed class ResultDeliveryTests : TestKit, IDisposable
         StartIntake();
         var (task, lease, worker) = Leased("edge-asleep");
         // The edge goes away with the result in its outbox: its lease lapses and the task waits for another worker.
-        Watch(worker.Ref);
-        Sys.Stop(worker.Ref);
-        ExpectTerminated(worker.Ref);
-        AwaitAssert(() => Assert.Equal(JobStatus.Queued, Job(task).Status), TimeSpan.FromSeconds(5));
+        Lose(worker, task);
 
         var entry = Put(Bundle(50).ToBytes(), task, lease);
         var (parent, _) = Upload(entry);
@@ -245,10 +251,7 @@ public sealed class ResultDeliveryTests : TestKit, IDisposable
     {
         StartIntake();
         var (task, lease, worker) = Leased("edge-asleep");
-        Watch(worker.Ref);
-        Sys.Stop(worker.Ref);
-        ExpectTerminated(worker.Ref);
-        AwaitAssert(() => Assert.Equal(JobStatus.Queued, Job(task).Status), TimeSpan.FromSeconds(5));
+        Lose(worker, task);
         var (_, current, _) = Leased("edge-awake", task);
 
         var entry = Put(Bundle(50).ToBytes(), task, lease);

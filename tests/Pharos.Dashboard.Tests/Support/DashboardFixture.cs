@@ -45,7 +45,7 @@ public sealed class DashboardFixture(IMessageSink diagnostics) : IAsyncLifetime
 
     /// <summary>networkx (python3-networkx) without its tests, in one commit: about 280 modules of real Python code.</summary>
     public string NetworkxRepo { get; private set; } = "";
-    public const string NetworkxPath = "/usr/lib/python3/dist-packages/networkx";
+    public const string NetworkxPath = PythonSources.NetworkxPath;
     private Task<string>? _networkxResult;
 
     public async Task InitializeAsync()
@@ -159,19 +159,11 @@ public sealed class DashboardFixture(IMessageSink diagnostics) : IAsyncLifetime
                 $"networkx is not installed at {NetworkxPath}: run `apt-get install -y python3-networkx` (./test.sh does it). " +
                 "The map tests draw a real repository.");
         var dir = Path.Combine(_git.Root, name);
-        CopyPythonTree(NetworkxPath, Path.Combine(dir, "networkx"));
+        PythonSources.CopyWithoutTests(NetworkxPath, Path.Combine(dir, "networkx"));
         GitCli.Run(dir, "init", "-q");
         GitCli.Run(dir, "add", "-A");
         GitCli.Run(dir, "-c", "user.name=test", "-c", "user.email=test@example.invalid", "commit", "-q", "-m", "networkx");
         return dir;
-
-        static void CopyPythonTree(string from, string to)
-        {
-            Directory.CreateDirectory(to);
-            foreach (var file in Directory.EnumerateFiles(from, "*.py")) File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
-            foreach (var sub in Directory.EnumerateDirectories(from))
-                if (Path.GetFileName(sub) is not ("tests" or "__pycache__")) CopyPythonTree(sub, Path.Combine(to, Path.GetFileName(sub)));
-        }
     }
 
     /// <summary>

@@ -9,7 +9,7 @@ namespace Pharos.EndToEnd.Tests.Support;
 /// </summary>
 public sealed class GitSources : IAsyncDisposable
 {
-    public const string NetworkxPath = "/usr/lib/python3/dist-packages/networkx";
+    public const string NetworkxPath = PythonSources.NetworkxPath;
 
     public GitRepositoryFixture Repositories { get; } = new();
     public GitDaemon? Daemon { get; private set; }
@@ -40,7 +40,7 @@ public sealed class GitSources : IAsyncDisposable
     {
         var dir = Path.Combine(Repositories.Root, name);
         Directory.CreateDirectory(dir);
-        if (Directory.Exists(NetworkxPath)) CopyPythonTree(NetworkxPath, Path.Combine(dir, "networkx"));
+        if (Directory.Exists(NetworkxPath)) PythonSources.CopyWithoutTests(NetworkxPath, Path.Combine(dir, "networkx"));
         else GenerateSyntheticPackage(dir, 200);
         Commit(dir, "real python code");
         return dir;
@@ -64,19 +64,6 @@ public sealed class GitSources : IAsyncDisposable
         GitCli.Run(dir, "init", "-q");
         GitCli.Run(dir, "add", "-A");
         GitCli.Run(dir, "commit", "-q", "-m", message);
-    }
-
-    private static void CopyPythonTree(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var file in Directory.EnumerateFiles(from, "*.py"))
-            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
-        foreach (var sub in Directory.EnumerateDirectories(from))
-        {
-            var leaf = Path.GetFileName(sub);
-            if (leaf is "tests" or "__pycache__") continue;
-            CopyPythonTree(sub, Path.Combine(to, leaf));
-        }
     }
 
     private static void GenerateSyntheticPackage(string dir, int modules)
