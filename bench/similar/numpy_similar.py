@@ -1,9 +1,12 @@
 """The similar bench's baseline: a numpy brute-force top-k by cosine over the same matrix and the same query rows.
 
 Run by Pharos.Bench.Results (bench/similar/run.sh). Reads a float32 .npy (rows = files) and a JSON list of query
-rows; times each query with time.perf_counter, in two forms:
-  - normalised: the rows are normalised once (timed apart, reported as normalise_ms), then per query one
-    matrix-vector product, the query row set to -inf, argpartition for the top k and a sort of those k;
+rows; times each query with time.perf_counter, in three forms:
+  - normalised, einsum: the rows are normalised once (timed apart, reported as normalise_ms), then per query one
+    matrix-vector product with numpy's own SIMD loops (einsum), the query row set to -inf, argpartition for the top k
+    (no negated copy) and a sort of those k;
+  - normalised, BLAS: the same with the product as `matrix @ row`, which numpy hands to the BLAS library it loaded
+    (Debian's reference BLAS unless an optimised one is installed, and then slower than einsum);
   - norms each query: what SimilarFiles.Top does per query, i.e. every row's norm computed again (einsum, no
     temporary matrix), the product divided by the norms, then the same selection.
 The first --warmup queries are not timed. Prints one JSON object: the times in ms, the top k of the first --top timed
@@ -24,7 +27,7 @@ def loaded_blas():
 
 def select(scores, row, k):
     scores[row] = -np.inf
-    best = np.argpartition(-scores, k)[:k]
+    best = np.argpartition(scores, -k)[-k:]
     return best[np.argsort(-scores[best], kind="stable")]
 
 
@@ -48,17 +51,22 @@ def main():
     normalised = matrix / np.where(norms == 0, 1, norms)[:, None]
     normalise_ms = (time.perf_counter() - started) * 1000
 
-    def top_normalised(row):
+    def top_einsum(row):
+        return select(np.einsum("ij,j->i", normalised, normalised[row]), row, k)
+
+    def top_blas(row):
         return select(normalised @ normalised[row], row, k)
 
     def top_norms_each_query(row):
         row_norms = np.sqrt(np.einsum("ij,ij->i", matrix, matrix))
         denominators = row_norms * row_norms[row]
-        scores = np.divide(matrix @ matrix[row], denominators, out=np.zeros(len(matrix), np.float32), where=denominators != 0)
+        products = np.einsum("ij,j->i", matrix, matrix[row])
+        scores = np.divide(products, denominators, out=np.zeros(len(matrix), np.float32), where=denominators != 0)
         return select(scores, row, k)
 
     result = {"normalise_ms": normalise_ms, "numpy": np.__version__, "blas": loaded_blas()}
-    for name, top in (("normalised_ms", top_normalised), ("norms_each_query_ms", top_norms_each_query)):
+    forms = (("normalised_einsum_ms", top_einsum), ("normalised_blas_ms", top_blas), ("norms_each_query_ms", top_norms_each_query))
+    for name, top in forms:
         times = []
         for i, row in enumerate(rows):
             started = time.perf_counter()
@@ -67,7 +75,7 @@ def main():
             if i >= args.warmup:
                 times.append(elapsed)
         result[name] = times
-    result["top"] = [top_normalised(row).tolist() for row in rows[args.warmup:args.warmup + args.top]]
+    result["top"] = [top_einsum(row).tolist() for row in rows[args.warmup:args.warmup + args.top]]
     print(json.dumps(result))
 
 
