@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Pharos.CloudNode.ResultStorage;
+using Pharos.CodeGraph.Results;
 using Pharos.Messages.Commands;
 
 namespace Pharos.Bench.Results;
@@ -36,7 +38,8 @@ public static class DeliveryBench
 
         await using var edge = await EdgeMember.StartAsync(options.Required("cloud-url"), options.Required("token"),
             Path.Combine(work, "outbox"), Tag);
-        using var tcp = await TcpCopy.Client.ConnectAsync(options.Int("sink-port", 0));
+        using var tcp = await TcpCopy.Client.ConnectAsync(options.Int("sink-port", 0) is > 0 and var port
+            ? port : throw new BenchException("--sink-port (the tcp-sink's port) is required"));
         var baselineFile = Path.Combine(work, "baseline.bin");
 
         var actor = new List<Delivery>();
@@ -77,8 +80,9 @@ public static class DeliveryBench
 
         var stored = await StoredFilesAsync(edge.Http, lastRepo);
         if (stored != files) throw new BenchException($"GET /repos says the last result has {stored} files, not {files}");
+        var put = await PutMillisecondsAsync(embedding, Path.Combine(work, "store"));
 
-        Stats.Write(Render(options, mode, files, dims, embedding.Graph.Edges.Count, bytes, actor, plain, loadBefore, loadAfter),
+        Stats.Write(Render(options, mode, files, dims, embedding.Graph.Edges.Count, bytes, actor, plain, put, loadBefore, loadAfter),
             options.Get("out"));
         return 0;
     }
@@ -96,13 +100,14 @@ public static class DeliveryBench
     }
 
     private static string Render(Options options, string mode, int files, int dims, int edges, byte[] bytes,
-        List<Delivery> actor, List<double> plain, string loadBefore, string loadAfter)
+        List<Delivery> actor, List<double> plain, double put, string loadBefore, string loadAfter)
     {
         var times = actor.Select(d => d.Milliseconds).ToList();
         var chunks = (bytes.Length + ResultChunk.MaxBytes - 1) / ResultChunk.MaxBytes;
         var header = bytes.Length - (long)files * dims * sizeof(float);
         var acks = actor.Select(d => (double)d.Acknowledgements).ToList();
-        var hash = HashMilliseconds(bytes);
+        var hash = Milliseconds(() => SHA256.HashData(bytes));
+        var parse = Milliseconds(() => ResultBundle.ReadHeader(bytes, out _));
         double Mb(long b) => b / (1024.0 * 1024.0);
         string Rate(double ms) => Stats.F(Mb(bytes.Length) / (ms / 1000), "0.0");
 
@@ -114,7 +119,9 @@ public static class DeliveryBench
                       $"({Stats.F(Mb(bytes.Length), "0.00")} MB: header JSON {Stats.F(Mb(header), "0.00")} MB, vectors " +
                       $"{Stats.F(Mb((long)files * dims * sizeof(float)), "0.00")} MB) = {chunks} chunks of at most {ResultChunk.MaxBytes / 1024} KiB " +
                       $"(acknowledgements per delivery, median: {Stats.F(Stats.Percentile(acks, 50), "0")}). " +
-                      $"SHA-256 of the bundle in this process: {Stats.F(hash, "0.0")} ms (the uploader hashes it before its offer, the intake again before it stores). " +
+                      $"In this process, SHA-256 of the bundle takes {Stats.F(hash, "0.0")} ms (the uploader hashes it before its offer, the intake again before it stores) " +
+                      $"and `ResultBundle.ReadHeader` {Stats.F(parse, "0.0")} ms (the store reads the header before it writes); " +
+                      $"`SqliteResultStore.PutAsync` of the bundle alone, into a store of its own in this process, {Stats.F(put, "0.0")} ms (median of 5, keep = 1). " +
                       $"{actor.Count} rounds after {options.Int("warmup", 2)} warm-up rounds, the two sides alternating which goes first.");
         sb.AppendLine();
         sb.AppendLine("| path | median ms | p90 ms | min ms | max ms | MB/s (median) | ratio (median) |");
@@ -136,13 +143,30 @@ public static class DeliveryBench
         return sb.ToString();
     }
 
-    private static double HashMilliseconds(byte[] bytes)
+    /// <summary>The cloud's store step alone: the median of 5 puts (each a new commit, so each also prunes the one before).</summary>
+    private static async Task<double> PutMillisecondsAsync(CodeGraph.Embedding.RepositoryEmbedding embedding, string directory)
     {
+        var store = new SqliteResultStore(directory, keep: 1, new ResultCache());
+        var samples = new List<double>();
+        for (var i = 0; i < 6; i++)
+        {
+            var bytes = SyntheticRepository.Bundle(embedding, "https://localhost/bench-store", Commit("store", i), $"store-{i}").ToBytes();
+            var started = Stopwatch.GetTimestamp();
+            await store.PutAsync(bytes);
+            if (i > 0) samples.Add(Stats.Ms(Stopwatch.GetTimestamp() - started));
+        }
+        return Stats.Percentile(samples, 50);
+    }
+
+    /// <summary>The median of 5 timings of <paramref name="work"/> in this process (after one untimed call).</summary>
+    private static double Milliseconds(Action work)
+    {
+        work();
         var samples = new List<double>();
         for (var i = 0; i < 5; i++)
         {
             var started = Stopwatch.GetTimestamp();
-            SHA256.HashData(bytes);
+            work();
             samples.Add(Stats.Ms(Stopwatch.GetTimestamp() - started));
         }
         return Stats.Percentile(samples, 50);
