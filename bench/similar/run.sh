@@ -4,8 +4,8 @@
 # store received the result as an edge delivers one, (c) a numpy brute-force scan of the same matrix, timed in Python.
 # One command, from anywhere:  bench/similar/run.sh
 # Knobs (environment): SIZES (1000,10000,100000), HTTP_SIZES (the sizes also asked through the node; default SIZES;
-# none: no node), DIMS (64), QUERIES (500), WARMUP (20 query rows, not timed), WARMUP_SECONDS (3: how long the .NET
-# sides repeat them at least), K (10), SEED (42), KEEP_WORK=1 (keep the temporary directory
+# none: no node), DIMS (64), QUERIES (500), WARMUP (20 query rows, not timed), WARMUP_SECONDS (3: the .NET sides
+# repeat them 50 times, or this long if that is longer), K (10), SEED (42), KEEP_WORK=1 (keep the temporary directory
 # with the node's log).
 # The cloud node runs on 127.0.0.1 in its own temporary data directory and is stopped by PID on exit; the bench
 # process joins its cluster as an `edge` member to deliver the results.
