@@ -5,15 +5,15 @@
 # One command, from anywhere:  bench/similar/run.sh
 # Knobs (environment): SIZES (1000,10000,100000), HTTP_SIZES (the sizes also asked through the node; default SIZES;
 # none: no node), DIMS (64), QUERIES (500), WARMUP (20 query rows, not timed), WARMUP_SECONDS (3: the .NET sides
-# repeat them 50 times, or this long if that is longer), K (10), SEED (42), KEEP_WORK=1 (keep the temporary directory
-# with the node's log).
+# repeat them 50 times, or this long if that is longer), NODE_WARMUP_SECONDS (20: the node answers queries on a result
+# of its own first), K (10), SEED (42), KEEP_WORK=1 (keep the temporary directory with the node's log).
 # The cloud node runs on 127.0.0.1 in its own temporary data directory and is stopped by PID on exit; the bench
 # process joins its cluster as an `edge` member to deliver the results.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HERE/../lib.sh" similar-bench # ROOT, RESULTS_DIR, log, WORK, PIDS; cleans up on exit
-knobs SIZES=1000,10000,100000 DIMS=64 QUERIES=500 WARMUP=20 WARMUP_SECONDS=3 K=10 SEED=42
+knobs SIZES=1000,10000,100000 DIMS=64 QUERIES=500 WARMUP=20 WARMUP_SECONDS=3 NODE_WARMUP_SECONDS=20 K=10 SEED=42
 knobs HTTP_SIZES="$SIZES"
 PYTHON=/usr/bin/python3
 
@@ -54,7 +54,8 @@ OUT="$RESULTS_DIR/similar-$(date +%Y%m%d-%H%M%S).md"
 log "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 status=0
 dotnet "$BENCH_DLL" similar "${NODE_ARGS[@]}" --sizes "$SIZES" --http-sizes "$HTTP_SIZES" \
-  --dims "$DIMS" --queries "$QUERIES" --warmup "$WARMUP" --warmup-seconds "$WARMUP_SECONDS" --k "$K" --seed "$SEED" --python "$PYTHON" \
+  --dims "$DIMS" --queries "$QUERIES" --warmup "$WARMUP" --warmup-seconds "$WARMUP_SECONDS" \
+  --node-warmup-seconds "$NODE_WARMUP_SECONDS" --k "$K" --seed "$SEED" --python "$PYTHON" \
   --numpy-script "$HERE/numpy_similar.py" --work "$WORK/bench" --out "$OUT" || status=$?
 log "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 if (( status != 0 )) && [[ -f "$WORK/cloud.log" ]]; then log "the cloud node's last log lines:"; tail -20 "$WORK/cloud.log" >&2; fi
