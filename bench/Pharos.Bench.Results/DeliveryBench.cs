@@ -14,7 +14,8 @@ namespace Pharos.Bench.Results;
 /// SQLite result store); this process is an <see cref="EdgeMember"/> of its cluster. Each round: a task is submitted and
 /// leased, its result (a <see cref="SyntheticRepository"/> of --files files) is written to the outbox, then, in an
 /// order that alternates, (1) a <see cref="Pharos.Actors.Results.ResultUploader"/> delivers it, timed from the
-/// uploader's start to <see cref="Pharos.Actors.Results.UploadDelivered"/> (the cloud stored it durably), and (2)
+/// uploader's start to <see cref="Pharos.Actors.Results.UploadDelivered"/> (the cloud stored it durably and the queue
+/// completed the task), and (2)
 /// <see cref="TcpCopy"/> copies the same bytes to the sink process, timed to its answer after fsync.
 /// </summary>
 public static class DeliveryBench
@@ -45,7 +46,7 @@ public static class DeliveryBench
         var actor = new List<Delivery>();
         var plain = new List<double>();
         byte[] bytes = [];
-        string lastRepo = "";
+        string lastRepo = "", lastTask = "";
         var loadBefore = Stats.LoadAverage();
         for (var round = 0; round < warmup + runs; round++)
         {
@@ -53,6 +54,7 @@ public static class DeliveryBench
             var bundle = SyntheticRepository.Bundle(embedding, assigned.Task.RepoUrl, Commit(runId, round), assigned.Task.TaskId);
             bytes = bundle.ToBytes();
             lastRepo = assigned.Task.RepoUrl;
+            lastTask = assigned.Task.TaskId;
             var entry = edge.PutInOutbox(assigned, bytes);
             await File.WriteAllBytesAsync(baselineFile, bytes);
 
@@ -68,7 +70,6 @@ public static class DeliveryBench
                 copy = await tcp.CopyAsync(baselineFile);
                 delivery = await edge.DeliverAsync(entry);
             }
-            edge.ReportCompleted(assigned, bundle);
             var warm = round < warmup ? " (warm-up)" : "";
             Stats.Log(Tag, $"round {round + 1}/{warmup + runs}{warm}: delivery {Stats.F(delivery.Milliseconds, "0.0")} ms " +
                            $"({delivery.Acknowledgements} acknowledgements), TCP copy {Stats.F(copy, "0.0")} ms");
@@ -80,6 +81,9 @@ public static class DeliveryBench
 
         var stored = await StoredFilesAsync(edge.Http, lastRepo);
         if (stored != files) throw new BenchException($"GET /repos says the last result has {stored} files, not {files}");
+        using (var job = JsonDocument.Parse(await edge.Http.GetStringAsync($"jobs/{lastTask}")))
+            if (job.RootElement.GetProperty("status").GetString() != "completed")
+                throw new BenchException($"GET /jobs/{lastTask} says {job.RootElement.GetProperty("status")}, not completed, after its delivery");
         var put = await PutMillisecondsAsync(embedding, Path.Combine(work, "store"));
 
         Stats.Write(Render(options, mode, files, dims, embedding.Graph.Edges.Count, bytes, actor, plain, put, loadBefore, loadAfter),
@@ -126,7 +130,7 @@ public static class DeliveryBench
         sb.AppendLine();
         sb.AppendLine("| path | median ms | p90 ms | min ms | max ms | MB/s (median) | ratio (median) |");
         sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
-        sb.AppendLine($"| ResultUploader → ResultIntake → SQLite (offer to `UploadDelivered`) | {Stats.F(Stats.Percentile(times, 50), "0.0")} " +
+        sb.AppendLine($"| ResultUploader → ResultIntake → SQLite + queue (offer to `UploadDelivered`) | {Stats.F(Stats.Percentile(times, 50), "0.0")} " +
                       $"| {Stats.F(Stats.Percentile(times, 90), "0.0")} | {Stats.F(times.Min(), "0.0")} | {Stats.F(times.Max(), "0.0")} " +
                       $"| {Rate(Stats.Percentile(times, 50))} | {Stats.F(Stats.Percentile(times, 50) / Stats.Percentile(plain, 50), "0.0")}× |");
         sb.AppendLine($"| plain TCP copy → file + fsync → ack (baseline) | {Stats.F(Stats.Percentile(plain, 50), "0.0")} " +
@@ -138,7 +142,7 @@ public static class DeliveryBench
         var store = actor.Select(d => d.Milliseconds - d.LastAck).ToList();
         sb.AppendLine($"Where the delivery's time goes (medians): hash and offer, to the first acknowledgement {Stats.F(Stats.Percentile(offer, 50), "0.0")} ms; " +
                       $"then one chunk per acknowledgement, {Stats.F(Stats.Percentile(stream, 50), "0.00")} ms each; the last chunk, the intake's " +
-                      $"fsync, SHA-256 and SQLite write, to `UploadDelivered` {Stats.F(Stats.Percentile(store, 50), "0.0")} ms.");
+                      $"fsync, SHA-256, SQLite write and the queue's completion, to `UploadDelivered` {Stats.F(Stats.Percentile(store, 50), "0.0")} ms.");
         sb.AppendLine();
         return sb.ToString();
     }

@@ -11,7 +11,6 @@ using Pharos.Actors.Hosting;
 using Pharos.Actors.Results;
 using Pharos.CodeGraph.Results;
 using Pharos.Messages.Commands;
-using Pharos.Messages.Status;
 
 namespace Pharos.Bench.Results;
 
@@ -141,12 +140,6 @@ public sealed class EdgeMember : IAsyncDisposable
         return delivery.Refused is { } refused ? throw new BenchException($"the cloud refused the result: {refused}") : delivery;
     }
 
-    /// <summary>The job ends as a worker ends it: completed, after the delivery.</summary>
-    public void ReportCompleted(TaskAssigned assigned, ResultBundle bundle) =>
-        _leases.Tell(new ReportCompleted(assigned.Task.TaskId, assigned.LeaseId, new TaskMetrics(bundle.Header.CommitSha,
-            bundle.NodeCount, bundle.Header.Graph.Edges.Count, bundle.NodeCount, bundle.Header.FinalLoss,
-            new StageSeconds { Clone = 0, Parse = 0, Train = 0, Store = 0 })));
-
     public async ValueTask DisposeAsync()
     {
         _http.Dispose();
@@ -164,7 +157,7 @@ public sealed record Delivery(double Milliseconds, double FirstAck, double LastA
 
 /// <summary>
 /// A worker of the pull protocol that runs nothing: it registers, and leases one task when asked
-/// (<see cref="Take"/>), asking again when told <see cref="WorkAvailable"/>; reports are forwarded to the queue.
+/// (<see cref="Take"/>), asking again when told <see cref="WorkAvailable"/>. The task's result completes it.
 /// </summary>
 public sealed class LeaseTaker : ReceiveActor, IWithTimers
 {
@@ -213,7 +206,6 @@ public sealed class LeaseTaker : ReceiveActor, IWithTimers
             _waiting.TrySetResult(assigned);
             _waiting = null;
         });
-        Receive<IWorkerReport>(report => _queue.Tell(report));
         Receive<StopTask>(_ => { });
     }
 
@@ -260,7 +252,7 @@ public sealed class Courier : ReceiveActor
             if (_acknowledgements++ == 0) _firstAck = _lastAck;
         });
         Receive<UploadDelivered>(_ => Finish(null));
-        Receive<UploadRefused>(refused => Finish($"{refused.Reason}: {refused.Detail}"));
+        Receive<UploadRefused>(refused => Finish($"{refused.Refusal}: {refused.Detail}"));
     }
 
     private void Finish(string? refused)

@@ -152,7 +152,6 @@ public static class SimilarBench
         var assigned = await edge.LeaseNewTaskAsync($"bench-similar/{runId}/warm-up");
         var bundle = SyntheticRepository.Bundle(embedding, assigned.Task.RepoUrl, new string('b', 40), assigned.Task.TaskId);
         await edge.DeliverAsync(edge.PutInOutbox(assigned, bundle.ToBytes()));
-        edge.ReportCompleted(assigned, bundle);
         Stats.Log(Tag, $"warming the node up for {time.TotalSeconds:0} s");
         var repo = Uri.EscapeDataString(assigned.Task.RepoUrl);
         var warming = Stopwatch.StartNew();
@@ -170,7 +169,6 @@ public static class SimilarBench
         var bytes = bundle.ToBytes();
         Stats.Log(Tag, $"{files} files: delivering the {bytes.Length / (1024.0 * 1024):0.0} MB result into the node's store");
         var delivery = await edge.DeliverAsync(edge.PutInOutbox(assigned, bytes));
-        edge.ReportCompleted(assigned, bundle);
 
         var nodes = embedding.Graph.Nodes;
         var repo = Uri.EscapeDataString(assigned.Task.RepoUrl);
