@@ -57,14 +57,18 @@ public sealed record UploadDelivered(OutboxEntry Entry, string CommitSha) : ISte
 public sealed record UploadRefused(OutboxEntry Entry, ResultRefusal Refusal, string Detail) : IStepReport;
 
 /// <summary>
-/// Delivers one outbox entry to the cloud's <see cref="ResultIntake"/>: offers it, then sends the chunk at each offset
-/// the intake asks for, one at a time (the intake's answer is the acknowledgement and the back-pressure). Silence past
-/// <see cref="AnswerTimeout"/> means the cloud is away: the uploader offers again, with a growing pause, for as long
-/// as it lives, and the intake resumes from the bytes it already has.
+/// Delivers one outbox entry to the cloud's <see cref="ResultIntake"/>: offers it, then sends chunks from the offset
+/// the intake names, at most <see cref="Window"/> of them ahead of what the intake has acknowledged (each answer names
+/// the next offset it wants: that is the acknowledgement and the back-pressure; messages between two actors arrive in
+/// order, so a full window costs one round trip, not one per chunk). Silence past <see cref="AnswerTimeout"/> means
+/// the cloud is away: the uploader offers again, with a growing pause, for as long as it lives, and the intake
+/// resumes from the bytes it already has.
 /// </summary>
 public sealed class ResultUploader : ReceiveActor, IWithTimers
 {
     public static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(10);
+    /// <summary>Chunks in flight at most: 512 KiB, well within what the remote transport buffers.</summary>
+    public const int Window = 8;
     private static readonly TimeSpan MaxPause = TimeSpan.FromSeconds(60);
     /// <summary>Refusals without a reason (a lost offer, a damaged transfer) tried again before giving up.</summary>
     private const int MaxRetriedRefusals = 3;
@@ -77,6 +81,10 @@ public sealed class ResultUploader : ReceiveActor, IWithTimers
     private OfferResult _offer = null!;
     private FileStream _file = null!;
     private int _refusals;
+    // Where the next chunk to send starts; -1 until the intake has named an offset since the last offer.
+    private long _sentUpTo = -1;
+    // The highest offset the intake has acknowledged.
+    private long _acknowledged;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -110,6 +118,8 @@ public sealed class ResultUploader : ReceiveActor, IWithTimers
 
     private void Offer(int attempt)
     {
+        // Whatever was in flight is the intake's to account for: it answers the offer with where it stands.
+        _sentUpTo = -1;
         _intake().Tell(_offer, Self);
         Timers.StartSingleTimer(nameof(Silence), new Silence(attempt), Pause(attempt));
     }
@@ -119,12 +129,25 @@ public sealed class ResultUploader : ReceiveActor, IWithTimers
         if (accepted.NextOffset < 0 || accepted.NextOffset > _offer.Bytes) return;
         // An answer is a sign of life: the pause starts over.
         Timers.StartSingleTimer(nameof(Silence), new Silence(0), AnswerTimeout);
+        if (_sentUpTo < 0)
+        {
+            // The first answer to an offer: the intake's part ends here.
+            _sentUpTo = _acknowledged = accepted.NextOffset;
+        }
+        // An answer older than one already heard (from before the last offer, say) says nothing new.
+        if (accepted.NextOffset < _acknowledged) return;
+        _acknowledged = accepted.NextOffset;
         Context.Parent.Tell(new UploadProgressed(accepted.NextOffset, _offer.Bytes));
-        if (accepted.NextOffset == _offer.Bytes) return; // all sent: the intake is storing it
-        var data = new byte[(int)Math.Min(ResultChunk.MaxBytes, _offer.Bytes - accepted.NextOffset)];
-        _file.Seek(accepted.NextOffset, SeekOrigin.Begin);
-        _file.ReadExactly(data);
-        Sender.Tell(new ResultChunk(_entry.TaskId, _entry.LeaseId, accepted.NextOffset, data));
+        if (accepted.NextOffset == _offer.Bytes) return; // all there: the intake is storing it
+        // Keep the window full: send what lies within Window chunks of what the intake has.
+        while (_sentUpTo < _offer.Bytes && _sentUpTo < _acknowledged + ResultChunk.MaxBytes * (long)Window)
+        {
+            var data = new byte[(int)Math.Min(ResultChunk.MaxBytes, _offer.Bytes - _sentUpTo)];
+            _file.Seek(_sentUpTo, SeekOrigin.Begin);
+            _file.ReadExactly(data);
+            Sender.Tell(new ResultChunk(_entry.TaskId, _entry.LeaseId, _sentUpTo, data));
+            _sentUpTo += data.Length;
+        }
     }
 
     private void Refused(ResultRefused refused)

@@ -287,6 +287,34 @@ public sealed class ResultDeliveryTests : TestKit, IDisposable
     }
 
     [Fact]
+    public void The_uploader_keeps_at_most_a_window_of_chunks_unacknowledged_and_sends_one_more_per_acknowledged_chunk()
+    {
+        var intake = CreateTestProbe();
+        var bytes = Bundle(2_000).ToBytes(); // about 0.6 MB: more than a window
+        var entry = Put(bytes, "task-w", "lease-w");
+        var parent = CreateTestProbe();
+        parent.ChildActorOf(ResultUploader.Props(entry, () => Sys.ActorSelection(intake.Ref.Path)));
+
+        var offer = intake.ExpectMsg<OfferResult>();
+        Assert.Equal(bytes.Length, offer.Bytes);
+        var uploader = intake.LastSender;
+        void Answer(long next) => uploader.Tell(new ResultChunkAccepted("task-w", "lease-w", next), intake.Ref);
+        Answer(0);
+        var window = Enumerable.Range(0, ResultUploader.Window).Select(_ => intake.ExpectMsg<ResultChunk>()).ToList();
+        Assert.Equal(Enumerable.Range(0, ResultUploader.Window).Select(i => (long)i * ResultChunk.MaxBytes), window.Select(c => c.Offset));
+        intake.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // the window is full
+
+        Answer(ResultChunk.MaxBytes);
+        Assert.Equal((long)ResultUploader.Window * ResultChunk.MaxBytes, intake.ExpectMsg<ResultChunk>().Offset);
+        intake.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        // An answer older than the last one changes nothing.
+        Answer(0);
+        intake.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        // Each chunk is the entry's bytes at its offset.
+        Assert.All(window, chunk => Assert.True(chunk.Data.AsSpan().SequenceEqual(bytes.AsSpan((int)chunk.Offset, chunk.Data.Length))));
+    }
+
+    [Fact]
     public void An_entry_half_written_before_a_crash_is_not_pending_and_whole_ones_are_oldest_first()
     {
         var first = Put([1, 2, 3], "task-a", "lease-a");
