@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Pharos.Actors.Results;
@@ -53,14 +54,14 @@ public sealed class SqliteResultStore : ResultStore
     {
         await using var connection = await OpenAsync(ct);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(ct);
-        long rowId;
+        // The bundle is bound whole (it is in memory already): one write of its pages, where a zeroblob filled through
+        // SqliteBlob afterwards writes them twice once the page cache spills.
         await using (var upsert = Command(connection, $"""
                          INSERT INTO results ({Summary}, trained_at_ms, bundle)
-                         VALUES ($repo, $commit, $task, $trained_at, $files, $edges, $dims, $loss, $ms, zeroblob($length))
+                         VALUES ($repo, $commit, $task, $trained_at, $files, $edges, $dims, $loss, $ms, $bundle)
                          ON CONFLICT (repo_url, commit_sha) DO UPDATE SET task_id = excluded.task_id,
                            trained_at = excluded.trained_at, trained_at_ms = excluded.trained_at_ms, files = excluded.files,
-                           edges = excluded.edges, dims = excluded.dims, final_loss = excluded.final_loss, bundle = excluded.bundle
-                         RETURNING rowid;
+                           edges = excluded.edges, dims = excluded.dims, final_loss = excluded.final_loss, bundle = excluded.bundle;
                          """))
         {
             upsert.Parameters.AddWithValue("$repo", result.RepoUrl);
@@ -72,11 +73,12 @@ public sealed class SqliteResultStore : ResultStore
             upsert.Parameters.AddWithValue("$dims", result.Dims);
             upsert.Parameters.AddWithValue("$loss", result.FinalLoss);
             upsert.Parameters.AddWithValue("$ms", result.TrainedAt.ToUnixTimeMilliseconds());
-            upsert.Parameters.AddWithValue("$length", bundle.Length);
-            rowId = (long)(await upsert.ExecuteScalarAsync(ct))!;
+            upsert.Parameters.Add("$bundle", SqliteType.Blob).Value =
+                MemoryMarshal.TryGetArray(bundle, out var whole) && whole.Offset == 0 && whole.Count == whole.Array!.Length
+                    ? whole.Array
+                    : bundle.ToArray();
+            await upsert.ExecuteNonQueryAsync(ct);
         }
-        await using (var blob = new SqliteBlob(connection, "results", "bundle", rowId))
-            await blob.WriteAsync(bundle, ct);
         await using (var prune = Command(connection, $"""
                          DELETE FROM results WHERE repo_url = $repo AND commit_sha NOT IN
                            (SELECT commit_sha FROM results WHERE repo_url = $repo {Newest} LIMIT $keep);

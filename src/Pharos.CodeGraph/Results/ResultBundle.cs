@@ -22,7 +22,8 @@ public sealed record ResultHeader(
 /// One repository's result as one self-describing file: the import graph, the training, and the vectors of its files
 /// (row i is <c>Graph.Nodes[i]</c>). The edge writes it to its outbox, sends its bytes, and the cloud stores them as
 /// they came. Layout: the 8 bytes <c>PHAROSR1</c>, the header's length (int32 little-endian), the header (UTF-8
-/// JSON), then nodes × dims float32 little-endian. Reading checks every length against the bytes there are, so a
+/// JSON; its graph's edges as node indexes, see <see cref="CompactGraphConverter"/>), then nodes × dims float32
+/// little-endian. Reading checks every length against the bytes there are, so a
 /// damaged or hostile file is refused, never half-read.
 /// </summary>
 public sealed record ResultBundle(ResultHeader Header, float[] Vectors)
@@ -32,7 +33,7 @@ public sealed record ResultBundle(ResultHeader Header, float[] Vectors)
     /// <summary>Vectors of more dimensions than this are no embedding Pharos makes.</summary>
     public const int MaxDims = 4096;
 
-    private static readonly JsonSerializerOptions Json = new() { MaxDepth = 16 };
+    private static readonly JsonSerializerOptions Json = new() { MaxDepth = 16, Converters = { new CompactGraphConverter() } };
 
     public int NodeCount => Header.Graph.Nodes.Count;
 

@@ -79,6 +79,20 @@ public sealed class ResultBundleTests
     }
 
     [Fact]
+    public void Edges_are_written_as_indexes_into_the_nodes_and_an_index_out_of_range_is_refused()
+    {
+        var bytes = Sample(3, 4).ToBytes();
+        var header = Encoding.UTF8.GetString(bytes, 12, BitConverter.ToInt32(bytes, 8));
+        Assert.Contains("\"edges\":[[1,0],[2,1]]", header);
+
+        // The same length, so only the index changes: 3 is past the last of the three nodes.
+        var at = bytes.AsSpan().IndexOf("[2,1]"u8);
+        var beyond = (byte[])bytes.Clone();
+        beyond[at + 1] = (byte)'3';
+        Assert.Contains("not a pair of indexes", Assert.Throws<InvalidDataException>(() => ResultBundle.Read(beyond)).Message);
+    }
+
+    [Fact]
     public void The_header_reads_without_the_vectors_and_says_where_they_start()
     {
         var bundle = Sample(5, 3);
