@@ -66,6 +66,7 @@ public sealed record UploadRefused(OutboxEntry Entry, ResultRefusal Refusal, str
 /// </summary>
 public sealed class ResultUploader : ReceiveActor, IWithTimers
 {
+    /// <summary>How long the uploader waits for an answer before it offers again (the first pause; then it grows).</summary>
     public static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(10);
     /// <summary>Chunks in flight at most: 512 KiB, well within what the remote transport buffers.</summary>
     public const int Window = 8;
@@ -81,6 +82,7 @@ public sealed class ResultUploader : ReceiveActor, IWithTimers
     private OfferResult _offer = null!;
     private FileStream _file = null!;
     private int _refusals;
+    private readonly TimeSpan _answerTimeout;
     // Where the next chunk to send starts; -1 until the intake has named an offset since the last offer.
     private long _sentUpTo = -1;
     // The highest offset the intake has acknowledged.
@@ -89,8 +91,10 @@ public sealed class ResultUploader : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <param name="intake">Where the cloud's intake is now (asked again on every offer: the cloud may have moved).</param>
-    public ResultUploader(OutboxEntry entry, Func<ActorSelection> intake)
+    /// <param name="answerTimeout"><see cref="AnswerTimeout"/> unless given (tests wait less).</param>
+    public ResultUploader(OutboxEntry entry, Func<ActorSelection> intake, TimeSpan? answerTimeout = null)
     {
+        _answerTimeout = answerTimeout ?? AnswerTimeout;
         _entry = entry;
         _intake = intake;
         Receive<Silence>(silence => Offer(silence.Attempt + 1));
@@ -103,8 +107,8 @@ public sealed class ResultUploader : ReceiveActor, IWithTimers
         Receive<ResultRefused>(refused => refused.TaskId == _entry.TaskId && refused.LeaseId == _entry.LeaseId, Refused);
     }
 
-    public static Props Props(OutboxEntry entry, Func<ActorSelection> intake) =>
-        Akka.Actor.Props.Create(() => new ResultUploader(entry, intake));
+    public static Props Props(OutboxEntry entry, Func<ActorSelection> intake, TimeSpan? answerTimeout = null) =>
+        Akka.Actor.Props.Create(() => new ResultUploader(entry, intake, answerTimeout));
 
     protected override void PreStart()
     {
@@ -128,7 +132,7 @@ public sealed class ResultUploader : ReceiveActor, IWithTimers
     {
         if (accepted.NextOffset < 0 || accepted.NextOffset > _offer.Bytes) return;
         // An answer is a sign of life: the pause starts over.
-        Timers.StartSingleTimer(nameof(Silence), new Silence(0), AnswerTimeout);
+        Timers.StartSingleTimer(nameof(Silence), new Silence(0), _answerTimeout);
         if (_sentUpTo < 0)
         {
             // The first answer to an offer: the intake's part ends here.
@@ -170,6 +174,6 @@ public sealed class ResultUploader : ReceiveActor, IWithTimers
         Context.Stop(Self);
     }
 
-    private static TimeSpan Pause(int attempt) =>
-        TimeSpan.FromTicks(Math.Min(MaxPause.Ticks, AnswerTimeout.Ticks * (1L << Math.Min(attempt - 1, 6))));
+    private TimeSpan Pause(int attempt) =>
+        TimeSpan.FromTicks(Math.Min(MaxPause.Ticks, _answerTimeout.Ticks * (1L << Math.Min(attempt - 1, 6))));
 }

@@ -315,6 +315,48 @@ public sealed class ResultDeliveryTests : TestKit, IDisposable
     }
 
     [Fact]
+    public async Task A_cloud_that_falls_silent_mid_upload_gets_the_result_offered_again_and_resumed_where_its_part_ends()
+    {
+        var (task, lease, _) = Leased();
+        var bundle = Bundle(10_000); // about 3 MB: the silence falls with most of it unsent
+        var bytes = bundle.ToBytes();
+        var entry = Put(bytes, task, lease);
+        // The cloud answers the offer and two chunks, then falls silent: its answers go nowhere until released.
+        var intake = StartIntake();
+        var relay = CreateTestProbe();
+        var (answered, offers, released) = (0, 0, false);
+        IActorRef? uploader = null;
+        relay.SetAutoPilot(new DelegateAutoPilot((sender, message) =>
+        {
+            if (sender.Equals(intake))
+            {
+                if (Volatile.Read(ref released) || Interlocked.Increment(ref answered) <= 3) uploader!.Tell(message, relay.Ref);
+            }
+            else
+            {
+                uploader = sender;
+                if (message is OfferResult) Interlocked.Increment(ref offers);
+                intake.Tell(message, relay.Ref);
+            }
+            return AutoPilot.KeepRunning;
+        }));
+        var parent = CreateTestProbe();
+        parent.ChildActorOf(ResultUploader.Props(entry, () => Sys.ActorSelection(relay.Ref.Path), TimeSpan.FromMilliseconds(300)));
+
+        // Silence: the uploader offers again, and again after a longer pause.
+        AwaitCondition(() => Volatile.Read(ref offers) >= 3, TimeSpan.FromSeconds(10));
+        Volatile.Write(ref released, true);
+
+        // The cloud is back: an offer resumes from the intake's part (progress never goes back), and the result is delivered.
+        var (delivered, progress) = Outcome<UploadDelivered>(parent);
+        Assert.Equal(bundle.Header.CommitSha, delivered.CommitSha);
+        // Sent on after the silence up to the last chunk (whose answer is the delivery itself).
+        Assert.True(progress[^1].Received >= bytes.Length - ResultChunk.MaxBytes, $"progress stopped at {progress[^1].Received}");
+        Assert.Equal(bundle.Vectors, (await _store.GetAsync(Repo))!.Vectors);
+        Assert.Equal(JobStatus.Completed, Job(task).Status);
+    }
+
+    [Fact]
     public void An_entry_half_written_before_a_crash_is_not_pending_and_whole_ones_are_oldest_first()
     {
         var first = Put([1, 2, 3], "task-a", "lease-a");
