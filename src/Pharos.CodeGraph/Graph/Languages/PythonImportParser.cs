@@ -247,100 +247,114 @@ internal static class PythonImportParser
         return true;
     }
 
-    /// <summary>Skips the string whose opening quote is at <paramref name="i"/>; returns the index after it.</summary>
+    private enum Scan : byte { String, Field, FormatSpec }
+
+    /// <summary>
+    /// One open construct while a string is skipped: a string literal (its quote, whether triple-quoted, whether
+    /// formatted), an f-string replacement field (its open brackets) or a field's format spec. <see cref="Triple"/> of a
+    /// field or spec is that of the f-string it is in: a line end closes neither inside a triple-quoted one.
+    /// </summary>
+    private readonly record struct Frame(Scan Kind, char Quote, bool Triple, bool Formatted, int Brackets = 0);
+
+    /// <summary>Steps the last <see cref="SkipString"/> on this thread took: linear in what it skipped, by construction.</summary>
+    [ThreadStatic] internal static long LastSkipSteps;
+
+    /// <summary>
+    /// Skips the string whose opening quote is at <paramref name="i"/>; returns the index after it. f-strings nest
+    /// (a field holds strings, which hold fields, ...) as deep as the input says, so the open constructs are kept on
+    /// a stack of their own, never the thread's: each step either moves on or closes a construct, so the time is
+    /// linear in the input and no nesting can overflow the stack.
+    /// </summary>
     private static int SkipString(string s, int i, bool formatted)
     {
         var n = s.Length;
+        var open = new List<Frame>();
+        long steps = 0;
+        i = Open(s, i, formatted, open);
+        while (open.Count > 0 && i < n)
+        {
+            steps++;
+            var top = open[^1];
+            var c = s[i];
+            switch (top.Kind)
+            {
+                case Scan.String:
+                    if (c == '\\')
+                    {
+                        i++;
+                        if (i < n && s[i] == '\r' && i + 1 < n && s[i + 1] == '\n') i += 2;
+                        else i++;
+                    }
+                    else if (c == top.Quote)
+                    {
+                        if (!top.Triple) { open.RemoveAt(open.Count - 1); i++; }
+                        else if (i + 2 < n && s[i + 1] == top.Quote && s[i + 2] == top.Quote) { open.RemoveAt(open.Count - 1); i += 3; }
+                        else i++;
+                    }
+                    else if (!top.Triple && c is '\n' or '\r') open.RemoveAt(open.Count - 1); // unterminated: the line ends it
+                    else if (top.Formatted && c == '{')
+                    {
+                        if (i + 1 < n && s[i + 1] == '{') i += 2;
+                        else { open.Add(new Frame(Scan.Field, '\0', top.Triple, false)); i++; }
+                    }
+                    else i++;
+                    break;
+                case Scan.Field:
+                    switch (c)
+                    {
+                        case '\'' or '"':
+                            i = Open(s, i, formatted: false, open);
+                            break;
+                        case '(' or '[' or '{':
+                            open[^1] = top with { Brackets = top.Brackets + 1 };
+                            i++;
+                            break;
+                        case ')' or ']':
+                            if (top.Brackets > 0) open[^1] = top with { Brackets = top.Brackets - 1 };
+                            i++;
+                            break;
+                        case '}':
+                            if (top.Brackets == 0) open.RemoveAt(open.Count - 1);
+                            else open[^1] = top with { Brackets = top.Brackets - 1 };
+                            i++;
+                            break;
+                        case '\n' or '\r' when !top.Triple:
+                            open.RemoveAt(open.Count - 1);
+                            break;
+                        case ':' when top.Brackets == 0:
+                            open[^1] = top with { Kind = Scan.FormatSpec };
+                            i++;
+                            break;
+                        default:
+                            if (IsIdentifierStart(c))
+                            {
+                                var start = i;
+                                while (i < n && IsIdentifierPart(s[i])) i++;
+                                if (i < n && s[i] is '\'' or '"' && StringPrefix(s, start, i - start, out var prefixed))
+                                    i = Open(s, i, prefixed, open);
+                            }
+                            else i++;
+                            break;
+                    }
+                    break;
+                case Scan.FormatSpec:
+                    if (c == '}') { open.RemoveAt(open.Count - 1); i++; }
+                    else if (c == '{') { open.Add(new Frame(Scan.Field, '\0', top.Triple, false)); i++; }
+                    else if (!top.Triple && c is '\n' or '\r') open.RemoveAt(open.Count - 1);
+                    else i++;
+                    break;
+            }
+        }
+        LastSkipSteps = steps;
+        return open.Count > 0 ? n : i;
+    }
+
+    /// <summary>Opens the string literal whose quote is at <paramref name="i"/>; returns the index after its opening quotes.</summary>
+    private static int Open(string s, int i, bool formatted, List<Frame> open)
+    {
         var quote = s[i];
-        var triple = i + 2 < n && s[i + 1] == quote && s[i + 2] == quote;
-        i += triple ? 3 : 1;
-        while (i < n)
-        {
-            var c = s[i];
-            if (c == '\\')
-            {
-                i++;
-                if (i < n && s[i] == '\r' && i + 1 < n && s[i + 1] == '\n') i += 2;
-                else i++;
-                continue;
-            }
-            if (c == quote)
-            {
-                if (!triple) return i + 1;
-                if (i + 2 < n && s[i + 1] == quote && s[i + 2] == quote) return i + 3;
-                i++;
-                continue;
-            }
-            if (!triple && c is '\n' or '\r') return i; // unterminated: the line ends it
-            if (formatted && c == '{')
-            {
-                if (i + 1 < n && s[i + 1] == '{') { i += 2; continue; }
-                i = SkipReplacementField(s, i + 1, triple);
-                continue;
-            }
-            i++;
-        }
-        return n;
-    }
-
-    /// <summary>Skips an f-string replacement field from just after its '{' to just after its '}'.</summary>
-    private static int SkipReplacementField(string s, int i, bool tripleQuoted)
-    {
-        var n = s.Length;
-        var brackets = 0;
-        while (i < n)
-        {
-            var c = s[i];
-            switch (c)
-            {
-                case '\'' or '"':
-                    i = SkipString(s, i, formatted: false);
-                    continue;
-                case '(' or '[' or '{':
-                    brackets++;
-                    i++;
-                    continue;
-                case ')' or ']':
-                    if (brackets > 0) brackets--;
-                    i++;
-                    continue;
-                case '}':
-                    if (brackets == 0) return i + 1;
-                    brackets--;
-                    i++;
-                    continue;
-                case '\n' or '\r' when !tripleQuoted:
-                    return i;
-                case ':' when brackets == 0:
-                    return SkipFormatSpec(s, i + 1, tripleQuoted);
-            }
-            if (IsIdentifierStart(c))
-            {
-                var start = i;
-                while (i < n && IsIdentifierPart(s[i])) i++;
-                if (i < n && s[i] is '\'' or '"' && StringPrefix(s, start, i - start, out var formatted))
-                {
-                    i = SkipString(s, i, formatted);
-                }
-                continue;
-            }
-            i++;
-        }
-        return n;
-    }
-
-    /// <summary>Skips a format spec (literal text with nested fields) up to and past the field's closing '}'.</summary>
-    private static int SkipFormatSpec(string s, int i, bool tripleQuoted)
-    {
-        var n = s.Length;
-        while (i < n)
-        {
-            var c = s[i];
-            if (c == '}') return i + 1;
-            if (c == '{') { i = SkipReplacementField(s, i + 1, tripleQuoted); continue; }
-            if (!tripleQuoted && c is '\n' or '\r') return i;
-            i++;
-        }
-        return n;
+        var triple = i + 2 < s.Length && s[i + 1] == quote && s[i + 2] == quote;
+        open.Add(new Frame(Scan.String, quote, triple, formatted));
+        return i + (triple ? 3 : 1);
     }
 }
