@@ -393,6 +393,12 @@ public class RepoUrlValidatorTests
     [InlineData("::ffff:10.0.0.1")]
     [InlineData("::ffff:127.0.0.1")]
     [InlineData("64:ff9b::a9fe:a9fe")]
+    [InlineData("198.18.0.1")]
+    [InlineData("198.19.255.255")]
+    [InlineData("192.0.0.170")]
+    [InlineData("2002:7f00:1::1")]
+    [InlineData("2002:8c52:7003::1")]
+    [InlineData("64:ff9b:1::a00:1")]
     public async Task Hosts_resolving_to_internal_addresses_are_rejected(string address)
     {
         var validator = new RepoUrlValidator(Defaults, Returns(IPAddress.Parse("140.82.112.3"), IPAddress.Parse(address)));
@@ -406,6 +412,9 @@ public class RepoUrlValidatorTests
     [InlineData("172.15.0.1")]
     [InlineData("172.32.0.1")]
     [InlineData("100.128.0.1")]
+    [InlineData("198.17.255.255")]
+    [InlineData("198.20.0.1")]
+    [InlineData("192.0.1.1")]
     [InlineData("2606:50c0:8000::153")]
     [InlineData("::ffff:140.82.112.3")]
     public async Task Hosts_resolving_to_public_addresses_are_accepted(string address)
