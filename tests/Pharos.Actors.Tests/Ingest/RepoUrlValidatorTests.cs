@@ -556,6 +556,8 @@ public class RepoUrlValidatorTests
             from b in Byte().ArrayOf(2) select new byte[] { 192, 168, b[0], b[1] },
             from b in Byte().ArrayOf(2) select new byte[] { 169, 254, b[0], b[1] },
             from b1 in Byte(64, 127) from b in Byte().ArrayOf(2) select new byte[] { 100, b1, b[0], b[1] },
+            from b1 in Byte(18, 19) from b in Byte().ArrayOf(2) select new byte[] { 198, b1, b[0], b[1] },
+            from b in Byte().ArrayOf(1) select new byte[] { 192, 0, 0, b[0] },
             Gen.Constant(new byte[] { 0, 0, 0, 0 }))
         .Select(b => new IPAddress(b));
 
@@ -565,6 +567,8 @@ public class RepoUrlValidatorTests
             Gen.Constant(IPAddress.IPv6None),
             from b in Byte().ArrayOf(16) select V6(b, (byte)(0xfc | (b[0] & 1)), null),          // fc00::/7
             from b in Byte().ArrayOf(16) select V6(b, 0xfe, (byte)(0x80 | (b[1] & 0x3f))),       // fe80::/10
+            from b in Byte().ArrayOf(16) select V6(b, 0x20, 0x02),                                // 2002::/16 6to4
+            from b in Byte().ArrayOf(10) select new IPAddress([0, 0x64, 0xff, 0x9b, 0, 1, .. b]), // 64:ff9b:1::/48
             InternalV4.Select(v4 => v4.MapToIPv6()));
 
     private static IPAddress V6(byte[] bytes, byte first, byte? second)
@@ -612,13 +616,13 @@ public class RepoUrlValidatorTests
 
     // Public unicast: first octets outside every reserved block.
     private static readonly Gen<IPAddress> PublicV4 =
-        from first in Gen.Choose(1, 223).Where(o => o is not (10 or 100 or 127 or 169 or 172 or 192))
+        from first in Gen.Choose(1, 223).Where(o => o is not (10 or 100 or 127 or 169 or 172 or 192 or 198))
         from b in Byte().ArrayOf(3)
         select new IPAddress([(byte)first, b[0], b[1], b[2]]);
 
     private static readonly Gen<IPAddress> PublicV6 =
         from b in Byte().ArrayOf(16)
-        select V6(b, (byte)(0x20 | (b[0] & 0x1f)), null); // 2000::/3 global unicast
+        select V6(b, (byte)(0x20 | (b[0] & 0x1f)), b[1] == 0x02 ? (byte)0x03 : null); // 2000::/3 global unicast, not 2002::/16
 
     [Property(MaxTest = 200)]
     public Property Resolving_to_any_internal_address_is_rejected() =>
