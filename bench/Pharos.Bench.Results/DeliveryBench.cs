@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Pharos.Actors.Results;
 using Pharos.CloudNode.ResultStorage;
 using Pharos.CodeGraph.Results;
 using Pharos.Messages.Commands;

@@ -103,8 +103,8 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     {
         Receive<UploadProgressed>(p =>
         {
-            _status = Status(WorkerState.Busy, null, JobStage.Uploading, Fraction(p.Received, p.Total),
-                $"Uploading a result left by an earlier run... {(int)(100 * Fraction(p.Received, p.Total))}%");
+            _status = Status(WorkerState.Busy, null, JobStage.Uploading, p.Fraction,
+                $"Uploading a result left by an earlier run... {(int)(100 * p.Fraction)}%");
             PublishWithinInterval();
         });
         Receive<UploadDelivered>(delivered =>
@@ -212,8 +212,8 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     /// <summary>The result goes to the cloud: the task is reported completed only once the cloud has stored it.</summary>
     private void Uploading(Run run)
     {
-        Receive<UploadProgressed>(_ => IsCurrentChild(run), p => Progress(run, JobStage.Uploading, Fraction(p.Received, p.Total),
-            $"Uploading... {(int)(100 * Fraction(p.Received, p.Total))}% ({p.Received / 1048576.0:0.0} of {p.Total / 1048576.0:0.0} MB)"));
+        Receive<UploadProgressed>(_ => IsCurrentChild(run), p => Progress(run, JobStage.Uploading, p.Fraction,
+            $"Uploading... {(int)(100 * p.Fraction)}% ({p.Received / 1048576.0:0.0} of {p.Total / 1048576.0:0.0} MB)"));
         Receive<UploadDelivered>(_ => IsCurrentChild(run), _ => Delivered(run));
         Receive<UploadRefused>(_ => IsCurrentChild(run), refused =>
         {
@@ -392,8 +392,6 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         _log.Info("Task {0} completed: the cloud stored its result", run.Task.TaskId);
         Finish(run, Status(WorkerState.Idle, null, null, null, "Idle"));
     }
-
-    private static double Fraction(long part, long whole) => whole <= 0 ? 0 : Math.Clamp((double)part / whole, 0, 1);
 
     private void ChildStopped(Run run, JobReason reason) =>
         Fail(run, reason, $"the {run.Stage.ToName()} step stopped unexpectedly");

@@ -132,11 +132,8 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
 
     private void FromCloud(object command)
     {
-        var address = Sender.Path.Address;
-        if (address.HasLocalScope || Akka.Cluster.Cluster.Get(Context.System).State.Members
-                .Any(m => m.Address == address && m.HasRole(Hosting.PharosAkkaHosting.CloudRole)))
-            Submit(command, Sender);
-        else _log.Warning("Ignored a {0} from {1}, which is not a cloud node of this cluster", command.GetType().Name, address);
+        if (Hosting.SenderRoles.IsLocalOr(Context.System, Sender, Hosting.PharosAkkaHosting.CloudRole)) Submit(command, Sender);
+        else _log.Warning("Ignored a {0} from {1}, which is not a cloud node of this cluster", command.GetType().Name, Sender.Path.Address);
     }
 
     /// <summary>Answers a query from durable state only: while a batch is being written, the query waits for it.</summary>

@@ -28,8 +28,7 @@ public interface IResultStore
     /// commit again replaces it, so a delivery repeated after a lost acknowledgement is harmless. Keeps the newest
     /// PHAROS_RESULTS_KEEP commits of the repository (by trained_at) and deletes the older ones.
     /// </summary>
-    /// <exception cref="InvalidDataException">The bytes are not a valid bundle.</exception>
-    Task<StoredResult> PutAsync(ReadOnlyMemory<byte> bundle, CancellationToken ct = default);
+    Task<StoredResult> PutAsync(CheckedBundle bundle, CancellationToken ct = default);
 
     /// <summary>Every repository's newest result, newest first.</summary>
     Task<IReadOnlyList<StoredResult>> ListAsync(CancellationToken ct = default);
@@ -39,4 +38,12 @@ public interface IResultStore
 
     /// <summary>Removes every result of the repository; false when it had none.</summary>
     Task<bool> DeleteAsync(string repoUrl, CancellationToken ct = default);
+}
+
+public static class ResultStores
+{
+    /// <summary>Checks <paramref name="bundle"/> and stores it (<see cref="IResultStore.PutAsync(CheckedBundle, CancellationToken)"/>).</summary>
+    /// <exception cref="InvalidDataException">The bytes are not a valid bundle.</exception>
+    public static Task<StoredResult> PutAsync(this IResultStore store, ReadOnlyMemory<byte> bundle, CancellationToken ct = default) =>
+        store.PutAsync(CheckedBundle.Of(bundle), ct);
 }

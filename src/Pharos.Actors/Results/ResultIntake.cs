@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
+using Pharos.Actors.Hosting;
 using Pharos.CodeGraph.Results;
 using Pharos.Messages.Commands;
 using Pharos.Messages.Status;
@@ -88,13 +89,6 @@ public sealed class ResultIntake : ReceiveActor
         Receive<StoreFailed>(failed =>
         {
             _storing.Remove(Key(failed.Offer));
-            if (failed.Error is InvalidDataException damaged)
-            {
-                Forget(failed.Offer, deletePart: true);
-                failed.Uploader.Tell(new ResultRefused(failed.Offer.TaskId, failed.Offer.LeaseId, ResultRefusal.Invalid,
-                    $"The result is not a valid Pharos result: {damaged.Message}"));
-                return;
-            }
             // The store is down: the part stays whole, and the edge's next offer stores it again.
             _log.Warning("Could not store the result of task {0}: {1}", failed.Offer.TaskId, failed.Error.Message);
             Forget(failed.Offer, deletePart: false);
@@ -120,7 +114,7 @@ public sealed class ResultIntake : ReceiveActor
     public static ActorSelection Locate(ActorSystem system)
     {
         var oldest = Cluster.Get(system).State.Members
-            .Where(m => m.Status == MemberStatus.Up && m.HasRole(Hosting.PharosAkkaHosting.CloudRole))
+            .Where(m => m.Status == MemberStatus.Up && m.HasRole(PharosAkkaHosting.CloudRole))
             .OrderBy(m => m, Member.AgeOrdering)
             .FirstOrDefault();
         return oldest is null
@@ -236,10 +230,10 @@ public sealed class ResultIntake : ReceiveActor
                 "The result's bytes do not match the SHA-256 offered; offer it again."));
             return;
         }
-        ResultHeader header;
+        CheckedBundle bundle;
         try
         {
-            header = ResultBundle.ReadHeader(bytes, out _);
+            bundle = CheckedBundle.Of(bytes);
         }
         catch (InvalidDataException damaged)
         {
@@ -250,8 +244,8 @@ public sealed class ResultIntake : ReceiveActor
             return;
         }
         _storing.Add(Key(offer));
-        _store.PutAsync(bytes).PipeTo(Self,
-            success: result => new Stored(offer, upload.Uploader, result, header),
+        _store.PutAsync(bundle).PipeTo(Self,
+            success: result => new Stored(offer, upload.Uploader, result, bundle.Header),
             failure: error => new StoreFailed(offer, upload.Uploader, error));
     }
 
@@ -270,14 +264,9 @@ public sealed class ResultIntake : ReceiveActor
     /// <summary>Only a cluster member with the edge role, or a worker of this very node (standalone), may deliver.</summary>
     private void FromEdge(Action handle)
     {
-        var address = Sender.Path.Address;
-        var member = address.HasLocalScope || IsEdge(Cluster.Get(Context.System), address);
-        if (member) handle();
-        else _log.Warning("Ignored a result message from {0}, which is not an edge of this cluster", address);
+        if (SenderRoles.IsLocalOr(Context.System, Sender, PharosAkkaHosting.EdgeRole)) handle();
+        else _log.Warning("Ignored a result message from {0}, which is not an edge of this cluster", Sender.Path.Address);
     }
-
-    private static bool IsEdge(Cluster cluster, Address address) =>
-        address == cluster.SelfAddress || cluster.State.Members.Any(m => m.Address == address && m.HasRole(Hosting.PharosAkkaHosting.EdgeRole));
 
     private string PartPath(OfferResult offer) =>
         Path.Combine(_settings.IncomingDirectory, $"{Safe(offer.TaskId)}.{Safe(offer.LeaseId)}.{offer.Sha256[..16].ToLowerInvariant()}.part");

@@ -48,7 +48,11 @@ public static class Outbox
 }
 
 /// <summary>The uploader → its parent: the cloud has <paramref name="Received"/> of <paramref name="Total"/> bytes.</summary>
-public sealed record UploadProgressed(long Received, long Total) : IStepReport;
+public sealed record UploadProgressed(long Received, long Total) : IStepReport
+{
+    /// <summary>0..1 of the result the cloud has.</summary>
+    public double Fraction => Total <= 0 ? 0 : Math.Clamp((double)Received / Total, 0, 1);
+}
 
 /// <summary>The uploader → its parent: the cloud stored the result (and the outbox entry is gone).</summary>
 public sealed record UploadDelivered(OutboxEntry Entry, string CommitSha) : IStepReport;

@@ -14,14 +14,10 @@ public abstract class ResultStore(int keep, ResultCache cache) : IResultStore
 {
     public int Keep { get; } = keep is >= 1 and <= 100 ? keep : throw new ArgumentOutOfRangeException(nameof(keep), keep, "1..100");
 
-    public async Task<StoredResult> PutAsync(ReadOnlyMemory<byte> bundle, CancellationToken ct = default)
+    public async Task<StoredResult> PutAsync(CheckedBundle bundle, CancellationToken ct = default)
     {
-        var header = ResultBundle.ReadHeader(bundle.Span, out var vectorsAt);
-        // ReadHeader counts whole floats: a tail of one to three bytes would pass it, and Read would refuse it later.
-        if ((bundle.Length - vectorsAt) % sizeof(float) != 0)
-            throw new InvalidDataException($"The result's {bundle.Length - vectorsAt} bytes of vectors are not whole float32 values.");
-        var stored = StoredResult.Of(header);
-        await WriteAsync(stored, bundle, ct).ConfigureAwait(false);
+        var stored = StoredResult.Of(bundle.Header);
+        await WriteAsync(stored, bundle.Bytes, ct).ConfigureAwait(false);
         cache.Forget(stored.RepoUrl);
         return stored;
     }

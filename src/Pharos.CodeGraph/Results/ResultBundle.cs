@@ -93,6 +93,8 @@ public sealed record ResultBundle(ResultHeader Header, float[] Vectors)
         }
         if (header is null) throw new InvalidDataException("The result's header is empty.");
         vectorsAt = PrefixLength + length;
+        if ((bytes.Length - vectorsAt) % sizeof(float) != 0)
+            throw new InvalidDataException($"The result's {bytes.Length - vectorsAt} bytes of vectors are not whole float32 values.");
         Validate(header, (long)(bytes.Length - vectorsAt) / sizeof(float));
         return header;
     }
@@ -152,4 +154,14 @@ public static class ResultBundles
                 GraphDocument.Of(embedding.Graph, embedding.ParseElapsed), cloneSeconds is { } c ? Math.Round(c, 3) : null),
             embedding.Embeddings.Vectors);
     }
+}
+
+/// <summary>
+/// A bundle's bytes with their header, read and checked once (<see cref="ResultBundle.ReadHeader"/>): what the cloud
+/// stores and what the job record is made from, so that a large header is not parsed twice on the way.
+/// </summary>
+public sealed record CheckedBundle(ReadOnlyMemory<byte> Bytes, ResultHeader Header)
+{
+    /// <exception cref="InvalidDataException">The bytes are not a valid bundle.</exception>
+    public static CheckedBundle Of(ReadOnlyMemory<byte> bytes) => new(bytes, ResultBundle.ReadHeader(bytes.Span, out _));
 }

@@ -1,3 +1,4 @@
+using Pharos.Actors.Results;
 using Pharos.CloudNode.ResultStorage;
 using Pharos.Persistence.Redis;
 using Pharos.Testing.Redis;

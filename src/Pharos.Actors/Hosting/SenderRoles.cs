@@ -1,0 +1,21 @@
+using Akka.Actor;
+using Akka.Cluster;
+
+namespace Pharos.Actors.Hosting;
+
+/// <summary>Who may send an actor a message that only one kind of node sends.</summary>
+public static class SenderRoles
+{
+    /// <summary>
+    /// True when <paramref name="sender"/> lives in this node (its own actors, a standalone node's worker) or on a
+    /// cluster member with <paramref name="role"/>. Needs no cluster for a local sender, so that actors tested without
+    /// one still hear their own.
+    /// </summary>
+    public static bool IsLocalOr(ActorSystem system, IActorRef sender, string role)
+    {
+        var address = sender.Path.Address;
+        if (address.HasLocalScope) return true;
+        var cluster = Cluster.Get(system);
+        return address == cluster.SelfAddress || cluster.State.Members.Any(m => m.Address == address && m.HasRole(role));
+    }
+}
