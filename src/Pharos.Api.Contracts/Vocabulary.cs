@@ -57,6 +57,17 @@ public enum JobReason
     TrainingFailed,
     /// <summary>The result is larger than the cloud takes (PHAROS_MAX_RESULT_MB).</summary>
     ResultTooLarge,
+    /// <summary>
+    /// The job process of the clone or the analysis died (a crash, an overflowed stack): the repository makes it so,
+    /// so no other edge tries it again.
+    /// </summary>
+    AnalysisCrashed,
+    /// <summary>A job process used more memory than PHAROS_JOB_MEMORY_MB allows.</summary>
+    MemoryLimit,
+    /// <summary>The clone or the analysis took longer than its timeout.</summary>
+    Timeout,
+    /// <summary>The repository has more files or bytes than an edge takes (PHAROS_MAX_FILES, PHAROS_MAX_CHECKOUT_MB, ...).</summary>
+    RepositoryTooLarge,
 }
 
 /// <summary>

@@ -1,7 +1,11 @@
 using Akka.Actor;
 using Pharos.Actors.Configuration;
+using Pharos.Actors.Edge.Jobs;
 using Pharos.Actors.Hosting;
 using Pharos.EdgeNode;
+
+// `job clone|analyze`: one stage of one task, in the process a worker started for it.
+if (args is ["job", .. var job]) return JobHost.Run(job);
 
 // The edge node: joins the cloud's cluster with role `edge` and runs workers that pull tasks from the queue.
 PharosSettings settings;

@@ -1,5 +1,7 @@
 using Akka.Actor;
+using Pharos.Actors.Edge.Jobs;
 using Pharos.Actors.Ingest;
+using Pharos.Api.Contracts;
 
 namespace Pharos.Actors.Edge;
 
@@ -12,12 +14,12 @@ public sealed record CloneProgressed(CloneProgress Progress) : IStepReport;
 public sealed record CloneSucceeded(CloneResult Result) : IStepReport;
 
 /// <summary><see cref="Transient"/>: trying again later may succeed (network, 5xx).</summary>
-public sealed record CloneFailed(string Error, bool Transient) : IStepReport;
+public sealed record CloneFailed(string Error, bool Transient, JobReason Reason = JobReason.CloneFailed) : IStepReport;
 
 /// <summary>
 /// Clones one repository for its parent WorkerActor: re-checks that the host is not internal (the edge resolves
-/// names itself, and DNS may answer it differently than the cloud), then runs <see cref="RepositoryCloner"/> on a
-/// thread of its own. Stopping the actor cancels the clone; the parent owns the directory.
+/// names itself, and DNS may answer it differently than the cloud), then runs <see cref="RepositoryCloner"/> in a job
+/// process of its own (<see cref="JobProcess"/>). Stopping the actor kills the process; the parent owns the directory.
 /// </summary>
 public sealed class CloneActor(CloneOrder order, WorkerSettings settings, RepoUrlValidator validator) : StepActor
 {
@@ -28,14 +30,19 @@ public sealed class CloneActor(CloneOrder order, WorkerSettings settings, RepoUr
     {
         var check = await validator.ValidateAsync(order.RepoUrl, ct).ConfigureAwait(false);
         if (!check.Ok) return new CloneFailed($"refused to clone: {check.Error}", Transient: false);
-        return await OnOwnThread(() => new CloneSucceeded(RepositoryCloner.Clone(
-                new CloneRequest(order.RepoUrl, order.TargetDirectory, settings.MaxRepoBytes, settings.CloneTimeout, settings.GitToken),
-                progress => report(new CloneProgressed(progress)), ct)), ct).ConfigureAwait(false);
+        var request = new CloneRequest(order.RepoUrl, order.TargetDirectory, settings.MaxRepoBytes, settings.CloneTimeout, settings.GitToken);
+        var last = await JobProcess.RunAsync(settings.JobRunner, JobKind.Clone, JobJson.Line(request),
+            settings.JobLimits(settings.CloneTimeout), line => { if (line.Cloning is { } p) report(new CloneProgressed(p)); }, ct).ConfigureAwait(false);
+        return last switch
+        {
+            { Cloned: { } cloned } => new CloneSucceeded(cloned),
+            { Error: { } error } => new CloneFailed(error.Message, error.Transient, error.Reason),
+            _ => new CloneFailed("the clone process ended without a result", Transient: false, JobReason.AnalysisCrashed),
+        };
     }
 
     protected override IStepReport Failed(Exception error) => error switch
     {
-        CloneFailedException failed => new CloneFailed(failed.Message, failed.Transient),
         OperationCanceledException => new CloneFailed("the clone was cancelled", Transient: false),
         _ => new CloneFailed(error.Message, Transient: false),
     };

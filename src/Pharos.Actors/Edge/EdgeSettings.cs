@@ -15,6 +15,8 @@ public sealed record EdgeSettings
         { Setting.Text("PHAROS_GIT_TOKEN", "GitToken"), (o, v) => o with { GitToken = v } },
         { Setting.Int("PHAROS_MAX_REPO_MB", "MaxRepoMb", 1024, 1, 1_048_576), (o, v) => o with { MaxRepoMb = v } },
         { Setting.Seconds("PHAROS_CLONE_TIMEOUT_SECONDS", "CloneTimeoutSeconds", 600, 1, 86_400), (o, v) => o with { CloneTimeout = v } },
+        { Setting.Seconds("PHAROS_ANALYZE_TIMEOUT_SECONDS", "AnalyzeTimeoutSeconds", 3600, 1, 604_800), (o, v) => o with { AnalyzeTimeout = v } },
+        { Setting.Int("PHAROS_JOB_MEMORY_MB", "JobMemoryMb", 2048, 64, 1_048_576), (o, v) => o with { JobMemoryMb = v } },
         { Setting.Int("PHAROS_TRAIN_EPOCHS", "TrainEpochs", Training.Epochs, 1, 10_000), (o, v) => o with { TrainEpochs = v } },
         { Setting.Int("PHAROS_TRAIN_DIMENSIONS", "TrainDimensions", Training.Dimensions, 2, Node2VecOptionsValidation.MaxDimensions),
             (o, v) => o with { TrainDimensions = v } },
@@ -32,17 +34,22 @@ public sealed record EdgeSettings
     public string? GitToken { get; init; }
     public int MaxRepoMb { get; init; }
     public TimeSpan CloneTimeout { get; init; }
+    /// <summary>Wall time of a task's parse, train and store stage, in its job process.</summary>
+    public TimeSpan AnalyzeTimeout { get; init; }
+    /// <summary>Resident memory of one job process (a clone or an analysis).</summary>
+    public int JobMemoryMb { get; init; }
     /// <summary>Node2Vec epochs, dimensions and threads (0: one per core) on this edge node.</summary>
     public int TrainEpochs { get; init; }
     public int TrainDimensions { get; init; }
     public int TrainThreads { get; init; }
 
     public long MaxRepoBytes => MaxRepoMb * 1024L * 1024L;
+    public long JobMemoryBytes => JobMemoryMb * 1024L * 1024L;
 
     private bool PrintMembers(System.Text.StringBuilder builder)
     {
         builder.Append($"Workers = {Workers}, GitToken = {(GitToken is null ? "off" : "on")}, MaxRepoMb = {MaxRepoMb}, ");
-        builder.Append($"CloneTimeout = {CloneTimeout}, Train = {TrainEpochs} epochs x {TrainDimensions} dimensions");
+        builder.Append($"CloneTimeout = {CloneTimeout}, AnalyzeTimeout = {AnalyzeTimeout}, JobMemoryMb = {JobMemoryMb}, Train = {TrainEpochs} epochs x {TrainDimensions} dimensions");
         return true;
     }
 }

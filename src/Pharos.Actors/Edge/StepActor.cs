@@ -6,7 +6,7 @@ namespace Pharos.Actors.Edge;
 public interface IStepReport;
 
 /// <summary>
-/// One step of a run (clone, train) for the parent WorkerActor, off the actor's thread: what <see cref="Run"/> reports
+/// One step of a run (clone, train) for the parent WorkerActor, off the actor's thread (in a job process of its own): what <see cref="Run"/> reports
 /// and its result go to the parent, a failure as <see cref="Failed"/> maps it. Stopping the actor cancels the step; the
 /// parent drops whatever a cancelled step still sends (<see cref="IStepReport"/>).
 /// </summary>
@@ -19,13 +19,6 @@ public abstract class StepActor : ReceiveActor
 
     /// <summary>The parent's message for a step that threw (or was cancelled).</summary>
     protected abstract IStepReport Failed(Exception error);
-
-    /// <summary>
-    /// Blocking work on a thread of its own: libgit2 and the trainer hold theirs for the whole clone or run, which would
-    /// starve the pool the actors run on.
-    /// </summary>
-    protected static Task<IStepReport> OnOwnThread(Func<IStepReport> work, CancellationToken ct) =>
-        Task.Factory.StartNew(work, ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     protected override void PreStart()
     {

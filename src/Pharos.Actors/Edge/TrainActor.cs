@@ -1,7 +1,7 @@
 using Akka.Actor;
+using Pharos.Actors.Edge.Jobs;
 using Pharos.Actors.Results;
-using Pharos.CodeGraph.Embedding;
-using Pharos.CodeGraph.Results;
+using Pharos.Api.Contracts;
 using Pharos.Messages;
 
 namespace Pharos.Actors.Edge;
@@ -17,31 +17,34 @@ public sealed record TrainProgressed(JobStage Stage, double Fraction, string Mes
 /// <summary>TrainActor → parent: the result is whole in the outbox, ready to go to the cloud.</summary>
 public sealed record TrainSucceeded(int FilesProcessed, int Edges, double FinalLoss, OutboxEntry Result) : IStepReport;
 
-public sealed record TrainFailed(string Error) : IStepReport;
+public sealed record TrainFailed(string Error, JobReason Reason = JobReason.TrainingFailed) : IStepReport;
 
 /// <summary>
-/// Parses and trains one checked-out repository for its parent WorkerActor, on a thread of its own, and writes the
+/// Parses and trains one checked-out repository for its parent WorkerActor, in a job process of its own
+/// (<see cref="JobProcess"/>): the repository's content never reaches this process's parsers. The job writes the
 /// result (graph, training and vectors, one bundle) into the edge's outbox, from where it goes to the cloud. Stopping
-/// the actor cancels the run; nothing half-written is left (the outbox entry is renamed into place once complete).
+/// the actor kills the process; nothing half-written is left (the outbox entry is renamed into place once complete).
 /// </summary>
-public sealed class TrainActor(TrainOrder order, WorkerSettings settings, TimeProvider clock) : StepActor
+public sealed class TrainActor(TrainOrder order, WorkerSettings settings) : StepActor
 {
-    public static Props Props(TrainOrder order, WorkerSettings settings, TimeProvider clock) =>
-        Akka.Actor.Props.Create(() => new TrainActor(order, settings, clock));
+    public static Props Props(TrainOrder order, WorkerSettings settings) =>
+        Akka.Actor.Props.Create(() => new TrainActor(order, settings));
 
-    protected override Task<IStepReport> Run(Action<IStepReport> report, CancellationToken ct) => OnOwnThread(() =>
+    protected override async Task<IStepReport> Run(Action<IStepReport> report, CancellationToken ct)
     {
-        var embedding = RepositoryEmbedder.Embed(order.RepositoryDirectory, settings.Training,
-            progress => report(new TrainProgressed(progress.Stage, progress.Fraction, progress.Message)), ct);
-        ct.ThrowIfCancellationRequested();
-
-        report(new TrainProgressed(JobStage.Storing, 0, "Storing the result..."));
-        // Whole in the outbox before the upload starts: it outlives a restart of the edge.
-        var bundle = ResultBundles.Of(order.RepoUrl, order.CommitSha, order.TaskId, clock.GetUtcNow(), embedding,
-            settings.Training, order.CloneSeconds);
-        var result = Outbox.Put(settings.OutboxRoot, order.TaskId, order.LeaseId, bundle.WriteTo);
-        return new TrainSucceeded(embedding.Graph.Nodes.Count, embedding.Graph.Edges.Count, embedding.Embeddings.FinalLoss, result);
-    }, ct);
+        var analyze = new AnalyzeOrder(order.RepositoryDirectory, order.RepoUrl, order.CommitSha, order.TaskId, order.LeaseId,
+            order.CloneSeconds, settings.Training, settings.OutboxRoot);
+        var last = await JobProcess.RunAsync(settings.JobRunner, JobKind.Analyze, JobJson.Line(analyze),
+            settings.JobLimits(settings.AnalyzeTimeout),
+            line => { if (line.Progress is { } p) report(new TrainProgressed(p.Stage, p.Fraction, p.Message)); }, ct)
+            .ConfigureAwait(false);
+        return last switch
+        {
+            { Analyzed: { } done } => new TrainSucceeded(done.FilesProcessed, done.Edges, done.FinalLoss, done.Result),
+            { Error: { } error } => new TrainFailed(error.Message, error.Reason),
+            _ => new TrainFailed("the analysis process ended without a result", JobReason.AnalysisCrashed),
+        };
+    }
 
     protected override IStepReport Failed(Exception error) =>
         new TrainFailed(error is OperationCanceledException ? "the run was cancelled" : error.Message);

@@ -67,10 +67,9 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         Akka.Actor.Props.Create(() => new WorkerActor(settings, queueProxy, mediator, clock, stages));
 
     /// <summary>The real children: LibGit2Sharp clones and the Pharos.CodeGraph trainer.</summary>
-    public static WorkerStages DefaultStages(WorkerSettings settings, Ingest.RepoUrlValidator validator, TimeProvider clock,
-        ActorSystem system) => new(
+    public static WorkerStages DefaultStages(WorkerSettings settings, Ingest.RepoUrlValidator validator, ActorSystem system) => new(
         order => CloneActor.Props(order, settings, validator),
-        order => TrainActor.Props(order, settings, clock),
+        order => TrainActor.Props(order, settings),
         entry => ResultUploader.Props(entry, () => ResultIntake.Locate(system)));
 
     // A child that throws is stopped, and its Terminated fails the task; the worker itself carries on.
@@ -204,7 +203,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     {
         Receive<TrainProgressed>(_ => IsCurrentChild(run), p => Progress(run, p.Stage, p.Fraction, p.Message));
         Receive<TrainSucceeded>(_ => IsCurrentChild(run), trained => Trained(run, trained));
-        Receive<TrainFailed>(_ => IsCurrentChild(run), failed => Fail(run, JobReason.TrainingFailed, failed.Error));
+        Receive<TrainFailed>(_ => IsCurrentChild(run), failed => Fail(run, failed.Reason, failed.Error));
         Receive<Terminated>(t => t.ActorRef.Equals(run.Child), _ => ChildStopped(run, JobReason.TrainingFailed));
         Running(run);
     }
@@ -373,7 +372,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             Timers.StartSingleTimer(RetryClone.Instance, RetryClone.Instance, delay);
             return;
         }
-        Fail(run, JobReason.CloneFailed, failed.Error);
+        Fail(run, failed.Reason, failed.Error);
     }
 
     private void Trained(Run run, TrainSucceeded trained)

@@ -1,4 +1,5 @@
 using Pharos.Actors.Configuration;
+using Pharos.Actors.Edge.Jobs;
 using Pharos.CodeGraph.Training;
 
 namespace Pharos.Actors.Edge;
@@ -21,6 +22,15 @@ public sealed record WorkerSettings(
     public TimeSpan StatusInterval { get; init; } = TimeSpan.FromMilliseconds(500);
     /// <summary>Progress within a stage renews the lease at most this often.</summary>
     public TimeSpan ReportInterval { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>Wall time of the parse, train and store stage.</summary>
+    public TimeSpan AnalyzeTimeout { get; init; } = EdgeSettings.Default.AnalyzeTimeout;
+    /// <summary>Resident memory of one job process.</summary>
+    public long JobMemoryBytes { get; init; } = EdgeSettings.Default.JobMemoryBytes;
+    /// <summary>What starts the job processes the clone and the analysis run in; null where there is nothing to start.</summary>
+    public JobRunner? JobRunner { get; init; } = JobRunner.Current;
+
+    /// <summary>The limits of a job process whose stage may last <paramref name="timeout"/>.</summary>
+    public JobLimits JobLimits(TimeSpan timeout) => new(JobMemoryBytes, timeout, Training.Threads);
 
     public string WorkRoot => Path.Combine(Path.GetFullPath(DataDir), "work");
     /// <summary>Results waiting for the cloud (<see cref="Results.Outbox"/>).</summary>
@@ -53,5 +63,9 @@ public sealed record WorkerSettings(
             Epochs = settings.Edge.TrainEpochs,
             Dimensions = settings.Edge.TrainDimensions,
             Threads = settings.Edge.TrainThreads > 0 ? settings.Edge.TrainThreads : Environment.ProcessorCount,
-        });
+        })
+    {
+        AnalyzeTimeout = settings.Edge.AnalyzeTimeout,
+        JobMemoryBytes = settings.Edge.JobMemoryBytes,
+    };
 }

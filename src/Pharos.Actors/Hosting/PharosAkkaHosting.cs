@@ -177,7 +177,7 @@ public static class PharosAkkaHosting
             for (var index = 1; index <= settings.Edge.Workers; index++)
             {
                 var worker = WorkerSettings.From(settings, index);
-                system.ActorOf(WorkerActor.Props(worker, queue, mediator, clock, WorkerActor.DefaultStages(worker, validator, clock, system)),
+                system.ActorOf(WorkerActor.Props(worker, queue, mediator, clock, WorkerActor.DefaultStages(worker, validator, system)),
                     $"worker-{index}");
             }
         });

@@ -383,7 +383,7 @@ public sealed class WorkerCrashTests : WorkerTestKit
     {
         var source = CreatePythonSource("crash", modules: 4);
         var settings = Settings();
-        var stages = Stages(settings, train: (order, n) => n == 1 ? CrashingActor.Props() : TrainActor.Props(order, settings, TimeProvider.System));
+        var stages = Stages(settings, train: (order, n) => n == 1 ? CrashingActor.Props() : TrainActor.Props(order, settings));
         var worker = StartRegisteredWorker(settings, stages);
         Watch(worker);
 

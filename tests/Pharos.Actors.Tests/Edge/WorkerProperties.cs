@@ -49,7 +49,7 @@ public sealed class StaleTaskProperties : WorkerTestKit
             // The real CloneActor, counted; the repository is missing, so a clone ends at once in clone_failed.
             var stages = new WorkerStages(
                 order => { Interlocked.Increment(ref clones); return CloneActor.Props(order, settings, LocalValidator); },
-                order => TrainActor.Props(order, settings, TimeProvider.System),
+                order => TrainActor.Props(order, settings),
                 entry => ResultUploader.Props(entry, () => Sys.ActorSelection($"/user/{ResultIntake.Name}")));
             var worker = Sys.ActorOf(WorkerActor.Props(settings, proxy.Ref, mediator.Ref, new ManualClock(c.Now), stages),
                 $"worker-{n}");

@@ -144,7 +144,7 @@ public abstract class WorkerTestKit : Akka.TestKit.Xunit2.TestKit
         order =>
         {
             var n = Interlocked.Increment(ref _trainSteps);
-            return train?.Invoke(order, n) ?? TrainActor.Props(order, settings, TimeProvider.System);
+            return train?.Invoke(order, n) ?? TrainActor.Props(order, settings);
         },
         entry =>
         {
