@@ -29,12 +29,23 @@ public sealed class PharosSettingsTests
         Assert.Equal(3, settings.Queue.MaxAttempts);
         Assert.Equal(1024, settings.Edge.MaxRepoMb);
         Assert.Equal(TimeSpan.FromSeconds(600), settings.Edge.CloneTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(3600), settings.Edge.AnalyzeTimeout);
+        Assert.Equal(2048L << 20, settings.Edge.JobMemoryBytes);
         Assert.Equal(1, settings.Edge.Workers);
         Assert.Equal(TimeSpan.FromSeconds(15), settings.Cluster.DownAfter);
         Assert.False(settings.Node.Standalone);
         Assert.Null(settings.Edge.GitToken);
         Assert.Equal(30, settings.Auth.AuthFailuresPerMinute);
         Assert.Empty(settings.Auth.TrustedProxies);
+    }
+
+    [Fact]
+    public void A_worker_gets_its_job_processes_limits_from_the_settings()
+    {
+        var worker = Pharos.Actors.Edge.WorkerSettings.From(Read(("PHAROS_JOB_MEMORY_MB", "300"),
+            ("PHAROS_ANALYZE_TIMEOUT_SECONDS", "90"), ("PHAROS_CLONE_TIMEOUT_SECONDS", "30"), ("PHAROS_TRAIN_THREADS", "3")), 1);
+        Assert.Equal(new Pharos.Actors.Edge.Jobs.JobLimits(300L << 20, TimeSpan.FromSeconds(90), 3), worker.JobLimits(worker.AnalyzeTimeout));
+        Assert.Equal(TimeSpan.FromSeconds(30), worker.JobLimits(worker.CloneTimeout).Timeout);
     }
 
     [Fact]
