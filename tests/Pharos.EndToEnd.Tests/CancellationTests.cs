@@ -13,9 +13,16 @@ public sealed class CancellationTests(ITestOutputHelper output) : GitBedTest(out
         await Scenarios.WaitForTrainingAsync(cloud, id, Bed, edge.AbortIfExited);
         Output.WriteLine($"while training, {edge.WorkDir} was {(edge.WorkDirIsEmpty() ? "empty" : "in use")}");
 
+        // The training runs in a job process of the edge's: cancelling kills it.
+        var jobs = ChildProcesses.Of(edge.Node.Pid, "job", "analyze");
+        Assert.NotEmpty(jobs);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var response = await cloud.CancelAsync(id);
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, $"DELETE /jobs/{id} answered {(int)response.StatusCode}: {body}");
+        await Scenarios.WaitUntilAsync(() => !jobs.Any(ChildProcesses.IsRunning), "the job process to be killed", Bed,
+            TimeSpan.FromSeconds(30));
+        Output.WriteLine($"DELETE /jobs/{id} → the analysis job process gone in {clock.Elapsed.TotalMilliseconds:0} ms");
 
         var job = await cloud.WaitForFinalAsync(id, diagnostics: () => Bed.Diagnostics(), abort: edge.AbortIfExited);
         Assert.Equal("cancelled", job.Status());

@@ -3,6 +3,7 @@ using Pharos.Actors.Edge.Jobs;
 using Pharos.Api.Contracts;
 using Pharos.CodeGraph.Training;
 using Pharos.Testing.Git;
+using Pharos.Testing.Nodes;
 
 namespace Pharos.Actors.Tests.Edge;
 
@@ -179,45 +180,13 @@ public sealed class JobProcessTests(Xunit.Abstractions.ITestOutputHelper output)
             JobKind.Analyze, "{}", Roomy, line => { progress.Add(line); started.TrySetResult(); }, cancel.Token);
         await started.Task.WaitAsync(TimeSpan.FromMinutes(1));
 
-        var children = ChildJobs();
+        var children = ChildProcesses.Of(Environment.ProcessId, "sleep");
         Assert.NotEmpty(children);
         var clock = Stopwatch.StartNew();
         await cancel.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
         var stopped = clock.Elapsed;
-        Assert.All(children, pid => Assert.False(Directory.Exists($"/proc/{pid}") && !IsZombie(pid), $"job process {pid} still runs"));
+        Assert.All(children, pid => Assert.False(ChildProcesses.IsRunning(pid), $"job process {pid} still runs"));
         output.WriteLine($"cancel → job process gone in {stopped.TotalMilliseconds:0} ms");
-    }
-
-    /// <summary>This process's children that run a job (a shell or a node in `job` mode).</summary>
-    private static List<int> ChildJobs() => [.. Directory.EnumerateDirectories("/proc")
-        .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
-        .Where(pid => pid > 0 && ParentOf(pid) == Environment.ProcessId)
-        .Where(pid => File.ReadAllText($"/proc/{pid}/cmdline").Contains("sleep", StringComparison.Ordinal))];
-
-    private static int ParentOf(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
-        }
-        catch (IOException)
-        {
-            return 0;
-        }
-    }
-
-    private static bool IsZombie(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[(stat.LastIndexOf(')') + 2)] == 'Z';
-        }
-        catch (IOException)
-        {
-            return true;
-        }
     }
 }
