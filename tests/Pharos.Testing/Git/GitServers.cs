@@ -16,11 +16,15 @@ namespace Pharos.Testing.Git;
 /// <summary>Runs the git command line; throws with its output when it fails.</summary>
 public static class GitCli
 {
-    public static string Run(string workingDirectory, params string[] args)
+    public static string Run(string workingDirectory, params string[] args) => Run(workingDirectory, null, args);
+
+    /// <summary>git with <paramref name="input"/> on its standard input (plumbing such as hash-object --stdin).</summary>
+    public static string Run(string workingDirectory, byte[]? input, params string[] args)
     {
         var psi = new ProcessStartInfo("git")
         {
             WorkingDirectory = workingDirectory,
+            RedirectStandardInput = input is not null,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -31,7 +35,13 @@ public static class GitCli
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi) ?? throw new InvalidOperationException("git did not start");
         var stderr = p.StandardError.ReadToEndAsync();
-        var stdout = p.StandardOutput.ReadToEnd();
+        var stdoutRead = p.StandardOutput.ReadToEndAsync();
+        if (input is not null)
+        {
+            p.StandardInput.BaseStream.Write(input);
+            p.StandardInput.Close();
+        }
+        var stdout = stdoutRead.Result;
         p.WaitForExit();
         if (p.ExitCode != 0)
             throw new InvalidOperationException($"git {string.Join(' ', args)} failed ({p.ExitCode}): {stderr.Result}");
