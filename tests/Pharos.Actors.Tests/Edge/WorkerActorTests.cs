@@ -403,6 +403,31 @@ public sealed class WorkerCrashTests : WorkerTestKit
     }
 
     [Fact]
+    public void A_job_process_that_dies_fails_its_task_as_crashed_once_and_the_worker_goes_on_to_complete_the_next()
+    {
+        var source = CreatePythonSource("overflow", modules: 4);
+        var settings = Settings();
+        // What a parser overflowing its stack does to the process it runs in.
+        var overflowing = settings with
+        {
+            JobRunner = new Pharos.Actors.Edge.Jobs.JobRunner("/bin/sh",
+                ["-c", "read -r order; echo 'Stack overflow.' >&2; kill -ABRT $$", "sh"]),
+        };
+        var stages = Stages(settings, train: (order, n) => TrainActor.Props(order, n == 1 ? overflowing : settings));
+        var worker = StartRegisteredWorker(settings, stages);
+
+        Assign(worker, NewTask(source, id: "task-poison"), "lease-1");
+        var failed = Assert.IsType<ReportFailed>(ReportsUntilEnd(TimeSpan.FromSeconds(30))[^1]);
+        Assert.Equal(("task-poison", JobReason.AnalysisCrashed), (failed.TaskId, failed.Reason));
+        Assert.Equal("the analyze process aborted (SIGABRT): Stack overflow.", failed.Error);
+        AwaitWorkRootEmpty(TimeSpan.FromSeconds(5));
+        Queue.ExpectMsg<RequestWork>();
+
+        Assign(worker, NewTask(source, id: "task-next"), "lease-2");
+        Assert.Equal("task-next", Assert.IsType<RecordResult>(ReportsUntilEnd(TimeSpan.FromSeconds(30))[^1]).TaskId);
+    }
+
+    [Fact]
     public void A_clone_step_that_crashes_fails_the_task_with_clone_failed()
     {
         var settings = Settings();
