@@ -6,16 +6,20 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Pharos.CloudNode;
+using Pharos.Actors.Ingest;
 using Pharos.CloudNode.Auth;
 using Pharos.Messages.Serialization;
 using Pharos.Testing.Logging;
+using Pharos.Testing.Net;
 using Xunit;
 
 namespace Pharos.Testing.Cloud;
 
 /// <summary>
 /// A real cloud node on Kestrel (loopback, a free port), a real Akka cluster of one (free port) and a SQLite journal
-/// in its own directory. Disposing stops it; the directory goes only when the test owns it.
+/// in its own directory. Disposing stops it; the directory goes only when the test owns it. Its repository URL
+/// validator resolves names with <see cref="TestDns"/> (every name public unless the test passes its own): the
+/// machine may have no DNS, and a name that does not resolve is refused.
 /// </summary>
 public sealed class CloudNodeHost : IAsyncDisposable
 {
@@ -40,7 +44,8 @@ public sealed class CloudNodeHost : IAsyncDisposable
 
     public static string NewDataDir() => Directory.CreateTempSubdirectory("pharos-test-").FullName;
 
-    public static async Task<CloudNodeHost> StartAsync(IReadOnlyDictionary<string, string?>? settings = null, string? dataDir = null)
+    public static async Task<CloudNodeHost> StartAsync(IReadOnlyDictionary<string, string?>? settings = null, string? dataDir = null,
+        HostResolver? dns = null)
     {
         var ownsDataDir = dataDir is null;
         dataDir ??= NewDataDir();
@@ -55,7 +60,11 @@ public sealed class CloudNodeHost : IAsyncDisposable
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) overrides[key] = value;
 
         var logs = new CollectingLoggerProvider();
-        var app = CloudApp.Build([], overrides, builder => builder.Logging.AddProvider(logs));
+        var app = CloudApp.Build([], overrides, builder =>
+        {
+            builder.Logging.AddProvider(logs);
+            builder.Services.AddSingleton(dns ?? TestDns.AllPublic);
+        });
         await app.StartAsync();
         var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromSeconds(30) };
         var host = new CloudNodeHost(app, client, dataDir, ownsDataDir, logs);

@@ -29,7 +29,8 @@ public sealed class CloneActor(CloneOrder order, WorkerSettings settings, RepoUr
     protected override async Task<IStepReport> Run(Action<IStepReport> report, CancellationToken ct)
     {
         var check = await validator.ValidateAsync(order.RepoUrl, ct).ConfigureAwait(false);
-        if (!check.Ok) return new CloneFailed($"refused to clone: {check.Error}", Transient: false);
+        // A host that did not resolve may resolve on a retry; every other refusal is the edge's policy, final.
+        if (!check.Ok) return new CloneFailed($"refused to clone: {check.Error}", check.Transient);
         var request = new CloneRequest(order.RepoUrl, order.TargetDirectory, settings.MaxRepoBytes, settings.CloneTimeout, settings.GitToken);
         var last = await JobProcess.RunAsync(settings.JobRunner, JobKind.Clone, JobJson.Line(request),
             settings.JobLimits(settings.CloneTimeout), line => { if (line.Cloning is { } p) report(new CloneProgressed(p)); }, ct).ConfigureAwait(false);

@@ -170,7 +170,8 @@ public static class PharosAkkaHosting
             var queue = registry.Get<QueueProxy>();
             var mediator = DistributedPubSub.Get(system).Mediator;
             var clock = resolver.GetService<TimeProvider>();
-            var validator = new RepoUrlValidator(RepoUrlPolicy.ForEdge(settings.Repositories.AllowLocalRepos));
+            // The edge's own allow-list, the same settings the cloud reads: a task it refuses fails without a clone.
+            var validator = new RepoUrlValidator(settings.Repositories, resolver.GetService<HostResolver>());
             var first = WorkerSettings.From(settings, 1);
             var purged = WorkDirectories.PurgeLeftovers(first.WorkRoot);
             if (purged > 0) system.Log.Warning("Deleted {0} work directories left by an earlier run in {1}", purged, first.WorkRoot);
@@ -191,7 +192,9 @@ public static class PharosAkkaHosting
     {
         services.AddSingleton(settings);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(_ => new RepoUrlValidator(settings.Repositories));
+        // The system's DNS, unless a HostResolver was registered (a test that controls name resolution). Real time,
+        // not the node's TimeProvider: the lookup's timeout guards network I/O.
+        services.AddSingleton(provider => new RepoUrlValidator(settings.Repositories, provider.GetService<HostResolver>()));
         // A node that exports metrics registers its own before this; the rest measure nothing.
         services.TryAddSingleton<IQueueMetrics>(NoQueueMetrics.Instance);
         return services;

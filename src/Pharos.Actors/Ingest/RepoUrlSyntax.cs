@@ -21,17 +21,17 @@ public sealed class RepoUrlSyntax
     private readonly HashSet<string> _allowedHosts;
     private readonly HashSet<string> _allowedSchemes;
     private readonly bool _anyHost;
+    private readonly IReadOnlyList<int> _extraPorts;
 
-    /// <param name="allowedHosts">Host names a remote repository may be on; "*" allows any.</param>
-    /// <param name="allowedSchemes">Schemes a remote repository may use.</param>
-    /// <param name="allowLocalRepos">Also accept local paths, file:// and loopback servers (development).</param>
-    public RepoUrlSyntax(IEnumerable<string> allowedHosts, IReadOnlyList<string> allowedSchemes, bool allowLocalRepos)
+    /// <param name="policy">Hosts, schemes and ports a remote repository may use, and whether local ones are allowed.</param>
+    public RepoUrlSyntax(RepoUrlPolicy policy)
     {
-        _allowLocalRepos = allowLocalRepos;
-        _allowedSchemeList = allowedSchemes;
-        _allowedHosts = allowedHosts.Select(h => h.Trim().TrimEnd('.').ToLowerInvariant()).ToHashSet();
+        _allowLocalRepos = policy.AllowLocalRepos;
+        _allowedSchemeList = policy.AllowedSchemes;
+        _allowedHosts = policy.AllowedHosts.Select(h => h.Trim().TrimEnd('.').ToLowerInvariant()).ToHashSet();
         _anyHost = _allowedHosts.Contains(RepoUrlPolicy.AnyHost);
-        _allowedSchemes = allowedSchemes.Select(s => s.Trim().ToLowerInvariant()).ToHashSet();
+        _allowedSchemes = policy.AllowedSchemes.Select(s => s.Trim().ToLowerInvariant()).ToHashSet();
+        _extraPorts = policy.AllowedPorts;
     }
 
     /// <summary>
@@ -145,6 +145,8 @@ public sealed class RepoUrlSyntax
                 return Fail($"scheme '{scheme}' is not allowed; allowed: {AllowedSchemeList()}");
             if (!_anyHost && !_allowedHosts.Contains(host))
                 return Fail($"host '{Clip(host)}' is not in the allowed hosts ({string.Join(", ", _allowedHosts.Order())})");
+            if (port is { } named && named != RepoUrlPolicy.DefaultPort(scheme) && !_extraPorts.Contains(named))
+                return Fail($"port {named} is not allowed; {scheme} allows {string.Join(", ", AllowedPorts(scheme))}");
         }
 
         var (pathError, normalPath) = NormalizePath(path, stripGitSuffix: true);
@@ -153,7 +155,7 @@ public sealed class RepoUrlSyntax
         if (segments < 1) return Fail("repo_url must name a repository (host/owner/repo)");
         if (segments < 2 && OwnerRepoHosts.Contains(host)) return Fail($"a {host} URL must name an owner and a repository");
 
-        var defaultPort = scheme switch { "https" => 443, "http" => 80, "git" => 9418, _ => 22 };
+        var defaultPort = RepoUrlPolicy.DefaultPort(scheme);
         var hostPart = ip is { AddressFamily: AddressFamily.InterNetworkV6 } ? $"[{ip}]" : ip?.ToString() ?? host;
         var normal = $"{scheme}://{(user is null ? "" : user + "@")}{hostPart}{(port is null || port == defaultPort ? "" : ":" + port.Value.ToString(CultureInfo.InvariantCulture))}{normalPath}";
         return (RepoUrlCheck.Accept(normal, local), local ? null : host);
@@ -318,7 +320,10 @@ public sealed class RepoUrlSyntax
     private string AllowedSchemeList() =>
         _allowedSchemeList.Count == 0 ? "none" : string.Join(", ", _allowedSchemeList);
 
-    private static string Clip(string text) => text.Length <= 60 ? text : text[..60] + "...";
+    private IEnumerable<int> AllowedPorts(string scheme) =>
+        _extraPorts.Prepend(RepoUrlPolicy.DefaultPort(scheme)).Distinct();
+
+    internal static string Clip(string text) => text.Length <= 60 ? text : text[..60] + "...";
 
     private static (RepoUrlCheck, string?) Fail(string error) => (RepoUrlCheck.Reject(error), null);
 }

@@ -132,6 +132,13 @@ public sealed class PharosSettingsTests
         Assert.Equal(["10.0.0.2:4053", "akka.tcp://pharos@h:1"], settings.Cluster.Seeds);
     }
 
+    [Fact]
+    public void Allowed_ports_are_none_by_default_and_read_as_a_list()
+    {
+        Assert.Empty(Read().Repositories.AllowedPorts);
+        Assert.Equal([8443, 2222], Read(("PHAROS_ALLOWED_PORTS", " 8443 , 2222 ")).Repositories.AllowedPorts);
+    }
+
     [Theory]
     [InlineData("MAX_QUEUE_SIZE", "0")]
     [InlineData("MAX_QUEUE_SIZE", "ten")]
@@ -139,6 +146,10 @@ public sealed class PharosSettingsTests
     [InlineData("PHAROS_CLUSTER_PORT", "70000")]
     [InlineData("PHAROS_ALLOW_LOCAL_REPOS", "perhaps")]
     [InlineData("PHAROS_ALLOWED_SCHEMES", "https,ftp")]
+    [InlineData("PHAROS_ALLOWED_PORTS", "8443,0")]
+    [InlineData("PHAROS_ALLOWED_PORTS", "65536")]
+    [InlineData("PHAROS_ALLOWED_PORTS", "https")]
+    [InlineData("PHAROS_ALLOWED_PORTS", "-22")]
     [InlineData("PHAROS_WORKERS", "0")]
     [InlineData("PHAROS_LEASE_TIMEOUT_SECONDS", "0")]
     [InlineData("PHAROS_MAX_REPO_MB", "lots")]

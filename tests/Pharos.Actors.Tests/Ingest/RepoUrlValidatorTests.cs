@@ -13,7 +13,7 @@ public class RepoUrlValidatorTests
     private static readonly RepoUrlPolicy AllSchemes = RepoUrlPolicy.Default with { AllowedSchemes = ["https", "http", "git", "ssh"] };
     private static readonly RepoUrlPolicy Local = RepoUrlPolicy.Default with { AllowLocalRepos = true };
 
-    // No network here: a resolver that fails stands for "github.com does not resolve", which must be accepted.
+    // No network here: the syntax tests never resolve; the DNS tests below pass resolvers of their own.
     private static readonly HostResolver Unresolvable = (_, _) => throw new SocketException((int)SocketError.HostNotFound);
 
     private static RepoUrlValidator Validator(RepoUrlPolicy settings, HostResolver? resolver = null) =>
@@ -248,7 +248,6 @@ public class RepoUrlValidatorTests
     [InlineData("https://GITHUB.COM/a/b", "https://github.com/a/b")]
     [InlineData("https://github.com./a/b", "https://github.com/a/b")]
     [InlineData("https://gitlab.com/group/sub/project", "https://gitlab.com/group/sub/project")]
-    [InlineData("https://github.com:8443/a/b", "https://github.com:8443/a/b")]
     public void Allowed_hosts_match_exactly_ignoring_case_and_a_trailing_dot(string raw, string normal) =>
         Assert.Equal(normal, Validator(Defaults).CheckSyntax(raw).NormalizedUrl);
 
@@ -319,7 +318,55 @@ public class RepoUrlValidatorTests
     [InlineData("ssh://git@github.com:2222/a/b", "ssh://git@github.com:2222/a/b")]
     [InlineData("https://github.com:0443/a/b", "https://github.com/a/b")]
     public void Default_ports_are_removed(string raw, string normal) =>
-        Assert.Equal(normal, Validator(AllSchemes).CheckSyntax(raw).NormalizedUrl);
+        Assert.Equal(normal, Validator(AllSchemes with { AllowedPorts = [2222] }).CheckSyntax(raw).NormalizedUrl);
+
+    // ---- ports ----
+
+    [Theory]
+    [InlineData("https://github.com:8443/a/b", "port 8443 is not allowed; https allows 443")]
+    [InlineData("https://github.com:80/a/b", "port 80 is not allowed; https allows 443")]
+    [InlineData("http://github.com:443/a/b", "port 443 is not allowed; http allows 80")]
+    [InlineData("git://github.com:22/a/b", "port 22 is not allowed; git allows 9418")]
+    [InlineData("ssh://git@github.com:2222/a/b", "port 2222 is not allowed; ssh allows 22")]
+    [InlineData("github.com:8443/a/b", "port 8443 is not allowed; https allows 443")]
+    public void Only_the_schemes_own_port_is_allowed_by_default(string raw, string because) =>
+        AssertRejected(Validator(AllSchemes).CheckSyntax(raw), because);
+
+    [Fact]
+    public void Ports_listed_in_the_policy_are_allowed_with_every_allowed_scheme_and_kept_in_the_normal_form()
+    {
+        var validator = Validator(AllSchemes with { AllowedPorts = [8443, 2222] });
+        Assert.Equal("https://github.com:8443/a/b", validator.CheckSyntax("https://github.com:8443/a/b").NormalizedUrl);
+        Assert.Equal("ssh://git@github.com:8443/a/b", validator.CheckSyntax("ssh://git@github.com:8443/a/b").NormalizedUrl);
+        Assert.Equal("http://github.com:2222/a/b", validator.CheckSyntax("http://github.com:2222/a/b").NormalizedUrl);
+        Assert.Equal("https://github.com/a/b", validator.CheckSyntax("https://github.com:443/a/b").NormalizedUrl);
+        AssertRejected(validator.CheckSyntax("https://github.com:9418/a/b"), "port 9418 is not allowed; https allows 443, 8443, 2222");
+    }
+
+    [Fact]
+    public void Local_servers_may_use_any_port()
+    {
+        var validator = Validator(Local with { AllowedSchemes = ["https", "http", "git"] });
+        Assert.True(validator.CheckSyntax("http://localhost:8080/repo").IsLocal);
+        Assert.True(validator.CheckSyntax("git://127.0.0.1:9419/repo").IsLocal);
+        AssertRejected(Validator(Local).CheckSyntax("https://github.com:8080/a/b"), "port 8080 is not allowed");
+    }
+
+    [Property(MaxTest = 300)]
+    public Property A_port_is_accepted_exactly_when_it_is_its_schemes_own_or_listed() =>
+        Prop.ForAll(
+            (from scheme in Gen.Elements(RepoUrlPolicy.KnownSchemes.ToArray())
+             from port in Gen.OneOf(Gen.Elements(22, 80, 443, 9418, 8080, 8443), Gen.Choose(1, 65_535))
+             from listed in Gen.OneOf(Gen.Elements(22, 80, 443, 9418, 8080, 8443), Gen.Choose(1, 65_535)).ListOf()
+             select (scheme, port, listed.Take(4).ToArray())).ToArbitrary(),
+            generated =>
+            {
+                var (scheme, port, listed) = generated;
+                var user = scheme == "ssh" ? "git@" : "";
+                var check = Validator(AllSchemes with { AllowedPorts = listed }).CheckSyntax($"{scheme}://{user}github.com:{port}/a/b");
+                var expected = port == RepoUrlPolicy.DefaultPort(scheme) || listed.Contains(port);
+                return (check.Ok == expected).Label($"{scheme}:{port} with [{string.Join(",", listed)}]: {check.NormalizedUrl ?? check.Error}");
+            });
 
     // ---- local mode ----
 
@@ -423,21 +470,108 @@ public class RepoUrlValidatorTests
         Assert.Equal("https://github.com/a/b", check.NormalizedUrl);
     }
 
-    [Fact]
-    public async Task Failed_or_empty_resolution_is_accepted()
+    // Fail closed: only "resolved, and every address public" passes. The refusal is transient (an edge retries it).
+    public static TheoryData<string, HostResolver> Unresolved => new()
     {
-        Assert.True((await Validator(Defaults).ValidateAsync("https://github.com/a/b")).Ok);
-        Assert.True((await new RepoUrlValidator(Defaults, Returns()).ValidateAsync("https://github.com/a/b")).Ok);
+        { "host not found", Unresolvable },
+        { "empty answer", Returns() },
+        { "null answer", (_, _) => Task.FromResult<IPAddress[]>(null!) },
+        { "try again", (_, _) => throw new SocketException((int)SocketError.TryAgain) },
+        { "failed task", (_, _) => Task.FromException<IPAddress[]>(new SocketException((int)SocketError.NoData)) },
+        { "resolver gave up", (_, _) => Task.FromCanceled<IPAddress[]>(new CancellationToken(canceled: true)) },
+    };
+
+    [Theory]
+    [MemberData(nameof(Unresolved))]
+    public async Task Failed_or_empty_resolution_is_refused_as_unresolved(string why, HostResolver resolver)
+    {
+        var check = await new RepoUrlValidator(Defaults, resolver).ValidateAsync("https://github.com/a/b");
+        Assert.False(check.Ok, why);
+        Assert.Equal("host 'github.com' could not be resolved; try again later", check.Error);
+        Assert.Equal(RepoUrlValidator.UnresolvedHostError("github.com"), check.Error);
+        Assert.True(check.Transient, why);
+        Assert.Null(check.NormalizedUrl);
     }
 
     [Fact]
-    public async Task Slow_resolution_is_accepted_after_the_timeout()
+    public async Task Slow_resolution_is_refused_once_the_timeout_passes()
     {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
         HostResolver never = async (_, _) => { await Task.Delay(Timeout.Infinite, CancellationToken.None); return []; };
-        var started = DateTime.UtcNow;
-        var check = await new RepoUrlValidator(Defaults, never).ValidateAsync("https://github.com/a/b");
-        Assert.True(check.Ok);
-        Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(30));
+        var pending = new RepoUrlValidator(Defaults, never, clock).ValidateAsync("https://github.com/a/b");
+
+        clock.Advance(HostVerdictCache.ResolveTimeout - TimeSpan.FromMilliseconds(1));
+        Assert.False(pending.IsCompleted, "answered before the resolver's time was up");
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        var check = await pending;
+        Assert.Equal(RepoUrlValidator.UnresolvedHostError("github.com"), check.Error);
+        Assert.True(check.Transient);
+    }
+
+    [Fact]
+    public async Task A_host_resolving_inside_is_a_final_refusal_not_a_transient_one()
+    {
+        var check = await new RepoUrlValidator(Defaults, Returns(IPAddress.Parse("140.82.112.3"), IPAddress.Loopback))
+            .ValidateAsync("https://github.com/a/b");
+        Assert.Equal(RepoUrlValidator.InternalHostError, check.Error);
+        Assert.False(check.Transient);
+        Assert.False(Validator(Defaults).CheckSyntax("https://github.com:8443/a/b").Transient);
+    }
+
+    [Fact]
+    public async Task An_unresolved_verdict_is_reused_for_a_few_seconds_a_resolved_one_for_a_minute()
+    {
+        Assert.True(HostVerdictCache.UnresolvedLifetime <= HostVerdictCache.VerdictLifetime);
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var lookups = new Dictionary<string, int>();
+        var validator = new RepoUrlValidator(AnyHost, (host, _) =>
+        {
+            lookups[host] = lookups.GetValueOrDefault(host) + 1;
+            return host == "down.example"
+                ? throw new SocketException((int)SocketError.HostNotFound)
+                : Task.FromResult(new[] { IPAddress.Parse("140.82.112.3") });
+        }, clock);
+
+        async Task<(bool DownOk, bool UpOk)> Both() =>
+            ((await validator.ValidateAsync("https://down.example/a/b")).Ok, (await validator.ValidateAsync("https://up.example/a/b")).Ok);
+
+        Assert.Equal((false, true), await Both());
+        clock.Advance(HostVerdictCache.UnresolvedLifetime - TimeSpan.FromMilliseconds(1));
+        Assert.Equal((false, true), await Both());
+        Assert.Equal((1, 1), (lookups["down.example"], lookups["up.example"]));
+
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal((false, true), await Both());
+        Assert.Equal((2, 1), (lookups["down.example"], lookups["up.example"]));
+
+        clock.Advance(HostVerdictCache.VerdictLifetime);
+        await Both();
+        Assert.Equal((3, 2), (lookups["down.example"], lookups["up.example"]));
+    }
+
+    [Fact]
+    public async Task A_host_that_did_not_resolve_passes_once_it_resolves_and_a_stale_refusal_is_never_answered()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        IPAddress[]? answer = null;
+        var validator = new RepoUrlValidator(Defaults, (_, _) => answer is null
+            ? throw new SocketException((int)SocketError.HostNotFound)
+            : Task.FromResult(answer), clock);
+
+        Assert.False((await validator.ValidateAsync("https://github.com/a/b")).Ok);
+        answer = [IPAddress.Parse("140.82.112.3")];
+        clock.Advance(HostVerdictCache.UnresolvedLifetime);
+        // The first submission after the lifetime gets the fresh verdict, not the old refusal.
+        Assert.True((await validator.ValidateAsync("https://github.com/a/b")).Ok);
+
+        answer = [IPAddress.Parse("10.0.0.1")];
+        clock.Advance(HostVerdictCache.VerdictLifetime);
+        Assert.True((await validator.ValidateAsync("https://github.com/a/b")).Ok); // a stale pass answers while it refreshes
+        Assert.Equal(RepoUrlValidator.InternalHostError, (await validator.ValidateAsync("https://github.com/a/b")).Error);
+
+        answer = [IPAddress.Parse("140.82.112.4")];
+        clock.Advance(HostVerdictCache.VerdictLifetime);
+        Assert.True((await validator.ValidateAsync("https://github.com/a/b")).Ok); // a stale refusal waits for the refresh
     }
 
     [Fact]
