@@ -197,12 +197,14 @@ public sealed class RemoteCommandTests(QueueNode node) : IClassFixture<QueueNode
     }
 
     [Theory]
-    [InlineData(null)]
-    [InlineData(120)]
-    public async Task Token_new_prints_a_token_and_a_line_the_servers_reader_accepts(int? perMinute)
+    [InlineData(null, false)]
+    [InlineData(120, false)]
+    [InlineData(null, true)]
+    public async Task Token_new_prints_a_token_and_a_line_the_servers_reader_accepts(int? perMinute, bool privateRepos)
     {
         string[] limit = perMinute is null ? [] : ["--requests-per-minute", perMinute.Value.ToString()];
-        var (exit, output, error) = await CliRunner.RunAsync(["token", "new", "--name", "ci-bot", "--scopes", "ingest,read", .. limit]);
+        string[] grant = privateRepos ? ["--private-repos"] : [];
+        var (exit, output, error) = await CliRunner.RunAsync(["token", "new", "--name", "ci-bot", "--scopes", "ingest,read", .. limit, .. grant]);
         Assert.True(exit == 0, error);
         var lines = output.Trim().Split('\n').Select(l => l.Trim()).ToArray();
         Assert.Equal(2, lines.Length);
@@ -219,6 +221,7 @@ public sealed class RemoteCommandTests(QueueNode node) : IClassFixture<QueueNode
             Assert.Equal(perMinute, entry.RequestsPerMinute);
             var result = new TokenAuthenticator(entries).Authenticate("Bearer " + token);
             Assert.True(result.Succeeded);
+            Assert.Equal(privateRepos, result.PrivateRepos);
             Assert.Equal(ApiScope.Ingest | ApiScope.Read, result.Scopes);
             Assert.Equal(["ingest", "read"], Scopes.NamesOf(result.Scopes));
             Assert.Equal(TokenHash.Sha256Hex(token), JsonDocument.Parse(lines[1]).RootElement.GetProperty("sha256").GetString());

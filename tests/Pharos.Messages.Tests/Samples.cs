@@ -12,6 +12,18 @@ public static class Samples
     public static readonly TaskEnqueued TaskEnqueued =
         new("0193f0a0c1d2e3f4a5b6c7d8e9f00112", "https://github.com/pharos/sample", Priority.High, At, 86_400, "admin");
 
+    /// <summary>A task whose submitter's token was granted private repositories (the field added later).</summary>
+    public static readonly TaskEnqueued TaskEnqueuedWithPrivateRepos =
+        new("0193f0a0c1d2e3f4a5b6c7d8e9f00117", "https://github.com/pharos/private", Priority.Normal, At, 86_400, "ci-private",
+            PrivateRepos: true);
+
+    /// <summary>A snapshot holding a pending task with the grant: it must still carry it after a restart.</summary>
+    public static readonly QueueSnapshot QueueSnapshotWithPrivateRepos = new(
+    [
+        new JobRecord("0193f0a0c1d2e3f4a5b6c7d8e9f00117", "https://github.com/pharos/private", Priority.Normal, JobStatus.Queued,
+            At, At.AddDays(1), 86_400, "ci-private", [new TimelineEntry(JobStatus.Queued, At, "priority normal")], PrivateRepos: true),
+    ]);
+
     public static readonly TaskSkipped TaskSkipped =
         new("0193f0a0c1d2e3f4a5b6c7d8e9f00112", At.AddDays(1).AddSeconds(5), JobReason.TtlExpired, 86_405.25, 86_400);
 
@@ -98,6 +110,8 @@ public static class Samples
     public static IReadOnlyDictionary<string, object> Golden => new Dictionary<string, object>(Persisted)
     {
         ["queue-snapshot.v1.with-leases"] = QueueSnapshotWithLeases,
+        ["task-enqueued.v1.private-repos"] = TaskEnqueuedWithPrivateRepos,
+        ["queue-snapshot.v1.private-repos"] = QueueSnapshotWithPrivateRepos,
     };
 
     /// <summary>Everything that reaches a journal or snapshot store, by manifest.</summary>

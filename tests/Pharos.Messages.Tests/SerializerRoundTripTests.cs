@@ -22,10 +22,31 @@ public sealed class SerializerRoundTripTests : IDisposable
 
     [Property]
     public bool TaskEnqueued_round_trips(NonNull<string> id, NonNull<string> url, Priority priority, DateTimeOffset at,
-        PositiveInt ttl, NonNull<string> by)
+        PositiveInt ttl, NonNull<string> by, bool privateRepos)
     {
-        var e = new TaskEnqueued(id.Get, url.Get, priority, at, ttl.Get, by.Get);
+        var e = new TaskEnqueued(id.Get, url.Get, priority, at, ttl.Get, by.Get, privateRepos);
         return RoundTrip(e) == e;
+    }
+
+    /// <summary>The grant is written only when given: a task without it has the bytes tasks always had.</summary>
+    [Fact]
+    public void The_private_repository_grant_is_written_only_when_true_and_travels_to_the_worker()
+    {
+        var plain = System.Text.Encoding.UTF8.GetString(_serializer.ToBinary(Samples.TaskEnqueued));
+        Assert.DoesNotContain("private_repos", plain);
+        var granted = System.Text.Encoding.UTF8.GetString(_serializer.ToBinary(Samples.TaskEnqueuedWithPrivateRepos));
+        Assert.Contains("\"private_repos\":true", granted);
+        Assert.True(RoundTrip(Samples.TaskEnqueuedWithPrivateRepos).PrivateRepos);
+
+        var order = new EnqueueTask("https://github.com/o/r", Priority.Normal, "ci", PrivateRepos: true);
+        Assert.Equal(order, RoundTrip(order));
+        var task = new WorkTask("t", "https://github.com/o/r", Priority.Normal, null, 60, 1, PrivateRepos: true);
+        Assert.Equal(task, RoundTrip(task));
+        // A message from a node that predates the grant reads as no grant.
+        var old = (WorkTask)_serializer.FromBinary(
+            """{"task_id":"t","repo_url":"https://github.com/o/r","priority":"normal","submitted_at":null,"ttl_seconds":60,"attempt":1}"""u8.ToArray(),
+            _serializer.Manifest(task));
+        Assert.False(old.PrivateRepos);
     }
 
     [Property]

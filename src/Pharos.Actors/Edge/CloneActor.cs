@@ -5,8 +5,11 @@ using Pharos.Api.Contracts;
 
 namespace Pharos.Actors.Edge;
 
-/// <summary>What to clone for one attempt at a task.</summary>
-public sealed record CloneOrder(string RepoUrl, string TargetDirectory);
+/// <summary>
+/// What to clone for one attempt at a task. <paramref name="UseCredentials"/>: the task's submitter may have the edge's
+/// git credentials used (its token was granted private repositories); otherwise the clone is anonymous.
+/// </summary>
+public sealed record CloneOrder(string RepoUrl, string TargetDirectory, bool UseCredentials = false);
 
 /// <summary>CloneActor → parent, at most every 100 ms while objects arrive.</summary>
 public sealed record CloneProgressed(CloneProgress Progress) : IStepReport;
@@ -31,7 +34,12 @@ public sealed class CloneActor(CloneOrder order, WorkerSettings settings, RepoUr
         var check = await validator.ValidateAsync(order.RepoUrl, ct).ConfigureAwait(false);
         // A host that did not resolve may resolve on a retry; every other refusal is the edge's policy, final.
         if (!check.Ok) return new CloneFailed($"refused to clone: {check.Error}", check.Transient);
-        var request = new CloneRequest(order.RepoUrl, order.TargetDirectory, settings.MaxRepoBytes, settings.CloneTimeout, settings.GitToken);
+        // Without the grant the token does not even reach the job process.
+        var request = new CloneRequest(order.RepoUrl, order.TargetDirectory, settings.MaxRepoBytes, settings.CloneTimeout,
+            order.UseCredentials ? settings.GitToken : null)
+        {
+            UseCredentials = order.UseCredentials,
+        };
         var last = await JobProcess.RunAsync(settings.JobRunner, JobKind.Clone, JobJson.Line(request),
             settings.JobLimits(settings.CloneTimeout), line => { if (line.Cloning is { } p) report(new CloneProgressed(p)); }, ct).ConfigureAwait(false);
         return last switch

@@ -7,6 +7,9 @@ namespace Pharos.Actors.Edge;
 /// <summary>What to clone and where. <paramref name="HttpsToken"/> is used for https only and is never logged.</summary>
 public sealed record CloneRequest(string RepoUrl, string TargetDirectory, long MaxBytes, TimeSpan Timeout, string? HttpsToken)
 {
+    /// <summary>Whether <see cref="HttpsToken"/> may be sent at all for this clone; false: anonymous.</summary>
+    public bool UseCredentials { get; init; } = true;
+
     // Keep the token out of ToString() (records print every property by default).
     private bool PrintMembers(System.Text.StringBuilder builder)
     {
@@ -179,7 +182,7 @@ public static class RepositoryCloner
             RepositoryOperationStarting = _ => Continue(),
         };
         if (shallow) fetch.Depth = 1;
-        if (secure && !string.IsNullOrEmpty(request.HttpsToken))
+        if (secure && request.UseCredentials && !string.IsNullOrEmpty(request.HttpsToken))
         {
             var token = request.HttpsToken;
             fetch.CredentialsProvider = (_, _, _) =>

@@ -343,7 +343,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         run.Directory = WorkDirectories.NewAttempt(_settings.WorkRoot, run.Task.TaskId, run.Task.Attempt);
         Directory.CreateDirectory(_settings.WorkRoot);
         EnterStage(run, JobStage.Cloning, run.CloneRetries == 0 ? "Cloning..." : $"Cloning... (retry {run.CloneRetries})");
-        run.Child = Context.Watch(Context.ActorOf(_stages.CloneStep(new CloneOrder(run.Task.RepoUrl, run.Checkout)),
+        run.Child = Context.Watch(Context.ActorOf(_stages.CloneStep(new CloneOrder(run.Task.RepoUrl, run.Checkout, run.Task.PrivateRepos)),
             $"clone-{++_children}"));
     }
 

@@ -79,7 +79,8 @@ public sealed class IngestGateway : ReceiveActor
             return;
         }
         var request = validated.Request;
-        _queue.Tell(new EnqueueTask(validated.Check.NormalizedUrl!, request.Priority, request.Caller.Name), validated.Client);
+        _queue.Tell(new EnqueueTask(validated.Check.NormalizedUrl!, request.Priority, request.Caller.Name, request.Caller.PrivateRepos),
+            validated.Client);
     }
 
     private sealed record UrlValidated(RepoUrlCheck Check, SubmitIngest Request, IActorRef Client);

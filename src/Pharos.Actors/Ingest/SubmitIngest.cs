@@ -5,8 +5,11 @@ namespace Pharos.Actors.Ingest;
 // from an endpoint to the gateway of the same node. Keeping them out means no manifest to freeze, and no way for a
 // caller's identity to be serialized to another node by mistake.
 
-/// <summary>Who is asking, as the HTTP layer authenticated them: a name for the records, the scopes it holds.</summary>
-public sealed record Caller(string Name, ApiScope Scopes);
+/// <summary>
+/// Who is asking, as the HTTP layer authenticated them: a name for the records, the scopes it holds, and whether its
+/// token was granted private repositories (its tasks are cloned with the edge's git credentials).
+/// </summary>
+public sealed record Caller(string Name, ApiScope Scopes, bool PrivateRepos = false);
 
 /// <summary>
 /// HTTP → IngestGateway: a request already authenticated and parsed (body, priority). The gateway checks the scope,

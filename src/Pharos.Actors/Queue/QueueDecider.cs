@@ -95,7 +95,8 @@ public sealed class QueueDecider<TRef>(QueueSettings settings, Func<string>? new
         return new Decision<TRef>
         {
             Events = [.. state.Sweep(now),
-                new TaskEnqueued(taskId, command.RepoUrl, command.Priority, now, settings.TaskTtlSeconds, command.RequestedBy)],
+                new TaskEnqueued(taskId, command.RepoUrl, command.Priority, now, settings.TaskTtlSeconds, command.RequestedBy,
+                    command.PrivateRepos)],
             Reply = after =>
             {
                 var job = after.Find(taskId)!;
@@ -188,7 +189,8 @@ public sealed class QueueDecider<TRef>(QueueSettings settings, Func<string>? new
             Reply = after =>
             {
                 var job = after.Find(leased.TaskId)!;
-                return new TaskAssigned(new WorkTask(job.TaskId, job.RepoUrl, job.Priority, job.SubmittedAt, job.Ttl, leased.Attempt),
+                return new TaskAssigned(new WorkTask(job.TaskId, job.RepoUrl, job.Priority, job.SubmittedAt, job.Ttl, leased.Attempt,
+                    job.PrivateRepos),
                     leased.LeaseId);
             },
             ReplyIfNotWritten = NoWorkAvailable.Instance,

@@ -89,7 +89,8 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
             case TaskEnqueued e:
                 var job = new JobRecord(e.TaskId, e.RepoUrl, e.Priority, JobStatus.Queued, e.SubmittedAt,
                     e.SubmittedAt.AddSeconds(e.TtlSeconds), e.TtlSeconds, e.RequestedBy,
-                    [new TimelineEntry(JobStatus.Queued, e.SubmittedAt, $"priority {e.Priority.ToName()}")]);
+                    [new TimelineEntry(JobStatus.Queued, e.SubmittedAt, $"priority {e.Priority.ToName()}")],
+                    PrivateRepos: e.PrivateRepos);
                 _jobs[job.TaskId] = job;
                 AddPending(job);
                 break;

@@ -4,7 +4,10 @@ using Pharos.Security;
 
 namespace Pharos.Cli.Commands;
 
-/// <summary>`pharos token new [--name] [--scopes] [--requests-per-minute]`: a new random token and its line for PHAROS_TOKENS_FILE.</summary>
+/// <summary>
+/// `pharos token new [--name] [--scopes] [--requests-per-minute] [--private-repos]`: a new random token and its line for
+/// PHAROS_TOKENS_FILE.
+/// </summary>
 internal static class TokenCommand
 {
     public static readonly string[] KnownScopes = ["ingest", "read", "admin"];
@@ -26,19 +29,24 @@ internal static class TokenCommand
         {
             if (result.GetValueOrDefault<int?>() is < 1) result.AddError("--requests-per-minute must be at least 1 (leave it out for no limit).");
         });
+        var privateRepos = new Option<bool>("--private-repos")
+        {
+            Description = "Edges clone the token's tasks with their git credentials (PHAROS_GIT_TOKEN), so it may submit private repositories those can read (default: anonymous clones).",
+        };
         var create = new Command("new", "Print a new random token (32 bytes, base64url) and the JSON entry for PHAROS_TOKENS_FILE.")
         {
-            name, scopes, perMinute,
+            name, scopes, perMinute, privateRepos,
         };
         create.SetAction((result, _) =>
         {
             var context = ParseResultContext.From(result);
-            return CliErrors.Guard(context, () => Task.FromResult(Create(result.GetValue(name), result.GetValue(scopes)!, result.GetValue(perMinute), context)));
+            return CliErrors.Guard(context, () => Task.FromResult(Create(result.GetValue(name), result.GetValue(scopes)!, result.GetValue(perMinute),
+                result.GetValue(privateRepos), context)));
         });
         return new Command("token", "Bearer tokens for the cloud node.") { create };
     }
 
-    private static int Create(string? name, string scopeList, int? perMinute, ParseResultContext context)
+    private static int Create(string? name, string scopeList, int? perMinute, bool privateRepos, ParseResultContext context)
     {
         var scopes = scopeList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(s => s.ToLowerInvariant()).Distinct().ToArray();
@@ -56,7 +64,7 @@ internal static class TokenCommand
 
         // The token and the line go to standard output (one each, for scripts); the advice to standard error.
         context.Output.WriteLine(token);
-        context.Output.WriteLine(EntryLine(name, sha256, scopes, perMinute));
+        context.Output.WriteLine(EntryLine(name, sha256, scopes, perMinute, privateRepos));
         context.Error.WriteLine("pharos: the first line is the token: give it to its user now, it is not kept anywhere.");
         context.Error.WriteLine("pharos: add the second line to the JSON array in PHAROS_TOKENS_FILE and restart the cloud node.");
         return 0;
@@ -65,12 +73,14 @@ internal static class TokenCommand
     /// <summary>Lowercase hex of the SHA-256 of the token's UTF-8 bytes, as the cloud node compares it.</summary>
     internal static string Sha256Hex(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 
-    internal static string EntryLine(string name, string sha256, IReadOnlyList<string> scopes, int? perMinute = null) =>
+    internal static string EntryLine(string name, string sha256, IReadOnlyList<string> scopes, int? perMinute = null,
+        bool privateRepos = false) =>
         JsonSerializer.Serialize(new Dictionary<string, object?>
         {
             ["name"] = name,
             ["sha256"] = sha256,
             ["scopes"] = scopes,
             ["requests_per_minute"] = perMinute,
+            ["private_repos"] = privateRepos,
         });
 }

@@ -30,6 +30,8 @@ public sealed record AuthResult
     public ApiScope Scopes { get; private init; }
     /// <summary>The token's own rate limit; null means unlimited.</summary>
     public int? RequestsPerMinute { get; private init; }
+    /// <summary>The token's grant to have its tasks cloned with the edge's git credentials.</summary>
+    public bool PrivateRepos { get; private init; }
     public AuthFailureReason? Reason { get; private init; }
     public string? Fingerprint { get; private init; }
 
@@ -39,6 +41,7 @@ public sealed record AuthResult
         TokenName = entry.Name,
         Scopes = entry.Scopes,
         RequestsPerMinute = entry.RequestsPerMinute,
+        PrivateRepos = entry.PrivateRepos,
         Fingerprint = fingerprint,
     };
 

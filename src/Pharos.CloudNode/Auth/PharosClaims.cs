@@ -5,12 +5,14 @@ namespace Pharos.CloudNode.Auth;
 
 /// <summary>
 /// What an authenticated request's <see cref="HttpContext.User"/> says: the token's name (the identity's name), one
-/// <see cref="Scopes.ClaimType"/> claim per scope, and the token's <c>requests_per_minute</c> when it has one. The rate
-/// limiter, the authorization policies and the endpoints read these; none of them sees the token.
+/// <see cref="Scopes.ClaimType"/> claim per scope, the token's <c>requests_per_minute</c> when it has one, and
+/// <c>private_repos</c> when it holds that grant. The rate limiter, the authorization policies and the endpoints read
+/// these; none of them sees the token.
 /// </summary>
 public static class PharosClaims
 {
     public const string RequestsPerMinuteType = "requests_per_minute";
+    public const string PrivateReposType = "private_repos";
 
     public static ClaimsPrincipal Principal(AuthResult auth, string scheme)
     {
@@ -19,6 +21,7 @@ public static class PharosClaims
         claims.AddRange(Scopes.NamesOf(auth.Scopes).Select(name => new Claim(Scopes.ClaimType, name)));
         if (auth.RequestsPerMinute is { } perMinute)
             claims.Add(new Claim(RequestsPerMinuteType, perMinute.ToString(CultureInfo.InvariantCulture), ClaimValueTypes.Integer32));
+        if (auth.PrivateRepos) claims.Add(new Claim(PrivateReposType, "true", ClaimValueTypes.Boolean));
         return new ClaimsPrincipal(new ClaimsIdentity(claims, scheme));
     }
 
@@ -33,9 +36,12 @@ public static class PharosClaims
     public static int? RequestsPerMinute(this ClaimsPrincipal user) =>
         user.FindFirst(RequestsPerMinuteType) is { } claim ? int.Parse(claim.Value, CultureInfo.InvariantCulture) : null;
 
-    /// <summary>The caller as the ingest gateway knows it: name and scopes, no credential.</summary>
+    /// <summary>Whether the caller's token was granted private repositories; false when not authenticated.</summary>
+    public static bool MayUsePrivateRepos(this ClaimsPrincipal user) => user.HasClaim(PrivateReposType, "true");
+
+    /// <summary>The caller as the ingest gateway knows it: name, scopes and grant, no credential.</summary>
     public static Caller AsCaller(this ClaimsPrincipal user) =>
         user.IsAuthenticated() && user.Identity!.Name is { } name
-            ? new Caller(name, user.GrantedScopes())
+            ? new Caller(name, user.GrantedScopes(), user.MayUsePrivateRepos())
             : throw new InvalidOperationException("The route has no RequireScope: nobody was authenticated.");
 }

@@ -35,8 +35,9 @@ public sealed class TokenAuthenticator
     public int Count => _entries.Length;
 
     /// <summary>
-    /// The cloud node's token set: <c>PHAROS_ADMIN_TOKEN</c> (name "admin", every scope, unlimited) plus the entries
-    /// of <c>PHAROS_TOKENS_FILE</c>. Refuses to start without any token source.
+    /// The cloud node's token set: <c>PHAROS_ADMIN_TOKEN</c> (name "admin", every scope, unlimited, private
+    /// repositories: it is the operator's own, who decides every other token's grants anyway) plus the entries of
+    /// <c>PHAROS_TOKENS_FILE</c>. Refuses to start without any token source.
     /// </summary>
     public static TokenAuthenticator FromSettings(PharosSettings settings)
     {
@@ -56,7 +57,8 @@ public sealed class TokenAuthenticator
                 throw new SettingsException(
                     $"PHAROS_ADMIN_TOKEN must be at most {BearerHeader.MaxTokenLength} characters of A-Z a-z 0-9 - . _ ~ + / " +
                     "(optionally ending in '='), so that it can be sent as a Bearer token.");
-            entries.Add(new TokenEntry(AdminTokenName, TokenHash.Hash(admin), ApiScope.Ingest | ApiScope.Read | ApiScope.Admin, null));
+            entries.Add(new TokenEntry(AdminTokenName, TokenHash.Hash(admin), ApiScope.Ingest | ApiScope.Read | ApiScope.Admin, null,
+                PrivateRepos: true));
         }
 
         if (!string.IsNullOrEmpty(settings.Auth.TokensFile))

@@ -8,7 +8,8 @@ public static class TokenFileLoader
     public const int MaxNameLength = 100;
 
     /// <summary>
-    /// Reads a JSON array of <c>{"name", "sha256", "scopes", "requests_per_minute"}</c>. Every problem is a
+    /// Reads a JSON array of <c>{"name", "sha256", "scopes", "requests_per_minute", "private_repos"}</c> (the last two
+    /// optional: no limit, and no private repositories, when left out). Every problem is a
     /// <see cref="SettingsException"/> naming PHAROS_TOKENS_FILE, the entry and the field, never a field's value
     /// (an operator may have pasted a plain token into <c>sha256</c>).
     /// </summary>
@@ -49,7 +50,7 @@ public static class TokenFileLoader
         {
             if (document.RootElement.ValueKind != JsonValueKind.Array)
                 throw new SettingsException(
-                    $"PHAROS_TOKENS_FILE '{path}' must hold a JSON array of {{\"name\", \"sha256\", \"scopes\", \"requests_per_minute\"}} objects.");
+                    $"PHAROS_TOKENS_FILE '{path}' must hold a JSON array of {{\"name\", \"sha256\", \"scopes\", \"requests_per_minute\", \"private_repos\"}} objects.");
 
             var entries = new List<TokenEntry>();
             var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
@@ -98,9 +99,9 @@ public static class TokenFileLoader
         foreach (var property in element.EnumerateObject())
         {
             // A misspelt optional field (requests_per_minut) would otherwise silently lift a rate limit.
-            if (property.Name is not ("name" or "sha256" or "scopes" or "requests_per_minute"))
+            if (property.Name is not ("name" or "sha256" or "scopes" or "requests_per_minute" or "private_repos"))
                 throw new SettingsException(
-                    $"{Where(name)}: unknown field '{property.Name}' (expected name, sha256, scopes, requests_per_minute).");
+                    $"{Where(name)}: unknown field '{property.Name}' (expected name, sha256, scopes, requests_per_minute, private_repos).");
         }
 
         if (!element.TryGetProperty("sha256", out var hashElement) || hashElement.ValueKind != JsonValueKind.String)
@@ -138,7 +139,16 @@ public static class TokenFileLoader
             perMinute = rpm;
         }
 
-        return new TokenEntry(name, hash, scopes, perMinute);
+        // Only a literal true grants: a misspelt value must not open the edge's credentials to a token.
+        var privateRepos = false;
+        if (element.TryGetProperty("private_repos", out var privateElement) && privateElement.ValueKind != JsonValueKind.Null)
+        {
+            if (privateElement.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+                throw new SettingsException($"{Where(name)}: private_repos must be true or false (or be left out for false).");
+            privateRepos = privateElement.GetBoolean();
+        }
+
+        return new TokenEntry(name, hash, scopes, perMinute, privateRepos);
     }
 
     private static IEnumerable<string> KnownScopesText => Scopes.Names.Select(s => $"\"{s}\"");

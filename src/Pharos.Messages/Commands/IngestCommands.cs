@@ -4,9 +4,11 @@ namespace Pharos.Messages.Commands;
 /// IngestGateway → QueueActor: a request that passed every check the gateway can make. The queue is a cluster
 /// singleton that may live on another cloud node, so this and its answers cross the wire. (The gateway's own input,
 /// SubmitIngest, never leaves its node and lives beside the gateway in Pharos.Actors.)
+/// <paramref name="PrivateRepos"/>: the caller's token was granted private repositories, so the edge may clone the
+/// task with its git credentials.
 /// </summary>
 [Manifest("enqueue-task.v1")]
-public sealed record EnqueueTask(string RepoUrl, Priority Priority, string RequestedBy) : IPharosMessage;
+public sealed record EnqueueTask(string RepoUrl, Priority Priority, string RequestedBy, bool PrivateRepos = false) : IPharosMessage;
 
 /// <summary>The 202 answer.</summary>
 [Manifest("ingest-accepted.v1")]

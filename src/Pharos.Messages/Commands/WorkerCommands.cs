@@ -42,7 +42,8 @@ public sealed record NoWorkAvailable : IPharosMessage
 
 /// <summary>
 /// What a worker needs to run a task. <see cref="SubmittedAt"/> is null for a legacy task (a bare URL, as the
-/// original queue held): such a task has no age and is never stale.
+/// original queue held): such a task has no age and is never stale. <see cref="PrivateRepos"/>: the worker clones it
+/// with the edge's git credentials; without it, anonymously.
 /// </summary>
 [Manifest("work-task.v1")]
 public sealed record WorkTask(
@@ -51,7 +52,8 @@ public sealed record WorkTask(
     Priority Priority,
     DateTimeOffset? SubmittedAt,
     int TtlSeconds,
-    int Attempt) : IPharosMessage
+    int Attempt,
+    bool PrivateRepos = false) : IPharosMessage
 {
     /// <summary>Age at <paramref name="now"/>; null for a legacy task.</summary>
     public TimeSpan? AgeAt(DateTimeOffset now) => SubmittedAt is { } submitted ? now - submitted : null;

@@ -1,9 +1,15 @@
+using System.Text.Json.Serialization;
+
 namespace Pharos.Messages.Events;
 
 // Events QueueActor persists. Once released, a manifest's JSON shape is frozen: golden samples in
 // tests/Pharos.Messages.Tests/Golden must keep deserializing. Change a shape by adding a ".v2" type.
 
-/// <summary>A task was accepted into the queue. Persisted before the client is told 202.</summary>
+/// <summary>
+/// A task was accepted into the queue. Persisted before the client is told 202. <see cref="PrivateRepos"/> (added
+/// later, absent from older events): the edge may clone it with its git credentials; written only when true, so an
+/// event without the grant keeps the bytes it always had.
+/// </summary>
 [Manifest("task-enqueued.v1")]
 public sealed record TaskEnqueued(
     string TaskId,
@@ -11,7 +17,8 @@ public sealed record TaskEnqueued(
     Priority Priority,
     DateTimeOffset SubmittedAt,
     int TtlSeconds,
-    string RequestedBy) : IPersistedEvent;
+    string RequestedBy,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool PrivateRepos = false) : IPersistedEvent;
 
 /// <summary>A pending task outlived its TTL and was dropped without being cloned.</summary>
 [Manifest("task-skipped.v1")]

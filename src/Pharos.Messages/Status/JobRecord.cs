@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Pharos.Messages.Status;
 
 /// <summary>One transition in a job's life, as `GET /jobs/{id}` shows it.</summary>
@@ -17,6 +19,8 @@ public sealed class StageSeconds
 /// A job as snapshots store it (the API maps it to its own shape). Fields that the edge fills (metrics, worker) stay
 /// null until a worker reports them; <see cref="Dims"/> is set once the cloud holds the job's result
 /// (<see cref="EmbeddingsPath"/>, the edge's copy, only in jobs completed before results were stored in the cloud).
+/// <see cref="PrivateRepos"/> is the submitter's grant to have the edge clone with its git credentials; written only
+/// when true, so a snapshot without such jobs keeps the bytes it always had.
 /// </summary>
 [Manifest("job-record.v1")]
 public sealed record JobRecord(
@@ -45,9 +49,10 @@ public sealed record JobRecord(
     double? AgeSeconds = null,
     JobStage? Stage = null,
     string? EmbeddingsPath = null,
-    int? Dims = null) : IPharosMessage
+    int? Dims = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool PrivateRepos = false) : IPharosMessage
 {
-    [System.Text.Json.Serialization.JsonIgnore]
+    [JsonIgnore]
     public bool IsFinal => Status.IsFinal();
 }
 

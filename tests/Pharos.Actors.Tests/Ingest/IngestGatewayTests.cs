@@ -80,6 +80,31 @@ public sealed class IngestGatewayTests : TestKit
     }
 
     [Fact]
+    public async Task A_host_that_does_not_resolve_is_refused_400_saying_so_and_the_queue_hears_nothing()
+    {
+        var lookup = new TaskCompletionSource<IPAddress[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var (gateway, queue) = Start(new RepoUrlValidator(RepoUrlPolicy.Default, (_, _) => lookup.Task));
+        gateway.Tell(new SubmitIngest(Ingester, GoodUrl, Priority.Normal), TestActor);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        lookup.SetException(new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.HostNotFound));
+
+        var refused = await ExpectMsgAsync<IngestRefused>();
+        Assert.Equal(IngestRefusal.InvalidRequest, refused.Reason);
+        Assert.Equal("host 'github.com' could not be resolved; try again later", refused.Detail);
+        Assert.False(queue.HasMessages);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void The_callers_private_repository_grant_goes_to_the_queue_with_the_task(bool granted)
+    {
+        var (gateway, queue) = Start();
+        gateway.Tell(new SubmitIngest(new Caller("ci", ApiScope.Ingest, PrivateRepos: granted), GoodUrl, Priority.Normal), TestActor);
+        Assert.Equal(new EnqueueTask(NormalUrl, Priority.Normal, "ci", PrivateRepos: granted), queue.ExpectMsg<EnqueueTask>());
+    }
+
+    [Fact]
     public async Task A_host_that_resolves_inside_is_refused_after_the_lookup_completes()
     {
         // The lookup finishes after Submit returns, so the verdict comes back to the gateway as a message.

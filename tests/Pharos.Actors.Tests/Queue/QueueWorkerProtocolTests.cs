@@ -54,6 +54,36 @@ public sealed class QueueWorkerProtocolTests : TestKit
         return ExpectMsg<JobLookup>().Job!;
     }
 
+    /// <summary>
+    /// The submitter's grant is journalled with the task, survives a restart from events and from a snapshot, and
+    /// reaches the worker that takes the task; a task without it never gets it.
+    /// </summary>
+    [Theory]
+    [InlineData(1_000)]
+    [InlineData(1)]
+    public void The_private_repository_grant_survives_a_restart_and_reaches_the_worker(int snapshotEvery)
+    {
+        var settings = Settings() with { SnapshotEvery = snapshotEvery };
+        var first = StartQueue(settings);
+        first.Tell(new EnqueueTask("https://github.com/o/private", Priority.High, "ci", PrivateRepos: true), TestActor);
+        var granted = ExpectMsg<IngestAccepted>().TaskId;
+        var plain = Enqueue(first, "https://github.com/o/public");
+        Watch(first);
+        Sys.Stop(first);
+        ExpectTerminated(first);
+
+        var queue = StartQueue(settings);
+        Assert.Equal((true, false), (Job(queue, granted).PrivateRepos, Job(queue, plain).PrivateRepos));
+        foreach (var (workerId, taskId, expected) in new[] { ("w1", granted, true), ("w2", plain, false) })
+        {
+            var worker = RegisteredWorker(queue, workerId);
+            worker.Send(queue, new RequestWork(workerId));
+            // A WorkAvailable may come first: the tasks were pending when the worker registered.
+            var assigned = (TaskAssigned)worker.FishForMessage<object>(m => m is TaskAssigned);
+            Assert.Equal((taskId, expected), (assigned.Task.TaskId, assigned.Task.PrivateRepos));
+        }
+    }
+
     [Fact]
     public void An_idle_worker_hears_of_new_work_once_and_gets_it_on_request()
     {

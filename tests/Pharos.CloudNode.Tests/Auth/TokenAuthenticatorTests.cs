@@ -269,6 +269,8 @@ public sealed class TokenAuthenticatorTests
         Assert.Equal("admin", result.TokenName);
         Assert.Null(result.RequestsPerMinute);
         Assert.All(ScopeRules.Known, s => Assert.True(result.HasScope(s)));
+        // The operator's own token: whoever holds it writes every other token's grants anyway.
+        Assert.True(result.PrivateRepos);
     }
 
     [Fact]
@@ -325,7 +327,25 @@ public sealed class TokenAuthenticatorTests
         Assert.Equal(ApiScope.Ingest | ApiScope.Read, entries[0].Scopes);
         Assert.Equal(120, entries[0].RequestsPerMinute);
         Assert.Null(entries[1].RequestsPerMinute);
+        Assert.All(entries, e => Assert.False(e.PrivateRepos));
         Assert.Empty(TokenFileLoader.Load(dir.Write("empty.json", "[]")));
+    }
+
+    [Fact]
+    public void Loader_grants_private_repositories_only_to_entries_that_say_true()
+    {
+        using var dir = new TempDir();
+        var path = dir.Write("tokens.json", $$"""
+            [
+              { "name": "private", "sha256": "{{TokenHash.Sha256Hex("p-0123456789abcdef")}}", "scopes": ["ingest"], "private_repos": true },
+              { "name": "public", "sha256": "{{TokenHash.Sha256Hex("q-0123456789abcdef")}}", "scopes": ["ingest"], "private_repos": false },
+              { "name": "unsaid", "sha256": "{{TokenHash.Sha256Hex("r-0123456789abcdef")}}", "scopes": ["ingest"], "private_repos": null },
+              { "name": "admin-scope", "sha256": "{{TokenHash.Sha256Hex("s-0123456789abcdef")}}", "scopes": ["admin"] },
+            ]
+            """);
+        var authenticator = new TokenAuthenticator(TokenFileLoader.Load(path));
+        Assert.Equal([true, false, false, false],
+            new[] { "p", "q", "r", "s" }.Select(t => authenticator.Authenticate($"Bearer {t}-0123456789abcdef").PrivateRepos));
     }
 
     [Fact]
@@ -357,6 +377,9 @@ public sealed class TokenAuthenticatorTests
     [InlineData("""[{"name": "ci", "sha256": "HASH", "scopes": ["read"], "requests_per_minute": 0}]""", "requests_per_minute must be a whole number")]
     [InlineData("""[{"name": "ci", "sha256": "HASH", "scopes": ["read"], "requests_per_minute": "10"}]""", "requests_per_minute must be a whole number")]
     [InlineData("""[{"name": "ci", "sha256": "HASH", "scopes": ["read"], "requests_per_minut": 10}]""", "unknown field 'requests_per_minut'")]
+    [InlineData("""[{"name": "ci", "sha256": "HASH", "scopes": ["ingest"], "private_repo": true}]""", "unknown field 'private_repo'")]
+    [InlineData("""[{"name": "ci", "sha256": "HASH", "scopes": ["ingest"], "private_repos": "true"}]""", "private_repos must be true or false")]
+    [InlineData("""[{"name": "ci", "sha256": "HASH", "scopes": ["ingest"], "private_repos": 1}]""", "private_repos must be true or false")]
     [InlineData("""[{"name": "ci", "sha256": "HASH", "scopes": ["read"]}, {"name": "CI", "sha256": "OTHER", "scopes": ["read"]}]""", "entry 2: duplicate name 'CI'")]
     [InlineData("""[{"name": "ci", "sha256": "HASH", "scopes": ["read"]}, {"name": "cd", "sha256": "HASH", "scopes": ["read"]}]""", "same sha256 as 'ci'")]
     public void Loader_errors_name_the_variable_and_the_problem(string json, string expected)

@@ -1,0 +1,96 @@
+using System.Collections.Concurrent;
+using Pharos.Actors.Ingest;
+using Pharos.Testing.Git;
+using Pharos.Testing.Net;
+
+namespace Pharos.Actors.Tests.Edge;
+
+/// <summary>
+/// What the edge decides on its own before and during a clone: its allow-list (the same settings as the cloud's),
+/// names that do not resolve, and whether the task may use the edge's git credentials.
+/// </summary>
+public sealed class WorkerClonePolicyTests : WorkerTestKit
+{
+    private const string GitToken = "edge-git-token-0f3c9a-never-sent-unasked";
+
+    private WorkerSettings WithToken() => Settings() with { GitToken = GitToken };
+
+    [Theory]
+    [InlineData("https://github.com:8443/pharos/sample", "refused to clone: port 8443 is not allowed; https allows 443")]
+    [InlineData("https://example.org/pharos/sample", "refused to clone: host 'example.org' is not in the allowed hosts")]
+    [InlineData("http://github.com/pharos/sample", "refused to clone: scheme 'http' is not allowed; allowed: https")]
+    public void A_task_the_edges_own_policy_refuses_fails_once_with_the_reason_and_no_clone(string url, string reason)
+    {
+        var settings = Settings();
+        var validator = new RepoUrlValidator(RepoUrlPolicy.Default, TestDns.AllPublic);
+        var worker = StartRegisteredWorker(settings, Stages(settings, clone: (order, _) => CloneActor.Props(order, settings, validator)));
+
+        Assign(worker, NewTask(url), "lease-p");
+        var failed = Assert.IsType<ReportFailed>(ReportsUntilEnd(TimeSpan.FromSeconds(20))[^1]);
+        Assert.Equal(JobReason.CloneFailed, failed.Reason);
+        Assert.StartsWith(reason, failed.Error);
+        Assert.Equal(1, CloneSteps); // final: not tried again
+        Queue.ExpectMsg<RequestWork>();
+        AwaitWorkRootEmpty(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public void A_host_the_edge_cannot_resolve_is_retried_then_fails_saying_so()
+    {
+        var settings = Settings() with { CloneRetries = 2 };
+        var validator = new RepoUrlValidator(RepoUrlPolicy.Default, new TestDns().Unresolvable("github.com").Resolver);
+        var worker = StartRegisteredWorker(settings, Stages(settings, clone: (order, _) => CloneActor.Props(order, settings, validator)));
+
+        Assign(worker, NewTask("https://github.com/pharos/sample"), "lease-u");
+        var failed = Assert.IsType<ReportFailed>(ReportsUntilEnd(TimeSpan.FromSeconds(30))[^1]);
+        Assert.Equal(JobReason.CloneFailed, failed.Reason);
+        Assert.Equal("refused to clone: host 'github.com' could not be resolved; try again later", failed.Error);
+        Assert.Equal((3, 0), (CloneSteps, TrainSteps));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void The_tasks_grant_reaches_the_clone_order(bool granted)
+    {
+        var settings = Settings();
+        var orders = new ConcurrentQueue<CloneOrder>();
+        var worker = StartRegisteredWorker(settings, Stages(settings, clone: (order, _) =>
+        {
+            orders.Enqueue(order);
+            return Props.Create(() => new SilentActor());
+        }));
+
+        Assign(worker, NewTask("/nowhere/at/all") with { PrivateRepos = granted }, "lease-g");
+        Assert.Equal(JobStage.Cloning, Queue.ExpectMsg<ReportProgress>().Stage);
+        AwaitCondition(() => !orders.IsEmpty, TimeSpan.FromSeconds(5));
+        Assert.Equal(granted, Assert.Single(orders).UseCredentials);
+    }
+
+    /// <summary>
+    /// A real smart HTTP server on loopback that answers 401 without the token: a task with the grant clones with the
+    /// edge's token and completes; one without it is cloned anonymously and fails on authentication, once.
+    /// </summary>
+    [Fact]
+    public async Task Only_a_task_with_the_grant_is_cloned_with_the_edges_token()
+    {
+        var source = CreatePythonSource("private", modules: 4);
+        await using var http = await SmartHttpGitServer.StartAsync(Repos.Root, requiredToken: GitToken);
+        var worker = StartRegisteredWorker(WithToken());
+
+        Assign(worker, NewTask(http.UrlFor("private"), id: "task-anon"), "lease-a");
+        var refused = Assert.IsType<ReportFailed>(ReportsUntilEnd(TimeSpan.FromSeconds(30))[^1]);
+        Assert.Equal(JobReason.CloneFailed, refused.Reason);
+        Assert.Contains("authentication", refused.Error);
+        Assert.DoesNotContain(GitToken, refused.Error);
+        Assert.Equal(1, CloneSteps);
+        Queue.ExpectMsg<RequestWork>();
+
+        Assign(worker, NewTask(http.UrlFor("private"), id: "task-granted") with { PrivateRepos = true }, "lease-b");
+        var completed = Assert.IsType<RecordResult>(ReportsUntilEnd(TimeSpan.FromSeconds(30))[^1]);
+        Assert.Equal(("task-granted", GitRepositoryFixture.Head(source)), (completed.TaskId, completed.Metrics.CommitSha));
+        AwaitWorkRootEmpty(TimeSpan.FromSeconds(5));
+    }
+
+    private sealed class SilentActor : ReceiveActor;
+}
