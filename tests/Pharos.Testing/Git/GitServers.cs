@@ -204,6 +204,16 @@ public sealed class SmartHttpGitServer : IAsyncDisposable, IDisposable
     /// <summary>Status code to answer every request with instead of serving it (null: serve normally).</summary>
     public int? ForcedStatus { get; set; }
 
+    /// <summary>
+    /// Given a request's path and query, where to redirect it (302 for GET, 307 for POST), or null to serve it.
+    /// </summary>
+    public Func<string, string?>? Redirect { get; set; }
+
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _authorizations = new();
+
+    /// <summary>The Authorization header of every request so far, in order ("" when there was none).</summary>
+    public IReadOnlyList<string> Authorizations => _authorizations.ToArray();
+
     public string UrlFor(string repositoryName) => new Uri(BaseAddress, repositoryName).ToString();
 
     private Stall? _stall;
@@ -273,6 +283,7 @@ public sealed class SmartHttpGitServer : IAsyncDisposable, IDisposable
     private async Task HandleAsync(HttpContext ctx, string projectRoot, string? requiredToken)
     {
         Interlocked.Increment(ref _requests);
+        _authorizations.Enqueue(ctx.Request.Headers.Authorization.ToString());
         if (Volatile.Read(ref _stall) is { } stall)
         {
             await stall.WaitAsync(ctx.RequestAborted);
@@ -280,6 +291,14 @@ public sealed class SmartHttpGitServer : IAsyncDisposable, IDisposable
             return;
         }
         if (ForcedStatus is { } forced) { ctx.Response.StatusCode = forced; return; }
+        if (Redirect?.Invoke($"{ctx.Request.Path}{ctx.Request.QueryString}") is { } location)
+        {
+            ctx.Response.StatusCode = HttpMethods.IsPost(ctx.Request.Method)
+                ? StatusCodes.Status307TemporaryRedirect
+                : StatusCodes.Status302Found;
+            ctx.Response.Headers.Location = location;
+            return;
+        }
         if (requiredToken is not null && !Authorized(ctx.Request, requiredToken))
         {
             ctx.Response.StatusCode = StatusCodes.Status401Unauthorized;
