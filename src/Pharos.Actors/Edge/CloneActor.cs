@@ -35,11 +35,7 @@ public sealed class CloneActor(CloneOrder order, WorkerSettings settings, RepoUr
         // A host that did not resolve may resolve on a retry; every other refusal is the edge's policy, final.
         if (!check.Ok) return new CloneFailed($"refused to clone: {check.Error}", check.Transient);
         // Without the grant the token does not even reach the job process.
-        var request = new CloneRequest(order.RepoUrl, order.TargetDirectory, settings.MaxRepoBytes, settings.CloneTimeout,
-            order.UseCredentials ? settings.GitToken : null)
-        {
-            UseCredentials = order.UseCredentials,
-        };
+        var request = settings.CloneRequestFor(order.RepoUrl, order.TargetDirectory, order.UseCredentials);
         var last = await JobProcess.RunAsync(settings.JobRunner, JobKind.Clone, JobJson.Line(request),
             settings.JobLimits(settings.CloneTimeout), line => { if (line.Cloning is { } p) report(new CloneProgressed(p)); }, ct).ConfigureAwait(false);
         return last switch

@@ -13,7 +13,11 @@ public sealed record EdgeSettings
     {
         { Setting.Int("PHAROS_WORKERS", "Workers", 1, 1, 64), (o, v) => o with { Workers = v } },
         { Setting.Text("PHAROS_GIT_TOKEN", "GitToken"), (o, v) => o with { GitToken = v } },
+        { Setting.List("PHAROS_GIT_TOKEN_HOSTS", "GitTokenHosts", ["github.com"], host => host.ToLowerInvariant()),
+            (o, v) => o with { GitTokenHosts = v } },
         { Setting.Int("PHAROS_MAX_REPO_MB", "MaxRepoMb", 1024, 1, 1_048_576), (o, v) => o with { MaxRepoMb = v } },
+        { Setting.Int("PHAROS_MAX_FILES", "MaxFiles", 100_000, 1, 100_000_000), (o, v) => o with { MaxFiles = v } },
+        { Setting.Int("PHAROS_MAX_CHECKOUT_MB", "MaxCheckoutMb", 2048, 1, 1_048_576), (o, v) => o with { MaxCheckoutMb = v } },
         { Setting.Seconds("PHAROS_CLONE_TIMEOUT_SECONDS", "CloneTimeoutSeconds", 600, 1, 86_400), (o, v) => o with { CloneTimeout = v } },
         { Setting.Seconds("PHAROS_ANALYZE_TIMEOUT_SECONDS", "AnalyzeTimeoutSeconds", 3600, 1, 604_800), (o, v) => o with { AnalyzeTimeout = v } },
         { Setting.Int("PHAROS_JOB_MEMORY_MB", "JobMemoryMb", 2048, 64, 1_048_576), (o, v) => o with { JobMemoryMb = v } },
@@ -32,7 +36,13 @@ public sealed record EdgeSettings
     public int Workers { get; init; }
     /// <summary>The https credential for private repositories; never printed.</summary>
     public string? GitToken { get; init; }
+    /// <summary>The hosts <see cref="GitToken"/> is sent to (over https only), lower case.</summary>
+    public IReadOnlyList<string> GitTokenHosts { get; init; } = null!;
     public int MaxRepoMb { get; init; }
+    /// <summary>Entries (files and directories) a repository's tree may have; refused before checkout past it.</summary>
+    public int MaxFiles { get; init; }
+    /// <summary>MB a repository's files may hold once checked out; refused before checkout past it.</summary>
+    public int MaxCheckoutMb { get; init; }
     public TimeSpan CloneTimeout { get; init; }
     /// <summary>Wall time of a task's parse, train and store stage, in its job process.</summary>
     public TimeSpan AnalyzeTimeout { get; init; }
@@ -44,11 +54,13 @@ public sealed record EdgeSettings
     public int TrainThreads { get; init; }
 
     public long MaxRepoBytes => MaxRepoMb * 1024L * 1024L;
+    public long MaxCheckoutBytes => MaxCheckoutMb * 1024L * 1024L;
     public long JobMemoryBytes => JobMemoryMb * 1024L * 1024L;
 
     private bool PrintMembers(System.Text.StringBuilder builder)
     {
-        builder.Append($"Workers = {Workers}, GitToken = {(GitToken is null ? "off" : "on")}, MaxRepoMb = {MaxRepoMb}, ");
+        builder.Append($"Workers = {Workers}, GitToken = {(GitToken is null ? "off" : "on")}, GitTokenHosts = [{string.Join(", ", GitTokenHosts)}], ");
+        builder.Append($"MaxRepoMb = {MaxRepoMb}, MaxFiles = {MaxFiles}, MaxCheckoutMb = {MaxCheckoutMb}, ");
         builder.Append($"CloneTimeout = {CloneTimeout}, AnalyzeTimeout = {AnalyzeTimeout}, JobMemoryMb = {JobMemoryMb}, Train = {TrainEpochs} epochs x {TrainDimensions} dimensions");
         return true;
     }

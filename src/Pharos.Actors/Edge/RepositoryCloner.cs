@@ -1,20 +1,44 @@
 using System.Diagnostics;
 using LibGit2Sharp;
-using LibGit2Sharp.Handlers;
+using Pharos.Actors.Edge.Git;
 
 namespace Pharos.Actors.Edge;
 
-/// <summary>What to clone and where. <paramref name="HttpsToken"/> is used for https only and is never logged.</summary>
+/// <summary>
+/// What to clone and where, and the rules and limits of that clone: plain data (a job process reads it as JSON).
+/// <paramref name="HttpsToken"/> is never logged, and sent only where <see cref="TokenHosts"/> and
+/// <see cref="UseCredentials"/> allow.
+/// </summary>
 public sealed record CloneRequest(string RepoUrl, string TargetDirectory, long MaxBytes, TimeSpan Timeout, string? HttpsToken)
 {
-    /// <summary>Whether <see cref="HttpsToken"/> may be sent at all for this clone; false: anonymous.</summary>
+    /// <summary>Whether this task may use <see cref="HttpsToken"/> at all (a grant of the token that submitted it); false: anonymous.</summary>
     public bool UseCredentials { get; init; } = true;
+
+    /// <summary>The hosts <see cref="HttpsToken"/> may be sent to, over https: exact names, any case. None unless given.</summary>
+    public IReadOnlyList<string> TokenHosts { get; init; } = [];
+
+    /// <summary>Connect to loopback, private and other internal addresses too (local repositories: development, tests).</summary>
+    public bool AllowInternalAddresses { get; init; }
+
+    /// <summary>Entries (files, links, directories) the commit's tree may have; 0 or less: no limit.</summary>
+    public int MaxFiles { get; init; }
+
+    /// <summary>Bytes the commit's files may hold once checked out; 0 or less: no limit.</summary>
+    public long MaxCheckoutBytes { get; init; }
+
+    /// <summary>
+    /// Host names answered from here instead of DNS, as curl's <c>--resolve</c> (how tests give a name an address);
+    /// the address is checked like any other. No setting sets it.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? PinnedAddresses { get; init; }
 
     // Keep the token out of ToString() (records print every property by default).
     private bool PrintMembers(System.Text.StringBuilder builder)
     {
         builder.Append($"RepoUrl = {RepositoryCloner.Redact(RepoUrl, null)}, TargetDirectory = {TargetDirectory}, ");
-        builder.Append($"MaxBytes = {MaxBytes}, Timeout = {Timeout}, HttpsToken = {(HttpsToken is null ? "null" : "***")}");
+        builder.Append($"MaxBytes = {MaxBytes}, Timeout = {Timeout}, HttpsToken = {(HttpsToken is null ? "null" : "***")}, ");
+        builder.Append($"UseCredentials = {UseCredentials}, TokenHosts = [{string.Join(", ", TokenHosts)}], ");
+        builder.Append($"AllowInternalAddresses = {AllowInternalAddresses}, MaxFiles = {MaxFiles}, MaxCheckoutBytes = {MaxCheckoutBytes}");
         return true;
     }
 }
@@ -24,21 +48,42 @@ public sealed record CloneProgress(long ReceivedBytes, int ReceivedObjects, int 
 
 public sealed record CloneResult(string CommitSha, long ReceivedBytes, bool Shallow, TimeSpan Elapsed);
 
-/// <summary>A clone that failed. <see cref="Transient"/> says whether trying again later may succeed.</summary>
-public sealed class CloneFailedException(string message, bool transient, Exception? inner = null) : Exception(message, inner)
+/// <summary>Why a clone failed, where it matters to what happens next.</summary>
+public enum CloneFailureKind
+{
+    /// <summary>Anything else: not found, access denied, a network or server failure.</summary>
+    Failed,
+    /// <summary>More received than <see cref="CloneRequest.MaxBytes"/>, or a tree past its files or bytes limit.</summary>
+    RepositoryTooLarge,
+    /// <summary>Not done within <see cref="CloneRequest.Timeout"/>.</summary>
+    TimedOut,
+    /// <summary>A rule of the edge's: an internal address, a redirect to another host, a name that does not resolve.</summary>
+    Refused,
+}
+
+/// <summary>
+/// A clone that failed. <see cref="Transient"/> says whether trying again later may succeed. The message is fit to
+/// show (<see cref="RepositoryCloner.Clone"/> leaves no token, internal address or control character in it).
+/// </summary>
+public sealed class CloneFailedException(string message, bool transient, Exception? inner = null,
+    CloneFailureKind kind = CloneFailureKind.Failed) : Exception(message, inner)
 {
     public bool Transient { get; } = transient;
+    public CloneFailureKind Kind { get; } = kind;
 }
 
 /// <summary>
 /// Clones a repository with LibGit2Sharp: shallow (depth 1) over http(s), full for local paths, file:// and git://
-/// (libgit2's local transport and git:// refuse a depth). Cancellation, the size limit and the timeout are enforced
-/// from the transfer progress callback, so they take effect while objects are arriving.
+/// (libgit2's local transport and git:// refuse a depth); never its submodules. http and https go through
+/// <see cref="GuardedHttpTransport"/> (addresses checked where the connection is made, redirects only to the same
+/// host, the token only where <see cref="CloneRequest.TokenHosts"/> allows). The fetch does not check out: the
+/// commit's tree is measured from the object database first (<see cref="CheckoutCaps"/>), and only a tree within
+/// the limits is written. Cancellation, the size limit and the timeout are enforced from the transfer and checkout
+/// callbacks, so they take effect while objects arrive and while files are written.
 /// </summary>
 public static class RepositoryCloner
 {
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(100);
-    private const string TokenUserName = "x-access-token";
 
     /// <summary>How long a stalled clone gets, once cancelled or timed out, before it is left behind.</summary>
     private static readonly TimeSpan AbandonGrace = TimeSpan.FromSeconds(2);
@@ -64,7 +109,12 @@ public static class RepositoryCloner
     /// <paramref name="progress"/> aborts the clone and is rethrown as is. <see cref="CloneRequest.MaxBytes"/> of 0
     /// or less means no limit; <see cref="CloneRequest.Timeout"/> may be <see cref="Timeout.InfiniteTimeSpan"/>.
     /// </summary>
-    public static CloneResult Clone(CloneRequest request, Action<CloneProgress>? progress, CancellationToken ct)
+    public static CloneResult Clone(CloneRequest request, Action<CloneProgress>? progress, CancellationToken ct) =>
+        Clone(request, progress, ct, checkedOut: null);
+
+    /// <param name="checkedOut">Told each path as checkout writes it, on libgit2's thread; must not throw.</param>
+    internal static CloneResult Clone(CloneRequest request, Action<CloneProgress>? progress, CancellationToken ct,
+        Action<string>? checkedOut)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentException.ThrowIfNullOrWhiteSpace(request.RepoUrl);
@@ -72,7 +122,19 @@ public static class RepositoryCloner
         if (request.Timeout <= TimeSpan.Zero && request.Timeout != Timeout.InfiniteTimeSpan)
             throw new ArgumentOutOfRangeException(nameof(request), "Timeout must be positive or infinite");
         ct.ThrowIfCancellationRequested();
+        try
+        {
+            return CloneChecked(request, progress, checkedOut, ct);
+        }
+        catch (CloneFailedException e)
+        {
+            throw CloneErrors.Sanitized(e, request.HttpsToken);
+        }
+    }
 
+    private static CloneResult CloneChecked(CloneRequest request, Action<CloneProgress>? progress,
+        Action<string>? checkedOut, CancellationToken ct)
+    {
         var target = Path.GetFullPath(request.TargetDirectory);
         if (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any())
             throw new CloneFailedException($"target directory '{target}' exists and is not empty", transient: false);
@@ -82,7 +144,16 @@ public static class RepositoryCloner
         if (LocalPath(request.RepoUrl) is { } local && !Directory.Exists(local))
             throw new CloneFailedException($"repository {local} was not found", transient: false);
 
-        var https = IsHttp(request.RepoUrl, out var secure);
+        var http = IsHttp(request.RepoUrl);
+        if (http) GuardedHttpTransport.EnsureRegistered();
+        else if (!request.AllowInternalAddresses && NetworkHost(request.RepoUrl) is { } host)
+        {
+            // git:// and ssh keep libgit2's own transports, which resolve the name again when they connect: this check
+            // refuses a host that resolves to an internal address now, but cannot see a rebinding in between (the
+            // cloud accepts only https unless PHAROS_ALLOWED_SCHEMES says otherwise).
+            GuardedConnector.ResolveAsync(host, request, ct).GetAwaiter().GetResult();
+        }
+
         // Real time on purpose, not the worker's TimeProvider: the timeout guards network I/O on libgit2's own
         // threads, together with CancelAfter and the abandon grace's WaitOne below, which only know real time.
         var elapsed = Stopwatch.StartNew();
@@ -92,14 +163,14 @@ public static class RepositoryCloner
             CloneResult result;
             try
             {
-                result = CloneOnce(request, target, shallow: https, secure, progress, elapsed, ct);
+                result = CloneOnce(request, target, shallow: http, progress, checkedOut, elapsed, ct);
             }
-            catch (LibGit2SharpException e) when (https && IsShallowNotSupported(e))
+            catch (LibGit2SharpException e) when (http && IsShallowNotSupported(e))
             {
-                // A server that cannot do a shallow fetch (a dumb HTTP server, for one): one full attempt.
+                // A server that cannot do a shallow fetch: one full attempt.
                 DeleteDirectory(target);
                 Directory.CreateDirectory(target);
-                result = CloneOnce(request, target, shallow: false, secure, progress, elapsed, ct);
+                result = CloneOnce(request, target, shallow: false, progress, checkedOut, elapsed, ct);
             }
             return result;
         }
@@ -119,8 +190,8 @@ public static class RepositoryCloner
         }
     }
 
-    private static CloneResult CloneOnce(CloneRequest request, string target, bool shallow, bool secure,
-        Action<CloneProgress>? progress, Stopwatch elapsed, CancellationToken ct)
+    private static CloneResult CloneOnce(CloneRequest request, string target, bool shallow,
+        Action<CloneProgress>? progress, Action<string>? checkedOut, Stopwatch elapsed, CancellationToken ct)
     {
         using var timeout = new CancellationTokenSource();
         if (request.Timeout != Timeout.InfiniteTimeSpan)
@@ -129,6 +200,8 @@ public static class RepositoryCloner
             if (remaining <= TimeSpan.Zero) throw TimedOut(request);
             if (remaining.TotalMilliseconds < int.MaxValue) timeout.CancelAfter(remaining);
         }
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
+        using var session = new CloneSession(request, linked.Token);
 
         var abort = Abort.None;
         TransferProgress? last = null;
@@ -182,54 +255,57 @@ public static class RepositoryCloner
             RepositoryOperationStarting = _ => Continue(),
         };
         if (shallow) fetch.Depth = 1;
-        if (secure && request.UseCredentials && !string.IsNullOrEmpty(request.HttpsToken))
-        {
-            var token = request.HttpsToken;
-            fetch.CredentialsProvider = (_, _, _) =>
-                new UsernamePasswordCredentials { Username = TokenUserName, Password = token };
-        }
 
-        var options = new CloneOptions(fetch) { Checkout = true };
+        // Fetch only: the tree is measured before anything is written to the work tree.
+        var options = new CloneOptions(fetch) { Checkout = false, RecurseSubmodules = false };
         // libgit2 runs on its own thread so that a server that stalls without sending anything (no callback to
         // say no from) cannot hold the caller past its timeout or cancellation.
-        var clone = Task.Factory.StartNew(() => Repository.Clone(request.RepoUrl, target, options),
+        var clone = Task.Factory.StartNew(() =>
+            {
+                using (session.Enter()) Repository.Clone(request.RepoUrl, target, options);
+                return CheckOut(request, target, Continue, checkedOut);
+            },
             CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        using (var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token))
-        {
-            try
-            {
-                clone.Wait(linked.Token);
-            }
-            catch (AggregateException)
-            {
-                // Failed: rethrown unwrapped below.
-            }
-            catch (OperationCanceledException)
-            {
-                // The next callback returns false; give libgit2 a moment to get there before leaving it behind.
-                if (!((IAsyncResult)clone).AsyncWaitHandle.WaitOne(AbandonGrace))
-                {
-                    Continue();
-                    var reason = abort == Abort.None ? (ct.IsCancellationRequested ? Abort.Cancelled : Abort.TimedOut) : abort;
-                    abort = reason;
-                    // Delete the target once libgit2 lets go of it, not while it is still writing.
-                    _ = clone.ContinueWith(_ => TryDeleteDirectory(target), CancellationToken.None,
-                        TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-                    throw new AbandonedException(AbortException(reason, request, ct));
-                }
-            }
-        }
         try
         {
-            clone.GetAwaiter().GetResult();
+            clone.Wait(linked.Token);
+        }
+        catch (AggregateException)
+        {
+            // Failed: rethrown unwrapped below.
+        }
+        catch (OperationCanceledException)
+        {
+            // The next callback returns false and the transport's requests are cancelled; give libgit2 a moment to
+            // get there before leaving it behind.
+            if (!((IAsyncResult)clone).AsyncWaitHandle.WaitOne(AbandonGrace))
+            {
+                Continue();
+                var reason = abort == Abort.None ? (ct.IsCancellationRequested ? Abort.Cancelled : Abort.TimedOut) : abort;
+                abort = reason;
+                // Delete the target once libgit2 lets go of it, not while it is still writing.
+                _ = clone.ContinueWith(_ => TryDeleteDirectory(target), CancellationToken.None,
+                    TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                throw new AbandonedException(AbortException(reason, request, ct));
+            }
+        }
+
+        // A cancellation or timeout that arrived meanwhile wins, whether the clone failed of it or finished anyway.
+        Continue();
+        (string Sha, bool Shallow)? done;
+        try
+        {
+            done = clone.GetAwaiter().GetResult();
         }
         catch (Exception) when (abort != Abort.None)
         {
             throw AbortException(abort, request, ct, callbackError);
         }
-
-        // Checkout cannot be interrupted from a callback: honour a cancellation that arrived meanwhile.
-        if (!Continue()) throw AbortException(abort, request, ct);
+        catch (LibGit2SharpException e) when (session.Failure is { } failure && FromTransport(failure, request, e) is { } failed)
+        {
+            throw failed;
+        }
+        if (abort != Abort.None || done is not { } commit) throw AbortException(abort, request, ct, callbackError);
 
         if (last is { } final && progress is not null &&
             lastReported != final.ReceivedBytes + ((long)final.ReceivedObjects << 40))
@@ -238,10 +314,66 @@ public static class RepositoryCloner
             if (abort != Abort.None) throw AbortException(abort, request, ct, callbackError);
         }
 
-        using var repo = new Repository(target);
-        var tip = repo.Head.Tip ?? throw new CloneFailedException(
-            $"{Redact(request.RepoUrl, request.HttpsToken)} has no commits", transient: false);
-        return new CloneResult(tip.Sha, last?.ReceivedBytes ?? 0, repo.Info.IsShallow, elapsed.Elapsed);
+        return new CloneResult(commit.Sha, last?.ReceivedBytes ?? 0, commit.Shallow, elapsed.Elapsed);
+    }
+
+    /// <summary>
+    /// On libgit2's thread, after the fetch: measures HEAD's tree against the limits, then writes it. Null when
+    /// <paramref name="keepGoing"/> said stop. Checkout's callbacks cannot stop libgit2 once it writes files, so on a
+    /// stop the work tree is moved aside: every later write fails at once, and checkout ends there.
+    /// </summary>
+    private static (string Sha, bool Shallow)? CheckOut(CloneRequest request, string target, Func<bool> keepGoing,
+        Action<string>? checkedOut)
+    {
+        var aside = $"{target}.stopped-{Guid.NewGuid():N}";
+        var movedAside = false;
+        try
+        {
+            using var repo = new Repository(target);
+            var tip = repo.Head.Tip ?? throw new CloneFailedException(
+                $"{Redact(request.RepoUrl, request.HttpsToken)} has no commits", transient: false);
+            if (!CheckoutCaps.Check(repo, tip.Tree, request.MaxFiles, request.MaxCheckoutBytes, keepGoing) || !keepGoing())
+                return null;
+
+            var options = new CheckoutOptions
+            {
+                CheckoutModifiers = CheckoutModifiers.Force,
+                // Planning reports every file it is about to write: the place to stop before the first one.
+                CheckoutNotifyFlags = CheckoutNotifyFlags.Updated,
+                OnCheckoutNotify = (_, _) => keepGoing(),
+                OnCheckoutProgress = (path, _, _) =>
+                {
+                    if (!string.IsNullOrEmpty(path)) checkedOut?.Invoke(path);
+                    if (!movedAside && !keepGoing()) movedAside = MoveAside(target, aside);
+                },
+            };
+            try
+            {
+                repo.Checkout(tip.Tree, null, options);
+            }
+            catch (LibGit2SharpException) when (!keepGoing())
+            {
+                return null;
+            }
+            return keepGoing() ? (tip.Sha, repo.Info.IsShallow) : null;
+        }
+        finally
+        {
+            if (movedAside) TryDeleteDirectory(aside);
+        }
+    }
+
+    private static bool MoveAside(string target, string aside)
+    {
+        try
+        {
+            Directory.Move(target, aside);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     private static Exception AbortException(Abort abort, CloneRequest request, CancellationToken ct,
@@ -249,13 +381,17 @@ public static class RepositoryCloner
         {
             Abort.CallbackFailed => new ProgressCallbackException(callbackError!),
             Abort.Cancelled => new OperationCanceledException("clone cancelled", ct),
-            Abort.TooLarge => new CloneFailedException(
-                $"repository is larger than {request.MaxBytes / (1024.0 * 1024.0):0.##} MB", transient: false),
+            Abort.TooLarge => TooLarge(request.MaxBytes),
             _ => TimedOut(request),
         };
 
+    /// <summary>More than <paramref name="maxBytes"/> received, told by the transfer progress or the transport.</summary>
+    internal static CloneFailedException TooLarge(long maxBytes) =>
+        new($"repository is larger than {maxBytes / (1024.0 * 1024.0):0.##} MB", transient: false,
+            kind: CloneFailureKind.RepositoryTooLarge);
+
     private static CloneFailedException TimedOut(CloneRequest request) =>
-        new($"clone timed out after {request.Timeout.TotalSeconds:0.#} s", transient: true);
+        new($"clone timed out after {request.Timeout.TotalSeconds:0.#} s", transient: true, kind: CloneFailureKind.TimedOut);
 
     /// <summary>The directory a local path or file:// URL names; null for remote URLs.</summary>
     private static string? LocalPath(string url)
@@ -265,22 +401,46 @@ public static class RepositoryCloner
         return url.Contains("://", StringComparison.Ordinal) || url.Contains('@') ? null : Path.GetFullPath(url);
     }
 
-    /// <summary>
-    /// True for http(s). <paramref name="secure"/> says whether a token may be sent: https, or plain http to a
-    /// loopback address (which never leaves the machine; the tests' smart HTTP server is such a one).
-    /// </summary>
-    private static bool IsHttp(string url, out bool secure)
+    private static bool IsHttp(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
+
+    /// <summary>The host of a git://, ssh:// or scp-like (<c>user@host:path</c>) URL; null for anything else.</summary>
+    private static string? NetworkHost(string url)
     {
-        secure = false;
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri)) return false;
-        var http = uri.Scheme == Uri.UriSchemeHttp;
-        secure = uri.Scheme == Uri.UriSchemeHttps || (http && uri.IsLoopback);
-        return secure || http;
+        if (Uri.TryCreate(url, UriKind.Absolute, out var uri))
+            return uri.IsFile || uri.IdnHost.Length == 0 ? null : uri.IdnHost;
+        var scp = System.Text.RegularExpressions.Regex.Match(url, @"^[^/@:]+@(\[[^\]]+\]|[^/:]+):");
+        return scp.Success ? scp.Groups[1].Value : null;
     }
 
     private static bool IsShallowNotSupported(LibGit2SharpException e) =>
         e.Message.Contains("not supported", StringComparison.OrdinalIgnoreCase) ||
         e.Message.Contains("shallow", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>What the http(s) transport's own failure means for the clone; null when libgit2's message says more.</summary>
+    private static CloneFailedException? FromTransport(Exception failure, CloneRequest request, LibGit2SharpException e) =>
+        failure switch
+        {
+            CloneFailedException own => own,
+            HttpStatusException status => ForStatus(status.StatusCode, Redact(request.RepoUrl, request.HttpsToken),
+                status.Message, e),
+            HttpRequestException or IOException or System.Net.Sockets.SocketException => new CloneFailedException(
+                $"clone of {Redact(request.RepoUrl, request.HttpsToken)} failed: {Redact(failure.Message, request.HttpsToken)}",
+                transient: true, failure),
+            _ => null,
+        };
+
+    private static CloneFailedException ForStatus(int code, string url, string detail, Exception inner)
+    {
+        if (code is 404 or 410)
+            return new CloneFailedException($"repository {url} was not found: {detail}", transient: false, inner);
+        if (code is 401 or 403 or 407)
+            return new CloneFailedException($"access to {url} was denied (authentication failed): {detail}",
+                transient: false, inner);
+        if (code is >= 400 and < 500 and not 408 and not 429)
+            return new CloneFailedException($"clone of {url} was refused: {detail}", transient: false, inner);
+        return new CloneFailedException($"clone of {url} failed: {detail}", transient: true, inner);
+    }
 
     private static CloneFailedException Classify(LibGit2SharpException e, CloneRequest request)
     {
@@ -290,17 +450,7 @@ public static class RepositoryCloner
 
         var status = System.Text.RegularExpressions.Regex.Match(m, @"status code:?\s*(\d{3})");
         if (status.Success)
-        {
-            var code = int.Parse(status.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-            if (code is 404 or 410)
-                return new CloneFailedException($"repository {url} was not found: {detail}", transient: false, e);
-            if (code is 401 or 403 or 407)
-                return new CloneFailedException($"access to {url} was denied (authentication failed): {detail}",
-                    transient: false, e);
-            if (code is >= 400 and < 500 and not 408 and not 429)
-                return new CloneFailedException($"clone of {url} was refused: {detail}", transient: false, e);
-            return new CloneFailedException($"clone of {url} failed: {detail}", transient: true, e);
-        }
+            return ForStatus(int.Parse(status.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), url, detail, e);
 
         if (e is RepositoryNotFoundException || m.Contains("not found") ||
             m.Contains("does not appear to be a git repository") || m.Contains("could not find repository") ||
@@ -321,11 +471,7 @@ public static class RepositoryCloner
     }
 
     /// <summary>Removes user information from URLs and the token from any text.</summary>
-    internal static string Redact(string text, string? token)
-    {
-        if (!string.IsNullOrEmpty(token)) text = text.Replace(token, "***", StringComparison.Ordinal);
-        return System.Text.RegularExpressions.Regex.Replace(text, @"(?<=://)[^/@\s]+@", "***@");
-    }
+    internal static string Redact(string text, string? token) => CloneErrors.Redact(text, token);
 
     private static void TryDeleteDirectory(string path) => WorkDirectories.TryDelete(path);
 

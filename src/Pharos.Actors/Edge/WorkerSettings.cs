@@ -32,6 +32,28 @@ public sealed record WorkerSettings(
     /// <summary>The limits of a job process whose stage may last <paramref name="timeout"/>.</summary>
     public JobLimits JobLimits(TimeSpan timeout) => new(JobMemoryBytes, timeout, Training.Threads);
 
+    /// <summary>The hosts <see cref="GitToken"/> is sent to, over https only.</summary>
+    public IReadOnlyList<string> GitTokenHosts { get; init; } = EdgeSettings.Default.GitTokenHosts;
+    /// <summary>Entries a repository's tree may have, and bytes its files may hold, before checkout.</summary>
+    public int MaxFiles { get; init; } = EdgeSettings.Default.MaxFiles;
+    public long MaxCheckoutBytes { get; init; } = EdgeSettings.Default.MaxCheckoutBytes;
+    /// <summary>Clones may connect to loopback and other internal addresses (PHAROS_ALLOW_LOCAL_REPOS).</summary>
+    public bool AllowInternalAddresses { get; init; }
+
+    /// <summary>
+    /// What a clone of <paramref name="repoUrl"/> into <paramref name="targetDirectory"/> gets of these settings.
+    /// Without <paramref name="useCredentials"/> (the submitting token's grant) the token is not even in the request.
+    /// </summary>
+    public CloneRequest CloneRequestFor(string repoUrl, string targetDirectory, bool useCredentials = true) =>
+        new(repoUrl, targetDirectory, MaxRepoBytes, CloneTimeout, useCredentials ? GitToken : null)
+        {
+            UseCredentials = useCredentials,
+            TokenHosts = GitTokenHosts,
+            AllowInternalAddresses = AllowInternalAddresses,
+            MaxFiles = MaxFiles,
+            MaxCheckoutBytes = MaxCheckoutBytes,
+        };
+
     public string WorkRoot => Path.Combine(Path.GetFullPath(DataDir), "work");
     /// <summary>Results waiting for the cloud (<see cref="Results.Outbox"/>).</summary>
     public string OutboxRoot => Path.Combine(Path.GetFullPath(DataDir), "outbox");
@@ -50,7 +72,8 @@ public sealed record WorkerSettings(
     private bool PrintMembers(System.Text.StringBuilder builder)
     {
         builder.Append($"WorkerId = {WorkerId}, DataDir = {DataDir}, GitToken = {(GitToken is null ? "off" : "***")}, ");
-        builder.Append($"MaxRepoBytes = {MaxRepoBytes}, CloneTimeout = {CloneTimeout}");
+        builder.Append($"MaxRepoBytes = {MaxRepoBytes}, CloneTimeout = {CloneTimeout}, GitTokenHosts = [{string.Join(", ", GitTokenHosts)}], ");
+        builder.Append($"MaxFiles = {MaxFiles}, MaxCheckoutBytes = {MaxCheckoutBytes}, AllowInternalAddresses = {AllowInternalAddresses}");
         return true;
     }
 
@@ -67,5 +90,9 @@ public sealed record WorkerSettings(
     {
         AnalyzeTimeout = settings.Edge.AnalyzeTimeout,
         JobMemoryBytes = settings.Edge.JobMemoryBytes,
+        GitTokenHosts = settings.Edge.GitTokenHosts,
+        MaxFiles = settings.Edge.MaxFiles,
+        MaxCheckoutBytes = settings.Edge.MaxCheckoutBytes,
+        AllowInternalAddresses = settings.Repositories.AllowLocalRepos,
     };
 }

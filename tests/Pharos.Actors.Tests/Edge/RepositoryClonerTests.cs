@@ -39,8 +39,13 @@ public sealed class RepositoryClonerTests(ClonerServersFixture servers, Xunit.Ab
 {
     private static readonly TimeSpan Generous = TimeSpan.FromMinutes(2);
 
+    /// <summary>The servers are on loopback: internal addresses allowed, and the token may go to 127.0.0.1.</summary>
     private CloneRequest Request(string url, long maxBytes = 1L << 30, string? token = null) =>
-        new(url, servers.Repos.NewTargetPath(), maxBytes, Generous, token);
+        new(url, servers.Repos.NewTargetPath(), maxBytes, Generous, token)
+        {
+            AllowInternalAddresses = true,
+            TokenHosts = ["127.0.0.1"],
+        };
 
     private void AssertSmallClone(CloneRequest request, CloneResult result, bool shallow)
     {

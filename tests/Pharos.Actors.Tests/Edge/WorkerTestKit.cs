@@ -80,6 +80,7 @@ public abstract class WorkerTestKit : Akka.TestKit.Xunit2.TestKit
         new WorkerSettings(WorkerId, DataDir, null, 1L << 30, TimeSpan.FromMinutes(1), training ?? Quick)
         {
             CloneRetryBackoff = TimeSpan.FromMilliseconds(50),
+            AllowInternalAddresses = true, // the git servers here are on loopback
         };
 
     /// <summary>
