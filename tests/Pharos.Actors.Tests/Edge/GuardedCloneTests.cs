@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text;
+using Pharos.Actors.Ingest;
 using Pharos.Testing.Git;
+using Pharos.Testing.Net;
 
 namespace Pharos.Actors.Tests.Edge;
 
@@ -253,6 +255,24 @@ public sealed class GuardedCloneTests(GuardedCloneFixture fx, Xunit.Abstractions
         var e = Refused(request, CloneFailureKind.Refused);
         Assert.Contains("internal address", e.Message);
         Assert.DoesNotContain("127.0.0.1", e.Message);
+        Assert.Equal(before, fx.Http.Requests);
+    }
+
+    [Fact]
+    public async Task A_name_the_validator_saw_public_is_refused_when_it_resolves_to_loopback_at_connect()
+    {
+        var url = UrlFor(fx.Http, NamedHost, "small");
+        // The earlier check: the name answered a public address then.
+        var validator = new RepoUrlValidator(RepoUrlPolicy.Default with
+        {
+            AllowedHosts = [NamedHost], AllowedSchemes = ["http"], AllowedPorts = [fx.Http.BaseAddress.Port],
+        }, new TestDns().Map(NamedHost, TestDns.PublicAddress).Resolver);
+        Assert.True((await validator.ValidateAsync(url)).Ok);
+
+        // At clone time it answers 127.0.0.1 (PinnedAddresses): the connection is refused all the same.
+        var before = fx.Http.Requests;
+        var request = Request(url) with { AllowInternalAddresses = false };
+        Assert.Contains("internal address", Refused(request, CloneFailureKind.Refused).Message);
         Assert.Equal(before, fx.Http.Requests);
     }
 

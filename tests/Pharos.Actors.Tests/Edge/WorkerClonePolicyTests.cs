@@ -13,7 +13,8 @@ public sealed class WorkerClonePolicyTests : WorkerTestKit
 {
     private const string GitToken = "edge-git-token-0f3c9a-never-sent-unasked";
 
-    private WorkerSettings WithToken() => Settings() with { GitToken = GitToken };
+    // The loopback server is the token's host here (plain http to loopback carries it while local repositories are allowed).
+    private WorkerSettings WithToken() => Settings() with { GitToken = GitToken, GitTokenHosts = ["127.0.0.1"] };
 
     [Theory]
     [InlineData("https://github.com:8443/pharos/sample", "refused to clone: port 8443 is not allowed; https allows 443")]

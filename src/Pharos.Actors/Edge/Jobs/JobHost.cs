@@ -55,7 +55,8 @@ public static class JobHost
         }
         catch (CloneFailedException e)
         {
-            Write(Failure(JobReason.CloneFailed, e.Message, e.Transient));
+            Write(Failure(e.Kind == CloneFailureKind.RepositoryTooLarge ? JobReason.RepositoryTooLarge : JobReason.CloneFailed,
+                e.Message, e.Transient));
             return FailedWithLine;
         }
         catch (Exception e)
