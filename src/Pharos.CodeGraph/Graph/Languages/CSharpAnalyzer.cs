@@ -24,9 +24,16 @@ namespace Pharos.CodeGraph.Graph.Languages;
 /// so its edges leave only the file that holds it. Files also use their own namespace's other files without any
 /// directive; those implicit edges are NOT added (they would make every namespace a clique).
 /// </para>
+/// <para>
+/// A directive landing on a namespace declared by more than <see cref="AnalysisLimits.MaxImportFanOut"/> files makes
+/// no edge and counts as one wide import: a namespace shared by thousands of files would otherwise give every file
+/// that uses it an edge to each of them.
+/// </para>
 /// </summary>
-public sealed class CSharpAnalyzer : ILanguageAnalyzer
+public sealed class CSharpAnalyzer(AnalysisLimits limits) : ILanguageAnalyzer
 {
+    public CSharpAnalyzer() : this(AnalysisLimits.Default) { }
+
     public IReadOnlySet<string> Languages { get; } = new HashSet<string>(StringComparer.Ordinal) { LanguageNames.CSharp };
 
     internal enum UsingKind { Namespace, Static, Alias }
@@ -47,19 +54,23 @@ public sealed class CSharpAnalyzer : ILanguageAnalyzer
                 list.Add(file.Path);
             }
 
+        var budget = new EdgeBudget(limits);
         var result = new List<FileImports>(files.Count);
         foreach (var (file, source) in parsed)
         {
             var resolved = new HashSet<string>(StringComparer.Ordinal);
             var unresolved = 0;
+            var wide = 0;
             foreach (var directive in source.Usings)
             {
                 var ns = Resolve(directive, declaring);
                 if (ns is null) unresolved++;
+                else if (declaring[ns].Count > limits.MaxImportFanOut) wide++;
                 else resolved.UnionWith(declaring[ns]);
             }
             resolved.Remove(file.Path);
-            result.Add(new FileImports(file.Path, resolved, unresolved));
+            budget.Spend(resolved.Count);
+            result.Add(new FileImports(file.Path, resolved, unresolved, wide));
         }
         return result;
     }

@@ -15,11 +15,15 @@ namespace Pharos.CodeGraph.Graph.Languages;
 /// source tree itself) takes the import paths whose first element has no dot. Relative imports (<c>./x</c>,
 /// <c>../x</c>, legal only without modules) resolve against the importing file's directory. Anything else — the
 /// standard library, other modules, <c>"C"</c>, a directory without non-test files — is one unresolved import.
+/// A package of more than <see cref="AnalysisLimits.MaxImportFanOut"/> non-test files makes no edge: its import counts
+/// as one wide import.
 /// </para>
 /// </summary>
-public sealed class GoAnalyzer : ILanguageAnalyzer
+public sealed class GoAnalyzer(AnalysisLimits limits) : ILanguageAnalyzer
 {
     private const string GoModFile = "go.mod";
+
+    public GoAnalyzer() : this(AnalysisLimits.Default) { }
 
     public IReadOnlySet<string> Languages { get; } = new HashSet<string>(StringComparer.Ordinal) { LanguageNames.Go };
 
@@ -30,6 +34,7 @@ public sealed class GoAnalyzer : ILanguageAnalyzer
         var packages = LexerText.ByDirectory(files.Select(f => f.Path)
             .Where(p => p.EndsWith(".go", StringComparison.Ordinal) && !p.EndsWith("_test.go", StringComparison.Ordinal)));
 
+        var budget = new EdgeBudget(limits);
         var result = new List<FileImports>(files.Count);
         foreach (var file in files)
         {
@@ -37,16 +42,17 @@ public sealed class GoAnalyzer : ILanguageAnalyzer
             var ownModule = NearestModule(directory, moduleDirectories);
             var resolved = new HashSet<string>(StringComparer.Ordinal);
             var unresolved = 0;
+            var wide = 0;
             foreach (var importPath in Imports(file.Text))
             {
                 var packageDirectory = Resolve(importPath, directory, ownModule, modules, moduleDirectories, packages);
-                if (packageDirectory is not null && packages.TryGetValue(packageDirectory, out var packageFiles))
-                    resolved.UnionWith(packageFiles);
-                else
-                    unresolved++;
+                if (packageDirectory is null || !packages.TryGetValue(packageDirectory, out var packageFiles)) unresolved++;
+                else if (packageFiles.Count > limits.MaxImportFanOut) wide++;
+                else resolved.UnionWith(packageFiles);
             }
             resolved.Remove(file.Path);
-            result.Add(new FileImports(file.Path, resolved, unresolved));
+            budget.Spend(resolved.Count);
+            result.Add(new FileImports(file.Path, resolved, unresolved, wide));
         }
         return result;
     }

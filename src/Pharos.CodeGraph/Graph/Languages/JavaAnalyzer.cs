@@ -16,9 +16,15 @@ namespace Pharos.CodeGraph.Graph.Languages;
 /// Classes of the file's own package used without an import are NOT inferred: that needs every identifier of the
 /// file checked against the package's classes, which costs far more than it tells.
 /// </para>
+/// <para>
+/// An import that names more than <see cref="AnalysisLimits.MaxImportFanOut"/> files (a wildcard over a large
+/// package, or a class found in very many source roots) makes no edge and counts as one wide import.
+/// </para>
 /// </summary>
-public sealed class JavaAnalyzer : ILanguageAnalyzer
+public sealed class JavaAnalyzer(AnalysisLimits limits) : ILanguageAnalyzer
 {
+    public JavaAnalyzer() : this(AnalysisLimits.Default) { }
+
     public IReadOnlySet<string> Languages { get; } = new HashSet<string>(StringComparer.Ordinal) { LanguageNames.Java };
 
     internal sealed record JavaImport(string Name, bool IsStatic, bool IsWildcard);
@@ -30,25 +36,30 @@ public sealed class JavaAnalyzer : ILanguageAnalyzer
         var parsed = files.Select(f => (File: f, Source: Parse(f.Text))).ToList();
         var javaFiles = files.Select(f => f.Path).Where(p => p.EndsWith(".java", StringComparison.Ordinal))
             .ToHashSet(StringComparer.Ordinal);
-        var byDirectory = LexerText.ByDirectory(javaFiles);
+        // What a wildcard reaches: each directory's files without package-info.java and module-info.java.
+        var classesByDirectory = LexerText.ByDirectory(javaFiles.Where(p => !IsDescriptor(p)));
 
         var roots = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var (file, source) in parsed)
             if (RootOf(file.Path, source.Package) is { } root) roots.Add(root);
 
+        var budget = new EdgeBudget(limits);
         var result = new List<FileImports>(files.Count);
         foreach (var (file, source) in parsed)
         {
             var resolved = new HashSet<string>(StringComparer.Ordinal);
             var unresolved = 0;
+            var wide = 0;
             foreach (var import in source.Imports)
             {
-                var targets = Resolve(import, roots, javaFiles, byDirectory);
+                var targets = Resolve(import, roots, javaFiles, classesByDirectory, limits.MaxImportFanOut);
                 if (targets.Count == 0) unresolved++;
+                else if (targets.Count > limits.MaxImportFanOut) wide++;
                 else resolved.UnionWith(targets);
             }
             resolved.Remove(file.Path);
-            result.Add(new FileImports(file.Path, resolved, unresolved));
+            budget.Spend(resolved.Count);
+            result.Add(new FileImports(file.Path, resolved, unresolved, wide));
         }
         return result;
     }
@@ -69,8 +80,10 @@ public sealed class JavaAnalyzer : ILanguageAnalyzer
             : null;
     }
 
+    /// <summary>The files an import names; collecting stops once they are more than <paramref name="maxFiles"/>
+    /// (the import is wide then, whatever else it names).</summary>
     private static List<string> Resolve(JavaImport import, IEnumerable<string> roots, HashSet<string> javaFiles,
-        Dictionary<string, List<string>> byDirectory)
+        Dictionary<string, List<string>> classesByDirectory, int maxFiles)
     {
         var segments = import.Name.Split('.');
         var found = new List<string>();
@@ -78,8 +91,11 @@ public sealed class JavaAnalyzer : ILanguageAnalyzer
         {
             var packagePath = string.Join('/', segments);
             foreach (var root in roots)
-                if (byDirectory.TryGetValue(LexerText.Join(root, packagePath), out var inPackage))
-                    found.AddRange(inPackage.Where(p => !IsDescriptor(p)));
+            {
+                if (!classesByDirectory.TryGetValue(LexerText.Join(root, packagePath), out var inPackage)) continue;
+                found.AddRange(inPackage.Take((int)Math.Min((long)maxFiles + 1 - found.Count, int.MaxValue)));
+                if (found.Count > maxFiles) return found;
+            }
             if (found.Count > 0) return found;
         }
 
@@ -92,6 +108,7 @@ public sealed class JavaAnalyzer : ILanguageAnalyzer
             {
                 var candidate = LexerText.Join(root, classPath);
                 if (javaFiles.Contains(candidate)) found.Add(candidate);
+                if (found.Count > maxFiles) return found;
             }
         }
         return found;
