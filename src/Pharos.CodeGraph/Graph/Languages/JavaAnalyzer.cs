@@ -36,12 +36,11 @@ public sealed class JavaAnalyzer(AnalysisLimits limits) : ILanguageAnalyzer
         var parsed = files.Select(f => (File: f, Source: Parse(f.Text))).ToList();
         var javaFiles = files.Select(f => f.Path).Where(p => p.EndsWith(".java", StringComparison.Ordinal))
             .ToHashSet(StringComparer.Ordinal);
-        // What a wildcard reaches: each directory's files without package-info.java and module-info.java.
-        var classesByDirectory = LexerText.ByDirectory(javaFiles.Where(p => !IsDescriptor(p)));
 
-        var roots = new SortedSet<string>(StringComparer.Ordinal);
+        var roots = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (file, source) in parsed)
             if (RootOf(file.Path, source.Package) is { } root) roots.Add(root);
+        var index = new SourceRootIndex(javaFiles, roots);
 
         var budget = new EdgeBudget(limits);
         var result = new List<FileImports>(files.Count);
@@ -52,7 +51,7 @@ public sealed class JavaAnalyzer(AnalysisLimits limits) : ILanguageAnalyzer
             var wide = 0;
             foreach (var import in source.Imports)
             {
-                var targets = Resolve(import, roots, javaFiles, classesByDirectory, limits.MaxImportFanOut);
+                var targets = Resolve(import, index);
                 if (targets.Count == 0) unresolved++;
                 else if (targets.Count > limits.MaxImportFanOut) wide++;
                 else resolved.UnionWith(targets);
@@ -80,38 +79,55 @@ public sealed class JavaAnalyzer(AnalysisLimits limits) : ILanguageAnalyzer
             : null;
     }
 
-    /// <summary>The files an import names; collecting stops once they are more than <paramref name="maxFiles"/>
-    /// (the import is wide then, whatever else it names).</summary>
-    private static List<string> Resolve(JavaImport import, IEnumerable<string> roots, HashSet<string> javaFiles,
-        Dictionary<string, List<string>> classesByDirectory, int maxFiles)
+    /// <summary>
+    /// Every .java file by its path from each source root it lies under (<c>a/b/C.java</c>), and the classes of each
+    /// package path (<c>a/b</c>) over all roots: a name is looked up once, however many roots there are.
+    /// </summary>
+    private sealed class SourceRootIndex
+    {
+        public Dictionary<string, List<string>> FilesByPath { get; } = new(StringComparer.Ordinal);
+        /// <summary>What a wildcard reaches: without package-info.java and module-info.java.</summary>
+        public Dictionary<string, List<string>> ClassesByPackage { get; } = new(StringComparer.Ordinal);
+
+        public SourceRootIndex(IEnumerable<string> javaFiles, HashSet<string> roots)
+        {
+            foreach (var path in javaFiles)
+            {
+                for (var root = LexerText.DirectoryOf(path); ; root = LexerText.DirectoryOf(root))
+                {
+                    if (roots.Contains(root))
+                    {
+                        var fromRoot = root.Length == 0 ? path : path[(root.Length + 1)..];
+                        Add(FilesByPath, fromRoot, path);
+                        if (!IsDescriptor(path)) Add(ClassesByPackage, LexerText.DirectoryOf(fromRoot), path);
+                    }
+                    if (root.Length == 0) break;
+                }
+            }
+        }
+
+        private static void Add(Dictionary<string, List<string>> lists, string key, string path)
+        {
+            if (!lists.TryGetValue(key, out var list)) lists[key] = list = [];
+            list.Add(path);
+        }
+    }
+
+    /// <summary>The files an import names, in every source root (a list the index holds: read, never changed).</summary>
+    private static IReadOnlyList<string> Resolve(JavaImport import, SourceRootIndex index)
     {
         var segments = import.Name.Split('.');
-        var found = new List<string>();
-        if (import.IsWildcard && !import.IsStatic)
-        {
-            var packagePath = string.Join('/', segments);
-            foreach (var root in roots)
-            {
-                if (!classesByDirectory.TryGetValue(LexerText.Join(root, packagePath), out var inPackage)) continue;
-                found.AddRange(inPackage.Take((int)Math.Min((long)maxFiles + 1 - found.Count, int.MaxValue)));
-                if (found.Count > maxFiles) return found;
-            }
-            if (found.Count > 0) return found;
-        }
+        if (import.IsWildcard && !import.IsStatic &&
+            index.ClassesByPackage.TryGetValue(string.Join('/', segments), out var inPackage) && inPackage.Count > 0)
+            return inPackage;
 
         // The class: the whole name (a wildcard's owner), or without its member for a single static import.
         var classLength = import.IsStatic && !import.IsWildcard ? segments.Length - 1 : segments.Length;
-        for (var length = classLength; length >= 2 && found.Count == 0; length--)
+        for (var length = classLength; length >= 2; length--)
         {
-            var classPath = string.Join('/', segments, 0, length) + ".java";
-            foreach (var root in roots)
-            {
-                var candidate = LexerText.Join(root, classPath);
-                if (javaFiles.Contains(candidate)) found.Add(candidate);
-                if (found.Count > maxFiles) return found;
-            }
+            if (index.FilesByPath.TryGetValue(string.Join('/', segments, 0, length) + ".java", out var found)) return found;
         }
-        return found;
+        return [];
     }
 
     /// <summary>The package declaration and the imports of a Java source.</summary>
