@@ -47,6 +47,26 @@ public sealed class GraphAndTrainCommandTests : IDisposable
         Assert.Equal(["app/main.py -> app/models.py", "app/main.py -> app/views.py", "app/views.py -> app/models.py", "web/index.ts -> web/util.ts"], edges);
         Assert.Equal(2, root.GetProperty("unresolved").GetProperty("total").GetInt32());
         Assert.Equal(4, root.GetProperty("languages").GetProperty("python").GetInt32());
+        Assert.Equal(0, root.GetProperty("wide_imports").GetInt32());
+    }
+
+    [Fact]
+    public async Task Graph_counts_an_import_of_a_namespace_past_the_fan_out_limit_as_wide()
+    {
+        // 65 files share one namespace, one over the default fan-out of 64: a using of it makes no edge.
+        CliRunner.Write(_repo, [.. Enumerable.Range(0, 65).Select(i => ($"cs/Big/C{i}.cs", $"namespace Big;\nclass C{i} {{ }}\n")),
+            ("cs/User.cs", "using Big;\nnamespace User;\nclass U { }\n")]);
+
+        var (exit, output, _) = await CliRunner.RunAsync("graph", _repo);
+        Assert.Equal(0, exit);
+        Assert.Matches(@"edges\s+4\s", output);
+        Assert.Matches(@"wide\s+1\s+imports of a namespace or package of more than 64 files", output);
+
+        (exit, output, _) = await CliRunner.RunAsync("graph", _repo, "--json");
+        Assert.Equal(0, exit);
+        using var json = JsonDocument.Parse(output);
+        Assert.Equal(1, json.RootElement.GetProperty("wide_imports").GetInt32());
+        Assert.Equal(4, json.RootElement.GetProperty("edges").GetArrayLength());
     }
 
     [Fact]

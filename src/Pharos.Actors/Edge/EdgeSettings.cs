@@ -1,13 +1,17 @@
 using Pharos.Actors.Configuration;
+using Pharos.CodeGraph.Graph;
 using Pharos.CodeGraph.Training;
 
 namespace Pharos.Actors.Edge;
 
-/// <summary>What an edge node's workers do: how many, the clone's credential and limits, and Node2Vec's size.</summary>
+/// <summary>What an edge node's workers do: how many, the clone's credential and limits, what an analysis may hold,
+/// and Node2Vec's size.</summary>
 public sealed record EdgeSettings
 {
-    // Node2Vec's own defaults are the edge's defaults.
+    // Node2Vec's and the analysis' own defaults are the edge's defaults.
     private static readonly Node2VecOptions Training = new();
+    private static readonly AnalysisLimits Limits = AnalysisLimits.Default;
+    private const long Megabyte = 1024 * 1024;
 
     public static readonly SettingsTable<EdgeSettings> Table = new(new EdgeSettings())
     {
@@ -25,6 +29,12 @@ public sealed record EdgeSettings
         { Setting.Int("PHAROS_TRAIN_DIMENSIONS", "TrainDimensions", Training.Dimensions, 2, Node2VecOptionsValidation.MaxDimensions),
             (o, v) => o with { TrainDimensions = v } },
         { Setting.Int("PHAROS_TRAIN_THREADS", "TrainThreads", 0, 0, 1024), (o, v) => o with { TrainThreads = v } },
+        { Setting.Int("PHAROS_MAX_SOURCE_MB", "MaxSourceMb", (int)(Limits.MaxSourceBytes / Megabyte), 1, 1_048_576),
+            (o, v) => o with { Analysis = o.Analysis with { MaxSourceBytes = v * Megabyte } } },
+        { Setting.Int("PHAROS_MAX_EDGES", "MaxEdges", Limits.MaxEdges, 1, 1_000_000_000),
+            (o, v) => o with { Analysis = o.Analysis with { MaxEdges = v } } },
+        { Setting.Int("PHAROS_MAX_IMPORT_FANOUT", "MaxImportFanOut", Limits.MaxImportFanOut, 1, 1_000_000),
+            (o, v) => o with { Analysis = o.Analysis with { MaxImportFanOut = v } } },
     };
 
     public static EdgeSettings Default { get; } = Table.Defaults();
@@ -52,6 +62,8 @@ public sealed record EdgeSettings
     public int TrainEpochs { get; init; }
     public int TrainDimensions { get; init; }
     public int TrainThreads { get; init; }
+    /// <summary>Source bytes, edges and import fan-out one repository's analysis may reach.</summary>
+    public AnalysisLimits Analysis { get; init; } = AnalysisLimits.Default;
 
     public long MaxRepoBytes => MaxRepoMb * 1024L * 1024L;
     public long MaxCheckoutBytes => MaxCheckoutMb * 1024L * 1024L;
@@ -61,7 +73,8 @@ public sealed record EdgeSettings
     {
         builder.Append($"Workers = {Workers}, GitToken = {(GitToken is null ? "off" : "on")}, GitTokenHosts = [{string.Join(", ", GitTokenHosts)}], ");
         builder.Append($"MaxRepoMb = {MaxRepoMb}, MaxFiles = {MaxFiles}, MaxCheckoutMb = {MaxCheckoutMb}, ");
-        builder.Append($"CloneTimeout = {CloneTimeout}, AnalyzeTimeout = {AnalyzeTimeout}, JobMemoryMb = {JobMemoryMb}, Train = {TrainEpochs} epochs x {TrainDimensions} dimensions");
+        builder.Append($"CloneTimeout = {CloneTimeout}, AnalyzeTimeout = {AnalyzeTimeout}, JobMemoryMb = {JobMemoryMb}, Train = {TrainEpochs} epochs x {TrainDimensions} dimensions, ");
+        builder.Append($"MaxSourceMb = {Analysis.MaxSourceBytes / Megabyte}, MaxEdges = {Analysis.MaxEdges}, MaxImportFanOut = {Analysis.MaxImportFanOut}");
         return true;
     }
 }

@@ -33,7 +33,7 @@ public sealed class TrainActor(TrainOrder order, WorkerSettings settings) : Step
     protected override async Task<IStepReport> Run(Action<IStepReport> report, CancellationToken ct)
     {
         var analyze = new AnalyzeOrder(order.RepositoryDirectory, order.RepoUrl, order.CommitSha, order.TaskId, order.LeaseId,
-            order.CloneSeconds, settings.Training, settings.OutboxRoot);
+            order.CloneSeconds, settings.Training, settings.OutboxRoot, settings.Analysis);
         var last = await JobProcess.RunAsync(settings.JobRunner, JobKind.Analyze, JobJson.Line(analyze),
             settings.JobLimits(settings.AnalyzeTimeout),
             line => { if (line.Progress is { } p) report(new TrainProgressed(p.Stage, p.Fraction, p.Message)); }, ct)

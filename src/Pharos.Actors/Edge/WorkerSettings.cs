@@ -1,5 +1,6 @@
 using Pharos.Actors.Configuration;
 using Pharos.Actors.Edge.Jobs;
+using Pharos.CodeGraph.Graph;
 using Pharos.CodeGraph.Training;
 
 namespace Pharos.Actors.Edge;
@@ -28,6 +29,8 @@ public sealed record WorkerSettings(
     public long JobMemoryBytes { get; init; } = EdgeSettings.Default.JobMemoryBytes;
     /// <summary>What starts the job processes the clone and the analysis run in; null where there is nothing to start.</summary>
     public JobRunner? JobRunner { get; init; } = JobRunner.Current;
+    /// <summary>What one repository's analysis may hold (source bytes, edges, import fan-out).</summary>
+    public AnalysisLimits Analysis { get; init; } = AnalysisLimits.Default;
 
     /// <summary>The limits of a job process whose stage may last <paramref name="timeout"/>.</summary>
     public JobLimits JobLimits(TimeSpan timeout) => new(JobMemoryBytes, timeout, Training.Threads);
@@ -94,5 +97,6 @@ public sealed record WorkerSettings(
         MaxFiles = settings.Edge.MaxFiles,
         MaxCheckoutBytes = settings.Edge.MaxCheckoutBytes,
         AllowInternalAddresses = settings.Repositories.AllowLocalRepos,
+        Analysis = settings.Edge.Analysis,
     };
 }

@@ -28,7 +28,8 @@ internal static class CliErrors
         {
             return await body();
         }
-        catch (Exception e) when (e is CliException or IOException or UnauthorizedAccessException or FormatException or ArgumentException)
+        catch (Exception e) when (e is CliException or IOException or UnauthorizedAccessException or FormatException or ArgumentException
+                                       or Pharos.CodeGraph.Graph.RepositoryTooLargeException)
         {
             // An ArgumentException's message ends with "(Parameter 'x')", which names code, not the user's input.
             var message = e is ArgumentException { ParamName: { } name } argument

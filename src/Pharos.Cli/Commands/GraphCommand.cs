@@ -7,6 +7,9 @@ namespace Pharos.Cli.Commands;
 /// <summary>`pharos graph DIR [--json]`: the import graph of a checked-out repository.</summary>
 internal static class GraphCommand
 {
+    // The limits an edge uses by default: what `pharos graph` shows is what an edge would make.
+    private static readonly AnalysisLimits Limits = AnalysisLimits.Default;
+
     public static Command Build()
     {
         var directory = new Argument<DirectoryInfo>("DIR") { Description = "The repository's directory." };
@@ -42,6 +45,8 @@ internal static class GraphCommand
             output.WriteLine($"    {language,-12}{count,8}");
         output.WriteLine($"  edges     {graph.Edges.Count,8}   resolved imports between files");
         output.WriteLine($"  unresolved{graph.UnresolvedTotal,8}   imports of the standard library or packages");
+        if (graph.WideImports > 0)
+            output.WriteLine($"  wide      {graph.WideImports,8}   imports of a namespace or package of more than {Limits.MaxImportFanOut} files, no edges");
         if (graph.SkippedFiles > 0)
         {
             output.WriteLine($"  skipped   {graph.SkippedFiles,8}   files that could not be read");
@@ -52,7 +57,7 @@ internal static class GraphCommand
 
     /// <summary>Builds the graph; a missing directory is the scanner's DirectoryNotFoundException, shown as one line.</summary>
     internal static ImportGraph Load(DirectoryInfo directory, CancellationToken ct) =>
-        ImportGraphBuilder.Build(directory.FullName, ct);
+        ImportGraphBuilder.Build(directory.FullName, Limits, ct);
 
     private static string FilesPerSecond(int files, double seconds) =>
         seconds <= 0 ? "-" : Math.Round(files / seconds).ToString("N0", System.Globalization.CultureInfo.InvariantCulture);

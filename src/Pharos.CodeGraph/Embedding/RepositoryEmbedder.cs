@@ -20,15 +20,21 @@ public sealed record RepositoryEmbedding(ImportGraph Graph, Embeddings Embedding
 /// <summary>Parse → import graph → Node2Vec, the one way both the edge worker and `pharos train` embed a repository.</summary>
 public static class RepositoryEmbedder
 {
-    /// <exception cref="DirectoryNotFoundException"><paramref name="root"/> does not exist.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="ct"/> was cancelled.</exception>
+    /// <summary>Within <see cref="AnalysisLimits.Default"/>.</summary>
     public static RepositoryEmbedding Embed(string root, Node2VecOptions options, Action<EmbeddingProgress>? progress = null,
-        CancellationToken ct = default)
+        CancellationToken ct = default) => Embed(root, options, AnalysisLimits.Default, progress, ct);
+
+    /// <exception cref="DirectoryNotFoundException"><paramref name="root"/> does not exist.</exception>
+    /// <exception cref="RepositoryTooLargeException">Parsing went past <paramref name="limits"/> (source bytes, edges).</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="ct"/> was cancelled.</exception>
+    public static RepositoryEmbedding Embed(string root, Node2VecOptions options, AnalysisLimits limits,
+        Action<EmbeddingProgress>? progress = null, CancellationToken ct = default)
     {
         options.Validate();
+        limits.Validate();
         progress?.Invoke(new EmbeddingProgress(JobStage.Parsing, 0, "Parsing..."));
         var clock = Stopwatch.StartNew();
-        var graph = ImportGraphBuilder.Build(root, ct);
+        var graph = ImportGraphBuilder.Build(root, limits, ct);
         var parsed = clock.Elapsed;
 
         progress?.Invoke(new EmbeddingProgress(JobStage.Training, 0,

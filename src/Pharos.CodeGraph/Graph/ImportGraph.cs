@@ -5,13 +5,16 @@ namespace Pharos.CodeGraph.Graph;
 /// paths in a stable (ordinal) order; <see cref="Edges"/> index into them, from importer to imported, deduplicated,
 /// without self-loops.
 /// </summary>
+/// <param name="WideImports">Imports that named more files than <see cref="AnalysisLimits.MaxImportFanOut"/> (a
+/// namespace or package shared by very many files), so made no edge; not counted as unresolved.</param>
 public sealed record ImportGraph(
     IReadOnlyList<string> Nodes,
     IReadOnlyList<(int From, int To)> Edges,
     IReadOnlyDictionary<string, string> LanguageByNode,
     IReadOnlyDictionary<string, int> UnresolvedByNode,
     int SkippedFiles,
-    IReadOnlyList<string> Warnings)
+    IReadOnlyList<string> Warnings,
+    int WideImports = 0)
 {
     public int UnresolvedTotal => UnresolvedByNode.Values.Sum();
 

@@ -2,34 +2,57 @@ using Pharos.CodeGraph.Graph.Languages;
 
 namespace Pharos.CodeGraph.Graph;
 
-/// <summary>Scans a repository and turns the imports its analyzers find into an <see cref="ImportGraph"/>.</summary>
+/// <summary>
+/// Scans a repository and turns the imports its analyzers find into an <see cref="ImportGraph"/>, within
+/// <see cref="AnalysisLimits"/> (bytes read, edges made, files one import may reach).
+/// </summary>
 public static class ImportGraphBuilder
 {
-    /// <summary>The analyzers <see cref="Build(string, CancellationToken)"/> uses, one per language family.</summary>
-    public static IReadOnlyList<ILanguageAnalyzer> DefaultAnalyzers { get; } =
+    /// <summary>The analyzers of <see cref="AnalysisLimits.Default"/>, one per language family.</summary>
+    public static IReadOnlyList<ILanguageAnalyzer> DefaultAnalyzers { get; } = Analyzers(AnalysisLimits.Default);
+
+    /// <summary>One analyzer per language family, each deciding an import's fan-out by <paramref name="limits"/>.</summary>
+    public static IReadOnlyList<ILanguageAnalyzer> Analyzers(AnalysisLimits limits) =>
     [
         new PythonAnalyzer(),
         new JavaScriptAnalyzer(),
-        new CSharpAnalyzer(),
-        new GoAnalyzer(),
-        new JavaAnalyzer(),
+        new CSharpAnalyzer(limits),
+        new GoAnalyzer(limits),
+        new JavaAnalyzer(limits),
     ];
 
-    public static ImportGraph Build(string root, CancellationToken ct = default) => Build(root, DefaultAnalyzers, ct);
+    /// <exception cref="RepositoryTooLargeException">Past <see cref="AnalysisLimits.Default"/>.</exception>
+    public static ImportGraph Build(string root, CancellationToken ct = default) => Build(root, AnalysisLimits.Default, ct);
 
-    public static ImportGraph Build(string root, IEnumerable<ILanguageAnalyzer> analyzers, CancellationToken ct = default)
+    /// <exception cref="RepositoryTooLargeException">Past <paramref name="limits"/>: too many source bytes or edges.</exception>
+    public static ImportGraph Build(string root, AnalysisLimits limits, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        return Build(root, Analyzers(limits), limits, ct);
+    }
+
+    public static ImportGraph Build(string root, IEnumerable<ILanguageAnalyzer> analyzers, CancellationToken ct = default) =>
+        Build(root, analyzers, AnalysisLimits.Default, ct);
+
+    /// <summary>The graph by <paramref name="analyzers"/>, whose own limits decide an import's fan-out; the bytes
+    /// read and the edges made are held to <paramref name="limits"/>.</summary>
+    public static ImportGraph Build(string root, IEnumerable<ILanguageAnalyzer> analyzers, AnalysisLimits limits, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(analyzers);
         var analyzerList = analyzers.ToList();
-        var scan = RepositoryScanner.Scan(root, ct);
-        return Build(scan, analyzerList, ct);
+        var scan = RepositoryScanner.Scan(root, limits, ct);
+        return Build(scan, analyzerList, limits, ct);
     }
 
     /// <summary>Assembles the graph of an existing scan (the scan's sources are the nodes).</summary>
-    public static ImportGraph Build(RepositoryScan scan, IEnumerable<ILanguageAnalyzer> analyzers, CancellationToken ct = default)
+    /// <exception cref="RepositoryTooLargeException">The imports make more than <see cref="AnalysisLimits.MaxEdges"/> edges.</exception>
+    public static ImportGraph Build(RepositoryScan scan, IEnumerable<ILanguageAnalyzer> analyzers, AnalysisLimits limits,
+        CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(scan);
         ArgumentNullException.ThrowIfNull(analyzers);
+        ArgumentNullException.ThrowIfNull(limits);
+        limits.Validate();
 
         var nodes = scan.Sources.Select(f => f.Path).Order(StringComparer.Ordinal).ToList();
         var indexOf = new Dictionary<string, int>(nodes.Count, StringComparer.Ordinal);
@@ -38,6 +61,7 @@ public static class ImportGraphBuilder
         var languageByNode = scan.Sources.ToDictionary(f => f.Path, f => f.Language, StringComparer.Ordinal);
         var unresolvedByNode = nodes.ToDictionary(n => n, _ => 0, StringComparer.Ordinal);
         var edges = new HashSet<(int From, int To)>();
+        var wide = 0;
         var warnings = new List<string>(scan.Warnings);
 
         var claimed = new Dictionary<string, ILanguageAnalyzer>(StringComparer.Ordinal);
@@ -65,15 +89,17 @@ public static class ImportGraphBuilder
                     continue;
                 }
                 unresolvedByNode[imports.Path] += imports.Unresolved;
+                wide += imports.Wide;
                 foreach (var target in imports.Resolved)
                 {
-                    if (indexOf.TryGetValue(target, out var to) && to != from) edges.Add((from, to));
+                    if (indexOf.TryGetValue(target, out var to) && to != from && edges.Add((from, to)) && edges.Count > limits.MaxEdges)
+                        throw RepositoryTooLargeException.Edges(edges.Count, limits.MaxEdges);
                 }
             }
         }
 
         var edgeList = edges.ToList();
         edgeList.Sort();
-        return new ImportGraph(nodes, edgeList, languageByNode, unresolvedByNode, scan.SkippedFiles, warnings);
+        return new ImportGraph(nodes, edgeList, languageByNode, unresolvedByNode, scan.SkippedFiles, warnings, wide);
     }
 }

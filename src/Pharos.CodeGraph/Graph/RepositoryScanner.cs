@@ -14,13 +14,12 @@ public sealed record RepositoryScan(
 /// <summary>
 /// Walks a checked-out repository: reads its source files (<see cref="LanguageNames.ByExtension"/>) and the few
 /// manifests the analyzers need, indexes every file path, and stays out of dependency, build and tool directories.
-/// Symbolic links are never followed, so the walk cannot leave the root or loop.
+/// Symbolic links are never followed, so the walk cannot leave the root or loop. What it reads is held to
+/// <see cref="AnalysisLimits"/>: files over <see cref="AnalysisLimits.MaxFileBytes"/> are skipped, and a repository
+/// whose files to read hold more than <see cref="AnalysisLimits.MaxSourceBytes"/> in all is refused before any is read.
 /// </summary>
 public static class RepositoryScanner
 {
-    /// <summary>Files larger than this are not read (generated bundles, data dumps).</summary>
-    public const long MaxFileBytes = 1024 * 1024;
-
     /// <summary>A NUL byte in this many leading bytes marks a file as binary.</summary>
     public const int BinaryProbeBytes = 8 * 1024;
 
@@ -47,8 +46,15 @@ public static class RepositoryScanner
         ReturnSpecialDirectories = false,
     };
 
-    public static RepositoryScan Scan(string root, CancellationToken ct = default)
+    /// <exception cref="RepositoryTooLargeException">Past <see cref="AnalysisLimits.Default"/>.</exception>
+    public static RepositoryScan Scan(string root, CancellationToken ct = default) => Scan(root, AnalysisLimits.Default, ct);
+
+    /// <exception cref="RepositoryTooLargeException">The files to read hold more than
+    /// <see cref="AnalysisLimits.MaxSourceBytes"/>.</exception>
+    public static RepositoryScan Scan(string root, AnalysisLimits limits, CancellationToken ct = default)
     {
+        ArgumentNullException.ThrowIfNull(limits);
+        limits.Validate();
         if (string.IsNullOrWhiteSpace(root))
         {
             throw new ArgumentException("The repository root must be a directory path, and it is empty.", nameof(root));
@@ -62,13 +68,18 @@ public static class RepositoryScanner
         var warnings = new List<string>();
         var allPaths = new List<string>();
         var toRead = new List<(string Relative, string Full, string? Language)>();
-        Walk(fullRoot, warnings, allPaths, toRead, ct);
+        var listedBytes = Walk(fullRoot, limits, warnings, allPaths, toRead, ct);
+        // Refused before anything is read: the sizes the listing gave are enough to tell.
+        if (listedBytes > limits.MaxSourceBytes) throw RepositoryTooLargeException.SourceBytes(listedBytes, limits.MaxSourceBytes);
 
         // Read in parallel into fixed slots, then assemble in path order: the outcome does not depend on timing.
+        // Each read takes its bytes from one budget, so files grown since the listing cannot pass the limit either.
         toRead.Sort((a, b) => string.CompareOrdinal(a.Relative, b.Relative));
         var outcomes = new ReadOutcome[toRead.Count];
+        var budget = new ByteBudget(limits.MaxSourceBytes);
         Parallel.For(0, toRead.Count, new ParallelOptions { CancellationToken = ct }, i =>
-            outcomes[i] = Read(toRead[i].Full, toRead[i].Relative));
+            outcomes[i] = Read(toRead[i].Full, toRead[i].Relative, limits.MaxFileBytes, budget));
+        if (budget.Overdrawn) throw RepositoryTooLargeException.SourceBytes(budget.Taken, limits.MaxSourceBytes);
 
         var sources = new List<SourceFile>();
         var texts = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -92,10 +103,12 @@ public static class RepositoryScanner
         return new RepositoryScan(sources, index, skipped, warnings);
     }
 
-    private static void Walk(
-        string fullRoot, List<string> warnings, List<string> allPaths,
+    /// <summary>Lists the repository; returns the bytes of the files to read that are within the per-file limit.</summary>
+    private static long Walk(
+        string fullRoot, AnalysisLimits limits, List<string> warnings, List<string> allPaths,
         List<(string Relative, string Full, string? Language)> toRead, CancellationToken ct)
     {
+        var listedBytes = 0L;
         var pending = new Stack<(string Full, string Relative)>();
         pending.Push((fullRoot, ""));
         while (pending.Count > 0)
@@ -131,8 +144,36 @@ public static class RepositoryScanner
                 var language = LanguageNames.ByExtension.GetValueOrDefault(Path.GetExtension(entry.Name));
                 if (language is null && !ManifestNames.Contains(entry.Name)) continue;
                 toRead.Add((relative, file.FullName, language));
+                var size = SizeOf(file);
+                if (size <= limits.MaxFileBytes) listedBytes += size; // a larger one is skipped, never read
             }
         }
+        return listedBytes;
+    }
+
+    /// <summary>The file's length as listed; 0 when it cannot be told (its read will say why).</summary>
+    private static long SizeOf(FileInfo file)
+    {
+        try
+        {
+            return file.Length;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>Bytes the reads may take in all, shared by the parallel reads.</summary>
+    private sealed class ByteBudget(long limit)
+    {
+        private long _taken;
+
+        public long Taken => Interlocked.Read(ref _taken);
+        public bool Overdrawn => Taken > limit;
+
+        /// <summary>Takes <paramref name="bytes"/>; false (and nothing to read) once the total is past the limit.</summary>
+        public bool TryTake(long bytes) => Interlocked.Add(ref _taken, bytes) <= limit;
     }
 
     private static bool IsLink(FileSystemInfo entry)
@@ -151,17 +192,18 @@ public static class RepositoryScanner
 
     private readonly record struct ReadOutcome(string? Text, string? Problem);
 
-    private static ReadOutcome Read(string fullPath, string relative)
+    private static ReadOutcome Read(string fullPath, string relative, long maxFileBytes, ByteBudget budget)
     {
         byte[] bytes;
         try
         {
             using var stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
             var length = stream.Length;
-            if (length > MaxFileBytes)
+            if (length > maxFileBytes)
             {
-                return new(null, $"{relative}: skipped, {length} bytes is over the {MaxFileBytes}-byte limit");
+                return new(null, $"{relative}: skipped, {length} bytes is over the {maxFileBytes}-byte limit");
             }
+            if (!budget.TryTake(length)) return new(null, $"{relative}: not read, the source bytes limit is reached");
             bytes = new byte[length];
             stream.ReadExactly(bytes);
         }

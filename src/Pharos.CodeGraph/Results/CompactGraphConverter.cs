@@ -18,7 +18,8 @@ public sealed class CompactGraphConverter : JsonConverter<GraphDocument>
         [property: JsonPropertyName("languages")] IReadOnlyDictionary<string, int> Languages,
         [property: JsonPropertyName("skipped_files")] int SkippedFiles,
         [property: JsonPropertyName("warnings")] IReadOnlyList<string> Warnings,
-        [property: JsonPropertyName("parse_seconds")] double ParseSeconds);
+        [property: JsonPropertyName("parse_seconds")] double ParseSeconds,
+        [property: JsonPropertyName("wide_imports")] int WideImports = 0);
 
     public override GraphDocument Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
@@ -34,7 +35,7 @@ public sealed class CompactGraphConverter : JsonConverter<GraphDocument>
             edges[i] = [nodes[edge[0]], nodes[edge[1]]];
         }
         return new GraphDocument(nodes, edges, compact.Unresolved, compact.Languages, compact.SkippedFiles,
-            compact.Warnings ?? [], compact.ParseSeconds);
+            compact.Warnings ?? [], compact.ParseSeconds, compact.WideImports);
     }
 
     public override void Write(Utf8JsonWriter writer, GraphDocument value, JsonSerializerOptions options)
@@ -46,6 +47,6 @@ public sealed class CompactGraphConverter : JsonConverter<GraphDocument>
                 : throw new InvalidDataException($"An edge names a file that is not a node: {string.Join(" -> ", e)}."))
             .ToArray();
         JsonSerializer.Serialize(writer, new Compact(value.Nodes, edges, value.Unresolved, value.Languages, value.SkippedFiles,
-            value.Warnings, value.ParseSeconds), options);
+            value.Warnings, value.ParseSeconds, value.WideImports), options);
     }
 }

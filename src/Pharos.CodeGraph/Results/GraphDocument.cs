@@ -10,7 +10,8 @@ public sealed record UnresolvedImports(
 
 /// <summary>
 /// An import graph as `pharos graph --json` prints it and the cloud serves it: file paths, edges as
-/// [importer, imported] path pairs, unresolved imports, files per language.
+/// [importer, imported] path pairs, unresolved imports, files per language, and the wide imports that were cut
+/// (named more files than the fan-out limit, so made no edge; 0 in documents written before there was a limit).
 /// </summary>
 public sealed record GraphDocument(
     [property: JsonPropertyName("nodes")] IReadOnlyList<string> Nodes,
@@ -19,7 +20,8 @@ public sealed record GraphDocument(
     [property: JsonPropertyName("languages")] IReadOnlyDictionary<string, int> Languages,
     [property: JsonPropertyName("skipped_files")] int SkippedFiles,
     [property: JsonPropertyName("warnings")] IReadOnlyList<string> Warnings,
-    [property: JsonPropertyName("parse_seconds")] double ParseSeconds)
+    [property: JsonPropertyName("parse_seconds")] double ParseSeconds,
+    [property: JsonPropertyName("wide_imports")] int WideImports = 0)
 {
     public static GraphDocument Of(ImportGraph graph, TimeSpan parsed) => new(
         graph.Nodes,
@@ -28,5 +30,6 @@ public sealed record GraphDocument(
         graph.FilesByLanguage,
         graph.SkippedFiles,
         graph.Warnings,
-        Math.Round(parsed.TotalSeconds, 3));
+        Math.Round(parsed.TotalSeconds, 3),
+        graph.WideImports);
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Pharos.Actors.Edge.Jobs;
 using Pharos.Api.Contracts;
+using Pharos.CodeGraph.Graph;
 using Pharos.CodeGraph.Training;
 using Pharos.Testing.Git;
 using Pharos.Testing.Nodes;
@@ -69,6 +70,20 @@ public sealed class JobProcessTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(JobReason.CloneFailed, failed.Error!.Reason);
         Assert.Contains("was not found", failed.Error.Message);
         Assert.False(failed.Error.Transient);
+    }
+
+    [Fact]
+    public async Task The_analysis_limits_travel_with_the_order_and_a_repository_past_them_fails_as_too_large()
+    {
+        // Two edges, one allowed.
+        var source = _repos.CreateSource("pkg", ("pkg/__init__.py", ""), ("pkg/a.py", "from pkg import b\n"), ("pkg/b.py", "from pkg import a\n"));
+        var order = new AnalyzeOrder(source, source, GitRepositoryFixture.Head(source), "task-1", "lease-1", 0,
+            new Node2VecOptions { Epochs = 1, Dimensions = 8, Threads = 1 }, Path.Combine(_repos.Root, "outbox"),
+            new AnalysisLimits { MaxEdges = 1 });
+        var failed = await JobProcess.RunAsync(JobRunner.Current, JobKind.Analyze, JobJson.Line(order), Roomy, _ => { },
+            CancellationToken.None);
+        Assert.Equal(JobReason.RepositoryTooLarge, failed.Error!.Reason);
+        Assert.Equal("The repository is too large to analyse: its imports made 2 edges, over the limit of 1.", failed.Error.Message);
     }
 
     [Theory]

@@ -43,8 +43,8 @@ public sealed class RepositoryScannerTests
     public void Oversized_binary_and_undecodable_sources_are_skipped_with_a_warning_each()
     {
         using var repo = new TempRepository(("ok.py", "import big\nimport binary\nimport latin\n"));
-        repo.Add(("big.py", "x = 1\n" + new string('#', (int)RepositoryScanner.MaxFileBytes)));
-        repo.Add(("edge.py", new string('#', (int)RepositoryScanner.MaxFileBytes))); // exactly the limit is read
+        repo.Add(("big.py", "x = 1\n" + new string('#', (int)AnalysisLimits.Default.MaxFileBytes)));
+        repo.Add(("edge.py", new string('#', (int)AnalysisLimits.Default.MaxFileBytes))); // exactly the limit is read
         repo.AddBytes("binary.py", [.. "x = 1\n"u8, 0, .. "more"u8]);
         repo.AddBytes("latin.py", [.. "s = '"u8, 0xE9, .. "'\n"u8]); // é in Latin-1
         repo.AddBytes("overlong.js", [0xC0, 0xAF]); // an overlong '/' is not valid UTF-8

@@ -58,6 +58,22 @@ public sealed class ResultBundleTests
         });
 
     [Fact]
+    public void Wide_imports_travel_in_the_bundle_and_a_bundle_written_before_them_reads_as_none()
+    {
+        var bundle = Sample(3, 4);
+        var wide = bundle with { Header = bundle.Header with { Graph = bundle.Header.Graph with { WideImports = 7 } } };
+        var bytes = wide.ToBytes();
+        Assert.Equal(7, ResultBundle.Read(bytes).Header.Graph.WideImports);
+
+        var length = BitConverter.ToInt32(bytes, 8);
+        var header = System.Text.Json.Nodes.JsonNode.Parse(bytes.AsSpan(12, length))!.AsObject();
+        Assert.True(header["graph"]!.AsObject().Remove("wide_imports"));
+        var older = Encoding.UTF8.GetBytes(header.ToJsonString());
+        byte[] written = [.. bytes[..8], .. BitConverter.GetBytes(older.Length), .. older, .. bytes[(12 + length)..]];
+        Assert.Equal(0, ResultBundle.Read(written).Header.Graph.WideImports);
+    }
+
+    [Fact]
     public void A_foreign_file_an_oversized_header_length_or_impossible_dims_is_refused_with_the_reason()
     {
         var bytes = Sample(3, 4).ToBytes();

@@ -1,6 +1,7 @@
 using Pharos.Actors.Results;
 using Pharos.Api.Contracts;
 using Pharos.CodeGraph.Embedding;
+using Pharos.CodeGraph.Graph;
 using Pharos.CodeGraph.Results;
 
 namespace Pharos.Actors.Edge.Jobs;
@@ -59,6 +60,11 @@ public static class JobHost
                 e.Message, e.Transient));
             return FailedWithLine;
         }
+        catch (RepositoryTooLargeException e)
+        {
+            Write(Failure(JobReason.RepositoryTooLarge, e.Message));
+            return FailedWithLine;
+        }
         catch (Exception e)
         {
             Write(Failure(kind == JobKind.Clone ? JobReason.CloneFailed : JobReason.TrainingFailed, e.Message));
@@ -75,7 +81,7 @@ public static class JobHost
 
     private static JobLine Analyze(AnalyzeOrder order)
     {
-        var embedding = RepositoryEmbedder.Embed(order.RepositoryDirectory, order.Training,
+        var embedding = RepositoryEmbedder.Embed(order.RepositoryDirectory, order.Training, order.Analysis ?? AnalysisLimits.Default,
             progress => Write(new JobLine { Progress = new StageProgress(progress.Stage, progress.Fraction, progress.Message) }));
 
         Write(new JobLine { Progress = new StageProgress(JobStage.Storing, 0, "Storing the result...") });

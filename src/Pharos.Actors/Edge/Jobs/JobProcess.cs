@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Pharos.Actors.Edge.Git;
 using Pharos.Api.Contracts;
 
 namespace Pharos.Actors.Edge.Jobs;
@@ -109,7 +110,8 @@ public static class JobProcess
             Ending.OverMemory => Failed(JobReason.MemoryLimit, $"the {Stage(kind)} used more than {Megabytes(limits.MemoryBytes)} MB " +
                                                                "of memory (PHAROS_JOB_MEMORY_MB) and was stopped"),
             Ending.BadOutput => Failed(JobReason.AnalysisCrashed, $"the {kind.Name()} process wrote something that is not a job line"),
-            _ when last is not null && (process.ExitCode == 0 || last.Error is not null) => last,
+            _ when last is { Error: { } error } => last with { Error = error with { Message = CloneErrors.Sanitize(error.Message, null) } },
+            _ when last is not null && process.ExitCode == 0 => last,
             _ => Failed(JobReason.AnalysisCrashed, Crashed(kind, process.ExitCode, stderr)),
         };
     }
@@ -234,7 +236,9 @@ public static class JobProcess
         return first is null ? $"the {kind.Name()} process {how}" : $"the {kind.Name()} process {how}: {first}";
     }
 
-    private static JobLine Failed(JobReason reason, string message) => new() { Error = new JobError(reason, message) };
+    /// <summary>What the job's status shows: cleaned as a clone's error is (no control characters, no internal address, bounded).</summary>
+    private static JobLine Failed(JobReason reason, string message) =>
+        new() { Error = new JobError(reason, CloneErrors.Sanitize(message, null)) };
 
     private static string Stage(JobKind kind) => kind == JobKind.Clone ? "clone" : "analysis";
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Pharos.Actors.Results;
 using Pharos.Api.Contracts;
+using Pharos.CodeGraph.Graph;
 using Pharos.CodeGraph.Training;
 
 namespace Pharos.Actors.Edge.Jobs;
@@ -14,8 +15,9 @@ public enum JobKind
 }
 
 /// <summary>Parse, train and store one checked-out repository; the result goes into the outbox at <paramref name="OutboxRoot"/>.</summary>
+/// <param name="Analysis">What the parsing may hold; null: <see cref="AnalysisLimits.Default"/>.</param>
 public sealed record AnalyzeOrder(string RepositoryDirectory, string RepoUrl, string CommitSha, string TaskId, string LeaseId,
-    double CloneSeconds, Node2VecOptions Training, string OutboxRoot);
+    double CloneSeconds, Node2VecOptions Training, string OutboxRoot, AnalysisLimits? Analysis = null);
 
 /// <summary>An analysis that finished: the result is whole in the outbox.</summary>
 public sealed record AnalyzeResult(int FilesProcessed, int Edges, double FinalLoss, OutboxEntry Result);

@@ -24,9 +24,16 @@ namespace Pharos.CodeGraph.Graph.Languages;
 /// so its edges leave only the file that holds it. Files also use their own namespace's other files without any
 /// directive; those implicit edges are NOT added (they would make every namespace a clique).
 /// </para>
+/// <para>
+/// A directive landing on a namespace declared by more than <see cref="AnalysisLimits.MaxImportFanOut"/> files makes
+/// no edge and counts as one wide import: a namespace shared by thousands of files would otherwise give every file
+/// that uses it an edge to each of them.
+/// </para>
 /// </summary>
-public sealed class CSharpAnalyzer : ILanguageAnalyzer
+public sealed class CSharpAnalyzer(AnalysisLimits limits) : ILanguageAnalyzer
 {
+    public CSharpAnalyzer() : this(AnalysisLimits.Default) { }
+
     public IReadOnlySet<string> Languages { get; } = new HashSet<string>(StringComparer.Ordinal) { LanguageNames.CSharp };
 
     internal enum UsingKind { Namespace, Static, Alias }
@@ -47,22 +54,36 @@ public sealed class CSharpAnalyzer : ILanguageAnalyzer
                 list.Add(file.Path);
             }
 
+        var budget = new EdgeBudget(limits);
         var result = new List<FileImports>(files.Count);
         foreach (var (file, source) in parsed)
         {
             var resolved = new HashSet<string>(StringComparer.Ordinal);
             var unresolved = 0;
+            var wide = 0;
             foreach (var directive in source.Usings)
             {
                 var ns = Resolve(directive, declaring);
                 if (ns is null) unresolved++;
+                else if (declaring[ns].Count > limits.MaxImportFanOut) wide++;
                 else resolved.UnionWith(declaring[ns]);
             }
             resolved.Remove(file.Path);
-            result.Add(new FileImports(file.Path, resolved, unresolved));
+            budget.Spend(resolved.Count);
+            result.Add(new FileImports(file.Path, resolved, unresolved, wide));
         }
         return result;
     }
+
+    /// <summary>
+    /// A namespace of more parts or characters than this (nested blocks included) is no C# anyone writes: its block is
+    /// read as plain braces of the namespace around it, so that hostile nesting cannot make the names a file holds grow
+    /// with the square of its length (100,000 nested blocks would be 10^10 characters), nor a directive's lookups,
+    /// one per enclosing part, with the depth.
+    /// </summary>
+    internal const int MaxNameParts = 32, MaxNameLength = 512;
+
+    private static bool IsDeclarable(string name) => name.Length <= MaxNameLength && name.AsSpan().Count('.') < MaxNameParts;
 
     /// <summary>The declared namespace a directive lands on, or null.</summary>
     private static string? Resolve(UsingDirective directive, Dictionary<string, List<string>> declaring)
@@ -75,13 +96,12 @@ public sealed class CSharpAnalyzer : ILanguageAnalyzer
             if (declaring.ContainsKey(qualified)) return qualified;
             if (directive.Kind != UsingKind.Namespace)
             {
-                // The type's namespace: shorter and shorter prefixes, never climbing back into the scope itself.
-                var candidate = qualified;
-                while (true)
+                // The type's namespace: shorter and shorter prefixes, never climbing back into the scope itself. Only
+                // names up to MaxNameLength are declared: longer prefixes are passed over without being cut out.
+                for (var dot = qualified.LastIndexOf('.'); dot > scope.Length; dot = qualified.LastIndexOf('.', dot - 1))
                 {
-                    var dot = candidate.LastIndexOf('.');
-                    if (dot <= scope.Length || dot < 0) break;
-                    candidate = candidate[..dot];
+                    if (dot > MaxNameLength) continue;
+                    var candidate = qualified[..dot];
                     if (declaring.ContainsKey(candidate)) return candidate;
                 }
             }
@@ -116,13 +136,15 @@ public sealed class CSharpAnalyzer : ILanguageAnalyzer
                 if (name is null || next >= tokens.Count) continue;
                 if (tokens[next].IsPunctuation('{'))
                 {
+                    if ((scope.Length == 0 ? 0 : scope.Length + 1) + name.Length > MaxNameLength) continue; // plain braces: MaxNameLength
                     var full = scope.Length == 0 ? name : scope + "." + name;
+                    if (!IsDeclarable(full)) continue;
                     namespaces.Add(full);
                     open.Add((full, depth));
                     depth++;
                     k = next;
                 }
-                else if (tokens[next].IsPunctuation(';'))
+                else if (tokens[next].IsPunctuation(';') && IsDeclarable(name))
                 {
                     namespaces.Add(name);
                     fileScoped = name;

@@ -15,38 +15,43 @@ namespace Pharos.CodeGraph.Graph.Languages;
 /// source tree itself) takes the import paths whose first element has no dot. Relative imports (<c>./x</c>,
 /// <c>../x</c>, legal only without modules) resolve against the importing file's directory. Anything else — the
 /// standard library, other modules, <c>"C"</c>, a directory without non-test files — is one unresolved import.
+/// A package of more than <see cref="AnalysisLimits.MaxImportFanOut"/> non-test files makes no edge: its import counts
+/// as one wide import.
 /// </para>
 /// </summary>
-public sealed class GoAnalyzer : ILanguageAnalyzer
+public sealed class GoAnalyzer(AnalysisLimits limits) : ILanguageAnalyzer
 {
     private const string GoModFile = "go.mod";
+
+    public GoAnalyzer() : this(AnalysisLimits.Default) { }
 
     public IReadOnlySet<string> Languages { get; } = new HashSet<string>(StringComparer.Ordinal) { LanguageNames.Go };
 
     public IReadOnlyList<FileImports> Analyze(IReadOnlyList<SourceFile> files, RepositoryIndex repository)
     {
-        var modules = FindModules(repository);
-        var moduleDirectories = modules.Select(m => m.Directory).ToHashSet(StringComparer.Ordinal);
         var packages = LexerText.ByDirectory(files.Select(f => f.Path)
             .Where(p => p.EndsWith(".go", StringComparison.Ordinal) && !p.EndsWith("_test.go", StringComparison.Ordinal)));
+        var modules = new ModuleIndex(FindModules(repository), packages.Keys);
 
+        var budget = new EdgeBudget(limits);
         var result = new List<FileImports>(files.Count);
         foreach (var file in files)
         {
             var directory = LexerText.DirectoryOf(file.Path);
-            var ownModule = NearestModule(directory, moduleDirectories);
+            var ownModule = modules.Nearest(directory);
             var resolved = new HashSet<string>(StringComparer.Ordinal);
             var unresolved = 0;
+            var wide = 0;
             foreach (var importPath in Imports(file.Text))
             {
-                var packageDirectory = Resolve(importPath, directory, ownModule, modules, moduleDirectories, packages);
-                if (packageDirectory is not null && packages.TryGetValue(packageDirectory, out var packageFiles))
-                    resolved.UnionWith(packageFiles);
-                else
-                    unresolved++;
+                var packageDirectory = Resolve(importPath, directory, ownModule, modules, packages);
+                if (packageDirectory is null || !packages.TryGetValue(packageDirectory, out var packageFiles)) unresolved++;
+                else if (packageFiles.Count > limits.MaxImportFanOut) wide++;
+                else resolved.UnionWith(packageFiles);
             }
             resolved.Remove(file.Path);
-            result.Add(new FileImports(file.Path, resolved, unresolved));
+            budget.Spend(resolved.Count);
+            result.Add(new FileImports(file.Path, resolved, unresolved, wide));
         }
         return result;
     }
@@ -142,40 +147,81 @@ public sealed class GoAnalyzer : ILanguageAnalyzer
             .OrderBy(m => m.Directory, StringComparer.Ordinal)
             .ToList();
 
-    /// <summary>The directory of the nearest go.mod at or above <paramref name="directory"/>, or null.</summary>
-    private static string? NearestModule(string directory, HashSet<string> moduleDirectories)
+    /// <summary>
+    /// The repository's go.mod files, looked up by module path and, for the modules named "std", by the import paths
+    /// of the packages they hold: an import costs the same however many go.mod files a repository has.
+    /// </summary>
+    private sealed class ModuleIndex
     {
-        var current = directory;
-        while (true)
+        private readonly HashSet<string> _directories;
+        /// <summary>Per module path: the first module of that path (by directory) and the directories of all of them.</summary>
+        private readonly Dictionary<string, (Module First, HashSet<string> Directories)> _byPath = new(StringComparer.Ordinal);
+        /// <summary>Per import path (relative to its "std" module): the package directory of the first such module.</summary>
+        private readonly Dictionary<string, (string Module, string Package)> _standard = new(StringComparer.Ordinal);
+
+        /// <param name="modules">Ordered by directory.</param>
+        public ModuleIndex(List<Module> modules, IEnumerable<string> packageDirectories)
         {
-            if (moduleDirectories.Contains(current)) return current;
-            if (current.Length == 0) return null;
-            current = LexerText.DirectoryOf(current);
+            _directories = modules.Select(m => m.Directory).ToHashSet(StringComparer.Ordinal);
+            foreach (var module in modules)
+            {
+                if (module.Path is not { } path) continue;
+                if (_byPath.TryGetValue(path, out var same)) same.Directories.Add(module.Directory);
+                else _byPath[path] = (module, new HashSet<string>(StringComparer.Ordinal) { module.Directory });
+            }
+            var standard = _byPath.TryGetValue("std", out var std) ? std.Directories : [];
+            foreach (var package in packageDirectories)
+            {
+                if (Nearest(package) is not { } module || !standard.Contains(module)) continue;
+                var importPath = module.Length == 0 ? package : package == module ? "" : package[(module.Length + 1)..];
+                if (!_standard.TryGetValue(importPath, out var found) || string.CompareOrdinal(module, found.Module) < 0)
+                    _standard[importPath] = (module, package);
+            }
         }
+
+        /// <summary>The directory of the nearest go.mod at or above <paramref name="directory"/>, or null.</summary>
+        public string? Nearest(string directory)
+        {
+            var current = directory;
+            while (true)
+            {
+                if (_directories.Contains(current)) return current;
+                if (current.Length == 0) return null;
+                current = LexerText.DirectoryOf(current);
+            }
+        }
+
+        /// <summary>The module whose path is the longest prefix of the import path (whole segments); on a tie, the
+        /// importer's own module, else the first by directory.</summary>
+        public Module? Owner(string importPath, string? ownModule)
+        {
+            for (var end = importPath.Length; end > 0; end = importPath.LastIndexOf('/', end - 1))
+            {
+                if (!_byPath.TryGetValue(importPath[..end], out var modules)) continue;
+                return ownModule is not null && modules.Directories.Contains(ownModule)
+                    ? modules.First with { Directory = ownModule }
+                    : modules.First;
+            }
+            return null;
+        }
+
+        /// <summary>The package a "std" module holds at <paramref name="importPath"/> (already normalised), or null.</summary>
+        public string? Standard(string importPath) => _standard.TryGetValue(importPath, out var found) ? found.Package : null;
     }
 
-    private static string? Resolve(string importPath, string directory, string? ownModule, List<Module> modules,
-        HashSet<string> moduleDirectories, Dictionary<string, List<string>> packages)
+    private static string? Resolve(string importPath, string directory, string? ownModule, ModuleIndex modules,
+        Dictionary<string, List<string>> packages)
     {
         if (importPath.Length == 0) return null;
         if (importPath == "." || importPath == ".." || importPath.StartsWith("./", StringComparison.Ordinal) ||
             importPath.StartsWith("../", StringComparison.Ordinal))
             return Normalize(LexerText.Join(directory, importPath));
 
-        // The module whose path is the longest prefix of the import path; on a tie, the importer's own module.
-        Module? best = null;
-        foreach (var module in modules)
-        {
-            if (module.Path is not { } modulePath || !IsPathPrefix(modulePath, importPath)) continue;
-            if (best is null || modulePath.Length > best.Path!.Length ||
-                (modulePath.Length == best.Path.Length && module.Directory == ownModule))
-                best = module;
-        }
-        if (best is not null)
+        if (modules.Owner(importPath, ownModule) is { } best)
         {
             var rest = importPath.Length == best.Path!.Length ? "" : importPath[(best.Path.Length + 1)..];
             var target = Normalize(LexerText.Join(best.Directory, rest));
-            if (target is not null && NearestModule(target, moduleDirectories) == best.Directory) return target;
+            if (target is not null && modules.Nearest(target) == best.Directory) return target;
         }
 
         if (ownModule is not null)
@@ -186,21 +232,8 @@ public sealed class GoAnalyzer : ILanguageAnalyzer
 
         // The Go tree itself: module "std" holds the packages whose import path has no dot in its first element.
         var first = importPath.Split('/')[0];
-        if (!first.Contains('.'))
-        {
-            foreach (var module in modules)
-            {
-                if (module.Path != "std") continue;
-                var target = Normalize(LexerText.Join(module.Directory, importPath));
-                if (target is not null && packages.ContainsKey(target) && NearestModule(target, moduleDirectories) == module.Directory)
-                    return target;
-            }
-        }
-        return null;
+        return !first.Contains('.') && Normalize(importPath) is { } normalized ? modules.Standard(normalized) : null;
     }
-
-    private static bool IsPathPrefix(string prefix, string path) =>
-        path == prefix || (path.Length > prefix.Length && path[prefix.Length] == '/' && path.StartsWith(prefix, StringComparison.Ordinal));
 
     /// <summary>Folds "." and ".." segments; null when the path climbs above the repository root.</summary>
     internal static string? Normalize(string path)

@@ -16,9 +16,27 @@ public interface ILanguageAnalyzer
 /// <summary>
 /// One file's imports: <see cref="Resolved"/> holds repository-relative paths of imported files (duplicates and
 /// the file itself are dropped by the builder); <see cref="Unresolved"/> counts imports that name nothing in the
-/// repository (the standard library, third-party packages).
+/// repository (the standard library, third-party packages); <see cref="Wide"/> counts imports that name more files
+/// than <see cref="AnalysisLimits.MaxImportFanOut"/> and so make no edge.
 /// </summary>
-public sealed record FileImports(string Path, IReadOnlyCollection<string> Resolved, int Unresolved);
+public sealed record FileImports(string Path, IReadOnlyCollection<string> Resolved, int Unresolved, int Wide = 0);
+
+/// <summary>
+/// The edges one analysis has made so far, stopped past <see cref="AnalysisLimits.MaxEdges"/> while the analyzer
+/// resolves, before its results are all held at once (the builder counts the whole graph again).
+/// </summary>
+internal sealed class EdgeBudget(AnalysisLimits limits)
+{
+    private long _made;
+
+    /// <summary>Counts one file's targets (deduplicated, without the file itself: the edges they make).</summary>
+    /// <exception cref="RepositoryTooLargeException">The edges made are now more than the limit.</exception>
+    public void Spend(int edges)
+    {
+        _made += edges;
+        if (_made > limits.MaxEdges) throw RepositoryTooLargeException.Edges(_made, limits.MaxEdges);
+    }
+}
 
 /// <summary>Every file path of the repository (all files scanned, not only sources), for resolution.</summary>
 public sealed class RepositoryIndex(IEnumerable<string> paths, IReadOnlyDictionary<string, string>? texts = null)

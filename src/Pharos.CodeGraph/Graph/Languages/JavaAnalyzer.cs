@@ -16,9 +16,15 @@ namespace Pharos.CodeGraph.Graph.Languages;
 /// Classes of the file's own package used without an import are NOT inferred: that needs every identifier of the
 /// file checked against the package's classes, which costs far more than it tells.
 /// </para>
+/// <para>
+/// An import that names more than <see cref="AnalysisLimits.MaxImportFanOut"/> files (a wildcard over a large
+/// package, or a class found in very many source roots) makes no edge and counts as one wide import.
+/// </para>
 /// </summary>
-public sealed class JavaAnalyzer : ILanguageAnalyzer
+public sealed class JavaAnalyzer(AnalysisLimits limits) : ILanguageAnalyzer
 {
+    public JavaAnalyzer() : this(AnalysisLimits.Default) { }
+
     public IReadOnlySet<string> Languages { get; } = new HashSet<string>(StringComparer.Ordinal) { LanguageNames.Java };
 
     internal sealed record JavaImport(string Name, bool IsStatic, bool IsWildcard);
@@ -30,25 +36,29 @@ public sealed class JavaAnalyzer : ILanguageAnalyzer
         var parsed = files.Select(f => (File: f, Source: Parse(f.Text))).ToList();
         var javaFiles = files.Select(f => f.Path).Where(p => p.EndsWith(".java", StringComparison.Ordinal))
             .ToHashSet(StringComparer.Ordinal);
-        var byDirectory = LexerText.ByDirectory(javaFiles);
 
-        var roots = new SortedSet<string>(StringComparer.Ordinal);
+        var roots = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (file, source) in parsed)
             if (RootOf(file.Path, source.Package) is { } root) roots.Add(root);
+        var index = new SourceRootIndex(javaFiles, roots);
 
+        var budget = new EdgeBudget(limits);
         var result = new List<FileImports>(files.Count);
         foreach (var (file, source) in parsed)
         {
             var resolved = new HashSet<string>(StringComparer.Ordinal);
             var unresolved = 0;
+            var wide = 0;
             foreach (var import in source.Imports)
             {
-                var targets = Resolve(import, roots, javaFiles, byDirectory);
+                var targets = Resolve(import, index);
                 if (targets.Count == 0) unresolved++;
+                else if (targets.Count > limits.MaxImportFanOut) wide++;
                 else resolved.UnionWith(targets);
             }
             resolved.Remove(file.Path);
-            result.Add(new FileImports(file.Path, resolved, unresolved));
+            budget.Spend(resolved.Count);
+            result.Add(new FileImports(file.Path, resolved, unresolved, wide));
         }
         return result;
     }
@@ -69,32 +79,55 @@ public sealed class JavaAnalyzer : ILanguageAnalyzer
             : null;
     }
 
-    private static List<string> Resolve(JavaImport import, IEnumerable<string> roots, HashSet<string> javaFiles,
-        Dictionary<string, List<string>> byDirectory)
+    /// <summary>
+    /// Every .java file by its path from each source root it lies under (<c>a/b/C.java</c>), and the classes of each
+    /// package path (<c>a/b</c>) over all roots: a name is looked up once, however many roots there are.
+    /// </summary>
+    private sealed class SourceRootIndex
+    {
+        public Dictionary<string, List<string>> FilesByPath { get; } = new(StringComparer.Ordinal);
+        /// <summary>What a wildcard reaches: without package-info.java and module-info.java.</summary>
+        public Dictionary<string, List<string>> ClassesByPackage { get; } = new(StringComparer.Ordinal);
+
+        public SourceRootIndex(IEnumerable<string> javaFiles, HashSet<string> roots)
+        {
+            foreach (var path in javaFiles)
+            {
+                for (var root = LexerText.DirectoryOf(path); ; root = LexerText.DirectoryOf(root))
+                {
+                    if (roots.Contains(root))
+                    {
+                        var fromRoot = root.Length == 0 ? path : path[(root.Length + 1)..];
+                        Add(FilesByPath, fromRoot, path);
+                        if (!IsDescriptor(path)) Add(ClassesByPackage, LexerText.DirectoryOf(fromRoot), path);
+                    }
+                    if (root.Length == 0) break;
+                }
+            }
+        }
+
+        private static void Add(Dictionary<string, List<string>> lists, string key, string path)
+        {
+            if (!lists.TryGetValue(key, out var list)) lists[key] = list = [];
+            list.Add(path);
+        }
+    }
+
+    /// <summary>The files an import names, in every source root (a list the index holds: read, never changed).</summary>
+    private static IReadOnlyList<string> Resolve(JavaImport import, SourceRootIndex index)
     {
         var segments = import.Name.Split('.');
-        var found = new List<string>();
-        if (import.IsWildcard && !import.IsStatic)
-        {
-            var packagePath = string.Join('/', segments);
-            foreach (var root in roots)
-                if (byDirectory.TryGetValue(LexerText.Join(root, packagePath), out var inPackage))
-                    found.AddRange(inPackage.Where(p => !IsDescriptor(p)));
-            if (found.Count > 0) return found;
-        }
+        if (import.IsWildcard && !import.IsStatic &&
+            index.ClassesByPackage.TryGetValue(string.Join('/', segments), out var inPackage) && inPackage.Count > 0)
+            return inPackage;
 
         // The class: the whole name (a wildcard's owner), or without its member for a single static import.
         var classLength = import.IsStatic && !import.IsWildcard ? segments.Length - 1 : segments.Length;
-        for (var length = classLength; length >= 2 && found.Count == 0; length--)
+        for (var length = classLength; length >= 2; length--)
         {
-            var classPath = string.Join('/', segments, 0, length) + ".java";
-            foreach (var root in roots)
-            {
-                var candidate = LexerText.Join(root, classPath);
-                if (javaFiles.Contains(candidate)) found.Add(candidate);
-            }
+            if (index.FilesByPath.TryGetValue(string.Join('/', segments, 0, length) + ".java", out var found)) return found;
         }
-        return found;
+        return [];
     }
 
     /// <summary>The package declaration and the imports of a Java source.</summary>
