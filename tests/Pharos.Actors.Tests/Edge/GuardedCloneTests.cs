@@ -265,7 +265,9 @@ public sealed class GuardedCloneTests(GuardedCloneFixture fx, Xunit.Abstractions
         // The earlier check: the name answered a public address then.
         var validator = new RepoUrlValidator(RepoUrlPolicy.Default with
         {
-            AllowedHosts = [NamedHost], AllowedSchemes = ["http"], AllowedPorts = [fx.Http.BaseAddress.Port],
+            AllowedHosts = [NamedHost],
+            AllowedSchemes = ["http"],
+            AllowedPorts = [fx.Http.BaseAddress.Port],
         }, new TestDns().Map(NamedHost, TestDns.PublicAddress).Resolver);
         Assert.True((await validator.ValidateAsync(url)).Ok);
 

@@ -16,7 +16,7 @@ internal sealed class CloneSession : IDisposable
     /// <summary>The rules for an http(s) clone made outside <see cref="RepositoryCloner"/>: no token, no internal address.</summary>
     public static readonly CloneRequest Strict = new("", "", 0, Timeout.InfiniteTimeSpan, null);
 
-    [ThreadStatic] private static CloneSession? t_current;
+    [ThreadStatic] private static CloneSession? _current;
 
     private readonly Lazy<HttpClient> _client;
     private long _received;
@@ -30,7 +30,7 @@ internal sealed class CloneSession : IDisposable
     }
 
     /// <summary>The session of the clone running on this thread, if any.</summary>
-    public static CloneSession? Current => t_current;
+    public static CloneSession? Current => _current;
 
     public CloneRequest Request { get; }
     public CancellationToken Token { get; }
@@ -45,14 +45,14 @@ internal sealed class CloneSession : IDisposable
     /// <summary>Makes this the session of the clone on the calling thread until the scope is disposed.</summary>
     public Scope Enter()
     {
-        var previous = t_current;
-        t_current = this;
+        var previous = _current;
+        _current = this;
         return new Scope(previous);
     }
 
     public readonly struct Scope(CloneSession? previous) : IDisposable
     {
-        public void Dispose() => t_current = previous;
+        public void Dispose() => _current = previous;
     }
 
     public void Fail(Exception error)

@@ -41,7 +41,8 @@ public static class JobHost
         {
             while (Console.In.ReadLine() is not null) { }
             Environment.Exit(WorkerGone);
-        }) { IsBackground = true, Name = "job-stdin" }.Start();
+        })
+        { IsBackground = true, Name = "job-stdin" }.Start();
 
         try
         {
