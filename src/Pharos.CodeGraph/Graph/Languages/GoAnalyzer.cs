@@ -53,22 +53,36 @@ public sealed class GoAnalyzer(AnalysisLimits limits) : ILanguageAnalyzer
             budget.Spend(resolved.Count);
             result.Add(new FileImports(file.Path, resolved, unresolved, wide));
         }
+        LastResolveSteps = modules.Steps;
         return result;
     }
+
+    /// <summary>Steps (characters and tokens read) the last <see cref="Tokenize"/> or <see cref="Imports"/> on this
+    /// thread took: linear in the text, by construction; the properties check it.</summary>
+    [ThreadStatic] internal static long LastScanSteps;
+
+    /// <summary>Characters and segments the last <see cref="Analyze"/> on this thread read looking for the go.mod above
+    /// each file and each import's module and package.</summary>
+    [ThreadStatic] internal static long LastResolveSteps;
 
     /// <summary>The import paths of a Go source, in order, one per import spec.</summary>
     internal static IReadOnlyList<string> Imports(string text)
     {
         var tokens = Tokenize(text);
+        var steps = LastScanSteps;
         var imports = new List<string>();
         for (var k = 0; k < tokens.Count; k++)
         {
+            steps++;
             if (!tokens[k].IsIdentifier("import")) continue;
             var j = k + 1;
             if (j < tokens.Count && tokens[j].IsPunctuation('('))
             {
                 for (j++; j < tokens.Count && !tokens[j].IsPunctuation(')'); j++)
+                {
+                    steps++;
                     if (tokens[j].Kind == TokenKind.String) imports.Add(tokens[j].Text);
+                }
             }
             else
             {
@@ -78,6 +92,7 @@ public sealed class GoAnalyzer(AnalysisLimits limits) : ILanguageAnalyzer
             }
             k = Math.Max(k, j - 1);
         }
+        LastScanSteps = steps;
         return imports;
     }
 
@@ -87,17 +102,19 @@ public sealed class GoAnalyzer(AnalysisLimits limits) : ILanguageAnalyzer
     {
         var tokens = new List<SourceToken>();
         var i = 0;
+        long steps = 0;
         while (i < text.Length)
         {
+            steps++;
             var c = text[i];
             var next = i + 1 < text.Length ? text[i + 1] : '\0';
             if (char.IsWhiteSpace(c)) i++;
-            else if (c == '/' && next == '/') i = LexerText.SkipLineComment(text, i);
-            else if (c == '/' && next == '*') i = LexerText.SkipBlockComment(text, i);
+            else if (c == '/' && next == '/') i = LexerText.Counted(ref steps, i, LexerText.SkipLineComment(text, i));
+            else if (c == '/' && next == '*') i = LexerText.Counted(ref steps, i, LexerText.SkipBlockComment(text, i));
             else if (c == '"')
             {
                 var content = new StringBuilder();
-                i = LexerText.SkipEscapedLiteral(text, i, '"', content);
+                i = LexerText.Counted(ref steps, i, LexerText.SkipEscapedLiteral(text, i, '"', content));
                 tokens.Add(new SourceToken(TokenKind.String, content.ToString()));
             }
             else if (c == '`')
@@ -105,18 +122,19 @@ public sealed class GoAnalyzer(AnalysisLimits limits) : ILanguageAnalyzer
                 var end = text.IndexOf('`', i + 1);
                 var stop = end < 0 ? text.Length : end;
                 tokens.Add(new SourceToken(TokenKind.String, text[(i + 1)..stop]));
-                i = end < 0 ? text.Length : end + 1;
+                i = LexerText.Counted(ref steps, i, end < 0 ? text.Length : end + 1);
             }
             else if (c == '\'')
             {
-                i = LexerText.SkipEscapedLiteral(text, i, '\'', null);
+                i = LexerText.Counted(ref steps, i, LexerText.SkipEscapedLiteral(text, i, '\'', null));
                 tokens.Add(new SourceToken(TokenKind.Other, "'"));
             }
             else
             {
-                i = LexerText.AddPlainToken(text, i, tokens);
+                i = LexerText.Counted(ref steps, i, LexerText.AddPlainToken(text, i, tokens));
             }
         }
+        LastScanSteps = steps;
         return tokens;
     }
 
@@ -154,20 +172,49 @@ public sealed class GoAnalyzer(AnalysisLimits limits) : ILanguageAnalyzer
     private sealed class ModuleIndex
     {
         private readonly HashSet<string> _directories;
+        /// <summary>The longest directory holding a go.mod: a longer one holds none, so a long path is climbed without
+        /// making (and hashing) a name for each of its levels.</summary>
+        private readonly int _longestDirectory;
         /// <summary>Per module path: the first module of that path (by directory) and the directories of all of them.</summary>
         private readonly Dictionary<string, (Module First, HashSet<string> Directories)> _byPath = new(StringComparer.Ordinal);
         /// <summary>Per import path (relative to its "std" module): the package directory of the first such module.</summary>
         private readonly Dictionary<string, (string Module, string Package)> _standard = new(StringComparer.Ordinal);
+        /// <summary>The module paths as a tree of their segments: an import path is matched by walking down it once, not
+        /// by cutting out and hashing every shorter prefix (a module path comes from a go.mod, so it may be as long as
+        /// the import path).</summary>
+        private readonly PathNode _paths = new();
+
+        private sealed class PathNode
+        {
+            public Dictionary<string, PathNode>? Children { get; set; }
+            public (Module First, HashSet<string> Directories)? Modules { get; set; }
+        }
+
+        /// <summary>Characters and segments read (skipped over, split or hashed) looking up directories and import paths.</summary>
+        public long Steps { get; private set; }
 
         /// <param name="modules">Ordered by directory.</param>
         public ModuleIndex(List<Module> modules, IEnumerable<string> packageDirectories)
         {
             _directories = modules.Select(m => m.Directory).ToHashSet(StringComparer.Ordinal);
+            _longestDirectory = _directories.Count == 0 ? -1 : _directories.Max(d => d.Length);
             foreach (var module in modules)
             {
                 if (module.Path is not { } path) continue;
                 if (_byPath.TryGetValue(path, out var same)) same.Directories.Add(module.Directory);
                 else _byPath[path] = (module, new HashSet<string>(StringComparer.Ordinal) { module.Directory });
+            }
+            foreach (var (path, same) in _byPath)
+            {
+                if (path.Length == 0) continue; // no import path has the empty prefix
+                var node = _paths;
+                foreach (var segment in path.Split('/'))
+                {
+                    node.Children ??= new Dictionary<string, PathNode>(StringComparer.Ordinal);
+                    if (!node.Children.TryGetValue(segment, out var child)) node.Children[segment] = child = new PathNode();
+                    node = child;
+                }
+                node.Modules = same;
             }
             var standard = _byPath.TryGetValue("std", out var std) ? std.Directories : [];
             foreach (var package in packageDirectories)
@@ -182,27 +229,39 @@ public sealed class GoAnalyzer(AnalysisLimits limits) : ILanguageAnalyzer
         /// <summary>The directory of the nearest go.mod at or above <paramref name="directory"/>, or null.</summary>
         public string? Nearest(string directory)
         {
-            var current = directory;
-            while (true)
+            var end = directory.Length;
+            Steps += end + 1;
+            while (end > _longestDirectory) end = end == 0 ? -1 : Math.Max(0, directory.LastIndexOf('/', end - 1));
+            while (end >= 0)
             {
+                var current = end == directory.Length ? directory : directory[..end];
+                Steps += current.Length + 1;
                 if (_directories.Contains(current)) return current;
-                if (current.Length == 0) return null;
-                current = LexerText.DirectoryOf(current);
+                if (end == 0) return null;
+                end = Math.Max(0, directory.LastIndexOf('/', end - 1));
             }
+            return null;
         }
 
         /// <summary>The module whose path is the longest prefix of the import path (whole segments); on a tie, the
         /// importer's own module, else the first by directory.</summary>
         public Module? Owner(string importPath, string? ownModule)
         {
-            for (var end = importPath.Length; end > 0; end = importPath.LastIndexOf('/', end - 1))
+            var segments = importPath.Split('/');
+            Steps += importPath.Length + 1;
+            (Module First, HashSet<string> Directories)? longest = null;
+            var node = _paths;
+            foreach (var segment in segments)
             {
-                if (!_byPath.TryGetValue(importPath[..end], out var modules)) continue;
-                return ownModule is not null && modules.Directories.Contains(ownModule)
-                    ? modules.First with { Directory = ownModule }
-                    : modules.First;
+                Steps++;
+                if (node.Children is null || !node.Children.TryGetValue(segment, out var child)) break;
+                node = child;
+                longest = node.Modules ?? longest;
             }
-            return null;
+            if (longest is not { } modules) return null;
+            return ownModule is not null && modules.Directories.Contains(ownModule)
+                ? modules.First with { Directory = ownModule }
+                : modules.First;
         }
 
         /// <summary>The package a "std" module holds at <paramref name="importPath"/> (already normalised), or null.</summary>

@@ -60,6 +60,7 @@ public sealed class JavaAnalyzer(AnalysisLimits limits) : ILanguageAnalyzer
             budget.Spend(resolved.Count);
             result.Add(new FileImports(file.Path, resolved, unresolved, wide));
         }
+        LastResolveSteps = index.Steps;
         return result;
     }
 
@@ -81,35 +82,108 @@ public sealed class JavaAnalyzer(AnalysisLimits limits) : ILanguageAnalyzer
 
     /// <summary>
     /// Every .java file by its path from each source root it lies under (<c>a/b/C.java</c>), and the classes of each
-    /// package path (<c>a/b</c>) over all roots: a name is looked up once, however many roots there are.
+    /// package path (<c>a/b</c>) over all roots, as a tree of path segments: a name is looked up once, however many
+    /// roots there are, by walking down it segment by segment until one is missing. No path is built for each shorter
+    /// and shorter prefix of a name, nor for each directory above a file, so a long dotted name costs its length once.
     /// </summary>
     private sealed class SourceRootIndex
     {
-        public Dictionary<string, List<string>> FilesByPath { get; } = new(StringComparer.Ordinal);
-        /// <summary>What a wildcard reaches: without package-info.java and module-info.java.</summary>
-        public Dictionary<string, List<string>> ClassesByPackage { get; } = new(StringComparer.Ordinal);
+        private sealed class Node
+        {
+            public Dictionary<string, Node>? Children { get; set; }
+
+            /// <summary>In the tree of the repository's paths: whether this directory is a source root.</summary>
+            public bool IsRoot { get; set; }
+
+            /// <summary>In the tree of paths from the roots: the files <c>X.java</c> when this node is <c>X</c>.</summary>
+            public List<string>? ClassFiles { get; set; }
+
+            /// <summary>In the tree of paths from the roots: what a wildcard on this package reaches (without
+            /// package-info.java and module-info.java).</summary>
+            public List<string>? Classes { get; set; }
+
+            public Node Child(string name)
+            {
+                Children ??= new Dictionary<string, Node>(StringComparer.Ordinal);
+                if (!Children.TryGetValue(name, out var child)) Children[name] = child = new Node();
+                return child;
+            }
+
+            public Node? Find(string name) => Children?.GetValueOrDefault(name);
+        }
+
+        /// <summary>Paths from the source roots.</summary>
+        private readonly Node _fromRoots = new();
+
+        /// <summary>Segments walked, building the index and looking names up.</summary>
+        public long Steps { get; private set; }
 
         public SourceRootIndex(IEnumerable<string> javaFiles, HashSet<string> roots)
         {
+            var repository = new Node();
+            foreach (var root in roots)
+            {
+                var node = repository;
+                foreach (var segment in root.Length == 0 ? [] : root.Split('/'))
+                {
+                    Steps++;
+                    node = node.Child(segment);
+                }
+                node.IsRoot = true;
+            }
             foreach (var path in javaFiles)
             {
-                for (var root = LexerText.DirectoryOf(path); ; root = LexerText.DirectoryOf(root))
+                var segments = path.Split('/');
+                Node? node = repository;
+                for (var s = 0; s < segments.Length && node is not null; s++)
                 {
-                    if (roots.Contains(root))
-                    {
-                        var fromRoot = root.Length == 0 ? path : path[(root.Length + 1)..];
-                        Add(FilesByPath, fromRoot, path);
-                        if (!IsDescriptor(path)) Add(ClassesByPackage, LexerText.DirectoryOf(fromRoot), path);
-                    }
-                    if (root.Length == 0) break;
+                    Steps++;
+                    if (node.IsRoot) Add(segments, s, path);
+                    node = node.Find(segments[s]);
                 }
             }
         }
 
-        private static void Add(Dictionary<string, List<string>> lists, string key, string path)
+        /// <summary>Indexes <paramref name="path"/> by its segments from <paramref name="root"/> on.</summary>
+        private void Add(string[] segments, int root, string path)
         {
-            if (!lists.TryGetValue(key, out var list)) lists[key] = list = [];
-            list.Add(path);
+            var node = _fromRoots;
+            for (var s = root; s < segments.Length - 1; s++)
+            {
+                Steps++;
+                node = node.Child(segments[s]);
+            }
+            if (!IsDescriptor(path)) (node.Classes ??= []).Add(path);
+            (node.Child(segments[^1][..^".java".Length]).ClassFiles ??= []).Add(path);
+        }
+
+        /// <summary>The classes of the package named by all of <paramref name="segments"/>, or null.</summary>
+        public List<string>? Package(string[] segments)
+        {
+            var node = _fromRoots;
+            foreach (var segment in segments)
+            {
+                Steps++;
+                if (node.Find(segment) is not { } child) return null;
+                node = child;
+            }
+            return node.Classes;
+        }
+
+        /// <summary>The files of the longest prefix (at least two segments, at most <paramref name="length"/>) of
+        /// <paramref name="segments"/> that is a class in some source root, or null.</summary>
+        public List<string>? LongestClass(string[] segments, int length)
+        {
+            List<string>? found = null;
+            var node = _fromRoots;
+            for (var s = 0; s < length; s++)
+            {
+                Steps++;
+                if (node.Find(segments[s]) is not { } child) break;
+                node = child;
+                if (s >= 1 && node.ClassFiles is { } files) found = files;
+            }
+            return found;
         }
     }
 
@@ -117,30 +191,33 @@ public sealed class JavaAnalyzer(AnalysisLimits limits) : ILanguageAnalyzer
     private static IReadOnlyList<string> Resolve(JavaImport import, SourceRootIndex index)
     {
         var segments = import.Name.Split('.');
-        if (import.IsWildcard && !import.IsStatic &&
-            index.ClassesByPackage.TryGetValue(string.Join('/', segments), out var inPackage) && inPackage.Count > 0)
-            return inPackage;
+        if (import.IsWildcard && !import.IsStatic && index.Package(segments) is { Count: > 0 } inPackage) return inPackage;
 
         // The class: the whole name (a wildcard's owner), or without its member for a single static import.
         var classLength = import.IsStatic && !import.IsWildcard ? segments.Length - 1 : segments.Length;
-        for (var length = classLength; length >= 2; length--)
-        {
-            if (index.FilesByPath.TryGetValue(string.Join('/', segments, 0, length) + ".java", out var found)) return found;
-        }
-        return [];
+        return index.LongestClass(segments, classLength) ?? [];
     }
+
+    /// <summary>Steps (characters and tokens read) the last <see cref="Tokenize"/> or <see cref="Parse"/> on this thread
+    /// took: linear in the text, by construction; the properties check it.</summary>
+    [ThreadStatic] internal static long LastScanSteps;
+
+    /// <summary>Index steps (segments walked) the last <see cref="Analyze"/> on this thread took to build its index and resolve.</summary>
+    [ThreadStatic] internal static long LastResolveSteps;
 
     /// <summary>The package declaration and the imports of a Java source.</summary>
     internal static JavaSource Parse(string text)
     {
         var tokens = Tokenize(text);
+        var steps = LastScanSteps;
         string? package = null;
         var imports = new List<JavaImport>();
         for (var k = 0; k < tokens.Count; k++)
         {
+            steps++;
             if (tokens[k].IsIdentifier("package") && package is null)
             {
-                var (name, next, _) = QualifiedName(tokens, k + 1, allowWildcard: false);
+                var (name, next, _) = QualifiedName(tokens, k + 1, allowWildcard: false, ref steps);
                 if (name is not null)
                 {
                     package = name;
@@ -152,25 +229,28 @@ public sealed class JavaAnalyzer(AnalysisLimits limits) : ILanguageAnalyzer
                 var j = k + 1;
                 var isStatic = j < tokens.Count && tokens[j].IsIdentifier("static");
                 if (isStatic) j++;
-                var (name, next, wildcard) = QualifiedName(tokens, j, allowWildcard: true);
+                var (name, next, wildcard) = QualifiedName(tokens, j, allowWildcard: true, ref steps);
                 if (name is null) continue;
                 // A static import needs at least a class and a member (or '*').
                 if (!isStatic || wildcard || name.Contains('.')) imports.Add(new JavaImport(name, isStatic, wildcard));
                 k = next - 1;
             }
         }
+        LastScanSteps = steps;
         return new JavaSource(package, imports);
     }
 
     /// <summary>Identifier ('.' Identifier)* optionally ending in ".*"; the name, the index after it, and whether it
     /// was a wildcard.</summary>
-    private static (string? Name, int Next, bool Wildcard) QualifiedName(List<SourceToken> tokens, int start, bool allowWildcard)
+    private static (string? Name, int Next, bool Wildcard) QualifiedName(List<SourceToken> tokens, int start, bool allowWildcard,
+        ref long steps)
     {
         if (start >= tokens.Count || tokens[start].Kind != TokenKind.Identifier) return (null, start, false);
         var parts = new List<string> { tokens[start].Text };
         var j = start + 1;
         while (j + 1 < tokens.Count && tokens[j].IsPunctuation('.'))
         {
+            steps++;
             if (tokens[j + 1].Kind == TokenKind.Identifier)
             {
                 parts.Add(tokens[j + 1].Text);
@@ -189,28 +269,31 @@ public sealed class JavaAnalyzer(AnalysisLimits limits) : ILanguageAnalyzer
     {
         var tokens = new List<SourceToken>();
         var i = 0;
+        long steps = 0;
         while (i < text.Length)
         {
+            steps++;
             var c = text[i];
             var next = i + 1 < text.Length ? text[i + 1] : '\0';
             if (char.IsWhiteSpace(c)) i++;
-            else if (c == '/' && next == '/') i = LexerText.SkipLineComment(text, i);
-            else if (c == '/' && next == '*') i = LexerText.SkipBlockComment(text, i);
+            else if (c == '/' && next == '/') i = LexerText.Counted(ref steps, i, LexerText.SkipLineComment(text, i));
+            else if (c == '/' && next == '*') i = LexerText.Counted(ref steps, i, LexerText.SkipBlockComment(text, i));
             else if (c == '"' && string.CompareOrdinal(text, i, "\"\"\"", 0, 3) == 0)
             {
-                i = SkipTextBlock(text, i + 3);
+                i = LexerText.Counted(ref steps, i, SkipTextBlock(text, i + 3));
                 tokens.Add(new SourceToken(TokenKind.Other, "\""));
             }
             else if (c is '"' or '\'')
             {
-                i = LexerText.SkipEscapedLiteral(text, i, c, null);
-                tokens.Add(new SourceToken(TokenKind.Other, c.ToString()));
+                i = LexerText.Counted(ref steps, i, LexerText.SkipEscapedLiteral(text, i, c, null));
+                tokens.Add(new SourceToken(TokenKind.Other, LexerText.TextOf(c)));
             }
             else
             {
-                i = LexerText.AddPlainToken(text, i, tokens, dollarInIdentifiers: true);
+                i = LexerText.Counted(ref steps, i, LexerText.AddPlainToken(text, i, tokens, dollarInIdentifiers: true));
             }
         }
+        LastScanSteps = steps;
         return tokens;
     }
 

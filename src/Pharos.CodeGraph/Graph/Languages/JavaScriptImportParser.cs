@@ -20,15 +20,25 @@ internal static class JavaScriptImportParser
         "return", "typeof", "case", "do", "else", "in", "instanceof", "new", "delete", "void", "throw", "yield", "await", "of",
     };
 
+    // Looked up by the identifier's span: no string is made for each '/' after a name.
+    private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> RegexAfterKeyword =
+        RegexAfterKeywords.GetAlternateLookup<ReadOnlySpan<char>>();
+
+    /// <summary>Steps (characters and tokens read) the last <see cref="Tokenize"/> or <see cref="Parse"/> on this thread
+    /// took: linear in the text, by construction; the properties check it.</summary>
+    [ThreadStatic] internal static long LastSteps;
+
     // Not after "<": in JSX, "</div>" is a closing tag far more often than "a < /re/" is a comparison.
     private const string RegexAfterPunct = "(,=:[!&|?{};+-*%>~^";
 
     public static IReadOnlyList<string> Parse(string text)
     {
         var tokens = Tokenize(text);
+        var steps = LastSteps;
         var specifiers = new List<string>();
         for (var t = 0; t < tokens.Count; t++)
         {
+            steps++;
             var token = tokens[t];
             if (token.Kind != Kind.Identifier) continue;
             if (t > 0 && tokens[t - 1] is { Kind: Kind.Punct, Punct: '.' }) continue; // obj.import, obj.require
@@ -48,7 +58,7 @@ internal static class JavaScriptImportParser
                 {
                     specifiers.Add(Contents(text, next));
                 }
-                else if (FromClause(text, tokens, t + 1) is { } specifier)
+                else if (FromClause(text, tokens, t + 1, ref steps) is { } specifier)
                 {
                     specifiers.Add(specifier);
                 }
@@ -57,7 +67,7 @@ internal static class JavaScriptImportParser
             {
                 var k = t + 1;
                 if (Is(text, At(tokens, k), "type")) k++;
-                if (At(tokens, k) is { Kind: Kind.Punct, Punct: '*' or '{' } && FromClause(text, tokens, k) is { } specifier)
+                if (At(tokens, k) is { Kind: Kind.Punct, Punct: '*' or '{' } && FromClause(text, tokens, k, ref steps) is { } specifier)
                 {
                     specifiers.Add(specifier);
                 }
@@ -70,15 +80,17 @@ internal static class JavaScriptImportParser
                 specifiers.Add(Contents(text, tokens[t + 2]));
             }
         }
+        LastSteps = steps;
         return specifiers;
     }
 
     /// <summary>Reads an import/export clause from <paramref name="k"/> (names, <c>{…}</c>, <c>* as n</c>,
     /// commas, <c>type</c>) up to <c>from '…'</c>; null when something else comes first.</summary>
-    private static string? FromClause(string text, List<Token> tokens, int k)
+    private static string? FromClause(string text, List<Token> tokens, int k, ref long steps)
     {
-        for (var steps = 0; k < tokens.Count && steps < 64; steps++)
+        for (var read = 0; k < tokens.Count && read < 64; read++)
         {
+            steps++;
             var token = tokens[k];
             if (token.Kind == Kind.Identifier)
             {
@@ -98,6 +110,7 @@ internal static class JavaScriptImportParser
                 k++;
                 while (k < tokens.Count && tokens[k] is not { Kind: Kind.Punct, Punct: '}' })
                 {
+                    steps++;
                     if (tokens[k] is not ({ Kind: Kind.Identifier or Kind.String } or { Kind: Kind.Punct, Punct: ',' })) return null;
                     k++;
                 }
@@ -123,10 +136,14 @@ internal static class JavaScriptImportParser
         var tokens = new List<Token>(s.Length / 5);
         var n = s.Length;
         var i = 0;
+        long steps = 0;
         var braces = 0;
-        var templates = new Stack<int>(); // brace depth at which a template's ${ … } closes
+        // Brace depth at which each open template's ${ … } closes: templates nest in their substitutions as deep as the
+        // input says, so they are tracked here, never on the thread's stack.
+        var templates = new Stack<int>();
         while (i < n)
         {
+            steps++;
             var c = s[i];
             if (c is ' ' or '\t' or '\r' or '\n' or '\f' or '\v' || (c > 127 && char.IsWhiteSpace(c)))
             {
@@ -135,13 +152,17 @@ internal static class JavaScriptImportParser
             }
             if (c == '/' && i + 1 < n && s[i + 1] == '/')
             {
-                while (i < n && s[i] != '\n' && s[i] != '\r') i++;
+                while (i < n && s[i] != '\n' && s[i] != '\r')
+                {
+                    steps++;
+                    i++;
+                }
                 continue;
             }
             if (c == '/' && i + 1 < n && s[i + 1] == '*')
             {
                 var end = s.IndexOf("*/", i + 2, StringComparison.Ordinal);
-                i = end < 0 ? n : end + 2;
+                i = LexerText.Counted(ref steps, i, end < 0 ? n : end + 2);
                 continue;
             }
             if (c is '\'' or '"')
@@ -150,6 +171,7 @@ internal static class JavaScriptImportParser
                 i = start;
                 while (i < n && s[i] != c && s[i] != '\n' && s[i] != '\r')
                 {
+                    steps++;
                     i += s[i] == '\\' ? 2 : 1;
                 }
                 if (i > n) i = n;
@@ -159,18 +181,18 @@ internal static class JavaScriptImportParser
             }
             if (c == '`')
             {
-                i = ScanTemplate(s, i + 1, tokens, templates, braces);
+                i = ScanTemplate(s, i + 1, tokens, templates, braces, ref steps);
                 continue;
             }
             if (c == '}' && templates.Count > 0 && templates.Peek() == braces)
             {
                 templates.Pop();
-                i = ScanTemplate(s, i + 1, tokens, templates, braces, continuation: true);
+                i = ScanTemplate(s, i + 1, tokens, templates, braces, ref steps, continuation: true);
                 continue;
             }
             if (c == '/' && RegexAllowed(s, tokens))
             {
-                i = SkipRegex(s, i + 1);
+                i = LexerText.Counted(ref steps, i, SkipRegex(s, i + 1));
                 tokens.Add(new Token(Kind.Regex, i, 0));
                 continue;
             }
@@ -178,6 +200,7 @@ internal static class JavaScriptImportParser
             {
                 var start = i;
                 while (i < n && (char.IsAsciiLetterOrDigit(s[i]) || s[i] is '_' or '$' || (s[i] > 127 && char.IsLetterOrDigit(s[i])))) i++;
+                LexerText.Counted(ref steps, start, i);
                 tokens.Add(new Token(Kind.Identifier, start, i - start));
                 continue;
             }
@@ -185,6 +208,7 @@ internal static class JavaScriptImportParser
             {
                 var start = i;
                 while (i < n && (char.IsAsciiLetterOrDigit(s[i]) || s[i] is '_' or '.')) i++;
+                LexerText.Counted(ref steps, start, i);
                 tokens.Add(new Token(Kind.Number, start, i - start));
                 continue;
             }
@@ -193,17 +217,20 @@ internal static class JavaScriptImportParser
             tokens.Add(new Token(Kind.Punct, i, 1, c));
             i++;
         }
+        LastSteps = steps;
         return tokens;
     }
 
     /// <summary>Scans template text from <paramref name="i"/> (after '`' or after a substitution's '}') to the closing
     /// '`' or to a '${', whose expression the main loop then tokenizes as code.</summary>
-    private static int ScanTemplate(string s, int i, List<Token> tokens, Stack<int> templates, int braces, bool continuation = false)
+    private static int ScanTemplate(string s, int i, List<Token> tokens, Stack<int> templates, int braces, ref long steps,
+        bool continuation = false)
     {
         var start = i;
         var n = s.Length;
         while (i < n)
         {
+            steps++;
             var c = s[i];
             if (c == '\\')
             {
@@ -236,7 +263,7 @@ internal static class JavaScriptImportParser
         return last.Kind switch
         {
             Kind.Punct => RegexAfterPunct.Contains(last.Punct),
-            Kind.Identifier => RegexAfterKeywords.Contains(s.Substring(last.Start, last.Length)),
+            Kind.Identifier => RegexAfterKeyword.Contains(s.AsSpan(last.Start, last.Length)),
             _ => false,
         };
     }

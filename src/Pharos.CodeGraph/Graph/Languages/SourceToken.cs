@@ -22,9 +22,23 @@ internal readonly record struct SourceToken(TokenKind Kind, string Text)
 }
 
 /// <summary>Character tests and skips shared by the C-family lexers. Every skip returns an index in [start, length],
-/// so an unterminated comment or literal simply runs to the end of the text.</summary>
+/// so an unterminated comment or literal simply runs to the end of the text, and reads each character it passes once.</summary>
 internal static class LexerText
 {
+    /// <summary>Counts a skip from <paramref name="from"/> to <paramref name="to"/> as the characters it read (those it
+    /// passed and the one that stopped it) and returns <paramref name="to"/>: how the lexers keep their step counters.</summary>
+    public static int Counted(ref long steps, int from, int to)
+    {
+        steps += Math.Max(0, to - from) + 1;
+        return to;
+    }
+
+    /// <summary>The one-character strings of ASCII, made once: a file of a million brackets makes a million tokens,
+    /// not a million strings as well.</summary>
+    private static readonly string[] AsciiText = Enumerable.Range(0, 128).Select(c => ((char)c).ToString()).ToArray();
+
+    public static string TextOf(char c) => c < AsciiText.Length ? AsciiText[c] : c.ToString();
+
     public static bool IsIdentifierStart(char c) => char.IsLetter(c) || c == '_';
 
     public static bool IsIdentifierPart(char c) => char.IsLetterOrDigit(c) || c == '_';
@@ -95,7 +109,7 @@ internal static class LexerText
             tokens.Add(new SourceToken(TokenKind.Other, "0"));
             return SkipNumber(text, i);
         }
-        tokens.Add(new SourceToken(TokenKind.Punctuation, c.ToString()));
+        tokens.Add(new SourceToken(TokenKind.Punctuation, TextOf(c)));
         return i + 1;
     }
 
