@@ -98,9 +98,14 @@ public static class JobsBench
         };
         Log($"serving {served} " + (transport == "path" ? "as local paths" : $"at {UrlOf("")}"));
 
-        // An edge's settings, as its node reads them from an environment that sets nothing but the data directory.
+        // An edge's settings, as its node reads them from an environment that sets only the data directory and lets
+        // it clone from loopback (where the bench serves its repositories).
         var edge = WorkerSettings.From(PharosSettings.From(new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["PHAROS_DATA_DIR"] = Path.Combine(work, "edge") })
+            .AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["PHAROS_DATA_DIR"] = Path.Combine(work, "edge"),
+                ["PHAROS_ALLOW_LOCAL_REPOS"] = "true",
+            })
             .Build()), 1) with { JobRunner = runner };
         Log($"job processes: {Describe(runner)}; training {edge.Training.Epochs} epochs x {edge.Training.Dimensions} dimensions, " +
             $"memory {edge.JobMemoryBytes >> 20} MB");
@@ -204,7 +209,7 @@ public static class JobsBench
     {
         var target = Target(settings, taskId, url);
         var clock = Stopwatch.StartNew();
-        var cloned = RepositoryCloner.Clone(new CloneRequest(url, target, settings.MaxRepoBytes, Timeout.InfiniteTimeSpan, settings.GitToken),
+        var cloned = RepositoryCloner.Clone(settings.CloneRequestFor(url, target) with { Timeout = Timeout.InfiniteTimeSpan },
             _ => { }, CancellationToken.None);
         var clone = clock.Elapsed.TotalSeconds;
 
@@ -227,7 +232,7 @@ public static class JobsBench
     {
         var target = Target(settings, taskId, url);
         var clock = Stopwatch.StartNew();
-        var request = new CloneRequest(url, target, settings.MaxRepoBytes, settings.CloneTimeout, settings.GitToken);
+        var request = settings.CloneRequestFor(url, target);
         var cloned = await JobProcess.RunAsync(settings.JobRunner, JobKind.Clone, JobJson.Line(request),
             settings.JobLimits(settings.CloneTimeout), _ => { }, CancellationToken.None);
         var clone = clock.Elapsed.TotalSeconds;
