@@ -214,7 +214,7 @@ public static class JobsBench
         var clone = clock.Elapsed.TotalSeconds;
 
         double? training = null;
-        var embedding = RepositoryEmbedder.Embed(target, settings.Training,
+        var embedding = RepositoryEmbedder.Embed(target, settings.Training, settings.Analysis,
             p => { if (p.Stage == JobStage.Training) training ??= clock.Elapsed.TotalSeconds; });
         var storing = clock.Elapsed.TotalSeconds;
         var bundle = ResultBundles.Of(url, cloned.CommitSha, taskId, DateTimeOffset.UtcNow, embedding, settings.Training, clone);
@@ -238,7 +238,8 @@ public static class JobsBench
         var clone = clock.Elapsed.TotalSeconds;
         if (cloned.Cloned is not { } result) throw new BenchException($"the clone job failed: {cloned.Error}");
 
-        var order = JobJson.Line(new AnalyzeOrder(target, url, result.CommitSha, taskId, "lease", clone, settings.Training, settings.OutboxRoot));
+        var order = JobJson.Line(new AnalyzeOrder(target, url, result.CommitSha, taskId, "lease", clone, settings.Training, settings.OutboxRoot,
+            settings.Analysis));
         double? parsing = null, training = null, storing = null;
         var analyzed = await JobProcess.RunAsync(settings.JobRunner, JobKind.Analyze, order, settings.JobLimits(settings.AnalyzeTimeout),
             line =>
@@ -267,7 +268,7 @@ public static class JobsBench
     private static async Task<double> FailFastAsync(WorkerSettings settings, string work, string taskId)
     {
         var order = new AnalyzeOrder(Path.Combine(work, "no-such-checkout"), "git://127.0.0.1/none", new string('0', 40), taskId, "lease", 0,
-            settings.Training, settings.OutboxRoot);
+            settings.Training, settings.OutboxRoot, settings.Analysis);
         var clock = Stopwatch.StartNew();
         var last = await JobProcess.RunAsync(settings.JobRunner, JobKind.Analyze, JobJson.Line(order), settings.JobLimits(settings.AnalyzeTimeout),
             _ => { }, CancellationToken.None);
