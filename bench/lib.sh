@@ -81,6 +81,28 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 # A fresh admin token for the cloud node the script starts.
 new_token() { echo "bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"; }
 
+# wait_port PORT PID NAME LOG: waits until 127.0.0.1:PORT accepts a connection (up to ~30 s, then exits); exits with
+# LOG if the process PID dies first.
+wait_port() {
+  for _ in $(seq 300); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    kill -0 "$2" 2>/dev/null || { echo "$3 exited:" >&2; cat "$4" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "$3 did not listen on $1" >&2; exit 1
+}
+
+# git_daemon BASE_PATH: starts git-daemon on a free loopback port serving every repository under BASE_PATH (also those
+# made later), records its PID in PIDS, waits until it listens and sets GIT_PORT. git-daemon itself rather than
+# `git daemon`: the `git` wrapper would be the PID recorded, and after a Ctrl+C (which the wrapper passes on to the
+# daemon, which ignores it as a background job) stopping the wrapper left the daemon.
+git_daemon() {
+  GIT_PORT="$(free_port)"
+  "$(git --exec-path)/git-daemon" --reuseaddr --listen=127.0.0.1 --port="$GIT_PORT" --base-path="$1" --export-all "$1" \
+    >"$WORK/git-daemon.log" 2>&1 &
+  PIDS+=("$!"); wait_port "$GIT_PORT" "$!" "git daemon" "$WORK/git-daemon.log"
+}
+
 # wait_ready URL PID NAME LOG: polls URL/ready until it answers 200 (up to ~60 s, then goes on); exits with LOG if the
 # process PID dies first.
 wait_ready() {

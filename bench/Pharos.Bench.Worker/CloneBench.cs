@@ -101,11 +101,16 @@ public static class CloneBench
         return 0;
     }
 
-    /// <summary>Copies the package (without bytecode caches), commits it once and packs it; returns the file count.</summary>
-    private static int Prepare(string source, string target)
+    /// <summary>
+    /// Copies the package (without bytecode caches) into a fresh repository at <paramref name="target"/>, or into its
+    /// subdirectory <paramref name="within"/>, commits it once and packs it; returns the file count.
+    /// </summary>
+    internal static int Prepare(string source, string target, string? within = null)
     {
         if (Directory.Exists(target)) WorkDirectories.Delete(target);
-        Run.Command("cp", ".", ["-a", source.TrimEnd('/') + "/.", target + "/"]);
+        var into = within is null ? target : Path.Combine(target, within);
+        Directory.CreateDirectory(into);
+        Run.Command("cp", ".", ["-a", source.TrimEnd('/') + "/.", into + "/"]);
         foreach (var cache in Directory.EnumerateDirectories(target, "__pycache__", SearchOption.AllDirectories).ToList())
             Directory.Delete(cache, recursive: true);
         Run.Git(target, "init", "-q");

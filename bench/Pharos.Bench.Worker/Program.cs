@@ -4,13 +4,13 @@ using Pharos.Testing.Git;
 namespace Pharos.Bench.Worker;
 
 /// <summary>
-/// One executable for the edge worker's three benchmarks; each bench/&lt;name&gt;/run.sh runs one subcommand:
-/// <c>clone</c> (bench/clone), <c>dispatch</c> (bench/dispatch), <c>e2e</c> (bench/e2e) and <c>serve-http</c>
+/// One executable for the edge worker's benchmarks; each bench/&lt;name&gt;/run.sh runs one subcommand:
+/// <c>clone</c> (bench/clone), <c>dispatch</c> (bench/dispatch), <c>e2e</c> (bench/e2e), <c>jobs</c> (bench/jobs) and <c>serve-http</c>
 /// (git's smart HTTP for bench/e2e, the same server the clone bench uses).
 /// </summary>
 public static class Program
 {
-    private const string Usage = "usage: Pharos.Bench.Worker (clone | dispatch | e2e | serve-http) [options]; see bench/README.md";
+    private const string Usage = "usage: Pharos.Bench.Worker (clone | dispatch | e2e | jobs | serve-http) [options]; see bench/README.md";
 
     public static async Task<int> Main(string[] args)
     {
@@ -23,6 +23,7 @@ public static class Program
                 "clone" => await CloneBench.RunAsync(options),
                 "dispatch" => await DispatchBench.RunAsync(options),
                 "e2e" => await EndToEndBench.RunAsync(options),
+                "jobs" => await JobsBench.RunAsync(options),
                 "serve-http" => await ServeHttpAsync(options),
                 _ => Usage2(),
             };

@@ -41,14 +41,6 @@ find "$WORK/repos/$NAME" -name __pycache__ -type d -prune -exec rm -rf {} + 2>/d
   && git -c user.name=bench -c user.email=bench@pharos.invalid -c commit.gpgsign=false commit -q -m import && git gc -q )
 log "$NAME: $(git -C "$WORK/repos/$NAME" ls-files | wc -l) files, commit $(git -C "$WORK/repos/$NAME" rev-parse --short HEAD)"
 
-wait_port() { # wait_port PORT PID NAME LOG
-  for _ in $(seq 300); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    kill -0 "$2" 2>/dev/null || { echo "$3 exited:" >&2; cat "$4" >&2; exit 1; }
-    sleep 0.1
-  done
-  echo "$3 did not listen on $1" >&2; exit 1
-}
 wait_served() { # wait_served PID LOG: the smart HTTP server picks its port and prints "serving ROOT at URL/"; echoes URL
   local url
   for _ in $(seq 300); do
@@ -63,12 +55,7 @@ wait_served() { # wait_served PID LOG: the smart HTTP server picks its port and 
 # ---------------------------------------------------------------- git servers
 CASES=()
 if [[ ",$TRANSPORTS," == *,git,* ]]; then
-  GIT_PORT="$(free_port)"
-  # git-daemon itself rather than `git daemon`: the `git` wrapper would be the PID recorded, and after a Ctrl+C (which
-  # the wrapper passes on to the daemon, which ignores it as a background job) stopping the wrapper left the daemon.
-  "$(git --exec-path)/git-daemon" --reuseaddr --listen=127.0.0.1 --port="$GIT_PORT" --base-path="$WORK/repos" --export-all "$WORK/repos" \
-    >"$WORK/git-daemon.log" 2>&1 &
-  PIDS+=("$!"); wait_port "$GIT_PORT" "$!" "git daemon" "$WORK/git-daemon.log"
+  git_daemon "$WORK/repos" # sets GIT_PORT
   CASES+=(--case "git=git://127.0.0.1:$GIT_PORT/$NAME")
 fi
 if [[ ",$TRANSPORTS," == *,http,* ]]; then
