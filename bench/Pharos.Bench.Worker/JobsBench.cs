@@ -106,7 +106,8 @@ public static class JobsBench
                 ["PHAROS_DATA_DIR"] = Path.Combine(work, "edge"),
                 ["PHAROS_ALLOW_LOCAL_REPOS"] = "true",
             })
-            .Build()), 1) with { JobRunner = runner };
+            .Build()), 1) with
+        { JobRunner = runner };
         Log($"job processes: {Describe(runner)}; training {edge.Training.Epochs} epochs x {edge.Training.Dimensions} dimensions, " +
             $"memory {edge.JobMemoryBytes >> 20} MB");
         // `<node> job usage job analyze`: the node's executable starts, prints its usage and exits.
@@ -375,13 +376,13 @@ public static class JobsBench
             sb.AppendLine("| repo | threads | job processes | task | overhead | overhead % | clone stage | first line | parse | train | store | fail-fast job |");
             sb.AppendLine("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var c in cases)
-            foreach (var way in c.Ways.Skip(1))
-            {
-                string M(Func<Sample, double> f) => Ms(Med(way.Samples.Select(f)));
-                sb.AppendLine($"| {c.Repo} | {c.Threads} | {way.Name} (`{way.Description}`) | {M(s => s.Total)} | {Ms(Total(way) - Total(c.InProcess))} " +
-                              $"| {Stats.F(Percent(c, way), "0.0")} | {M(s => s.Cloning)} | {M(s => s.FirstLine)} | {M(s => s.Parse)} | {M(s => s.Train)} " +
-                              $"| {M(s => s.Store)} | {Ms(Med(way.FailFast))} |");
-            }
+                foreach (var way in c.Ways.Skip(1))
+                {
+                    string M(Func<Sample, double> f) => Ms(Med(way.Samples.Select(f)));
+                    sb.AppendLine($"| {c.Repo} | {c.Threads} | {way.Name} (`{way.Description}`) | {M(s => s.Total)} | {Ms(Total(way) - Total(c.InProcess))} " +
+                                  $"| {Stats.F(Percent(c, way), "0.0")} | {M(s => s.Cloning)} | {M(s => s.FirstLine)} | {M(s => s.Parse)} | {M(s => s.Train)} " +
+                                  $"| {M(s => s.Store)} | {Ms(Med(way.FailFast))} |");
+                }
         }
         return sb.ToString();
     }
