@@ -35,7 +35,7 @@ public sealed record CloneRequest(string RepoUrl, string TargetDirectory, long M
     // Keep the token out of ToString() (records print every property by default).
     private bool PrintMembers(System.Text.StringBuilder builder)
     {
-        builder.Append($"RepoUrl = {RepositoryCloner.Redact(RepoUrl, null)}, TargetDirectory = {TargetDirectory}, ");
+        builder.Append($"RepoUrl = {CloneErrors.Redact(RepoUrl, null)}, TargetDirectory = {TargetDirectory}, ");
         builder.Append($"MaxBytes = {MaxBytes}, Timeout = {Timeout}, HttpsToken = {(HttpsToken is null ? "null" : "***")}, ");
         builder.Append($"UseCredentials = {UseCredentials}, TokenHosts = [{string.Join(", ", TokenHosts)}], ");
         builder.Append($"AllowInternalAddresses = {AllowInternalAddresses}, MaxFiles = {MaxFiles}, MaxCheckoutBytes = {MaxCheckoutBytes}");
@@ -185,8 +185,8 @@ public static class RepositoryCloner
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(callback.InnerException!);
             if (e is OperationCanceledException or CloneFailedException) throw;
             if (e is LibGit2SharpException lg) throw Classify(lg, request);
-            throw new CloneFailedException($"clone of {Redact(request.RepoUrl, request.HttpsToken)} failed: " +
-                                           Redact(e.Message, request.HttpsToken), transient: e is IOException);
+            throw new CloneFailedException($"clone of {CloneErrors.Redact(request.RepoUrl, request.HttpsToken)} failed: " +
+                                           CloneErrors.Redact(e.Message, request.HttpsToken), transient: e is IOException);
         }
     }
 
@@ -331,7 +331,7 @@ public static class RepositoryCloner
         {
             using var repo = new Repository(target);
             var tip = repo.Head.Tip ?? throw new CloneFailedException(
-                $"{Redact(request.RepoUrl, request.HttpsToken)} has no commits", transient: false);
+                $"{CloneErrors.Redact(request.RepoUrl, request.HttpsToken)} has no commits", transient: false);
             if (!CheckoutCaps.Check(repo, tip.Tree, request.MaxFiles, request.MaxCheckoutBytes, keepGoing) || !keepGoing())
                 return null;
 
@@ -422,10 +422,10 @@ public static class RepositoryCloner
         failure switch
         {
             CloneFailedException own => own,
-            HttpStatusException status => ForStatus(status.StatusCode, Redact(request.RepoUrl, request.HttpsToken),
+            HttpStatusException status => ForStatus(status.StatusCode, CloneErrors.Redact(request.RepoUrl, request.HttpsToken),
                 status.Message, e),
             HttpRequestException or IOException or System.Net.Sockets.SocketException => new CloneFailedException(
-                $"clone of {Redact(request.RepoUrl, request.HttpsToken)} failed: {Redact(failure.Message, request.HttpsToken)}",
+                $"clone of {CloneErrors.Redact(request.RepoUrl, request.HttpsToken)} failed: {CloneErrors.Redact(failure.Message, request.HttpsToken)}",
                 transient: true, failure),
             _ => null,
         };
@@ -444,8 +444,8 @@ public static class RepositoryCloner
 
     private static CloneFailedException Classify(LibGit2SharpException e, CloneRequest request)
     {
-        var url = Redact(request.RepoUrl, request.HttpsToken);
-        var detail = Redact(e.Message, request.HttpsToken);
+        var url = CloneErrors.Redact(request.RepoUrl, request.HttpsToken);
+        var detail = CloneErrors.Redact(e.Message, request.HttpsToken);
         var m = e.Message.ToLowerInvariant();
 
         var status = System.Text.RegularExpressions.Regex.Match(m, @"status code:?\s*(\d{3})");
@@ -469,9 +469,6 @@ public static class RepositoryCloner
         // Everything else is a network or server trouble: connection refused, host unreachable, reset, 5xx, EOF.
         return new CloneFailedException($"clone of {url} failed: {detail}", transient: true, e);
     }
-
-    /// <summary>Removes user information from URLs and the token from any text.</summary>
-    internal static string Redact(string text, string? token) => CloneErrors.Redact(text, token);
 
     private static void TryDeleteDirectory(string path) => WorkDirectories.TryDelete(path);
 
