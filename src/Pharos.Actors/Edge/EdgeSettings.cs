@@ -23,7 +23,7 @@ public sealed record EdgeSettings
         { Setting.Int("PHAROS_MAX_FILES", "MaxFiles", 100_000, 1, 100_000_000), (o, v) => o with { MaxFiles = v } },
         { Setting.Int("PHAROS_MAX_CHECKOUT_MB", "MaxCheckoutMb", 2048, 1, 1_048_576), (o, v) => o with { MaxCheckoutMb = v } },
         { Setting.Seconds("PHAROS_CLONE_TIMEOUT_SECONDS", "CloneTimeoutSeconds", 600, 1, 86_400), (o, v) => o with { CloneTimeout = v } },
-        { Setting.Seconds("PHAROS_ANALYZE_TIMEOUT_SECONDS", "AnalyzeTimeoutSeconds", 3600, 1, 604_800), (o, v) => o with { AnalyzeTimeout = v } },
+        { Setting.Seconds("PHAROS_ANALYZE_TIMEOUT_SECONDS", "AnalyzeTimeoutSeconds", 1800, 1, 604_800), (o, v) => o with { AnalyzeTimeout = v } },
         { Setting.Int("PHAROS_JOB_MEMORY_MB", "JobMemoryMb", 2048, 64, 1_048_576), (o, v) => o with { JobMemoryMb = v } },
         { Setting.Int("PHAROS_TRAIN_EPOCHS", "TrainEpochs", Training.Epochs, 1, 10_000), (o, v) => o with { TrainEpochs = v } },
         { Setting.Int("PHAROS_TRAIN_DIMENSIONS", "TrainDimensions", Training.Dimensions, 2, Node2VecOptionsValidation.MaxDimensions),

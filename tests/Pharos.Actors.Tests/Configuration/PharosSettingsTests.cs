@@ -29,7 +29,7 @@ public sealed class PharosSettingsTests
         Assert.Equal(3, settings.Queue.MaxAttempts);
         Assert.Equal(1024, settings.Edge.MaxRepoMb);
         Assert.Equal(TimeSpan.FromSeconds(600), settings.Edge.CloneTimeout);
-        Assert.Equal(TimeSpan.FromSeconds(3600), settings.Edge.AnalyzeTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(1800), settings.Edge.AnalyzeTimeout);
         Assert.Equal(2048L << 20, settings.Edge.JobMemoryBytes);
         Assert.Equal(1, settings.Edge.Workers);
         Assert.Equal(TimeSpan.FromSeconds(15), settings.Cluster.DownAfter);
