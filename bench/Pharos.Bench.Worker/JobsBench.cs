@@ -37,8 +37,11 @@ public static class JobsBench
         public double Total => Cloning + Analyze;
     }
 
-    /// <summary>How a task is run: in this process (no runner), or in job processes started by <paramref name="Runner"/>.</summary>
-    private sealed record Way(string Name, JobRunner? Runner, string Description)
+    /// <summary>
+    /// How a task is run: in this process (no runner), or in job processes started by <paramref name="Runner"/>, with
+    /// <paramref name="Spares"/> as the edge starts them (<see cref="JobSpares"/>) or each started when its order comes.
+    /// </summary>
+    private sealed record Way(string Name, JobRunner? Runner, string Description, bool Spares = true)
     {
         public List<Sample> Samples { get; } = [];
         /// <summary>Seconds of a job process that fails at once (none in process).</summary>
@@ -54,6 +57,9 @@ public static class JobsBench
         public int OrderChars { get; set; }
         public int ResultChars { get; set; }
     }
+
+    /// <summary>Longer than a spare's warm-up (JobWarmUp: at least 0.6 s, at most 3 s) on a quiet machine.</summary>
+    private static readonly TimeSpan SpareWarmUp = TimeSpan.FromSeconds(2);
 
     public static async Task<int> RunAsync(Options options)
     {
@@ -126,6 +132,7 @@ public static class JobsBench
                 [
                     new("in process", null, "JobHost's calls in this process"),
                     new("job processes", runner, "as the edge starts them"),
+                    new("no spares", runner, "PHAROS_JOB_SPARE_SECONDS=0: each process started when its order comes", Spares: false),
                     .. variants.Select(v => new Way(v.Name, v.Runner, v.Description)),
                 ];
                 var c = new Case(repo.Name, repo.Files, repo.Bytes, repo.Edges, threads, ways);
@@ -140,7 +147,8 @@ public static class JobsBench
                         var w = (round + k) % ways.Count;
                         Collect();
                         samples[w] = ways[w].Runner is { } r
-                            ? await JobsAsync(url, settings with { JobRunner = r }, $"{id}w{w}", c)
+                            ? await JobsAsync(url, settings with { JobRunner = r, JobSpareTime = ways[w].Spares ? edge.JobSpareTime : TimeSpan.Zero },
+                                $"{id}w{w}", c)
                             : InProcess(url, settings, $"{id}w{w}");
                     }
                     var failFast = new double[ways.Count];
@@ -234,15 +242,14 @@ public static class JobsBench
         var target = Target(settings, taskId, url);
         var clock = Stopwatch.StartNew();
         var request = settings.CloneRequestFor(url, target);
-        var cloned = await JobProcess.RunAsync(settings.JobRunner, JobKind.Clone, JobJson.Line(request),
-            settings.JobLimits(settings.CloneTimeout), _ => { }, CancellationToken.None);
+        var cloned = await settings.RunJobAsync(JobKind.Clone, JobJson.Line(request), _ => { }, CancellationToken.None);
         var clone = clock.Elapsed.TotalSeconds;
         if (cloned.Cloned is not { } result) throw new BenchException($"the clone job failed: {cloned.Error}");
 
         var order = JobJson.Line(new AnalyzeOrder(target, url, result.CommitSha, taskId, "lease", clone, settings.Training, settings.OutboxRoot,
             settings.Analysis));
         double? parsing = null, training = null, storing = null;
-        var analyzed = await JobProcess.RunAsync(settings.JobRunner, JobKind.Analyze, order, settings.JobLimits(settings.AnalyzeTimeout),
+        var analyzed = await settings.RunJobAsync(JobKind.Analyze, order,
             line =>
             {
                 var at = clock.Elapsed.TotalSeconds;
@@ -259,9 +266,14 @@ public static class JobsBench
         c.OrderChars = order.Length;
         c.ResultChars = JobJson.Line(analyzed).Length;
 
+        // As TrainActor does once its analysis ends: the next task's processes start and warm up, untimed here as
+        // on an edge between tasks; the pause keeps its warm-up out of the next way's run.
+        settings.PrepareJob(JobKind.Clone);
+        settings.PrepareJob(JobKind.Analyze);
         var sample = new Sample(clone, total - clone, parsing.Value - clone, training.Value - parsing.Value, storing.Value - training.Value,
             total - storing.Value, done.FilesProcessed, done.Edges, new FileInfo(done.Result.Path).Length);
         CleanUp(target, done.Result);
+        if (settings.JobSpareTime > TimeSpan.Zero) await Task.Delay(SpareWarmUp);
         return sample;
     }
 
@@ -271,7 +283,7 @@ public static class JobsBench
         var order = new AnalyzeOrder(Path.Combine(work, "no-such-checkout"), "git://127.0.0.1/none", new string('0', 40), taskId, "lease", 0,
             settings.Training, settings.OutboxRoot, settings.Analysis);
         var clock = Stopwatch.StartNew();
-        var last = await JobProcess.RunAsync(settings.JobRunner, JobKind.Analyze, JobJson.Line(order), settings.JobLimits(settings.AnalyzeTimeout),
+        var last = await JobProcess.RunAsync(settings.JobRunner, JobKind.Analyze, JobJson.Line(order), settings.JobLimits(JobKind.Analyze),
             _ => { }, CancellationToken.None);
         var seconds = clock.Elapsed.TotalSeconds;
         if (last.Error is not { Reason: JobReason.TrainingFailed })
@@ -283,7 +295,7 @@ public static class JobsBench
     private static async Task<double> BareStartAsync(WorkerSettings settings)
     {
         var clock = Stopwatch.StartNew();
-        var last = await JobProcess.RunAsync(settings.JobRunner, JobKind.Analyze, "{}", settings.JobLimits(settings.AnalyzeTimeout),
+        var last = await JobProcess.RunAsync(settings.JobRunner, JobKind.Analyze, "{}", settings.JobLimits(JobKind.Analyze),
             _ => { }, CancellationToken.None);
         var seconds = clock.Elapsed.TotalSeconds;
         if (last.Error?.Message.Contains("exit code 2") != true)

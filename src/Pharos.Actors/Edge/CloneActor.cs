@@ -36,8 +36,8 @@ public sealed class CloneActor(CloneOrder order, WorkerSettings settings, RepoUr
         if (!check.Ok) return new CloneFailed($"refused to clone: {check.Error}", check.Transient);
         // Without the grant the token does not even reach the job process.
         var request = settings.CloneRequestFor(order.RepoUrl, order.TargetDirectory, order.UseCredentials);
-        var last = await JobProcess.RunAsync(settings.JobRunner, JobKind.Clone, JobJson.Line(request),
-            settings.JobLimits(settings.CloneTimeout), line => { if (line.Cloning is { } p) report(new CloneProgressed(p)); }, ct).ConfigureAwait(false);
+        var last = await settings.RunJobAsync(JobKind.Clone, JobJson.Line(request),
+            line => { if (line.Cloning is { } p) report(new CloneProgressed(p)); }, ct).ConfigureAwait(false);
         return last switch
         {
             { Cloned: { } cloned } => new CloneSucceeded(cloned),

@@ -25,6 +25,7 @@ public sealed record EdgeSettings
         { Setting.Seconds("PHAROS_CLONE_TIMEOUT_SECONDS", "CloneTimeoutSeconds", 600, 1, 86_400), (o, v) => o with { CloneTimeout = v } },
         { Setting.Seconds("PHAROS_ANALYZE_TIMEOUT_SECONDS", "AnalyzeTimeoutSeconds", 1800, 1, 604_800), (o, v) => o with { AnalyzeTimeout = v } },
         { Setting.Int("PHAROS_JOB_MEMORY_MB", "JobMemoryMb", 2048, 64, 1_048_576), (o, v) => o with { JobMemoryMb = v } },
+        { Setting.Seconds("PHAROS_JOB_SPARE_SECONDS", "JobSpareSeconds", 600, 0, 86_400), (o, v) => o with { JobSpareTime = v } },
         { Setting.Int("PHAROS_TRAIN_EPOCHS", "TrainEpochs", Training.Epochs, 1, 10_000), (o, v) => o with { TrainEpochs = v } },
         { Setting.Int("PHAROS_TRAIN_DIMENSIONS", "TrainDimensions", Training.Dimensions, 2, Node2VecOptionsValidation.MaxDimensions),
             (o, v) => o with { TrainDimensions = v } },
@@ -58,6 +59,8 @@ public sealed record EdgeSettings
     public TimeSpan AnalyzeTimeout { get; init; }
     /// <summary>Resident memory of one job process (a clone or an analysis).</summary>
     public int JobMemoryMb { get; init; }
+    /// <summary>How long a job process started ahead of its order waits to be used; zero: none is started ahead.</summary>
+    public TimeSpan JobSpareTime { get; init; }
     /// <summary>Node2Vec epochs, dimensions and threads (0: one per core) on this edge node.</summary>
     public int TrainEpochs { get; init; }
     public int TrainDimensions { get; init; }
@@ -73,7 +76,7 @@ public sealed record EdgeSettings
     {
         builder.Append($"Workers = {Workers}, GitToken = {(GitToken is null ? "off" : "on")}, GitTokenHosts = [{string.Join(", ", GitTokenHosts)}], ");
         builder.Append($"MaxRepoMb = {MaxRepoMb}, MaxFiles = {MaxFiles}, MaxCheckoutMb = {MaxCheckoutMb}, ");
-        builder.Append($"CloneTimeout = {CloneTimeout}, AnalyzeTimeout = {AnalyzeTimeout}, JobMemoryMb = {JobMemoryMb}, Train = {TrainEpochs} epochs x {TrainDimensions} dimensions, ");
+        builder.Append($"CloneTimeout = {CloneTimeout}, AnalyzeTimeout = {AnalyzeTimeout}, JobMemoryMb = {JobMemoryMb}, JobSpareTime = {JobSpareTime}, Train = {TrainEpochs} epochs x {TrainDimensions} dimensions, ");
         builder.Append($"MaxSourceMb = {Analysis.MaxSourceBytes / Megabyte}, MaxEdges = {Analysis.MaxEdges}, MaxImportFanOut = {Analysis.MaxImportFanOut}");
         return true;
     }

@@ -34,10 +34,13 @@ public sealed class TrainActor(TrainOrder order, WorkerSettings settings) : Step
     {
         var analyze = new AnalyzeOrder(order.RepositoryDirectory, order.RepoUrl, order.CommitSha, order.TaskId, order.LeaseId,
             order.CloneSeconds, settings.Training, settings.OutboxRoot, settings.Analysis);
-        var last = await JobProcess.RunAsync(settings.JobRunner, JobKind.Analyze, JobJson.Line(analyze),
-            settings.JobLimits(settings.AnalyzeTimeout),
+        var last = await settings.RunJobAsync(JobKind.Analyze, JobJson.Line(analyze),
             line => { if (line.Progress is { } p) report(new TrainProgressed(p.Stage, p.Fraction, p.Message)); }, ct)
             .ConfigureAwait(false);
+        // The next task's processes start now, while the worker reports this one and asks for more: their warm-up
+        // takes the cores between tasks, not from this task's clone or training.
+        settings.PrepareJob(JobKind.Clone);
+        settings.PrepareJob(JobKind.Analyze);
         return last switch
         {
             { Analyzed: { } done } => new TrainSucceeded(done.FilesProcessed, done.Edges, done.FinalLoss, done.Result),

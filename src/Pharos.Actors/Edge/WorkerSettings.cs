@@ -32,8 +32,18 @@ public sealed record WorkerSettings(
     /// <summary>What one repository's analysis may hold (source bytes, edges, import fan-out).</summary>
     public AnalysisLimits Analysis { get; init; } = AnalysisLimits.Default;
 
-    /// <summary>The limits of a job process whose stage may last <paramref name="timeout"/>.</summary>
-    public JobLimits JobLimits(TimeSpan timeout) => new(JobMemoryBytes, timeout, Training.Threads);
+    /// <summary>How long a spare job process waits to be used before it ends; zero: none is started ahead.</summary>
+    public TimeSpan JobSpareTime { get; init; } = EdgeSettings.Default.JobSpareTime;
+
+    /// <summary>The limits of a <paramref name="kind"/> job process: this worker's memory and threads, the stage's timeout.</summary>
+    public JobLimits JobLimits(JobKind kind) => new(JobMemoryBytes, kind == JobKind.Clone ? CloneTimeout : AnalyzeTimeout, Training.Threads);
+
+    /// <summary>Runs <paramref name="order"/> in a <paramref name="kind"/> job process under this worker's limits (a spare if one waits).</summary>
+    public Task<JobLine> RunJobAsync(JobKind kind, string order, Action<JobLine> progress, CancellationToken ct) =>
+        JobProcess.RunAsync(JobRunner, kind, order, JobLimits(kind), progress, ct, takeSpare: JobSpareTime > TimeSpan.Zero);
+
+    /// <summary>Starts the next <paramref name="kind"/> job process now, to warm up until its order comes (<see cref="JobSpares"/>).</summary>
+    public void PrepareJob(JobKind kind) => JobSpares.Prepare(JobRunner, kind, JobLimits(kind), JobSpareTime);
 
     /// <summary>The hosts <see cref="GitToken"/> is sent to, over https only.</summary>
     public IReadOnlyList<string> GitTokenHosts { get; init; } = EdgeSettings.Default.GitTokenHosts;
@@ -93,6 +103,7 @@ public sealed record WorkerSettings(
     {
         AnalyzeTimeout = settings.Edge.AnalyzeTimeout,
         JobMemoryBytes = settings.Edge.JobMemoryBytes,
+        JobSpareTime = settings.Edge.JobSpareTime,
         GitTokenHosts = settings.Edge.GitTokenHosts,
         MaxFiles = settings.Edge.MaxFiles,
         MaxCheckoutBytes = settings.Edge.MaxCheckoutBytes,

@@ -44,8 +44,8 @@ public sealed class PharosSettingsTests
     {
         var worker = Pharos.Actors.Edge.WorkerSettings.From(Read(("PHAROS_JOB_MEMORY_MB", "300"),
             ("PHAROS_ANALYZE_TIMEOUT_SECONDS", "90"), ("PHAROS_CLONE_TIMEOUT_SECONDS", "30"), ("PHAROS_TRAIN_THREADS", "3")), 1);
-        Assert.Equal(new Pharos.Actors.Edge.Jobs.JobLimits(300L << 20, TimeSpan.FromSeconds(90), 3), worker.JobLimits(worker.AnalyzeTimeout));
-        Assert.Equal(TimeSpan.FromSeconds(30), worker.JobLimits(worker.CloneTimeout).Timeout);
+        Assert.Equal(new Pharos.Actors.Edge.Jobs.JobLimits(300L << 20, TimeSpan.FromSeconds(90), 3), worker.JobLimits(Pharos.Actors.Edge.Jobs.JobKind.Analyze));
+        Assert.Equal(TimeSpan.FromSeconds(30), worker.JobLimits(Pharos.Actors.Edge.Jobs.JobKind.Clone).Timeout);
     }
 
     [Fact]

@@ -19,22 +19,32 @@ public static class JobHost
 
     private static readonly object WriteLock = new();
 
-    /// <summary>Runs <c>job clone</c> or <c>job analyze</c>; <paramref name="args"/> are the words after <c>job</c>.</summary>
+    /// <summary>The word after the stage that makes a job process a spare: it warms up until its order comes.</summary>
+    public const string SpareFlag = "--spare";
+
+    /// <summary>
+    /// Runs <c>job clone|analyze [--spare]</c>; <paramref name="args"/> are the words after <c>job</c>. A spare
+    /// (<see cref="JobSpares"/>) is started before its order exists, and runs <see cref="JobWarmUp"/> while it waits.
+    /// </summary>
     public static int Run(string[] args)
     {
-        JobKind? named = args switch
+        JobKind? named = args is [var stage, ..] && args.Skip(1).All(a => a == SpareFlag) ? stage switch
         {
-            ["clone"] => JobKind.Clone,
-            ["analyze"] => JobKind.Analyze,
+            "clone" => JobKind.Clone,
+            "analyze" => JobKind.Analyze,
             _ => null,
-        };
+        } : null;
         if (named is not { } kind)
         {
-            Console.Error.WriteLine("usage: job clone|analyze  (the order comes as one JSON line on standard input)");
+            Console.Error.WriteLine($"usage: job clone|analyze [{SpareFlag}]  (the order comes as one JSON line on standard input)");
             return Usage;
         }
 
+        using var ordered = new CancellationTokenSource();
+        if (args.Length > 1)
+            new Thread(() => JobWarmUp.Run(kind, ordered.Token)) { IsBackground = true, Name = "job-warm-up" }.Start();
         var order = Console.In.ReadLine();
+        ordered.Cancel();
         if (order is null) return WorkerGone;
         // Nothing more comes on standard input: its end means the worker is gone, and so is the reason to go on.
         new Thread(() =>

@@ -28,95 +28,218 @@ public static class JobProcess
 
     private enum Ending { None, Exited, Cancelled, TimedOut, OverMemory, BadOutput }
 
+    /// <summary>
+    /// Runs <paramref name="order"/> in a job process of <paramref name="kind"/>: with <paramref name="takeSpare"/>, a
+    /// spare waiting for it (<see cref="JobSpares"/>) when there is one; else one started now.
+    /// </summary>
     /// <exception cref="OperationCanceledException"><paramref name="ct"/> was cancelled; the process is killed.</exception>
     public static async Task<JobLine> RunAsync(JobRunner? runner, JobKind kind, string order, JobLimits limits,
-        Action<JobLine> progress, CancellationToken ct)
+        Action<JobLine> progress, CancellationToken ct, bool takeSpare = false)
     {
         if (runner is null)
             return Failed(JobReason.AnalysisCrashed, "this process cannot start job processes: no Pharos node executable was found");
         ct.ThrowIfCancellationRequested();
 
-        using var process = new Process { StartInfo = StartInfo(runner, kind, limits) };
-        try
+        var job = takeSpare ? JobSpares.Take(runner, kind, limits) : null;
+        if (job is null)
         {
-            process.Start();
-        }
-        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
-        {
-            return Failed(JobReason.AnalysisCrashed, $"the {kind.Name()} process could not start: {e.Message}");
-        }
-
-        // The first reason to stop the process wins; it decides what the caller is told.
-        var ending = (int)Ending.None;
-        void End(Ending why)
-        {
-            if (Interlocked.CompareExchange(ref ending, (int)why, (int)Ending.None) == (int)Ending.None) Kill(process);
-        }
-
-        await using var cancelled = ct.Register(() => End(Ending.Cancelled));
-        using var deadline = new CancellationTokenSource(limits.Timeout);
-        await using var timedOut = deadline.Token.Register(() => End(Ending.TimedOut));
-        using var exited = new CancellationTokenSource();
-
-        var errors = ReadErrorsAsync(process.StandardError);
-        var watchdog = WatchMemoryAsync(process, limits.MemoryBytes, () => End(Ending.OverMemory), exited.Token);
-        JobLine? last = null;
-        try
-        {
-            await process.StandardInput.WriteLineAsync(order.AsMemory(), CancellationToken.None).ConfigureAwait(false);
-            await process.StandardInput.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-            // Standard input stays open: the process takes its closing as the worker's end.
-        }
-        catch (IOException)
-        {
-            // The process died before it read its order: its exit says why.
-        }
-        try
-        {
-            await foreach (var line in ReadLinesAsync(process.StandardOutput).ConfigureAwait(false))
+            try
             {
-                JobLine read;
-                try
-                {
-                    read = JobJson.Read<JobLine>(line);
-                }
-                catch (System.Text.Json.JsonException)
-                {
-                    End(Ending.BadOutput);
-                    break;
-                }
-                if (read.IsFinal) last = read;
-                else progress(read);
+                job = StartedJob.Start(runner, kind, limits, spare: false);
+            }
+            catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
+            {
+                return Failed(JobReason.AnalysisCrashed, $"the {kind.Name()} process could not start: {e.Message}");
             }
         }
-        catch (LineTooLongException)
-        {
-            End(Ending.BadOutput);
-        }
-
-        await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
-        // From here on, a deadline or a cancellation has nothing left to stop and changes nothing.
-        Interlocked.CompareExchange(ref ending, (int)Ending.Exited, (int)Ending.None);
-        await exited.CancelAsync().ConfigureAwait(false);
-        await watchdog.ConfigureAwait(false);
-        var stderr = await errors.ConfigureAwait(false);
-        process.StandardInput.Close();
-
-        return (Ending)ending switch
-        {
-            Ending.Cancelled => throw new OperationCanceledException($"the {kind.Name()} process was stopped", ct),
-            Ending.TimedOut => Failed(JobReason.Timeout, $"the {Stage(kind)} took longer than {limits.Timeout.TotalSeconds:0.#} s " +
-                                                         $"({TimeoutSetting(kind)}) and was stopped"),
-            Ending.OverMemory => Failed(JobReason.MemoryLimit, $"the {Stage(kind)} used more than {Megabytes(limits.MemoryBytes)} MB " +
-                                                               "of memory (PHAROS_JOB_MEMORY_MB) and was stopped"),
-            Ending.BadOutput => Failed(JobReason.AnalysisCrashed, $"the {kind.Name()} process wrote something that is not a job line"),
-            _ when last is { Error: { } error } => last with { Error = error with { Message = CloneErrors.Sanitize(error.Message, null) } },
-            _ when last is not null && process.ExitCode == 0 => last,
-            _ => Failed(JobReason.AnalysisCrashed, Crashed(kind, process.ExitCode, stderr)),
-        };
+        return await job.RunAsync(order, limits.Timeout, progress, ct).ConfigureAwait(false);
     }
 
-    private static ProcessStartInfo StartInfo(JobRunner runner, JobKind kind, JobLimits limits)
+    /// <summary>A job process that has started and waits for its order: one order, then it ends.</summary>
+    internal sealed class StartedJob
+    {
+        /// <summary>How long a process that wrote its last line, or a spare told to go, has to exit before it is killed.</summary>
+        private static readonly TimeSpan ExitGrace = TimeSpan.FromSeconds(5);
+
+        private readonly Process _process;
+        private readonly JobKind _kind;
+        private readonly JobLimits _limits;
+        /// <summary>Read from the start, so that the pipe never fills and stops the process.</summary>
+        private readonly Task<string> _errors;
+
+        private StartedJob(Process process, JobKind kind, JobLimits limits)
+        {
+            (_process, _kind, _limits) = (process, kind, limits);
+            _errors = ReadErrorsAsync(process.StandardError);
+        }
+
+        /// <summary>Starts the process; a <paramref name="spare"/> warms up while it waits (<see cref="JobWarmUp"/>).</summary>
+        public static StartedJob Start(JobRunner runner, JobKind kind, JobLimits limits, bool spare)
+        {
+            var process = new Process { StartInfo = StartInfo(runner, kind, limits, spare) };
+            try
+            {
+                process.Start();
+            }
+            catch
+            {
+                process.Dispose();
+                throw;
+            }
+            return new StartedJob(process, kind, limits);
+        }
+
+        public bool HasExited
+        {
+            get
+            {
+                try
+                {
+                    return _process.HasExited;
+                }
+                catch (InvalidOperationException)
+                {
+                    return true;
+                }
+            }
+        }
+
+        /// <summary>A spare nobody took: the end of its standard input ends it.</summary>
+        public void Retire()
+        {
+            CloseInput();
+            _ = ReapAsync();
+        }
+
+        public async Task<JobLine> RunAsync(string order, TimeSpan timeout, Action<JobLine> progress, CancellationToken ct)
+        {
+            // The first reason to stop the process wins; it decides what the caller is told.
+            var ending = (int)Ending.None;
+            void End(Ending why)
+            {
+                if (Interlocked.CompareExchange(ref ending, (int)why, (int)Ending.None) == (int)Ending.None) Kill(_process);
+            }
+
+            await using var cancelled = ct.Register(() => End(Ending.Cancelled));
+            using var deadline = new CancellationTokenSource(timeout);
+            await using var timedOut = deadline.Token.Register(() => End(Ending.TimedOut));
+            using var finished = new CancellationTokenSource();
+
+            var watchdog = WatchMemoryAsync(_process, _limits.MemoryBytes, () => End(Ending.OverMemory), finished.Token);
+            JobLine? last = null;
+            try
+            {
+                await _process.StandardInput.WriteLineAsync(order.AsMemory(), CancellationToken.None).ConfigureAwait(false);
+                await _process.StandardInput.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                // Standard input stays open: the process takes its closing as the worker's end.
+            }
+            catch (IOException)
+            {
+                // The process died before it read its order: its exit says why.
+            }
+            try
+            {
+                await foreach (var line in ReadLinesAsync(_process.StandardOutput).ConfigureAwait(false))
+                {
+                    JobLine read;
+                    try
+                    {
+                        read = JobJson.Read<JobLine>(line);
+                    }
+                    catch (System.Text.Json.JsonException)
+                    {
+                        End(Ending.BadOutput);
+                        break;
+                    }
+                    if (!read.IsFinal)
+                    {
+                        progress(read);
+                        continue;
+                    }
+                    last = read;
+                    break;
+                }
+            }
+            catch (LineTooLongException)
+            {
+                End(Ending.BadOutput);
+            }
+
+            // The last line ends the stage (its result is whole by then): the process's exit is not waited for.
+            if (last is null) await _process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            // From here on, a deadline or a cancellation has nothing left to stop and changes nothing.
+            Interlocked.CompareExchange(ref ending, (int)Ending.Exited, (int)Ending.None);
+            await finished.CancelAsync().ConfigureAwait(false);
+            await watchdog.ConfigureAwait(false);
+            var exitCode = 0;
+            var stderr = "";
+            if (last is null)
+            {
+                exitCode = _process.ExitCode;
+                stderr = await _errors.ConfigureAwait(false);
+                CloseInput();
+                _process.Dispose();
+            }
+            else
+            {
+                Retire();
+            }
+
+            return (Ending)ending switch
+            {
+                Ending.Cancelled => throw new OperationCanceledException($"the {_kind.Name()} process was stopped", ct),
+                Ending.TimedOut => Failed(JobReason.Timeout, $"the {Stage(_kind)} took longer than {timeout.TotalSeconds:0.#} s " +
+                                                             $"({TimeoutSetting(_kind)}) and was stopped"),
+                Ending.OverMemory => Failed(JobReason.MemoryLimit, $"the {Stage(_kind)} used more than {Megabytes(_limits.MemoryBytes)} MB " +
+                                                                   "of memory (PHAROS_JOB_MEMORY_MB) and was stopped"),
+                Ending.BadOutput => Failed(JobReason.AnalysisCrashed, $"the {_kind.Name()} process wrote something that is not a job line"),
+                _ when last is { Error: { } error } => last with { Error = error with { Message = CloneErrors.Sanitize(error.Message, null) } },
+                _ when last is not null => last,
+                _ => Failed(JobReason.AnalysisCrashed, Crashed(_kind, exitCode, stderr)),
+            };
+        }
+
+        private void CloseInput()
+        {
+            try
+            {
+                _process.StandardInput.Close();
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException)
+            {
+                // It has exited, and its end of the pipe with it.
+            }
+        }
+
+        /// <summary>Waits for the process to exit, kills it past <see cref="ExitGrace"/>, and frees it.</summary>
+        private async Task ReapAsync()
+        {
+            try
+            {
+                using var grace = new CancellationTokenSource(ExitGrace);
+                try
+                {
+                    await _process.WaitForExitAsync(grace.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    Kill(_process);
+                    await _process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+                await _errors.ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is InvalidOperationException or IOException)
+            {
+                // Gone already.
+            }
+            finally
+            {
+                _process.Dispose();
+            }
+        }
+    }
+
+    private static ProcessStartInfo StartInfo(JobRunner runner, JobKind kind, JobLimits limits, bool spare)
     {
         var info = new ProcessStartInfo(runner.FileName)
         {
@@ -131,6 +254,7 @@ public static class JobProcess
         foreach (var argument in runner.Arguments) info.ArgumentList.Add(argument);
         info.ArgumentList.Add("job");
         info.ArgumentList.Add(kind.Name());
+        if (spare) info.ArgumentList.Add(JobHost.SpareFlag);
 
         // A fresh environment: the process reads hostile content, and needs none of this node's settings or tokens
         // (what it needs comes with its order).
