@@ -173,12 +173,12 @@ public sealed class JobProcessTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task A_process_limited_to_one_thread_gets_the_tier_up_delay_of_several_processors()
+    public async Task A_process_limited_to_one_thread_gets_the_tier_up_delay_of_several_processors_and_no_dynamic_pgo()
     {
-        var print = """printf '{"error":{"reason":"training_failed","message":"%s %s"}}\n'""";
-        var last = await Run(Shell($"read -r order; {print} \"$DOTNET_PROCESSOR_COUNT\" \"$DOTNET_TC_DelaySingleProcMultiplier\"; exit 1"),
+        var print = """printf '{"error":{"reason":"training_failed","message":"%s %s %s"}}\n'""";
+        var last = await Run(Shell($"read -r order; {print} \"$DOTNET_PROCESSOR_COUNT\" \"$DOTNET_TC_DelaySingleProcMultiplier\" \"$DOTNET_TieredPGO\"; exit 1"),
             new JobLimits(400L << 20, TimeSpan.FromMinutes(1), 1));
-        Assert.Equal("1 1", last.Error!.Message);
+        Assert.Equal("1 1 0", last.Error!.Message);
     }
 
     [Fact]
