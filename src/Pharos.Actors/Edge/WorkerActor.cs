@@ -36,8 +36,11 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
     // The queue actor itself once it has answered a registration; null while registering (again), when reports go
-    // through the proxy.
+    // through the proxy. Assignments and stops are taken from it alone.
     private IActorRef? _queue;
+    // Sent with each registration and echoed by the queue: an answer without it is not the queue's. Worker ids are
+    // public (GET /worker/status), so the id alone would let any cluster member pose as the queue.
+    private readonly string _challenge = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
     private int _unansweredRegistrations;
     // Idle only: a RequestWork is outstanding, so WorkAvailable need not send another.
     private bool _askedForWork;
@@ -150,7 +153,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private void Registering()
     {
         Receive<RegisterTick>(_ => Register(running: null));
-        Receive<WorkerRegistered>(_ =>
+        Receive<WorkerRegistered>(IsOurs, _ =>
         {
             Registered();
             BecomeIdle();
@@ -168,16 +171,16 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     /// <summary>Registered and free: asks the queue for a task whenever it says one is pending.</summary>
     private void Idle()
     {
-        Receive<WorkAvailable>(_ => AskForWork());
-        Receive<NoWorkAvailable>(_ => _askedForWork = false);
-        Receive<TaskAssigned>(Start);
+        Receive<WorkAvailable>(_ => FromQueue(), _ => AskForWork());
+        Receive<NoWorkAvailable>(_ => FromQueue(), _ => { _askedForWork = false; });
+        Receive<TaskAssigned>(_ => FromQueue(), Start);
         Receive<Terminated>(t => t.ActorRef.Equals(_queue), _ =>
         {
             QueueGone(running: null);
             Become(Registering);
         });
         // A second answer to a registration (the retry crossed the first answer), or a successor's.
-        Receive<WorkerRegistered>(_ =>
+        Receive<WorkerRegistered>(IsOurs, _ =>
         {
             Registered();
             BecomeIdle();
@@ -232,12 +235,12 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     /// <summary>What a running worker does whatever step the run is at.</summary>
     private void Running(Run run)
     {
-        Receive<StopTask>(stop => stop.TaskId == run.Task.TaskId && stop.LeaseId == run.LeaseId, stop =>
+        Receive<StopTask>(stop => FromQueue() && stop.TaskId == run.Task.TaskId && stop.LeaseId == run.LeaseId, stop =>
         {
             _log.Info("Task {0} stopped: {1}", stop.TaskId, stop.Reason.ToName());
             Finish(run, Status(WorkerState.Idle, null, null, null, $"Idle (task {stop.TaskId} {stop.Reason.ToName()})"));
         });
-        Receive<TaskAssigned>(assigned =>
+        Receive<TaskAssigned>(_ => FromQueue(), assigned =>
             // The protocol never does this (one request, one answer); if it happens, the lease runs out and the
             // task goes to another worker.
             _log.Error("Task {0} assigned while running {1}; ignored", assigned.Task.TaskId, run.Task.TaskId));
@@ -245,7 +248,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         // naming it, so that its lease stays this worker's.
         Receive<Terminated>(t => t.ActorRef.Equals(_queue), _ => QueueGone(run));
         Receive<RegisterTick>(_ => Register(run));
-        Receive<WorkerRegistered>(_ => Registered());
+        Receive<WorkerRegistered>(IsOurs, _ => Registered());
         // Nothing to ask for while busy: the queue is asked again when the run ends.
         Receive<WorkAvailable>(_ => { });
         Receive<NoWorkAvailable>(_ => { });
@@ -255,6 +258,14 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     /// <summary>Last in every behaviour: what any state answers, and what it drops on purpose.</summary>
     private void InEveryState()
     {
+        // The queue's commands from anyone else: a member posing as the queue (a task of its choice, a stop, a
+        // registration answer it cannot have had). Refused and logged.
+        Receive<TaskAssigned>(_ => !FromQueue(), assigned => Refused(assigned, assigned.Task.TaskId));
+        Receive<StopTask>(_ => !FromQueue(), stop => Refused(stop, stop.TaskId));
+        Receive<WorkerRegistered>(registered => !IsOurs(registered), registered => Refused(registered, null));
+        // Offers from anyone but the queue: nothing to do (an idle worker asks its own queue).
+        Receive<WorkAvailable>(_ => { });
+        Receive<NoWorkAvailable>(_ => { });
         Receive<PublishTick>(_ => Publish());
         Receive<WorkerStatusRequested>(_ => Publish());
         Receive<SubscribeAck>(_ => { });
@@ -268,13 +279,24 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         Receive<Terminated>(_ => { });
     }
 
+    /// <summary>Whether the message comes from the queue this worker registered with.</summary>
+    private bool FromQueue() => _queue is not null && Sender.Equals(_queue);
+
+    /// <summary>An answer to this worker's own registration (only the queue it reached has seen the challenge).</summary>
+    private bool IsOurs(WorkerRegistered registered) =>
+        registered.WorkerId == _settings.WorkerId && registered.Challenge == _challenge;
+
+    private void Refused(object message, string? taskId) =>
+        _log.Warning("Refused {0}{1} from {2}: not the queue this worker registered with", message.GetType().Name,
+            taskId is null ? "" : $" of task {taskId}", Sender);
+
     /// <summary>Registers through the proxy, and again every few seconds until a queue answers.</summary>
     private void Register(Run? running)
     {
         if (++_unansweredRegistrations % 6 == 0)
             _log.Warning("No queue has answered this worker's registration for {0} s: is a cloud node reachable at PHAROS_SEEDS?",
                 (_unansweredRegistrations - 1) * 5);
-        _queueProxy.Tell(new RegisterWorker(_settings.WorkerId, _address, running?.Task.TaskId, running?.LeaseId));
+        _queueProxy.Tell(new RegisterWorker(_settings.WorkerId, _address, running?.Task.TaskId, running?.LeaseId, _challenge));
         Timers.StartSingleTimer(RegisterTick.Instance, RegisterTick.Instance, TimeSpan.FromSeconds(5));
     }
 

@@ -84,7 +84,7 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
         {
             if (_workers.Register(Sender, registration.WorkerId, registration.Address)) Context.Watch(Sender);
             _log.Info("Worker {0} registered from {1}", registration.WorkerId, registration.Address);
-            Sender.Tell(new WorkerRegistered(registration.WorkerId));
+            Sender.Tell(new WorkerRegistered(registration.WorkerId, registration.Challenge));
             Submit(registration, Sender);
         });
         Command<RequestWork>(request =>

@@ -12,15 +12,20 @@ namespace Pharos.Messages.Commands;
 /// <summary>
 /// Worker → queue, when the worker starts and whenever the queue it registered with is gone. Names the lease the
 /// worker is still running under, if any: every other lease the queue holds for this worker id is void (the worker
-/// restarted and lost that work), and its task goes back to the queue.
+/// restarted and lost that work), and its task goes back to the queue. <paramref name="Challenge"/>: a random value of
+/// the worker's that the queue echoes in <see cref="WorkerRegistered"/>, so that the worker can tell the queue's answer
+/// from a registration answer forged by another member (a worker's id is public).
 /// </summary>
 [Manifest("register-worker.v1")]
-public sealed record RegisterWorker(string WorkerId, string Address, string? RunningTaskId = null, string? RunningLeaseId = null)
-    : IPharosMessage;
+public sealed record RegisterWorker(string WorkerId, string Address, string? RunningTaskId = null, string? RunningLeaseId = null,
+    string? Challenge = null) : IPharosMessage;
 
-/// <summary>Queue → worker. The worker watches the sender, so that it registers again when the singleton moves.</summary>
+/// <summary>
+/// Queue → worker, with the registration's <paramref name="Challenge"/>. The worker watches the sender, so that it
+/// registers again when the singleton moves, and takes assignments and stops from that sender alone.
+/// </summary>
 [Manifest("worker-registered.v1")]
-public sealed record WorkerRegistered(string WorkerId) : IPharosMessage;
+public sealed record WorkerRegistered(string WorkerId, string? Challenge = null) : IPharosMessage;
 
 /// <summary>Queue → every idle worker: a task is pending. The worker answers with <see cref="RequestWork"/>.</summary>
 [Manifest("work-available.v1")]

@@ -24,7 +24,7 @@ public sealed class WorkerProtocolTests(Xunit.Abstractions.ITestOutputHelper out
         Assert.Null(register.RunningLeaseId);
         Queue.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // nothing before the queue answers
 
-        worker.Tell(new WorkerRegistered(WorkerId), Queue.Ref);
+        worker.Tell(new WorkerRegistered(WorkerId, register.Challenge), Queue.Ref);
         Assert.Equal(WorkerId, Queue.ExpectMsg<RequestWork>().WorkerId);
         Proxy.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // it talks to the queue itself from now on
 
@@ -161,7 +161,7 @@ public sealed class WorkerRegistrationRetryTests : WorkerTestKit
         Assert.Equal(WorkerId, again.WorkerId);
         Assert.True(waited > TimeSpan.FromSeconds(4) && waited < TimeSpan.FromSeconds(6.5), $"registered again after {waited}");
 
-        worker.Tell(new WorkerRegistered(WorkerId), Queue.Ref);
+        worker.Tell(new WorkerRegistered(WorkerId, again.Challenge), Queue.Ref);
         Queue.ExpectMsg<RequestWork>();
     }
 }
@@ -492,8 +492,8 @@ public sealed class WorkerStatusTests(Xunit.Abstractions.ITestOutputHelper log) 
             Stages(settings, clone: (_, _) => Props.Create(() => new SilentActor()))));
         var subscribe = Mediator.ExpectMsg<Subscribe>();
         Assert.Equal((Topics.WorkerStatusRequests, worker), (subscribe.Topic, subscribe.Ref));
-        Proxy.ExpectMsg<RegisterWorker>();
-        worker.Tell(new WorkerRegistered(WorkerId), Queue.Ref);
+        var registration = Proxy.ExpectMsg<RegisterWorker>();
+        worker.Tell(new WorkerRegistered(WorkerId, registration.Challenge), Queue.Ref);
         Queue.ExpectMsg<RequestWork>();
 
         Assign(worker, NewTask("/any/where", id: "task-r"), "lease-r");

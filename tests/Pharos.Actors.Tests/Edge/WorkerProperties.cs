@@ -55,8 +55,8 @@ public sealed class StaleTaskProperties : WorkerTestKit
                 $"worker-{n}");
             try
             {
-                proxy.ExpectMsg<RegisterWorker>();
-                worker.Tell(new WorkerRegistered(settings.WorkerId), queue.Ref);
+                var registration = proxy.ExpectMsg<RegisterWorker>();
+                worker.Tell(new WorkerRegistered(settings.WorkerId, registration.Challenge), queue.Ref);
                 queue.ExpectMsg<RequestWork>();
 
                 var task = new WorkTask($"task-{n}", Path.Combine(DataDir, "missing", $"repo-{n}"), Priority.Normal,

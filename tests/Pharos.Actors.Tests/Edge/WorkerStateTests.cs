@@ -56,7 +56,7 @@ public sealed class WorkerStateTests(Xunit.Abstractions.ITestOutputHelper output
         var unhandled = WatchUnhandled();
         var stranger = CreateTestProbe();
         var worker = Sys.ActorOf(WorkerActor.Props(settings, Proxy.Ref, Mediator.Ref, TimeProvider.System, Stages(settings)));
-        Proxy.ExpectMsg<RegisterWorker>();
+        var registration = Proxy.ExpectMsg<RegisterWorker>();
         Mediator.ExpectMsg<Subscribe>();
         Assert.Equal(WorkerState.Idle, NextStatus(_ => true).State);
 
@@ -67,10 +67,56 @@ public sealed class WorkerStateTests(Xunit.Abstractions.ITestOutputHelper output
         AssertNothingHappens(unhandled);
 
         // Still registering: the queue's answer is what makes it ask for work.
-        worker.Tell(new WorkerRegistered(WorkerId), Queue.Ref);
+        worker.Tell(new WorkerRegistered(WorkerId, registration.Challenge), Queue.Ref);
         Queue.ExpectMsg<RequestWork>();
         Assert.Equal((0, 0), (CloneSteps, TrainSteps));
     }
+
+    [Fact]
+    public void A_member_posing_as_the_queue_can_neither_register_the_worker_nor_assign_it_a_task_nor_stop_its_run()
+    {
+        var settings = Settings();
+        var children = CreateTestProbe();
+        var impostor = CreateTestProbe("impostor");
+        var warnings = CreateTestProbe();
+        Sys.EventStream.Subscribe(warnings.Ref, typeof(Warning));
+        var worker = Sys.ActorOf(WorkerActor.Props(settings, Proxy.Ref, Mediator.Ref, TimeProvider.System, PuppetStages(settings, children)));
+        var registration = Proxy.ExpectMsg<RegisterWorker>();
+        Assert.NotNull(registration.Challenge);
+        Mediator.ExpectMsg<Subscribe>();
+        Assert.Equal(WorkerState.Idle, NextStatus(_ => true).State);
+
+        // The worker's id is public; its challenge went to the queue alone.
+        worker.Tell(new WorkerRegistered(WorkerId), impostor.Ref);
+        worker.Tell(new WorkerRegistered(WorkerId, "0123456789ABCDEF0123456789ABCDEF"), impostor.Ref);
+        impostor.ExpectNoMsg(Quiet); // not taken for the queue: no RequestWork to it
+        Assert.StartsWith("Refused WorkerRegistered from", RefusalLogged(warnings));
+        Assert.StartsWith("Refused WorkerRegistered from", RefusalLogged(warnings));
+        worker.Tell(new WorkerRegistered(WorkerId, registration.Challenge), Queue.Ref);
+        Queue.ExpectMsg<RequestWork>();
+        Assert.Equal(WorkerState.Idle, NextStatus(_ => true).State);
+
+        // Registered: an assignment from anyone but that queue starts nothing, and is logged.
+        worker.Tell(new TaskAssigned(NewTask("/any/where", id: "task-x"), "lease-x"), impostor.Ref);
+        Assert.StartsWith("Refused TaskAssigned of task task-x from", RefusalLogged(warnings));
+        children.ExpectNoMsg(Quiet);
+        Assert.Equal(0, CloneSteps);
+
+        // A stop of the running lease from anyone but the queue leaves the run running.
+        Assign(worker, NewTask("/any/where", id: "task-q"), "lease-q");
+        var clone = children.ExpectMsg<IActorRef>();
+        Assert.Equal(JobStage.Cloning, Queue.ExpectMsg<ReportProgress>().Stage);
+        Watch(clone);
+        worker.Tell(new StopTask("task-q", "lease-q", LeaseEndReason.Cancelled), impostor.Ref);
+        Assert.StartsWith("Refused StopTask of task task-q from", RefusalLogged(warnings));
+        ExpectNoMsg(Quiet); // no Terminated of the clone step
+        worker.Tell(new StopTask("task-q", "lease-q", LeaseEndReason.Cancelled), Queue.Ref);
+        ExpectTerminated(clone);
+    }
+
+    private static string RefusalLogged(TestProbe warnings) =>
+        warnings.FishForMessage<Warning>(w => w.Message.ToString()!.Contains("not the queue this worker registered with"),
+            TimeSpan.FromSeconds(5)).Message.ToString()!;
 
     [Fact]
     public void Late_reports_of_a_stopped_child_while_idle_are_dropped_without_a_report_a_status_or_a_dead_letter()
@@ -194,7 +240,7 @@ public sealed class WorkerStateTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.Equal(("task-q", "lease-q", 0.2), (viaProxy.TaskId, viaProxy.LeaseId, viaProxy.Progress));
 
         // The successor answers: busy, the worker asks it for nothing, and reports to it directly.
-        worker.Tell(new WorkerRegistered(WorkerId), successor.Ref);
+        worker.Tell(new WorkerRegistered(WorkerId, again.Challenge), successor.Ref);
         successor.ExpectNoMsg(Quiet);
         worker.Tell(new CloneProgressed(new CloneProgress(2 << 20, 4, 10)), clone);
         Assert.Equal(0.4, successor.ExpectMsg<ReportProgress>().Progress);
@@ -226,7 +272,7 @@ public sealed class WorkerStateTests(Xunit.Abstractions.ITestOutputHelper output
         var next = Proxy.ExpectMsg<RegisterWorker>(TimeSpan.FromSeconds(8));
         Assert.Equal(((string?)null, (string?)null), (next.RunningTaskId, next.RunningLeaseId));
         successor.ExpectNoMsg(TimeSpan.Zero);
-        worker.Tell(new WorkerRegistered(WorkerId), successor.Ref);
+        worker.Tell(new WorkerRegistered(WorkerId, next.Challenge), successor.Ref);
         successor.ExpectMsg<RequestWork>();
         AwaitWorkRootEmpty(TimeSpan.FromSeconds(5));
     }

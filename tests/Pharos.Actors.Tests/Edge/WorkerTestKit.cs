@@ -166,7 +166,7 @@ public abstract class WorkerTestKit : Akka.TestKit.Xunit2.TestKit
         var initial = NextStatus(_ => true);
         Assert.Equal((WorkerState.Idle, settings.WorkerId, register.Address, (string?)null),
             (initial.State, initial.WorkerId, initial.Address, initial.TaskId));
-        worker.Tell(new WorkerRegistered(settings.WorkerId), Queue.Ref);
+        worker.Tell(new WorkerRegistered(settings.WorkerId, register.Challenge), Queue.Ref);
         Assert.Equal(settings.WorkerId, Queue.ExpectMsg<RequestWork>().WorkerId);
         // Registered, it announces itself again: the cluster is up now, so the status trackers hear it.
         Assert.Equal(WorkerState.Idle, NextStatus(_ => true).State);

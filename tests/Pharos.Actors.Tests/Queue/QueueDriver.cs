@@ -70,7 +70,7 @@ internal sealed class QueueDriver
         {
             case RegisterWorker registration:
                 Workers.Register(command.From, registration.WorkerId, registration.Address);
-                Sent.Add((command.From, new WorkerRegistered(registration.WorkerId)));
+                Sent.Add((command.From, new WorkerRegistered(registration.WorkerId, registration.Challenge)));
                 return true;
             case RequestWork request:
                 Workers.Connect(command.From, request.WorkerId, Address(command.From));
