@@ -13,6 +13,9 @@ public static class SenderRoles
     /// </summary>
     public static bool IsLocalOr(ActorSystem system, IActorRef sender, string role)
     {
+        // A message sent without a sender arrives from the wire with this system's dead letters as its sender: local
+        // in scope, anonymous in fact. Nothing that may speak for a role sends without a sender.
+        if (sender.IsNobody() || sender.Equals(system.DeadLetters)) return false;
         var address = sender.Path.Address;
         if (address.HasLocalScope) return true;
         var cluster = Cluster.Get(system);

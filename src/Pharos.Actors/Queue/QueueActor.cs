@@ -77,8 +77,10 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
             Self.Tell(SweepExpired.Instance);
         });
 
-        Command<EnqueueTask>(command => Submit(command, Sender));
-        Command<CancelJob>(command => Submit(command, Sender));
+        // Tasks come from a cloud node's HTTP API (its ingest gateway), which checked the token and the URL rules;
+        // from any other member (an edge, or a peer posing as one) they are refused and logged.
+        Command<EnqueueTask>(command => FromCloud(command));
+        Command<CancelJob>(command => FromCloud(command));
         Command<SweepExpired>(tick => Submit(tick, ActorRefs.Nobody));
         Command<RegisterWorker>(registration =>
         {
