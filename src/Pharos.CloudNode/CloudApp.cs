@@ -97,7 +97,7 @@ public static class CloudApp
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = LiveFeeds.KeepAliveInterval });
         app.MapOpenApi();
         app.MapPharosApi(settings);
-        app.MapDashboard();
+        app.MapDashboard(settings.Auth.RequireReadToken);
         return app;
     }
 
@@ -111,6 +111,8 @@ public static class CloudApp
         services.AddPharosAuth(settings);
         services.AddProblemDetails();
         services.AddPharosRateLimits(settings);
+        services.AddSingleton<StatusBroadcast>();
+        services.AddSingleton<LiveConnectionLimits>();
         services.AddJournalHealthChecks(settings);
         services.AddResultStore(settings);
         services.AddOpenApi(options => options.DescribeHealthRoutes());
@@ -128,6 +130,7 @@ public static class CloudApp
         .WithCloudActors(settings)
         .WithResultIntake(settings)
         .WithMetricsObserver()
+        .WithStatusBroadcaster()
         // Standalone: an edge worker in this process too, pulling from the same queue over the same protocol.
         .WithEdgeWorkersIf(settings.Node.Standalone, settings);
 

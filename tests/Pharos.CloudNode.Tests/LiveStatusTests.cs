@@ -113,7 +113,7 @@ public sealed class SseReader(Stream stream) : IDisposable
 public sealed class LiveStatusReadTokenTests
 {
     [Fact]
-    public async Task With_PHAROS_REQUIRE_READ_TOKEN_the_streams_need_a_read_token_and_the_WebSocket_takes_it_from_the_query()
+    public async Task With_PHAROS_REQUIRE_READ_TOKEN_the_streams_need_a_read_token_and_the_WebSocket_a_header_or_a_one_time_ticket_never_a_token_in_its_URL()
     {
         await using var host = await CloudNodeHost.StartAsync(new Dictionary<string, string?>
         {
@@ -123,26 +123,42 @@ public sealed class LiveStatusReadTokenTests
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         var baseUri = host.Client.BaseAddress!.ToString().Replace("http://", "ws://").TrimEnd('/');
 
-        using (var anonymous = new ClientWebSocket())
+        async Task<HttpStatusCode> RefusedAsync(string pathAndQuery)
         {
-            anonymous.Options.CollectHttpResponseDetails = true;
-            await Assert.ThrowsAsync<WebSocketException>(() => anonymous.ConnectAsync(new Uri(baseUri + "/ws/status"), timeout.Token));
-            Assert.Equal(HttpStatusCode.Unauthorized, anonymous.HttpStatusCode);
+            using var socket = new ClientWebSocket();
+            socket.Options.CollectHttpResponseDetails = true;
+            await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(new Uri(baseUri + pathAndQuery), timeout.Token));
+            return socket.HttpStatusCode;
         }
-        using (var wrong = new ClientWebSocket())
+
+        async Task<string> TicketAsync(string? token)
         {
-            wrong.Options.CollectHttpResponseDetails = true;
-            await Assert.ThrowsAsync<WebSocketException>(() => wrong.ConnectAsync(new Uri(baseUri + "/ws/status?access_token=not-a-token-at-all-xx"), timeout.Token));
-            Assert.Equal(HttpStatusCode.Unauthorized, wrong.HttpStatusCode);
+            using var response = await host.Client.SendAsync(host.Request(HttpMethod.Post, "/ws/ticket", token));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.True(response.Headers.CacheControl?.NoStore);
+            var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+            Assert.Equal(30, body.GetProperty("expires_in").GetInt32());
+            return body.GetProperty("ticket").GetString()!;
         }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await RefusedAsync("/ws/status"));
+        // A token in the URL is never taken, even a valid one: proxies log URLs.
+        Assert.Equal(HttpStatusCode.Unauthorized, await RefusedAsync("/ws/status?access_token=" + TokensFile.ReadOnlyToken));
+        Assert.Equal(HttpStatusCode.Unauthorized, await RefusedAsync("/ws/status?ticket=" + TokensFile.ReadOnlyToken));
+
+        // A ticket needs a token with the read scope, and opens the WebSocket once.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await host.Client.SendAsync(host.Request(HttpMethod.Post, "/ws/ticket", token: null))).StatusCode);
+        var ticket = await TicketAsync(TokensFile.ReadOnlyToken);
         using (var reader = new ClientWebSocket())
         {
-            await reader.ConnectAsync(new Uri(baseUri + "/ws/status?access_token=" + TokensFile.ReadOnlyToken), timeout.Token);
+            await reader.ConnectAsync(new Uri(baseUri + "/ws/status?ticket=" + ticket), timeout.Token);
             var view = await LiveStatusTests.ReceiveJsonAsync(reader, timeout.Token);
             Assert.True(view.TryGetProperty("queue", out _));
             await reader.CloseAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token);
         }
-        // A header works as well; the query form is for browsers only, so the SSE route does not take it.
+        Assert.Equal(HttpStatusCode.Unauthorized, await RefusedAsync("/ws/status?ticket=" + ticket));
+
+        // A header works as well (clients that can set one); the event stream takes a header only.
         using (var withHeader = new ClientWebSocket())
         {
             withHeader.Options.SetRequestHeader("Authorization", "Bearer " + TokensFile.ReadOnlyToken);
@@ -153,14 +169,33 @@ public sealed class LiveStatusReadTokenTests
         Assert.Equal(HttpStatusCode.Unauthorized, (await host.Client.GetAsync("/worker/status/stream")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized,
             (await host.Client.GetAsync("/worker/status/stream?access_token=" + TokensFile.ReadOnlyToken)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized,
+            (await host.Client.GetAsync("/worker/status/stream?ticket=" + await TicketAsync(CloudNodeHost.AdminToken))).StatusCode);
         using var stream = await host.Client.SendAsync(host.Request(HttpMethod.Get, "/worker/status/stream", TokensFile.ReadOnlyToken),
             HttpCompletionOption.ResponseHeadersRead, timeout.Token);
         Assert.Equal(HttpStatusCode.OK, stream.StatusCode);
 
-        // The token never reaches the log, not even as part of a route.
+        // Neither the token nor a ticket reaches the log, not even as part of a route.
         Assert.DoesNotContain(host.Logs.Lines, line => line.Everything.Contains(TokensFile.ReadOnlyToken, StringComparison.Ordinal));
+        Assert.DoesNotContain(host.Logs.Lines, line => line.Everything.Contains(ticket, StringComparison.Ordinal));
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await host.Client.GetAsync("/metrics")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await host.Client.SendAsync(host.Request(HttpMethod.Get, "/metrics", TokensFile.ReadOnlyToken))).StatusCode);
+        using var metrics = await host.Client.SendAsync(host.Request(HttpMethod.Get, "/metrics", TokensFile.ReadOnlyToken));
+        Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
+        // The made-up ticket and the used one; the event stream does not read tickets (its refusal is a missing header).
+        Assert.Contains("pharos_auth_failures_total{reason=\"unknown_ticket\"} 2", await metrics.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task With_open_reads_the_WebSocket_needs_no_ticket_and_a_ticket_needs_a_token()
+    {
+        await using var host = await CloudNodeHost.StartAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(new Uri(host.Client.BaseAddress!.ToString().Replace("http://", "ws://") + "ws/status"), timeout.Token);
+        await LiveStatusTests.ReceiveJsonAsync(socket, timeout.Token);
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await host.Client.SendAsync(host.Request(HttpMethod.Post, "/ws/ticket", token: null))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await host.Client.SendAsync(host.Request(HttpMethod.Post, "/ws/ticket"))).StatusCode);
     }
 }

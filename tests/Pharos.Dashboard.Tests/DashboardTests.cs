@@ -29,10 +29,11 @@ public sealed class DashboardTests(DashboardFixture node, ITestOutputHelper outp
 
     public async Task DisposeAsync() => await _page.Context.DisposeAsync();
 
-    private async Task<IPage> OpenAsync(int width = 1280, int height = 900, Uri? baseAddress = null)
+    private async Task<IPage> OpenAsync(int width = 1280, int height = 900, Uri? baseAddress = null, RequestLog? requests = null)
     {
         var page = await node.NewPageAsync(width, height, baseAddress);
         _errors.Watch(page);
+        requests?.Watch(page);
         var response = await page.GotoAsync("/");
         Assert.NotNull(response);
         Assert.Equal(200, response!.Status);
@@ -252,7 +253,9 @@ public sealed class DashboardTests(DashboardFixture node, ITestOutputHelper outp
             var live = (await client.GetAsync("/ws/status")).StatusCode != System.Net.HttpStatusCode.NotFound;
             Assert.Equal(System.Net.HttpStatusCode.OK, (await client.GetAsync("/")).StatusCode); // the page itself is public
             await _page.Context.DisposeAsync();
-            _page = await OpenAsync(baseAddress: client.BaseAddress);
+            var requests = new RequestLog();
+            _page = await OpenAsync(baseAddress: client.BaseAddress, requests: requests);
+            await Expect(_page.Locator("body")).ToHaveAttributeAsync("data-read-token", "true");
 
             // No token: said plainly, and the page stops asking instead of repeating the refusal every 2 s.
             await Expect(_page.Locator("#notice")).ToContainTextAsync("401", new() { Timeout = 15_000 });
@@ -262,13 +265,25 @@ public sealed class DashboardTests(DashboardFixture node, ITestOutputHelper outp
             await _page.WaitForTimeoutAsync(2500);
             Assert.Equal(errorsWhilePaused, _errors.Count);
 
-            // A read-only token is enough to watch (through ?access_token= on the WebSocket when the node has it).
+            // A read-only token is enough to watch: a header on every read, and a one-time ticket for the WebSocket.
             await _page.Locator("#token-input").FillAsync(DashboardFixture.ReadOnlyToken);
             await _page.Locator("#token-save").ClickAsync();
             await Expect(_page.Locator("#queue-max")).ToHaveTextAsync(DashboardFixture.MaxQueueSize.ToString(), Soon);
             await Expect(_page.Locator("body")).ToHaveAttributeAsync("data-connection", live ? "live" : "polling", Soon.ToAttribute());
             await Expect(_page.Locator("#notice")).Not.ToContainTextAsync("401");
             await _page.WaitForTimeoutAsync(2500);
+
+            // The token was in no URL the page asked for, the WebSocket's included; it went as a header, reads and the
+            // ticket among them.
+            output.WriteLine(string.Join("\n", requests.Urls));
+            requests.AssertNoUrlCarries(DashboardFixture.ReadOnlyToken);
+            var authorized = await requests.WithAuthorizationAsync();
+            Assert.Contains("GET /worker/status", authorized);
+            if (live)
+            {
+                Assert.Contains("POST /ws/ticket", authorized);
+                Assert.Contains(requests.WebSockets, url => url.Contains("/ws/status?ticket=", StringComparison.Ordinal));
+            }
 
             // The only errors the browser reported are the refusals before the token (failed loads and handshakes).
             _errors.Forget(BrowserErrors.IsRefusalBeforeTheToken, output);
@@ -280,6 +295,38 @@ public sealed class DashboardTests(DashboardFixture node, ITestOutputHelper outp
             await app.StopAsync();
             await app.DisposeAsync();
         }
+    }
+
+    [Fact, Order(8)]
+    public async Task With_open_reads_the_page_sends_its_token_only_to_cancel_and_never_in_a_URL()
+    {
+        await _page.Context.DisposeAsync();
+        var requests = new RequestLog();
+        _page = await OpenAsync(requests: requests);
+        var live = await node.HasLiveRouteAsync();
+        var connected = live ? "live" : "polling";
+        await Expect(_page.Locator("body")).ToHaveAttributeAsync("data-read-token", "false");
+        await Expect(_page.Locator("body")).ToHaveAttributeAsync("data-connection", connected, Soon.ToAttribute());
+
+        // The admin token, as an operator gives it to cancel: the page reconnects with the token set.
+        await _page.Locator("#token-input").FillAsync(DashboardFixture.AdminToken);
+        await _page.Locator("#token-save").ClickAsync();
+        await Expect(_page.Locator("body")).ToHaveAttributeAsync("data-connection", connected, Soon.ToAttribute());
+        var taskId = await node.SubmitAsync(node.CancelRepo);
+        var row = Row(taskId);
+        await Expect(row).ToHaveAttributeAsync("data-status", "running", new() { Timeout = 15_000 });
+        await row.Locator("button.cancel").ClickAsync();
+        await Expect(row).ToHaveAttributeAsync("data-status", "cancelled", new() { Timeout = 15_000 });
+        await Expect(_page.Locator("#workers .state").First).ToHaveTextAsync("idle", Soon);
+
+        // Reads are open, so they went without the token and the WebSocket without a ticket: only the cancel carried it.
+        output.WriteLine(string.Join("\n", requests.Urls));
+        requests.AssertNoUrlCarries(DashboardFixture.AdminToken);
+        Assert.Equal([$"DELETE /jobs/{taskId}"], await requests.WithAuthorizationAsync());
+        Assert.DoesNotContain(requests.Urls, url => url.Contains("/ws/ticket", StringComparison.Ordinal));
+        if (live) Assert.Contains(requests.WebSockets, url => url.EndsWith("/ws/status", StringComparison.Ordinal));
+        Assert.All(requests.WebSockets, url => Assert.DoesNotContain("?", url, StringComparison.Ordinal));
+        _errors.AssertNone();
     }
 }
 

@@ -2,9 +2,18 @@ using System.Net;
 
 namespace Pharos.Actors.Configuration;
 
-/// <summary>Who may call the cloud's HTTP API: the token sources, whether reads need a token, and the failure limit.</summary>
+/// <summary>
+/// Who may call the cloud's HTTP API: the token sources, whether reads need a token, the failure limit, and how many
+/// live connections (WebSocket and event stream of the status) the node holds open in all and per client address.
+/// </summary>
 public sealed record AuthSettings
 {
+    // Named apart from the table (and before it: static fields start in order) because a 429 names them.
+    public static readonly Setting<int> MaxLiveConnectionsSetting =
+        Setting.Int("PHAROS_MAX_LIVE_CONNECTIONS", "MaxLiveConnections", 200, 1, 100_000);
+    public static readonly Setting<int> MaxLiveConnectionsPerAddressSetting =
+        Setting.Int("PHAROS_MAX_LIVE_CONNECTIONS_PER_ADDRESS", "MaxLiveConnectionsPerAddress", 50, 1, 100_000);
+
     public static readonly SettingsTable<AuthSettings> Table = new(new AuthSettings())
     {
         { Setting.Text("PHAROS_ADMIN_TOKEN", "AdminToken"), (o, v) => o with { AdminToken = v } },
@@ -12,6 +21,8 @@ public sealed record AuthSettings
         { Setting.Bool("PHAROS_REQUIRE_READ_TOKEN", "RequireReadToken"), (o, v) => o with { RequireReadToken = v } },
         { Setting.Int("PHAROS_AUTH_FAILURES_PER_MINUTE", "AuthFailuresPerMinute", 30, 0, 1_000_000), (o, v) => o with { AuthFailuresPerMinute = v } },
         { Setting.List<IPAddress>("PHAROS_TRUSTED_PROXIES", "TrustedProxies", [], ProxyAddress), (o, v) => o with { TrustedProxies = v } },
+        { MaxLiveConnectionsSetting, (o, v) => o with { MaxLiveConnections = v } },
+        { MaxLiveConnectionsPerAddressSetting, (o, v) => o with { MaxLiveConnectionsPerAddress = v } },
     };
 
     public static AuthSettings Default { get; } = Table.Defaults();
@@ -27,6 +38,10 @@ public sealed record AuthSettings
     public int AuthFailuresPerMinute { get; init; }
     /// <summary>Reverse proxies whose X-Forwarded-For names the real client (for the per-client limit and the logs).</summary>
     public IReadOnlyList<IPAddress> TrustedProxies { get; init; } = null!;
+    /// <summary>Live status connections (WebSocket and event stream) open at once on this node, from all clients.</summary>
+    public int MaxLiveConnections { get; init; }
+    /// <summary>Live status connections open at once from one client address (behind a proxy: see TrustedProxies).</summary>
+    public int MaxLiveConnectionsPerAddress { get; init; }
 
     private static IPAddress ProxyAddress(string text) =>
         IPAddress.TryParse(text, out var address)
@@ -36,7 +51,8 @@ public sealed record AuthSettings
     private bool PrintMembers(System.Text.StringBuilder builder)
     {
         builder.Append($"AdminToken = {(AdminToken is null ? "off" : "on")}, TokensFile = {TokensFile}, RequireReadToken = {RequireReadToken}, ");
-        builder.Append($"AuthFailuresPerMinute = {AuthFailuresPerMinute}, TrustedProxies = [{string.Join(", ", TrustedProxies)}]");
+        builder.Append($"AuthFailuresPerMinute = {AuthFailuresPerMinute}, TrustedProxies = [{string.Join(", ", TrustedProxies)}], ");
+        builder.Append($"MaxLiveConnections = {MaxLiveConnections}, MaxLiveConnectionsPerAddress = {MaxLiveConnectionsPerAddress}");
         return true;
     }
 }

@@ -23,3 +23,9 @@ public sealed record WorkerDto(
 
 /// <summary>Pending and running tasks, and the queue's cap.</summary>
 public sealed record QueueCountsDto(int Pending, int InFlight, int Max);
+
+/// <summary>
+/// `POST /ws/ticket`: a one-time ticket for `GET /ws/status?ticket=…`, for browsers, which cannot send a token header on
+/// a WebSocket. It works once, on the node that issued it, within <see cref="ExpiresIn"/> seconds.
+/// </summary>
+public sealed record WebSocketTicketDto(string Ticket, int ExpiresIn);

@@ -43,6 +43,16 @@ public static class ApiProblems
         return Results.Problem(detail, statusCode: StatusCodes.Status503ServiceUnavailable, title: Titles[IngestRefusal.StoreUnavailable]);
     }
 
+    /// <summary>A 429 of a limit that is not the queue's: the detail names the limit and its setting.</summary>
+    public static IResult TooManyRequests(HttpContext context, string detail, int retryAfterSeconds)
+    {
+        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Results.Problem(detail, statusCode: StatusCodes.Status429TooManyRequests, title: TooManyRequestsTitle);
+    }
+
+    /// <summary>The title of every 429 but the queue's own (which says "Queue full").</summary>
+    public const string TooManyRequestsTitle = "Too many requests";
+
     /// <summary>Input echoed in a detail is cut short: a detail should explain, not mirror the request.</summary>
     public static string Shorten(string text, int length = 64) => text.Length <= length ? text : text[..length] + "…";
 

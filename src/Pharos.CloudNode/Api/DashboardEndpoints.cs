@@ -19,13 +19,18 @@ public static class DashboardEndpoints
 
     private sealed record Asset(byte[] Content, string ContentType);
 
-    public static void MapDashboard(this IEndpointRouteBuilder app)
+    /// <summary>Says on the page whether reads need a token: only then does the page send one on reads and the WebSocket.</summary>
+    public const string ReadTokenAttribute = "data-read-token";
+
+    public static void MapDashboard(this IEndpointRouteBuilder app, bool requireReadToken)
     {
+        var text = Encoding.UTF8.GetString(Load("index.html"));
+        if (requireReadToken)
+            text = text.Replace($"{ReadTokenAttribute}=\"false\"", $"{ReadTokenAttribute}=\"true\"", StringComparison.Ordinal);
         // The page opens the WebSocket only when the node maps it (a refused handshake is a console error in every
         // browser); without it, or when it fails or closes, the page polls. Known once the endpoints are built.
-        var page = Load("index.html");
-        var withoutLive = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(page)
-            .Replace($"data-live=\"{LiveRoute}\"", "data-live=\"\"", StringComparison.Ordinal));
+        var page = Encoding.UTF8.GetBytes(text);
+        var withoutLive = Encoding.UTF8.GetBytes(text.Replace($"data-live=\"{LiveRoute}\"", "data-live=\"\"", StringComparison.Ordinal));
         var html = new Lazy<Asset>(() => new Asset(HasRoute(app, LiveRoute) ? page : withoutLive, "text/html; charset=utf-8"));
         Map(app, "/", () => html.Value);
         var css = new Asset(Load("dashboard.css"), "text/css; charset=utf-8");

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text;
 using System.Text.Json;
+using System.Threading.Channels;
 using Akka;
 using Akka.Streams.Dsl;
 using Microsoft.AspNetCore.Http.Features;
@@ -22,6 +23,48 @@ public static class ServerSentEvents
 
     private static readonly string[] LineBreaks = ["\r\n", "\r", "\n"];
 
+    /// <summary>
+    /// Sends the headers of an event stream now: a client waits for them to know it is subscribed, and ASP.NET Core
+    /// would otherwise send them with the first event.
+    /// </summary>
+    internal static async Task StartAsync(HttpContext context, CancellationToken cancellation)
+    {
+        var response = context.Response;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        // nginx buffers responses unless told otherwise; an event stream must go out as it is written.
+        response.Headers["X-Accel-Buffering"] = "no";
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        await response.StartAsync(cancellation);
+        await response.Body.FlushAsync(cancellation);
+    }
+
+    /// <summary>
+    /// Writes the frames <paramref name="frames"/> gives, as they come, and a keep-alive comment after
+    /// <see cref="LiveFeeds.KeepAliveInterval"/> of silence, until the reader completes or <paramref name="done"/>.
+    /// </summary>
+    internal static async Task WriteAsync<T>(HttpContext context, ChannelReader<T> frames, Func<T, byte[]> frame, CancellationToken done)
+    {
+        var body = context.Response.Body;
+        while (true)
+        {
+            using var quiet = CancellationTokenSource.CreateLinkedTokenSource(done);
+            quiet.CancelAfter(LiveFeeds.KeepAliveInterval);
+            try
+            {
+                if (!await frames.WaitToReadAsync(quiet.Token)) return;
+            }
+            catch (OperationCanceledException) when (!done.IsCancellationRequested)
+            {
+                await body.WriteAsync(KeepAlive, done);
+                await body.FlushAsync(done);
+                continue;
+            }
+            while (frames.TryRead(out var item)) await body.WriteAsync(frame(item), done);
+            await body.FlushAsync(done);
+        }
+    }
+
     /// <summary>One event; every line of the data gets its own `data:` field, as the format wants.</summary>
     internal static byte[] Frame(string eventName, string data) =>
         Encoding.UTF8.GetBytes($"event: {eventName}\ndata: {string.Join("\ndata: ", data.Split(LineBreaks, StringSplitOptions.None))}\n\n");
@@ -41,20 +84,13 @@ public sealed class ServerSentEvents<T>(Source<T, NotUsed> feed, string eventNam
         var json = services.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
         var stopping = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
         var response = context.Response;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache";
-        // nginx buffers responses unless told otherwise; an event stream must go out as it is written.
-        response.Headers["X-Accel-Buffering"] = "no";
-        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         var frames = feed
             .Select(item => ServerSentEvents.Frame(eventName, JsonSerializer.Serialize(item, json)))
             .KeepAlive(LiveFeeds.KeepAliveInterval, () => ServerSentEvents.KeepAlive);
         using var done = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
         try
         {
-            // The headers go out now, not with the first event: a client waits for them to know it is subscribed.
-            await response.StartAsync(done.Token);
-            await response.Body.FlushAsync(done.Token);
+            await ServerSentEvents.StartAsync(context, done.Token);
             await foreach (var frame in frames.RunForOne(services.GetRequiredService<ActorSystem>()).WithCancellation(done.Token))
             {
                 await response.Body.WriteAsync(frame, done.Token);

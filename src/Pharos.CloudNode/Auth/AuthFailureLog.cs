@@ -178,7 +178,7 @@ public sealed class AuthFailureLog(ILogger<AuthFailureLog> logger, int linesPerC
                 top.Length == 0 ? "none" : top, refused, null);
     }
 
-    // A query string can carry credentials (?access_token=...); only the path is worth logging.
+    // A query string can carry credentials (?ticket=...); only the path is worth logging.
     private static string CleanRoute(string? route)
     {
         var path = route ?? "";

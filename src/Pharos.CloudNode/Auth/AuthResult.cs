@@ -1,6 +1,15 @@
 namespace Pharos.CloudNode.Auth;
 
-public enum AuthFailureReason { MissingHeader, EmptyCredentials, WrongScheme, Malformed, UnknownToken }
+public enum AuthFailureReason
+{
+    MissingHeader,
+    EmptyCredentials,
+    WrongScheme,
+    Malformed,
+    UnknownToken,
+    /// <summary>A WebSocket ticket that is unknown, already used or expired (<see cref="WebSocketTickets"/>).</summary>
+    UnknownTicket,
+}
 
 public static class AuthFailureReasonExtensions
 {
@@ -12,6 +21,7 @@ public static class AuthFailureReasonExtensions
         AuthFailureReason.WrongScheme => "wrong_scheme",
         AuthFailureReason.Malformed => "malformed",
         AuthFailureReason.UnknownToken => "unknown_token",
+        AuthFailureReason.UnknownTicket => "unknown_ticket",
         _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, null),
     };
 }

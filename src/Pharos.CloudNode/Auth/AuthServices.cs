@@ -6,13 +6,14 @@ public static class AuthServices
 {
     /// <summary>
     /// Bearer tokens for the cloud node's HTTP API: the token set (checked now, so a node without a token source or
-    /// with a bad tokens file refuses to start), the failure log and its minute flush, the "Bearer" scheme and the
-    /// scope policies.
+    /// with a bad tokens file refuses to start), the WebSocket's one-time tickets, the failure log and its minute flush,
+    /// the "Bearer" scheme and the scope policies.
     /// </summary>
     public static IServiceCollection AddPharosAuth(this IServiceCollection services, PharosSettings settings)
     {
         services.AddSingleton(TokenAuthenticator.FromSettings(settings));
         services.AddSingleton<AuthFailureLog>();
+        services.AddSingleton<WebSocketTickets>();
         services.AddHostedService<AuthFailureLogFlush>();
         // Registered, so that each request's handler comes from the container's compiled factory rather than from
         // ActivatorUtilities' reflection (AuthenticationHandlerProvider asks the container first).

@@ -6,14 +6,15 @@ namespace Pharos.CloudNode.Auth;
 /// Marks a route that takes a bearer token, so that the rate limiter (which runs before authorization) knows a request
 /// without a valid one will be refused and counts it against its client's failed-authentication limit.
 /// </summary>
-/// <param name="AllowQueryToken">
-/// Also take the token from `?access_token=` when there is no Authorization header: only for the WebSocket route,
-/// since browsers cannot set headers on a WebSocket. The token is never logged (failures log the path only).
+/// <param name="AllowTicket">
+/// Also take a one-time <see cref="WebSocketTickets"/> ticket from `?ticket=` when there is no Authorization header:
+/// only for the WebSocket route, since browsers cannot set headers on a WebSocket. No route takes a token in its URL.
 /// </param>
-public sealed record BearerTokenRoute(bool AllowQueryToken = false);
+public sealed record BearerTokenRoute(bool AllowTicket = false);
 
 /// <summary>
-/// The "Bearer" scheme: checks the request's token once with <see cref="TokenAuthenticator"/> and, when it is known,
+/// The "Bearer" scheme: checks the request's token once with <see cref="TokenAuthenticator"/> (or, on the WebSocket
+/// route, redeems its one-time ticket with <see cref="WebSocketTickets"/>) and, when it is known,
 /// makes <see cref="HttpContext.User"/> of its name, scopes and rate limit (<see cref="PharosClaims"/>). A route that
 /// needs a token challenges an anonymous caller here: the failure goes to <see cref="AuthFailureLog"/> and the answer is
 /// 401 problem+json with <c>WWW-Authenticate: Bearer</c>.
@@ -21,7 +22,8 @@ public sealed record BearerTokenRoute(bool AllowQueryToken = false);
 /// none of that base's options, events, forwarding or per-request logger, which a 401 flood would pay for on every
 /// request (AuthFailureLog is the bounded record of failures).
 /// </summary>
-public sealed class BearerTokenHandler(TokenAuthenticator tokens, AuthFailureLog failures, TimeProvider clock) : IAuthenticationHandler
+public sealed class BearerTokenHandler(TokenAuthenticator tokens, WebSocketTickets tickets, AuthFailureLog failures, TimeProvider clock)
+    : IAuthenticationHandler
 {
     public const string SchemeName = "Bearer";
 
@@ -42,7 +44,14 @@ public sealed class BearerTokenHandler(TokenAuthenticator tokens, AuthFailureLog
 
     private AuthenticateResult Authenticate()
     {
-        var auth = _result = tokens.Authenticate(Credentials());
+        var header = _context.Request.Headers.Authorization.FirstOrDefault();
+        if (header is null && Ticket() is { } ticket)
+        {
+            if (tickets.Redeem(ticket) is { } user) return AuthenticateResult.Success(new AuthenticationTicket(user, _scheme.Name));
+            _result = AuthResult.Failure(AuthFailureReason.UnknownTicket, TokenHash.Fingerprint(ticket));
+            return AuthenticateResult.NoResult();
+        }
+        var auth = _result = tokens.Authenticate(header);
         // No user is no failure until a route asks for a token (public reads, health); the challenge then reads _result.
         return auth.Succeeded
             ? AuthenticateResult.Success(new AuthenticationTicket(PharosClaims.Principal(auth, _scheme.Name), _scheme.Name))
@@ -64,14 +73,10 @@ public sealed class BearerTokenHandler(TokenAuthenticator tokens, AuthFailureLog
         return Task.CompletedTask;
     }
 
-    /// <summary>The Authorization header, or `?access_token=` on a route whose <see cref="BearerTokenRoute"/> allows it.</summary>
-    private string? Credentials()
-    {
-        var request = _context.Request;
-        var header = request.Headers.Authorization.FirstOrDefault();
-        if (header is null && _context.GetEndpoint()?.Metadata.GetMetadata<BearerTokenRoute>() is { AllowQueryToken: true }
-            && request.Query["access_token"].FirstOrDefault() is { } queryToken)
-            return "Bearer " + queryToken;
-        return header;
-    }
+    /// <summary>`?ticket=` on a route whose <see cref="BearerTokenRoute"/> takes tickets; null anywhere else.</summary>
+    private string? Ticket() =>
+        _context.GetEndpoint()?.Metadata.GetMetadata<BearerTokenRoute>() is { AllowTicket: true }
+        && _context.Request.Query[WebSocketTickets.QueryName] is { Count: 1 } values
+            ? values[0]
+            : null;
 }

@@ -67,7 +67,7 @@ public static class RateLimits
             http.RequestServices.GetRequiredService<AuthFailureLog>().RecordRefused(
                 http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow());
         http.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        await Results.Problem(detail, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests")
+        await Results.Problem(detail, statusCode: StatusCodes.Status429TooManyRequests, title: Api.ApiProblems.TooManyRequestsTitle)
             .ExecuteAsync(http);
     }
 }

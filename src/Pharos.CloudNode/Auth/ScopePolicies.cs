@@ -39,14 +39,14 @@ public static class ScopePolicies
         return builder;
     }
 
-    public static TBuilder RequireScope<TBuilder>(this TBuilder builder, ApiScope scope, bool allowQueryToken = false)
+    public static TBuilder RequireScope<TBuilder>(this TBuilder builder, ApiScope scope, bool allowTicket = false)
         where TBuilder : IEndpointConventionBuilder =>
-        builder.RequireAuthorization(scope.Name()).WithMetadata(new BearerTokenRoute(allowQueryToken));
+        builder.RequireAuthorization(scope.Name()).WithMetadata(new BearerTokenRoute(allowTicket));
 
     /// <summary>Reads are public unless PHAROS_REQUIRE_READ_TOKEN is set.</summary>
-    public static TBuilder RequireReadScopeIf<TBuilder>(this TBuilder builder, bool required, bool allowQueryToken = false)
+    public static TBuilder RequireReadScopeIf<TBuilder>(this TBuilder builder, bool required, bool allowTicket = false)
         where TBuilder : IEndpointConventionBuilder =>
-        required ? builder.RequireScope(ApiScope.Read, allowQueryToken) : builder;
+        required ? builder.RequireScope(ApiScope.Read, allowTicket) : builder;
 
     /// <summary>Writes the 403 of a missing scope; everything else is ASP.NET Core's default (401 is a challenge).</summary>
     private sealed class ScopeRefusals : IAuthorizationMiddlewareResultHandler

@@ -1,5 +1,7 @@
 // The Pharos dashboard. Live through GET /ws/status; polls GET /worker/status and GET /jobs every 2 s whenever the
-// WebSocket is not open. The Repositories section reads GET /repos and draws one repository's map from
+// WebSocket is not open. A token never goes in a URL: it is sent as a header on reads only when the node's reads need
+// one (data-read-token on <body>), and the WebSocket then opens with a one-time ticket from POST /ws/ticket.
+// The Repositories section reads GET /repos and draws one repository's map from
 // GET /repos/graph and /repos/embeddings; clicking a file lists GET /repos/similar. Everything from the server is written with textContent (repository URLs are user input).
 'use strict';
 (() => {
@@ -12,6 +14,8 @@
   let pollTimer = null;
   let reconnectTimer = null;
   let reconnectDelay = 3000;
+  // Counts connection attempts: an attempt still waiting for its ticket gives up when a newer one (or a pause) began.
+  let connecting = 0;
   let jobsTimer = null;
   let jobsBusy = false;
   let jobsAgain = false;
@@ -31,6 +35,9 @@
     $('token-save').textContent = has ? 'Replace token' : 'Use token';
   }
   const authHeaders = () => { const t = getToken(); return t ? { Authorization: 'Bearer ' + t } : {}; };
+  // Open reads get no token: it would only be one more copy of it on the wire.
+  const readsNeedToken = () => document.body.dataset.readToken === 'true';
+  const readHeaders = () => (readsNeedToken() ? authHeaders() : {});
 
   function notify(text, kind) {
     const el = $('notice');
@@ -56,13 +63,9 @@
   let readRefused = false;
   // A read the node refuses (401, 403) pauses the page until a token is given, and answers null.
   async function getResponse(path) {
-    const response = await fetch(path, { headers: authHeaders(), cache: 'no-store' });
+    const response = await fetch(path, { headers: readHeaders(), cache: 'no-store' });
     if (response.status === 401 || response.status === 403) {
-      if (!readRefused) {
-        readRefused = true;
-        notify(authProblem(response.status, 'read the status of this node'));
-        pauseForToken();
-      }
+      refuseReads(response.status);
       return null;
     }
     if (response.ok && readRefused) { readRefused = false; notify(''); }
@@ -115,8 +118,16 @@
     $('connection').textContent = text;
   }
 
+  function refuseReads(status) {
+    if (readRefused) return;
+    readRefused = true;
+    notify(authProblem(status, 'read the status of this node'));
+    pauseForToken();
+  }
+
   // Reads were refused: asking again every 2 s would only repeat the refusal. Wait for a token.
   function pauseForToken() {
+    connecting++;
     stopPolling();
     if (reconnectTimer) { clearTimeout(reconnectTimer); reconnectTimer = null; }
     const old = socket;
@@ -136,14 +147,31 @@
     if (pollTimer) { clearInterval(pollTimer); pollTimer = null; }
   }
 
-  function connect() {
+  // The WebSocket's URL: with a one-time ticket when reads need a token (never the token itself, which proxies would
+  // log with the URL); null when there is nothing to connect with (the reads' refusal is then shown).
+  async function liveUrl(live) {
+    const url = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}${live}`;
+    if (!readsNeedToken()) return url;
+    if (!getToken()) return null;
+    const response = await fetch('/ws/ticket', { method: 'POST', headers: authHeaders(), cache: 'no-store' });
+    if (response.status === 401 || response.status === 403) { refuseReads(response.status); return null; }
+    if (!response.ok) throw new Error(`/ws/ticket: HTTP ${response.status}`);
+    const body = await response.json();
+    if (!body || typeof body.ticket !== 'string') throw new Error('/ws/ticket: no ticket');
+    return `${url}?ticket=${encodeURIComponent(body.ticket)}`;
+  }
+
+  async function connect() {
     if (reconnectTimer) { clearTimeout(reconnectTimer); reconnectTimer = null; }
     // The node leaves data-live empty when it has no live stream: then the page only polls.
     const live = document.body.dataset.live || '';
     if (!live || !('WebSocket' in window)) { startPolling(); return; }
-    const token = getToken();
-    const url = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}${live}`
-      + (token ? `?access_token=${encodeURIComponent(token)}` : '');
+    const attempt = ++connecting;
+    let url;
+    try { url = await liveUrl(live); } catch { url = undefined; }
+    if (attempt !== connecting) return;
+    if (url === null) { startPolling(); return; }
+    if (url === undefined) { startPolling(); scheduleReconnect(); return; }
     let ws;
     try { ws = new WebSocket(url); } catch { startPolling(); scheduleReconnect(); return; }
     socket = ws;

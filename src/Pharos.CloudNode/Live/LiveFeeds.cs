@@ -2,35 +2,20 @@ using Akka;
 using Akka.Cluster;
 using Akka.Streams;
 using Akka.Streams.Dsl;
-using Pharos.Actors.Status;
 using Pharos.Api.Contracts.Http;
 
 namespace Pharos.CloudNode.Live;
 
 /// <summary>
-/// What the node tells its live connections, as Akka.Streams sources. Each run of a source materializes its own small
-/// actor (<see cref="Source.ActorRef{T}"/>) and subscribes it; when the consumer stops, the stream ends, that actor
-/// stops and the publisher forgets it.
+/// The cluster's membership events as an Akka.Streams source for `GET /cluster/events` (an admin route, one stream
+/// per reader): each run materializes its own small actor (<see cref="Source.ActorRef{T}"/>) and subscribes it; when
+/// the consumer stops, the stream ends and the subscription with it. The status views go to every live connection
+/// through <see cref="StatusBroadcast"/> instead, serialized once.
 /// </summary>
 public static class LiveFeeds
 {
     /// <summary>Proxies close idle connections: a live connection (WebSocket or event stream) says something this often.</summary>
     public static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(15);
-
-    /// <summary>
-    /// The tracker's views, the current one first. Each view is the whole state, so a consumer that falls behind only
-    /// needs the newest: the views it has not taken yet are folded into the latest, and a slow consumer never holds up
-    /// the tracker or the others.
-    /// </summary>
-    public static Source<WorkerStatusView, NotUsed> Status(IActorRef tracker) =>
-        Source.ActorRef<WorkerStatusView>(1, OverflowStrategy.DropHead)
-            .MapMaterializedValue(subscriber =>
-            {
-                // The tracker watches its subscribers: this one is forgotten when its stream ends.
-                tracker.Tell(new SubscribeStatus(subscriber));
-                return NotUsed.Instance;
-            })
-            .Conflate((_, newer) => newer);
 
     /// <summary>
     /// Membership events from now on (no replay of the current state). Events are not summaries, so they queue (up to
@@ -49,8 +34,8 @@ public static class LiveFeeds
             .SelectMany(e => Map(e, clock.GetUtcNow()) is { } shown ? [shown] : Array.Empty<ClusterEventDto>());
 
     /// <summary>
-    /// Runs a feed for one consumer. The consumer's side holds one item; the rest wait in the feed, which folds views
-    /// and bounds events. Leaving the enumeration (or cancelling it) stops the stream and so the subscription.
+    /// Runs a feed for one consumer. The consumer's side holds one item; the rest wait in the feed, which bounds them.
+    /// Leaving the enumeration (or cancelling it) stops the stream and so the subscription.
     /// </summary>
     public static IAsyncEnumerable<T> RunForOne<T>(this Source<T, NotUsed> feed, ActorSystem system) =>
         feed.RunAsAsyncEnumerableBuffer(system, minBuffer: 1, maxBuffer: 1);

@@ -20,7 +20,7 @@ public sealed class PharosMetrics : IQueueMetrics
     /// </summary>
     public const string RefusalTooLarge = "too_large";
 
-    private readonly Gauge _pending, _inFlight, _max, _workers;
+    private readonly Gauge _pending, _inFlight, _max, _workers, _liveConnections;
     private readonly Counter _accepted, _refused, _authFailures, _rateLimited;
     private readonly Histogram _stageSeconds, _journalWrite;
     private readonly FrozenDictionary<AuthFailureReason, Counter.Child> _authFailuresBy;
@@ -42,7 +42,9 @@ public sealed class PharosMetrics : IQueueMetrics
         _refused = factory.CreateCounter("pharos_ingest_refused_total", "Submissions refused, by reason.", "reason");
         _authFailures = factory.CreateCounter("pharos_auth_failures_total", "Requests with a missing or invalid token, by reason.", "reason");
         _rateLimited = factory.CreateCounter("pharos_rate_limited_total",
-            "Requests refused with 429 by a rate limit: a token's requests_per_minute, or a client's failed authentications.", "limit");
+            "Requests refused with 429 by a rate limit: a token's requests_per_minute, a client's failed authentications, " +
+            "or the live connections in all or from one address.", "limit");
+        _liveConnections = factory.CreateGauge("pharos_live_connections", "Live status connections open (WebSocket and event stream).");
         _stageSeconds = factory.CreateHistogram("pharos_stage_duration_seconds", "Stage durations of completed jobs.",
             new HistogramConfiguration
             {
@@ -58,7 +60,9 @@ public sealed class PharosMetrics : IQueueMetrics
         _authFailuresBy = Enum.GetValues<AuthFailureReason>().ToFrozenDictionary(r => r, r => _authFailures.WithLabels(r.ToSnakeCase()));
         _refusedBy = Enum.GetValues<IngestRefusal>().ToFrozenDictionary(r => r, r => _refused.WithLabels(r.ToName()));
         _refusedTooLarge = _refused.WithLabels(RefusalTooLarge);
-        foreach (var limit in (string[])[Auth.RateLimits.TokenLimit, Auth.RateLimits.FailedAuthLimit]) _rateLimited.WithLabels(limit);
+        foreach (var limit in (string[])[Auth.RateLimits.TokenLimit, Auth.RateLimits.FailedAuthLimit,
+                     Live.LiveConnectionLimits.TotalLimit, Live.LiveConnectionLimits.PerAddressLimit])
+            _rateLimited.WithLabels(limit);
         authFailures.Recorded += reason => _authFailuresBy[reason].Inc();
     }
 
@@ -69,7 +73,12 @@ public sealed class PharosMetrics : IQueueMetrics
     /// <summary>A body over the size limit (413).</summary>
     public void RefusedTooLarge() => _refusedTooLarge.Inc();
 
-    /// <summary>A request refused by <see cref="Auth.RateLimits"/>; <paramref name="limit"/> says which limit.</summary>
+    /// <summary>A live connection opened or closed (<see cref="Live.LiveConnectionSlot"/>).</summary>
+    public void LiveConnectionOpened() => _liveConnections.Inc();
+
+    public void LiveConnectionClosed() => _liveConnections.Dec();
+
+    /// <summary>A request refused by <see cref="Auth.RateLimits"/> or <see cref="Live.LiveConnectionLimits"/>; <paramref name="limit"/> says which limit.</summary>
     public void RateLimited(string limit) => _rateLimited.WithLabels(limit).Inc();
 
     /// <summary>The status view the tracker pushes: the queue depth it carries is the queue's published one.</summary>
