@@ -45,6 +45,27 @@ public sealed class RemoteCommandTests(QueueNode node) : IClassFixture<QueueNode
         Assert.Equal($"pharos: conflict: Job {id} is already cancelled.", error.Trim());
     }
 
+    [Fact]
+    public async Task Cancel_of_another_tokens_task_says_the_token_may_cancel_only_its_own()
+    {
+        var (exit, output, error) = await node.Run("submit", QueueNode.NewRepoUrl());
+        Assert.True(exit == 0, error);
+        var id = TaskIdIn(output);
+
+        (exit, _, error) = await CliRunner.RunAsync("cancel", id, "--url", node.Url, "--token", TokensFile.IngestToken);
+        Assert.Equal(1, exit);
+        Assert.Equal($"pharos: the token is not allowed to do this: Job {id} was submitted by another token; the token 'ci' may cancel " +
+            "only the jobs it submitted (a token with the admin scope may cancel any).", error.Trim());
+
+        (exit, output, error) = await CliRunner.RunAsync("submit", QueueNode.NewRepoUrl(), "--url", node.Url, "--token", TokensFile.IngestToken);
+        Assert.True(exit == 0, error);
+        var own = TaskIdIn(output);
+        (exit, output, error) = await CliRunner.RunAsync("cancel", own, "--url", node.Url, "--token", TokensFile.IngestToken);
+        Assert.True(exit == 0, error);
+        Assert.Contains($"Cancelled {own}", output);
+        Assert.Equal(0, (await node.Run("cancel", id)).Exit);
+    }
+
     private async Task<(Task<int> Exit, StringWriter Output, StringWriter Error, string Id)> StartWaitingAsync(CancellationToken ct)
     {
         var output = new StringWriter();
@@ -197,14 +218,16 @@ public sealed class RemoteCommandTests(QueueNode node) : IClassFixture<QueueNode
     }
 
     [Theory]
-    [InlineData(null, false)]
-    [InlineData(120, false)]
-    [InlineData(null, true)]
-    public async Task Token_new_prints_a_token_and_a_line_the_servers_reader_accepts(int? perMinute, bool privateRepos)
+    [InlineData(null, false, null)]
+    [InlineData(120, false, null)]
+    [InlineData(null, true, null)]
+    [InlineData(null, false, 3)]
+    public async Task Token_new_prints_a_token_and_a_line_the_servers_reader_accepts(int? perMinute, bool privateRepos, int? maxQueued)
     {
         string[] limit = perMinute is null ? [] : ["--requests-per-minute", perMinute.Value.ToString()];
         string[] grant = privateRepos ? ["--private-repos"] : [];
-        var (exit, output, error) = await CliRunner.RunAsync(["token", "new", "--name", "ci-bot", "--scopes", "ingest,read", .. limit, .. grant]);
+        string[] share = maxQueued is null ? [] : ["--max-queued", maxQueued.Value.ToString()];
+        var (exit, output, error) = await CliRunner.RunAsync(["token", "new", "--name", "ci-bot", "--scopes", "ingest,read", .. limit, .. grant, .. share]);
         Assert.True(exit == 0, error);
         var lines = output.Trim().Split('\n').Select(l => l.Trim()).ToArray();
         Assert.Equal(2, lines.Length);
@@ -219,6 +242,7 @@ public sealed class RemoteCommandTests(QueueNode node) : IClassFixture<QueueNode
             var entry = Assert.Single(entries);
             Assert.Equal("ci-bot", entry.Name);
             Assert.Equal(perMinute, entry.RequestsPerMinute);
+            Assert.Equal(maxQueued, entry.MaxQueued);
             var result = new TokenAuthenticator(entries).Authenticate("Bearer " + token);
             Assert.True(result.Succeeded);
             Assert.Equal(privateRepos, result.PrivateRepos);
@@ -248,6 +272,7 @@ public sealed class RemoteCommandTests(QueueNode node) : IClassFixture<QueueNode
     [InlineData("submit REPO --priority urgent", "pharos: Argument 'urgent' not recognized.")]
     [InlineData("cluster leave", "pharos: Required argument missing for command: 'leave'.")]
     [InlineData("token new --requests-per-minute 0", "pharos: --requests-per-minute must be at least 1 (leave it out for no limit).")]
+    [InlineData("token new --max-queued 0", "pharos: --max-queued must be at least 1 (leave it out for the default share).")]
     public async Task A_command_line_that_does_not_parse_exits_2_with_a_pointer_to_help(string command, string message)
     {
         var (exit, _, error) = await CliRunner.RunAsync(command.Split(' '));

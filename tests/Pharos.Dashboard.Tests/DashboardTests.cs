@@ -150,6 +150,8 @@ public sealed class DashboardTests(DashboardFixture node, ITestOutputHelper outp
         await _page.Locator("#token-save").ClickAsync();
         await cancel.ClickAsync();
         await Expect(notice).ToContainTextAsync("403");
+        // The node's own detail: a 403 may also mean the job is another token's.
+        await Expect(notice).ToContainTextAsync("lacks the 'ingest' scope");
         Assert.Equal("running", await node.JobStatusAsync(taskId));
 
         // The admin token: cancelled, and the token stays in this tab's sessionStorage (the input is cleared).

@@ -49,6 +49,29 @@ public sealed class SerializerRoundTripTests : IDisposable
         Assert.False(old.PrivateRepos);
     }
 
+    /// <summary>
+    /// A token's share and its right to cancel any job cross the wire; a message from a node that predates them reads as
+    /// no share (only the cap holds) and as a cancellation of the caller's own jobs only.
+    /// </summary>
+    [Fact]
+    public void The_share_of_the_queue_and_the_right_to_cancel_any_job_travel_and_default_to_the_narrower_reading()
+    {
+        var order = new EnqueueTask("https://github.com/o/r", Priority.Normal, "ci", MaxQueued: 5);
+        Assert.Equal(order, RoundTrip(order));
+        var oldOrder = (EnqueueTask)_serializer.FromBinary(
+            """{"repo_url":"https://github.com/o/r","priority":"normal","requested_by":"ci","private_repos":false}"""u8.ToArray(),
+            _serializer.Manifest(order));
+        Assert.Null(oldOrder.MaxQueued);
+
+        var cancel = new CancelJob("t", "admin", AnyJob: true);
+        Assert.Equal(cancel, RoundTrip(cancel));
+        var oldCancel = (CancelJob)_serializer.FromBinary("""{"task_id":"t","by":"admin"}"""u8.ToArray(), _serializer.Manifest(cancel));
+        Assert.False(oldCancel.AnyJob);
+
+        var refused = new CancelJobResult(CancelOutcome.NotOwner, null);
+        Assert.Equal(refused, RoundTrip(refused));
+    }
+
     [Property]
     public bool TaskSkipped_round_trips(NonNull<string> id, DateTimeOffset at, NormalFloat age, PositiveInt ttl) =>
         RoundTrip(new TaskSkipped(id.Get, at, JobReason.TtlExpired, age.Get, ttl.Get)) is var e

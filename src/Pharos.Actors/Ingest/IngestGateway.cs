@@ -79,7 +79,9 @@ public sealed class IngestGateway : ReceiveActor
             return;
         }
         var request = validated.Request;
-        _queue.Tell(new EnqueueTask(validated.Check.NormalizedUrl!, request.Priority, request.Caller.Name, request.Caller.PrivateRepos),
+        var caller = request.Caller;
+        // The share is checked by the queue, which alone counts each submitter's tasks.
+        _queue.Tell(new EnqueueTask(validated.Check.NormalizedUrl!, request.Priority, caller.Name, caller.PrivateRepos, caller.MaxQueued),
             validated.Client);
     }
 

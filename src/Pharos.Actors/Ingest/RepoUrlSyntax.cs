@@ -6,14 +6,20 @@ namespace Pharos.Actors.Ingest;
 
 /// <summary>
 /// The syntax rules for a repository URL, with no I/O: schemes, hosts, credentials, characters, paths, and the
-/// normal form. Error texts go to API clients: short, and never more than a few dozen characters of the input.
+/// normal form (lower-case scheme and host, and path on <see cref="CaseInsensitiveOwnerRepoHosts"/>; no default port, no
+/// trailing '/' or '.git'). Error texts go to API clients: short, and never more than a few dozen characters of the input.
 /// </summary>
 public sealed class RepoUrlSyntax
 {
     public const int MaxLength = 2048;
 
     private const string ShellMetacharacters = ";|&$`<>(){}!\\\"'*?[]#^~";
-    private static readonly HashSet<string> OwnerRepoHosts = ["github.com", "gitlab.com", "bitbucket.org", "gitee.com"];
+    /// <summary>
+    /// Hosts whose repository URLs are /owner/repository (GitLab: /group/…/project) and ignore the case of those names:
+    /// such a URL must name both, and its path is lower-cased, so that case variants of one repository are one task.
+    /// </summary>
+    public static readonly IReadOnlySet<string> CaseInsensitiveOwnerRepoHosts =
+        new HashSet<string>(["github.com", "gitlab.com", "bitbucket.org", "gitee.com"], StringComparer.Ordinal);
     private const string LocalReposHint = "set PHAROS_ALLOW_LOCAL_REPOS=true to allow them (development only)";
 
     private readonly bool _allowLocalRepos;
@@ -153,7 +159,9 @@ public sealed class RepoUrlSyntax
         if (pathError is not null) return Fail(pathError);
         var segments = normalPath.Count(c => c == '/');
         if (segments < 1) return Fail("repo_url must name a repository (host/owner/repo)");
-        if (segments < 2 && OwnerRepoHosts.Contains(host)) return Fail($"a {host} URL must name an owner and a repository");
+        var ownerRepoHost = CaseInsensitiveOwnerRepoHosts.Contains(host);
+        if (segments < 2 && ownerRepoHost) return Fail($"a {host} URL must name an owner and a repository");
+        if (ownerRepoHost) normalPath = normalPath.ToLowerInvariant();
 
         var defaultPort = RepoUrlPolicy.DefaultPort(scheme);
         var hostPart = ip is { AddressFamily: AddressFamily.InterNetworkV6 } ? $"[{ip}]" : ip?.ToString() ?? host;

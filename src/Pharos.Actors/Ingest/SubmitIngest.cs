@@ -6,10 +6,11 @@ namespace Pharos.Actors.Ingest;
 // caller's identity to be serialized to another node by mistake.
 
 /// <summary>
-/// Who is asking, as the HTTP layer authenticated them: a name for the records, the scopes it holds, and whether its
-/// token was granted private repositories (its tasks are cloned with the edge's git credentials).
+/// Who is asking, as the HTTP layer authenticated them: its token's name (the submitter its jobs record), the scopes it
+/// holds, whether its token was granted private repositories (its tasks are cloned with the edge's git credentials),
+/// and its share of the queue's cap (null: the whole cap).
 /// </summary>
-public sealed record Caller(string Name, ApiScope Scopes, bool PrivateRepos = false);
+public sealed record Caller(string Name, ApiScope Scopes, bool PrivateRepos = false, int? MaxQueued = null);
 
 /// <summary>
 /// HTTP → IngestGateway: a request already authenticated and parsed (body, priority). The gateway checks the scope,

@@ -107,7 +107,10 @@ public sealed class QueueDecider<TRef>(QueueSettings settings, Func<string>? new
         };
     }
 
-    /// <summary>Why the task cannot be admitted, or null. Expired tasks neither count towards the cap nor block a resubmission.</summary>
+    /// <summary>
+    /// Why the task cannot be admitted, or null: a duplicate, a full queue, then the submitter's share of the cap used
+    /// up. Expired tasks neither count towards the cap or a share nor block a resubmission.
+    /// </summary>
     private static IngestRefused? Refusal(QueueState state, EnqueueTask command, DateTimeOffset now)
     {
         if (state.ActiveJob(command.RepoUrl) is { } existing
@@ -118,16 +121,28 @@ public sealed class QueueDecider<TRef>(QueueSettings settings, Func<string>? new
             return new IngestRefused(IngestRefusal.QueueFull,
                 $"The queue holds its maximum of {state.MaxQueueSize} tasks; try again later.",
                 RetryAfterSeconds: state.Depth().RetryAfterSeconds(now));
+        if (command.MaxQueued is { } share && state.LiveCountOf(command.RequestedBy, now) is var queued && queued >= share)
+            return new IngestRefused(IngestRefusal.MaxQueued,
+                $"The token '{command.RequestedBy}' has {queued} tasks queued, its share of the queue (max_queued {share} of " +
+                $"{state.MaxQueueSize}); wait until one starts or cancel one.");
         return null;
     }
 
     private static Decision<TRef> Cancel(QueueState state, WorkerRegistry<TRef> workers, CancelJob command, DateTimeOffset now)
     {
         var job = state.Find(command.TaskId);
-        var outcome = job is null ? CancelOutcome.NotFound : job.IsFinal ? CancelOutcome.AlreadyFinished : CancelOutcome.Cancelled;
+        var outcome = job switch
+        {
+            null => CancelOutcome.NotFound,
+            // Ownership before state: a job of another token is not the caller's to cancel, whatever state it is in.
+            _ when !command.AnyJob && !QueueState.IsSubmittedBy(job, command.By) => CancelOutcome.NotOwner,
+            { IsFinal: true } => CancelOutcome.AlreadyFinished,
+            _ => CancelOutcome.Cancelled,
+        };
         var answer = new Decision<TRef>
         {
-            Reply = after => new CancelJobResult(outcome, after.Find(command.TaskId)),
+            // Another token's job is not shown to a caller who may not cancel it.
+            Reply = after => new CancelJobResult(outcome, outcome == CancelOutcome.NotOwner ? null : after.Find(command.TaskId)),
             ReplyIfNotWritten = new CancelJobResult(CancelOutcome.StoreUnavailable, job),
         };
         if (outcome != CancelOutcome.Cancelled) return answer;

@@ -25,6 +25,8 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
     // Finished jobs, oldest first; trimmed to historySize.
     private readonly LinkedList<string> _finished = new();
     private readonly Dictionary<string, string> _activeByRepo = new(StringComparer.Ordinal);
+    // Pending tasks per submitter, for each token's share of the cap; rebuilt from events and snapshots like the rest.
+    private readonly Dictionary<string, int> _pendingBySubmitter = new(Submitters);
     // The lease of every running task, in the order they were granted.
     private readonly Dictionary<string, LeaseRecord> _leases = new(StringComparer.Ordinal);
     // The leases a pending task lost (its worker went silent or away): a result delivered under one of them later,
@@ -45,8 +47,23 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
 
     public static bool IsExpired(JobRecord job, DateTimeOffset now) => now > job.ExpiresAt;
 
+    /// <summary>
+    /// How submitters (<see cref="JobRecord.RequestedBy"/>, the name of the token that submitted the job) compare:
+    /// ignoring case, as token names are unique ignoring case.
+    /// </summary>
+    public static readonly StringComparer Submitters = StringComparer.OrdinalIgnoreCase;
+
+    /// <summary>Whether the token named <paramref name="name"/> submitted the job (a job without a submitter is nobody's).</summary>
+    public static bool IsSubmittedBy(JobRecord job, string name) =>
+        job.RequestedBy is { Length: > 0 } submitter && Submitters.Equals(submitter, name);
+
     /// <summary>Pending tasks that have not outlived their TTL: the only ones that count towards the cap.</summary>
     public int LiveCount(DateTimeOffset now) => PendingCount - _byExpiry.TakeWhile(e => now > e.ExpiresAt).Count();
+
+    /// <summary>The live pending tasks <paramref name="submitter"/> submitted: what its share of the cap counts.</summary>
+    public int LiveCountOf(string submitter, DateTimeOffset now) =>
+        _pendingBySubmitter.GetValueOrDefault(submitter)
+        - _byExpiry.TakeWhile(e => now > e.ExpiresAt).Count(e => IsSubmittedBy(_jobs[e.TaskId], submitter));
 
     /// <summary>One <see cref="TaskSkipped"/> for every pending task older than its TTL, soonest expiry first.</summary>
     public IReadOnlyList<TaskSkipped> Sweep(DateTimeOffset now) =>
@@ -198,7 +215,7 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
     public void Restore(QueueSnapshot snapshot)
     {
         _jobs.Clear(); _pendingNodes.Clear(); _byExpiry.Clear(); _finished.Clear(); _activeByRepo.Clear(); _leases.Clear();
-        _lapsed.Clear();
+        _lapsed.Clear(); _pendingBySubmitter.Clear();
         foreach (var list in _pending.Values) list.Clear();
         var leases = (snapshot.Leases ?? []).ToDictionary(l => l.TaskId, StringComparer.Ordinal);
         foreach (var job in snapshot.Jobs)
@@ -228,6 +245,8 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
         _pendingNodes[job.TaskId] = first ? list.AddFirst(job.TaskId) : list.AddLast(job.TaskId);
         _byExpiry.Add((job.ExpiresAt, job.TaskId));
         _activeByRepo[job.RepoUrl] = job.TaskId;
+        var submitter = job.RequestedBy ?? "";
+        _pendingBySubmitter[submitter] = _pendingBySubmitter.GetValueOrDefault(submitter) + 1;
     }
 
     private void RemovePending(JobRecord job)
@@ -235,6 +254,9 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
         if (!_pendingNodes.Remove(job.TaskId, out var node)) return;
         _pending[job.Priority].Remove(node);
         _byExpiry.Remove((job.ExpiresAt, job.TaskId));
+        var submitter = job.RequestedBy ?? "";
+        if (_pendingBySubmitter[submitter] == 1) _pendingBySubmitter.Remove(submitter);
+        else _pendingBySubmitter[submitter]--;
     }
 
     private void Update(string taskId, Func<JobRecord, JobRecord> update)

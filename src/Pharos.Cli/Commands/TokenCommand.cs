@@ -5,8 +5,8 @@ using Pharos.Security;
 namespace Pharos.Cli.Commands;
 
 /// <summary>
-/// `pharos token new [--name] [--scopes] [--requests-per-minute] [--private-repos]`: a new random token and its line for
-/// PHAROS_TOKENS_FILE.
+/// `pharos token new [--name] [--scopes] [--requests-per-minute] [--private-repos] [--max-queued]`: a new random token and
+/// its line for PHAROS_TOKENS_FILE.
 /// </summary>
 internal static class TokenCommand
 {
@@ -33,20 +33,28 @@ internal static class TokenCommand
         {
             Description = "Edges clone the token's tasks with their git credentials (PHAROS_GIT_TOKEN), so it may submit private repositories those can read (default: anonymous clones).",
         };
+        var maxQueued = new Option<int?>("--max-queued")
+        {
+            Description = "Tasks the token may have queued at once, its share of the queue's cap (default: the whole cap with the admin scope, half of it otherwise).",
+        };
+        maxQueued.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is < 1) result.AddError("--max-queued must be at least 1 (leave it out for the default share).");
+        });
         var create = new Command("new", "Print a new random token (32 bytes, base64url) and the JSON entry for PHAROS_TOKENS_FILE.")
         {
-            name, scopes, perMinute, privateRepos,
+            name, scopes, perMinute, privateRepos, maxQueued,
         };
         create.SetAction((result, _) =>
         {
             var context = ParseResultContext.From(result);
             return CliErrors.Guard(context, () => Task.FromResult(Create(result.GetValue(name), result.GetValue(scopes)!, result.GetValue(perMinute),
-                result.GetValue(privateRepos), context)));
+                result.GetValue(privateRepos), result.GetValue(maxQueued), context)));
         });
         return new Command("token", "Bearer tokens for the cloud node.") { create };
     }
 
-    private static int Create(string? name, string scopeList, int? perMinute, bool privateRepos, ParseResultContext context)
+    private static int Create(string? name, string scopeList, int? perMinute, bool privateRepos, int? maxQueued, ParseResultContext context)
     {
         var scopes = scopeList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(s => s.ToLowerInvariant()).Distinct().ToArray();
@@ -64,7 +72,7 @@ internal static class TokenCommand
 
         // The token and the line go to standard output (one each, for scripts); the advice to standard error.
         context.Output.WriteLine(token);
-        context.Output.WriteLine(EntryLine(name, sha256, scopes, perMinute, privateRepos));
+        context.Output.WriteLine(EntryLine(name, sha256, scopes, perMinute, privateRepos, maxQueued));
         context.Error.WriteLine("pharos: the first line is the token: give it to its user now, it is not kept anywhere.");
         context.Error.WriteLine("pharos: add the second line to the JSON array in PHAROS_TOKENS_FILE and restart the cloud node.");
         return 0;
@@ -74,7 +82,7 @@ internal static class TokenCommand
     internal static string Sha256Hex(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 
     internal static string EntryLine(string name, string sha256, IReadOnlyList<string> scopes, int? perMinute = null,
-        bool privateRepos = false) =>
+        bool privateRepos = false, int? maxQueued = null) =>
         JsonSerializer.Serialize(new Dictionary<string, object?>
         {
             ["name"] = name,
@@ -82,5 +90,7 @@ internal static class TokenCommand
             ["scopes"] = scopes,
             ["requests_per_minute"] = perMinute,
             ["private_repos"] = privateRepos,
+            // null: the cloud node gives the token its default share of the cap.
+            ["max_queued"] = maxQueued,
         });
 }

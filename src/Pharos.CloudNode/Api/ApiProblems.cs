@@ -11,7 +11,7 @@ public static class ApiProblems
             IngestRefusal.Forbidden => StatusCodes.Status403Forbidden,
             IngestRefusal.InvalidRequest => StatusCodes.Status400BadRequest,
             IngestRefusal.Duplicate => StatusCodes.Status409Conflict,
-            IngestRefusal.QueueFull => StatusCodes.Status429TooManyRequests,
+            IngestRefusal.QueueFull or IngestRefusal.MaxQueued => StatusCodes.Status429TooManyRequests,
             IngestRefusal.StoreUnavailable => StatusCodes.Status503ServiceUnavailable,
             _ => StatusCodes.Status500InternalServerError,
         };
@@ -29,6 +29,9 @@ public static class ApiProblems
 
     public static IResult NotFound(string detail) =>
         Results.Problem(detail, statusCode: StatusCodes.Status404NotFound, title: "Not found");
+
+    public static IResult Forbidden(string detail) =>
+        Results.Problem(detail, statusCode: StatusCodes.Status403Forbidden, title: Titles[IngestRefusal.Forbidden]);
 
     public static IResult Conflict(string detail) =>
         Results.Problem(detail, statusCode: StatusCodes.Status409Conflict, title: "Conflict");
@@ -66,6 +69,7 @@ public static class ApiProblems
         [IngestRefusal.InvalidRequest] = "Bad request",
         [IngestRefusal.Duplicate] = "Already queued",
         [IngestRefusal.QueueFull] = "Queue full",
+        [IngestRefusal.MaxQueued] = "Token's share of the queue used",
         [IngestRefusal.StoreUnavailable] = "Service unavailable",
     };
 }

@@ -43,14 +43,17 @@ public static class JobEndpoints
             .RequireReadScopeIf(requireReadToken);
 
         app.MapDelete("/jobs/{id}", (HttpContext context, string id, IRequiredActor<QueueProxy> queue) =>
-                ActorAsk.AskAsync<CancelJobResult>(context, queue.ActorRef, new CancelJob(id, context.User.Identity!.Name!), result => result.Outcome switch
+                ActorAsk.AskAsync<CancelJobResult>(context, queue.ActorRef, context.User.CancelJob(id), result => result.Outcome switch
                 {
                     CancelOutcome.Cancelled => Results.Ok(result.Job!.ToDto()),
                     CancelOutcome.NotFound => ApiProblems.NotFound($"No job {ApiProblems.Shorten(id)}."),
+                    CancelOutcome.NotOwner => ApiProblems.Forbidden(
+                        $"Job {ApiProblems.Shorten(id)} was submitted by another token; the token '{context.User.Identity!.Name}' " +
+                        "may cancel only the jobs it submitted (a token with the admin scope may cancel any)."),
                     CancelOutcome.AlreadyFinished => ApiProblems.Conflict($"Job {id} is already {result.Job!.Status.ToName()}."),
                     _ => ApiProblems.Unavailable(context, "The durable store did not take the cancellation; try again."),
                 }))
-            .WithSummary("Cancel a queued task")
+            .WithSummary("Cancel a queued or running task the caller's token submitted (any, with the admin scope)")
             .Produces<JobDto>()
             .RequireScope(ApiScope.Ingest);
     }

@@ -42,6 +42,8 @@ public sealed record AuthResult
     public int? RequestsPerMinute { get; private init; }
     /// <summary>The token's grant to have its tasks cloned with the edge's git credentials.</summary>
     public bool PrivateRepos { get; private init; }
+    /// <summary>The token's share of the queue's cap; null means the whole cap.</summary>
+    public int? MaxQueued { get; private init; }
     public AuthFailureReason? Reason { get; private init; }
     public string? Fingerprint { get; private init; }
 
@@ -52,6 +54,7 @@ public sealed record AuthResult
         Scopes = entry.Scopes,
         RequestsPerMinute = entry.RequestsPerMinute,
         PrivateRepos = entry.PrivateRepos,
+        MaxQueued = entry.MaxQueued,
         Fingerprint = fingerprint,
     };
 

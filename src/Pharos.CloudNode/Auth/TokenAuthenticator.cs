@@ -36,8 +36,9 @@ public sealed class TokenAuthenticator
 
     /// <summary>
     /// The cloud node's token set: <c>PHAROS_ADMIN_TOKEN</c> (name "admin", every scope, unlimited, private
-    /// repositories: it is the operator's own, who decides every other token's grants anyway) plus the entries of
-    /// <c>PHAROS_TOKENS_FILE</c>. Refuses to start without any token source.
+    /// repositories, the whole queue: it is the operator's own, who decides every other token's grants anyway) plus the
+    /// entries of <c>PHAROS_TOKENS_FILE</c>, those without <c>max_queued</c> given their default share of
+    /// <c>MAX_QUEUE_SIZE</c> (<see cref="TokenEntry.DefaultMaxQueued"/>). Refuses to start without any token source.
     /// </summary>
     public static TokenAuthenticator FromSettings(PharosSettings settings)
     {
@@ -71,7 +72,9 @@ public sealed class TokenAuthenticator
                 if (entries.Any(e => e.Sha256.AsSpan().SequenceEqual(entry.Sha256)))
                     throw new SettingsException(
                         $"PHAROS_TOKENS_FILE: token '{entry.Name}' is the same token as PHAROS_ADMIN_TOKEN; issue it a token of its own.");
-                entries.Add(entry);
+                entries.Add(entry.MaxQueued is null
+                    ? entry with { MaxQueued = TokenEntry.DefaultMaxQueued(entry.Scopes, settings.Queue.MaxQueueSize) }
+                    : entry);
             }
         }
 

@@ -8,8 +8,10 @@ public static class TokenFileLoader
     public const int MaxNameLength = 100;
 
     /// <summary>
-    /// Reads a JSON array of <c>{"name", "sha256", "scopes", "requests_per_minute", "private_repos"}</c> (the last two
-    /// optional: no limit, and no private repositories, when left out). Every problem is a
+    /// Reads a JSON array of <c>{"name", "sha256", "scopes", "requests_per_minute", "private_repos", "max_queued"}</c>
+    /// (the last three optional: no limit, no private repositories, and a null <see cref="TokenEntry.MaxQueued"/>, when
+    /// left out; <see cref="TokenAuthenticator.FromSettings"/> gives such an entry its default share of the cap, which
+    /// needs the cap). Every problem is a
     /// <see cref="SettingsException"/> naming PHAROS_TOKENS_FILE, the entry and the field, never a field's value
     /// (an operator may have pasted a plain token into <c>sha256</c>).
     /// </summary>
@@ -50,7 +52,7 @@ public static class TokenFileLoader
         {
             if (document.RootElement.ValueKind != JsonValueKind.Array)
                 throw new SettingsException(
-                    $"PHAROS_TOKENS_FILE '{path}' must hold a JSON array of {{\"name\", \"sha256\", \"scopes\", \"requests_per_minute\", \"private_repos\"}} objects.");
+                    $"PHAROS_TOKENS_FILE '{path}' must hold a JSON array of {{\"name\", \"sha256\", \"scopes\", \"requests_per_minute\", \"private_repos\", \"max_queued\"}} objects.");
 
             var entries = new List<TokenEntry>();
             var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
@@ -99,9 +101,9 @@ public static class TokenFileLoader
         foreach (var property in element.EnumerateObject())
         {
             // A misspelt optional field (requests_per_minut) would otherwise silently lift a rate limit.
-            if (property.Name is not ("name" or "sha256" or "scopes" or "requests_per_minute" or "private_repos"))
+            if (property.Name is not ("name" or "sha256" or "scopes" or "requests_per_minute" or "private_repos" or "max_queued"))
                 throw new SettingsException(
-                    $"{Where(name)}: unknown field '{property.Name}' (expected name, sha256, scopes, requests_per_minute, private_repos).");
+                    $"{Where(name)}: unknown field '{property.Name}' (expected name, sha256, scopes, requests_per_minute, private_repos, max_queued).");
         }
 
         if (!element.TryGetProperty("sha256", out var hashElement) || hashElement.ValueKind != JsonValueKind.String)
@@ -148,7 +150,16 @@ public static class TokenFileLoader
             privateRepos = privateElement.GetBoolean();
         }
 
-        return new TokenEntry(name, hash, scopes, perMinute, privateRepos);
+        int? maxQueued = null;
+        if (element.TryGetProperty("max_queued", out var queuedElement) && queuedElement.ValueKind != JsonValueKind.Null)
+        {
+            if (queuedElement.ValueKind != JsonValueKind.Number || !queuedElement.TryGetInt32(out var queued) || queued < 1)
+                throw new SettingsException(
+                    $"{Where(name)}: max_queued must be a whole number of at least 1 (or be left out for the default share of the queue).");
+            maxQueued = queued;
+        }
+
+        return new TokenEntry(name, hash, scopes, perMinute, privateRepos, maxQueued);
     }
 
     private static IEnumerable<string> KnownScopesText => Scopes.Names.Select(s => $"\"{s}\"");

@@ -414,8 +414,12 @@
       const response = await fetch(`/jobs/${encodeURIComponent(id)}`, { method: 'DELETE', headers: authHeaders() });
       if (response.ok) {
         notify(`Cancelled the job for ${repo}.`, 'info');
-      } else if (response.status === 401 || response.status === 403) {
-        notify(authProblem(response.status, 'cancel jobs'));
+      } else if (response.status === 403) {
+        // The token lacks the scope, or the job is another token's: the node's detail says which.
+        const detail = await problemDetail(response);
+        notify(detail ? `Could not cancel (403 Forbidden): ${detail}` : authProblem(403, 'cancel jobs'));
+      } else if (response.status === 401) {
+        notify(authProblem(401, 'cancel jobs'));
       } else {
         const detail = await problemDetail(response);
         notify(`Could not cancel (HTTP ${response.status})${detail ? ': ' + detail : '.'}`);

@@ -4,11 +4,14 @@ namespace Pharos.Messages.Commands;
 /// IngestGateway → QueueActor: a request that passed every check the gateway can make. The queue is a cluster
 /// singleton that may live on another cloud node, so this and its answers cross the wire. (The gateway's own input,
 /// SubmitIngest, never leaves its node and lives beside the gateway in Pharos.Actors.)
+/// <paramref name="RequestedBy"/>: the name of the caller's token, which the job keeps as its submitter.
 /// <paramref name="PrivateRepos"/>: the caller's token was granted private repositories, so the edge may clone the
-/// task with its git credentials.
+/// task with its git credentials. <paramref name="MaxQueued"/>: the token's share of the cap, the live pending tasks it
+/// may have at once (null: the whole cap), which the queue checks against its own count of them.
 /// </summary>
 [Manifest("enqueue-task.v1")]
-public sealed record EnqueueTask(string RepoUrl, Priority Priority, string RequestedBy, bool PrivateRepos = false) : IPharosMessage;
+public sealed record EnqueueTask(string RepoUrl, Priority Priority, string RequestedBy, bool PrivateRepos = false,
+    int? MaxQueued = null) : IPharosMessage;
 
 /// <summary>The 202 answer.</summary>
 [Manifest("ingest-accepted.v1")]
@@ -36,6 +39,8 @@ public enum IngestRefusal
     QueueFull,
     /// <summary>503: the durable store did not take the task; nothing was accepted.</summary>
     StoreUnavailable,
+    /// <summary>429: the caller's token has as many live tasks queued as its share of the cap (max_queued).</summary>
+    MaxQueued,
 }
 
 /// <summary>Every refusal; <see cref="Detail"/> is safe to show the client (it never holds a token).</summary>
@@ -46,11 +51,22 @@ public sealed record IngestRefused(
     string? ExistingTaskId = null,
     int? RetryAfterSeconds = null) : IPharosMessage;
 
-/// <summary>Cancel a queued (and, once workers run, a running) task.</summary>
+/// <summary>
+/// Cancel a queued or running task. <paramref name="By"/>: the name of the caller's token; it may cancel the jobs it
+/// submitted, and any job only with <paramref name="AnyJob"/> (its token holds the admin scope).
+/// </summary>
 [Manifest("cancel-job.v1")]
-public sealed record CancelJob(string TaskId, string By) : IPharosMessage;
+public sealed record CancelJob(string TaskId, string By, bool AnyJob = false) : IPharosMessage;
 
-public enum CancelOutcome { Cancelled, NotFound, AlreadyFinished, StoreUnavailable }
+public enum CancelOutcome
+{
+    Cancelled,
+    NotFound,
+    AlreadyFinished,
+    StoreUnavailable,
+    /// <summary>Another token submitted the job, and the caller may cancel only its own.</summary>
+    NotOwner,
+}
 
 [Manifest("cancel-job-result.v1")]
 public sealed record CancelJobResult(CancelOutcome Outcome, Status.JobRecord? Job) : IPharosMessage;

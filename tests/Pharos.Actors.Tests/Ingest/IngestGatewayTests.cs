@@ -104,6 +104,16 @@ public sealed class IngestGatewayTests : TestKit
         Assert.Equal(new EnqueueTask(NormalUrl, Priority.Normal, "ci", PrivateRepos: granted), queue.ExpectMsg<EnqueueTask>());
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData(5)]
+    public void The_callers_share_of_the_queue_goes_to_the_queue_which_alone_counts_its_tasks(int? share)
+    {
+        var (gateway, queue) = Start();
+        gateway.Tell(new SubmitIngest(new Caller("ci", ApiScope.Ingest, MaxQueued: share), GoodUrl, Priority.Normal), TestActor);
+        Assert.Equal(new EnqueueTask(NormalUrl, Priority.Normal, "ci", MaxQueued: share), queue.ExpectMsg<EnqueueTask>());
+    }
+
     [Fact]
     public async Task A_host_that_resolves_inside_is_refused_after_the_lookup_completes()
     {

@@ -165,14 +165,14 @@ public class RepoUrlValidatorTests
 
     [Theory]
     [InlineData("github.com/user/repo", "https://github.com/user/repo")]
-    [InlineData("GitHub.com/User/Repo.git/", "https://github.com/User/Repo")]
+    [InlineData("GitHub.com/User/Repo.git/", "https://github.com/user/repo")]
     [InlineData("github.com:443/user/repo", "https://github.com/user/repo")]
     public void Scheme_less_form_defaults_to_https(string raw, string normal) =>
         Assert.Equal(normal, Validator(Defaults).CheckSyntax(raw).NormalizedUrl);
 
     [Theory]
     [InlineData("git@github.com:user/repo.git", "ssh://git@github.com/user/repo")]
-    [InlineData("git@GitHub.com:User/Repo", "ssh://git@github.com/User/Repo")]
+    [InlineData("git@GitHub.com:User/Repo", "ssh://git@github.com/user/repo")]
     [InlineData("deploy@gitlab.com:/group/project.git", "ssh://deploy@gitlab.com/group/project")]
     public void Scp_like_form_is_ssh(string raw, string normal) =>
         Assert.Equal(normal, Validator(AllSchemes).CheckSyntax(raw).NormalizedUrl);
@@ -297,11 +297,11 @@ public class RepoUrlValidatorTests
     // ---- normalisation ----
 
     [Theory]
-    [InlineData("HTTPS://GitHub.com/Owner/Repo.git/", "https://github.com/Owner/Repo")]
-    [InlineData("https://github.com:443/Owner/Repo", "https://github.com/Owner/Repo")]
-    [InlineData("https://github.com/Owner/Repo/////", "https://github.com/Owner/Repo")]
-    [InlineData("https://github.com/Owner/Repo.git.git/", "https://github.com/Owner/Repo")]
-    [InlineData("https://github.com/Owner/Repo.GIT", "https://github.com/Owner/Repo")]
+    [InlineData("HTTPS://GitHub.com/Owner/Repo.git/", "https://github.com/owner/repo")]
+    [InlineData("https://github.com:443/Owner/Repo", "https://github.com/owner/repo")]
+    [InlineData("https://github.com/Owner/Repo/////", "https://github.com/owner/repo")]
+    [InlineData("https://github.com/Owner/Repo.git.git/", "https://github.com/owner/repo")]
+    [InlineData("https://github.com/Owner/Repo.GIT", "https://github.com/owner/repo")]
     [InlineData("github.com/a/b", "https://github.com/a/b")]
     public void Accepted_urls_are_normalised(string raw, string normal)
     {
@@ -657,10 +657,100 @@ public class RepoUrlValidatorTests
             var normal = first.NormalizedUrl!;
             var again = validator.CheckSyntax(normal);
             return (again == first
-                    && normal.Contains($"{generated.Host}/{generated.Owner}/", StringComparison.Ordinal)
+                    && normal.Contains($"{generated.Host}/{generated.Owner.ToLowerInvariant()}/", StringComparison.Ordinal)
                     && !normal.EndsWith('/') && !normal.EndsWith(".git", StringComparison.OrdinalIgnoreCase))
                 .Label($"{generated.Url} -> {normal} -> {again.NormalizedUrl ?? again.Error}");
         });
+
+    // ---- case: hosts that ignore the case of owner and repository, and hosts that may not ----
+
+    private const string SegmentCharacters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+
+    private static readonly Gen<string> Segment =
+        from first in Gen.Elements(SegmentCharacters[..^2].ToArray())
+        from rest in Gen.Elements(SegmentCharacters.ToArray()).ListOf()
+        select first + new string(rest.Take(20).ToArray());
+
+    /// <summary>One repository as a client may write it: host, owner and repository in some case, in one of four forms.</summary>
+    private sealed record Spelling(string Host, string Owner, string Repo, int Form)
+    {
+        public string Url => Form switch
+        {
+            0 => $"https://{Host}/{Owner}/{Repo}.git/",
+            1 => $"{Host}/{Owner}/{Repo}",
+            2 => $"HTTPS://{Host}:443/{Owner}/{Repo}",
+            _ => $"git@{Host}:{Owner}/{Repo}.git",
+        };
+
+        /// <summary>The normal form, given the path it should keep.</summary>
+        public string Normal(string path) => (Form == 3 ? "ssh://git@" : "https://") + Host.ToLowerInvariant() + path;
+    }
+
+    private static Gen<Spelling> Spellings(IEnumerable<string> hosts) =>
+        from host in Gen.Elements(hosts.ToArray())
+        from hostCase in RandomCase(host)
+        from owner in Segment
+        from repo in Segment
+        from form in Gen.Choose(0, 3)
+        select new Spelling(hostCase, owner, repo, form);
+
+    /// <summary>The same repository spelt again: each letter of host, owner and repository in a case of its own, the form kept.</summary>
+    private static Gen<Spelling> Respelt(Spelling spelling) =>
+        from host in RandomCase(spelling.Host.ToLowerInvariant())
+        from owner in RandomCase(spelling.Owner.ToLowerInvariant())
+        from repo in RandomCase(spelling.Repo.ToLowerInvariant())
+        select spelling with { Host = host, Owner = owner, Repo = repo };
+
+    private static readonly string[] OtherHosts = ["codeberg.org", "git.example.org", "gitlab.example.com", "github.com.example.net"];
+
+    private static readonly RepoUrlValidator CaseValidator =
+        Validator(RepoUrlPolicy.Default with { AllowedSchemes = ["https", "ssh"], AllowedHosts = ["*"] });
+
+    [Property(MaxTest = 300)]
+    public Property Normalising_twice_changes_nothing_on_any_host() =>
+        Prop.ForAll(Spellings([.. RepoUrlSyntax.CaseInsensitiveOwnerRepoHosts, .. OtherHosts]).ToArbitrary(), spelling =>
+        {
+            var first = CaseValidator.CheckSyntax(spelling.Url);
+            var again = first.Ok ? CaseValidator.CheckSyntax(first.NormalizedUrl) : null;
+            return (first.Ok && again == first).Label($"{spelling.Url} -> {first.NormalizedUrl ?? first.Error} -> {again?.NormalizedUrl ?? again?.Error}");
+        });
+
+    [Property(MaxTest = 300)]
+    public Property Case_variants_on_a_host_that_ignores_case_normalise_equal_and_lower_case() =>
+        Prop.ForAll((from spelling in Spellings(RepoUrlSyntax.CaseInsensitiveOwnerRepoHosts)
+                     from variant in Respelt(spelling)
+                     select (spelling, variant)).ToArbitrary(), pair =>
+        {
+            var (spelling, variant) = pair;
+            var expected = spelling.Normal($"/{spelling.Owner.ToLowerInvariant()}/{spelling.Repo.ToLowerInvariant()}");
+            var (a, b) = (CaseValidator.CheckSyntax(spelling.Url).NormalizedUrl, CaseValidator.CheckSyntax(variant.Url).NormalizedUrl);
+            return (a == expected && b == expected).Label($"{spelling.Url} -> {a}; {variant.Url} -> {b}; expected {expected}");
+        });
+
+    [Property(MaxTest = 300)]
+    public Property On_other_hosts_the_path_keeps_its_case() =>
+        Prop.ForAll((from spelling in Spellings(OtherHosts)
+                     from variant in Respelt(spelling)
+                     select (spelling, variant)).ToArbitrary(), pair =>
+        {
+            var (spelling, variant) = pair;
+            var (a, b) = (CaseValidator.CheckSyntax(spelling.Url).NormalizedUrl, CaseValidator.CheckSyntax(variant.Url).NormalizedUrl);
+            var samePath = spelling.Owner == variant.Owner && spelling.Repo == variant.Repo;
+            return (a == spelling.Normal($"/{spelling.Owner}/{spelling.Repo}")
+                    && b == variant.Normal($"/{variant.Owner}/{variant.Repo}")
+                    && (a == b) == samePath)
+                .Label($"{spelling.Url} -> {a}; {variant.Url} -> {b}");
+        });
+
+    [Theory]
+    [InlineData("https://github.com/PSF/Requests", "https://github.com/psf/requests")]
+    [InlineData("https://GitLab.com/Group/SubGroup/Project.git", "https://gitlab.com/group/subgroup/project")]
+    [InlineData("bitbucket.org/Team/Repo", "https://bitbucket.org/team/repo")]
+    [InlineData("https://gitee.com/Owner/Repo/", "https://gitee.com/owner/repo")]
+    [InlineData("https://Codeberg.org/Owner/Repo.git", "https://codeberg.org/Owner/Repo")]
+    [InlineData("https://gitlab.example.com/Group/Project", "https://gitlab.example.com/Group/Project")]
+    public void Owner_and_repository_are_lower_cased_only_on_hosts_that_ignore_their_case(string raw, string normal) =>
+        Assert.Equal(normal, CaseValidator.CheckSyntax(raw).NormalizedUrl);
 
     private static readonly Gen<char> Forbidden = Gen.OneOf(
         Gen.Elements(Metas.ToArray()),

@@ -224,7 +224,7 @@ public sealed class QueueWorkerProtocolTests : TestKit
         var worker = RegisteredWorker(queue, "w1");
         var assigned = Take(queue, worker, "w1");
 
-        queue.Tell(new CancelJob(taskId, "admin"), TestActor);
+        queue.Tell(new CancelJob(taskId, "admin", AnyJob: true), TestActor);
         Assert.Equal(CancelOutcome.Cancelled, ExpectMsg<CancelJobResult>().Outcome);
 
         var stop = worker.ExpectMsg<StopTask>();

@@ -1,5 +1,6 @@
 using Pharos.Actors.Configuration;
 using Pharos.Actors.Ingest;
+using Pharos.Actors.Queue;
 using Pharos.CloudNode.Auth;
 
 namespace Pharos.CloudNode.Tests.Auth;
@@ -271,6 +272,38 @@ public sealed class TokenAuthenticatorTests
         Assert.All(ScopeRules.Known, s => Assert.True(result.HasScope(s)));
         // The operator's own token: whoever holds it writes every other token's grants anyway.
         Assert.True(result.PrivateRepos);
+        Assert.Null(result.MaxQueued);
+    }
+
+    /// <summary>
+    /// A tokens file entry without max_queued gets half the cap (at least 1), or the whole cap with the admin scope; one
+    /// that names it keeps it, whatever its scopes.
+    /// </summary>
+    [Theory]
+    [InlineData(10, 5)]
+    [InlineData(11, 5)]
+    [InlineData(1, 1)]
+    [InlineData(1000, 500)]
+    public void FromSettings_gives_each_token_its_share_of_the_cap(int cap, int half)
+    {
+        using var dir = new TempDir();
+        var path = dir.Write("tokens.json", $$"""
+            [
+              { "name": "ci", "sha256": "{{TokenHash.Sha256Hex("c-0123456789abcdef")}}", "scopes": ["ingest"] },
+              { "name": "ops", "sha256": "{{TokenHash.Sha256Hex("o-0123456789abcdef")}}", "scopes": ["admin"] },
+              { "name": "small", "sha256": "{{TokenHash.Sha256Hex("s-0123456789abcdef")}}", "scopes": ["ingest"], "max_queued": 2 },
+              { "name": "big", "sha256": "{{TokenHash.Sha256Hex("b-0123456789abcdef")}}", "scopes": ["ingest"], "max_queued": 2000 },
+              { "name": "ops-small", "sha256": "{{TokenHash.Sha256Hex("p-0123456789abcdef")}}", "scopes": ["admin"], "max_queued": 3 },
+            ]
+            """);
+        var settings = new PharosSettings
+        {
+            Auth = AuthSettings.Default with { AdminToken = "admin-token-0123456789abcdef", TokensFile = path },
+            Queue = QueueSettings.Default with { MaxQueueSize = cap },
+        };
+        var authenticator = TokenAuthenticator.FromSettings(settings);
+        Assert.Equal(new int?[] { half, null, 2, 2000, 3, null },
+            new[] { "c-", "o-", "s-", "b-", "p-", "admin-token-" }.Select(t => authenticator.Authenticate($"Bearer {t}0123456789abcdef").MaxQueued));
     }
 
     [Fact]
@@ -380,6 +413,10 @@ public sealed class TokenAuthenticatorTests
     [InlineData("""[{"name": "ci", "sha256": "HASH", "scopes": ["ingest"], "private_repo": true}]""", "unknown field 'private_repo'")]
     [InlineData("""[{"name": "ci", "sha256": "HASH", "scopes": ["ingest"], "private_repos": "true"}]""", "private_repos must be true or false")]
     [InlineData("""[{"name": "ci", "sha256": "HASH", "scopes": ["ingest"], "private_repos": 1}]""", "private_repos must be true or false")]
+    [InlineData("""[{"name": "ci", "sha256": "HASH", "scopes": ["ingest"], "max_queued": 0}]""", "max_queued must be a whole number of at least 1")]
+    [InlineData("""[{"name": "ci", "sha256": "HASH", "scopes": ["ingest"], "max_queued": 2.5}]""", "max_queued must be a whole number of at least 1")]
+    [InlineData("""[{"name": "ci", "sha256": "HASH", "scopes": ["ingest"], "max_queued": "5"}]""", "max_queued must be a whole number of at least 1")]
+    [InlineData("""[{"name": "ci", "sha256": "HASH", "scopes": ["ingest"], "max_queue": 5}]""", "unknown field 'max_queue'")]
     [InlineData("""[{"name": "ci", "sha256": "HASH", "scopes": ["read"]}, {"name": "CI", "sha256": "OTHER", "scopes": ["read"]}]""", "entry 2: duplicate name 'CI'")]
     [InlineData("""[{"name": "ci", "sha256": "HASH", "scopes": ["read"]}, {"name": "cd", "sha256": "HASH", "scopes": ["read"]}]""", "same sha256 as 'ci'")]
     public void Loader_errors_name_the_variable_and_the_problem(string json, string expected)
