@@ -34,6 +34,8 @@ public sealed class ClusterRoutesTests(SharedCloudNode node) : IClassFixture<Sha
         Assert.True(member.GetProperty("reachable").GetBoolean());
         Assert.Equal(1, member.GetProperty("up_number").GetInt32());
         Assert.Equal(0, body.GetProperty("unreachable").GetArrayLength());
+        // On loopback the cluster port needs no TLS and is not insecure.
+        Assert.False(body.GetProperty("insecure").GetBoolean());
     }
 
     [Theory]

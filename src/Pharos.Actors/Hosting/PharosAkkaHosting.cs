@@ -63,6 +63,8 @@ public static class PharosAkkaHosting
                 FailureDetector = new PhiAccrualFailureDetectorOptions { AcceptableHeartbeatPause = TimeSpan.FromSeconds(5) },
             });
 
+        // Allowed by PHAROS_CLUSTER_INSECURE, never silent: said at every start (and in GET /cluster/members).
+        if (cluster.Insecure) builder.AddStartup((system, _) => system.Log.Warning("{0}", cluster.InsecureWarning));
         if (seeds.Count == 0)
         {
             // No seeds: this node is its own cluster. Joining the address it actually bound also works with port 0.

@@ -6,8 +6,11 @@ namespace Pharos.Api.Contracts.Http;
 /// `GET /cluster/members`: this node's view of the cluster. Addresses are `akka.tcp://pharos@host:port`
 /// (`akka.ssl.tcp://` with mutual TLS on).
 /// </summary>
+/// <param name="Insecure">This node's cluster port listens beyond loopback without mutual TLS
+/// (PHAROS_CLUSTER_INSECURE=true): any peer that reaches it can join. Mutual TLS is all or nothing, so its members
+/// run without it too.</param>
 public sealed record ClusterMembersDto(string Self, string? Leader, IReadOnlyList<ClusterMemberDto> Members,
-    IReadOnlyList<string> Unreachable);
+    IReadOnlyList<string> Unreachable, bool Insecure);
 
 /// <param name="Status">One of joining, weakly_up, up, leaving, exiting, down, removed.</param>
 /// <param name="UpNumber">1 for the oldest member (where the singletons run), 0 for one not up yet.</param>

@@ -18,7 +18,8 @@ public static class ClusterEndpoints
         // Every cluster route is the admin's.
         var cluster = app.MapGroup("/cluster").RequireScope(ApiScope.Admin);
 
-        cluster.MapGet("/members", (ActorSystem system) => Results.Ok(Members(Cluster.Get(system))))
+        cluster.MapGet("/members", (ActorSystem system, PharosSettings settings) =>
+                Results.Ok(Members(Cluster.Get(system), settings.Cluster.Insecure)))
             .WithSummary("This node's view of the cluster: members with roles, status and reachability, the leader")
             .Produces<ClusterMembersDto>();
 
@@ -39,7 +40,7 @@ public static class ClusterEndpoints
             .WithSummary("Membership events as server-sent events (`event: member`), from now on");
     }
 
-    internal static ClusterMembersDto Members(Cluster cluster)
+    internal static ClusterMembersDto Members(Cluster cluster, bool insecure)
     {
         var state = cluster.State;
         var unreachable = state.Unreachable.Select(m => m.Address).ToHashSet();
@@ -55,7 +56,7 @@ public static class ClusterEndpoints
                 StatusName(m.Status), !unreachable.Contains(m.Address), ranks.GetValueOrDefault(m.Address)))
             .ToArray();
         return new ClusterMembersDto(cluster.SelfAddress.ToString(), state.Leader?.ToString(), members,
-            unreachable.Select(a => a.ToString()).Order(StringComparer.Ordinal).ToArray());
+            unreachable.Select(a => a.ToString()).Order(StringComparer.Ordinal).ToArray(), insecure);
     }
 
     /// <summary>The member's Pharos roles; Akka's own data-center role (dc-default) says nothing here.</summary>
