@@ -1,5 +1,4 @@
-using System.Net;
-using System.Net.Http.Json;
+using System.Threading.Channels;
 using Akka.Actor;
 using Akka.Configuration;
 using Pharos.Actors.Ingest;
@@ -69,40 +68,47 @@ public sealed class ClusterPortTests(ITestOutputHelper output) : BedTest(output)
     }
 
     [Fact]
-    public async Task A_newtonsoft_payload_from_a_stranger_is_dropped_and_logged_and_does_nothing()
+    public async Task A_newtonsoft_payload_from_a_stranger_is_dropped_and_logged_and_never_answered()
     {
         var cloud = await Bed.StartCloudAsync();
-        const string url = "git://127.0.0.1/stranger.git";
-        // A stock Akka.NET system: SubmitIngest has no binding there, so it goes out as Newtonsoft JSON with `$type`.
+        // A stock Akka.NET system (SubmitIngest has no binding there, so it goes out as Newtonsoft JSON with `$type`),
+        // which reads the Pharos serializer's answers.
         var stranger = ActorSystem.Create("stranger", ConfigurationFactory.ParseString("""
             akka.actor.provider = remote
             akka.remote.dot-netty.tcp { hostname = 127.0.0.1, port = 0 }
+            akka.actor.serializers.pharos = "Pharos.Messages.Serialization.PharosSerializer, Pharos.Messages"
+            akka.actor.serialization-bindings { "Pharos.Messages.IPharosMessage, Pharos.Messages" = pharos }
             """));
+        var received = Channel.CreateUnbounded<object>();
         try
         {
-            var submit = new SubmitIngest(new Caller("stranger", ApiScope.Admin), url, Priority.High);
+            // Read, the gateway would answer this at once: 403, the caller holds no scope.
+            var submit = new SubmitIngest(new Caller("stranger", ApiScope.None), "git://127.0.0.1/stranger.git", Priority.High);
             Assert.Equal(1, stranger.Serialization.FindSerializerFor(submit).Identifier);
+            var inbox = stranger.ActorOf(Props.Create(() => new Inbox(received.Writer)), "inbox");
             var selection = stranger.ActorSelection($"{cloud.Address}/user/ingest-gateway");
             var gateway = await selection.ResolveOne(TimeSpan.FromSeconds(30));
 
-            // Without a sender, the gateway's own queue command would look local: read, this would queue the URL.
-            gateway.Tell(submit, ActorRefs.NoSender);
-            // The same connection, in order: once this answers, the node has dealt with the payload.
-            await selection.ResolveOne(TimeSpan.FromSeconds(30));
+            gateway.Tell(submit, inbox);
+            // The same connections, in order both ways: the gateway's answer to the payload would come before this one.
+            selection.Tell(new Identify("after the payload"), inbox);
+
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            var answers = new List<object>();
+            while (answers.LastOrDefault() is not ActorIdentity) answers.Add(await received.Reader.ReadAsync(timeout.Token));
+            Assert.Equal(["after the payload"], answers.Select(a => a is ActorIdentity identity ? identity.MessageId : a));
         }
         finally
         {
             await stranger.Terminate();
         }
 
-        // Nothing was queued: the same URL over HTTP is new, not a duplicate, and the only job of it is the admin's.
-        var accepted = await cloud.IngestAsync(url);
-        var answer = await accepted.Content.ReadAsStringAsync();
-        Assert.True(accepted.StatusCode == HttpStatusCode.Accepted, answer);
-        var normalized = JsonDocument.Parse(answer).RootElement.Str("repo_url");
-        var jobs = await cloud.Client.GetFromJsonAsync<JsonElement>("/jobs");
-        Assert.Single(jobs.Array("jobs"), j => j.Str("repo_url") == normalized);
         Assert.Contains(cloud.Node.Log.LinesSince(), l => l.Contains("Deserialization failed for message with serializer id [1]", StringComparison.Ordinal)
                                                            && l.Contains("Refused a payload of Akka's Newtonsoft JSON serializer", StringComparison.Ordinal));
+    }
+
+    private sealed class Inbox : ReceiveActor
+    {
+        public Inbox(ChannelWriter<object> received) => ReceiveAny(message => received.TryWrite(message));
     }
 }
