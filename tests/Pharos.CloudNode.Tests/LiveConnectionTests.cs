@@ -43,7 +43,8 @@ public sealed class LiveConnectionTests
                         throw;
                     }
                 },
-            }) { BaseAddress = _base };
+            })
+            { BaseAddress = _base };
         }
 
         private Uri WebSocketUri(string pathAndQuery) => new(new Uri(_base.ToString().Replace("http://", "ws://")), pathAndQuery);
