@@ -237,8 +237,8 @@ public sealed class LiveConnectionTests
 
         // One submission: one change of the queue's depth, one view.
         Assert.Equal(HttpStatusCode.Accepted, (await host.IngestAsync($"https://github.com/pharos-tests/once{Guid.NewGuid():N}")).StatusCode);
-        var firstBytes = await ReceiveBytesAsync(first, timeout.Token);
-        var secondBytes = await ReceiveBytesAsync(second, timeout.Token);
+        var firstBytes = await LiveStatusTests.ReceiveBytesAsync(first, timeout.Token);
+        var secondBytes = await LiveStatusTests.ReceiveBytesAsync(second, timeout.Token);
         var (name, data) = await events.NextAsync(timeout.Token);
 
         Assert.Equal(1, JsonDocument.Parse(firstBytes).RootElement.GetProperty("queue").GetProperty("pending").GetInt32());
@@ -246,19 +246,5 @@ public sealed class LiveConnectionTests
         Assert.Equal("status", name);
         Assert.Equal(Encoding.UTF8.GetString(firstBytes), data.GetRawText());
         Assert.Equal(1, broadcast.ViewsSerialized - before);
-    }
-
-    private static async Task<byte[]> ReceiveBytesAsync(ClientWebSocket socket, CancellationToken cancellation)
-    {
-        var buffer = new byte[64 * 1024];
-        using var message = new MemoryStream();
-        WebSocketReceiveResult result;
-        do
-        {
-            result = await socket.ReceiveAsync(buffer, cancellation);
-            Assert.Equal(WebSocketMessageType.Text, result.MessageType);
-            message.Write(buffer, 0, result.Count);
-        } while (!result.EndOfMessage);
-        return message.ToArray();
     }
 }

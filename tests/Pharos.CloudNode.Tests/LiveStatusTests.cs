@@ -13,7 +13,11 @@ public sealed class LiveStatusTests(SharedCloudNode node) : IClassFixture<Shared
     private static Uri WebSocketUri(CloudNodeHost host, string pathAndQuery) =>
         new(new Uri(host.Client.BaseAddress!.ToString().Replace("http://", "ws://")), pathAndQuery);
 
-    internal static async Task<JsonElement> ReceiveJsonAsync(ClientWebSocket socket, CancellationToken cancellation)
+    internal static async Task<JsonElement> ReceiveJsonAsync(ClientWebSocket socket, CancellationToken cancellation) =>
+        JsonDocument.Parse(await ReceiveBytesAsync(socket, cancellation)).RootElement.Clone();
+
+    /// <summary>One whole text message, however many frames it came in.</summary>
+    internal static async Task<byte[]> ReceiveBytesAsync(ClientWebSocket socket, CancellationToken cancellation)
     {
         var buffer = new byte[64 * 1024];
         using var message = new MemoryStream();
@@ -24,7 +28,7 @@ public sealed class LiveStatusTests(SharedCloudNode node) : IClassFixture<Shared
             Assert.Equal(WebSocketMessageType.Text, result.MessageType);
             message.Write(buffer, 0, result.Count);
         } while (!result.EndOfMessage);
-        return JsonDocument.Parse(message.ToArray()).RootElement.Clone();
+        return message.ToArray();
     }
 
     private static int Pending(JsonElement view) => view.GetProperty("queue").GetProperty("pending").GetInt32();

@@ -5,6 +5,7 @@ using Akka.Cluster;
 using Akka.Configuration;
 using Pharos.Api.Contracts;
 using Pharos.Messages.Commands;
+using Pharos.Testing.Waiting;
 
 namespace Pharos.CloudNode.Tests;
 
@@ -33,16 +34,6 @@ public sealed class RogueMemberTests
         return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
-    {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (!await condition())
-        {
-            if (deadline.IsCancellationRequested) Assert.Fail($"waited 30 s for {what}");
-            await Task.Delay(50, CancellationToken.None);
-        }
-    }
-
     [Fact]
     public async Task Tasks_and_cancels_sent_to_the_queue_by_an_edge_member_are_refused_and_logged()
     {
@@ -52,7 +43,7 @@ public sealed class RogueMemberTests
         try
         {
             var rogueAddress = Cluster.Get(rogue).SelfAddress;
-            await WaitUntilAsync(async () => (await AdminJsonAsync(host, "/cluster/members")).GetProperty("members").EnumerateArray()
+            await Poll.UntilAsync(async () => (await AdminJsonAsync(host, "/cluster/members")).GetProperty("members").EnumerateArray()
                 .Any(m => m.GetProperty("address").GetString() == rogueAddress.ToString() && m.GetProperty("status").GetString() == "up"),
                 "the rogue member to be up");
 
@@ -67,7 +58,7 @@ public sealed class RogueMemberTests
             queue.Tell(new EnqueueTask("https://github.com/rogue/anonymous", Priority.High, "rogue"), ActorRefs.NoSender);
             queue.Tell(new CancelJob(id, "rogue"), replies);
 
-            await WaitUntilAsync(() => Task.FromResult(host.Logs.Lines.Count(l => l.Message.Contains("which is not a cloud node")) >= 3),
+            await Poll.UntilAsync(() => host.Logs.Lines.Count(l => l.Message.Contains("which is not a cloud node")) >= 3,
                 "the queue to log the three refusals");
             var refusals = host.Logs.Lines.Where(l => l.Message.Contains("which is not a cloud node")).Select(l => l.Message).ToList();
             Assert.Equal(2, refusals.Count(r => r.Contains("Ignored a EnqueueTask")));

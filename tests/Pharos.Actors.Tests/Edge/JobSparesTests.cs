@@ -2,6 +2,7 @@ using Pharos.Actors.Edge.Jobs;
 using Pharos.CodeGraph.Training;
 using Pharos.Testing.Git;
 using Pharos.Testing.Nodes;
+using Pharos.Testing.Waiting;
 
 namespace Pharos.Actors.Tests.Edge;
 
@@ -13,7 +14,6 @@ namespace Pharos.Actors.Tests.Edge;
 public sealed class JobSparesTests : IDisposable
 {
     private static readonly JobLimits Roomy = new(1L << 30, TimeSpan.FromMinutes(2), 1);
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
     private readonly GitRepositoryFixture _repos = new();
 
     public void Dispose() => _repos.Dispose();
@@ -31,18 +31,8 @@ public sealed class JobSparesTests : IDisposable
 
     private static async Task<int> FirstStartedAsync(string pids)
     {
-        await WaitUntilAsync(() => Started(pids).Length > 0, "the spare to start");
+        await Poll.UntilAsync(() => Started(pids).Length > 0, "the spare to start");
         return Started(pids)[0];
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        using var deadline = new CancellationTokenSource(Patience);
-        while (!condition())
-        {
-            if (deadline.IsCancellationRequested) Assert.Fail($"waited {Patience.TotalSeconds} s for {what}");
-            await Task.Delay(20, CancellationToken.None);
-        }
     }
 
     /// <summary>A three-file package and the order that analyses it.</summary>
@@ -74,7 +64,7 @@ public sealed class JobSparesTests : IDisposable
         // The warm-up's own results stayed in its temporary directory: the outbox holds the order's alone.
         Assert.Equal([analyzed.Analyzed.Result.Path], Directory.GetFiles(outbox));
         Assert.Equal([spare], Started(pids));
-        await WaitUntilAsync(() => !ChildProcesses.IsRunning(spare), "the spare to end after its one order");
+        await Poll.UntilAsync(() => !ChildProcesses.IsRunning(spare), "the spare to end after its one order");
     }
 
     [Fact]
@@ -101,7 +91,7 @@ public sealed class JobSparesTests : IDisposable
         var pids = Path.Combine(_repos.Root, "pids");
         JobSpares.Prepare(Noted(pids), JobKind.Clone, Roomy, TimeSpan.FromMilliseconds(300));
         var spare = await FirstStartedAsync(pids);
-        await WaitUntilAsync(() => !ChildProcesses.IsRunning(spare), "the unused spare to end");
+        await Poll.UntilAsync(() => !ChildProcesses.IsRunning(spare), "the unused spare to end");
     }
 
     [Fact]
@@ -117,11 +107,11 @@ public sealed class JobSparesTests : IDisposable
         // Another stage, or other limits, is another spare.
         JobSpares.Prepare(runner, JobKind.Clone, Roomy, TimeSpan.FromMinutes(1));
         JobSpares.Prepare(runner, JobKind.Analyze, Roomy with { MemoryBytes = 2L << 30 }, TimeSpan.FromMinutes(1));
-        await WaitUntilAsync(() => Started(pids).Length == 3, "a clone spare and a spare with more memory");
+        await Poll.UntilAsync(() => Started(pids).Length == 3, "a clone spare and a spare with more memory");
         var (order, _) = AnalysisOfAPackage("task-1");
         Assert.Null((await JobProcess.RunAsync(runner, JobKind.Analyze, order, Roomy, _ => { }, CancellationToken.None, takeSpare: true)).Error);
         Assert.Equal(3, Started(pids).Length);
-        await WaitUntilAsync(() => !ChildProcesses.IsRunning(spare), "the spare that ran the order to end");
+        await Poll.UntilAsync(() => !ChildProcesses.IsRunning(spare), "the spare that ran the order to end");
         // The two others wait on (and end with this test process, or in a minute).
         Assert.All(Started(pids).Skip(1), pid => Assert.True(ChildProcesses.IsRunning(pid)));
     }
@@ -137,7 +127,7 @@ public sealed class JobSparesTests : IDisposable
         var cold = Assert.Single(Started(pids));
 
         JobSpares.Prepare(runner, JobKind.Analyze, Roomy, TimeSpan.FromMinutes(1));
-        await WaitUntilAsync(() => Started(pids).Length == 2, "the spare to start");
+        await Poll.UntilAsync(() => Started(pids).Length == 2, "the spare to start");
         var (next, _) = AnalysisOfAPackage("task-2");
         Assert.Null((await JobProcess.RunAsync(runner, JobKind.Analyze, next, Roomy, _ => { }, CancellationToken.None)).Error);
         Assert.Equal(3, Started(pids).Length);
@@ -153,7 +143,7 @@ public sealed class JobSparesTests : IDisposable
         var runner = Noted(pids, before: """case "$*" in *--spare*) exit 7;; esac;""");
         JobSpares.Prepare(runner, JobKind.Analyze, Roomy, TimeSpan.FromMinutes(1));
         var spare = await FirstStartedAsync(pids);
-        await WaitUntilAsync(() => !ChildProcesses.IsRunning(spare), "the spare to die");
+        await Poll.UntilAsync(() => !ChildProcesses.IsRunning(spare), "the spare to die");
 
         var (order, _) = AnalysisOfAPackage("task-1");
         var analyzed = await JobProcess.RunAsync(runner, JobKind.Analyze, order, Roomy, _ => { }, CancellationToken.None, takeSpare: true);
