@@ -46,8 +46,8 @@ log "TCP sink listening on 127.0.0.1:$SINK_PORT"
 # ---------------------------------------------------------------- mutual TLS, as `pharos certs` sets it up
 if [[ " ${MODES[*]} " == *" tls "* ]]; then
   dotnet "$CLI_DLL" certs create-ca --out "$WORK/ca" >/dev/null
-  dotnet "$CLI_DLL" certs issue --ca "$WORK/ca" --name cloud --ip 127.0.0.1 --out "$WORK/cloud.pfx" --password bench >/dev/null
-  dotnet "$CLI_DLL" certs issue --ca "$WORK/ca" --name edge --ip 127.0.0.1 --out "$WORK/edge.pfx" --password bench >/dev/null
+  dotnet "$CLI_DLL" certs issue --ca "$WORK/ca" --name cloud --role cloud --ip 127.0.0.1 --out "$WORK/cloud.pfx" --password bench >/dev/null
+  dotnet "$CLI_DLL" certs issue --ca "$WORK/ca" --name edge --role edge --ip 127.0.0.1 --out "$WORK/edge.pfx" --password bench >/dev/null
 fi
 tls_env() { # tls_env MODE NAME: the environment that turns mutual TLS on for node NAME
   [[ "$1" == tls ]] || return 0

@@ -70,6 +70,7 @@ public static class CloudApp
         if (standalone) builder.Configuration.AddInMemoryCollection([new("PHAROS_STANDALONE", "true")]);
         configure?.Invoke(builder);
         var settings = PharosSettings.From(builder.Configuration);
+        settings.Cluster.RequireRole(PharosAkkaHosting.CloudRole);
         if (settings is { Node.Standalone: true, Auth: { AdminToken: null, TokensFile: null } })
         {
             // The one-command set-up: a token made once and kept beside the journal, never printed.

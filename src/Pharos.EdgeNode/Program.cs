@@ -13,6 +13,7 @@ try
 {
     // The same sources a host reads (appsettings.json, environment, command line), read once up front.
     settings = PharosSettings.From(Host.CreateApplicationBuilder(args).Configuration);
+    settings.Cluster.RequireRole(PharosAkkaHosting.EdgeRole);
 }
 catch (SettingsException e)
 {

@@ -31,18 +31,22 @@ public static class ClusterCertificates
 
     /// <summary>
     /// A node certificate (RSA 2048) signed by <paramref name="ca"/>, with its private key: CN and a DNS name
-    /// <paramref name="name"/>, more DNS names and IP addresses in its SAN, usable as server and client certificate
-    /// because both ends of a cluster connection present one. It never outlives the CA.
+    /// <paramref name="name"/>, the node's <paramref name="role"/> as its organizational unit (<see cref="ClusterRoles"/>),
+    /// more DNS names and IP addresses in its SAN, usable as server and client certificate because both ends of a
+    /// cluster connection present one. It never outlives the CA.
     /// </summary>
-    public static X509Certificate2 Issue(X509Certificate2 ca, string name, IEnumerable<string> dnsNames,
+    public static X509Certificate2 Issue(X509Certificate2 ca, string name, string role, IEnumerable<string> dnsNames,
         IEnumerable<IPAddress> ipAddresses, int days)
     {
+        var subject = new X500DistinguishedNameBuilder();
+        subject.AddOrganizationalUnitName(ClusterRoles.Unit(role));
+        subject.AddCommonName(name);
         var san = new SubjectAlternativeNameBuilder();
         foreach (var dns in new[] { name }.Concat(dnsNames).Distinct(StringComparer.OrdinalIgnoreCase)) san.AddDnsName(dns);
         foreach (var address in ipAddresses) san.AddIpAddress(address);
 
         using var key = RSA.Create(2048);
-        var request = new CertificateRequest(new X500DistinguishedName($"CN={name}"), key, HashAlgorithmName.SHA256,
+        var request = new CertificateRequest(subject.Build(), key, HashAlgorithmName.SHA256,
             RSASignaturePadding.Pkcs1);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(

@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using Pharos.Security;
 
 namespace Pharos.Cli.Tests;
 
@@ -30,8 +31,8 @@ public sealed class CertsCommandTests : IDisposable
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(Ca, "ca.key")));
 
         var pfx = Path.Combine(_root, "edge-1.pfx");
-        (exit, output, error) = await CliRunner.RunAsync("certs", "issue", "--ca", Ca, "--name", "edge-1", "--out", pfx,
-            "--dns", "edge-1.vpn", "--ip", "10.0.0.7");
+        (exit, output, error) = await CliRunner.RunAsync("certs", "issue", "--ca", Ca, "--name", "edge-1", "--role", "edge",
+            "--out", pfx, "--dns", "edge-1.vpn", "--ip", "10.0.0.7");
         Assert.True(exit == 0, error);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(pfx));
         var password = await File.ReadAllTextAsync(pfx + ".password");
@@ -41,7 +42,10 @@ public sealed class CertsCommandTests : IDisposable
         using var root = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(Ca, "ca.crt")));
         using var node = X509CertificateLoader.LoadPkcs12FromFile(pfx, password);
         Assert.True(node.HasPrivateKey);
-        Assert.Equal("CN=edge-1", node.Subject);
+        Assert.Equal("CN=edge-1", node.SubjectName.Format(false).Split(", ").Single(part => part.StartsWith("CN=")));
+        // The role is in the subject, where only the CA's signature can put it.
+        Assert.Equal(ClusterRoles.Edge, ClusterRoles.Of(node));
+        Assert.Contains("role edge", output);
         using (var chain = ChainTrusting(root))
             Assert.True(chain.Build(node), string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation)));
         var usages = node.Extensions.OfType<X509EnhancedKeyUsageExtension>().Single().EnhancedKeyUsages.Cast<System.Security.Cryptography.Oid>()
@@ -61,8 +65,8 @@ public sealed class CertsCommandTests : IDisposable
         Assert.Equal(0, (await CliRunner.RunAsync("certs", "create-ca", "--out", Ca)).Exit);
         Assert.Equal(0, (await CliRunner.RunAsync("certs", "create-ca", "--out", other)).Exit);
         var pfx = Path.Combine(_root, "intruder.pfx");
-        Assert.Equal(0, (await CliRunner.RunAsync("certs", "issue", "--ca", other, "--name", "intruder", "--out", pfx,
-            "--password", "given-password")).Exit);
+        Assert.Equal(0, (await CliRunner.RunAsync("certs", "issue", "--ca", other, "--name", "intruder", "--role", "cloud",
+            "--out", pfx, "--password", "given-password")).Exit);
         Assert.False(File.Exists(pfx + ".password"));
 
         using var ours = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(Ca, "ca.crt")));
@@ -74,7 +78,8 @@ public sealed class CertsCommandTests : IDisposable
     [Fact]
     public async Task Mistakes_are_one_clear_line_and_nothing_is_overwritten()
     {
-        var (exit, _, error) = await CliRunner.RunAsync("certs", "issue", "--ca", Ca, "--name", "n", "--out", Path.Combine(_root, "n.pfx"));
+        var (exit, _, error) = await CliRunner.RunAsync("certs", "issue", "--ca", Ca, "--name", "n", "--role", "edge", "--out",
+            Path.Combine(_root, "n.pfx"));
         Assert.Equal(1, exit);
         Assert.Contains("no CA in", error);
 
@@ -85,12 +90,24 @@ public sealed class CertsCommandTests : IDisposable
         Assert.Contains("already holds a CA", error);
         Assert.Equal(key, await File.ReadAllTextAsync(Path.Combine(Ca, "ca.key")));
 
-        (exit, _, error) = await CliRunner.RunAsync("certs", "issue", "--ca", Ca, "--name", "a,O=evil", "--out", Path.Combine(_root, "x.pfx"));
+        (exit, _, error) = await CliRunner.RunAsync("certs", "issue", "--ca", Ca, "--name", "a,O=evil", "--role", "edge", "--out",
+            Path.Combine(_root, "x.pfx"));
         Assert.Equal(1, exit);
         Assert.Contains("cannot take", error);
-        (exit, _, error) = await CliRunner.RunAsync("certs", "issue", "--ca", Ca, "--name", "n", "--ip", "not-an-ip", "--out", Path.Combine(_root, "y.pfx"));
+        (exit, _, error) = await CliRunner.RunAsync("certs", "issue", "--ca", Ca, "--name", "n", "--role", "edge", "--ip", "not-an-ip",
+            "--out", Path.Combine(_root, "y.pfx"));
         Assert.Equal(1, exit);
         Assert.Contains("not an IP address", error);
         Assert.False(File.Exists(Path.Combine(_root, "y.pfx")));
+
+        // A certificate names the one role its node may hold: no role, or another word, is refused before anything is written.
+        (exit, _, error) = await CliRunner.RunAsync("certs", "issue", "--ca", Ca, "--name", "n", "--out", Path.Combine(_root, "z.pfx"));
+        Assert.NotEqual(0, exit);
+        Assert.Contains("--role", error);
+        (exit, _, error) = await CliRunner.RunAsync("certs", "issue", "--ca", Ca, "--name", "n", "--role", "admin", "--out",
+            Path.Combine(_root, "z.pfx"));
+        Assert.NotEqual(0, exit);
+        Assert.Contains("admin", error);
+        Assert.False(File.Exists(Path.Combine(_root, "z.pfx")));
     }
 }

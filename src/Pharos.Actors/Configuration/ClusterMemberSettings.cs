@@ -72,6 +72,12 @@ public sealed record ClusterMemberSettings
         return true;
     }
 
+    /// <summary>
+    /// This node as a member with <paramref name="role"/>: with mutual TLS, its certificate must grant that role
+    /// (a <see cref="SettingsException"/> otherwise, so the node exits before it joins).
+    /// </summary>
+    public void RequireRole(string role) => Tls?.RequireRole(role, TlsCert!);
+
     /// <summary>The warning a node with <see cref="Insecure"/> logs at start.</summary>
     public string InsecureWarning =>
         $"PHAROS_CLUSTER_INSECURE=true: the cluster port listens on {ClusterHost} without mutual TLS; any peer that reaches " +

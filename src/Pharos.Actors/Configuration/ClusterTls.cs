@@ -12,6 +12,8 @@ public sealed class ClusterTls
 {
     public X509Certificate2 Certificate { get; }
     public X509Certificate2 Ca { get; }
+    /// <summary>The role <see cref="Certificate"/> grants (<see cref="ClusterRoles"/>); null for one issued without a role.</summary>
+    public string? Role => ClusterRoles.Of(Certificate);
 
     public ClusterTls(X509Certificate2 certificate, X509Certificate2 ca)
     {
@@ -22,6 +24,17 @@ public sealed class ClusterTls
     /// <summary>Null when the peer may connect; otherwise why not (for the log).</summary>
     public string? Refusal(X509Certificate2? peer) =>
         peer is null ? "the peer presented no certificate" : ClusterTrust.Refusal(peer, Ca);
+
+    /// <summary>A node may hold only the role its certificate names: checked at start, before it joins anything.</summary>
+    public void RequireRole(string role, string certificatePath)
+    {
+        if (Role == role) return;
+        throw new SettingsException((Role is null
+                                        ? $"PHAROS_TLS_CERT ({certificatePath}) names no role"
+                                        : $"PHAROS_TLS_CERT ({certificatePath}) grants the role '{Role}', not '{role}'") +
+                                    $": a node may hold only the role its certificate names. Issue this node's certificate " +
+                                    $"with `pharos certs issue --role {role}`.");
+    }
 
     /// <summary>
     /// Null when neither file is set. Every problem is a <see cref="SettingsException"/> naming the variable and the

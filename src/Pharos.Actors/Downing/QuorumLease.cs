@@ -85,7 +85,7 @@ public sealed class QuorumLease : Lease
             try
             {
                 var answer = await _system.ActorSelection(arbiter)
-                    .Ask<LeaseArbitrated>(new ArbitrateLease(Settings.LeaseName, Settings.OwnerName, TtlMs), AskTimeout);
+                    .Ask<LeaseArbitrated>(new ArbitrateLease(), AskTimeout);
                 _log.Info("Split brain tie: the arbiter at {0} {1} the lease to {2}", node, answer.Granted ? "granted" : "refused",
                     Settings.OwnerName);
                 if (answer.Granted) _arbiter = arbiter;
@@ -99,14 +99,20 @@ public sealed class QuorumLease : Lease
         return false;
     }
 
-    private long TtlMs => (long)Settings.TimeoutSettings.HeartbeatTimeout.TotalMilliseconds;
-
-    public override Task<bool> Release()
+    public override async Task<bool> Release()
     {
         _held = false;
-        if (Interlocked.Exchange(ref _arbiter, null) is { } arbiter)
-            _system.ActorSelection(arbiter).Tell(new ArbitrateLease(Settings.LeaseName, Settings.OwnerName, TtlMs, Release: true));
-        return Task.FromResult(true);
+        if (Interlocked.Exchange(ref _arbiter, null) is not { } arbiter) return true;
+        try
+        {
+            // Asked, not told: the arbiter gives the lease back only to the member that got it, which it knows by the sender.
+            await _system.ActorSelection(arbiter).Ask<LeaseArbitrated>(new ArbitrateLease(Release: true), AskTimeout);
+        }
+        catch (AskTimeoutException)
+        {
+            _log.Warning("Split brain: the arbiter at {0} did not confirm the release; the lease lapses on its own", arbiter);
+        }
+        return true;
     }
 
     public override bool CheckLease() => _held;
@@ -121,29 +127,50 @@ public interface ILeaseArbiter
     Task ReleaseAsync(string leaseName, string owner);
 }
 
-/// <summary>A cloud node's arbiter for <see cref="QuorumLease"/> ties; an error of the store refuses the lease.</summary>
+/// <summary>
+/// A cloud node's arbiter for <see cref="QuorumLease"/> ties: it takes the lease in the store for its own node, under
+/// the lease name and heartbeat timeout of its own configuration, for the leader of its side of the partition (itself,
+/// or an edge) — only members of the cluster may ask, and only the member that got the lease may give it back. An
+/// error of the store refuses the lease.
+/// </summary>
 public sealed class LeaseArbiterActor : ReceiveActor
 {
     public LeaseArbiterActor(ILeaseArbiter arbiter)
     {
         var log = Context.GetLogger();
+        var config = Context.System.Settings.Config;
+        var leaseName = config.GetString("akka.cluster.split-brain-resolver.lease-majority.lease-name");
+        var ttl = config.GetTimeSpan("pharos.split-brain-lease.heartbeat-timeout");
+        var owner = Akka.Cluster.Cluster.Get(Context.System).SelfAddress.HostPort();
+        Address? grantedTo = null;
         ReceiveAsync<ArbitrateLease>(async request =>
         {
             var sender = Sender;
+            var from = sender.Path.Address;
+            if (!Hosting.SenderRoles.IsLocalOr(Context.System, sender, role: null)
+                || (request.Release && from != grantedTo && !from.HasLocalScope))
+            {
+                log.Warning("Ignored an ArbitrateLease{0} from {1}, which {2}", request.Release ? " release" : "", from,
+                    request.Release ? "did not get the lease" : "is not a member of this cluster");
+                return;
+            }
             try
             {
                 if (request.Release)
                 {
-                    await arbiter.ReleaseAsync(request.LeaseName, request.Owner);
+                    await arbiter.ReleaseAsync(leaseName, owner);
+                    grantedTo = null;
+                    sender.Tell(new LeaseArbitrated(false));
                     return;
                 }
-                sender.Tell(new LeaseArbitrated(await arbiter.TryAcquireAsync(request.LeaseName, request.Owner,
-                    TimeSpan.FromMilliseconds(request.TtlMs))));
+                var granted = await arbiter.TryAcquireAsync(leaseName, owner, ttl);
+                if (granted) grantedTo = from;
+                sender.Tell(new LeaseArbitrated(granted));
             }
             catch (Exception e)
             {
-                log.Warning(e, "The lease arbiter could not reach its store; {0} does not get the lease", request.Owner);
-                if (!request.Release) sender.Tell(new LeaseArbitrated(false));
+                log.Warning(e, "The lease arbiter could not reach its store; {0} does not get the lease", from);
+                sender.Tell(new LeaseArbitrated(false));
             }
         });
     }

@@ -10,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Pharos.Actors.Configuration;
 using Pharos.Actors.Edge;
 using Pharos.Actors.Ingest;
+using Pharos.Actors.Membership;
 using Pharos.Actors.Queue;
 using Pharos.Actors.Status;
 using Pharos.Messages;
@@ -24,8 +25,8 @@ public sealed class QueueProxy;
 public static class PharosAkkaHosting
 {
     public const string SystemName = "pharos";
-    public const string CloudRole = "cloud";
-    public const string EdgeRole = "edge";
+    public const string CloudRole = Pharos.Security.ClusterRoles.Cloud;
+    public const string EdgeRole = Pharos.Security.ClusterRoles.Edge;
     public const int DefaultCloudPort = 4053;
 
     /// <summary>Where the HOCON files of hocon/ are, beside the binary.</summary>
@@ -65,6 +66,16 @@ public static class PharosAkkaHosting
 
         // Allowed by PHAROS_CLUSTER_INSECURE, never silent: said at every start (and in GET /cluster/members).
         if (cluster.Insecure) builder.AddStartup((system, _) => system.Log.Warning("{0}", cluster.InsecureWarning));
+        if (cluster.Tls is { } tls)
+        {
+            // Every node proves which certificate it holds; cloud nodes down a member whose certificate does not
+            // grant the role it claims.
+            builder.WithActors((system, _) =>
+            {
+                system.ActorOf(IdentityActor.Props(tls), IdentityActor.Name);
+                if (role == CloudRole) system.ActorOf(RoleGuard.Props(tls), "pharos-role-guard");
+            });
+        }
         if (seeds.Count == 0)
         {
             // No seeds: this node is its own cluster. Joining the address it actually bound also works with port 0.
@@ -135,7 +146,7 @@ public static class PharosAkkaHosting
     {
         return builder.WithSingleton<QueueProxy>(QueueActor.PersistenceIdValue, (system, _, resolver) =>
                 QueueActor.SupervisedProps(settings.Queue, resolver.GetService<TimeProvider>(), DistributedPubSub.Get(system).Mediator,
-                    resolver.GetService<IQueueMetrics>()),
+                    resolver.GetService<IQueueMetrics>(), new RepoUrlSyntax(settings.Repositories)),
             new ClusterSingletonOptions { Role = CloudRole });
     }
 

@@ -8,10 +8,10 @@ public static class SenderRoles
 {
     /// <summary>
     /// True when <paramref name="sender"/> lives in this node (its own actors, a standalone node's worker) or on a
-    /// cluster member with <paramref name="role"/>. Needs no cluster for a local sender, so that actors tested without
+    /// cluster member with <paramref name="role"/> (null: any member). Needs no cluster for a local sender, so that actors tested without
     /// one still hear their own.
     /// </summary>
-    public static bool IsLocalOr(ActorSystem system, IActorRef sender, string role)
+    public static bool IsLocalOr(ActorSystem system, IActorRef sender, string? role)
     {
         // A message sent without a sender arrives from the wire with this system's dead letters as its sender: local
         // in scope, anonymous in fact. Nothing that may speak for a role sends without a sender.
@@ -19,6 +19,6 @@ public static class SenderRoles
         var address = sender.Path.Address;
         if (address.HasLocalScope) return true;
         var cluster = Cluster.Get(system);
-        return address == cluster.SelfAddress || cluster.State.Members.Any(m => m.Address == address && m.HasRole(role));
+        return address == cluster.SelfAddress || cluster.State.Members.Any(m => m.Address == address && (role is null || m.HasRole(role)));
     }
 }

@@ -53,14 +53,15 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
     public override string PersistenceId => PersistenceIdValue;
 
-    public QueueActor(QueueSettings settings, TimeProvider clock, IActorRef mediator, IQueueMetrics? metrics = null)
+    public QueueActor(QueueSettings settings, TimeProvider clock, IActorRef mediator, IQueueMetrics? metrics = null,
+        Ingest.RepoUrlSyntax? urls = null)
     {
         _settings = settings;
         _clock = clock;
         _mediator = mediator;
         _metrics = metrics ?? NoQueueMetrics.Instance;
         _state = new QueueState(settings.MaxQueueSize, settings.HistorySize, settings.MaxAttempts);
-        _decider = new QueueDecider<IActorRef>(settings);
+        _decider = new QueueDecider<IActorRef>(settings, urls: urls);
 
         Recover<SnapshotOffer>(offer =>
         {
@@ -84,6 +85,15 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
         Command<SweepExpired>(tick => Submit(tick, ActorRefs.Nobody));
         Command<RegisterWorker>(registration =>
         {
+            if (LiveHolderElsewhere(registration.WorkerId) is { } holder)
+            {
+                // Worker ids are public (GET /worker/status): a member must not take a live worker's id, and with it
+                // that worker's lease. No answer: the worker registers again every few seconds, and gets in once the
+                // holder is gone or unreachable (an edge restarted on a new port).
+                _log.Warning("Refused the registration of worker {0} from {1}: the id is held by a live worker at {2}",
+                    registration.WorkerId, Sender.Path.Address, holder.Path.Address);
+                return;
+            }
             if (_workers.Register(Sender, registration.WorkerId, registration.Address)) Context.Watch(Sender);
             _log.Info("Worker {0} registered from {1}", registration.WorkerId, registration.Address);
             Sender.Tell(new WorkerRegistered(registration.WorkerId, registration.Challenge));
@@ -117,20 +127,41 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
         Command<DeleteSnapshotsFailure>(f => _log.Warning(f.Cause, "Deleting old queue snapshots failed"));
     }
 
-    public static Props Props(QueueSettings settings, TimeProvider clock, IActorRef mediator, IQueueMetrics? metrics = null) =>
-        Akka.Actor.Props.Create(() => new QueueActor(settings, clock, mediator, metrics));
+    public static Props Props(QueueSettings settings, TimeProvider clock, IActorRef mediator, IQueueMetrics? metrics = null,
+        Ingest.RepoUrlSyntax? urls = null) =>
+        Akka.Actor.Props.Create(() => new QueueActor(settings, clock, mediator, metrics, urls));
 
     /// <summary>
     /// The queue under a backoff supervisor: a journal failure stops a persistent actor (Akka.Persistence's rule),
     /// and the supervisor brings it back, recovered, once the store answers again.
     /// </summary>
     public static Props SupervisedProps(QueueSettings settings, TimeProvider clock, IActorRef mediator,
-        IQueueMetrics? metrics = null) =>
-        BackoffSupervisor.Props(Backoff.OnStop(Props(settings, clock, mediator, metrics), "queue",
+        IQueueMetrics? metrics = null, Ingest.RepoUrlSyntax? urls = null) =>
+        BackoffSupervisor.Props(Backoff.OnStop(Props(settings, clock, mediator, metrics, urls), "queue",
                 minBackoff: TimeSpan.FromMilliseconds(200), maxBackoff: TimeSpan.FromSeconds(5), randomFactor: 0.2, maxNrOfRetries: -1)
             // While the queue is down (the store does not answer its recovery), callers hear so at once rather than
             // waiting out their timeouts: an HTTP client gets 503 with Retry-After, a worker registers again later.
             .WithReplyWhileStopped(new Akka.Actor.Status.Failure(new QueueUnavailableException())));
+
+    /// <summary>
+    /// A worker registered under <paramref name="workerId"/> on another node than the sender's, whose node is still a
+    /// reachable member (or this node); null when the id is free to take.
+    /// </summary>
+    private IActorRef? LiveHolderElsewhere(string workerId)
+    {
+        var from = Sender.Path.Address;
+        return _workers.WithId(workerId).FirstOrDefault(holder =>
+        {
+            var at = holder.Path.Address;
+            if (holder.Equals(Sender) || at == from) return false;
+            if (at.HasLocalScope) return true;
+            // Only remote holders need the cluster (actors tested without one register local workers).
+            var state = Akka.Cluster.Cluster.Get(Context.System).State;
+            return state.Members.Any(m => m.Address == at && m.Status is Akka.Cluster.MemberStatus.Up or Akka.Cluster.MemberStatus.WeaklyUp
+                                          or Akka.Cluster.MemberStatus.Joining)
+                   && state.Unreachable.All(m => m.Address != at);
+        });
+    }
 
     private void FromCloud(object command)
     {

@@ -17,7 +17,9 @@ namespace Pharos.Actors.Queue;
 /// known worker that asks and holds none, for the first live pending task in dispatch order. A lease whose worker is
 /// lost requeues its task, or fails it once it has had its attempts.
 /// </remarks>
-public sealed class QueueDecider<TRef>(QueueSettings settings, Func<string>? newTaskId = null, Func<string>? newLeaseId = null)
+/// <param name="urls">The URL rules without DNS, checked again on every task (null: the caller checked them).</param>
+public sealed class QueueDecider<TRef>(QueueSettings settings, Func<string>? newTaskId = null, Func<string>? newLeaseId = null,
+    Ingest.RepoUrlSyntax? urls = null)
     where TRef : notnull
 {
     /// <summary>What a client hears when the durable store does not take its task.</summary>
@@ -108,11 +110,16 @@ public sealed class QueueDecider<TRef>(QueueSettings settings, Func<string>? new
     }
 
     /// <summary>
-    /// Why the task cannot be admitted, or null: a duplicate, a full queue, then the submitter's share of the cap used
+    /// Why the task cannot be admitted, or null: a URL outside the rules, a duplicate, a full queue, then the submitter's share of the cap used
     /// up. Expired tasks neither count towards the cap or a share nor block a resubmission.
     /// </summary>
-    private static IngestRefused? Refusal(QueueState state, EnqueueTask command, DateTimeOffset now)
+    private IngestRefused? Refusal(QueueState state, EnqueueTask command, DateTimeOffset now)
     {
+        // The gateway checked the URL; a task that reached the queue another way (a member that is not a gateway)
+        // meets the same rules here, in the normal form the gateway would have sent.
+        if (urls?.Check(command.RepoUrl).Outcome is { } check && (!check.Ok || check.NormalizedUrl != command.RepoUrl))
+            return new IngestRefused(IngestRefusal.InvalidRequest,
+                $"{command.RepoUrl} is not a repository URL this queue takes: {check.Error ?? $"its normal form is {check.NormalizedUrl}"}.");
         if (state.ActiveJob(command.RepoUrl) is { } existing
             && (existing.Status != JobStatus.Queued || !QueueState.IsExpired(existing, now)))
             return new IngestRefused(IngestRefusal.Duplicate,

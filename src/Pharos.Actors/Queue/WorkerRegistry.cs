@@ -55,6 +55,10 @@ public sealed class WorkerRegistry<TRef> where TRef : notnull
 
     public WorkerEntry? Find(TRef worker) => _workers.GetValueOrDefault(worker);
 
+    /// <summary>The references registered under <paramref name="workerId"/> (more than one only while a successor takes over).</summary>
+    public IEnumerable<TRef> WithId(string workerId) =>
+        _workers.Where(known => known.Value.Id == workerId).Select(known => known.Key);
+
     public bool TryGetHolder(string leaseId, [MaybeNullWhen(false)] out TRef holder) => _holders.TryGetValue(leaseId, out holder);
 
     public bool HoldsALease(TRef worker) => _holders.Values.Contains(worker);

@@ -3,8 +3,9 @@ using Pharos.Security;
 namespace Pharos.Cli.Commands;
 
 /// <summary>
-/// `pharos certs create-ca --out DIR` and `pharos certs issue --ca DIR --name NAME --out FILE.pfx`: a private CA and
-/// node certificates for mutual TLS on the cluster port, with .NET's own X.509 APIs (no openssl needed).
+/// `pharos certs create-ca --out DIR` and `pharos certs issue --ca DIR --name NAME --role cloud|edge --out FILE.pfx`: a
+/// private CA and node certificates for mutual TLS on the cluster port, each naming the one role its node may hold,
+/// with .NET's own X.509 APIs (no openssl needed).
 /// </summary>
 internal static class CertsCommand
 {
@@ -26,6 +27,12 @@ internal static class CertsCommand
 
         var ca = new Option<DirectoryInfo>("--ca") { Description = "The directory create-ca wrote.", Required = true };
         var name = new Option<string>("--name") { Description = "The node's name: its common name and a DNS name it is known by.", Required = true };
+        var role = new Option<string>("--role")
+        {
+            Description = "The role the node may hold in the cluster: cloud (the queue, the HTTP API) or edge (workers only).",
+            Required = true,
+        };
+        role.AcceptOnlyFromAmong([.. ClusterRoles.All]);
         var output = new Option<FileInfo>("--out") { Description = "The PFX file to write (mode 0600).", Required = true };
         var password = new Option<string?>("--password") { Description = "The PFX password (default: PHAROS_TLS_CERT_PASSWORD, else a new random one written beside the PFX)." };
         var dns = new Option<string[]>("--dns") { Description = "More DNS names the node is reached by.", AllowMultipleArgumentsPerToken = true };
@@ -33,13 +40,13 @@ internal static class CertsCommand
         var days = new Option<int>("--days") { Description = "Validity in days.", DefaultValueFactory = _ => 825 };
         var issue = new Command("issue", "Issue a node certificate signed by the CA, usable as server and client (mutual TLS), as a PFX for PHAROS_TLS_CERT.")
         {
-            ca, name, output, password, dns, ips, days,
+            ca, name, role, output, password, dns, ips, days,
         };
         issue.SetAction((result, _) =>
         {
             var context = ParseResultContext.From(result);
             return CliErrors.Guard(context, () => Task.FromResult(Issue(result.GetValue(ca)!, result.GetValue(name)!,
-                result.GetValue(output)!, result.GetValue(password), result.GetValue(dns) ?? [], result.GetValue(ips) ?? [],
+                result.GetValue(role)!, result.GetValue(output)!, result.GetValue(password), result.GetValue(dns) ?? [], result.GetValue(ips) ?? [],
                 result.GetValue(days), context)));
         });
 
@@ -60,7 +67,7 @@ internal static class CertsCommand
         return 0;
     }
 
-    private static int Issue(DirectoryInfo caDirectory, string name, FileInfo output, string? password, string[] dnsNames,
+    private static int Issue(DirectoryInfo caDirectory, string name, string role, FileInfo output, string? password, string[] dnsNames,
         string[] ipAddresses, int days, ParseResultContext context)
     {
         if (days < 1) throw new CliException("--days must be at least 1.");
@@ -74,7 +81,7 @@ internal static class CertsCommand
             IPAddress.TryParse(text, out var address) ? address : throw new CliException($"--ip '{text}' is not an IP address.")).ToList();
 
         using var caCertificate = ClusterCertificates.ReadCa(caDirectory.FullName);
-        using var issued = ClusterCertificates.Issue(caCertificate, Escape(name), dnsNames, addresses, days);
+        using var issued = ClusterCertificates.Issue(caCertificate, Escape(name), role, dnsNames, addresses, days);
 
         var passwordFile = output.FullName + ".password";
         password ??= Environment.GetEnvironmentVariable("PHAROS_TLS_CERT_PASSWORD");
@@ -84,7 +91,7 @@ internal static class CertsCommand
         ClusterCertificates.WritePfx(issued, output.FullName, password);
         if (generated) Secrets.WritePrivate(passwordFile, System.Text.Encoding.ASCII.GetBytes(password));
 
-        context.Output.WriteLine($"certificate  {output.FullName}   (PHAROS_TLS_CERT; CN={name}, valid until {issued.NotAfter.ToUniversalTime():yyyy-MM-dd})");
+        context.Output.WriteLine($"certificate  {output.FullName}   (PHAROS_TLS_CERT; CN={name}, role {role}, valid until {issued.NotAfter.ToUniversalTime():yyyy-MM-dd})");
         context.Output.WriteLine(generated
             ? $"password     {passwordFile}   (PHAROS_TLS_CERT_PASSWORD; mode 0600)"
             : "password     the one given (PHAROS_TLS_CERT_PASSWORD)");

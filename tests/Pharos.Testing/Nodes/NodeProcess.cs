@@ -4,7 +4,10 @@ using System.Reflection;
 
 namespace Pharos.Testing.Nodes;
 
-/// <summary>Where the node binaries of this build are: src/&lt;project&gt;/bin/&lt;configuration&gt;/net10.0.</summary>
+/// <summary>
+/// Where the node binaries of this build are: src/&lt;project&gt;/bin/&lt;configuration&gt;/net10.0 (tests/ for the
+/// test-only programs).
+/// </summary>
 public static class NodeBinaries
 {
     private static string Metadata(string key) =>
@@ -19,7 +22,8 @@ public static class NodeBinaries
     /// <param name="assembly">The assembly's name where it is not the project's (the CLI's is `pharos`).</param>
     public static string Dll(string project, string? assembly = null)
     {
-        var path = Path.Combine(RepositoryRoot, "src", project, "bin", Configuration, "net10.0", (assembly ?? project) + ".dll");
+        var folder = project.EndsWith(".Rogue", StringComparison.Ordinal) ? "tests" : "src";
+        var path = Path.Combine(RepositoryRoot, folder, project, "bin", Configuration, "net10.0", (assembly ?? project) + ".dll");
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path} is missing: build the solution in {Configuration} first.", path);
         return path;
