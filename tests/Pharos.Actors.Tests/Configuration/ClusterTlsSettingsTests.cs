@@ -21,7 +21,8 @@ public sealed class ClusterTlsSettingsTests(TestCertificates certs) : IClassFixt
     {
         var settings = certs.Settings("cloud-1", ("PHAROS_SEEDS", "10.0.0.2:4053, akka.ssl.tcp://pharos@h:1"));
         Assert.NotNull(settings.Cluster.Tls);
-        Assert.Equal("CN=cloud-1", settings.Cluster.Tls.Certificate.Subject);
+        Assert.Equal("OU=pharos-cloud, CN=cloud-1", settings.Cluster.Tls.Certificate.Subject);
+        Assert.Equal(PharosAkkaHosting.CloudRole, settings.Cluster.Tls.Role);
         Assert.True(settings.Cluster.Tls.Certificate.HasPrivateKey);
         Assert.Null(settings.Cluster.Tls.Refusal(certs.Issue("edge-1")));
         Assert.Equal(["akka.ssl.tcp://pharos@10.0.0.2:4053", "akka.ssl.tcp://pharos@h:1"],
@@ -70,7 +71,7 @@ public sealed class ClusterTlsSettingsTests(TestCertificates certs) : IClassFixt
         var nodePem = Path.Combine(certs.Directory, "node.crt");
         using (var node = certs.Issue("node")) File.WriteAllText(nodePem, node.ExportCertificatePem());
         error = Refused(("PHAROS_TLS_CERT", pfx), ("PHAROS_TLS_CERT_PASSWORD", TestCertificates.Password), ("PHAROS_TLS_CA", nodePem));
-        Assert.Contains($"PHAROS_TLS_CA: {nodePem} ('CN=node') is not a CA certificate", error.Message);
+        Assert.Contains($"PHAROS_TLS_CA: {nodePem} ('OU=pharos-edge, CN=node') is not a CA certificate", error.Message);
         Assert.DoesNotContain(TestCertificates.Password, error.Message);
     }
 
@@ -82,6 +83,24 @@ public sealed class ClusterTlsSettingsTests(TestCertificates certs) : IClassFixt
         Assert.Contains(foreign, error.Message);
         Assert.Contains(certs.CaPath, error.Message);
         Assert.Contains("does not chain to the cluster CA 'CN=Pharos test CA'", error.Message);
+    }
+
+    [Fact]
+    public void A_node_may_hold_only_the_role_its_certificate_names()
+    {
+        var edge = certs.Settings("edge-1").Cluster;
+        edge.RequireRole(PharosAkkaHosting.EdgeRole);
+        var error = Assert.Throws<SettingsException>(() => edge.RequireRole(PharosAkkaHosting.CloudRole));
+        Assert.Contains(edge.TlsCert!, error.Message);
+        Assert.Contains("grants the role 'edge', not 'cloud'", error.Message);
+        Assert.Contains("pharos certs issue --role cloud", error.Message);
+
+        var cloud = certs.Settings("cloud-1").Cluster;
+        cloud.RequireRole(PharosAkkaHosting.CloudRole);
+        Assert.Contains("grants the role 'cloud', not 'edge'",
+            Assert.Throws<SettingsException>(() => cloud.RequireRole(PharosAkkaHosting.EdgeRole)).Message);
+        // Without TLS there is no certificate to hold a role: nothing to check.
+        TestCertificates.Read().Cluster.RequireRole(PharosAkkaHosting.CloudRole);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using Akka.Configuration;
 using Akka.TestKit.Xunit2;
 using FsCheck;
+using Pharos.Actors.Ingest;
 using Pharos.Messages.Events;
 using Pharos.Messages.Queries;
 using Config = Akka.Configuration.Config;
@@ -102,6 +103,25 @@ public sealed class SubmitterTests
         Assert.Equal(CancelOutcome.NotOwner, Cancel(new CancelJob("t", "")));
         Assert.Equal(CancelOutcome.NotOwner, Cancel(new CancelJob("t", "ci")));
         Assert.Equal(CancelOutcome.Cancelled, Cancel(new CancelJob("t", "admin", AnyJob: true)));
+    }
+
+    [Fact]
+    public void The_queue_checks_the_url_rules_again_whoever_sent_the_task()
+    {
+        var state = new QueueState(10, 100, 3);
+        var decider = new QueueDecider<int>(QueueSettings.Default, urls: new RepoUrlSyntax(RepoUrlPolicy.Default));
+        object Enqueue(string url) => decider.DecideBatch(state, new WorkerRegistry<int>(),
+            [new Received<int>(new EnqueueTask(url, Priority.Normal, "ci"), QueueDriver.Client)], QueueDriver.Epoch).Answers.Single().Message;
+
+        Assert.IsType<IngestAccepted>(Enqueue("https://github.com/owner/repo"));
+        foreach (var url in new[] { "http://169.254.169.254/latest/meta-data", "file:///etc/passwd", "ext::sh -c id", "https://github.com/Owner/Repo.git" })
+        {
+            var refused = Assert.IsType<IngestRefused>(Enqueue(url));
+            Assert.Equal(IngestRefusal.InvalidRequest, refused.Reason);
+            Assert.Contains(url, refused.Detail);
+        }
+        Assert.Contains("its normal form is https://github.com/owner/repo",
+            Assert.IsType<IngestRefused>(Enqueue("https://github.com/Owner/Repo.git")).Detail);
     }
 
     private enum Op { Enqueue, Lease, Cancel, WorkerLost, Later, Sweep }
