@@ -1,12 +1,9 @@
 using System.Text.RegularExpressions;
-using Akka.Actor;
-using Akka.Hosting;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
-using Pharos.Actors.Hosting;
 using Pharos.Dashboard.Tests.Support;
 using Pharos.Messages;
 using Pharos.Messages.Commands;
+using Pharos.Messages.Events;
 using Xunit.Abstractions;
 using static Microsoft.Playwright.Assertions;
 
@@ -175,21 +172,39 @@ public sealed class DashboardTests(DashboardFixture node, ITestOutputHelper outp
     [Fact, Order(4)]
     public async Task Markup_in_a_repository_url_is_shown_as_text_and_never_runs()
     {
-        // The ingest route refuses '<' and '>'; older journals or other clients may not have: put such a task in
-        // the queue directly, as if it had come from there.
+        // The ingest route and the queue refuse '<' and '>'; a journal written before they did may still hold such a
+        // task: write one into a new node's journal, as if an older release had, start the node on it and look.
         const string payload = "<img src=x onerror=\"window.__pwned=1;alert(1)\"><script>window.__pwned=2</script>";
         var repoUrl = $"/nonexistent/{payload}";
-        var queue = node.Services.GetRequiredService<IRequiredActor<QueueProxy>>().ActorRef;
-        var answer = await queue.Ask<object>(new EnqueueTask(repoUrl, Priority.Normal, "dashboard-test"), TimeSpan.FromSeconds(10));
-        var taskId = Assert.IsType<IngestAccepted>(answer).TaskId;
-
-        var row = Row(taskId);
-        await Expect(row.Locator("td.repo")).ToHaveTextAsync(repoUrl, Soon);
-        await Expect(row).ToHaveAttributeAsync("data-status", new Regex("^(failed|completed|skipped)$"), new() { Timeout = 30_000 });
-        await _page.WaitForTimeoutAsync(500);
-        Assert.Equal(0, await _page.Locator("#jobs img, #workers img, main img, main script").CountAsync());
-        Assert.Null(await _page.EvaluateAsync<object?>("() => window.__pwned ?? null"));
-        _errors.AssertNone();
+        const string taskId = "0000old0journal0task0markup00001";
+        var dataDir = Path.Combine(node.DataDir, "old-journal-node");
+        await OldJournal.WriteAsync(dataDir,
+            new TaskEnqueued(taskId, repoUrl, Priority.Normal, DateTimeOffset.UtcNow, 86_400, "dashboard-test"));
+        var (app, client) = await DashboardFixture.StartNodeAsync(new Dictionary<string, string?>
+        {
+            ["PHAROS_TOKENS_FILE"] = node.TokensFile,
+            ["PHAROS_DATA_DIR"] = dataDir,
+            ["PHAROS_STANDALONE"] = "true",
+            ["PHAROS_ALLOW_LOCAL_REPOS"] = "true",
+        });
+        try
+        {
+            await _page.Context.DisposeAsync();
+            _page = await OpenAsync(baseAddress: client.BaseAddress);
+            var row = Row(taskId);
+            await Expect(row.Locator("td.repo")).ToHaveTextAsync(repoUrl, Soon);
+            await Expect(row).ToHaveAttributeAsync("data-status", new Regex("^(failed|completed|skipped)$"), new() { Timeout = 30_000 });
+            await _page.WaitForTimeoutAsync(500);
+            Assert.Equal(0, await _page.Locator("#jobs img, #workers img, main img, main script").CountAsync());
+            Assert.Null(await _page.EvaluateAsync<object?>("() => window.__pwned ?? null"));
+            _errors.AssertNone();
+        }
+        finally
+        {
+            client.Dispose();
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
     }
 
     [Fact, Order(5)]

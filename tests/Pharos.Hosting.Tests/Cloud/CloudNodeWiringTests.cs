@@ -40,6 +40,9 @@ public sealed class CloudNodeWiringTests : Akka.Hosting.TestKit.TestKit
     private static PharosSettings Settings(Dictionary<string, string?> values)
     {
         values["PHAROS_CLUSTER_HOST"] = "127.0.0.1";
+        // The tasks these tests put in the queue name example.invalid: the queue checks the allow-list again, and the
+        // worker then fails them without a clone (the name never resolves).
+        values["PHAROS_ALLOWED_HOSTS"] = "example.invalid";
         return PharosSettings.From(new ConfigurationBuilder().AddInMemoryCollection(values).Build());
     }
 

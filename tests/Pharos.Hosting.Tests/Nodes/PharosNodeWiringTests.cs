@@ -39,6 +39,8 @@ public sealed class PharosNodeWiringTests : Akka.Hosting.TestKit.TestKit
             ["PHAROS_DATA_DIR"] = _dataDir,
             ["PHAROS_DOWN_AFTER_SECONDS"] = DownAfterSeconds.ToString(),
             ["PHAROS_WORKERS"] = "1",
+            // The task names example.invalid: allowed, so the queue takes it; the worker fails it without a clone.
+            ["PHAROS_ALLOWED_HOSTS"] = "example.invalid",
         }).Build());
 
     protected override void ConfigureServices(HostBuilderContext context, IServiceCollection services)
