@@ -92,7 +92,8 @@ public sealed class MutualTlsTests(ITestOutputHelper output) : BedTest(output)
         // An edge certificate claiming the cloud role: proves its certificate, which grants edge, and is downed.
         var claimer = StartRogue("rogue-claimer", cloud, await IssueAsync(ca, "rogue-claimer", "edge"), "cloud");
         // An edge certificate claiming edge: a member like any edge, which then sends what only a cloud node may.
-        var attacker = StartRogue("rogue-attacker", cloud, await IssueAsync(ca, "rogue-attacker", "edge"), "edge", first, workerId);
+        var attacker = StartRogue("rogue-attacker", cloud, await IssueAsync(ca, "rogue-attacker", "edge"), "edge",
+            cloud.Address, first, workerId);
 
         await claimer.WaitForExitAsync(TimeSpan.FromSeconds(90));
         Assert.True(claimer.ExitCode == 3, $"{claimer.ExitDescription}\n{claimer.Describe()}");
