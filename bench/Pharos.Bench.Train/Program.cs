@@ -133,7 +133,7 @@ internal sealed record Settings
     }
 }
 
-internal sealed record TrainRun(double Seconds, double AucCosine, double AucDot, long Words)
+internal sealed record TrainRun(double Seconds, double AucCosine, double AucLink, long Words)
 {
     /// <summary>Process CPU time during the run (ours only; NaN for gensim).</summary>
     public double CpuSeconds { get; init; } = double.NaN;
@@ -159,7 +159,8 @@ internal sealed record RepoResult(
     IReadOnlyList<TrainRun> Gensim,
     IReadOnlyList<TrainRun> GensimCorpusFile,
     GensimInfo? GensimInfo,
-    double DegreeProductAuc);
+    double DegreeProductAuc,
+    double AdamicAdarAuc);
 
 internal static class Bench
 {
@@ -187,8 +188,16 @@ internal static class Bench
         var split = EdgeSplit.Make(graph.Nodes.Count, graph.Edges, settings.Holdout, settings.Seed);
         var trainGraph = new TrainingGraph(n, split.Train);
         // Context only: how far a score that knows nothing but the training graph's degrees gets.
-        double degreeAuc = LinkPrediction.Auc(split.Positives.Select(p => (double)trainGraph.Degree(p.A) * trainGraph.Degree(p.B)),
-            split.Negatives.Select(p => (double)trainGraph.Degree(p.A) * trainGraph.Degree(p.B)));
+        double Baseline(Func<int, int, double> score) =>
+            LinkPrediction.Auc(split.Positives.Select(p => score(p.A, p.B)), split.Negatives.Select(p => score(p.A, p.B)));
+        double degreeAuc = Baseline((a, b) => (double)trainGraph.Degree(a) * trainGraph.Degree(b));
+        double adamicAdarAuc = Baseline((a, b) =>
+        {
+            double sum = 0;
+            foreach (var z in trainGraph.Neighbours(a))
+                if (trainGraph.HasEdge(b, z) && trainGraph.Degree(z) > 1) sum += 1 / Math.Log(trainGraph.Degree(z));
+            return sum;
+        });
         Log($"{name}: {split.All} undirected edges, {split.Train.Count} for training, {split.Positives.Count} held out, " +
             $"{split.Negatives.Count} negatives among {split.ConnectedNodes} connected nodes");
 
@@ -217,12 +226,12 @@ internal static class Bench
             double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
             var run = Score(embeddings, split, seconds, (long)corpus.TokenCount * settings.Epochs) with { CpuSeconds = cpu };
             ours.Add(run);
-            Log($"{name}: ours   run {r + 1}: {seconds:F3} s (CPU {cpu:F3} s), AUC {run.AucCosine:F4} (dot {run.AucDot:F4})");
+            Log($"{name}: ours   run {r + 1}: {seconds:F3} s (CPU {cpu:F3} s), AUC {run.AucCosine:F4} (link {run.AucLink:F4})");
 
             if (settings.SkipGensim) continue;
             (var g, info) = RunGensim(settings, walksFile, n, seed, "memory", $"{safe}.gensim.{r}.npy");
             gensim.Add(Score(g.Embeddings, split, g.Seconds, g.Words));
-            Log($"{name}: gensim run {r + 1}: {g.Seconds:F3} s, AUC {gensim[^1].AucCosine:F4} (dot {gensim[^1].AucDot:F4})");
+            Log($"{name}: gensim run {r + 1}: {g.Seconds:F3} s, AUC {gensim[^1].AucCosine:F4} (link {gensim[^1].AucLink:F4})");
 
             if (settings.GensimCorpusFile)
             {
@@ -234,29 +243,22 @@ internal static class Bench
 
         return new RepoResult(name, n, graph.SkippedFiles, Median(parseSeconds), parseSeconds, n, split.ConnectedNodes,
             split.All, split.Train.Count, split.Positives.Count, corpus.WalkCount, corpus.TokenCount,
-            corpus.Elapsed.TotalSeconds, ours, gensim, gensimFile, info, degreeAuc);
+            corpus.Elapsed.TotalSeconds, ours, gensim, gensimFile, info, degreeAuc, adamicAdarAuc);
     }
 
     private static TrainRun Score(Embeddings embeddings, EdgeSplit split, double seconds, long words) =>
         new(seconds,
             LinkPrediction.Auc(embeddings, split.Positives, split.Negatives),
-            LinkPrediction.Auc(split.Positives.Select(p => Dot(embeddings, p.A, p.B)), split.Negatives.Select(p => Dot(embeddings, p.A, p.B))),
+            LinkPrediction.Auc(split.Positives.Select(p => LinkPrediction.LinkScore(embeddings, p.A, p.B)),
+                split.Negatives.Select(p => LinkPrediction.LinkScore(embeddings, p.A, p.B))),
             words);
-
-    private static double Dot(Embeddings e, int a, int b)
-    {
-        var x = e.Vector(a);
-        var y = e.Vector(b);
-        double sum = 0;
-        for (int i = 0; i < x.Length; i++) sum += (double)x[i] * y[i];
-        return sum;
-    }
 
     private sealed record GensimRun(double Seconds, long Words, Embeddings Embeddings);
 
     private static (GensimRun Run, GensimInfo Info) RunGensim(Settings s, string walksFile, int nodes, int seed, string mode, string outName)
     {
         string outFile = Path.Combine(s.WorkDirectory, outName);
+        string contextFile = Path.ChangeExtension(outFile, ".context.npy");
         var psi = new ProcessStartInfo(s.Python)
         {
             RedirectStandardOutput = true,
@@ -267,7 +269,7 @@ internal static class Bench
                  {
                      s.GensimScript, "--walks", walksFile, "--out", outFile, "--nodes", I(nodes), "--dims", I(s.Dimensions),
                      "--window", I(s.Window), "--negative", I(s.Negative), "--epochs", I(s.Epochs), "--threads", I(s.Threads),
-                     "--seed", I(seed), "--mode", mode,
+                     "--seed", I(seed), "--mode", mode, "--context-out", contextFile,
                  })
             psi.ArgumentList.Add(a);
         using var process = Process.Start(psi) ?? throw new InvalidOperationException($"Could not start {s.Python}.");
@@ -286,8 +288,9 @@ internal static class Bench
             throw new InvalidOperationException($"{outFile}: {rows} × {cols}, expected {nodes} × {s.Dimensions}.");
         var info = new GensimInfo(root.GetProperty("gensim").GetString() ?? "?", root.GetProperty("fast_version").GetInt32(),
             root.GetProperty("numpy").GetString() ?? "?");
+        var context = Npy.ReadFloat32Matrix(contextFile, out _, out _);
         return (new GensimRun(root.GetProperty("train_seconds").GetDouble(), root.GetProperty("effective_words").GetInt64(),
-            new Embeddings(rows, cols, vectors)), info);
+            new Embeddings(rows, cols, vectors) { ContextVectors = context }), info);
     }
 
     private static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
@@ -372,9 +375,9 @@ internal static class Report
         sb.AppendLine("## Details");
         sb.AppendLine();
         bool file = results.Any(r => r.GensimCorpusFile.Count > 0);
-        sb.AppendLine("| repo | parse s (runs) | undirected edges | held out (pos = neg) | walks | walk s | ours train s (runs) | ours CPU s (runs) | gensim train s (runs) | ours M words/s | gensim M words/s | ours dot AUC | gensim dot AUC | degree-product AUC |"
+        sb.AppendLine("| repo | parse s (runs) | undirected edges | held out (pos = neg) | walks | walk s | ours train s (runs) | ours CPU s (runs) | gensim train s (runs) | ours M words/s | gensim M words/s | ours link AUC | gensim link AUC | degree-product AUC | Adamic-Adar AUC |"
             + (file ? " gensim corpus_file s (runs) | corpus_file AUC |" : ""));
-        sb.AppendLine("|---|---|---:|---:|---:|---:|---|---|---|---:|---:|---:|---:|---:|" + (file ? "---|---:|" : ""));
+        sb.AppendLine("|---|---|---:|---:|---:|---:|---|---|---|---:|---:|---:|---:|---:|---:|" + (file ? "---|---:|" : ""));
         foreach (var r in results)
         {
             string Runs(IEnumerable<double> v) => string.Join(" / ", v.Select(x => F(x, "F3")));
@@ -382,7 +385,7 @@ internal static class Report
             sb.Append(CultureInfo.InvariantCulture,
                 $"| {r.Name} | {Runs(r.ParseSeconds)} | {r.EdgesAll} | {r.HeldOut} | {r.WalkCount} | {F(r.WalkSeconds, "F3")} | " +
                 $"{Runs(r.Ours.Select(x => x.Seconds))} | {Runs(r.Ours.Select(x => x.CpuSeconds))} | {Runs(r.Gensim.Select(x => x.Seconds))} | {F(Rate(r.Ours), "F2")} | {F(Rate(r.Gensim), "F2")} | " +
-                $"{F(Bench.Median(r.Ours.Select(x => x.AucDot)), "F4")} | {F(Bench.Median(r.Gensim.Select(x => x.AucDot)), "F4")} | {F(r.DegreeProductAuc, "F4")} |");
+                $"{F(Bench.Median(r.Ours.Select(x => x.AucLink)), "F4")} | {F(Bench.Median(r.Gensim.Select(x => x.AucLink)), "F4")} | {F(r.DegreeProductAuc, "F4")} | {F(r.AdamicAdarAuc, "F4")} |");
             if (file)
                 sb.Append(CultureInfo.InvariantCulture,
                     $" {Runs(r.GensimCorpusFile.Select(x => x.Seconds))} | {F(Bench.Median(r.GensimCorpusFile.Select(x => x.AucCosine)), "F4")} |");

@@ -37,6 +37,7 @@ def main() -> int:
     ap.add_argument("--min-alpha", type=float, default=0.0001)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--mode", choices=["memory", "corpus_file"], default="memory")
+    ap.add_argument("--context-out", help="also write the output (context) vectors, syn1neg, the same way")
     args = ap.parse_args()
 
     # Not timed: reading the corpus (memory mode).
@@ -77,6 +78,14 @@ def main() -> int:
         else:
             vectors[i] = model.wv.vectors[index]
     np.save(args.out, vectors)
+    if args.context_out:
+        # The negative-sampling output layer, row i = node i: link scores read in(a)·out(b).
+        context = np.zeros((nodes, args.dims), dtype=np.float32)
+        for i in range(nodes):
+            index = model.wv.key_to_index.get(str(i))
+            if index is not None:
+                context[i] = model.syn1neg[index]
+        np.save(args.context_out, context)
 
     print(json.dumps({
         "train_seconds": train_s,

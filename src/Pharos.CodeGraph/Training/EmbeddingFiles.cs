@@ -12,6 +12,9 @@ namespace Pharos.CodeGraph.Training;
 /// </summary>
 public static class EmbeddingWriter
 {
+    /// <summary>The file of the context (output) vectors beside PREFIX.f32, same layout.</summary>
+    public const string ContextSuffix = ".context.f32";
+
     public static void Save(string prefix, IReadOnlyList<string> nodeNames, Embeddings embeddings, Node2VecOptions options,
         object? extraTimings = null)
     {
@@ -28,6 +31,8 @@ public static class EmbeddingWriter
         if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
 
         WriteAtomically(prefix + ".f32", stream => WriteFloats(stream, embeddings.Vectors));
+        // The output vectors too, when known: link scores (LinkPrediction.LinkScore) need both.
+        if (embeddings.ContextVectors is { } context) WriteAtomically(prefix + ContextSuffix, stream => WriteFloats(stream, context));
         WriteAtomically(prefix + ".json", stream => WriteJson(stream, nodeNames, embeddings, options, extraTimings));
     }
 
@@ -98,6 +103,7 @@ public static class EmbeddingWriter
         json.WriteNumber("walks", embeddings.WalkCount);
         json.WriteNumber("corpus_tokens", embeddings.CorpusTokens);
         json.WriteNumber("trained_pairs", embeddings.TrainedPairs);
+        json.WriteBoolean("context_vectors", embeddings.ContextVectors is not null);
 
         json.WriteStartObject("timings");
         json.WriteNumber("walks_seconds", embeddings.WalkElapsed.TotalSeconds);
@@ -122,11 +128,24 @@ public static class EmbeddingWriter
     private static double Finite(double value) => double.IsFinite(value) ? value : 0;
 }
 
-/// <summary>Embeddings read back from <see cref="EmbeddingWriter"/>'s pair of files.</summary>
+/// <summary>Embeddings read back from <see cref="EmbeddingWriter"/>'s files.</summary>
 public sealed record StoredEmbeddings(IReadOnlyList<string> Nodes, Embeddings Embeddings, Node2VecOptions Options, JsonDocument Metadata);
 
 public static class EmbeddingReader
 {
+    private static float[] ReadFloats(string path, int nodes, int dims)
+    {
+        var bytes = File.ReadAllBytes(path);
+        long expected = (long)nodes * dims * sizeof(float);
+        if (bytes.Length != expected)
+            throw new InvalidDataException($"{path} has {bytes.Length} bytes; {nodes} nodes × {dims} dims need {expected}.");
+        var vectors = new float[nodes * dims];
+        for (int i = 0; i < vectors.Length; i++)
+            vectors[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(i * sizeof(float)));
+        return vectors;
+    }
+
+    /// <summary>PREFIX.json and PREFIX.f32, and PREFIX.context.f32 when the JSON says it was written.</summary>
     /// <exception cref="InvalidDataException">The files disagree (size, node count) or a field is missing.</exception>
     public static StoredEmbeddings Load(string prefix)
     {
@@ -153,16 +172,12 @@ public static class EmbeddingReader
                 MinLearningRate = root.TryGetProperty("min_learning_rate", out var min) ? min.GetSingle() : new Node2VecOptions().MinLearningRate,
             };
 
-            var bytes = File.ReadAllBytes(prefix + ".f32");
-            long expected = (long)nodes.Length * dims * sizeof(float);
-            if (bytes.Length != expected)
-                throw new InvalidDataException($"{prefix}.f32 has {bytes.Length} bytes; {nodes.Length} nodes × {dims} dims need {expected}.");
-            var vectors = new float[nodes.Length * dims];
-            for (int i = 0; i < vectors.Length; i++)
-                vectors[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(i * sizeof(float)));
-
+            var vectors = ReadFloats(prefix + ".f32", nodes.Length, dims);
+            // Written from this release on (the context vectors); files of earlier ones have none.
+            var hasContext = root.TryGetProperty("context_vectors", out var context) && context.ValueKind == JsonValueKind.True;
             var embeddings = new Embeddings(nodes.Length, dims, vectors)
             {
+                ContextVectors = hasContext ? ReadFloats(prefix + EmbeddingWriter.ContextSuffix, nodes.Length, dims) : null,
                 FinalLoss = root.GetProperty("final_loss").GetDouble(),
                 EpochLosses = root.TryGetProperty("epoch_losses", out var losses) ? losses.EnumerateArray().Select(e => e.GetDouble()).ToArray() : [],
                 WalkElapsed = TimeSpan.FromSeconds(root.GetProperty("timings").GetProperty("walks_seconds").GetDouble()),

@@ -23,6 +23,28 @@ public sealed class Embeddings
 
     public ReadOnlySpan<float> Vector(int node) => Vectors.AsSpan(node * Dimensions, Dimensions);
 
+    /// <summary>
+    /// The skip-gram's output ("context") vectors, laid out as <see cref="Vectors"/>; null when only the input vectors
+    /// are known (embeddings read back from a stored result). Skip-gram with negative sampling fits
+    /// <c>in(a)·out(b)</c> to how much more often b occurs near a than chance (shifted PMI), which is what
+    /// <see cref="LinkPrediction.LinkScore"/> reads.
+    /// </summary>
+    public float[]? ContextVectors
+    {
+        get => _context;
+        init
+        {
+            if (value is not null && value.Length != Vectors.Length)
+                throw new ArgumentException($"Expected {Vectors.Length} context floats, got {value.Length}.", nameof(value));
+            _context = value;
+        }
+    }
+
+    private readonly float[]? _context;
+
+    public ReadOnlySpan<float> ContextVector(int node) =>
+        (_context ?? throw new InvalidOperationException("These embeddings carry no context vectors.")).AsSpan(node * Dimensions, Dimensions);
+
     /// <summary>Mean skip-gram loss of the last epoch (0 when there were no pairs to train).</summary>
     public double FinalLoss { get; init; }
     /// <summary>Mean loss of every completed epoch.</summary>

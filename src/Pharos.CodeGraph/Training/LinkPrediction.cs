@@ -1,6 +1,9 @@
 namespace Pharos.CodeGraph.Training;
 
-/// <summary>Link-prediction scoring of embeddings: cosine similarity of the two end points.</summary>
+/// <summary>
+/// Link-prediction scoring of embeddings: the skip-gram's own estimate (<see cref="LinkScore"/>), or the cosine
+/// similarity of the two end points' input vectors (what most Node2Vec users compute).
+/// </summary>
 public static class LinkPrediction
 {
     /// <summary>Cosine similarity of two nodes' vectors (0 if either is the zero vector).</summary>
@@ -17,6 +20,25 @@ public static class LinkPrediction
             yy += (double)y[i] * y[i];
         }
         return xx == 0 || yy == 0 ? 0 : dot / Math.Sqrt(xx * yy);
+    }
+
+    /// <summary>
+    /// How likely an edge between a and b is, by the model skip-gram fitted: <c>in(a)·out(b) + in(b)·out(a)</c>, its
+    /// estimate (shifted PMI) of how much more often each occurs near the other in the walks than chance, both ways.
+    /// Unlike the cosine of input vectors, it keeps how often a node occurs at all, which on import graphs (a few
+    /// files imported by almost all) is most of what predicts an edge. Needs <see cref="Embeddings.ContextVectors"/>.
+    /// </summary>
+    public static double LinkScore(Embeddings embeddings, int a, int b)
+    {
+        ArgumentNullException.ThrowIfNull(embeddings);
+        return Dot(embeddings.Vector(a), embeddings.ContextVector(b)) + Dot(embeddings.Vector(b), embeddings.ContextVector(a));
+    }
+
+    private static double Dot(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
+    {
+        double sum = 0;
+        for (int i = 0; i < x.Length; i++) sum += (double)x[i] * y[i];
+        return sum;
     }
 
     /// <summary>

@@ -136,6 +136,7 @@ public static class SkipGramTrainer
 
         return new Embeddings(nodeCount, dims, input)
         {
+            ContextVectors = output,
             FinalLoss = losses.Count == 0 ? 0 : losses[^1],
             EpochLosses = losses,
             TrainElapsed = clock.Elapsed,

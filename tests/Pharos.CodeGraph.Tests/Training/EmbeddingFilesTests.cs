@@ -22,12 +22,13 @@ public sealed class EmbeddingFilesTests : IDisposable
         EmbeddingWriter.Save(prefix, names, embeddings, options, new { graph_seconds = 0.25, total_seconds = 1.5 });
 
         Assert.Equal(6L * 8 * 4, new FileInfo(prefix + ".f32").Length);
-        Assert.Equal(["emb.f32", "emb.json"], Directory.GetFiles(Path.GetDirectoryName(prefix)!).Select(Path.GetFileName).Order());
+        Assert.Equal(["emb.context.f32", "emb.f32", "emb.json"], Directory.GetFiles(Path.GetDirectoryName(prefix)!).Select(Path.GetFileName).Order());
         var stored = EmbeddingReader.Load(prefix);
         using (stored.Metadata)
         {
             Assert.Equal(names, stored.Nodes);
             Assert.Equal(embeddings.Vectors, stored.Embeddings.Vectors);
+            Assert.Equal(embeddings.ContextVectors, stored.Embeddings.ContextVectors);
             Assert.Equal(embeddings.FinalLoss, stored.Embeddings.FinalLoss);
             Assert.Equal(options, stored.Options);
 
