@@ -53,7 +53,7 @@ internal sealed record Settings
     public const string Usage =
         "usage: Pharos.Bench.Train --repo NAME=DIR [--repo NAME=DIR ...] --gensim-script FILE [--python /usr/bin/python3]\n" +
         "       [--work DIR] [--out FILE.md] [--threads 2] [--runs 3] [--parse-runs 3] [--seed 42] [--dims 64] [--window 10]\n" +
-        "       [--negative 5] [--epochs 10] [--walk-length 20] [--walks-per-node 10] [--holdout 0.1] [--gensim-corpus-file] [--skip-gensim]";
+        "       [--negative 5] [--ns-exponent 0.75] [--epochs 10] [--walk-length 20] [--walks-per-node 10] [--holdout 0.1] [--gensim-corpus-file] [--skip-gensim]";
 
     public List<(string Name, string Directory)> Repositories { get; } = [];
     public string GensimScript { get; set; } = "";
@@ -67,6 +67,7 @@ internal sealed record Settings
     public int Dimensions { get; set; } = 64;
     public int Window { get; set; } = 10;
     public int Negative { get; set; } = 5;
+    public double NegativeExponent { get; set; } = new Node2VecOptions().NegativeExponent;
     public int Epochs { get; set; } = 10;
     public int WalkLength { get; set; } = 20;
     public int WalksPerNode { get; set; } = 10;
@@ -84,6 +85,7 @@ internal sealed record Settings
         WalksPerNode = WalksPerNode,
         Epochs = Epochs,
         Negative = Negative,
+        NegativeExponent = NegativeExponent,
         Threads = Threads,
         Seed = seed,
         P = 1,
@@ -116,6 +118,7 @@ internal sealed record Settings
                 case "--dims": s.Dimensions = Int(); break;
                 case "--window": s.Window = Int(); break;
                 case "--negative": s.Negative = Int(); break;
+                case "--ns-exponent": s.NegativeExponent = double.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--epochs": s.Epochs = Int(); break;
                 case "--walk-length": s.WalkLength = Int(); break;
                 case "--walks-per-node": s.WalksPerNode = Int(); break;
@@ -268,7 +271,7 @@ internal static class Bench
         foreach (var a in new[]
                  {
                      s.GensimScript, "--walks", walksFile, "--out", outFile, "--nodes", I(nodes), "--dims", I(s.Dimensions),
-                     "--window", I(s.Window), "--negative", I(s.Negative), "--epochs", I(s.Epochs), "--threads", I(s.Threads),
+                     "--window", I(s.Window), "--negative", I(s.Negative), "--ns-exponent", s.NegativeExponent.ToString(CultureInfo.InvariantCulture), "--epochs", I(s.Epochs), "--threads", I(s.Threads),
                      "--seed", I(seed), "--mode", mode, "--context-out", contextFile,
                  })
             psi.ArgumentList.Add(a);

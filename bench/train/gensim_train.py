@@ -31,6 +31,7 @@ def main() -> int:
     ap.add_argument("--dims", type=int, default=64)
     ap.add_argument("--window", type=int, default=10)
     ap.add_argument("--negative", type=int, default=5)
+    ap.add_argument("--ns-exponent", type=float, default=0.75)
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--alpha", type=float, default=0.025)
@@ -48,7 +49,8 @@ def main() -> int:
     load_s = time.perf_counter() - t
 
     model = Word2Vec(
-        vector_size=args.dims, window=args.window, sg=1, hs=0, negative=args.negative, min_count=1, sample=0,
+        vector_size=args.dims, window=args.window, sg=1, hs=0, negative=args.negative, ns_exponent=args.ns_exponent,
+        min_count=1, sample=0,
         epochs=args.epochs, alpha=args.alpha, min_alpha=args.min_alpha, workers=args.threads, seed=args.seed,
     )
     # Not timed: vocabulary, cumulative negative-sampling table and initial vectors.

@@ -19,7 +19,11 @@ internal static class TrainCommand
             Arity = ArgumentArity.ZeroOrOne,
         };
         var edges = new Option<FileInfo?>("--graph") { Description = "Tab-separated edges, one `from<TAB>to` a line, instead of DIR." };
-        var output = new Option<string>("--out") { Description = "Output prefix: writes PREFIX.f32 and PREFIX.json.", Required = true };
+        var output = new Option<string>("--out")
+        {
+            Description = "Output prefix: writes PREFIX.f32 (input vectors), PREFIX.context.f32 (context vectors) and PREFIX.json.",
+            Required = true,
+        };
         var dims = Int("--dims", "Embedding dimensions.", defaults.Dimensions);
         var epochs = Int("--epochs", "Passes over the walks.", defaults.Epochs);
         var walkLength = Int("--walk-length", "Steps per random walk.", defaults.WalkLength);
@@ -28,13 +32,18 @@ internal static class TrainCommand
         var p = new Option<double>("--p") { Description = "Return parameter.", DefaultValueFactory = _ => defaults.P };
         var q = new Option<double>("--q") { Description = "In-out parameter.", DefaultValueFactory = _ => defaults.Q };
         var negative = Int("--negative", "Negative samples per positive pair.", defaults.Negative);
+        var nsExponent = new Option<double>("--ns-exponent")
+        {
+            Description = $"Negatives are drawn ∝ occurrences^this (0: uniformly). Default {defaults.NegativeExponent}.",
+            DefaultValueFactory = _ => defaults.NegativeExponent,
+        };
         var threads = Int("--threads", "Training threads.", defaults.Threads);
         var seed = new Option<int?>("--seed") { Description = "Seed; with --threads 1 the result is reproducible bit for bit." };
         var json = new Option<bool>("--json") { Description = "Print the summary as JSON." };
 
         var command = new Command("train", "Train Node2Vec embeddings of a repository's import graph.")
         {
-            directory, edges, output, dims, epochs, walkLength, context, walksPerNode, p, q, negative, threads, seed, json,
+            directory, edges, output, dims, epochs, walkLength, context, walksPerNode, p, q, negative, nsExponent, threads, seed, json,
         };
         command.Validators.Add(result =>
         {
@@ -55,6 +64,7 @@ internal static class TrainCommand
                 P = result.GetValue(p),
                 Q = result.GetValue(q),
                 Negative = result.GetValue(negative),
+                NegativeExponent = result.GetValue(nsExponent),
                 Threads = result.GetValue(threads),
                 Seed = result.GetValue(seed),
             };

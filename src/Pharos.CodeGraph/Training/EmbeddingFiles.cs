@@ -91,6 +91,7 @@ public static class EmbeddingWriter
         json.WriteNumber("q", options.Q);
         json.WriteNumber("epochs", options.Epochs);
         json.WriteNumber("negative", options.Negative);
+        json.WriteNumber("ns_exponent", options.NegativeExponent);
         json.WriteNumber("threads", options.Threads);
         if (options.Seed is { } seed) json.WriteNumber("seed", seed);
         else json.WriteNull("seed");
@@ -166,6 +167,8 @@ public static class EmbeddingReader
                 Q = root.GetProperty("q").GetDouble(),
                 Epochs = root.GetProperty("epochs").GetInt32(),
                 Negative = root.GetProperty("negative").GetInt32(),
+                // Files of earlier releases were all trained with word2vec's exponent.
+                NegativeExponent = root.TryGetProperty("ns_exponent", out var exponent) ? exponent.GetDouble() : new Node2VecOptions().NegativeExponent,
                 Threads = root.GetProperty("threads").GetInt32(),
                 Seed = root.GetProperty("seed").ValueKind == JsonValueKind.Null ? null : root.GetProperty("seed").GetInt32(),
                 LearningRate = root.GetProperty("learning_rate").GetSingle(),

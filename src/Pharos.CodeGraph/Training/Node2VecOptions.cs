@@ -15,6 +15,11 @@ public sealed record Node2VecOptions
     public int Epochs { get; init; } = 10;
     /// <summary>Negative samples per positive pair.</summary>
     public int Negative { get; init; } = 5;
+    /// <summary>
+    /// Negatives are drawn with probability ∝ (occurrences in the walks)^this: word2vec's 0.75 by default; 0 draws every
+    /// node alike, which keeps more of how often a node occurs in the link score (bench/train, docs/embeddings.md).
+    /// </summary>
+    public double NegativeExponent { get; init; } = 0.75;
     public int Threads { get; init; } = Environment.ProcessorCount;
     /// <summary>With one thread, the same seed gives the same vectors bit for bit.</summary>
     public int? Seed { get; init; }

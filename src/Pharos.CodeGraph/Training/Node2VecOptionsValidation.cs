@@ -18,6 +18,8 @@ public static class Node2VecOptionsValidation
         if (options.Epochs < 1) Fail($"--epochs must be at least 1 (got {options.Epochs})");
         if (options.Negative is < 0 or > MaxNegative)
             Fail($"--negative must be from 0 to {MaxNegative} (got {options.Negative})");
+        if (!(options.NegativeExponent is >= 0 and <= 1))
+            Fail($"--ns-exponent must be from 0 to 1 (got {options.NegativeExponent})");
         if (options.Threads < 1) Fail($"--threads must be at least 1 (got {options.Threads})");
         if (!(options.P > 0) || double.IsInfinity(options.P)) Fail($"--p must be a positive number (got {options.P})");
         if (!(options.Q > 0) || double.IsInfinity(options.Q)) Fail($"--q must be a positive number (got {options.Q})");

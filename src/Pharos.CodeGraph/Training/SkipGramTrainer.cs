@@ -75,7 +75,7 @@ public static class SkipGramTrainer
         var init = FastRandom.ForStream(seed, 0, InitPurpose);
         for (int i = 0; i < input.Length; i++) input[i] = (init.NextFloat() - 0.5f) / dims;
 
-        var negatives = NegativeSampler.FromCorpus(corpus, nodeCount);
+        var negatives = NegativeSampler.FromCorpus(corpus, nodeCount, options.NegativeExponent);
         int[] tokens = corpus.TokenArray, offsets = corpus.OffsetArray;
         int walkCount = corpus.WalkCount;
         int threads = Math.Max(1, Math.Min(options.Threads, walkCount));
@@ -302,7 +302,10 @@ public static class SkipGramTrainer
     }
 }
 
-/// <summary>Draws nodes from the corpus' unigram distribution to the power 0.75 with Vose's alias method.</summary>
+/// <summary>
+/// Draws nodes from the corpus' unigram distribution to a power (0.75 as word2vec; 0: every node of the walks alike)
+/// with Vose's alias method.
+/// </summary>
 internal sealed class NegativeSampler
 {
     private readonly float[] _probability;
@@ -314,13 +317,13 @@ internal sealed class NegativeSampler
         _alias = alias;
     }
 
-    public static NegativeSampler FromCorpus(WalkCorpus corpus, int nodeCount)
+    public static NegativeSampler FromCorpus(WalkCorpus corpus, int nodeCount, double exponent = 0.75)
     {
         var counts = new long[nodeCount];
         foreach (int token in corpus.Tokens) counts[token]++;
         var weights = new double[nodeCount];
         double total = 0;
-        for (int i = 0; i < nodeCount; i++) total += weights[i] = Math.Pow(counts[i], 0.75);
+        for (int i = 0; i < nodeCount; i++) total += weights[i] = counts[i] == 0 ? 0 : Math.Pow(counts[i], exponent);
         var probability = new float[Math.Max(1, nodeCount)];
         var alias = new int[probability.Length];
         if (total == 0)
