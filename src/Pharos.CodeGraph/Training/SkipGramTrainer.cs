@@ -16,6 +16,9 @@ namespace Pharos.CodeGraph.Training;
 /// <item>negatives come from the corpus' unigram distribution raised to 0.75 (an alias table: O(1) per draw);
 /// a negative equal to the positive target is skipped, as gensim does;</item>
 /// <item>the learning rate falls linearly from LearningRate to MinLearningRate over all epochs' words;</item>
+/// <item>a pair whose score is saturated (|in·out| ≥ 6, σ beyond 0.9975) is not updated, as in gensim: the rule that
+/// keeps the link score (<see cref="LinkPrediction.LinkScore"/>) of hub files, which every walk visits, from being pushed
+/// down by the many negatives they are drawn as (bench/README.md, "Link scores");</item>
 /// <item>threads share the arrays without locks (Hogwild), each taking a fixed contiguous share of the walks.</item>
 /// </list>
 /// Unlike gensim's defaults there is no frequent-word down-sampling (PyTorch Geometric's Node2Vec has none either);
@@ -36,6 +39,8 @@ public static class SkipGramTrainer
     private const int WordsPerChunk = 1024;
 
     internal const float MaxExp = 8f;
+    /// <summary>|in·out| from which a pair is left as it is (gensim's MAX_EXP, 6: σ(6) = 0.9975).</summary>
+    internal const float SaturatedAt = 6f;
     internal const int SigmoidTableSize = 4096;
     private static readonly float[] SigmoidTable = BuildTable(x => 1 / (1 + Math.Exp(-x)));
     /// <summary>−log σ(x) = log(1 + e^−x).</summary>
@@ -147,8 +152,8 @@ public static class SkipGramTrainer
         };
     }
 
-    /// <summary>One thread's state for one epoch.</summary>
-    private sealed class Worker(float[] input, float[] output, int dims, Node2VecOptions options,
+    /// <summary>One thread's state for one epoch (internal: the update rule is tested pair by pair).</summary>
+    internal sealed class Worker(float[] input, float[] output, int dims, Node2VecOptions options,
         NegativeSampler negatives, long totalWords)
     {
         private readonly float[] _gradient = new float[dims];
@@ -189,12 +194,13 @@ public static class SkipGramTrainer
         /// <c>Negative</c> sampled nodes (label 0). For each target one fused pass reads the output vector once,
         /// adding g·out to the input's gradient and g·in to the output vector; the input vector moves at the end.
         /// </summary>
-        private float TrainPair(int inputNode, int target, float alpha, ref FastRandom rng)
+        internal float TrainPair(int inputNode, int target, float alpha, ref FastRandom rng)
         {
             ref float inVector = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(input), (nint)inputNode * dims);
             ref float gradient = ref MemoryMarshal.GetArrayDataReference(_gradient);
             ref float outputs = ref MemoryMarshal.GetArrayDataReference(output);
             float loss = 0;
+            bool updated = false;
             for (int k = 0; k <= _negative; k++)
             {
                 int node;
@@ -228,9 +234,13 @@ public static class SkipGramTrainer
                     term = Lookup(NegLogSigmoidTable, label > 0 ? f : -f, linearTail: true);
                 }
                 loss += term;
-                UpdateOutput((label - sigma) * alpha, ref inVector, ref outVector, ref gradient, dims, first: k == 0);
+                // gensim's rule: a pair whose score is already saturated learns nothing more. Pushing such pairs on
+                // (as a clamp would) mostly pushes apart nodes that do occur together, the hubs every walk visits.
+                if (f <= -SaturatedAt || f >= SaturatedAt) continue;
+                UpdateOutput((label - sigma) * alpha, ref inVector, ref outVector, ref gradient, dims, first: !updated);
+                updated = true;
             }
-            Axpy(1, ref gradient, ref inVector, dims);
+            if (updated) Axpy(1, ref gradient, ref inVector, dims);
             return loss;
         }
     }
