@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
-using Pharos.CodeGraph.Graph;
 using Pharos.CodeGraph.Embedding;
+using Pharos.CodeGraph.Graph;
 using Pharos.CodeGraph.Training;
 
 namespace Pharos.Cli.Commands;
