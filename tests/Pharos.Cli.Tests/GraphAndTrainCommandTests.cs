@@ -109,6 +109,42 @@ public sealed class GraphAndTrainCommandTests : IDisposable
         Assert.Equal(["a", "b", "c", "d"], metadata.RootElement.GetProperty("nodes").EnumerateArray().Select(n => n.GetString()));
     }
 
+    [Fact]
+    public async Task Train_walks_out_writes_the_walks_one_a_line_as_row_indices_along_edges()
+    {
+        var edges = Path.Combine(_out, "edges.tsv");
+        await File.WriteAllTextAsync(edges, "a\tb\nb\tc\nc\ta\nd\ta\n");
+        var walks = Path.Combine(_out, "nested", "walks.txt");
+        var (exit, output, _) = await CliRunner.RunAsync("train", "--graph", edges, "--out", Path.Combine(_out, "g"), "--dims", "8",
+            "--epochs", "1", "--walks-per-node", "3", "--walk-length", "5", "--threads", "1", "--seed", "3", "--walks-out", walks, "--json");
+        Assert.Equal(0, exit);
+        using var summary = JsonDocument.Parse(output);
+        Assert.Equal(Path.GetFullPath(walks), summary.RootElement.GetProperty("walks").GetString());
+
+        // Rows: a b c d. Every node starts 3 walks of 5 nodes (no node is isolated); each step follows an edge either way.
+        var undirected = new HashSet<(int, int)> { (0, 1), (1, 2), (2, 0), (3, 0) };
+        var lines = (await File.ReadAllTextAsync(walks)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(4 * 3, lines.Length);
+        var walked = lines.Select(line => line.Split(' ').Select(int.Parse).ToArray()).ToList();
+        Assert.All(walked, walk =>
+        {
+            Assert.Equal(5, walk.Length);
+            Assert.All(walk.Zip(walk.Skip(1)), step => Assert.True(undirected.Contains(step) || undirected.Contains((step.Item2, step.Item1))));
+        });
+        Assert.Equal([0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3], walked.Select(w => w[0]).Order());
+
+        // The same seed on one thread gives the same walks, from a repository too (rows in the order of its nodes).
+        var again = Path.Combine(_out, "again.txt");
+        await CliRunner.RunAsync("train", "--graph", edges, "--out", Path.Combine(_out, "g2"), "--dims", "8", "--epochs", "1",
+            "--walks-per-node", "3", "--walk-length", "5", "--threads", "1", "--seed", "3", "--walks-out", again);
+        Assert.Equal(await File.ReadAllTextAsync(walks), await File.ReadAllTextAsync(again));
+        var repoWalks = Path.Combine(_out, "repo-walks.txt");
+        (exit, _, _) = await CliRunner.RunAsync("train", _repo, "--out", Path.Combine(_out, "r"), "--dims", "8", "--epochs", "1",
+            "--walks-per-node", "2", "--threads", "1", "--walks-out", repoWalks);
+        Assert.Equal(0, exit);
+        Assert.Equal(6 * 2, (await File.ReadAllLinesAsync(repoWalks)).Length);
+    }
+
     [Theory]
     [InlineData("train --out OUT", "Give either DIR or --graph")]
     [InlineData("train REPO --graph EDGES --out OUT", "Give either DIR or --graph")]

@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Text;
 using Pharos.CodeGraph.Embedding;
+using Pharos.CodeGraph.Graph;
 using Pharos.CodeGraph.Training;
 
 namespace Pharos.Cli.Commands;
@@ -40,10 +42,15 @@ internal static class TrainCommand
         var threads = Int("--threads", "Training threads.", defaults.Threads);
         var seed = new Option<int?>("--seed") { Description = "Seed; with --threads 1 the result is reproducible bit for bit." };
         var json = new Option<bool>("--json") { Description = "Print the summary as JSON." };
+        var walksOut = new Option<FileInfo?>("--walks-out")
+        {
+            Description = "Also write the walk corpus the skip-gram trains on: one walk a line, node indices (the rows of PREFIX.f32) separated by spaces.",
+        };
 
         var command = new Command("train", "Train Node2Vec embeddings of a repository's import graph.")
         {
             directory, edges, output, dims, epochs, walkLength, context, walksPerNode, p, q, negative, nsExponent, threads, seed, json,
+            walksOut,
         };
         command.Validators.Add(result =>
         {
@@ -69,7 +76,7 @@ internal static class TrainCommand
                 Seed = result.GetValue(seed),
             };
             return CliErrors.Guard(console, () => Task.FromResult(Run(result.GetValue(directory), result.GetValue(edges),
-                result.GetValue(output)!, options, result.GetValue(json), console, ct)));
+                result.GetValue(output)!, result.GetValue(walksOut), options, result.GetValue(json), console, ct)));
         });
         return command;
     }
@@ -77,10 +84,12 @@ internal static class TrainCommand
     private static Option<int> Int(string name, string description, int fallback) =>
         new(name) { Description = $"{description} Default {fallback}.", DefaultValueFactory = _ => fallback };
 
-    private static int Run(DirectoryInfo? directory, FileInfo? edgeFile, string prefix, Node2VecOptions options, bool json,
-        ParseResultContext console, CancellationToken ct)
+    private static int Run(DirectoryInfo? directory, FileInfo? edgeFile, string prefix, FileInfo? walksFile,
+        Node2VecOptions options, bool json, ParseResultContext console, CancellationToken ct)
     {
         options.Validate();
+        // Written as soon as the walks are made, before the skip-gram: the very corpus the vectors are trained on.
+        Action<WalkCorpus>? walksMade = walksFile is null ? null : corpus => WriteWalks(walksFile, corpus);
         void Report(EpochProgress progress) => console.Error.WriteLine(
             $"Training... {100 * progress.Epoch / progress.TotalEpochs}% (epoch {progress.Epoch}/{progress.TotalEpochs}, loss {progress.Loss:0.0000})");
 
@@ -90,7 +99,7 @@ internal static class TrainCommand
         TimeSpan parse;
         if (directory is not null)
         {
-            var embedded = RepositoryEmbedder.Embed(directory.FullName, options,
+            var embedded = RepositoryEmbedder.Embed(directory.FullName, options, AnalysisLimits.Default, walksMade,
                 progress => { if (progress.Epoch is { } epoch) Report(epoch); }, ct);
             (names, embeddings, parse) = (embedded.Graph.Nodes, embedded.Embeddings, embedded.ParseElapsed);
             (nodeCount, edgeCount) = (embedded.Graph.Nodes.Count, embedded.Graph.Edges.Count);
@@ -102,7 +111,7 @@ internal static class TrainCommand
             parse = clock.Elapsed;
             names = edgeNames;
             (nodeCount, edgeCount) = (graph.NodeCount, graph.EdgeCount);
-            embeddings = Node2VecTrainer.Train(graph, options, Report, ct);
+            embeddings = Node2VecTrainer.Train(graph, options, walksMade, Report, ct);
         }
         var parseSeconds = parse.TotalSeconds;
 
@@ -119,6 +128,7 @@ internal static class TrainCommand
             train_seconds = Math.Round(embeddings.TrainElapsed.TotalSeconds, 3),
             final_loss = embeddings.FinalLoss,
             embeddings = new { vectors = fullPrefix + ".f32", metadata = fullPrefix + ".json", dims = options.Dimensions },
+            walks = walksFile?.FullName,
         };
         if (json)
         {
@@ -134,7 +144,15 @@ internal static class TrainCommand
         output.WriteLine($"final loss     {summary.final_loss:0.0000}");
         output.WriteLine($"embeddings     {summary.embeddings.vectors} ({summary.nodes} x {options.Dimensions} float32)");
         output.WriteLine($"               {summary.embeddings.metadata}");
+        if (summary.walks is not null) output.WriteLine($"walks file     {summary.walks}");
         return 0;
+    }
+
+    private static void WriteWalks(FileInfo file, WalkCorpus corpus)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(file.FullName)!);
+        using var writer = new StreamWriter(file.FullName, append: false, new UTF8Encoding(false), bufferSize: 1 << 16);
+        corpus.WriteText(writer);
     }
 
     private static (TrainingGraph Graph, IReadOnlyList<string> Names) FromEdgeList(FileInfo file)

@@ -28,7 +28,12 @@ public static class RepositoryEmbedder
     /// <exception cref="RepositoryTooLargeException">Parsing went past <paramref name="limits"/> (source bytes, edges).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="ct"/> was cancelled.</exception>
     public static RepositoryEmbedding Embed(string root, Node2VecOptions options, AnalysisLimits limits,
-        Action<EmbeddingProgress>? progress = null, CancellationToken ct = default)
+        Action<EmbeddingProgress>? progress = null, CancellationToken ct = default) =>
+        Embed(root, options, limits, walksMade: null, progress, ct);
+
+    /// <summary>The same, handing the walk corpus to <paramref name="walksMade"/> before the skip-gram.</summary>
+    public static RepositoryEmbedding Embed(string root, Node2VecOptions options, AnalysisLimits limits,
+        Action<WalkCorpus>? walksMade, Action<EmbeddingProgress>? progress, CancellationToken ct)
     {
         options.Validate();
         limits.Validate();
@@ -39,7 +44,7 @@ public static class RepositoryEmbedder
 
         progress?.Invoke(new EmbeddingProgress(JobStage.Training, 0,
             $"Training... 0% ({graph.Nodes.Count} files, {graph.Edges.Count} edges)"));
-        var embeddings = Node2VecTrainer.Train(new TrainingGraph(graph.Nodes.Count, graph.Edges), options,
+        var embeddings = Node2VecTrainer.Train(new TrainingGraph(graph.Nodes.Count, graph.Edges), options, walksMade,
             epoch =>
             {
                 var fraction = (double)epoch.Epoch / epoch.TotalEpochs;
