@@ -14,6 +14,14 @@ learns from the rest (the train graph) and scores the same pairs, evaluated here
   gensim-ref-walks  the same gensim on walks from the reference walker below: both halves are someone else's
   degree-product, common-neighbours, adamic-adar   on the train graph
 
+and the same embeddings scored by skip-gram's own estimate, the link score in(a)·out(b) + in(b)·out(a) (the input
+and the context vectors; `pharos train` writes the latter as PREFIX.context.f32, gensim keeps them as syn1neg):
+
+  ours-link                  the `ours` run, link score
+  ours-link-uniform          `pharos train --ns-exponent 0` (negatives drawn uniformly), link score
+  gensim-ref-walks-link      the `gensim-ref-walks` model, link score
+  gensim-ref-walks-link-uniform   gensim with ns_exponent=0 on the reference walks, link score
+
 AUC is Mann-Whitney's (a tie counts half); AP is average precision with tied scores taken as one threshold (as
 scikit-learn computes it). Seconds: for ours, the whole `pharos train` process (start-up, reading the edge list, walks,
 training, writing the files); for gensim-our-walks, reading the walk file and Word2Vec (vocabulary + training); for
@@ -35,8 +43,9 @@ from gensim.models import Word2Vec
 
 # The reference worker's settings (ours-ref and both gensim rows).
 REF = dict(dims=64, window=10, negative=5, epochs=10, walk_length=20, walks_per_node=10, p=1.0, q=1.0)
-METHODS = ["ours", "ours-ref", "gensim-our-walks", "gensim-ref-walks", "degree-product", "common-neighbours",
-           "adamic-adar"]
+HEURISTICS = ["degree-product", "common-neighbours", "adamic-adar"]
+METHODS = ["ours", "ours-ref", "gensim-our-walks", "gensim-ref-walks", "ours-link", "ours-link-uniform",
+           "gensim-ref-walks-link", "gensim-ref-walks-link-uniform"] + HEURISTICS
 
 
 def log(msg):
@@ -111,6 +120,12 @@ def cosine_scores(vectors, pairs):
     return np.einsum("ij,ij->i", unit[a[0]], unit[a[1]])
 
 
+def link_scores(vectors, context, pairs):
+    """Skip-gram's estimate of how much more often each end occurs near the other than chance, both ways."""
+    a, b = np.array([u for u, _ in pairs]), np.array([v for _, v in pairs])
+    return np.einsum("ij,ij->i", vectors[a], context[b]) + np.einsum("ij,ij->i", vectors[b], context[a])
+
+
 def adjacency(n, edges):
     adj = [set() for _ in range(n)]
     for u, v in edges:
@@ -145,15 +160,19 @@ def reference_walks(adj, seed):
     return walks
 
 
-def gensim_vectors(sentences, n, threads, seed):
+def gensim_vectors(sentences, n, threads, seed, ns_exponent=0.75):
+    """The input vectors (wv) and the context vectors (syn1neg), row i = node i."""
     model = Word2Vec(sentences=sentences, sg=1, hs=0, negative=REF["negative"], window=REF["window"],
-                     vector_size=REF["dims"], min_count=1, sample=0, epochs=REF["epochs"], workers=threads, seed=seed)
+                     vector_size=REF["dims"], min_count=1, sample=0, epochs=REF["epochs"], workers=threads, seed=seed,
+                     ns_exponent=ns_exponent)
     vectors = np.zeros((n, REF["dims"]), dtype=np.float32)
+    context = np.zeros((n, REF["dims"]), dtype=np.float32)
     for i in range(n):
         row = model.wv.key_to_index.get(str(i))
         if row is not None:  # every node starts walks, so none is missing; a missing one would score 0
             vectors[i] = model.wv.vectors[row]
-    return vectors
+            context[i] = model.syn1neg[row]
+    return vectors, context
 
 
 def pharos_vectors(pharos, train_tsv, prefix, n, seed, threads, extra):
@@ -164,11 +183,13 @@ def pharos_vectors(pharos, train_tsv, prefix, n, seed, threads, extra):
         raise SystemExit(f"pharos train failed ({done.returncode}): {done.stderr.strip()}")
     with open(prefix + ".json", encoding="utf-8") as f:
         meta = json.load(f)
-    raw = np.fromfile(prefix + ".f32", dtype="<f4").reshape(len(meta["nodes"]), meta["dims"])
-    vectors = np.zeros((n, meta["dims"]), dtype=np.float32)
     rows = [int(name) for name in meta["nodes"]]
-    vectors[rows] = raw
-    return vectors, rows
+
+    def read(path):
+        out = np.zeros((n, meta["dims"]), dtype=np.float32)
+        out[rows] = np.fromfile(path, dtype="<f4").reshape(len(meta["nodes"]), meta["dims"])
+        return out
+    return read(prefix + ".f32"), read(prefix + ".context.f32"), rows
 
 
 def run_split(repo, nodes, edges, k, args, work):
@@ -197,31 +218,45 @@ def run_split(repo, nodes, edges, k, args, work):
                          ap=average_precision(scores[:n_pos], scores[n_pos:]), seconds=seconds))
 
     t = time.perf_counter()
-    vectors, order = pharos_vectors(args.pharos, train_tsv, os.path.join(d, "ours"), n, seed, args.threads, [])
-    record("ours", cosine_scores(vectors, pairs), time.perf_counter() - t)
+    vectors, context, order = pharos_vectors(args.pharos, train_tsv, os.path.join(d, "ours"), n, seed, args.threads, [])
+    seconds = time.perf_counter() - t
+    record("ours", cosine_scores(vectors, pairs), seconds)
+    record("ours-link", link_scores(vectors, context, pairs), seconds)
     assert order == list(range(n)), "pharos rows are not in node order"
+
+    t = time.perf_counter()
+    vectors, context, _ = pharos_vectors(args.pharos, train_tsv, os.path.join(d, "ours-uniform"), n, seed, args.threads,
+                                         ["--ns-exponent", "0"])
+    record("ours-link-uniform", link_scores(vectors, context, pairs), time.perf_counter() - t)
 
     walks_file = os.path.join(d, "walks.txt")
     ref_flags = ["--dims", REF["dims"], "--context", REF["window"], "--negative", REF["negative"], "--epochs",
                  REF["epochs"], "--walk-length", REF["walk_length"], "--walks-per-node", REF["walks_per_node"],
                  "--p", REF["p"], "--q", REF["q"], "--walks-out", walks_file]
     t = time.perf_counter()
-    vectors, order = pharos_vectors(args.pharos, train_tsv, os.path.join(d, "ours-ref"), n, seed, args.threads,
-                                    [str(x) for x in ref_flags])
+    vectors, _, order = pharos_vectors(args.pharos, train_tsv, os.path.join(d, "ours-ref"), n, seed, args.threads,
+                                       [str(x) for x in ref_flags])
     record("ours-ref", cosine_scores(vectors, pairs), time.perf_counter() - t)
 
     # Our walks name rows; rows are node indices here (asserted above), so the tokens are node indices too.
     t = time.perf_counter()
     with open(walks_file, encoding="ascii") as f:
         sentences = [line.split() for line in f if line.strip()]
-    vectors = gensim_vectors(sentences, n, args.threads, seed)
+    vectors, _ = gensim_vectors(sentences, n, args.threads, seed)
     record("gensim-our-walks", cosine_scores(vectors, pairs), time.perf_counter() - t)
 
     t = time.perf_counter()
-    vectors = gensim_vectors(reference_walks(adj, seed), n, args.threads, seed)
-    record("gensim-ref-walks", cosine_scores(vectors, pairs), time.perf_counter() - t)
+    walks = reference_walks(adj, seed)
+    vectors, context = gensim_vectors(walks, n, args.threads, seed)
+    seconds = time.perf_counter() - t
+    record("gensim-ref-walks", cosine_scores(vectors, pairs), seconds)
+    record("gensim-ref-walks-link", link_scores(vectors, context, pairs), seconds)
 
-    for method in METHODS[4:]:
+    t = time.perf_counter()
+    vectors, context = gensim_vectors(walks, n, args.threads, seed, ns_exponent=0.0)
+    record("gensim-ref-walks-link-uniform", link_scores(vectors, context, pairs), time.perf_counter() - t)
+
+    for method in HEURISTICS:
         t = time.perf_counter()
         scores = heuristic(method, adj, pairs)
         record(method, scores, time.perf_counter() - t)
