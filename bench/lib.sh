@@ -66,6 +66,17 @@ apt_install() {
 
 # build_release PROJECT...: `dotnet build -c Release` of each project (paths relative to the repository root), quiet
 # unless it fails, then prints the build's output and exits. Each project's log is $WORK/build-<project>.log.
+# copy_repo NAME SOURCE_DIR: a copy in $WORK/repos/NAME to read (the source is never touched), without bytecode
+# caches; false, with a log line, when the source does not exist.
+copy_repo() {
+  local name="$1" src="$2"
+  if [[ ! -d "$src" ]]; then log "skipping $name: $src does not exist"; return 1; fi
+  mkdir -p "$WORK/repos"
+  cp -a "$src" "$WORK/repos/$name"
+  # Bytecode caches are not sources (the scanner skips __pycache__ anyway); drop them to keep the copy small.
+  find "$WORK/repos/$name" -name __pycache__ -type d -prune -exec rm -rf {} + 2>/dev/null || true
+}
+
 build_release() {
   local proj out
   for proj in "$@"; do

@@ -40,10 +40,7 @@ mkdir -p "$WORK/repos" "$WORK/graphs" "$WORK/work"
 GRAPHS=()
 add_repo() { # add_repo NAME SOURCE_DIR
   local name="$1" src="$2"
-  if [[ ! -d "$src" ]]; then log "skipping $name: $src does not exist"; return; fi
-  cp -a "$src" "$WORK/repos/$name"
-  # Bytecode caches are not sources (the scanner skips __pycache__ anyway); drop them to keep the copy small.
-  find "$WORK/repos/$name" -name __pycache__ -type d -prune -exec rm -rf {} + 2>/dev/null || true
+  copy_repo "$name" "$src" || return 0
   # The standard library's site-packages/dist-packages hold third-party code, not the library.
   [[ "$name" != stdlib ]] || rm -rf "$WORK/repos/$name/site-packages" "$WORK/repos/$name/dist-packages"
   $PHAROS graph "$WORK/repos/$name" --json >"$WORK/graphs/$name.json"
