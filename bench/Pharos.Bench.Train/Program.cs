@@ -190,17 +190,11 @@ internal static class Bench
         //    in the full graph, never an edge of the full graph, no self pairs, no repeats) as negatives.
         var split = EdgeSplit.Make(graph.Nodes.Count, graph.Edges, settings.Holdout, settings.Seed);
         var trainGraph = new TrainingGraph(n, split.Train);
-        // Context only: how far a score that knows nothing but the training graph's degrees gets.
-        double Baseline(Func<int, int, double> score) =>
-            LinkPrediction.Auc(split.Positives.Select(p => score(p.A, p.B)), split.Negatives.Select(p => score(p.A, p.B)));
-        double degreeAuc = Baseline((a, b) => (double)trainGraph.Degree(a) * trainGraph.Degree(b));
-        double adamicAdarAuc = Baseline((a, b) =>
-        {
-            double sum = 0;
-            foreach (var z in trainGraph.Neighbours(a))
-                if (trainGraph.HasEdge(b, z) && trainGraph.Degree(z) > 1) sum += 1 / Math.Log(trainGraph.Degree(z));
-            return sum;
-        });
+        // Context: how far scores that know nothing but the training graph get.
+        double Baseline(Func<TrainingGraph, int, int, double> score) =>
+            LinkPrediction.Auc(split.Positives, split.Negatives, (a, b) => score(trainGraph, a, b));
+        double degreeAuc = Baseline(LinkPrediction.DegreeProduct);
+        double adamicAdarAuc = Baseline(LinkPrediction.AdamicAdar);
         Log($"{name}: {split.All} undirected edges, {split.Train.Count} for training, {split.Positives.Count} held out, " +
             $"{split.Negatives.Count} negatives among {split.ConnectedNodes} connected nodes");
 
@@ -252,8 +246,7 @@ internal static class Bench
     private static TrainRun Score(Embeddings embeddings, EdgeSplit split, double seconds, long words) =>
         new(seconds,
             LinkPrediction.Auc(embeddings, split.Positives, split.Negatives),
-            LinkPrediction.Auc(split.Positives.Select(p => LinkPrediction.LinkScore(embeddings, p.A, p.B)),
-                split.Negatives.Select(p => LinkPrediction.LinkScore(embeddings, p.A, p.B))),
+            LinkPrediction.Auc(split.Positives, split.Negatives, (a, b) => LinkPrediction.LinkScore(embeddings, a, b)),
             words);
 
     private sealed record GensimRun(double Seconds, long Words, Embeddings Embeddings);

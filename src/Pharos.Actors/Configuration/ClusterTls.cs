@@ -28,7 +28,8 @@ public sealed class ClusterTls
     /// <summary>A node may hold only the role its certificate names: checked at start, before it joins anything.</summary>
     public void RequireRole(string role, string certificatePath)
     {
-        if (Role == role) return;
+        // The one rule of what a certificate grants, as the cloud's role guard applies it to other members.
+        if (ClusterRoles.Refusal(Role, [role]) is null) return;
         throw new SettingsException((Role is null
                                         ? $"PHAROS_TLS_CERT ({certificatePath}) names no role"
                                         : $"PHAROS_TLS_CERT ({certificatePath}) grants the role '{Role}', not '{role}'") +

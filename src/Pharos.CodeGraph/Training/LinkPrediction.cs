@@ -48,9 +48,29 @@ public static class LinkPrediction
     public static double Auc(Embeddings embeddings, IReadOnlyList<(int A, int B)> positives, IReadOnlyList<(int A, int B)> negatives)
     {
         ArgumentNullException.ThrowIfNull(embeddings);
+        return Auc(positives, negatives, (a, b) => Cosine(embeddings, a, b));
+    }
+
+    /// <summary>The same for any pair score: <see cref="LinkScore"/>, a baseline's below, another trainer's.</summary>
+    public static double Auc(IReadOnlyList<(int A, int B)> positives, IReadOnlyList<(int A, int B)> negatives,
+        Func<int, int, double> score)
+    {
         ArgumentNullException.ThrowIfNull(positives);
         ArgumentNullException.ThrowIfNull(negatives);
-        return Auc(positives.Select(p => Cosine(embeddings, p.A, p.B)), negatives.Select(n => Cosine(embeddings, n.A, n.B)));
+        ArgumentNullException.ThrowIfNull(score);
+        return Auc(positives.Select(p => score(p.A, p.B)), negatives.Select(n => score(n.A, n.B)));
+    }
+
+    /// <summary>A baseline that needs no embedding: the product of the two end points' degrees.</summary>
+    public static double DegreeProduct(TrainingGraph graph, int a, int b) => (double)graph.Degree(a) * graph.Degree(b);
+
+    /// <summary>A baseline that needs no embedding: Σ 1 / log(degree) over the common neighbours of a and b.</summary>
+    public static double AdamicAdar(TrainingGraph graph, int a, int b)
+    {
+        double sum = 0;
+        foreach (var z in graph.Neighbours(a))
+            if (graph.HasEdge(b, z) && graph.Degree(z) > 1) sum += 1 / Math.Log(graph.Degree(z));
+        return sum;
     }
 
     /// <summary>The same for any scores (a baseline's, another trainer's): Mann–Whitney U, ties count half.</summary>

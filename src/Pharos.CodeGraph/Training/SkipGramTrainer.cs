@@ -13,7 +13,8 @@ namespace Pharos.CodeGraph.Training;
 /// <item>for each position the window is shrunk by b drawn uniformly from [0, Context), so the effective window is
 /// Context − b (word2vec's and gensim's "reduced window", which weights near neighbours more); every other node in
 /// that window is a positive pair;</item>
-/// <item>negatives come from the corpus' unigram distribution raised to 0.75 (an alias table: O(1) per draw);
+/// <item>negatives come from the corpus' unigram distribution raised to NegativeExponent (0.75 by default; an alias
+/// table: O(1) per draw);
 /// a negative equal to the positive target is skipped, as gensim does;</item>
 /// <item>the learning rate falls linearly from LearningRate to MinLearningRate over all epochs' words;</item>
 /// <item>a pair whose score is saturated (|in·out| ≥ 6, σ beyond 0.9975) is not updated, as in gensim: the rule that
