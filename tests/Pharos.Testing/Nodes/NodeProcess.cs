@@ -22,7 +22,8 @@ public static class NodeBinaries
     /// <param name="assembly">The assembly's name where it is not the project's (the CLI's is `pharos`).</param>
     public static string Dll(string project, string? assembly = null)
     {
-        var folder = project.EndsWith(".Rogue", StringComparison.Ordinal) ? "tests" : "src";
+        // The nodes and the CLI live in src/, programs only the tests run (a rogue member) in tests/.
+        var folder = Directory.Exists(Path.Combine(RepositoryRoot, "src", project)) ? "src" : "tests";
         var path = Path.Combine(RepositoryRoot, folder, project, "bin", Configuration, "net10.0", (assembly ?? project) + ".dll");
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path} is missing: build the solution in {Configuration} first.", path);
