@@ -7,8 +7,8 @@ using Pharos.CodeGraph.Results;
 namespace Pharos.Bench.Results;
 
 /// <summary>
-/// Latency of "the k files most like this one" on repositories of several sizes, three ways on the same matrix and the
-/// same query rows (fixed seeds): (a) <see cref="SimilarFiles.Top"/> in this process; (b) GET /repos/similar on a real
+/// Latency of "the k files most like this one" (by link score: vectors and context vectors, as results have them) on
+/// repositories of several sizes, three ways on the same matrices and the same query rows (fixed seeds): (a) <see cref="SimilarFiles.Top"/> in this process; (b) GET /repos/similar on a real
 /// cloud node (bench/similar/run.sh starts it), after the result was delivered into its store the way an edge
 /// delivers one (<see cref="EdgeMember"/>); (c) a numpy scan (bench/similar/numpy_similar.py, timed in Python).
 /// </summary>
@@ -20,10 +20,9 @@ public static class SimilarBench
     /// <summary>The least number of times each .NET side repeats its warm-up rows (with 20 rows, 1,000 queries).</summary>
     private const int WarmupPasses = 50;
 
-    private sealed record NumpyRun(double NormaliseMs, List<double> Einsum, List<double> Blas, List<double> NormsEachQuery,
-        int[][] Top, string BlasLibrary, string Version)
+    private sealed record NumpyRun(List<double> Einsum, List<double> Blas, int[][] Top, string BlasLibrary, string Version)
     {
-        /// <summary>The baseline: the faster of the two scans over the normalised rows.</summary>
+        /// <summary>The baseline: the faster of the two scans.</summary>
         public double BestP50 => Math.Min(Stats.Percentile(Einsum, 50), Stats.Percentile(Blas, 50));
     }
 
@@ -66,25 +65,26 @@ public static class SimilarBench
                 Stats.Log(Tag, $"{files} files: making the repository ({dims} dims, seed {seed + files})");
                 var embedding = SyntheticRepository.Embedding(files, dims, seed + files);
                 var vectors = embedding.Embeddings.Vectors;
+                var context = embedding.Embeddings.ContextVectors!;
                 var random = new Random(seed);
                 var rows = Enumerable.Range(0, warmup + queries).Select(_ => random.Next(files)).ToArray();
 
                 Stats.Log(Tag, $"{files} files: {queries} SimilarFiles.Top queries in process");
-                var inProcess = InProcess(vectors, dims, rows, warmup, warmupTime, k);
+                var inProcess = InProcess(vectors, context, dims, rows, warmup, warmupTime, k);
 
                 Stats.Log(Tag, $"{files} files: {queries} numpy queries");
-                var numpy = RunNumpy(python, script, work, vectors, files, dims, rows, warmup, k);
+                var numpy = RunNumpy(python, script, work, vectors, context, files, dims, rows, warmup, k);
                 var agrees = 0;
                 for (var q = 0; q < Math.Min(Checked, queries); q++)
                 {
-                    var ours = SimilarFiles.Top(vectors, dims, rows[warmup + q], k).Select(s => s.Node).Order();
+                    var ours = SimilarFiles.Top(vectors, context, dims, rows[warmup + q], k).Select(s => s.Node).Order();
                     if (ours.SequenceEqual(numpy.Top[q].Order())) agrees++;
                 }
 
                 Http? http = null;
                 if (edge is not null && httpSizes.Contains(files))
                     http = await OverHttpAsync(edge, embedding, runId, files, dims, rows, warmup, warmupTime, k);
-                var size = new Size(files, vectors.Length * 4 / (1024.0 * 1024), inProcess, numpy, agrees, http);
+                var size = new Size(files, (vectors.Length + context.Length) * 4 / (1024.0 * 1024), inProcess, numpy, agrees, http);
                 Stats.Log(Tag, $"{files} files: in process p50 {Stats.F(Stats.Percentile(inProcess, 50))} ms, " +
                                $"HTTP p50 {Stats.F(http is null ? double.NaN : Stats.Percentile(http.Latency, 50))} ms, " +
                                $"numpy p50 {Stats.F(numpy.BestP50)} ms");
@@ -99,31 +99,33 @@ public static class SimilarBench
         return 0;
     }
 
-    private static List<double> InProcess(float[] vectors, int dims, int[] rows, int warmup, TimeSpan warmupTime, int k)
+    private static List<double> InProcess(float[] vectors, float[] context, int dims, int[] rows, int warmup, TimeSpan warmupTime, int k)
     {
         var warming = Stopwatch.StartNew();
         for (var pass = 0; pass < WarmupPasses || warming.Elapsed < warmupTime; pass++)
-            for (var i = 0; i < warmup; i++) SimilarFiles.Top(vectors, dims, rows[i], k);
+            for (var i = 0; i < warmup; i++) SimilarFiles.Top(vectors, context, dims, rows[i], k);
         var samples = new List<double>(rows.Length - warmup);
         for (var i = warmup; i < rows.Length; i++)
         {
             var started = Stopwatch.GetTimestamp();
-            var top = SimilarFiles.Top(vectors, dims, rows[i], k);
+            var top = SimilarFiles.Top(vectors, context, dims, rows[i], k);
             samples.Add(Stats.Ms(Stopwatch.GetTimestamp() - started));
             if (top.Count != k) throw new BenchException($"SimilarFiles.Top gave {top.Count} files, not {k}");
         }
         return samples;
     }
 
-    private static NumpyRun RunNumpy(string python, string script, string work, float[] vectors, int files, int dims,
-        int[] rows, int warmup, int k)
+    private static NumpyRun RunNumpy(string python, string script, string work, float[] vectors, float[] context, int files,
+        int dims, int[] rows, int warmup, int k)
     {
         var npy = Path.Combine(work, $"vectors-{files}.npy");
         using (var stream = File.Create(npy)) Npy.Write(stream, vectors, files, dims);
+        var contextNpy = Path.Combine(work, $"context-{files}.npy");
+        using (var stream = File.Create(contextNpy)) Npy.Write(stream, context, files, dims);
         var queryFile = Path.Combine(work, $"queries-{files}.json");
         File.WriteAllText(queryFile, JsonSerializer.Serialize(rows));
         var psi = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { script, "--npy", npy, "--queries", queryFile, "--warmup", $"{warmup}", "--k", $"{k}", "--top", $"{Checked}" })
+        foreach (var a in new[] { script, "--npy", npy, "--context-npy", contextNpy, "--queries", queryFile, "--warmup", $"{warmup}", "--k", $"{k}", "--top", $"{Checked}" })
             psi.ArgumentList.Add(a);
         using var process = Process.Start(psi) ?? throw new BenchException($"{python} did not start");
         var stderr = process.StandardError.ReadToEndAsync();
@@ -131,11 +133,11 @@ public static class SimilarBench
         process.WaitForExit();
         if (process.ExitCode != 0) throw new BenchException($"{script} failed ({process.ExitCode}): {stderr.Result}");
         File.Delete(npy);
+        File.Delete(contextNpy);
         using var json = JsonDocument.Parse(stdout);
         var root = json.RootElement;
         List<double> Times(string name) => [.. root.GetProperty(name).EnumerateArray().Select(e => e.GetDouble())];
-        return new NumpyRun(root.GetProperty("normalise_ms").GetDouble(), Times("normalised_einsum_ms"), Times("normalised_blas_ms"),
-            Times("norms_each_query_ms"),
+        return new NumpyRun(Times("einsum_ms"), Times("blas_ms"),
             [.. root.GetProperty("top").EnumerateArray().Select(t => t.EnumerateArray().Select(e => e.GetInt32()).ToArray())],
             root.GetProperty("blas").GetString() ?? "?", root.GetProperty("numpy").GetString() ?? "?");
     }
@@ -194,7 +196,7 @@ public static class SimilarBench
             if (i >= warmup + Checked) continue;
             using var json = JsonDocument.Parse(body);
             var paths = json.RootElement.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("path").GetString()!);
-            var ours = SimilarFiles.Top(embedding.Embeddings.Vectors, dims, rows[i], k).Select(s => nodes[s.Node]);
+            var ours = SimilarFiles.Top(embedding.Embeddings.Vectors, embedding.Embeddings.ContextVectors, dims, rows[i], k).Select(s => nodes[s.Node]);
             agrees &= paths.SequenceEqual(ours);
         }
         return new Http(bytes.Length / (1024.0 * 1024), delivery.Milliseconds, firstMs, latency, agrees);
@@ -218,27 +220,26 @@ public static class SimilarBench
         var sb = new StringBuilder();
         sb.AppendLine($"{Stats.Machine()}; numpy {numpy?.Version} with {numpy?.BlasLibrary}. Load average (1, 5, 15 min) before: {loadBefore}; after: {loadAfter}.");
         sb.AppendLine($"{queries} queries per size (k = {k}, {dims} dims, query rows drawn with a fixed seed, the same rows on every side) after warm-up queries ({warmup} rows; on the .NET sides repeated {WarmupPasses} times, or for {warmupTime.TotalSeconds:0} s if that is longer); " +
-                      "latencies in ms, p50 / p99. numpy's rows are normalised once beforehand (not timed) in the einsum and `@` columns; " +
-                      "\"norms each query\" computes every row's norm per query, as `SimilarFiles.Top` does. " +
+                      "latencies in ms, p50 / p99; every side scores each file by the link score in(q)·out(f) + in(f)·out(q) (two dot products a file). " +
                       "Ratios are of the p50s, against the faster of numpy's einsum and `@` (= 1)." +
                       (nodeWarmupRequests > 0 ? $" Before the first size, the node answered {nodeWarmupRequests:N0} queries on a 1,000-file result of its own ({nodeWarmup.TotalSeconds:0} s) to optimise its request path." : ""));
         sb.AppendLine();
-        sb.AppendLine("| files | matrix MB | `SimilarFiles.Top` in process | `GET /repos/similar` | numpy einsum | numpy `@` (BLAS) | numpy, norms each query | in process / numpy | HTTP / numpy |");
-        sb.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        sb.AppendLine("| files | matrices MB | `SimilarFiles.Top` in process | `GET /repos/similar` | numpy einsum | numpy `@` (BLAS) | in process / numpy | HTTP / numpy |");
+        sb.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var s in sizes)
         {
             var numpyP50 = s.Numpy.BestP50;
             sb.AppendLine($"| {s.Files:N0} | {Stats.F(s.MatrixMb, "0.0")} | {P(s.InProcess)} | {(s.Http is null ? "—" : P(s.Http.Latency))} " +
-                          $"| {P(s.Numpy.Einsum)} | {P(s.Numpy.Blas)} | {P(s.Numpy.NormsEachQuery)} | {Ratio(Stats.Percentile(s.InProcess, 50), numpyP50)} " +
+                          $"| {P(s.Numpy.Einsum)} | {P(s.Numpy.Blas)} | {Ratio(Stats.Percentile(s.InProcess, 50), numpyP50)} " +
                           $"| {(s.Http is null ? "—" : Ratio(Stats.Percentile(s.Http.Latency, 50), numpyP50))} |");
         }
         sb.AppendLine();
-        sb.AppendLine("| files | numpy: normalising the rows, once (ms) | top-k equal to numpy's | bundle MB | delivered into the store (ms) | first `GET /repos/similar` (reads and parses the bundle) ms | node's answers equal to in process |");
-        sb.AppendLine("|---:|---:|---:|---:|---:|---:|---|");
+        sb.AppendLine("| files | top-k equal to numpy's | bundle MB | delivered into the store (ms) | first `GET /repos/similar` (reads and parses the bundle) ms | node's answers equal to in process |");
+        sb.AppendLine("|---:|---:|---:|---:|---:|---|");
         foreach (var s in sizes)
         {
             var h = s.Http;
-            sb.AppendLine($"| {s.Files:N0} | {Stats.F(s.Numpy.NormaliseMs, "0.0")} | {s.NumpyAgrees}/{Math.Min(Checked, queries)} " +
+            sb.AppendLine($"| {s.Files:N0} | {s.NumpyAgrees}/{Math.Min(Checked, queries)} " +
                           $"| {(h is null ? "—" : Stats.F(h.BundleMb, "0.0"))} | {(h is null ? "—" : Stats.F(h.DeliveryMs, "0"))} " +
                           $"| {(h is null ? "—" : Stats.F(h.FirstMs, "0"))} | {(h is null ? "—" : h.Agrees ? $"yes ({Math.Min(Checked, queries)}/{Math.Min(Checked, queries)})" : "**no**")} |");
         }

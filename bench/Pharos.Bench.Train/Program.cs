@@ -53,7 +53,7 @@ internal sealed record Settings
     public const string Usage =
         "usage: Pharos.Bench.Train --repo NAME=DIR [--repo NAME=DIR ...] --gensim-script FILE [--python /usr/bin/python3]\n" +
         "       [--work DIR] [--out FILE.md] [--threads 2] [--runs 3] [--parse-runs 3] [--seed 42] [--dims 64] [--window 10]\n" +
-        "       [--negative 5] [--ns-exponent 0.75] [--epochs 10] [--walk-length 20] [--walks-per-node 10] [--holdout 0.1] [--gensim-corpus-file] [--skip-gensim]";
+        "       [--negative 5] [--ns-exponent 0] [--epochs 10] [--walk-length 20] [--walks-per-node 10] [--holdout 0.1] [--gensim-corpus-file] [--skip-gensim]";
 
     public List<(string Name, string Directory)> Repositories { get; } = [];
     public string GensimScript { get; set; } = "";

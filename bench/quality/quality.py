@@ -4,23 +4,25 @@
 For each repository graph (`pharos graph DIR --json`: nodes, directed edges) and each of --splits random splits:
 the edges are taken undirected, deduplicated, without self-loops; --test-fraction of them are held out as positives,
 as many negatives are drawn uniformly among all node pairs that are not edges of the FULL graph, and every method
-learns from the rest (the train graph) and scores the same pairs, evaluated here by the same code:
+learns from the rest (the train graph) and scores the same pairs, evaluated here by the same code. "link" is
+skip-gram's own estimate, the link score in(a)·out(b) + in(b)·out(a) (input and context vectors; `pharos train` writes
+the latter as PREFIX.context.f32, gensim keeps them as syn1neg), "cosine" the cosine of the input vectors:
 
-  ours              `pharos train --graph train.tsv` with its defaults (cosine of the input vectors)
-  ours-ref          the same with the reference worker's settings spelled out (today equal to the defaults); this run
-                    also writes its walks (--walks-out) for the next row
+  ours              `pharos train --graph train.tsv` with its defaults, link score: what `similar` ranks by
+  ours-cosine       the same run, cosine
+  ours-ref          `pharos train` with the reference worker's settings spelled out (word2vec's negatives,
+                    --ns-exponent 0.75), cosine; this run also writes its walks (--walks-out) for the next row
+  ours-ref-link     the same run, link score
   gensim-our-walks  gensim Word2Vec (sg=1, hs=0, negative=5, window=10, 64 dims, min_count=1, sample=0, 10 epochs)
-                    on ours-ref's walks: the same corpus, another skip-gram
-  gensim-ref-walks  the same gensim on walks from the reference walker below: both halves are someone else's
+                    on ours-ref's walks, cosine: the same corpus, another skip-gram
+  gensim-ref-walks  the same gensim on walks from the reference walker below, cosine: both halves someone else's
+  gensim-ref-walks-link            the same model, link score
+  gensim-ref-walks-link-uniform    gensim with ns_exponent=0 on the reference walks, link score: our defaults' twin
   degree-product, common-neighbours, adamic-adar   on the train graph
 
-and the same embeddings scored by skip-gram's own estimate, the link score in(a)·out(b) + in(b)·out(a) (the input
-and the context vectors; `pharos train` writes the latter as PREFIX.context.f32, gensim keeps them as syn1neg):
-
-  ours-link                  the `ours` run, link score
-  ours-link-uniform          `pharos train --ns-exponent 0` (negatives drawn uniformly), link score
-  gensim-ref-walks-link      the `gensim-ref-walks` model, link score
-  gensim-ref-walks-link-uniform   gensim with ns_exponent=0 on the reference walks, link score
+Small graphs get more splits (at least --min-held-out held-out edges in all), so that a mean is not one split's luck;
+the paired table gives, per repository, the mean difference of two methods over the same splits and its standard
+error.
 
 AUC is Mann-Whitney's (a tie counts half); AP is average precision with tied scores taken as one threshold (as
 scikit-learn computes it). Seconds: for ours, the whole `pharos train` process (start-up, reading the edge list, walks,
@@ -42,10 +44,15 @@ import gensim
 from gensim.models import Word2Vec
 
 # The reference worker's settings (ours-ref and both gensim rows).
-REF = dict(dims=64, window=10, negative=5, epochs=10, walk_length=20, walks_per_node=10, p=1.0, q=1.0)
+REF = dict(dims=64, window=10, negative=5, epochs=10, walk_length=20, walks_per_node=10, p=1.0, q=1.0, ns_exponent=0.75)
 HEURISTICS = ["degree-product", "common-neighbours", "adamic-adar"]
-METHODS = ["ours", "ours-ref", "gensim-our-walks", "gensim-ref-walks", "ours-link", "ours-link-uniform",
+METHODS = ["ours", "ours-cosine", "ours-ref", "ours-ref-link", "gensim-our-walks", "gensim-ref-walks",
            "gensim-ref-walks-link", "gensim-ref-walks-link-uniform"] + HEURISTICS
+# (a, b, what the difference says): a - b per split, over the same held-out pairs.
+PAIRS = [("ours", "gensim-ref-walks-link-uniform", "our defaults against gensim at the same settings"),
+         ("ours", "gensim-ref-walks", "our defaults against gensim as it is usually used"),
+         ("ours-ref", "gensim-ref-walks", "equal settings, word2vec's: our walks and skip-gram against the reference"),
+         ("ours-ref", "gensim-our-walks", "the same walks: our skip-gram against gensim's")]
 
 
 def log(msg):
@@ -220,23 +227,20 @@ def run_split(repo, nodes, edges, k, args, work):
     t = time.perf_counter()
     vectors, context, order = pharos_vectors(args.pharos, train_tsv, os.path.join(d, "ours"), n, seed, args.threads, [])
     seconds = time.perf_counter() - t
-    record("ours", cosine_scores(vectors, pairs), seconds)
-    record("ours-link", link_scores(vectors, context, pairs), seconds)
+    record("ours", link_scores(vectors, context, pairs), seconds)
+    record("ours-cosine", cosine_scores(vectors, pairs), seconds)
     assert order == list(range(n)), "pharos rows are not in node order"
-
-    t = time.perf_counter()
-    vectors, context, _ = pharos_vectors(args.pharos, train_tsv, os.path.join(d, "ours-uniform"), n, seed, args.threads,
-                                         ["--ns-exponent", "0"])
-    record("ours-link-uniform", link_scores(vectors, context, pairs), time.perf_counter() - t)
 
     walks_file = os.path.join(d, "walks.txt")
     ref_flags = ["--dims", REF["dims"], "--context", REF["window"], "--negative", REF["negative"], "--epochs",
                  REF["epochs"], "--walk-length", REF["walk_length"], "--walks-per-node", REF["walks_per_node"],
-                 "--p", REF["p"], "--q", REF["q"], "--walks-out", walks_file]
+                 "--p", REF["p"], "--q", REF["q"], "--ns-exponent", REF["ns_exponent"], "--walks-out", walks_file]
     t = time.perf_counter()
-    vectors, _, order = pharos_vectors(args.pharos, train_tsv, os.path.join(d, "ours-ref"), n, seed, args.threads,
-                                       [str(x) for x in ref_flags])
-    record("ours-ref", cosine_scores(vectors, pairs), time.perf_counter() - t)
+    vectors, context, order = pharos_vectors(args.pharos, train_tsv, os.path.join(d, "ours-ref"), n, seed, args.threads,
+                                             [str(x) for x in ref_flags])
+    seconds = time.perf_counter() - t
+    record("ours-ref", cosine_scores(vectors, pairs), seconds)
+    record("ours-ref-link", link_scores(vectors, context, pairs), seconds)
 
     # Our walks name rows; rows are node indices here (asserted above), so the tokens are node indices too.
     t = time.perf_counter()
@@ -263,6 +267,30 @@ def run_split(repo, nodes, edges, k, args, work):
     return rows, dict(test=n_pos, train=len(train), isolated_in_train=sum(1 for s in adj if not s))
 
 
+def paired(repo, rows):
+    """Per pair of PAIRS: the mean over splits of a's AUC minus b's on the same split, ± its standard error."""
+    by_split = {}
+    for r in rows:
+        by_split.setdefault(r["split"], {})[r["method"]] = r["auc"]
+    out = []
+    for a, b, _ in PAIRS:
+        d = np.array([m[a] - m[b] for m in by_split.values() if a in m and b in m])
+        se = d.std(ddof=1) / math.sqrt(len(d)) if len(d) > 1 else float("nan")
+        out.append(dict(repo=repo, a=a, b=b, mean=float(d.mean()), se=float(se), splits=len(d)))
+    return out
+
+
+def paired_table(results):
+    lines = ["### Paired differences in AUC (same splits)", "",
+             "| repository | " + " | ".join(f"{a} − {b}" for a, b, _ in PAIRS) + " |",
+             "|---|" + "---|" * len(PAIRS)]
+    for repo in dict.fromkeys(r["repo"] for r in results):
+        cells = [f"{x['mean']:+.4f} ± {x['se']:.4f}" for x in results if x["repo"] == repo]
+        lines.append(f"| {repo} | " + " | ".join(cells) + " |")
+    lines += [""] + [f"- {a} − {b}: {why}" for a, b, why in PAIRS]
+    return "\n".join(lines) + "\n"
+
+
 def table(repo, info, rows):
     lines = [f"### {repo}", "",
              f"{info['nodes']} files, {info['edges']} undirected edges ({info['isolated']} files without any); "
@@ -286,6 +314,8 @@ def main():
     ap.add_argument("--out-csv", required=True)
     ap.add_argument("--out-json", required=True)
     ap.add_argument("--splits", type=int, default=5)
+    ap.add_argument("--min-held-out", type=int, default=500,
+                    help="more splits for small graphs, until the splits hold this many held-out edges in all")
     ap.add_argument("--test-fraction", type=float, default=0.1)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--threads", type=int, default=2)
@@ -293,7 +323,7 @@ def main():
     args = ap.parse_args()
     args.pharos = args.pharos.split()
 
-    all_rows, sections = [], []
+    all_rows, sections, differences = [], [], []
     for spec in args.graph:
         repo, path = spec.split("=", 1)
         nodes, edges = load_graph(path)
@@ -301,10 +331,12 @@ def main():
             log(f"skipping {repo}: {len(edges)} edges")
             continue
         touched = {x for e in edges for x in e}
-        info = dict(nodes=len(nodes), edges=len(edges), isolated=len(nodes) - len(touched), splits=args.splits)
-        log(f"{repo}: {len(nodes)} nodes, {len(edges)} undirected edges")
+        held_out = max(1, int(round(len(edges) * args.test_fraction)))
+        splits = max(args.splits, math.ceil(args.min_held_out / held_out))
+        info = dict(nodes=len(nodes), edges=len(edges), isolated=len(nodes) - len(touched), splits=splits)
+        log(f"{repo}: {len(nodes)} nodes, {len(edges)} undirected edges, {splits} splits")
         rows, extra = [], []
-        for k in range(args.splits):
+        for k in range(splits):
             r, e = run_split(repo, nodes, edges, k, args, args.work)
             rows += r
             extra.append(e)
@@ -312,9 +344,10 @@ def main():
         info["test"] = extra[0]["test"]
         info["isolated_in_train"] = float(np.mean([e["isolated_in_train"] for e in extra]))
         all_rows += rows
+        differences += paired(repo, rows)
         sections.append(table(repo, info, rows))
 
-    text = args.header + "\n\n" + "\n".join(sections)
+    text = args.header + "\n\n" + "\n".join(sections) + "\n" + paired_table(differences)
     with open(args.out_md, "w", encoding="utf-8") as f:
         f.write(text)
     print(text)
@@ -323,7 +356,7 @@ def main():
         w.writeheader()
         w.writerows(all_rows)
     with open(args.out_json, "w", encoding="utf-8") as f:
-        json.dump(all_rows, f, indent=1)
+        json.dump(dict(rows=all_rows, paired=differences), f, indent=1)
     return 0
 
 

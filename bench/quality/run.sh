@@ -2,7 +2,7 @@
 # Issue 16's quality benchmark: link prediction on real repositories' import graphs, Pharos' embeddings beside
 # gensim (on our walks and on a reference walker's) and three classic scores, all on the same held-out pairs.
 # One command, from anywhere:  bench/quality/run.sh
-# Knobs (environment): SPLITS (5), THREADS (2), SEED (42), TEST_FRACTION (0.1), REPOS (all: a space-separated subset
+# Knobs (environment): SPLITS (5; small graphs get more, until MIN_HELD_OUT (500) held-out edges in all), THREADS (2), SEED (42), TEST_FRACTION (0.1), REPOS (all: a space-separated subset
 # of stdlib networkx sympy npm typescript go java), EXTRA_REPOS="name=/abs/dir ..." (more directories, copied like the
 # others), KEEP_WORK=1 (keep the temp dir with the graphs, splits, walks and vectors).
 # It copies the repositories into a temporary directory (nothing outside it is modified), starts no servers, and
@@ -11,7 +11,7 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HERE/../lib.sh" quality-bench # ROOT, RESULTS_DIR, log, WORK, PIDS; cleans up on exit
-knobs SPLITS=5 THREADS=2 SEED=42 TEST_FRACTION=0.1 REPOS="stdlib networkx sympy npm typescript go java"
+knobs SPLITS=5 MIN_HELD_OUT=500 THREADS=2 SEED=42 TEST_FRACTION=0.1 REPOS="stdlib networkx sympy npm typescript go java"
 PYTHON=/usr/bin/python3 # Debian's, which sees python3-gensim (the first python3 on PATH may not)
 
 wanted() { [[ " $REPOS " == *" $1 "* ]]; }
@@ -88,9 +88,9 @@ mkdir -p "$RESULTS_DIR"
 STAMP="$(date +%Y%m%d-%H%M%S)"
 OUT="$RESULTS_DIR/quality-$STAMP"
 HEADER="## Link prediction on import graphs ($(date +%Y-%m-%d), $(nproc) cores, $(dotnet --version | sed 's/^/.NET SDK /'), \
-gensim $("$PYTHON" -c 'import gensim; print(gensim.__version__)'), SPLITS=$SPLITS, THREADS=$THREADS, SEED=$SEED)"
+gensim $("$PYTHON" -c 'import gensim; print(gensim.__version__)'), SPLITS=$SPLITS, MIN_HELD_OUT=$MIN_HELD_OUT, THREADS=$THREADS, SEED=$SEED)"
 log "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
-"$PYTHON" "$HERE/quality.py" "${GRAPHS[@]}" --pharos "$PHAROS" --work "$WORK/work" --splits "$SPLITS" \
+"$PYTHON" "$HERE/quality.py" "${GRAPHS[@]}" --pharos "$PHAROS" --work "$WORK/work" --splits "$SPLITS" --min-held-out "$MIN_HELD_OUT" \
   --threads "$THREADS" --seed "$SEED" --test-fraction "$TEST_FRACTION" --header "$HEADER" \
   --out-md "$OUT.md" --out-csv "$OUT.csv" --out-json "$OUT.json"
 log "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"

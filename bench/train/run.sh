@@ -2,8 +2,8 @@
 # The issue's training benchmark: Pharos' skip-gram trainer beside gensim's Word2Vec on the same walks of real
 # repositories' import graphs, plus the import-graph builder's parse throughput.
 # One command, from anywhere:  bench/train/run.sh
-# Knobs (environment): RUNS (3), PARSE_RUNS (3), THREADS (2), SEED (42), NS_EXPONENT (0.75: negatives drawn
-# ∝ occurrences^this, on both sides; 0 draws them uniformly), GENSIM_CORPUS_FILE=0 (skip the extra
+# Knobs (environment): RUNS (3), PARSE_RUNS (3), THREADS (2), SEED (42), NS_EXPONENT (0, the default: negatives drawn
+# ∝ occurrences^this, on both sides; 0 draws them uniformly, 0.75 as word2vec), GENSIM_CORPUS_FILE=0 (skip the extra
 # timing of gensim's corpus_file mode), WITH_GENSIM_SOURCE=0 (skip the optional fourth repository),
 # EXTRA_REPOS="name=/abs/dir ..." (more directories, copied like the others), KEEP_WORK=1 (keep the temp dir).
 # It copies the repositories into a temporary directory (nothing outside it is modified), starts no servers, and
@@ -12,7 +12,7 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HERE/../lib.sh" train-bench # ROOT, RESULTS_DIR, log, WORK, PIDS; cleans up on exit
-knobs RUNS=3 PARSE_RUNS=3 THREADS=2 SEED=42 NS_EXPONENT=0.75
+knobs RUNS=3 PARSE_RUNS=3 THREADS=2 SEED=42 NS_EXPONENT=0
 PYTHON=/usr/bin/python3
 
 # ---------------------------------------------------------------- tools (Debian packages)

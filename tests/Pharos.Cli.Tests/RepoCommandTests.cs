@@ -40,8 +40,8 @@ public sealed class RepoCommandTests(QueueNode node) : IClassFixture<QueueNode>
 
         var (exit, output, error) = await node.Run("similar", bundle.Header.RepoUrl, "pkg/m002.py", "-k", "4");
         Assert.True(exit == 0, error);
-        Assert.Contains($"Files like pkg/m002.py in {bundle.Header.RepoUrl} at s1:", output);
-        var scores = System.Text.RegularExpressions.Regex.Matches(output, @"^(-?\d\.\d{4})\s+(pkg/\S+)$", System.Text.RegularExpressions.RegexOptions.Multiline)
+        Assert.Contains($"Files like pkg/m002.py in {bundle.Header.RepoUrl} at s1 (by link score):", output);
+        var scores = System.Text.RegularExpressions.Regex.Matches(output, @"^(-?\d+\.\d{4})\s+(pkg/\S+)$", System.Text.RegularExpressions.RegexOptions.Multiline)
             .Select(m => (Score: double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), Path: m.Groups[2].Value)).ToArray();
         Assert.Equal(4, scores.Length);
         Assert.DoesNotContain(scores, s => s.Path == "pkg/m002.py");
@@ -78,6 +78,20 @@ public sealed class RepoCommandTests(QueueNode node) : IClassFixture<QueueNode>
         Assert.Equal(5, stored.Options.Epochs);
         Assert.Equal(0.5, stored.Embeddings.FinalLoss);
         Assert.Equal(7 * 3 * sizeof(float), new FileInfo(prefix + ".f32").Length);
+        // The context vectors too, beside them, as `pharos train` writes them.
+        Assert.Contains($"{prefix}.context.f32", output);
+        Assert.Equal(bundle.ContextVectors, stored.Embeddings.ContextVectors);
+        // word2vec's exponent for a result that does not say its own (trained before the default changed).
+        Assert.Equal(Node2VecOptions.Word2VecNegativeExponent, stored.Options.NegativeExponent);
+
+        // A result trained before context vectors were kept: the two files alone.
+        var older = await PutAsync(ResultSamples.Bundle(NewRepo(), "e2", files: 4, dims: 2, seed: 12, context: false));
+        var olderPrefix = Path.Combine(CliRunner.TempDirectory(), "out", "older");
+        (exit, output, error) = await node.Run("embeddings", older.Header.RepoUrl, "--out", olderPrefix);
+        Assert.True(exit == 0, error);
+        Assert.DoesNotContain("context.f32", output);
+        Assert.False(File.Exists(olderPrefix + ".context.f32"));
+        Assert.Null(EmbeddingReader.Load(olderPrefix).Embeddings.ContextVectors);
 
         (exit, _, error) = await node.Run("embeddings", NewRepo(), "--out", prefix);
         Assert.Equal(1, exit);

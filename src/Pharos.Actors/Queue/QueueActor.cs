@@ -89,7 +89,7 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
             {
                 // Worker ids are public (GET /worker/status): a member must not take a live worker's id, and with it
                 // that worker's lease. No answer: the worker registers again every few seconds, and gets in once the
-                // holder is gone or unreachable (an edge restarted on a new port).
+                // holder is gone (an edge restarted on a new port: once its old incarnation is downed).
                 _log.Warning("Refused the registration of worker {0} from {1}: the id is held by a live worker at {2}",
                     registration.WorkerId, Sender.Path.Address, holder.Path.Address);
                 return;
@@ -157,9 +157,10 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
             if (at.HasLocalScope) return true;
             // Only remote holders need the cluster (actors tested without one register local workers).
             var state = Akka.Cluster.Cluster.Get(Context.System).State;
+            // Unreachable is not gone: a busy or briefly cut edge keeps its id (a peer that merely knows the id must
+            // not take its lease in that moment) until it is downed or leaves.
             return state.Members.Any(m => m.Address == at && m.Status is Akka.Cluster.MemberStatus.Up or Akka.Cluster.MemberStatus.WeaklyUp
-                                          or Akka.Cluster.MemberStatus.Joining)
-                   && state.Unreachable.All(m => m.Address != at);
+                                          or Akka.Cluster.MemberStatus.Joining);
         });
     }
 

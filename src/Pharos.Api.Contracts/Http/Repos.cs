@@ -37,8 +37,10 @@ public sealed record RepoDto(
 public sealed record RepoListDto(IReadOnlyList<RepoDto> Repos);
 
 /// <summary>
-/// `GET /repos/embeddings`: row i of <see cref="Vectors"/> is the vector of <see cref="Nodes"/>[i]; the training's
-/// final loss and parameters follow, so that `pharos embeddings` writes the .json that `pharos train` writes.
+/// `GET /repos/embeddings`: row i of <see cref="Vectors"/> is the vector of <see cref="Nodes"/>[i] (with
+/// <c>vectors=context</c>, its context vector); the training's final loss and parameters follow, so that
+/// `pharos embeddings` writes the .json that `pharos train` writes. <see cref="ContextVectors"/> says whether the result
+/// has context vectors to ask for (results trained before they were kept have none).
 /// </summary>
 public sealed record EmbeddingsDto(
     string RepoUrl,
@@ -47,14 +49,20 @@ public sealed record EmbeddingsDto(
     IReadOnlyList<string> Nodes,
     IReadOnlyList<float[]> Vectors,
     double FinalLoss,
-    IReadOnlyDictionary<string, System.Text.Json.JsonElement> Parameters);
+    IReadOnlyDictionary<string, System.Text.Json.JsonElement> Parameters,
+    bool ContextVectors = false);
 
-/// <summary>One file like the one asked about: the cosine of their vectors, -1..1.</summary>
+/// <summary>One file like the one asked about, and its score by the answer's <see cref="SimilarDto.Measure"/>.</summary>
 public sealed record SimilarFileDto(string Path, double Score);
 
-/// <summary>`GET /repos/similar`: the files most like <see cref="Path"/>, highest score first, itself left out.</summary>
+/// <summary>
+/// `GET /repos/similar`: the files most like <see cref="Path"/>, highest score first, itself left out.
+/// <see cref="Measure"/> is <c>link</c> (the skip-gram's link score, in·out both ways: unbounded, higher is likelier
+/// linked) or, for results trained before context vectors were kept, <c>cosine</c> (-1..1).
+/// </summary>
 public sealed record SimilarDto(
     string RepoUrl,
     string CommitSha,
     string Path,
-    IReadOnlyList<SimilarFileDto> Results);
+    IReadOnlyList<SimilarFileDto> Results,
+    string Measure);

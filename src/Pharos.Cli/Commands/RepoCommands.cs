@@ -46,7 +46,7 @@ internal static class RepoCommands
         var k = new Option<int>("-k") { Description = "How many files, 1 to 100.", DefaultValueFactory = _ => 10 };
         k.Validators.Add(r => { if (r.GetValue(k) is < 1 or > 100) r.AddError("-k must be from 1 to 100."); });
         var json = RemoteOptions.Json();
-        var command = new Command("similar", "The files most like PATH by their embeddings, highest cosine first (GET /repos/similar).")
+        var command = new Command("similar", "The files most likely linked to PATH by their embeddings, highest score first (GET /repos/similar).")
         {
             repo, path, k, json,
         };
@@ -60,7 +60,7 @@ internal static class RepoCommands
                 return 0;
             }
             var similar = answer.Read<SimilarDto>();
-            context.Output.WriteLine($"Files like {similar.Path} in {similar.RepoUrl} at {Short(similar.CommitSha)}:");
+            context.Output.WriteLine($"Files like {similar.Path} in {similar.RepoUrl} at {Short(similar.CommitSha)} (by {similar.Measure} score):");
             if (similar.Results.Count == 0)
             {
                 context.Output.WriteLine("No other files.");
@@ -86,24 +86,40 @@ internal static class RepoCommands
         {
             var query = RepoRoutes.For(RepoRoutes.Embeddings, result.GetValue(repo)!, result.GetValue(commit))[1..];
             var stored = (await client.GetAsync(query, ct)).Read<EmbeddingsDto>();
+            // The context vectors of the same commit (the first answer named it), when the result has them.
+            var contextVectors = stored.ContextVectors
+                ? (await client.GetAsync(RepoRoutes.For(RepoRoutes.Embeddings, stored.RepoUrl, stored.CommitSha)[1..] + "&vectors=context", ct))
+                    .Read<EmbeddingsDto>()
+                : null;
             var prefix = result.GetValue(output)!;
-            Save(prefix, stored);
-            context.Output.WriteLine($"Wrote {prefix}.f32 ({stored.Nodes.Count} x {stored.Dims} float32) and {prefix}.json " +
-                                     $"({stored.RepoUrl} at {Short(stored.CommitSha)}).");
+            Save(prefix, stored, contextVectors);
+            context.Output.WriteLine($"Wrote {prefix}.f32 ({stored.Nodes.Count} x {stored.Dims} float32)" +
+                                     (contextVectors is null ? "" : $", {prefix}{EmbeddingWriter.ContextSuffix}") +
+                                     $" and {prefix}.json ({stored.RepoUrl} at {Short(stored.CommitSha)}).");
             return 0;
         }));
         return command;
     }
 
-    /// <summary>The pair of files `pharos train` writes, with the parameters the edge trained with.</summary>
-    internal static void Save(string prefix, EmbeddingsDto stored)
+    /// <summary>The files `pharos train` writes, with the parameters the edge trained with.</summary>
+    internal static void Save(string prefix, EmbeddingsDto stored, EmbeddingsDto? contextVectors = null)
     {
-        if (stored.Vectors.Count != stored.Nodes.Count || stored.Vectors.Any(v => v.Length != stored.Dims))
-            throw new CliException($"the Pharos cloud sent {stored.Vectors.Count} vectors for {stored.Nodes.Count} files of {stored.Dims} dims.");
-        var vectors = new float[stored.Nodes.Count * stored.Dims];
-        for (var i = 0; i < stored.Vectors.Count; i++) stored.Vectors[i].CopyTo(vectors, i * stored.Dims);
-        var embeddings = new CodeGraph.Training.Embeddings(stored.Nodes.Count, stored.Dims, vectors) { FinalLoss = stored.FinalLoss };
+        var embeddings = new CodeGraph.Training.Embeddings(stored.Nodes.Count, stored.Dims, Matrix(stored, stored))
+        {
+            ContextVectors = contextVectors is null ? null : Matrix(stored, contextVectors),
+            FinalLoss = stored.FinalLoss,
+        };
         EmbeddingWriter.Save(prefix, stored.Nodes, embeddings, Options(stored));
+    }
+
+    /// <summary><paramref name="answer"/>'s rows as one matrix, checked against the files and dims of <paramref name="stored"/>.</summary>
+    private static float[] Matrix(EmbeddingsDto stored, EmbeddingsDto answer)
+    {
+        if (answer.Vectors.Count != stored.Nodes.Count || answer.Vectors.Any(v => v.Length != stored.Dims))
+            throw new CliException($"the Pharos cloud sent {answer.Vectors.Count} vectors for {stored.Nodes.Count} files of {stored.Dims} dims.");
+        var matrix = new float[stored.Nodes.Count * stored.Dims];
+        for (var i = 0; i < answer.Vectors.Count; i++) answer.Vectors[i].CopyTo(matrix, i * stored.Dims);
+        return matrix;
     }
 
     private static Node2VecOptions Options(EmbeddingsDto stored)
@@ -122,6 +138,8 @@ internal static class RepoCommands
             Q = Double("q", defaults.Q),
             Epochs = Int("epochs", defaults.Epochs),
             Negative = Int("negative", defaults.Negative),
+            // Results that do not say theirs were trained before the default changed.
+            NegativeExponent = Double("ns_exponent", Node2VecOptions.Word2VecNegativeExponent),
             Seed = given.TryGetValue("seed", out var seed) && seed.ValueKind == JsonValueKind.Number ? seed.GetInt32() : null,
             LearningRate = (float)Double("learning_rate", defaults.LearningRate),
             MinLearningRate = (float)Double("min_learning_rate", defaults.MinLearningRate),

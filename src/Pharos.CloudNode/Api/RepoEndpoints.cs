@@ -32,10 +32,20 @@ public static class RepoEndpoints
             .Produces<RepoListDto>()
             .RequireReadScopeIf(requireReadToken);
 
-        app.MapGet(RepoRoutes.Embeddings, (HttpContext context, string? repo_url, string? commit, string? format,
+        app.MapGet(RepoRoutes.Embeddings, (HttpContext context, string? repo_url, string? commit, string? format, string? vectors,
                     RepoUrlValidator urls, IResultStore store) =>
                 WithBundle(context, repo_url, commit, urls, store, bundle =>
                 {
+                    var contextVectors = vectors switch
+                    {
+                        null or "input" => false,
+                        "context" => true,
+                        _ => (bool?)null,
+                    };
+                    if (contextVectors is null) return ApiProblems.BadRequest("vectors must be input or context.");
+                    var matrix = contextVectors.Value ? bundle.ContextVectors : bundle.Vectors;
+                    if (matrix is null)
+                        return ApiProblems.NotFound($"The result of {bundle.Header.RepoUrl} at commit {bundle.Header.CommitSha} was trained before context vectors were kept; ingest it again to have them.");
                     var npy = format switch
                     {
                         null => context.Request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals(Npy.ContentType, StringComparison.OrdinalIgnoreCase)),
@@ -45,9 +55,9 @@ public static class RepoEndpoints
                     };
                     if (npy is null) return ApiProblems.BadRequest("format must be json or npy.");
                     context.Response.Headers["X-Pharos-Commit"] = bundle.Header.CommitSha;
-                    return npy.Value ? NpyFile(bundle) : Results.Ok(ToEmbeddings(bundle));
+                    return npy.Value ? NpyFile(bundle, matrix) : Results.Ok(ToEmbeddings(bundle, matrix));
                 }))
-            .WithSummary("A repository's embeddings: JSON, or a NumPy .npy file with format=npy or Accept: application/x-npy")
+            .WithSummary("A repository's embeddings (vectors=context: its context vectors): JSON, or a NumPy .npy file with format=npy or Accept: application/x-npy")
             .Produces<EmbeddingsDto>()
             .Produces(StatusCodes.Status200OK, contentType: Npy.ContentType)
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -78,12 +88,13 @@ public static class RepoEndpoints
                         var node = IndexOf(bundle.Header.Graph.Nodes, path);
                         if (node < 0)
                             return ApiProblems.NotFound($"{ApiProblems.Shorten(path)} is not a file of {bundle.Header.RepoUrl} at commit {bundle.Header.CommitSha}.");
-                        var similar = SimilarFiles.Top(bundle.Vectors, bundle.Header.Dims, node, count);
+                        var similar = SimilarFiles.Top(bundle.Vectors, bundle.ContextVectors, bundle.Header.Dims, node, count);
                         return Results.Ok(new SimilarDto(bundle.Header.RepoUrl, bundle.Header.CommitSha, path,
-                            [.. similar.Select(s => new SimilarFileDto(bundle.Header.Graph.Nodes[s.Node], Math.Round(s.Score, 6)))]));
+                            [.. similar.Select(s => new SimilarFileDto(bundle.Header.Graph.Nodes[s.Node], Math.Round(s.Score, 6)))],
+                            SimilarFiles.MeasureOf(bundle.ContextVectors)));
                     });
                 })
-            .WithSummary("The k files (default 10, 1..100) most like a file by the cosine of their embeddings, highest first")
+            .WithSummary("The k files (default 10, 1..100) most likely linked to a file by its embeddings (link score; cosine for older results), highest first")
             .Produces<SimilarDto>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -104,19 +115,20 @@ public static class RepoEndpoints
     public static RepoDto ToDto(this StoredResult result) => new(result.RepoUrl, result.CommitSha, result.TaskId, result.Files,
         result.Edges, result.Dims, result.FinalLoss, result.TrainedAt);
 
-    public static EmbeddingsDto ToEmbeddings(ResultBundle bundle)
+    /// <summary>The bundle's <paramref name="matrix"/> (its vectors or its context vectors) as rows.</summary>
+    public static EmbeddingsDto ToEmbeddings(ResultBundle bundle, float[] matrix)
     {
         var dims = bundle.Header.Dims;
         var rows = new float[bundle.NodeCount][];
-        for (var i = 0; i < rows.Length; i++) rows[i] = bundle.Vector(i).ToArray();
+        for (var i = 0; i < rows.Length; i++) rows[i] = matrix.AsSpan(i * dims, dims).ToArray();
         return new EmbeddingsDto(bundle.Header.RepoUrl, bundle.Header.CommitSha, dims, bundle.Header.Graph.Nodes, rows,
-            bundle.Header.FinalLoss, bundle.Header.Parameters);
+            bundle.Header.FinalLoss, bundle.Header.Parameters, bundle.ContextVectors is not null);
     }
 
-    private static IResult NpyFile(ResultBundle bundle)
+    private static IResult NpyFile(ResultBundle bundle, float[] matrix)
     {
-        var buffer = new MemoryStream(Npy.Header(bundle.NodeCount, bundle.Header.Dims).Length + bundle.Vectors.Length * sizeof(float));
-        Npy.Write(buffer, bundle.Vectors, bundle.NodeCount, bundle.Header.Dims);
+        var buffer = new MemoryStream(Npy.Header(bundle.NodeCount, bundle.Header.Dims).Length + matrix.Length * sizeof(float));
+        Npy.Write(buffer, matrix, bundle.NodeCount, bundle.Header.Dims);
         return Results.Bytes(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), Npy.ContentType);
     }
 

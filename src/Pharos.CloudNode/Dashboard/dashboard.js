@@ -1030,7 +1030,10 @@
         link.setAttribute('aria-label', `${other}: show its similar files`);
         link.addEventListener('click', () => { const j = map.index.get(other); if (j !== undefined) selectFile(j); });
         const entry = el('span', 'entry');
-        entry.append(el('span', 'score', score === null ? '–' : score.toFixed(3)), link);
+        const shown = el('span', 'score', score === null ? '–' : score.toFixed(3));
+        // link: the skip-gram's estimate that the two are linked (higher is likelier); cosine for older results.
+        shown.title = `${str(answer.measure) || 'link'} score`;
+        entry.append(shown, link);
         item.append(entry);
         return item;
       }));

@@ -16,17 +16,25 @@ public sealed record ResultHeader(
     [property: JsonPropertyName("train_seconds")] double TrainSeconds,
     [property: JsonPropertyName("parameters")] IReadOnlyDictionary<string, JsonElement> Parameters,
     [property: JsonPropertyName("graph")] GraphDocument Graph,
-    [property: JsonPropertyName("clone_seconds")] double? CloneSeconds = null);
+    [property: JsonPropertyName("clone_seconds")] double? CloneSeconds = null,
+    // Absent (false) in results made before the context vectors were kept: they are ranked by cosine.
+    [property: JsonPropertyName("context_vectors")] bool HasContextVectors = false)
+{
+    /// <summary>How many float32 matrices of nodes × dims follow the header: the vectors, then the context vectors.</summary>
+    [JsonIgnore]
+    public int Matrices => HasContextVectors ? 2 : 1;
+}
 
 /// <summary>
 /// One repository's result as one self-describing file: the import graph, the training, and the vectors of its files
 /// (row i is <c>Graph.Nodes[i]</c>). The edge writes it to its outbox, sends its bytes, and the cloud stores them as
 /// they came. Layout: the 8 bytes <c>PHAROSR1</c>, the header's length (int32 little-endian), the header (UTF-8
 /// JSON; its graph's edges as node indexes, see <see cref="CompactGraphConverter"/>), then nodes × dims float32
-/// little-endian. Reading checks every length against the bytes there are, so a
-/// damaged or hostile file is refused, never half-read.
+/// little-endian: the files' vectors, then, when the header says <c>context_vectors</c>, their context (output)
+/// vectors in the same layout, which the link score needs (<see cref="SimilarFiles"/>). Reading checks every length
+/// against the bytes there are, so a damaged or hostile file is refused, never half-read.
 /// </summary>
-public sealed record ResultBundle(ResultHeader Header, float[] Vectors)
+public sealed record ResultBundle(ResultHeader Header, float[] Vectors, float[]? ContextVectors = null)
 {
     public static ReadOnlySpan<byte> Magic => "PHAROSR1"u8;
     private const int PrefixLength = 12;
@@ -42,14 +50,19 @@ public sealed record ResultBundle(ResultHeader Header, float[] Vectors)
     /// <summary>Writes the bundle to <paramref name="stream"/>.</summary>
     public void WriteTo(Stream stream)
     {
-        Validate(Header, Vectors.Length);
-        var header = JsonSerializer.SerializeToUtf8Bytes(Header, Json);
+        if (ContextVectors is not null && ContextVectors.Length != Vectors.Length)
+            throw new InvalidDataException($"{ContextVectors.Length} context floats for {Vectors.Length} vector floats.");
+        // The header says what follows it, whatever the caller put in it.
+        var written = Header with { HasContextVectors = ContextVectors is not null };
+        Validate(written, Vectors.Length + (ContextVectors?.Length ?? 0));
+        var header = JsonSerializer.SerializeToUtf8Bytes(written, Json);
         Span<byte> prefix = stackalloc byte[PrefixLength];
         Magic.CopyTo(prefix);
         BinaryPrimitives.WriteInt32LittleEndian(prefix[8..], header.Length);
         stream.Write(prefix);
         stream.Write(header);
         WriteFloats(stream, Vectors);
+        if (ContextVectors is not null) WriteFloats(stream, ContextVectors);
     }
 
     public byte[] ToBytes()
@@ -65,13 +78,19 @@ public sealed record ResultBundle(ResultHeader Header, float[] Vectors)
     {
         var header = ReadHeader(bytes, out var vectorsAt);
         var floats = bytes[vectorsAt..];
-        var expected = (long)header.Graph.Nodes.Count * header.Dims * sizeof(float);
-        if (floats.Length != expected)
-            throw new InvalidDataException($"The result holds {floats.Length} bytes of vectors; {header.Graph.Nodes.Count} files × {header.Dims} dims need {expected}.");
-        var vectors = new float[expected / sizeof(float)];
-        if (BitConverter.IsLittleEndian) floats.CopyTo(MemoryMarshal.AsBytes(vectors.AsSpan()));
-        else for (var i = 0; i < vectors.Length; i++) vectors[i] = BinaryPrimitives.ReadSingleLittleEndian(floats[(i * 4)..]);
-        return new ResultBundle(header, vectors);
+        var matrix = (long)header.Graph.Nodes.Count * header.Dims * sizeof(float);
+        if (floats.Length != matrix * header.Matrices)
+            throw new InvalidDataException($"The result holds {floats.Length} bytes of vectors; {header.Matrices} × {header.Graph.Nodes.Count} files × {header.Dims} dims need {matrix * header.Matrices}.");
+        var vectors = ReadFloats(floats[..(int)matrix]);
+        return new ResultBundle(header, vectors, header.HasContextVectors ? ReadFloats(floats[(int)matrix..]) : null);
+    }
+
+    private static float[] ReadFloats(ReadOnlySpan<byte> floats)
+    {
+        var values = new float[floats.Length / sizeof(float)];
+        if (BitConverter.IsLittleEndian) floats.CopyTo(MemoryMarshal.AsBytes(values.AsSpan()));
+        else for (var i = 0; i < values.Length; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(floats[(i * 4)..]);
+        return values;
     }
 
     /// <summary>The header alone (listing results does not need their vectors); <paramref name="vectorsAt"/> is where they start.</summary>
@@ -107,8 +126,8 @@ public sealed record ResultBundle(ResultHeader Header, float[] Vectors)
             throw new InvalidDataException("A result carries its import graph.");
         if (header.Dims is < 1 or > MaxDims)
             throw new InvalidDataException($"A result's dims must be 1..{MaxDims}; got {header.Dims}.");
-        if (floats != (long)header.Graph.Nodes.Count * header.Dims)
-            throw new InvalidDataException($"{floats} floats for {header.Graph.Nodes.Count} files × {header.Dims} dims.");
+        if (floats != (long)header.Graph.Nodes.Count * header.Dims * header.Matrices)
+            throw new InvalidDataException($"{floats} floats for {header.Matrices} × {header.Graph.Nodes.Count} files × {header.Dims} dims.");
     }
 
     private static void WriteFloats(Stream stream, float[] values)
@@ -143,6 +162,7 @@ public static class ResultBundles
             q = options.Q,
             epochs = options.Epochs,
             negative = options.Negative,
+            ns_exponent = options.NegativeExponent,
             seed = options.Seed,
             learning_rate = options.LearningRate,
             min_learning_rate = options.MinLearningRate,
@@ -152,7 +172,7 @@ public static class ResultBundles
             new ResultHeader(repoUrl, commitSha, taskId, trainedAt, embedding.Embeddings.Dimensions,
                 double.IsFinite(loss) ? loss : 0, Math.Round(embedding.TrainElapsed.TotalSeconds, 3), parameters,
                 GraphDocument.Of(embedding.Graph, embedding.ParseElapsed), cloneSeconds is { } c ? Math.Round(c, 3) : null),
-            embedding.Embeddings.Vectors);
+            embedding.Embeddings.Vectors, embedding.Embeddings.ContextVectors);
     }
 }
 

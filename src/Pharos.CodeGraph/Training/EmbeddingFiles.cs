@@ -168,7 +168,7 @@ public static class EmbeddingReader
                 Epochs = root.GetProperty("epochs").GetInt32(),
                 Negative = root.GetProperty("negative").GetInt32(),
                 // Files of earlier releases were all trained with word2vec's exponent.
-                NegativeExponent = root.TryGetProperty("ns_exponent", out var exponent) ? exponent.GetDouble() : new Node2VecOptions().NegativeExponent,
+                NegativeExponent = root.TryGetProperty("ns_exponent", out var exponent) ? exponent.GetDouble() : Node2VecOptions.Word2VecNegativeExponent,
                 Threads = root.GetProperty("threads").GetInt32(),
                 Seed = root.GetProperty("seed").ValueKind == JsonValueKind.Null ? null : root.GetProperty("seed").GetInt32(),
                 LearningRate = root.GetProperty("learning_rate").GetSingle(),

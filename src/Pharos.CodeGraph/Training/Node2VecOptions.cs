@@ -1,6 +1,6 @@
 namespace Pharos.CodeGraph.Training;
 
-/// <summary>Node2Vec parameters; the defaults are the original Python worker's.</summary>
+/// <summary>Node2Vec parameters; the defaults are the original Python worker's, apart from <see cref="NegativeExponent"/>.</summary>
 public sealed record Node2VecOptions
 {
     public int Dimensions { get; init; } = 64;
@@ -16,10 +16,14 @@ public sealed record Node2VecOptions
     /// <summary>Negative samples per positive pair.</summary>
     public int Negative { get; init; } = 5;
     /// <summary>
-    /// Negatives are drawn with probability ∝ (occurrences in the walks)^this: word2vec's 0.75 by default; 0 draws every
-    /// node alike, which keeps more of how often a node occurs in the link score (bench/train, docs/embeddings.md).
+    /// Negatives are drawn with probability ∝ (occurrences in the walks)^this. 0 (the default) draws every node alike,
+    /// which keeps how often a node occurs in the link score that `similar` ranks by: on bench/quality's repositories
+    /// it raises that score's AUC by 0.02–0.13 over word2vec's 0.75 (<see cref="Word2VecNegativeExponent"/>).
     /// </summary>
-    public double NegativeExponent { get; init; } = 0.75;
+    public double NegativeExponent { get; init; }
+
+    /// <summary>word2vec's and gensim's exponent: what results and files that do not say theirs were trained with.</summary>
+    public const double Word2VecNegativeExponent = 0.75;
     public int Threads { get; init; } = Environment.ProcessorCount;
     /// <summary>With one thread, the same seed gives the same vectors bit for bit.</summary>
     public int? Seed { get; init; }

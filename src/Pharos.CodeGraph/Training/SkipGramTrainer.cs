@@ -9,12 +9,12 @@ namespace Pharos.CodeGraph.Training;
 /// <summary>
 /// Skip-gram with negative sampling over a walk corpus, as word2vec and gensim do it:
 /// <list type="bullet">
-/// <item>input vectors start uniform in (−0.5/dims, 0.5/dims), output vectors at zero;</item>
+/// <item>input vectors start uniform in (−1/dims, 1/dims) as gensim 4 does (word2vec.c: ±0.5/dims), output vectors at zero;</item>
 /// <item>for each position the window is shrunk by b drawn uniformly from [0, Context), so the effective window is
 /// Context − b (word2vec's and gensim's "reduced window", which weights near neighbours more); every other node in
 /// that window is a positive pair;</item>
-/// <item>negatives come from the corpus' unigram distribution raised to NegativeExponent (0.75 by default; an alias
-/// table: O(1) per draw);
+/// <item>negatives come from the corpus' unigram distribution raised to NegativeExponent (0 by default: every node
+/// alike; word2vec's is 0.75); an alias table: O(1) per draw;
 /// a negative equal to the positive target is skipped, as gensim does;</item>
 /// <item>the learning rate falls linearly from LearningRate to MinLearningRate over all epochs' words;</item>
 /// <item>a pair whose score is saturated (|in·out| ≥ 6, σ beyond 0.9975) is not updated, as in gensim: the rule that
@@ -79,7 +79,7 @@ public static class SkipGramTrainer
         var input = new float[(long)nodeCount * dims];
         var output = new float[input.Length];
         var init = FastRandom.ForStream(seed, 0, InitPurpose);
-        for (int i = 0; i < input.Length; i++) input[i] = (init.NextFloat() - 0.5f) / dims;
+        for (int i = 0; i < input.Length; i++) input[i] = (init.NextFloat() * 2 - 1) / dims;
 
         var negatives = NegativeSampler.FromCorpus(corpus, nodeCount, options.NegativeExponent);
         int[] tokens = corpus.TokenArray, offsets = corpus.OffsetArray;
@@ -328,7 +328,7 @@ internal sealed class NegativeSampler
         _alias = alias;
     }
 
-    public static NegativeSampler FromCorpus(WalkCorpus corpus, int nodeCount, double exponent = 0.75)
+    public static NegativeSampler FromCorpus(WalkCorpus corpus, int nodeCount, double exponent)
     {
         var counts = new long[nodeCount];
         foreach (int token in corpus.Tokens) counts[token]++;

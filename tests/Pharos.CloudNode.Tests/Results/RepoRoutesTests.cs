@@ -70,15 +70,22 @@ public sealed class RepoRoutesTests(SharedCloudNode node) : IClassFixture<Shared
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("c0ffee", response.Headers.GetValues("X-Pharos-Commit").Single());
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.Equal(["repo_url", "commit_sha", "dims", "nodes", "vectors", "final_loss", "parameters"], body.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["repo_url", "commit_sha", "dims", "nodes", "vectors", "final_loss", "parameters", "context_vectors"],
+            body.EnumerateObject().Select(p => p.Name));
+        Assert.True(body.GetProperty("context_vectors").GetBoolean());
         Assert.Equal(5, body.GetProperty("parameters").GetProperty("epochs").GetInt32());
         Assert.Equal(bundle.Header.RepoUrl, body.GetProperty("repo_url").GetString());
         Assert.Equal(3, body.GetProperty("dims").GetInt32());
         Assert.Equal(bundle.Header.Graph.Nodes, body.GetProperty("nodes").EnumerateArray().Select(n => n.GetString()!));
         var rows = body.GetProperty("vectors").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetSingle()).ToArray()).ToArray();
         for (var i = 0; i < bundle.NodeCount; i++) Assert.Equal(bundle.Vector(i).ToArray(), rows[i]);
+        var context = await Host.JsonAsync($"/repos/embeddings?repo_url={Query(bundle.Header.RepoUrl)}&vectors=context");
+        Assert.Equal(bundle.ContextVectors, context.GetProperty("vectors").EnumerateArray().SelectMany(r => r.EnumerateArray().Select(v => v.GetSingle())));
 
         Assert.Equal(HttpStatusCode.OK, (await GetAsync($"/repos/embeddings?repo_url={Query(bundle.Header.RepoUrl)}&commit=c0ffee")).StatusCode);
+        Assert.Contains("vectors must be input or context",
+            (await ProblemAsync(await GetAsync($"/repos/embeddings?repo_url={Query(bundle.Header.RepoUrl)}&vectors=output"),
+                HttpStatusCode.BadRequest)).GetProperty("detail").GetString());
         var detail = (await ProblemAsync(await GetAsync($"/repos/embeddings?repo_url={Query(bundle.Header.RepoUrl)}&commit=deadbeef"),
             HttpStatusCode.NotFound)).GetProperty("detail").GetString();
         Assert.Contains("deadbeef", detail);
@@ -92,6 +99,8 @@ public sealed class RepoRoutesTests(SharedCloudNode node) : IClassFixture<Shared
                 var byAccept = seed % 2 == 0;
                 var bundle = PutAsync(ResultSamples.Bundle(NewRepo(), $"c{seed}", files: files, dims: dims, seed: seed)).GetAwaiter().GetResult();
                 var query = $"/repos/embeddings?repo_url={Query(bundle.Header.RepoUrl)}";
+                // Half the time the context vectors, the same way.
+                if (seed % 3 == 0) query += "&vectors=context";
                 var json = GetAsync(query).GetAwaiter().GetResult().Content.ReadFromJsonAsync<JsonElement>().GetAwaiter().GetResult();
                 var response = (byAccept ? GetAsync(query, accept: Npy.ContentType) : GetAsync(query + "&format=npy")).GetAwaiter().GetResult();
                 var npy = response.Content.ReadAsByteArrayAsync().GetAwaiter().GetResult();
@@ -104,7 +113,8 @@ public sealed class RepoRoutesTests(SharedCloudNode node) : IClassFixture<Shared
                        && shape == $"({nodes.Length}, {dims})"
                        && nodes.SequenceEqual(bundle.Header.Graph.Nodes)
                        && rows.Length == nodes.Length
-                       && values.SequenceEqual(rows.SelectMany(r => r));
+                       && values.SequenceEqual(rows.SelectMany(r => r))
+                       && values.SequenceEqual(query.EndsWith("context", StringComparison.Ordinal) ? bundle.ContextVectors! : bundle.Vectors);
             });
 
     [Fact]
@@ -132,34 +142,57 @@ public sealed class RepoRoutesTests(SharedCloudNode node) : IClassFixture<Shared
         Assert.Equal(2, served.GetProperty("unresolved").GetProperty("by_file").GetProperty("pkg/MyModule.py").GetInt32());
     }
 
-    [Fact]
-    public async Task Similar_lists_the_k_nearest_files_by_cosine_highest_first_without_the_file_itself()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Similar_lists_the_k_highest_files_by_link_score_or_for_an_older_result_by_cosine_without_the_file_itself(bool context)
     {
-        var bundle = await PutAsync(ResultSamples.Bundle(NewRepo(), "s1", files: 30, dims: 6, seed: 3));
+        var bundle = await PutAsync(ResultSamples.Bundle(NewRepo(), "s1", files: 30, dims: 6, seed: 3, context: context));
         const string path = "pkg/m004.py";
 
         var body = await Host.JsonAsync($"/repos/similar?repo_url={Query(bundle.Header.RepoUrl)}&path={Query(path)}");
-        Assert.Equal(["repo_url", "commit_sha", "path", "results"], body.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["repo_url", "commit_sha", "path", "results", "measure"], body.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(context ? "link" : "cosine", body.GetProperty("measure").GetString());
         Assert.Equal("s1", body.GetProperty("commit_sha").GetString());
         Assert.Equal(path, body.GetProperty("path").GetString());
         var results = body.GetProperty("results").EnumerateArray()
             .Select(r => (Path: r.GetProperty("path").GetString()!, Score: r.GetProperty("score").GetDouble())).ToArray();
 
-        // A plain scan in the test: every other file's cosine, highest first.
-        var query = bundle.Vector(4).ToArray();
+        // A plain scan in the test: every other file's in·out both ways (or cosine), highest first.
         var expected = Enumerable.Range(0, bundle.NodeCount).Where(i => i != 4)
-            .Select(i => (Path: bundle.Header.Graph.Nodes[i], Score: Cosine(query, bundle.Vector(i).ToArray())))
+            .Select(i => (Path: bundle.Header.Graph.Nodes[i], Score: context ? Link(bundle, 4, i) : Cosine(bundle.Vector(4).ToArray(), bundle.Vector(i).ToArray())))
             .OrderByDescending(e => e.Score).Take(10).ToArray();
         Assert.Equal(10, results.Length);
         Assert.DoesNotContain(results, r => r.Path == path);
         Assert.Equal(expected.Select(e => e.Path), results.Select(r => r.Path));
-        for (var i = 0; i < results.Length; i++) Assert.Equal(expected[i].Score, results[i].Score, 5);
+        for (var i = 0; i < results.Length; i++) Assert.Equal(expected[i].Score, results[i].Score, 4);
         Assert.True(results.Zip(results.Skip(1)).All(pair => pair.Item1.Score >= pair.Item2.Score));
 
         var three = await Host.JsonAsync($"/repos/similar?repo_url={Query(bundle.Header.RepoUrl)}&path={Query(path)}&k=3");
         Assert.Equal(expected.Take(3).Select(e => e.Path), three.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("path").GetString()!));
         var all = await Host.JsonAsync($"/repos/similar?repo_url={Query(bundle.Header.RepoUrl)}&path={Query(path)}&k=100");
         Assert.Equal(29, all.GetProperty("results").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Context_vectors_of_an_older_result_are_404_saying_to_ingest_it_again()
+    {
+        var bundle = await PutAsync(ResultSamples.Bundle(NewRepo(), "old1", context: false));
+        var plain = await Host.JsonAsync($"/repos/embeddings?repo_url={Query(bundle.Header.RepoUrl)}");
+        Assert.False(plain.GetProperty("context_vectors").GetBoolean());
+        var detail = (await ProblemAsync(await GetAsync($"/repos/embeddings?repo_url={Query(bundle.Header.RepoUrl)}&vectors=context"),
+            HttpStatusCode.NotFound)).GetProperty("detail").GetString();
+        Assert.Contains("ingest it again", detail);
+    }
+
+    private static double Link(ResultBundle bundle, int a, int b)
+    {
+        var dims = bundle.Header.Dims;
+        double sum = 0;
+        for (var d = 0; d < dims; d++)
+            sum += bundle.Vectors[a * dims + d] * (double)bundle.ContextVectors![b * dims + d]
+                   + bundle.Vectors[b * dims + d] * (double)bundle.ContextVectors![a * dims + d];
+        return sum;
     }
 
     private static double Cosine(float[] a, float[] b)

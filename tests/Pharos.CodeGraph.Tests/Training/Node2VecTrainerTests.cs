@@ -134,11 +134,33 @@ public sealed class Node2VecTrainerTests
         var embeddings = Node2VecTrainer.Train(new TrainingGraph(5, []), TestGraphs.Quick() with { Epochs = 3 }, reports.Add);
         Assert.Equal(5, embeddings.NodeCount);
         Assert.Equal(5 * 64, embeddings.Vectors.Length);
-        Assert.All(embeddings.Vectors, v => Assert.InRange(v, -0.5f / 64, 0.5f / 64));
+        Assert.All(embeddings.Vectors, v => Assert.InRange(v, -1f / 64, 1f / 64));
         Assert.Contains(embeddings.Vectors, v => v != 0);
         Assert.Equal(0, embeddings.FinalLoss);
         Assert.Equal(3, reports.Count);
         Assert.Equal(5 * 10, embeddings.WalkCount);
+    }
+
+    /// <summary>
+    /// Input vectors start uniform in (−1/dims, 1/dims), gensim 4's scale: word2vec.c's half of it (the rule before)
+    /// left our cosine AUC 0.003–0.013 below gensim's on the very same walks on six of bench/quality's seven
+    /// repositories, as the output vectors (starting at zero) learn in proportion to the input vectors' size.
+    /// Untrained vectors (an edgeless graph) show the distribution: its variance, a²/3 for a uniform on ±a, is four
+    /// times word2vec.c's, and half the values lie beyond ±0.5/dims, where word2vec.c puts none.
+    /// </summary>
+    [Theory]
+    [InlineData(64)]
+    [InlineData(16)]
+    public void Input_vectors_start_uniform_within_one_over_dims_as_gensim_s(int dims)
+    {
+        var embeddings = Node2VecTrainer.Train(new TrainingGraph(400, []), TestGraphs.Quick() with { Dimensions = dims, Epochs = 1 });
+        var values = embeddings.Vectors.Select(v => (double)v).ToArray();
+        var bound = 1.0 / dims;
+        Assert.All(values, v => Assert.InRange(v, -bound, bound));
+        var variance = values.Select(v => v * v).Average();
+        Assert.InRange(variance / (bound * bound / 3), 0.95, 1.05);
+        Assert.InRange(values.Count(v => Math.Abs(v) > bound / 2) / (double)values.Length, 0.47, 0.53);
+        Assert.InRange(values.Average() / bound, -0.03, 0.03);
     }
 
     [Theory]

@@ -25,7 +25,7 @@ public sealed class RealGraphQualityTests(ITestOutputHelper output)
     private const double GensimReferenceLinkAuc = 0.9161;
 
     [Fact]
-    public void Held_out_imports_of_the_python_standard_library_are_predicted_as_well_as_gensim_does()
+    public void Held_out_imports_of_the_python_standard_library_are_predicted_as_well_as_gensim_does_and_better_than_the_baselines()
     {
         Assert.True(Directory.Exists(Stdlib), $"{Stdlib} is missing: the system Python comes with this machine kind.");
         var root = FileTree.CreateTempDirectory();
@@ -38,31 +38,27 @@ public sealed class RealGraphQualityTests(ITestOutputHelper output)
             var graph = ImportGraphBuilder.Build(Path.Combine(root, "python3.11"));
             var split = EdgeSplit.Make(graph.Nodes.Count, graph.Edges, holdout: 0.1, seed: 42);
             var options = new Node2VecOptions { Threads = 1, Seed = 43 };
+            var train = new TrainingGraph(graph.Nodes.Count, split.Train);
+            double Score(Func<int, int, double> score) => LinkPrediction.Auc(split.Positives, split.Negatives, score);
 
-            var embeddings = Node2VecTrainer.Train(new TrainingGraph(graph.Nodes.Count, split.Train), options);
-            var auc = LinkPrediction.Auc(embeddings, split.Positives, split.Negatives);
-
-            output.WriteLine($"{graph.Nodes.Count} files, {split.All} edges, {split.Positives.Count} held out: AUC {auc:F4} (gensim {GensimReferenceAuc})");
+            // gensim's settings (word2vec's negatives), scored as Node2Vec usually is, by cosine.
+            var word2vec = Node2VecTrainer.Train(train, options with { NegativeExponent = Node2VecOptions.Word2VecNegativeExponent });
+            var auc = LinkPrediction.Auc(word2vec, split.Positives, split.Negatives);
+            output.WriteLine($"{graph.Nodes.Count} files, {split.All} edges, {split.Positives.Count} held out: cosine AUC {auc:F4} (gensim {GensimReferenceAuc})");
             Assert.True(split.Positives.Count > 200, $"{split.Positives.Count} held-out edges is too few to say anything");
             Assert.True(auc >= GensimReferenceAuc - 0.01, $"AUC {auc:F4} is more than 0.01 below gensim's {GensimReferenceAuc}");
 
-            // The cosine of input vectors loses to scores that know nothing but the training graph; the skip-gram's own
-            // estimate (input · context, both ways) must beat them on the same pairs.
-            var train = new TrainingGraph(graph.Nodes.Count, split.Train);
-            double Score(Func<int, int, double> score) => LinkPrediction.Auc(split.Positives, split.Negatives, score);
-            var link = Score((a, b) => LinkPrediction.LinkScore(embeddings, a, b));
+            // The defaults, scored as `similar` ranks (the link score): as good as gensim at the same settings, and
+            // better than the scores that know nothing but the training graph, on the same pairs.
+            var defaults = Node2VecTrainer.Train(train, options);
+            var link = Score((a, b) => LinkPrediction.LinkScore(defaults, a, b));
             var degreeProduct = Score((a, b) => LinkPrediction.DegreeProduct(train, a, b));
             var adamicAdar = Score((a, b) => LinkPrediction.AdamicAdar(train, a, b));
-            output.WriteLine($"link score AUC {link:F4}, degree product {degreeProduct:F4}, Adamic-Adar {adamicAdar:F4}");
+            output.WriteLine($"defaults: link score AUC {link:F4} (gensim {GensimReferenceLinkAuc}), degree product {degreeProduct:F4}, Adamic-Adar {adamicAdar:F4}");
             Assert.True(link > degreeProduct && link > adamicAdar,
                 $"link score AUC {link:F4} does not beat the degree product ({degreeProduct:F4}) and Adamic-Adar ({adamicAdar:F4})");
-
-            // Uniform negatives, the setting where the update rule for saturated pairs shows: as good as gensim.
-            var uniform = Node2VecTrainer.Train(train, options with { NegativeExponent = 0 });
-            var uniformLink = Score((a, b) => LinkPrediction.LinkScore(uniform, a, b));
-            output.WriteLine($"uniform negatives: link score AUC {uniformLink:F4} (gensim {GensimReferenceLinkAuc})");
-            Assert.True(uniformLink >= GensimReferenceLinkAuc - 0.005,
-                $"link score AUC {uniformLink:F4} with uniform negatives is more than 0.005 below gensim's {GensimReferenceLinkAuc}");
+            Assert.True(link >= GensimReferenceLinkAuc - 0.005,
+                $"link score AUC {link:F4} with the defaults is more than 0.005 below gensim's {GensimReferenceLinkAuc}");
         }
         finally
         {

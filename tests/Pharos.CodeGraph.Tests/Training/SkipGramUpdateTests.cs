@@ -20,7 +20,7 @@ public sealed class SkipGramUpdateTests
     {
         // Node 2 alone occurs in the corpus the sampler counts: every negative drawn is node 2.
         var corpus = new WalkCorpus([2], [0, 1], 3);
-        var sampler = NegativeSampler.FromCorpus(corpus, 3);
+        var sampler = NegativeSampler.FromCorpus(corpus, 3, Node2VecOptions.Word2VecNegativeExponent);
         var input = new float[3 * Dims];
         var output = new float[3 * Dims];
         // in(0) = e0; out(1) = centreScore·e0 + e1; out(2) = negativeScore·e0 + e2: the dot products are the scores.
