@@ -82,6 +82,9 @@ public static class CloudApp
         }
 
         builder.WebHost.UseUrls(settings.Node.HttpUrls.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+        // Under systemd (deploy/systemd): ready is told with sd_notify, and log lines carry journald's levels. Before
+        // the JSON choice, which wins when both apply.
+        builder.Services.AddSystemd();
         // One line of JSON per entry for log collectors (Loki, CloudWatch...); plain text is easier to read by eye.
         if (settings.Node.LogFormat == NodeSettings.LogFormatJson) builder.Logging.AddJsonConsole();
         AddCloudServices(builder.Services, settings);

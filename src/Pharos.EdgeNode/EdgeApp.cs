@@ -11,6 +11,8 @@ public static class EdgeApp
     public static IHost BuildHost(string[] args, PharosSettings settings)
     {
         var builder = Host.CreateApplicationBuilder(args);
+        // Under systemd (deploy/systemd): ready is told with sd_notify, and log lines carry journald's levels.
+        builder.Services.AddSystemd();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddAkka(PharosAkkaHosting.SystemName, akka => ConfigureAkka(akka, settings));
         return builder.Build();
