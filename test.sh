@@ -7,9 +7,10 @@ cd "$(dirname "$0")"
 # Debian packages the tests use, as "command or path:package": git for repositories, networkx as real Python code
 # for the import graph, redis-server for the Redis journal's tests (they start their own servers on free loopback
 # ports and stop them by PID), chromium for the dashboard's browser tests (Playwright drives /usr/bin/chromium; no
-# browser is ever downloaded). (Real JavaScript comes with the machine: the npm that ships with Node.js.)
+# browser is ever downloaded), systemd's own checks of the service files in deploy/systemd (systemd-analyze; nothing
+# is started). (Real JavaScript comes with the machine: the npm that ships with Node.js.)
 needs=("git:git" "/usr/lib/python3/dist-packages/networkx:python3-networkx" "redis-server:redis-server"
-       "/usr/bin/chromium:chromium")
+       "/usr/bin/chromium:chromium" "systemd-analyze:systemd")
 missing=()
 for need in "${needs[@]}"; do
   probe="${need%%:*}"
