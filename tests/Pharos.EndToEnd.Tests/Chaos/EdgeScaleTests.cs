@@ -26,7 +26,7 @@ public sealed class EdgeScaleTests(ITestOutputHelper output) : ChaosTest(output)
     [Fact]
     public async Task Tasks_spread_over_four_edges_and_all_complete_when_two_edges_are_killed_mid_way()
     {
-        var tasks = ChaosSize.Get("SCALE_TASKS", ci: 24, full: 200);
+        var tasks = ChaosSize.Get("SCALE_TASKS", ci: 12, full: 200);
         // Tasks one edge runs alone first, for the throughput baseline (none in the default run).
         var baselineTasks = ChaosSize.Get("SCALE_BASELINE_TASKS", ci: 0, full: 40);
         var timeout = TimeSpan.FromSeconds(60 + 15 * (tasks + baselineTasks));
