@@ -4,8 +4,9 @@ using Pharos.CodeGraph.Results;
 namespace Pharos.CloudNode.ResultStorage;
 
 /// <summary>
-/// The few parsed bundles read last, bounded by count and by the bytes of their vectors (least recently used goes
-/// first); a bundle larger than the whole budget is not kept. Each entry is found by the summary it was read with.
+/// The few parsed bundles read last, bounded by count and by the bytes of their vectors and context vectors (least
+/// recently used goes first); a bundle larger than the whole budget is not kept. Each entry is found by the summary it
+/// was read with.
 /// </summary>
 public sealed class ResultCache(int maxEntries = 8, long maxBytes = 512L * 1024 * 1024)
 {
@@ -41,7 +42,8 @@ public sealed class ResultCache(int maxEntries = 8, long maxBytes = 512L * 1024 
 
     public void Add(StoredResult summary, ResultBundle bundle)
     {
-        var bytes = (long)bundle.Vectors.Length * sizeof(float);
+        // Both matrices: the context vectors are as large as the vectors.
+        var bytes = ((long)bundle.Vectors.Length + (bundle.ContextVectors?.Length ?? 0)) * sizeof(float);
         if (maxEntries < 1 || bytes > maxBytes) return;
         lock (_gate)
         {

@@ -163,7 +163,8 @@ public abstract class ResultStoreContract
     [Fact]
     public void The_cache_keeps_the_most_recently_used_bundles_within_its_count_and_bytes()
     {
-        var cache = new ResultCache(maxEntries: 2, maxBytes: 10 * 8 * sizeof(float));
+        // Two bundles of 5 files × 8 dims, vectors and context vectors.
+        var cache = new ResultCache(maxEntries: 2, maxBytes: 2 * 5 * 8 * 2 * sizeof(float));
         var bundles = Enumerable.Range(0, 3).Select(i => ResultSamples.Bundle($"https://github.com/o/r{i}", files: 5, dims: 8)).ToArray();
         var summaries = bundles.Select(b => StoredResult.Of(b.Header)).ToArray();
         cache.Add(summaries[0], bundles[0]);
@@ -174,8 +175,9 @@ public abstract class ResultStoreContract
         Assert.Null(cache.Find(summaries[1]));
         Assert.Same(bundles[0], cache.Find(summaries[0]));
         Assert.Same(bundles[2], cache.Find(summaries[2]));
-        // Larger than the whole budget: not kept.
+        // Larger than the whole budget once its context vectors count (its vectors alone would fit): not kept.
         var large = ResultSamples.Bundle("https://github.com/o/large", files: 11, dims: 8);
+        Assert.True(large.Vectors.Length * sizeof(float) < 2 * 5 * 8 * 2 * sizeof(float));
         cache.Add(StoredResult.Of(large.Header), large);
         Assert.Null(cache.Find(StoredResult.Of(large.Header)));
         cache.Forget("https://github.com/o/r0");
