@@ -40,7 +40,8 @@ public static class SimilarFiles
 
         var query = vectors.AsSpan(node * dims, dims);
         var queryContext = context is null ? default : context.AsSpan(node * dims, dims);
-        var queryNorm = TensorPrimitives.Norm(query);
+        // Only the cosine needs norms.
+        var queryNorm = context is null ? TensorPrimitives.Norm(query) : 0f;
         // A min-heap of the best k so far: its root is the one the next better row replaces.
         var best = new PriorityQueue<int, (float Score, int Order)>(k + 1);
         for (var row = 0; row < rows; row++)
