@@ -34,7 +34,7 @@ while (true)
     await host.WaitForShutdownAsync();
     if (shutdown.ShutdownReason is not (CoordinatedShutdown.ClusterDowningReason or CoordinatedShutdown.ClusterJoinUnsuccessfulReason))
     {
-        // Not a clean stop (79: Akka stopped the node after a failed outgoing TLS handshake) is not exit code 0.
+        // Not a clean stop (79: this node's TLS certificates do not match the cluster's) is not exit code 0.
         var code = PharosAkkaHosting.ExitCode(system);
         if (code != 0) await Console.Error.WriteLineAsync($"pharos edge: stopped: {shutdown.ShutdownReason}");
         return code;

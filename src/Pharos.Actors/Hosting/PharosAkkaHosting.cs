@@ -11,6 +11,7 @@ using Pharos.Actors.Configuration;
 using Pharos.Actors.Edge;
 using Pharos.Actors.Ingest;
 using Pharos.Actors.Membership;
+using Pharos.Actors.Membership.Transport;
 using Pharos.Actors.Queue;
 using Pharos.Actors.Status;
 using Pharos.Messages;
@@ -52,7 +53,7 @@ public static class PharosAkkaHosting
             // LeaseMajorityOption has no stable-after (nor the lease-majority settings of pharos.base.hocon).
             .AddHocon($"akka.cluster.split-brain-resolver.stable-after = {(long)cluster.DownAfter.TotalSeconds}s", HoconAddMode.Prepend)
             .WithPharosSerializer()
-            .WithRemoting(RemotingOptions(cluster, role))
+            .WithClusterEndpoint(cluster, role)
             .WithClustering(new ClusterOptions
             {
                 Roles = [role],
@@ -94,8 +95,8 @@ public static class PharosAkkaHosting
 
     /// <summary>
     /// The process exit code for why <paramref name="system"/> stopped: 0 for a stop that was asked for, Akka's own
-    /// code otherwise (3 downed, 79 when Akka stopped the node because an outgoing TLS handshake failed: the peer's
-    /// certificate is not from PHAROS_TLS_CA, or the peer went away mid-handshake), so a supervisor restarts it.
+    /// code otherwise (3 downed; 79 when the node refused a peer's certificate before any TLS handshake of its own
+    /// succeeded: <see cref="ClusterTlsRefusedReason"/>), so a supervisor restarts it.
     /// </summary>
     public static int ExitCode(ActorSystem system) => CoordinatedShutdown.Get(system).ShutdownReason?.ExitCode ?? 0;
 
@@ -107,38 +108,26 @@ public static class PharosAkkaHosting
         seed.Contains("://", StringComparison.Ordinal) ? seed : $"{Protocol(tls)}://{SystemName}@{seed}";
 
     /// <summary>
-    /// The cluster endpoint; with <see cref="ClusterMemberSettings.Tls"/>, TLS on the DotNetty transport where both ends
-    /// present a certificate (require-mutual-authentication) and each accepts the other's only if it chains to
-    /// PHAROS_TLS_CA. Akka's own chain check (the OS root store) is replaced by <see cref="ClusterTls.Refusal"/>
-    /// through its custom validator (Akka.NET 1.5.55+, the fix of CVE-2025-61778). Host names are not checked: a
-    /// certificate from the private CA is the identity, and edges are reached at addresses that change.
+    /// The cluster endpoint: Akka's DotNetty TCP transport, or with <see cref="ClusterMemberSettings.Tls"/> Pharos's
+    /// <see cref="MutualTlsTransport"/> (why not DotNetty's TLS: its remarks), where both ends present a certificate and
+    /// each accepts the other's only if it chains to PHAROS_TLS_CA. Host names are not checked: a certificate from the
+    /// private CA is the identity, and edges are reached at addresses that change.
     /// </summary>
-    private static RemoteOptions RemotingOptions(ClusterMemberSettings settings, string role)
+    private static AkkaConfigurationBuilder WithClusterEndpoint(this AkkaConfigurationBuilder builder, ClusterMemberSettings settings,
+        string role)
     {
-        var options = new RemoteOptions
-        {
-            HostName = settings.ClusterHost,
-            Port = settings.ClusterPort ?? (role == CloudRole ? DefaultCloudPort : 0),
-            // Frames carry at most a task and its status; 1 MiB leaves room and bounds what a peer can make us buffer.
-            MaxFrameSize = 1024 * 1024,
-        };
-        if (settings.Tls is not { } tls) return options;
-        options.EnableSsl = true;
-        options.Ssl = new SslOptions
-        {
-            X509Certificate = tls.Certificate,
-            SuppressValidation = false,
-            RequireMutualAuthentication = true,
-            ValidateCertificateHostname = false,
-            CustomValidator = (certificate, _, peer, _, log) =>
-            {
-                // SslStream's own verdict (errors) is against the OS store, which does not know the private CA.
-                if (tls.Refusal(certificate) is not { } refusal) return true;
-                log.Warning("Refused the TLS connection with {0}: {1}", peer, refusal);
-                return false;
-            },
-        };
-        return options;
+        var host = settings.ClusterHost;
+        var port = settings.ClusterPort ?? (role == CloudRole ? DefaultCloudPort : 0);
+        // Frames carry at most a task and its status; 1 MiB leaves room and bounds what a peer can make us buffer.
+        const int maxFrameSize = 1024 * 1024;
+        builder.WithRemoting(new RemoteOptions { HostName = host, Port = port, MaxFrameSize = maxFrameSize });
+        if (settings.Tls is not { } tls) return builder;
+        return builder
+            .AddSetup(new ClusterTlsSetup(tls))
+            .AddHocon($$"""
+                        akka.remote.enabled-transports = ["{{MutualTlsTransport.ConfigPath}}"]
+                        {{MutualTlsTransport.ConfigPath}} { hostname = "{{host}}", port = {{port}}, maximum-frame-size = {{maxFrameSize}}b }
+                        """, HoconAddMode.Prepend);
     }
 
     /// <summary>QueueActor, supervised, as a cluster singleton on the cloud role.</summary>

@@ -1,9 +1,14 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using Akka.Cluster;
 using Akka.Event;
 using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Pharos.Actors.Hosting;
+using Pharos.Actors.Membership.Transport;
 
 namespace Pharos.Actors.Tests.Hosting;
 
@@ -29,10 +34,10 @@ public sealed class MutualTlsClusterTests(TestCertificates certs) : IClassFixtur
         }
     }
 
-    private async Task<ActorSystem> StartAsync(PharosSettings settings, string role)
+    private async Task<ActorSystem> StartAsync(PharosSettings settings, string role, string hocon = "")
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Services.AddAkka(PharosAkkaHosting.SystemName, akka => akka.WithPharosNode(settings, role));
+        builder.Services.AddAkka(PharosAkkaHosting.SystemName, akka => akka.WithPharosNode(settings, role).AddHocon(hocon, HoconAddMode.Prepend));
         var host = builder.Build();
         _hosts.Add(host);
         await host.StartAsync();
@@ -40,9 +45,9 @@ public sealed class MutualTlsClusterTests(TestCertificates certs) : IClassFixtur
     }
 
     /// <summary>The cloud alone (its own seed), and what an edge puts in PHAROS_SEEDS to reach it.</summary>
-    private async Task<(ActorSystem System, string Seed)> StartCloudAsync()
+    private async Task<(ActorSystem System, string Seed)> StartCloudAsync(string hocon = "")
     {
-        var cloud = await StartAsync(certs.Settings("cloud", ("PHAROS_CLUSTER_PORT", "0")), PharosAkkaHosting.CloudRole);
+        var cloud = await StartAsync(certs.Settings("cloud", ("PHAROS_CLUSTER_PORT", "0")), PharosAkkaHosting.CloudRole, hocon);
         await MemberUpAsync(cloud);
         return (cloud, $"127.0.0.1:{Cluster.Get(cloud).SelfAddress.Port}");
     }
@@ -100,7 +105,7 @@ public sealed class MutualTlsClusterTests(TestCertificates certs) : IClassFixtur
     public async Task A_node_without_tls_cannot_join_a_tls_cloud()
     {
         var (cloud, seed) = await StartCloudAsync();
-        var rejected = WarningAsync(cloud, "due to TLS handshake failure");
+        var rejected = WarningAsync(cloud, "Turned away a cluster connection");
 
         var plain = await StartAsync(TestCertificates.Read(("PHAROS_CLUSTER_PORT", "0"), ("PHAROS_SEEDS", seed)), PharosAkkaHosting.EdgeRole);
         var edge = await StartAsync(certs.Settings("edge", ("PHAROS_CLUSTER_PORT", "0"), ("PHAROS_SEEDS", seed)), PharosAkkaHosting.EdgeRole);
@@ -109,5 +114,94 @@ public sealed class MutualTlsClusterTests(TestCertificates certs) : IClassFixtur
         await rejected;
         Assert.Equal("akka.tcp", Cluster.Get(plain).SelfAddress.Protocol);
         Assert.Equal(Addresses(cloud, edge), Members(cloud));
+    }
+
+    [Fact]
+    public async Task A_peer_that_goes_away_mid_handshake_fails_that_connection_only()
+    {
+        var (cloud, seed) = await StartCloudAsync();
+        var edge = await StartAsync(certs.Settings("edge", ("PHAROS_CLUSTER_PORT", "0"), ("PHAROS_SEEDS", seed)), PharosAkkaHosting.EdgeRole);
+        await MemberUpAsync(edge);
+        // What a member that is shutting down does to a connection it had just accepted (and a rogue one at will):
+        // closes it in the middle of the TLS handshake.
+        using var closer = new TcpListener(IPAddress.Loopback, 0);
+        closer.Start();
+        var port = ((IPEndPoint)closer.LocalEndpoint).Port;
+        var closed = Task.Run(async () =>
+        {
+            using var socket = await closer.AcceptSocketAsync();
+            await socket.ReceiveAsync(new byte[512]);
+            socket.Close();
+        });
+        var unreachable = WarningAsync(edge, $"Tried to associate with unreachable remote address [akka.ssl.tcp://pharos@127.0.0.1:{port}]");
+
+        edge.ActorSelection($"akka.ssl.tcp://pharos@127.0.0.1:{port}/user/anyone").Tell("hello");
+
+        await closed.WaitAsync(Deadline);
+        await unreachable;
+        // Akka.NET's own TLS transport stops the whole node here (exit 79); this node only gave up that connection.
+        Assert.Null(CoordinatedShutdown.Get(edge).ShutdownReason);
+        Assert.Equal(MemberStatus.Up, Cluster.Get(edge).SelfMember.Status);
+        Assert.Equal(Addresses(cloud, edge), Members(cloud));
+    }
+
+    [Fact]
+    public async Task A_node_that_refuses_its_seeds_certificate_stops_with_exit_code_79()
+    {
+        var (cloud, seed) = await StartCloudAsync();
+        // Each side refuses the other's certificate; only the one that has never made a connection stops.
+        var refused = WarningAsync(cloud, "'OU=pharos-edge, CN=stranger' does not chain to the cluster CA");
+        var strangerPfx = certs.WritePfx("stranger", certs.OtherCa);
+        var stranger = await StartAsync(TestCertificates.Read(("PHAROS_TLS_CERT", strangerPfx), ("PHAROS_TLS_CERT_PASSWORD", TestCertificates.Password),
+            ("PHAROS_TLS_CA", certs.OtherCaPath), ("PHAROS_CLUSTER_PORT", "0"), ("PHAROS_SEEDS", seed)), PharosAkkaHosting.EdgeRole);
+
+        await stranger.WhenTerminated.WaitAsync(Deadline);
+        var reason = Assert.IsType<ClusterTlsRefusedReason>(CoordinatedShutdown.Get(stranger).ShutdownReason);
+        Assert.Equal(79, reason.ExitCode);
+        Assert.Contains("does not chain to the cluster CA", reason.ToString(), StringComparison.Ordinal);
+        await refused;
+        Assert.Null(CoordinatedShutdown.Get(cloud).ShutdownReason);
+        Assert.Equal(Addresses(cloud), Members(cloud));
+    }
+
+    [Fact]
+    public async Task A_frame_above_the_maximum_closes_that_connection_and_the_node_goes_on()
+    {
+        var (cloud, _) = await StartCloudAsync();
+        var port = Cluster.Get(cloud).SelfAddress.Port!.Value;
+        var oversized = WarningAsync(cloud, "above maximum-frame-size");
+        using var certificate = X509CertificateLoader.LoadPkcs12FromFile(certs.WritePfx("edge-raw"), TestCertificates.Password);
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, port);
+        await using var tls = new SslStream(client.GetStream());
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = "127.0.0.1",
+            ClientCertificates = [certificate],
+            RemoteCertificateValidationCallback = (_, _, _, _) => true,
+        });
+
+        // A member in good standing (a certificate of the CA) that announces a 2 GB frame.
+        await tls.WriteAsync(new byte[] { 0x7f, 0xff, 0xff, 0xff });
+        await tls.FlushAsync();
+
+        await oversized;
+        Assert.Equal(0, await tls.ReadAsync(new byte[16]).AsTask().WaitAsync(Deadline));
+        Assert.Null(CoordinatedShutdown.Get(cloud).ShutdownReason);
+        Assert.Equal(MemberStatus.Up, Cluster.Get(cloud).SelfMember.Status);
+    }
+
+    [Fact]
+    public async Task A_connection_that_never_starts_its_handshake_is_turned_away_after_the_handshake_timeout()
+    {
+        var (cloud, _) = await StartCloudAsync("akka.remote.pharos-tls.handshake-timeout = 1s");
+        var port = Cluster.Get(cloud).SelfAddress.Port!.Value;
+        var turnedAway = WarningAsync(cloud, "Turned away a cluster connection");
+        using var silent = new TcpClient();
+        await silent.ConnectAsync(IPAddress.Loopback, port);
+
+        await turnedAway;
+        Assert.Equal(0, await silent.GetStream().ReadAsync(new byte[16]).AsTask().WaitAsync(Deadline));
+        Assert.Null(CoordinatedShutdown.Get(cloud).ShutdownReason);
     }
 }
