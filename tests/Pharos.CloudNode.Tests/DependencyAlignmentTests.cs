@@ -86,8 +86,9 @@ public sealed class DependencyAlignmentTests
         var cloud = ResolvedPackages(Path.Combine(Root, "src", "Pharos.CloudNode"));
         var edge = ResolvedPackages(Path.Combine(Root, "src", "Pharos.EdgeNode"));
         // The embedded journal and the HTTP API description are the cloud's alone.
-        Assert.Contains("Akka.Persistence.Sql", cloud.Keys);
-        Assert.DoesNotContain("Akka.Persistence.Sql", edge.Keys);
+        Assert.Contains("Microsoft.Data.Sqlite", cloud.Keys);
+        Assert.DoesNotContain("Akka.Persistence.Sql", cloud.Keys);
+        Assert.DoesNotContain("linq2db", cloud.Keys);
         Assert.DoesNotContain("Microsoft.AspNetCore.OpenApi", edge.Keys);
     }
 }

@@ -1,7 +1,5 @@
-using Akka.Persistence.Sql.Hosting;
-using LinqToDB;
 using Microsoft.Data.Sqlite;
-using Pharos.Actors.Hosting;
+using Pharos.Persistence.Sqlite.Hosting;
 
 namespace Pharos.CloudNode.Persistence;
 
@@ -11,9 +9,10 @@ public static class EmbeddedJournal
     public const string SnapshotFile = "pharos-snapshots.db";
 
     /// <summary>
-    /// Akka.Persistence.Sql on SQLite under PHAROS_DATA_DIR: durable with no server to install. Events and snapshots
-    /// live in two files, because SQLite has one writer per file: a snapshot being saved must not make the next
-    /// accepted task wait for the lock.
+    /// Pharos.Persistence.Sqlite under PHAROS_DATA_DIR: durable with no server to install, in the tables Akka.Persistence.Sql
+    /// wrote before it (a data directory of an earlier release is read as it is). Events and snapshots live in two
+    /// files, because SQLite has one writer per file: a snapshot being saved must not make the next accepted task wait
+    /// for the lock.
     /// </summary>
     public static AkkaConfigurationBuilder WithEmbeddedJournal(this AkkaConfigurationBuilder builder, StorageSettings settings)
     {
@@ -22,21 +21,7 @@ public static class EmbeddedJournal
         var snapshots = ConnectionString(settings, SnapshotFile);
         UseWriteAheadLog(journal);
         UseWriteAheadLog(snapshots);
-        // What the typed options below cannot say: one writer, and started with the actor system.
-        builder.AddHoconFile(PharosAkkaHosting.HoconFile("sqlite-journal.hocon"), HoconAddMode.Prepend);
-        return builder.WithSqlPersistence(
-            new SqlJournalOptions(isDefaultPlugin: true)
-            {
-                ConnectionString = journal,
-                ProviderName = ProviderName.SQLiteMS,
-                AutoInitialize = true,
-            },
-            new SqlSnapshotOptions(isDefaultPlugin: true)
-            {
-                ConnectionString = snapshots,
-                ProviderName = ProviderName.SQLiteMS,
-                AutoInitialize = true,
-            });
+        return builder.WithSqlitePersistence(journal, snapshots);
     }
 
     // A write that waits on a lock longer than a few seconds fails (503, nothing accepted) rather than outliving the
@@ -45,7 +30,7 @@ public static class EmbeddedJournal
         $"Data Source={Path.Combine(settings.DataDirFull, file)};Pooling=True;Default Timeout=3";
 
     /// <summary>
-    /// WAL is a property of the database file, so setting it once here covers the plugin's own connections. With the
+    /// WAL is a property of the database file, so setting it once here covers the plugins' own connections. With the
     /// default synchronous=FULL a commit is still on disk before the 202; it just costs one fsync instead of several.
     /// </summary>
     private static void UseWriteAheadLog(string connectionString)

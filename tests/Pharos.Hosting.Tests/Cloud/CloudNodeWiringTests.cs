@@ -13,6 +13,8 @@ using Pharos.CloudNode;
 using Pharos.CloudNode.Metrics;
 using Pharos.CloudNode.Persistence;
 using Pharos.EdgeNode;
+using Pharos.Persistence.Sqlite.Journal;
+using Pharos.Persistence.Sqlite.Snapshot;
 
 namespace Pharos.Hosting.Tests.Cloud;
 
@@ -70,12 +72,12 @@ public sealed class CloudNodeWiringTests : Akka.Hosting.TestKit.TestKit
     public async Task Without_PHAROS_REDIS_the_queue_journals_to_SQLite_in_the_data_directory()
     {
         var config = Sys.Settings.Config;
-        Assert.Equal("akka.persistence.journal.sql", config.GetString("akka.persistence.journal.plugin"));
-        Assert.Equal("akka.persistence.snapshot-store.sql", config.GetString("akka.persistence.snapshot-store.plugin"));
+        Assert.Equal(SqliteJournal.PluginId, config.GetString("akka.persistence.journal.plugin"));
+        Assert.Equal(SqliteSnapshotStore.PluginId, config.GetString("akka.persistence.snapshot-store.plugin"));
         Assert.Contains(Path.Combine(_settings.Storage.DataDirFull, EmbeddedJournal.JournalFile),
-            config.GetString("akka.persistence.journal.sql.connection-string"), StringComparison.Ordinal);
+            config.GetString($"{SqliteJournal.PluginId}.connection-string"), StringComparison.Ordinal);
         Assert.Contains(Path.Combine(_settings.Storage.DataDirFull, EmbeddedJournal.SnapshotFile),
-            config.GetString("akka.persistence.snapshot-store.sql.connection-string"), StringComparison.Ordinal);
+            config.GetString($"{SqliteSnapshotStore.PluginId}.connection-string"), StringComparison.Ordinal);
 
         // Accepted means written: the queue recovered from that journal and persists to it.
         var queue = await ActorRegistry.GetAsync<QueueProxy>(Cancelled);
