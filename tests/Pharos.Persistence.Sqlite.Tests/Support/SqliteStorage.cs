@@ -44,9 +44,11 @@ public sealed class SqliteStorage : PluginStorage
     public string JournalFile => Path.Combine(Directory, JournalFileName);
     public string SnapshotFile => Path.Combine(Directory, SnapshotFileName);
 
-    /// <summary>What the plugins open (pooled, Microsoft.Data.Sqlite's default).</summary>
-    public string JournalConnectionString => $"Data Source={JournalFile}";
-    public string SnapshotConnectionString => $"Data Source={SnapshotFile}";
+    /// <summary>What the plugins open: the cloud node's form (pooled, a write waits on a lock at most 3 s).</summary>
+    public string JournalConnectionString => ConnectionString(JournalFile);
+    public string SnapshotConnectionString => ConnectionString(SnapshotFile);
+
+    private static string ConnectionString(string file) => $"Data Source={file};Pooling=True;Default Timeout=3";
 
     public override Config PluginConfig => ConfigurationFactory.ParseString($$"""
             akka.persistence {
