@@ -24,7 +24,7 @@ public sealed record JournalTarget(string Name, string? Redis, string? DataDir, 
     /// <summary>
     /// A local (non-cluster) actor system with Pharos's serializer and the journal: Redis through
     /// <c>WithRedisPersistence</c>, SQLite through the node's own <c>EmbeddedJournal.WithEmbeddedJournal</c>
-    /// (Akka.Persistence.Sql, WAL, synchronous=FULL, events and snapshots in two files).
+    /// (Pharos.Persistence.Sqlite, WAL, synchronous=FULL, events and snapshots in two files).
     /// </summary>
     public async Task<IHost> StartAsync()
     {

@@ -52,7 +52,7 @@ public static class CloudApp
     {
         // `--standalone` is a switch, not a key=value the configuration's command-line source understands.
         var standalone = args.Contains(StandaloneFlag, StringComparer.Ordinal);
-        var builder = WebApplication.CreateSlimBuilder(args.Where(a => a != StandaloneFlag).ToArray());
+        var builder = WebApplication.CreateSlimBuilder(NodeHostArguments.ReadSettingsOnce(args.Where(a => a != StandaloneFlag)));
         // Lowest-priority defaults, so appsettings and Logging__* variables still win. Per-request logs of ASP.NET
         // stay off: a flood of refused requests must not become a flood of log lines.
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource

@@ -10,7 +10,7 @@ public static class EdgeApp
     /// <summary>One run of the edge node: a host whose actor system joins the cloud's cluster.</summary>
     public static IHost BuildHost(string[] args, PharosSettings settings)
     {
-        var builder = Host.CreateApplicationBuilder(args);
+        var builder = Host.CreateApplicationBuilder(NodeHostArguments.ReadSettingsOnce(args));
         // Under systemd (deploy/systemd): ready is told with sd_notify, and log lines carry journald's levels.
         builder.Services.AddSystemd();
         builder.Services.AddSingleton(TimeProvider.System);

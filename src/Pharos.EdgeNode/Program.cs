@@ -12,7 +12,7 @@ PharosSettings settings;
 try
 {
     // The same sources a host reads (appsettings.json, environment, command line), read once up front.
-    settings = PharosSettings.From(Host.CreateApplicationBuilder(args).Configuration);
+    settings = PharosSettings.From(Host.CreateApplicationBuilder(NodeHostArguments.ReadSettingsOnce(args)).Configuration);
     settings.Cluster.RequireRole(PharosAkkaHosting.EdgeRole);
 }
 catch (SettingsException e)

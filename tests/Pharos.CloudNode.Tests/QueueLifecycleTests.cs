@@ -92,4 +92,46 @@ public sealed class QueueLifecycleTests
             r => r.StatusCode == HttpStatusCode.Accepted);
         Assert.Equal(HttpStatusCode.Accepted, retried.StatusCode);
     }
+
+    /// <summary>
+    /// Golden/akka-persistence-sql-data-dir: a data directory written by the cloud node of the release before this one
+    /// (Akka.Persistence.Sql): six events (four tasks, a cancel, a fifth task) and a snapshot at the fifth event.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_data_directory_written_by_akka_persistence_sql_is_read_as_it_is(bool withSnapshot)
+    {
+        var golden = Path.Combine(AppContext.BaseDirectory, "Golden", "akka-persistence-sql-data-dir");
+        var expected = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(golden, "jobs.json"))).RootElement
+            .EnumerateArray().Select(Summary).ToList();
+        var dataDir = CloudNodeHost.NewDataDir();
+        try
+        {
+            File.Copy(Path.Combine(golden, "pharos.db"), Path.Combine(dataDir, "pharos.db"));
+            // Without the snapshot file, recovery replays all six events; with it, the snapshot and the sixth.
+            if (withSnapshot) File.Copy(Path.Combine(golden, "pharos-snapshots.db"), Path.Combine(dataDir, "pharos-snapshots.db"));
+            var settings = With(("PHAROS_ALLOW_LOCAL_REPOS", "true"));
+            await using (var host = await CloudNodeHost.StartAsync(settings, dataDir))
+            {
+                var jobs = (await host.JsonAsync("/jobs?limit=100")).GetProperty("jobs").EnumerateArray().Select(Summary).ToList();
+                Assert.Equal(expected, jobs);
+                Assert.Equal(HttpStatusCode.Accepted, (await host.IngestAsync("/srv/git/zeta")).StatusCode);
+                Assert.Equal(409, (int)(await host.IngestAsync("/srv/git/alpha")).StatusCode);
+            }
+
+            // What this release added to the old files is read back with the rest.
+            await using var again = await CloudNodeHost.StartAsync(settings, dataDir);
+            var after = (await again.JsonAsync("/jobs?limit=100")).GetProperty("jobs").EnumerateArray().Select(Summary).ToList();
+            Assert.Equal(["/srv/git/zeta", .. expected.Select(j => j.RepoUrl)], after.Select(j => j.RepoUrl));
+        }
+        finally
+        {
+            CloudNodeHost.TryDelete(dataDir);
+        }
+    }
+
+    private static (string? TaskId, string? RepoUrl, string? Status, string? Priority) Summary(JsonElement job) =>
+        (job.GetProperty("task_id").GetString(), job.GetProperty("repo_url").GetString(), job.GetProperty("status").GetString(),
+            job.GetProperty("priority").GetString());
 }

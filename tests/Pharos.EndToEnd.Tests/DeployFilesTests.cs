@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
@@ -42,9 +41,9 @@ public sealed class DeployFilesTests
         {
             var copy = Path.Combine(dir, unit);
             await File.WriteAllTextAsync(copy, text.Replace($"ExecStart=/opt/pharos/{role}/{executable}", "ExecStart=/bin/true", StringComparison.Ordinal));
-            var (verify, verifyOut) = await RunAsync("systemd-analyze", "verify", copy);
+            var (verify, verifyOut) = await Commands.RunAsync("systemd-analyze", "verify", copy);
             Assert.True(verify == 0 && verifyOut.Length == 0, $"systemd-analyze verify {unit} ({verify}): {verifyOut}");
-            var (security, securityOut) = await RunAsync("systemd-analyze", "security", "--offline=yes", "--no-pager", copy);
+            var (security, securityOut) = await Commands.RunAsync("systemd-analyze", "security", "--offline=yes", "--no-pager", copy);
             Assert.True(security == 0, $"systemd-analyze security {unit} ({security}): {securityOut}");
             var exposure = double.Parse(Regex.Match(securityOut, @"Overall exposure level for \S+: (\d+\.\d)").Groups[1].Value, CultureInfo.InvariantCulture);
             Assert.True(exposure <= 3.0, $"{unit}: exposure {exposure} (systemd's scale: 0 confined … 10 exposed)\n{securityOut}");
@@ -53,16 +52,5 @@ public sealed class DeployFilesTests
         {
             Directory.Delete(dir, recursive: true);
         }
-    }
-
-    private static async Task<(int Exit, string Output)> RunAsync(string file, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, (await output + await error).Trim());
     }
 }

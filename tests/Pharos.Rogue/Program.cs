@@ -11,8 +11,8 @@ using Pharos.Messages.Commands;
 // arguments, once Up it sends that cloud node's queue an EnqueueTask, a CancelJob of that task and a RegisterWorker with
 // that worker's id, and its cluster daemon a Down of it; every line it prints starts with "rogue:". Exits 3 once removed.
 var role = args[0];
-var settings = PharosSettings.From(Host.CreateApplicationBuilder().Configuration);
-var builder = Host.CreateApplicationBuilder();
+var settings = PharosSettings.From(Host.CreateApplicationBuilder(NodeHostArguments.ReadSettingsOnce([])).Configuration);
+var builder = Host.CreateApplicationBuilder(NodeHostArguments.ReadSettingsOnce([]));
 builder.Services.AddAkka(PharosAkkaHosting.SystemName, akka => akka.WithPharosNode(settings, role));
 using var host = builder.Build();
 await host.StartAsync();

@@ -23,9 +23,9 @@ public sealed class TestBed : IAsyncDisposable
 
     public async Task<CloudProcess> StartCloudAsync(IReadOnlyDictionary<string, string?>? settings = null,
         IEnumerable<string>? arguments = null, bool adminToken = true, bool waitReady = true, string name = "cloud",
-        int? clusterPort = null, string? dataDir = null)
+        int? clusterPort = null, string? dataDir = null, string? executable = null)
     {
-        var cloud = await CloudProcess.StartAsync(name, settings, arguments, adminToken, waitReady, clusterPort, dataDir);
+        var cloud = await CloudProcess.StartAsync(name, settings, arguments, adminToken, waitReady, clusterPort, dataDir, executable);
         Own(cloud, cloud.Node);
         return cloud;
     }

@@ -63,9 +63,10 @@ public sealed class CloudProcess : IAsyncDisposable
     /// <param name="adminToken">False: no PHAROS_ADMIN_TOKEN at all.</param>
     /// <param name="clusterPort">The Akka.Remote port; null: a free one.</param>
     /// <param name="dataDir">An existing data directory to reuse (a restart after a crash); it is not deleted on dispose.</param>
+    /// <param name="executable">A published cloud node's executable, run instead of the build output.</param>
     public static async Task<CloudProcess> StartAsync(string name = "cloud", IReadOnlyDictionary<string, string?>? settings = null,
         IEnumerable<string>? arguments = null, bool adminToken = true, bool waitReady = true, int? clusterPort = null,
-        string? dataDir = null)
+        string? dataDir = null, string? executable = null)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -79,7 +80,7 @@ public sealed class CloudProcess : IAsyncDisposable
             env["PHAROS_CLUSTER_PORT"] = port.ToString();
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) env[key] = value;
 
-            var node = NodeProcess.Start(name, "Pharos.CloudNode", env, arguments ?? [], dir, dataDir is null ? [dir] : []);
+            var node = NodeProcess.Start(name, "Pharos.CloudNode", env, arguments ?? [], dir, dataDir is null ? [dir] : [], executable);
             var cloud = new CloudProcess(node, dir, httpPort, port, adminToken ? AdminToken : null,
                 env.GetValueOrDefault("PHAROS_TLS_CERT") is not null);
             if (!waitReady) return cloud;

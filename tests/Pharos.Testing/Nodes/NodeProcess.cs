@@ -135,10 +135,11 @@ public sealed class NodeProcess : IAsyncDisposable
 
     /// <param name="environment">Variables for the node; a null value leaves the variable unset.</param>
     /// <param name="ownedDirectories">Deleted when the process is disposed.</param>
+    /// <param name="executable">A published node's own executable, run instead of the project's build output.</param>
     public static NodeProcess Start(string name, string project, IReadOnlyDictionary<string, string?> environment,
-        IEnumerable<string> arguments, string workingDirectory, IReadOnlyList<string> ownedDirectories)
+        IEnumerable<string> arguments, string workingDirectory, IReadOnlyList<string> ownedDirectories, string? executable = null)
     {
-        var psi = new ProcessStartInfo(NodeBinaries.DotnetHost)
+        var psi = new ProcessStartInfo(executable ?? NodeBinaries.DotnetHost)
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
@@ -146,7 +147,7 @@ public sealed class NodeProcess : IAsyncDisposable
             RedirectStandardInput = true,
             WorkingDirectory = workingDirectory,
         };
-        psi.ArgumentList.Add(NodeBinaries.Dll(project));
+        if (executable is null) psi.ArgumentList.Add(NodeBinaries.Dll(project));
         foreach (var a in arguments) psi.ArgumentList.Add(a);
         foreach (var key in psi.Environment.Keys.Where(IsNodeSetting).ToList()) psi.Environment.Remove(key);
         psi.Environment["DOTNET_NOLOGO"] = "1";
