@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 using Akka.TestKit;
-using static Pharos.Persistence.Redis.Tests.Support.EventLogActor;
+using static Pharos.Persistence.Testing.EventLogActor;
 
 namespace Pharos.Persistence.Redis.Tests.Chaos;
 
@@ -150,11 +150,11 @@ public sealed class RedisKilledDuringWritesTests(AofRedisFixture redis, ITestOut
 
         // Bring the server back from its append-only file and look at what it holds.
         await Server.RestartAsync();
-        ReconnectDirectConnection();
+        Storage.ReconnectDirectConnection();
         await Task.Delay(500); // anything the client still had queued would land now
         foreach (var pid in pids)
         {
-            var entries = await ReadJournalKeyAsync(pid);
+            var entries = await Storage.ReadJournalKeyAsync(pid, Sys.Serialization);
             AssertSequenceNumbersMatchScores(pid, entries);
             var byBatch = entries.GroupBy(e => BatchOf((string)e.Persistent.Payload)).ToList();
             foreach (var batch in byBatch)
@@ -163,10 +163,10 @@ public sealed class RedisKilledDuringWritesTests(AofRedisFixture redis, ITestOut
             var stored = entries.Select(e => (string)e.Persistent.Payload).ToHashSet();
             Assert.All(confirmed[pid], e => Assert.Contains(e, stored)); // confirmed ⇒ durable (appendfsync always)
             Assert.Equal(entries.Count == 0 ? null : entries[^1].SequenceNr.ToString(),
-                (string?)await Db.StringGetAsync(HighestSequenceNrKey(pid)));
+                (string?)await Storage.Db.StringGetAsync(Storage.HighestSequenceNrKey(pid)));
         }
         {
-            var entries = await ReadJournalKeyAsync(directPid);
+            var entries = await Storage.ReadJournalKeyAsync(directPid, Sys.Serialization);
             AssertSequenceNumbersMatchScores(directPid, entries);
             var byWrite = entries.GroupBy(e => BatchOf((string)e.Persistent.Payload)).ToList();
             foreach (var aw in byWrite)
@@ -180,7 +180,7 @@ public sealed class RedisKilledDuringWritesTests(AofRedisFixture redis, ITestOut
         var reporter2 = CreateTestProbe();
         foreach (var pid in pids)
         {
-            var stored = (await ReadJournalKeyAsync(pid)).Select(e => e.Persistent.Payload).ToArray();
+            var stored = (await Storage.ReadJournalKeyAsync(pid, Sys.Serialization)).Select(e => e.Persistent.Payload).ToArray();
             var (actor, recovered) = RecoverOnceReconnected(pid, reporter2);
             Assert.Equal(stored, recovered.Events);
             actor.Tell(new PersistOne($"{pid}|after-restart"));

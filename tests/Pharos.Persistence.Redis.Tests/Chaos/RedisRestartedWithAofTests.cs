@@ -1,4 +1,4 @@
-using static Pharos.Persistence.Redis.Tests.Support.EventLogActor;
+using static Pharos.Persistence.Testing.EventLogActor;
 
 namespace Pharos.Persistence.Redis.Tests.Chaos;
 
@@ -30,18 +30,18 @@ public sealed class RedisRestartedWithAofTests(AofRedisFixture redis, ITestOutpu
         for (var i = 0; i < 21; i++) reporter.ExpectMsg<Persisted>(Long);
         var before = await actor.Ask<State>(new GetState(), Long);
         Assert.Equal(61, before.LastSequenceNr);
-        var journalBefore = await DumpAsync(JournalKey(Pid));
-        var snapshotsBefore = await DumpAsync(SnapshotKey(Pid));
-        var highestBefore = (string?)await Db.StringGetAsync(HighestSequenceNrKey(Pid));
+        var journalBefore = await DumpAsync(Storage.JournalKey(Pid));
+        var snapshotsBefore = await DumpAsync(Storage.SnapshotKey(Pid));
+        var highestBefore = (string?)await Storage.Db.StringGetAsync(Storage.HighestSequenceNrKey(Pid));
 
         await Server.KillAsync();
         await Server.RestartAsync();
-        ReconnectDirectConnection();
+        Storage.ReconnectDirectConnection();
 
         // Byte for byte what was there before the kill.
-        Assert.Equal(journalBefore, await DumpAsync(JournalKey(Pid)));
-        Assert.Equal(snapshotsBefore, await DumpAsync(SnapshotKey(Pid)));
-        Assert.Equal(highestBefore, (string?)await Db.StringGetAsync(HighestSequenceNrKey(Pid)));
+        Assert.Equal(journalBefore, await DumpAsync(Storage.JournalKey(Pid)));
+        Assert.Equal(snapshotsBefore, await DumpAsync(Storage.SnapshotKey(Pid)));
+        Assert.Equal(highestBefore, (string?)await Storage.Db.StringGetAsync(Storage.HighestSequenceNrKey(Pid)));
 
         // A new incarnation in the same actor system (its Redis connection had to reconnect).
         Sys.Stop(actor);
@@ -73,7 +73,7 @@ public sealed class RedisRestartedWithAofTests(AofRedisFixture redis, ITestOutpu
     }
 
     private async Task<List<(double Score, string Member)>> DumpAsync(string key) =>
-        (await Db.SortedSetRangeByRankWithScoresAsync(key))
+        (await Storage.Db.SortedSetRangeByRankWithScoresAsync(key))
         .Select(e => (e.Score, Convert.ToBase64String((byte[])e.Element!)))
         .ToList();
 

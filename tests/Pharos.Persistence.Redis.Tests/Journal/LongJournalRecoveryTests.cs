@@ -109,13 +109,13 @@ public sealed class LongJournalRecoveryTests(RedisFixture redis, ITestOutputHelp
         }
         await done.Task.WaitAsync(TimeSpan.FromSeconds(60));
         TestOutput.WriteLine($"wrote {Events} events in {sw.ElapsedMilliseconds} ms");
-        Assert.Equal(Events, await Db.SortedSetLengthAsync(JournalKey(Pid)));
+        Assert.Equal(Events, await Storage.Db.SortedSetLengthAsync(Storage.JournalKey(Pid)));
         Sys.Stop(counter);
 
         // What holding every event at once would cost, at the very least: their serialized bytes.
         long serializedBytes = 0;
         for (long skip = 0; skip < Events; skip += 10_000)
-            foreach (var member in await Db.SortedSetRangeByRankAsync(JournalKey(Pid), skip, skip + 9_999))
+            foreach (var member in await Storage.Db.SortedSetRangeByRankAsync(Storage.JournalKey(Pid), skip, skip + 9_999))
                 serializedBytes += ((byte[])member!).Length;
         TestOutput.WriteLine($"serialized size of all events: {serializedBytes / 1024 / 1024.0:F1} MiB");
 

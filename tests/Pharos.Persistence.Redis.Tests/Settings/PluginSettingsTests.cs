@@ -14,11 +14,11 @@ public sealed class DatabaseSettingTests(RedisFixture redis, ITestOutputHelper o
     {
         var probe = WriteOneEventAndOneSnapshot();
 
-        var db3 = Db.Multiplexer.GetDatabase(3);
-        Assert.Equal(1, db3.SortedSetLength(JournalKey(Pid)));
-        Assert.Equal(1, db3.SortedSetLength(SnapshotKey(Pid)));
-        Assert.False(Db.KeyExists(JournalKey(Pid)));
-        Assert.False(Db.KeyExists(SnapshotKey(Pid)));
+        var db3 = Storage.Db.Multiplexer.GetDatabase(3);
+        Assert.Equal(1, db3.SortedSetLength(Storage.JournalKey(Pid)));
+        Assert.Equal(1, db3.SortedSetLength(Storage.SnapshotKey(Pid)));
+        Assert.False(Storage.Db.KeyExists(Storage.JournalKey(Pid)));
+        Assert.False(Storage.Db.KeyExists(Storage.SnapshotKey(Pid)));
 
         Journal.Tell(new ReplayMessages(1, long.MaxValue, long.MaxValue, Pid, probe.Ref));
         probe.ExpectMsg<ReplayedMessage>(m => m.Persistent.Payload.Equals("a-1"));
@@ -43,9 +43,9 @@ public sealed class DefaultDatabaseFromConnectionStringTests(RedisFixture redis,
                 new Persistent("a-2", 2, Pid, string.Empty, false, ActorRefs.NoSender, WriterGuid))),
         }, probe.Ref, ActorInstanceId));
         probe.ExpectMsg<WriteMessagesSuccessful>();
-        Assert.Equal(2, Db.Multiplexer.GetDatabase(5).SortedSetLength(JournalKey(Pid)));
-        Assert.Equal("2", (string?)Db.Multiplexer.GetDatabase(5).StringGet(HighestSequenceNrKey(Pid)));
-        Assert.False(Db.KeyExists(JournalKey(Pid)));
+        Assert.Equal(2, Storage.Db.Multiplexer.GetDatabase(5).SortedSetLength(Storage.JournalKey(Pid)));
+        Assert.Equal("2", (string?)Storage.Db.Multiplexer.GetDatabase(5).StringGet(Storage.HighestSequenceNrKey(Pid)));
+        Assert.False(Storage.Db.KeyExists(Storage.JournalKey(Pid)));
     }
 }
 

@@ -1,4 +1,4 @@
-namespace Pharos.Persistence.Redis.Tests.Support;
+namespace Pharos.Persistence.Testing;
 
 /// <summary>
 /// A persistent actor whose state is the list of events it persisted (strings or other objects), in order. Every

@@ -2,7 +2,7 @@ using System.Runtime.Serialization;
 using System.Text;
 using Akka.Serialization;
 
-namespace Pharos.Persistence.Redis.Tests.Support;
+namespace Pharos.Persistence.Testing;
 
 /// <summary>An event no serializer can write: bound to <see cref="FailingSerializer"/>.</summary>
 public sealed record Unserializable(string Name);
