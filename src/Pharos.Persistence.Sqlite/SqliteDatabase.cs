@@ -13,15 +13,23 @@ internal sealed class SqliteDatabase
     private readonly string _connectionString;
     private readonly SemaphoreSlim _writer = new(1, 1);
 
-    /// <summary>Opens the file named by the plugin's <c>connection-string</c> and creates <paramref name="schema"/>'s tables if missing.</summary>
+    private static readonly string[] JournalModes = ["wal", "delete", "truncate", "persist", "memory", "off"];
+
+    /// <summary>
+    /// Opens the file named by the plugin's <c>connection-string</c>, sets its <c>journal-mode</c> (a property of the
+    /// file, so it holds for every connection) and creates <paramref name="schema"/>'s tables if missing.
+    /// </summary>
     public SqliteDatabase(Config config, string pluginId, string schema)
     {
         _connectionString = config.GetString("connection-string");
         if (string.IsNullOrWhiteSpace(_connectionString))
             throw new ConfigurationException($"{pluginId}.connection-string is empty: name the SQLite file (\"Data Source=/path/file.db\").");
+        var journalMode = config.GetString("journal-mode", "wal").ToLowerInvariant();
+        if (!JournalModes.Contains(journalMode))
+            throw new ConfigurationException($"{pluginId}.journal-mode is '{journalMode}': one of {string.Join(", ", JournalModes)}.");
         using var connection = Open();
         using var command = connection.CreateCommand();
-        command.CommandText = schema;
+        command.CommandText = $"PRAGMA journal_mode={journalMode};\n{schema}";
         command.ExecuteNonQuery();
     }
 

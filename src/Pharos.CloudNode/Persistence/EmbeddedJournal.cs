@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using Pharos.Persistence.Sqlite.Hosting;
 
 namespace Pharos.CloudNode.Persistence;
@@ -12,15 +11,13 @@ public static class EmbeddedJournal
     /// Pharos.Persistence.Sqlite under PHAROS_DATA_DIR: durable with no server to install, in the tables Akka.Persistence.Sql
     /// wrote before it (a data directory of an earlier release is read as it is). Events and snapshots live in two
     /// files, because SQLite has one writer per file: a snapshot being saved must not make the next accepted task wait
-    /// for the lock.
+    /// for the lock. Both in WAL mode (the plugin's default): a commit is one fsync, on disk before the 202.
     /// </summary>
     public static AkkaConfigurationBuilder WithEmbeddedJournal(this AkkaConfigurationBuilder builder, StorageSettings settings)
     {
         Directory.CreateDirectory(settings.DataDirFull);
         var journal = ConnectionString(settings, JournalFile);
         var snapshots = ConnectionString(settings, SnapshotFile);
-        UseWriteAheadLog(journal);
-        UseWriteAheadLog(snapshots);
         return builder.WithSqlitePersistence(journal, snapshots);
     }
 
@@ -28,17 +25,4 @@ public static class EmbeddedJournal
     // HTTP request that waits for it.
     private static string ConnectionString(StorageSettings settings, string file) =>
         $"Data Source={Path.Combine(settings.DataDirFull, file)};Pooling=True;Default Timeout=3";
-
-    /// <summary>
-    /// WAL is a property of the database file, so setting it once here covers the plugins' own connections. With the
-    /// default synchronous=FULL a commit is still on disk before the 202; it just costs one fsync instead of several.
-    /// </summary>
-    private static void UseWriteAheadLog(string connectionString)
-    {
-        using var connection = new SqliteConnection(connectionString);
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA journal_mode=WAL;";
-        command.ExecuteNonQuery();
-    }
 }

@@ -18,7 +18,7 @@ public sealed record SnapshotRow(string PersistenceId, long SequenceNumber, long
 
 /// <summary>
 /// The SQLite plugins on two files of a temporary directory of their own (events and snapshots apart, as the cloud node
-/// has them), in WAL mode set on the files before the plugins open them, as the cloud node does. The test reads the
+/// has them), in the plugins' default WAL mode, as the cloud node runs them. The test reads the
 /// files with connections of its own; the directory is deleted on dispose.
 /// </summary>
 public sealed class SqliteStorage : PluginStorage
@@ -30,8 +30,6 @@ public sealed class SqliteStorage : PluginStorage
 
     public SqliteStorage(int replayPageSize = 1000) : this(NewDirectory(), replayPageSize)
     {
-        UseWriteAheadLog(JournalConnectionString);
-        UseWriteAheadLog(SnapshotConnectionString);
     }
 
     private SqliteStorage(string directory, int replayPageSize)
@@ -172,16 +170,6 @@ public sealed class SqliteStorage : PluginStorage
         var directory = Path.Combine(Path.GetTempPath(), "pharos-sqlite-tests", Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
         return directory;
-    }
-
-    /// <summary>As the cloud node does before the plugins start: WAL is a property of the file.</summary>
-    private static void UseWriteAheadLog(string connectionString)
-    {
-        using var connection = new SqliteConnection(connectionString);
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA journal_mode=WAL;";
-        command.ExecuteNonQuery();
     }
 
     protected override void Dispose(bool disposing)
