@@ -3,8 +3,8 @@ using System.Text.RegularExpressions;
 namespace Pharos.Persistence.Sqlite.Tests;
 
 /// <summary>
-/// The tables and indexes the plugins create are Akka.Persistence.Sql's (<see cref="AkkaPersistenceSqlSchema"/>), so
-/// that a file either one created is the same file: compared object by object with a file made from that DDL.
+/// The tables and indexes the plugins create are Akka.Persistence.Sql's, so that a file either one created is the same
+/// file: compared object by object with the files Akka.Persistence.Sql made (<see cref="AkkaPersistenceSqlFiles"/>).
 /// </summary>
 public sealed class SchemaTests(ITestOutputHelper output) : SqliteSpec(output)
 {
@@ -13,7 +13,7 @@ public sealed class SchemaTests(ITestOutputHelper output) : SqliteSpec(output)
     {
         StartPlugins();
         var reference = Path.Combine(Storage.Directory, "reference-journal.db");
-        SqliteStorage.Execute(reference, AkkaPersistenceSqlSchema.Journal);
+        AkkaPersistenceSqlFiles.EmptyJournalAt(reference);
 
         AssertSameSchema(reference, Storage.JournalFile);
     }
@@ -23,7 +23,7 @@ public sealed class SchemaTests(ITestOutputHelper output) : SqliteSpec(output)
     {
         StartPlugins();
         var reference = Path.Combine(Storage.Directory, "reference-snapshots.db");
-        SqliteStorage.Execute(reference, AkkaPersistenceSqlSchema.Snapshot);
+        AkkaPersistenceSqlFiles.EmptySnapshotsAt(reference);
 
         AssertSameSchema(reference, Storage.SnapshotFile);
     }

@@ -7,7 +7,7 @@ namespace Pharos.Persistence.Sqlite.Tests.Journal;
 public sealed record LegacyEvent(string Name, int Count);
 
 /// <summary>
-/// Files Akka.Persistence.Sql wrote (its DDL, its rows, put there with plain SQL before the plugins start): the plugins
+/// Files Akka.Persistence.Sql wrote (its own files, rows put there with plain SQL before the plugins start): the plugins
 /// read them as they are, the legacy rows without a serializer id included, and write on after them.
 /// </summary>
 public sealed class AkkaPersistenceSqlFileTests(ITestOutputHelper output) : SqliteSpec(output)
@@ -17,7 +17,7 @@ public sealed class AkkaPersistenceSqlFileTests(ITestOutputHelper output) : Sqli
     [Fact]
     public void Replays_rows_Akka_Persistence_Sql_wrote_legacy_ones_included_and_writes_on_after_them()
     {
-        SqliteStorage.Execute(Storage.JournalFile, AkkaPersistenceSqlSchema.Journal);
+        AkkaPersistenceSqlFiles.EmptyJournalAt(Storage.JournalFile);
         // The legacy format: no serializer id, the payload's type as manifest (assembly-qualified, or Akka's short form).
         InsertJournalRow(Pid, 1, Legacy(new LegacyEvent("first", 1)), typeof(LegacyEvent).AssemblyQualifiedName, null);
         InsertJournalRow(Pid, 2, Legacy("second"), typeof(string).TypeQualifiedName(), null);
@@ -57,7 +57,7 @@ public sealed class AkkaPersistenceSqlFileTests(ITestOutputHelper output) : Sqli
     [Fact]
     public void Loads_snapshots_Akka_Persistence_Sql_wrote_legacy_ones_included()
     {
-        SqliteStorage.Execute(Storage.SnapshotFile, AkkaPersistenceSqlSchema.Snapshot);
+        AkkaPersistenceSqlFiles.EmptySnapshotsAt(Storage.SnapshotFile);
         InsertSnapshotRow(Pid, 5, Legacy(new LegacyEvent("state", 5)), typeof(LegacyEvent).AssemblyQualifiedName, null);
         var current = Pid + "-current";
         InsertSnapshotRow(current, 7, Encoding.UTF8.GetBytes("state"), "ev.v2", 7_345_002);
