@@ -83,16 +83,12 @@ public sealed class SqliteJournal : AsyncWriteJournal
         return rejections.Any(r => r is not null) ? rejections.ToImmutableList() : null!;
     }
 
-    private sealed record Row(IPersistentRepresentation Repr, byte[] Message, string Manifest, int Identifier, long Created, IImmutableSet<string> Tags);
+    private sealed record Row(IPersistentRepresentation Repr, StoredPayload Payload, long Created, IImmutableSet<string> Tags);
 
     private Row Serialize(IPersistentRepresentation repr, long now)
     {
         var (payload, tags) = repr.Payload is Tagged tagged ? (tagged.Payload, tagged.Tags) : (repr.Payload, ImmutableHashSet<string>.Empty);
-        var serializer = _serialization.FindSerializerFor(payload);
-        // Inside WithTransport, as Akka.Persistence.Sql does: actor references in a payload keep this node's address.
-        var message = Akka.Serialization.Serialization.WithTransport(_serialization.System, () => serializer.ToBinary(payload));
-        return new Row(repr, message, Akka.Serialization.Serialization.ManifestFor(serializer, payload), serializer.Identifier,
-            repr.Timestamp == 0 ? now : repr.Timestamp, tags);
+        return new Row(repr, StoredPayload.Of(_serialization, payload), repr.Timestamp == 0 ? now : repr.Timestamp, tags);
     }
 
     private static void Insert(SqliteConnection connection, SqliteTransaction transaction, List<Row> rows)
@@ -112,9 +108,9 @@ public sealed class SqliteJournal : AsyncWriteJournal
             insert.Parameters["$created"].Value = row.Created;
             insert.Parameters["$pid"].Value = row.Repr.PersistenceId;
             insert.Parameters["$seq"].Value = row.Repr.SequenceNr;
-            insert.Parameters["$message"].Value = row.Message;
-            insert.Parameters["$manifest"].Value = row.Manifest;
-            insert.Parameters["$identifier"].Value = row.Identifier;
+            insert.Parameters["$message"].Value = row.Payload.Bytes;
+            insert.Parameters["$manifest"].Value = row.Payload.Manifest;
+            insert.Parameters["$identifier"].Value = row.Payload.SerializerId;
             insert.Parameters["$writer"].Value = row.Repr.WriterGuid;
             var ordering = (long)insert.ExecuteScalar()!;
             foreach (var name in row.Tags)
@@ -151,10 +147,10 @@ public sealed class SqliteJournal : AsyncWriteJournal
                 while (reader.Read())
                 {
                     var sequenceNr = reader.GetInt64(0);
-                    var payload = Deserialize((byte[])reader[1], reader.IsDBNull(2) ? "" : reader.GetString(2),
-                        reader.IsDBNull(3) ? null : reader.GetInt32(3));
-                    recoveryCallback(new Persistent(payload, sequenceNr, persistenceId, reader.IsDBNull(2) ? "" : reader.GetString(2),
-                        false, ActorRefs.NoSender, reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetInt64(5)));
+                    var manifest = reader.IsDBNull(2) ? "" : reader.GetString(2);
+                    var payload = StoredPayload.Read(_serialization, (byte[])reader[1], manifest, reader.IsDBNull(3) ? null : reader.GetInt32(3));
+                    recoveryCallback(new Persistent(payload, sequenceNr, persistenceId, manifest, false, ActorRefs.NoSender,
+                        reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetInt64(5)));
                     delivered++;
                     read++;
                     next = sequenceNr + 1;
@@ -163,14 +159,6 @@ public sealed class SqliteJournal : AsyncWriteJournal
             if (read < take) break;
         }
     });
-
-    private object Deserialize(byte[] message, string manifest, int? identifier)
-    {
-        if (identifier is { } id) return _serialization.Deserialize(message, id, manifest);
-        // Rows of older Akka.Persistence.Sql journals without a serializer id: the manifest is the payload's type.
-        var type = Type.GetType(manifest, throwOnError: true)!;
-        return _serialization.FindSerializerForType(type).FromBinary(message, type);
-    }
 
     public override Task<long> ReadHighestSequenceNrAsync(string persistenceId, long fromSequenceNr, CancellationToken cancellationToken) =>
         Task.Run(() =>

@@ -54,26 +54,21 @@ public sealed class SqliteSnapshotStore : SnapshotStore
         using var reader = select.ExecuteReader();
         if (!reader.Read()) return null;
         var metadata = new SnapshotMetadata(persistenceId, reader.GetInt64(0), new DateTime(reader.GetInt64(1), DateTimeKind.Utc));
-        var manifest = reader.IsDBNull(3) ? "" : reader.GetString(3);
-        var snapshot = reader.IsDBNull(4)
-            // Rows of older Akka.Persistence.Sql stores without a serializer id: the manifest is the snapshot's type.
-            ? _serialization.FindSerializerForType(Type.GetType(manifest, throwOnError: true)!).FromBinary((byte[])reader[2], Type.GetType(manifest))
-            : _serialization.Deserialize((byte[])reader[2], reader.GetInt32(4), manifest);
+        var snapshot = StoredPayload.Read(_serialization, (byte[])reader[2], reader.IsDBNull(3) ? "" : reader.GetString(3),
+            reader.IsDBNull(4) ? null : reader.GetInt32(4));
         return new SelectedSnapshot(metadata, snapshot);
     }, cancellationToken);
 
     protected override Task SaveAsync(SnapshotMetadata metadata, object snapshot, CancellationToken cancellationToken)
     {
-        var serializer = _serialization.FindSerializerFor(snapshot);
-        var bytes = Akka.Serialization.Serialization.WithTransport(_serialization.System, () => serializer.ToBinary(snapshot));
-        var manifest = Akka.Serialization.Serialization.ManifestFor(serializer, snapshot);
+        var stored = StoredPayload.Of(_serialization, snapshot);
         return _database.WriteAsync((connection, transaction) =>
         {
             using var upsert = SqliteDatabase.Command(connection, """
                 INSERT OR REPLACE INTO snapshot (persistence_id, sequence_number, created, snapshot, manifest, serializer_id)
                 VALUES ($pid, $seq, $created, $snapshot, $manifest, $serializer)
                 """, ("$pid", metadata.PersistenceId), ("$seq", metadata.SequenceNr), ("$created", metadata.Timestamp.Ticks),
-                ("$snapshot", bytes), ("$manifest", manifest), ("$serializer", serializer.Identifier));
+                ("$snapshot", stored.Bytes), ("$manifest", stored.Manifest), ("$serializer", stored.SerializerId));
             upsert.Transaction = transaction;
             upsert.ExecuteNonQuery();
         }, cancellationToken);

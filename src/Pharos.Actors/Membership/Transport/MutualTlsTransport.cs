@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Akka.Actor;
@@ -97,30 +98,23 @@ public sealed class MutualTlsTransport : Akka.Remote.Transport.Transport
         if (remoteAddress.Host is not { } host || remoteAddress.Port is not { } port)
             throw new InvalidAssociationException($"{remoteAddress} names no host and port.");
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        string? refusal = null;
+        var refusal = new StrongBox<string?>();
         try
         {
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-            deadline.CancelAfter(_connectTimeout);
-            await socket.ConnectAsync(host, port, deadline.Token).ConfigureAwait(false);
-            deadline.CancelAfter(_handshakeTimeout);
-            var stream = new SslStream(new NetworkStream(socket, ownsSocket: true));
-            await stream.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
             {
-                TargetHost = host,
-                ClientCertificateContext = _certificate,
-                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-                RemoteCertificateValidationCallback = (_, certificate, _, _) => (refusal = Refusal(certificate, remoteAddress)) is null,
-            }, deadline.Token).ConfigureAwait(false);
-            _anyHandshakeSucceeded = true;
+                deadline.CancelAfter(_connectTimeout);
+                await socket.ConnectAsync(host, port, deadline.Token).ConfigureAwait(false);
+            }
+            var stream = await HandshakeAsync(socket, remoteAddress, asServer: false, refusal).ConfigureAwait(false);
             return Track(new TlsAssociationHandle(local, remoteAddress, stream, (int)MaximumPayloadBytes, _log, Forget));
         }
         catch (Exception e) when (e is not InvalidAssociationException)
         {
             socket.Dispose();
-            if (refusal is not null && !_anyHandshakeSucceeded) StopMisconfigured(remoteAddress, refusal);
+            if (refusal.Value is { } refused && !_anyHandshakeSucceeded) StopMisconfigured(remoteAddress, refused);
             // Akka.Remote gates the address for a few seconds and tries again; this node goes on.
-            throw new InvalidAssociationException($"No TLS connection to {remoteAddress}: {Describe(e, refusal)}", e);
+            throw new InvalidAssociationException($"No TLS connection to {remoteAddress}: {Describe(e, refusal.Value)}", e);
         }
     }
 
@@ -167,38 +161,69 @@ public sealed class MutualTlsTransport : Akka.Remote.Transport.Transport
         var endpoint = (IPEndPoint)socket.RemoteEndPoint!;
         var peer = endpoint.Address.IsIPv4MappedToIPv6 ? endpoint.Address.MapToIPv4() : endpoint.Address;
         var remoteAddress = new Address(SchemeIdentifier, System.Name, peer.ToString(), endpoint.Port);
-        SslStream? stream = null;
-        string? refusal = null;
+        var refusal = new StrongBox<string?>();
+        SslStream stream;
         try
         {
             socket.NoDelay = true;
-            stream = new SslStream(new NetworkStream(socket, ownsSocket: true));
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-            deadline.CancelAfter(_handshakeTimeout);
-            await stream.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
-            {
-                ServerCertificateContext = _certificate,
-                ClientCertificateRequired = true,
-                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-                RemoteCertificateValidationCallback = (_, certificate, _, _) => (refusal = Refusal(certificate, remoteAddress)) is null,
-            }, deadline.Token).ConfigureAwait(false);
+            stream = await HandshakeAsync(socket, remoteAddress, asServer: true, refusal).ConfigureAwait(false);
         }
         catch (Exception e)
         {
-            // Whatever one connection does, it fails alone.
-            if (stream is not null) await stream.DisposeAsync().ConfigureAwait(false);
-            else socket.Dispose();
-            if (!_stopping.IsCancellationRequested && refusal is null)
-                _log.Warning("Turned away a cluster connection from {0}: {1}", remoteAddress, Describe(e, refusal));
+            // Whatever one connection does, it fails alone. A refused certificate was logged by Refusal already.
+            socket.Dispose();
+            if (!_stopping.IsCancellationRequested && refusal.Value is null)
+                _log.Warning("Turned away a cluster connection from {0}: {1}", remoteAddress, Describe(e, null));
             return;
         }
         finally
         {
             Interlocked.Decrement(ref _pendingHandshakes);
         }
-        _anyHandshakeSucceeded = true;
         var handle = Track(new TlsAssociationHandle(_localAddress!, remoteAddress, stream, (int)MaximumPayloadBytes, _log, Forget));
         associations.Notify(new InboundAssociation(handle));
+    }
+
+    /// <summary>
+    /// The TLS handshake on a connected socket, as either side, within handshake-timeout: this node presents its
+    /// certificate, and the peer's must chain to the cluster CA (why not, if not, in <paramref name="refusal"/>).
+    /// </summary>
+    private async Task<SslStream> HandshakeAsync(Socket socket, Address peer, bool asServer, StrongBox<string?> refusal)
+    {
+        var stream = new SslStream(new NetworkStream(socket, ownsSocket: true));
+        try
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            deadline.CancelAfter(_handshakeTimeout);
+            RemoteCertificateValidationCallback validate = (_, certificate, _, _) => (refusal.Value = Refusal(certificate, peer)) is null;
+            if (asServer)
+            {
+                await stream.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+                {
+                    ServerCertificateContext = _certificate,
+                    ClientCertificateRequired = true,
+                    CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                    RemoteCertificateValidationCallback = validate,
+                }, deadline.Token).ConfigureAwait(false);
+            }
+            else
+            {
+                await stream.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+                {
+                    TargetHost = peer.Host,
+                    ClientCertificateContext = _certificate,
+                    CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                    RemoteCertificateValidationCallback = validate,
+                }, deadline.Token).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        _anyHandshakeSucceeded = true;
+        return stream;
     }
 
     /// <summary>Null when the peer's certificate chains to the cluster CA; why not otherwise (logged here, once).</summary>
