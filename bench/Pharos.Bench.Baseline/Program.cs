@@ -1,11 +1,19 @@
 using System.Text.Json;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Hosting;
+using Akka.Hosting;
+using Akka.Remote.Hosting;
 using Microsoft.Data.Sqlite;
 
 // The bench baseline: what the cloud node's two hot paths would cost with nothing but ASP.NET Core in front.
 //   POST /refuse  -> 401 + WWW-Authenticate + problem+json, like the node's answer to a bad token.
 //   POST /insert  -> parse {"repo_url": ...}, one row in SQLite (WAL, synchronous=FULL), one transaction, 202.
 // Logging as in the `dotnet new web` template (appsettings.json): Information, Microsoft.AspNetCore at Warning.
-// Usage: Pharos.Bench.Baseline --urls http://127.0.0.1:<port> [--data-dir <dir>]
+// Usage: Pharos.Bench.Baseline --urls http://127.0.0.1:<port> [--data-dir <dir>] [--akka]
+// --akka: the floor under the cloud node's start and memory: the same server plus what Pharos is built on and cannot
+// do without, an Akka.NET cluster of one (remoting on loopback, self-join, a cluster singleton) started with
+// Akka.Hosting; /ready answers 200 once the node is Up. Nothing of Pharos runs in it.
 
 // Content root beside the binary: appsettings.json (and its log levels) apply from whatever directory it is started in.
 var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
@@ -15,10 +23,23 @@ var dataDir = builder.Configuration["data-dir"] ?? Path.Combine(Path.GetTempPath
 Directory.CreateDirectory(dataDir);
 var store = new InsertStore(Path.Combine(dataDir, "baseline.db"));
 
+var withAkka = args.Contains("--akka", StringComparer.Ordinal);
+if (withAkka)
+{
+    builder.Services.AddAkka("pharos-baseline", akka => akka
+        .WithRemoting(new RemoteOptions { HostName = "127.0.0.1", Port = 0 })
+        .WithClustering(new ClusterOptions { Roles = ["cloud"] })
+        .WithSingleton<Singleton>("queue", Props.Create(() => new Singleton()), new ClusterSingletonOptions { Role = "cloud" })
+        .AddStartup((system, _) => Cluster.Get(system).Join(Cluster.Get(system).SelfAddress)));
+}
+
 var app = builder.Build();
 app.Lifetime.ApplicationStopped.Register(store.Dispose);
 
-app.MapGet("/ready", () => Results.Ok(new { status = "ready" }));
+app.MapGet("/ready", (IServiceProvider services) =>
+    !withAkka || Cluster.Get(services.GetRequiredService<ActorSystem>()).SelfMember.Status == MemberStatus.Up
+        ? Results.Ok(new { status = "ready" })
+        : Results.StatusCode(StatusCodes.Status503ServiceUnavailable));
 
 app.MapPost("/refuse", (HttpContext context) =>
 {
@@ -54,6 +75,9 @@ app.MapPost("/insert", async (HttpContext context) =>
 });
 
 app.Run();
+
+/// <summary>The --akka mode's cluster singleton: an actor that does nothing, as the queue's place holder.</summary>
+internal sealed class Singleton : ReceiveActor;
 
 internal sealed record Accepted(string task_id, string status, string repo_url, DateTimeOffset submitted_at);
 

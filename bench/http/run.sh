@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The issue's HTTP benchmarks: the cloud node against a bare ASP.NET Core baseline run beside it.
 # One command, from anywhere:  bench/http/run.sh
-# Knobs (environment): MAX_QUEUE (1000000), FLOOD_SECONDS (15), ACCEPT_SECONDS (15), C1_SECONDS (10), WARMUP_SECONDS (5), READY_RUNS (5).
-# Both servers run as deployed: published with deploy/publish's framework-dependent-linux-x64 profile (ReadyToRun)
-# and started by their own executables, from their publish folders.
+# Knobs (environment): MAX_QUEUE (1000000), FLOOD_SECONDS (15), ACCEPT_SECONDS (15), C1_SECONDS (10), WARMUP_SECONDS (5), READY_RUNS (5),
+# PROFILE (framework-dependent-linux-x64; self-contained-linux-x64 for the composite ReadyToRun build, about 2 min more to publish).
+# Both servers run as deployed: published with the same deploy/publish profile and started by their own executables,
+# from their publish folders. Start and memory are also measured for the floor under the cloud node: the baseline
+# with --akka, an Akka.NET cluster of one started by Akka.Hosting and nothing of Pharos.
 # The node's per-client failure limit is off here, so that the 401 flood measures the token check itself (with the
 # limit, all but 30 a minute would be 429s from the rate limiter: bench/flood/run.sh measures that).
 # Everything it starts runs on 127.0.0.1 in its own temporary directory and is stopped by PID on exit.
@@ -13,16 +15,16 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HERE/../lib.sh" bench # ROOT, RESULTS_DIR, log, WORK, PIDS; cleans up on exit
 # MAX_QUEUE: the cap raised as far as the node allows (PharosSettings accepts 1..1000000), so that accepts are never
 # refused as 429.
-knobs FLOOD_SECONDS=15 ACCEPT_SECONDS=15 C1_SECONDS=10 WARMUP_SECONDS=5 READY_RUNS=5 MAX_QUEUE=1000000
+knobs FLOOD_SECONDS=15 ACCEPT_SECONDS=15 C1_SECONDS=10 WARMUP_SECONDS=5 READY_RUNS=5 MAX_QUEUE=1000000 PROFILE=framework-dependent-linux-x64
 IDLE_SECONDS=5
 
 # ---------------------------------------------------------------- tools
 command -v wrk >/dev/null 2>&1 || apt_install wrk
 command -v curl >/dev/null || { echo "curl is required" >&2; exit 1; }
 
-log "publishing the cloud node and the baseline (deploy/publish, framework-dependent-linux-x64)"
+log "publishing the cloud node and the baseline (deploy/publish, $PROFILE)"
 publish_profile() { # publish_profile <project> <folder>
-  dotnet publish "$ROOT/$1" -p:PublishProfile=framework-dependent-linux-x64 -p:PublishDir="$2/" -nologo -v q \
+  dotnet publish "$ROOT/$1" -p:PublishProfile="$PROFILE" -p:PublishDir="$2/" -nologo -v q \
     >"$WORK/publish-$(basename "$1" .csproj).log" 2>&1 || { cat "$WORK/publish-$(basename "$1" .csproj).log" >&2; exit 1; }
 }
 publish_profile src/Pharos.CloudNode/Pharos.CloudNode.csproj "$WORK/published/cloud"
@@ -35,7 +37,7 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 TOKEN="$(new_token)"
 RUN_ID="$(date +%s)"
 
-# start_server <kind> <name>: starts the server, sets SERVER_PID, SERVER_URL and READY_MS (start to first 200 of /ready).
+# start_server <kind> <name>: starts the server (cloud, baseline, or akka: the baseline with --akka), sets SERVER_PID, SERVER_URL and READY_MS (start to first 200 of /ready).
 start_server() {
   local kind="$1" name="$2" port dir start ready code
   port="$(free_port)"
@@ -49,7 +51,9 @@ start_server() {
       bash -c 'cd "$1" && exec "$2"' _ "$dir" "$CLOUD_EXE" >"$dir/out.log" 2>&1 &
   else
     # From a directory of its own, as the cloud node: ASP.NET's default appsettings watcher covers the working directory.
-    bash -c 'cd "$1" && exec "$2" --urls "$3" --data-dir "$1/data"' _ "$dir" "$BASE_EXE" "$SERVER_URL" >"$dir/out.log" 2>&1 &
+    local extra=(); [[ "$kind" == akka ]] && extra=(--akka)
+    bash -c 'cd "$1" && exec "$2" --urls "$3" --data-dir "$1/data" "${@:4}"' _ "$dir" "$BASE_EXE" "$SERVER_URL" "${extra[@]}" \
+      >"$dir/out.log" 2>&1 &
   fi
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
@@ -103,11 +107,18 @@ cold_starts() {
 }
 cold_starts cloud; CLOUD_PID="$SERVER_PID"; CLOUD_URL="$SERVER_URL"; CLOUD_READY_MED="$READY_MED"
 cold_starts baseline; BASE_PID="$SERVER_PID"; BASE_URL="$SERVER_URL"; BASE_READY_MED="$READY_MED"
+cold_starts akka; AKKA_PID="$SERVER_PID"; AKKA_READY_MED="$READY_MED"
 
 log "idle ${IDLE_SECONDS} s, then RSS"
 sleep "$IDLE_SECONDS"
-CLOUD_RSS_IDLE="$(rss_mb "$CLOUD_PID")"; BASE_RSS_IDLE="$(rss_mb "$BASE_PID")"
-log "RSS idle: cloud node $CLOUD_RSS_IDLE MB, baseline $BASE_RSS_IDLE MB"
+CLOUD_RSS_IDLE="$(rss_mb "$CLOUD_PID")"; BASE_RSS_IDLE="$(rss_mb "$BASE_PID")"; AKKA_RSS_IDLE="$(rss_mb "$AKKA_PID")"
+# What the cloud node's memory is made of: file-backed pages (code and data of its assemblies, clean, dropped first
+# under memory pressure) and the rest (heaps, JIT-compiled code, stacks).
+CLOUD_RSS_FILE="$(awk '/^RssFile/ { printf "%.0f", $2 / 1024 }' "/proc/$CLOUD_PID/status")"
+AKKA_RSS_FILE="$(awk '/^RssFile/ { printf "%.0f", $2 / 1024 }' "/proc/$AKKA_PID/status")"
+BASE_RSS_FILE="$(awk '/^RssFile/ { printf "%.0f", $2 / 1024 }' "/proc/$BASE_PID/status")"
+log "RSS idle: cloud node $CLOUD_RSS_IDLE MB, baseline $BASE_RSS_IDLE MB, baseline with Akka.NET $AKKA_RSS_IDLE MB"
+stop_pid "$AKKA_PID" 10
 
 # ---------------------------------------------------------------- c) 401 flood
 log "401 flood: wrk -t2 -c64 -d${FLOOD_SECONDS}s (after ${WARMUP_SECONDS} s warm-up each)"
@@ -155,14 +166,15 @@ CLOUD_LOG_LINES="$(wc -l <"$WORK/cloud-$READY_RUNS/out.log")"
 verdict() { # verdict <awk condition on x> <x>
   awk -v x="$2" "BEGIN { exit !($1) }" && echo "yes" || echo "**no**"
 }
-READY_RATIO="$(awk -v a="$CLOUD_READY_MED" -v b="$BASE_READY_MED" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }')"
+times() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }'; }
+READY_RATIO="$(times "$CLOUD_READY_MED" "$BASE_READY_MED")"
 LOAD_AVG="$(cut -d' ' -f1-3 /proc/loadavg)"
 FLOOD_PCT="$(awk -v a="$FLOOD_CLOUD_RPS" -v b="$FLOOD_BASE_RPS" 'BEGIN { print (b > 0) ? 100 * a / b : 0 }')"
 CPU="$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
 SUMMARY="$(cat <<EOF
 ## Pharos HTTP bench — $(date -u +%Y-%m-%dT%H:%M:%SZ)
 
-Commit \`$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)\`; $(nproc) cores ($CPU); .NET $(dotnet --version).
+Commit \`$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)\`; $(nproc) cores ($CPU); .NET $(dotnet --version); both published with deploy/publish's \`$PROFILE\`.
 wrk and the server under test share these cores: absolute rates are lower than on a separate load generator,
 so read the ratios. The two servers run side by side; each is measured alone, one after the other. Load average at
 the end: ${LOAD_AVG}.
@@ -186,6 +198,15 @@ the end: ${LOAD_AVG}.
 | accepts, loopback repo URL (no DNS), p50 / p99 -c1 | ${ND1_CLOUD_P50} / ${ND1_CLOUD_P99} ms | ${C1_BASE_P50} / ${C1_BASE_P99} ms | | p99 < 5 ms | $(verdict 'x < 5' "$ND1_CLOUD_P99") |
 | accepts, loopback repo URL, answers other than 202 (-c16 / -c1) | ${ND_CLOUD_BAD} / ${ND1_CLOUD_BAD} | | | 0 | |
 | RSS after the load | ${CLOUD_RSS_LOAD} MB | ${BASE_RSS_LOAD} MB | | | |
+
+The floor under the cloud node's start and memory: the baseline with \`--akka\`, the same server plus an Akka.NET
+cluster of one (remoting on loopback, self-join, one cluster singleton, Akka.Hosting), ready once its member is Up.
+
+| start and memory | cloud node | bare ASP.NET baseline | baseline + Akka.NET cluster | cloud / Akka.NET floor |
+|---|---:|---:|---:|---:|
+| time to \`/ready\` (median of $READY_RUNS cold starts) | ${CLOUD_READY_MED} ms | ${BASE_READY_MED} ms | ${AKKA_READY_MED} ms | $(times "$CLOUD_READY_MED" "$AKKA_READY_MED")× |
+| RSS idle | ${CLOUD_RSS_IDLE} MB | ${BASE_RSS_IDLE} MB | ${AKKA_RSS_IDLE} MB | $(times "$CLOUD_RSS_IDLE" "$AKKA_RSS_IDLE")× |
+| of which file-backed (assemblies' code and data) | ${CLOUD_RSS_FILE} MB | ${BASE_RSS_FILE} MB | ${AKKA_RSS_FILE} MB | |
 
 Cloud node: MAX_QUEUE_SIZE=${MAX_QUEUE}, PHAROS_ALLOW_LOCAL_REPOS=true (only for the loopback rows), embedded SQLite journal (WAL, synchronous=FULL); statuses in the -c16 run: ${ACC_CLOUD_ST:-none}.
 Baseline: one SQLite insert per request in its own transaction (WAL, synchronous=FULL), one writer at a time.

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Pharos.Api.Contracts;
 
@@ -15,6 +16,10 @@ public static class PharosJson
         options.DictionaryKeyPolicy = JsonNamingPolicy.SnakeCaseLower;
         options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
+        // The API's bodies from compile-time metadata, everything else (the journal's events, messages between nodes) by
+        // reflection, as before.
+        if (options.TypeInfoResolverChain.Count == 0) options.TypeInfoResolverChain.Add(new DefaultJsonTypeInfoResolver());
+        options.TypeInfoResolverChain.Insert(0, Http.ApiJsonContext.Default);
     }
 
     private static JsonSerializerOptions Create()

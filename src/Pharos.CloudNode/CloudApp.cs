@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Configuration.Memory;
 using Pharos.Actors.Hosting;
 using Pharos.Actors.Queue;
+using Pharos.Actors.Results;
 using Pharos.CloudNode.Api;
 using Pharos.CloudNode.Auth;
 using Pharos.CloudNode.Health;
@@ -34,7 +35,11 @@ public static class CloudApp
         // outgoing TLS handshake failed), and a supervisor must see that as a failure to restart it.
         await using (app)
         {
+            // The result store opens its file or its Redis connection while the actor system starts, instead of after it
+            // on the start's path (the result intake, started last, is the first to need it).
+            var storeOpening = Task.Run(() => app.Services.GetRequiredService<IResultStore>());
             await app.StartAsync();
+            await storeOpening;
             var system = app.Services.GetRequiredService<ActorSystem>();
             await app.WaitForShutdownAsync();
             var code = PharosAkkaHosting.ExitCode(system);

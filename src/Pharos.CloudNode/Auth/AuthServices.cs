@@ -18,7 +18,10 @@ public static class AuthServices
         // Registered, so that each request's handler comes from the container's compiled factory rather than from
         // ActivatorUtilities' reflection (AuthenticationHandlerProvider asks the container first).
         services.AddTransient<BearerTokenHandler>();
-        services.AddAuthentication(options =>
+        // The core only: AddAuthentication also brings data protection, whose key ring (XML files under the home folder)
+        // is read at start and used by cookie schemes, never by bearer tokens.
+        services.AddWebEncoders();
+        services.AddAuthenticationCore(options =>
         {
             options.AddScheme<BearerTokenHandler>(BearerTokenHandler.SchemeName, displayName: null);
             options.DefaultScheme = BearerTokenHandler.SchemeName;
