@@ -39,14 +39,15 @@ RUN_ID="$(date +%s)"
 
 # start_server <kind> <name>: starts the server (cloud, baseline, or akka: the baseline with --akka), sets SERVER_PID, SERVER_URL and READY_MS (start to first 200 of /ready).
 start_server() {
-  local kind="$1" name="$2" port dir start ready code
-  port="$(free_port)"
+  local kind="$1" name="$2" port cluster_port dir start ready code
+  # Both ports before the clock starts: free_port starts a Python interpreter, 0.3 s on this machine kind.
+  port="$(free_port)"; cluster_port="$(free_port)"
   dir="$WORK/$name"; mkdir -p "$dir/data"
   SERVER_URL="http://127.0.0.1:$port"
   start="$(now_ms)"
   if [[ "$kind" == cloud ]]; then
     PHAROS_ADMIN_TOKEN="$TOKEN" PHAROS_DATA_DIR="$dir/data" PHAROS_HTTP_URLS="$SERVER_URL" \
-      PHAROS_CLUSTER_PORT="$(free_port)" MAX_QUEUE_SIZE="$MAX_QUEUE" PHAROS_ALLOW_LOCAL_REPOS=true \
+      PHAROS_CLUSTER_PORT="$cluster_port" MAX_QUEUE_SIZE="$MAX_QUEUE" PHAROS_ALLOW_LOCAL_REPOS=true \
       PHAROS_AUTH_FAILURES_PER_MINUTE=0 \
       bash -c 'cd "$1" && exec "$2"' _ "$dir" "$CLOUD_EXE" >"$dir/out.log" 2>&1 &
   else
@@ -161,6 +162,21 @@ TASKS_QUEUED="$(curl -s "$CLOUD_URL/worker/status" | python3 -c 'import json,sys
 # ---------------------------------------------------------------- e) RSS after the load
 CLOUD_RSS_LOAD="$(rss_mb "$CLOUD_PID")"; BASE_RSS_LOAD="$(rss_mb "$BASE_PID")"
 CLOUD_LOG_LINES="$(wc -l <"$WORK/cloud-$READY_RUNS/out.log")"
+stop_pid "$CLOUD_PID" 10
+
+# ---------------------------------------------------------------- f) RSS under load in the contract's configuration
+# A second cloud node with the defaults (cap 10, history 100): the same -c16 submissions for ACCEPT_SECONDS, where all
+# but the first 10 are refused 429 (no edge takes them), then the 401 flood; its RSS after that is what a deployed node
+# holds after a burst.
+log "the contract's configuration (MAX_QUEUE_SIZE=10): -c16 submissions, then the 401 flood, then RSS"
+MAX_QUEUE_SAVED="$MAX_QUEUE"; MAX_QUEUE=10
+start_server cloud cloud-cap10; CAP_PID="$SERVER_PID"; CAP_URL="$SERVER_URL"
+MAX_QUEUE="$MAX_QUEUE_SAVED"
+wrk_run accept-cap10 -t2 -c16 -d"${ACCEPT_SECONDS}s" -s "$HERE/ingest.lua" "$CAP_URL/ingest" -- "$TOKEN" "${RUN_ID}c" "https://localhost"
+CAP_ACC_RPS="$W_RPS"; CAP_ACC_ST="$W_STATUSES"
+wrk_run flood-cap10 -t2 -c64 -d"${FLOOD_SECONDS}s" -s "$HERE/refuse.lua" "$CAP_URL/ingest"
+CAP_RSS_LOAD="$(rss_mb "$CAP_PID")"
+log "contract's configuration: RSS after the load $CAP_RSS_LOAD MB"
 
 # ---------------------------------------------------------------- summary
 verdict() { # verdict <awk condition on x> <x>
@@ -198,6 +214,7 @@ the end: ${LOAD_AVG}.
 | accepts, loopback repo URL (no DNS), p50 / p99 -c1 | ${ND1_CLOUD_P50} / ${ND1_CLOUD_P99} ms | ${C1_BASE_P50} / ${C1_BASE_P99} ms | | p99 < 5 ms | $(verdict 'x < 5' "$ND1_CLOUD_P99") |
 | accepts, loopback repo URL, answers other than 202 (-c16 / -c1) | ${ND_CLOUD_BAD} / ${ND1_CLOUD_BAD} | | | 0 | |
 | RSS after the load | ${CLOUD_RSS_LOAD} MB | ${BASE_RSS_LOAD} MB | | | |
+| RSS after the load, cap 10 and history 100 (the defaults) | ${CAP_RSS_LOAD} MB | | | | |
 
 The floor under the cloud node's start and memory: the baseline with \`--akka\`, the same server plus an Akka.NET
 cluster of one (remoting on loopback, self-join, one cluster singleton, Akka.Hosting), ready once its member is Up.
@@ -210,6 +227,7 @@ cluster of one (remoting on loopback, self-join, one cluster singleton, Akka.Hos
 
 Cloud node: MAX_QUEUE_SIZE=${MAX_QUEUE}, PHAROS_ALLOW_LOCAL_REPOS=true (only for the loopback rows), embedded SQLite journal (WAL, synchronous=FULL); statuses in the -c16 run: ${ACC_CLOUD_ST:-none}.
 Baseline: one SQLite insert per request in its own transaction (WAL, synchronous=FULL), one writer at a time.
+Cap 10: ${CAP_ACC_RPS} submissions/s answered (${CAP_ACC_ST:-none}), then the 401 flood, before its RSS.
 Cloud node: ${TASKS_QUEUED} tasks pending after the load; ${CLOUD_LOG_LINES} lines of log output during the run (its default log levels).
 The github.com rows include the URL validator's DNS lookup of github.com, which on this sandbox (no network) fails,
 mostly fast but now and then only after the resolver's timeout (capped at 2 s by the validator).
