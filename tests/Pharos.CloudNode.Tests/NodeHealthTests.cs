@@ -86,10 +86,21 @@ public sealed class NodeHealthTests(SharedCloudNode node) : IClassFixture<Shared
     }
 
     [Fact]
-    public async Task The_api_description_has_both_health_routes()
+    public async Task The_original_pharos_health_route_reports_the_journal_as_its_redis_service_and_the_cluster()
+    {
+        var response = await node.Host.Client.GetAsync(NodeHealth.LegacyHealthRoute);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var health = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("healthy", health.GetProperty("status").GetString());
+        Assert.Equal("healthy", health.GetProperty("services").GetProperty("redis").GetString());
+        Assert.Equal("healthy", health.GetProperty("services").GetProperty("cluster").GetString());
+    }
+
+    [Fact]
+    public async Task The_api_description_has_the_health_routes()
     {
         var paths = (await node.Host.JsonAsync("/openapi/v1.json")).GetProperty("paths");
-        foreach (var path in new[] { "/healthz", "/ready" })
+        foreach (var path in new[] { "/healthz", "/ready", NodeHealth.LegacyHealthRoute })
         {
             var responses = paths.GetProperty(path).GetProperty("get").GetProperty("responses");
             Assert.True(responses.TryGetProperty("200", out _));

@@ -1,3 +1,4 @@
+using Pharos.CloudNode.Health;
 using Pharos.Testing.Redis;
 
 namespace Pharos.CloudNode.Tests;
@@ -93,6 +94,14 @@ public sealed class RedisJournalTests : IAsyncLifetime
             Assert.True(body.GetProperty("cluster_up").GetBoolean());
             Assert.False(body.GetProperty("journal_reachable").GetBoolean());
             Assert.Equal("healthy", body.GetProperty("checks").GetProperty("redis-persistence").GetProperty("status").GetString());
+
+            // The original's health route says the same in its words: its `redis` service is the journal.
+            var legacy = await node.Client.GetAsync(NodeHealth.LegacyHealthRoute);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, legacy.StatusCode);
+            var health = JsonDocument.Parse(await legacy.Content.ReadAsStringAsync()).RootElement;
+            Assert.Equal("unhealthy", health.GetProperty("status").GetString());
+            Assert.StartsWith("unhealthy: ", health.GetProperty("services").GetProperty("redis").GetString());
+            Assert.Equal("healthy", health.GetProperty("services").GetProperty("cluster").GetString());
         }
 
         Assert.Equal("+OK", await _redis.CommandAsync("ACL", "SETUSER", "default", "+@all"));

@@ -24,6 +24,9 @@ public static class NodeHealth
     /// <summary>Readiness checks of the journal: `journal_reachable` in the `/ready` body.</summary>
     public const string Journal = "journal";
 
+    /// <summary>The original Python Pharos's health route, kept for its clients.</summary>
+    public const string LegacyHealthRoute = "/api/v1/ingestion/health";
+
     /// <summary>How long `/ready` waits for the queue: a queue that is recovering or moving answers when it is done.</summary>
     public static readonly TimeSpan QueueTimeout = TimeSpan.FromSeconds(2);
 
@@ -70,24 +73,42 @@ public static class NodeHealth
                 checks = Checks(report),
             }),
         });
-        app.MapHealthChecks("/ready", new HealthCheckOptions
+        app.MapHealthChecks("/ready", Readiness((context, report) => context.Response.WriteAsJsonAsync(new
         {
-            Predicate = check => check.Tags.Contains(Ready),
-            // A degraded check is not ready either: the body's status and the code always agree.
-            ResultStatusCodes =
-            {
-                [HealthStatus.Healthy] = StatusCodes.Status200OK,
-                [HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable,
-                [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
-            },
-            ResponseWriter = (context, report) => context.Response.WriteAsJsonAsync(new
-            {
-                status = report.Status == HealthStatus.Healthy ? "ready" : "not_ready",
-                cluster_up = Passed(report, Cluster),
-                journal_reachable = Passed(report, Journal),
-                checks = Checks(report),
-            }),
-        });
+            status = report.Status == HealthStatus.Healthy ? "ready" : "not_ready",
+            cluster_up = Passed(report, Cluster),
+            journal_reachable = Passed(report, Journal),
+            checks = Checks(report),
+        })));
+        // The same checks in the original's words: its `redis` service is the journal's store here, whichever it is.
+        app.MapHealthChecks(LegacyHealthRoute, Readiness((context, report) => context.Response.WriteAsJsonAsync(new
+        {
+            status = report.Status == HealthStatus.Healthy ? "healthy" : "unhealthy",
+            services = new { redis = Service(report, Journal), cluster = Service(report, Cluster) },
+        })));
+    }
+
+    /// <summary>The readiness checks, answered by <paramref name="writer"/>; 200 only when every one is healthy.</summary>
+    private static HealthCheckOptions Readiness(Func<HttpContext, HealthReport, Task> writer) => new()
+    {
+        Predicate = check => check.Tags.Contains(Ready),
+        // A degraded check is not ready either: the body's status and the code always agree.
+        ResultStatusCodes =
+        {
+            [HealthStatus.Healthy] = StatusCodes.Status200OK,
+            [HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable,
+            [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
+        },
+        ResponseWriter = writer,
+    };
+
+    /// <summary>"healthy", or "unhealthy: " and why, as the original wrote a service's state.</summary>
+    private static string Service(HealthReport report, string tag)
+    {
+        var failing = report.Entries.Values.Where(e => e.Tags.Contains(tag) && e.Status != HealthStatus.Healthy).ToList();
+        return failing is [var first, ..]
+            ? $"unhealthy: {first.Description ?? first.Exception?.Message ?? first.Status.ToString().ToLowerInvariant()}"
+            : "healthy";
     }
 
     private static bool Passed(HealthReport report, string tag) =>
@@ -109,6 +130,9 @@ public static class NodeHealth
             document.Paths["/healthz"] = Route("Liveness: the actor system runs", "It runs.", "It has stopped.");
             document.Paths["/ready"] = Route("Readiness: the cluster is up and the queue has recovered from the journal",
                 "Ready: `status` is ready.", "Not ready: `status` is not_ready; `checks` says which check failed.");
+            document.Paths[LegacyHealthRoute] = Route("The original Pharos's health route: the readiness checks in its words",
+                "`status` is healthy; `services.redis` (the journal's store) and `services.cluster` are healthy.",
+                "`status` is unhealthy; the failing service reads `unhealthy: ` and why.");
             return Task.CompletedTask;
         });
 
