@@ -116,7 +116,7 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
             _log.Info("Worker {0} at {1} is gone", worker.Id, worker.Address);
             Submit(new WorkerGone<IActorRef>(terminated.ActorRef), ActorRefs.Nobody);
         });
-        Command<GetJobs>(q => AnswerQuery(() => new JobsPage(_state.Jobs(Math.Clamp(q.Limit, 1, 100), q.Status))));
+        Command<GetJobs>(q => AnswerQuery(() => new JobsPage(_state.Jobs(Math.Clamp(q.Limit, 1, 100), q.Status, q.FinishedOnly))));
         Command<GetJob>(q => AnswerQuery(() => new JobLookup(_state.Find(q.TaskId))));
         Command<GetQueueDepth>(_ => AnswerQuery(_state.Depth));
         Command<GetQueueStatus>(_ => AnswerQuery(() =>

@@ -194,9 +194,9 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
     public JobRecord? Find(string taskId) => _jobs.GetValueOrDefault(taskId);
 
     /// <summary>Newest submission first, optionally one status only.</summary>
-    public IReadOnlyList<JobRecord> Jobs(int limit, JobStatus? status) =>
+    public IReadOnlyList<JobRecord> Jobs(int limit, JobStatus? status, bool finishedOnly = false) =>
         _jobs.Values
-            .Where(job => status is null || job.Status == status)
+            .Where(job => (status is null || job.Status == status) && (!finishedOnly || job.Status.IsFinal()))
             .OrderByDescending(job => job.SubmittedAt).ThenByDescending(job => job.TaskId, StringComparer.Ordinal)
             .Take(limit)
             .ToList();

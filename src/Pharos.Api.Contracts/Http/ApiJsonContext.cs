@@ -23,4 +23,5 @@ namespace Pharos.Api.Contracts.Http;
 [JsonSerializable(typeof(SimilarDto))]
 [JsonSerializable(typeof(WorkerStatusDto))]
 [JsonSerializable(typeof(WebSocketTicketDto))]
+[JsonSerializable(typeof(LegacyJobHistoryDto))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

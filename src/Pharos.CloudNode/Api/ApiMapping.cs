@@ -27,6 +27,11 @@ public static class ApiMapping
 
     public static JobListDto ToDto(this IEnumerable<JobRecord> jobs) => new([.. jobs.Select(ToDto)]);
 
+    /// <summary>Finished jobs in the original Pharos's history shape; ages as of <paramref name="now"/>.</summary>
+    public static LegacyJobHistoryDto ToLegacyDto(this IEnumerable<JobRecord> jobs, DateTimeOffset now) => new([.. jobs.Select(job =>
+        new LegacyJobRecordDto(job.RepoUrl, job.Status, job.DurationSeconds, job.FilesProcessed, job.EmbeddingsGenerated,
+            job.SubmittedAt, job.Error, job.Reason, Math.Round((now - job.SubmittedAt).TotalSeconds, 3), job.TaskId))]);
+
     public static IngestAcceptedDto ToDto(this IngestAccepted accepted) => new(accepted.TaskId, JobStatus.Queued,
         accepted.RepoUrl, accepted.Priority, accepted.Position, accepted.QueueSize, accepted.MaxQueueSize,
         accepted.SubmittedAt, accepted.ExpiresAt);

@@ -10,29 +10,40 @@ namespace Pharos.CloudNode.Api;
 /// <summary>Job history, one job with its timeline, and cancellation: all answered by QueueActor.</summary>
 public static class JobEndpoints
 {
+    /// <summary>How many jobs a history route lists: 10 by default, 1 to 100.</summary>
+    private static int? Limit(int? limit) => (limit ?? 10) is var take and >= 1 and <= 100 ? take : null;
+
+    private static IResult LimitProblem => ApiProblems.BadRequest("limit must be from 1 to 100.");
+
     public static void MapJobs(this IEndpointRouteBuilder app, bool requireReadToken)
     {
-        foreach (var route in new[] { "/jobs", "/api/v1/ingestion/jobs/history" })
-        {
-            app.MapGet(route, async (HttpContext context, int? limit, string? status, IRequiredActor<QueueProxy> queue) =>
+        app.MapGet("/jobs", async (HttpContext context, int? limit, string? status, IRequiredActor<QueueProxy> queue) =>
+            {
+                if (Limit(limit) is not { } take) return LimitProblem;
+                JobStatus? filter = null;
+                if (status is not null)
                 {
-                    var take = limit ?? 10;
-                    if (take is < 1 or > 100) return ApiProblems.BadRequest("limit must be from 1 to 100.");
-                    JobStatus? filter = null;
-                    if (status is not null)
-                    {
-                        if (!WireNames.TryParse(status, out JobStatus parsed) || !JobStatuses.States.Contains(parsed))
-                            return ApiProblems.BadRequest(
-                                $"status must be one of {string.Join(", ", JobStatuses.States.Select(s => s.ToName()))}.");
-                        filter = parsed;
-                    }
-                    return await ActorAsk.AskAsync<JobsPage>(context, queue.ActorRef, new GetJobs(take, filter),
-                        page => Results.Ok(page.Jobs.ToDto()));
-                })
-                .WithSummary("Jobs, newest first")
-                .Produces<JobListDto>()
-                .RequireReadScopeIf(requireReadToken);
-        }
+                    if (!WireNames.TryParse(status, out JobStatus parsed) || !JobStatuses.States.Contains(parsed))
+                        return ApiProblems.BadRequest(
+                            $"status must be one of {string.Join(", ", JobStatuses.States.Select(s => s.ToName()))}.");
+                    filter = parsed;
+                }
+                return await ActorAsk.AskAsync<JobsPage>(context, queue.ActorRef, new GetJobs(take, filter),
+                    page => Results.Ok(page.Jobs.ToDto()));
+            })
+            .WithSummary("Jobs, newest first")
+            .Produces<JobListDto>()
+            .RequireReadScopeIf(requireReadToken);
+
+        // The original Pharos's history: finished jobs only, in its record shape.
+        app.MapGet("/api/v1/ingestion/jobs/history", (HttpContext context, int? limit, IRequiredActor<QueueProxy> queue, TimeProvider clock) =>
+                Limit(limit) is not { } take
+                    ? Task.FromResult(LimitProblem)
+                    : ActorAsk.AskAsync<JobsPage>(context, queue.ActorRef, new GetJobs(take, FinishedOnly: true),
+                        page => Results.Ok(page.Jobs.ToLegacyDto(clock.GetUtcNow()))))
+            .WithSummary("The original Pharos's job history: finished jobs, newest first")
+            .Produces<LegacyJobHistoryDto>()
+            .RequireReadScopeIf(requireReadToken);
 
         app.MapGet("/jobs/{id}", (HttpContext context, string id, IRequiredActor<QueueProxy> queue) =>
                 ActorAsk.AskAsync<JobLookup>(context, queue.ActorRef, new GetJob(id), lookup => lookup.Job is null

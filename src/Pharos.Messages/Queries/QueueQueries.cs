@@ -2,9 +2,12 @@ using Pharos.Messages.Status;
 
 namespace Pharos.Messages.Queries;
 
-/// <summary>Newest first; <see cref="Status"/> filters on a job state when set.</summary>
+/// <summary>
+/// Newest first; <see cref="Status"/> filters on a job state when set, <see cref="FinishedOnly"/> keeps the jobs that
+/// have ended (completed, failed, skipped, cancelled).
+/// </summary>
 [Manifest("get-jobs.v1")]
-public sealed record GetJobs(int Limit, JobStatus? Status = null) : IPharosMessage;
+public sealed record GetJobs(int Limit, JobStatus? Status = null, bool FinishedOnly = false) : IPharosMessage;
 
 [Manifest("jobs-page.v1")]
 public sealed record JobsPage(IReadOnlyList<JobRecord> Jobs) : IPharosMessage;
