@@ -21,6 +21,8 @@ knobs() {
 
 # rss_mb PID: the process's resident memory in MB.
 rss_mb() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+# rss_file_mb PID: the file-backed part of it (mapped code and data of its binaries: clean pages), in MB.
+rss_file_mb() { awk '/^RssFile:/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 
 # ---------------------------------------------------------------- clean-up: only what this script started
 # Other Pharos nodes may run on the same machine, so processes are stopped by the PIDs the script recorded in PIDS

@@ -115,9 +115,7 @@ sleep "$IDLE_SECONDS"
 CLOUD_RSS_IDLE="$(rss_mb "$CLOUD_PID")"; BASE_RSS_IDLE="$(rss_mb "$BASE_PID")"; AKKA_RSS_IDLE="$(rss_mb "$AKKA_PID")"
 # What the cloud node's memory is made of: file-backed pages (code and data of its assemblies, clean, dropped first
 # under memory pressure) and the rest (heaps, JIT-compiled code, stacks).
-CLOUD_RSS_FILE="$(awk '/^RssFile/ { printf "%.0f", $2 / 1024 }' "/proc/$CLOUD_PID/status")"
-AKKA_RSS_FILE="$(awk '/^RssFile/ { printf "%.0f", $2 / 1024 }' "/proc/$AKKA_PID/status")"
-BASE_RSS_FILE="$(awk '/^RssFile/ { printf "%.0f", $2 / 1024 }' "/proc/$BASE_PID/status")"
+CLOUD_RSS_FILE="$(rss_file_mb "$CLOUD_PID")"; AKKA_RSS_FILE="$(rss_file_mb "$AKKA_PID")"; BASE_RSS_FILE="$(rss_file_mb "$BASE_PID")"
 log "RSS idle: cloud node $CLOUD_RSS_IDLE MB, baseline $BASE_RSS_IDLE MB, baseline with Akka.NET $AKKA_RSS_IDLE MB"
 stop_pid "$AKKA_PID" 10
 

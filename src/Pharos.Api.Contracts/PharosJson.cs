@@ -26,7 +26,7 @@ public static class PharosJson
     {
         var options = new JsonSerializerOptions(JsonSerializerDefaults.General);
         Configure(options);
-        options.MakeReadOnly(populateMissingResolver: true);
+        options.MakeReadOnly();
         return options;
     }
 }

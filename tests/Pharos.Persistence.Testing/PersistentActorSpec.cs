@@ -17,14 +17,6 @@ public abstract class PersistentActorSpec<TStorage> : PluginSpec<TStorage>
     {
     }
 
-    protected (IActorRef Actor, TestProbe Reporter) Start(string pid, ActorSystem? system = null)
-    {
-        system ??= Sys;
-        var reporter = CreateTestProbe(system);
-        var actor = system.ActorOf(EventLogActor.Props(pid, reporter.Ref));
-        return (actor, reporter);
-    }
-
     protected static Recovered ExpectRecovered(TestProbe reporter) => reporter.ExpectMsg<Recovered>(Long);
 
     [Fact]

@@ -43,6 +43,15 @@ public abstract class PluginSpec<TStorage> : Akka.TestKit.Xunit2.TestKit
 
     protected void Subscribe<T>(IActorRef subscriber) => Sys.EventStream.Subscribe(subscriber, typeof(T));
 
+    /// <summary>An <see cref="EventLogActor"/> for <paramref name="pid"/> in <paramref name="system"/> (the TestKit's by default), reporting to a new probe.</summary>
+    protected (IActorRef Actor, Akka.TestKit.TestProbe Reporter) Start(string pid, ActorSystem? system = null)
+    {
+        system ??= Sys;
+        var reporter = CreateTestProbe(system);
+        var actor = system.ActorOf(EventLogActor.Props(pid, reporter.Ref));
+        return (actor, reporter);
+    }
+
     /// <summary>An event of <see cref="Pid"/> (or <paramref name="persistenceId"/>) by <see cref="WriterGuid"/>, as a persistent actor sends it.</summary>
     protected Persistent Event(object payload, long sequenceNr, string? persistenceId = null) =>
         new(payload, sequenceNr, persistenceId ?? Pid, string.Empty, false, ActorRefs.NoSender, WriterGuid);

@@ -14,8 +14,7 @@ public sealed class RedisRestartedWithAofTests(AofRedisFixture redis, ITestOutpu
     [Fact]
     public async Task After_a_kill_and_an_AOF_restart_the_actor_recovers_the_identical_state()
     {
-        var reporter = CreateTestProbe();
-        var actor = Sys.ActorOf(EventLogActor.Props(Pid, reporter.Ref));
+        var (actor, reporter) = Start(Pid);
         reporter.ExpectMsg<Recovered>(Long);
 
         // Singles, PersistAll batches, a snapshot in the middle, a manifest-serialized event, then more.
@@ -56,8 +55,7 @@ public sealed class RedisRestartedWithAofTests(AofRedisFixture redis, ITestOutpu
         var other = ActorSystem.Create("after-restart", Sys.Settings.Config);
         try
         {
-            var reporter3 = CreateTestProbe(other);
-            other.ActorOf(EventLogActor.Props(Pid, reporter3.Ref));
+            var (_, reporter3) = Start(Pid, other);
             var recovered3 = reporter3.ExpectMsg<Recovered>(Long);
             Assert.Equal(before.Events, recovered3.Events);
             Assert.Equal(before.LastSequenceNr, recovered3.LastSequenceNr);

@@ -13,8 +13,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : SqliteSpec(ou
     [Fact]
     public async Task An_actor_system_on_the_files_a_killed_one_left_recovers_every_acknowledged_event_and_snapshot()
     {
-        var reporter = CreateTestProbe();
-        var actor = Sys.ActorOf(EventLogActor.Props(Pid, reporter.Ref));
+        var (actor, reporter) = Start(Pid);
         reporter.ExpectMsg<Recovered>(Long);
         // The plugins put their files in WAL mode (their default) when they start.
         Assert.Equal("wal", JournalMode(Storage.JournalFile));
@@ -35,8 +34,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : SqliteSpec(ou
         var after = ActorSystem.Create("after-the-crash", crashed.PluginConfig.WithFallback(CommonConfig));
         try
         {
-            var reporter2 = CreateTestProbe(after);
-            var actor2 = after.ActorOf(EventLogActor.Props(Pid, reporter2.Ref));
+            var (actor2, reporter2) = Start(Pid, after);
             var recovered = reporter2.ExpectMsg<Recovered>(Long);
             Assert.Equal(15, recovered.SnapshotSequenceNr);
             Assert.Equal(acknowledged.Events, recovered.Events);
