@@ -68,6 +68,8 @@ public enum JobReason
     Timeout,
     /// <summary>The repository has more files or bytes than an edge takes (PHAROS_MAX_FILES, PHAROS_MAX_CHECKOUT_MB, ...).</summary>
     RepositoryTooLarge,
+    /// <summary>The branch, tag or commit the task names does not exist in the repository.</summary>
+    RefNotFound,
 }
 
 /// <summary>

@@ -21,7 +21,7 @@ public sealed class ApiContractTests
         StartedAt: At.AddSeconds(2), FinishedAt: At.AddSeconds(40), DurationSeconds: 38.5,
         StageSeconds: new StageSeconds { Clone = 3.5, Train = 31.75 }, CommitSha: "0a1b2c", FilesProcessed: 412, Edges: 1_093,
         EmbeddingsGenerated: 412, FinalLoss: 0.8123, Worker: "laptop-1", Attempts: 2, Reason: JobReason.CloneFailed,
-        Stage: JobStage.Storing, EmbeddingsPath: "/var/lib/pharos/e");
+        Stage: JobStage.Storing, EmbeddingsPath: "/var/lib/pharos/e", Ref: "release/2.1", JobNumber: 4_127);
 
     [Fact]
     public void A_job_is_written_as_the_documented_document()
@@ -34,7 +34,7 @@ public sealed class ApiContractTests
             "started_at":"2026-11-29T08:00:02.123+00:00","finished_at":"2026-11-29T08:00:40.123+00:00","duration_seconds":38.5,
             "stage_seconds":{"clone":3.5,"parse":null,"train":31.75,"store":null},"commit_sha":"0a1b2c","files_processed":412,"edges":1093,
             "embeddings_generated":412,"final_loss":0.8123,"worker":"laptop-1","attempts":2,"error":null,"reason":"clone_failed",
-            "age_seconds":null,"stage":"storing","result":null}
+            "age_seconds":null,"stage":"storing","result":null,"job_id":4127,"ref":"release/2.1"}
             """.ReplaceLineEndings(""), Api(Completed.ToDto()));
         // A job completed with its result in the cloud points at it; an edge's path (jobs completed before) is not shown.
         var stored = Completed with { Status = JobStatus.Completed, Dims = 64 };
@@ -42,7 +42,7 @@ public sealed class ApiContractTests
             "result":{"commit_sha":"0a1b2c","files":412,"dims":64,
             "embeddings":"/repos/embeddings?repo_url=https%3A%2F%2Fgithub.com%2Fpharos%2Fdone\u0026commit=0a1b2c",
             "graph":"/repos/graph?repo_url=https%3A%2F%2Fgithub.com%2Fpharos%2Fdone",
-            "similar":"/repos/similar?repo_url=https%3A%2F%2Fgithub.com%2Fpharos%2Fdone"}}
+            "similar":"/repos/similar?repo_url=https%3A%2F%2Fgithub.com%2Fpharos%2Fdone"},"job_id":4127,"ref":"release/2.1"}
             """.ReplaceLineEndings(""), Api(stored.ToDto())[Api(stored.ToDto()).IndexOf("\"result\"", StringComparison.Ordinal)..]);
     }
 

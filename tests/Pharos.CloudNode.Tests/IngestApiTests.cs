@@ -48,13 +48,61 @@ public sealed class IngestApiTests(SharedCloudNode node) : IClassFixture<SharedC
     {
         var name = $"r{Guid.NewGuid():N}";
         var response = await Host.Client.SendAsync(Host.Request(HttpMethod.Post, $"/api/v1/ingestion/ingest/github.com/legacy/{name}?priority=low"));
-        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal($"https://github.com/legacy/{name}", body.GetProperty("repo_url").GetString());
         Assert.Equal("low", body.GetProperty("priority").GetString());
+        Assert.Equal($"/jobs/{body.GetProperty("task_id").GetString()}", response.Headers.Location?.OriginalString);
 
         var withScheme = await Host.Client.SendAsync(Host.Request(HttpMethod.Post, $"/api/v1/ingestion/ingest/https://github.com/legacy/{name}x"));
-        Assert.Equal(HttpStatusCode.Accepted, withScheme.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, withScheme.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_ref_is_taken_with_the_task_and_one_repository_at_two_refs_is_not_a_duplicate()
+    {
+        var repo = UniqueRepo();
+        var atTag = await IngestAsync(new { repo_url = repo, @ref = "v1.2" });
+        Assert.Equal(HttpStatusCode.Accepted, atTag.StatusCode);
+        var accepted = await atTag.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("v1.2", accepted.GetProperty("ref").GetString());
+        var jobId = accepted.GetProperty("job_id").GetInt64();
+        Assert.True(jobId >= 1);
+
+        // The default branch and another ref of the same repository are other tasks; the same ref again is not.
+        Assert.Equal(HttpStatusCode.Accepted, (await IngestAsync(new { repo_url = repo })).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await IngestAsync(new { repo_url = repo, @ref = "refs/heads/dev" })).StatusCode);
+        var again = await ProblemAsync(await IngestAsync(new { repo_url = repo, @ref = "v1.2" }), HttpStatusCode.Conflict);
+        Assert.Equal(accepted.GetProperty("task_id").GetString(), again.GetProperty("task_id").GetString());
+        Assert.Contains("at v1.2", again.GetProperty("detail").GetString());
+
+        // The job keeps its ref, and is found by its job number as by its task id.
+        var byNumber = await Host.JsonAsync($"/jobs/{jobId}");
+        Assert.Equal(accepted.GetProperty("task_id").GetString(), byNumber.GetProperty("task_id").GetString());
+        Assert.Equal(("v1.2", jobId), (byNumber.GetProperty("ref").GetString(), byNumber.GetProperty("job_id").GetInt64()));
+    }
+
+    [Theory]
+    [InlineData("{\"repo_url\":\"https://github.com/a/b\",\"ref\":42}", "ref must be a string")]
+    [InlineData("{\"repo_url\":\"https://github.com/a/b\",\"ref\":\"\"}", "ref must not be empty")]
+    [InlineData("{\"repo_url\":\"https://github.com/a/b\",\"ref\":\"--upload-pack\"}", "not a valid branch, tag or commit")]
+    [InlineData("{\"repo_url\":\"https://github.com/a/b\",\"ref\":\"main~1\"}", "only ASCII letters")]
+    [InlineData("{\"repo_url\":\"https://github.com/a/b\",\"ref\":\"a\",\"ref\":\"b\"}", "more than once")]
+    public async Task A_ref_that_is_no_branch_tag_or_commit_name_answers_400_and_queues_nothing(string body, string why)
+    {
+        var before = await Host.JobCountAsync();
+        var request = Host.Request(HttpMethod.Post, "/ingest");
+        request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+        var problem = await ProblemAsync(await Host.Client.SendAsync(request), HttpStatusCode.BadRequest);
+        Assert.Contains(why, problem.GetProperty("detail").GetString());
+        Assert.Equal(before, await Host.JobCountAsync());
+    }
+
+    private Task<HttpResponseMessage> IngestAsync(object body)
+    {
+        var request = Host.Request(HttpMethod.Post, "/ingest");
+        request.Content = JsonContent.Create(body);
+        return Host.Client.SendAsync(request);
     }
 
     [Theory]

@@ -15,7 +15,7 @@ public sealed class VocabularyTests
         Pinned<JobStatus>("queued", "running", "completed", "failed", "skipped", "cancelled", "requeued");
         Pinned<JobStage>("cloning", "parsing", "training", "storing", "uploading");
         Pinned<JobReason>("ttl_expired", "cancelled_by_user", "worker_lost", "clone_failed", "training_failed", "result_too_large",
-            "analysis_crashed", "memory_limit", "timeout", "repository_too_large");
+            "analysis_crashed", "memory_limit", "timeout", "repository_too_large", "ref_not_found");
         Pinned<LeaseEndReason>("lease_expired", "worker_terminated", "worker_restarted", "cancelled");
         Pinned<WorkerState>("idle", "busy", "error", "offline");
         Pinned<Priority>("low", "normal", "high");

@@ -8,8 +8,9 @@ namespace Pharos.Actors.Edge;
 /// <summary>
 /// What to clone for one attempt at a task. <paramref name="UseCredentials"/>: the task's submitter may have the edge's
 /// git credentials used (its token was granted private repositories); otherwise the clone is anonymous.
+/// <paramref name="Ref"/>: the branch, tag or commit to check out (null: the remote's default branch).
 /// </summary>
-public sealed record CloneOrder(string RepoUrl, string TargetDirectory, bool UseCredentials = false);
+public sealed record CloneOrder(string RepoUrl, string TargetDirectory, bool UseCredentials = false, string? Ref = null);
 
 /// <summary>CloneActor → parent, at most every 100 ms while objects arrive.</summary>
 public sealed record CloneProgressed(CloneProgress Progress) : IStepReport;
@@ -35,7 +36,7 @@ public sealed class CloneActor(CloneOrder order, WorkerSettings settings, RepoUr
         // A host that did not resolve may resolve on a retry; every other refusal is the edge's policy, final.
         if (!check.Ok) return new CloneFailed($"refused to clone: {check.Error}", check.Transient);
         // Without the grant the token does not even reach the job process.
-        var request = settings.CloneRequestFor(order.RepoUrl, order.TargetDirectory, order.UseCredentials);
+        var request = settings.CloneRequestFor(order.RepoUrl, order.TargetDirectory, order.UseCredentials) with { Ref = order.Ref };
         var last = await settings.RunJobAsync(JobKind.Clone, JobJson.Line(request),
             line => { if (line.Cloning is { } p) report(new CloneProgressed(p)); }, ct).ConfigureAwait(false);
         return last switch

@@ -20,6 +20,12 @@ public sealed record CloneRequest(string RepoUrl, string TargetDirectory, long M
     /// <summary>Connect to loopback, private and other internal addresses too (local repositories: development, tests).</summary>
     public bool AllowInternalAddresses { get; init; }
 
+    /// <summary>
+    /// The branch, tag (short or full name) or full commit SHA to check out, as <see cref="Ingest.GitRefSyntax"/>
+    /// allows; null: the remote's default branch.
+    /// </summary>
+    public string? Ref { get; init; }
+
     /// <summary>Entries (files, links, directories) the commit's tree may have; 0 or less: no limit.</summary>
     public int MaxFiles { get; init; }
 
@@ -35,7 +41,7 @@ public sealed record CloneRequest(string RepoUrl, string TargetDirectory, long M
     // Keep the token out of ToString() (records print every property by default).
     private bool PrintMembers(System.Text.StringBuilder builder)
     {
-        builder.Append($"RepoUrl = {CloneErrors.Redact(RepoUrl, null)}, TargetDirectory = {TargetDirectory}, ");
+        builder.Append($"RepoUrl = {CloneErrors.Redact(RepoUrl, null)}, Ref = {Ref ?? "null"}, TargetDirectory = {TargetDirectory}, ");
         builder.Append($"MaxBytes = {MaxBytes}, Timeout = {Timeout}, HttpsToken = {(HttpsToken is null ? "null" : "***")}, ");
         builder.Append($"UseCredentials = {UseCredentials}, TokenHosts = [{string.Join(", ", TokenHosts)}], ");
         builder.Append($"AllowInternalAddresses = {AllowInternalAddresses}, MaxFiles = {MaxFiles}, MaxCheckoutBytes = {MaxCheckoutBytes}");
@@ -59,6 +65,8 @@ public enum CloneFailureKind
     TimedOut,
     /// <summary>A rule of the edge's: an internal address, a redirect to another host, a name that does not resolve.</summary>
     Refused,
+    /// <summary>The repository has no branch, tag or commit by the name <see cref="CloneRequest.Ref"/>.</summary>
+    RefNotFound,
 }
 
 /// <summary>
@@ -262,7 +270,11 @@ public static class RepositoryCloner
         // say no from) cannot hold the caller past its timeout or cancellation.
         var clone = Task.Factory.StartNew(() =>
             {
-                using (session.Enter()) Repository.Clone(request.RepoUrl, target, options);
+                using (session.Enter())
+                {
+                    if (request.Ref is null) Repository.Clone(request.RepoUrl, target, options);
+                    else FetchRef(request, target, options, Continue);
+                }
                 return CheckOut(request, target, Continue, checkedOut);
             },
             CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
@@ -315,6 +327,70 @@ public static class RepositoryCloner
         }
 
         return new CloneResult(commit.Sha, last?.ReceivedBytes ?? 0, commit.Shallow, elapsed.Elapsed);
+    }
+
+    // Where a ref's fetch puts what it found: names of Pharos's own, never checked out as branches.
+    private const string Fetched = "refs/pharos/";
+
+    /// <summary>
+    /// On libgit2's thread, instead of a plain clone: gets what <see cref="CloneRequest.Ref"/> names into
+    /// <paramref name="target"/> and points HEAD at its commit. A branch is cloned as the default branch is (shallow over
+    /// http(s)); a short name that is no branch is looked up as a tag. A tag, another full ref name or a commit SHA is
+    /// fetched with its history (libgit2 fetches shallow only in a clone), a SHA with every branch and tag, among which
+    /// it is looked up. Nothing found: <see cref="CloneFailureKind.RefNotFound"/>.
+    /// </summary>
+    private static void FetchRef(CloneRequest request, string target, CloneOptions options, Func<bool> keepGoing)
+    {
+        var wanted = request.Ref!;
+        var isSha = Ingest.GitRefSyntax.IsCommitSha(wanted);
+        var branch = wanted.StartsWith("refs/heads/", StringComparison.Ordinal) ? wanted["refs/heads/".Length..]
+            : isSha || wanted.StartsWith("refs/", StringComparison.Ordinal) ? null
+            : wanted;
+        if (branch is not null)
+        {
+            try
+            {
+                options.BranchName = branch;
+                Repository.Clone(request.RepoUrl, target, options);
+                return;
+            }
+            catch (NotFoundException) when (keepGoing())
+            {
+                // No such branch: a tag of that name, below, or nothing.
+            }
+            if (wanted.StartsWith("refs/", StringComparison.Ordinal)) throw RefNotFound(request);
+        }
+        options.FetchOptions.TagFetchMode = TagFetchMode.None;
+        string[] specs = isSha ? [$"+refs/heads/*:{Fetched}heads/*", $"+refs/tags/*:{Fetched}tags/*"]
+            : wanted.StartsWith("refs/", StringComparison.Ordinal) ? [$"+{wanted}:{Fetched}wanted"]
+            : [$"+refs/tags/{wanted}:{Fetched}tags/{wanted}"];
+        var found = FetchInto(request, target, specs, options.FetchOptions, repo => isSha
+            ? repo.Lookup<Commit>(wanted)?.Sha
+            : repo.Refs[specs[0][(specs[0].IndexOf(':') + 1)..]]?.ResolveToDirectReference()?.Target?.Peel<Commit>()?.Sha);
+        if (found is null) throw RefNotFound(request);
+    }
+
+    private static CloneFailedException RefNotFound(CloneRequest request) =>
+        new($"{request.Ref} is not a branch, tag or commit of {CloneErrors.Redact(request.RepoUrl, request.HttpsToken)}",
+            transient: false, kind: CloneFailureKind.RefNotFound);
+
+    /// <summary>
+    /// Fetches <paramref name="specs"/> into a new repository at <paramref name="target"/> (emptied first) and points
+    /// HEAD at the commit <paramref name="find"/> names, whose SHA it returns; null when it names none.
+    /// </summary>
+    private static string? FetchInto(CloneRequest request, string target, string[] specs, FetchOptions fetch,
+        Func<Repository, string?> find)
+    {
+        // Whatever a clone that found no branch left behind goes.
+        if (Directory.Exists(target)) WorkDirectories.Delete(target);
+        Directory.CreateDirectory(target);
+        Repository.Init(target);
+        using var repo = new Repository(target);
+        repo.Network.Remotes.Add("origin", request.RepoUrl);
+        Commands.Fetch(repo, "origin", specs, fetch, null);
+        if (find(repo) is not { } sha) return null;
+        repo.Refs.UpdateTarget("HEAD", sha);
+        return sha;
     }
 
     /// <summary>

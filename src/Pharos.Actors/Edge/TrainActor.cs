@@ -6,9 +6,12 @@ using Pharos.Messages;
 
 namespace Pharos.Actors.Edge;
 
-/// <summary>What to embed: a checked-out repository at a known commit, for a task under a lease; the clone took <paramref name="CloneSeconds"/>.</summary>
+/// <summary>
+/// What to embed: a checked-out repository at a known commit (the one <paramref name="Ref"/> resolved to; null: the
+/// default branch), for a task under a lease; the clone took <paramref name="CloneSeconds"/>.
+/// </summary>
 public sealed record TrainOrder(string RepositoryDirectory, string RepoUrl, string CommitSha, string TaskId, string LeaseId,
-    double CloneSeconds = 0);
+    double CloneSeconds = 0, string? Ref = null);
 
 /// <summary>TrainActor → parent: a stage began (<paramref name="Fraction"/> 0) or moved on.</summary>
 /// <param name="Stage">Parsing, training or storing.</param>
@@ -33,7 +36,7 @@ public sealed class TrainActor(TrainOrder order, WorkerSettings settings) : Step
     protected override async Task<IStepReport> Run(Action<IStepReport> report, CancellationToken ct)
     {
         var analyze = new AnalyzeOrder(order.RepositoryDirectory, order.RepoUrl, order.CommitSha, order.TaskId, order.LeaseId,
-            order.CloneSeconds, settings.Training, settings.OutboxRoot, settings.Analysis);
+            order.CloneSeconds, settings.Training, settings.OutboxRoot, settings.Analysis, order.Ref);
         var last = await settings.RunJobAsync(JobKind.Analyze, JobJson.Line(analyze),
             line => { if (line.Progress is { } p) report(new TrainProgressed(p.Stage, p.Fraction, p.Message)); }, ct)
             .ConfigureAwait(false);

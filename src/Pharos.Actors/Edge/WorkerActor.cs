@@ -365,7 +365,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         run.Directory = WorkDirectories.NewAttempt(_settings.WorkRoot, run.Task.TaskId, run.Task.Attempt);
         Directory.CreateDirectory(_settings.WorkRoot);
         EnterStage(run, JobStage.Cloning, run.CloneRetries == 0 ? "Cloning..." : $"Cloning... (retry {run.CloneRetries})");
-        run.Child = Context.Watch(Context.ActorOf(_stages.CloneStep(new CloneOrder(run.Task.RepoUrl, run.Checkout, run.Task.PrivateRepos)),
+        run.Child = Context.Watch(Context.ActorOf(_stages.CloneStep(new CloneOrder(run.Task.RepoUrl, run.Checkout, run.Task.PrivateRepos, run.Task.Ref)),
             $"clone-{++_children}"));
     }
 
@@ -376,7 +376,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         StopChild(run);
         EnterStage(run, JobStage.Parsing, "Parsing...");
         var order = new TrainOrder(run.Checkout, run.Task.RepoUrl, cloned.Result.CommitSha, run.Task.TaskId, run.LeaseId,
-            Round(run.CloneSeconds));
+            Round(run.CloneSeconds), run.Task.Ref);
         run.Child = Context.Watch(Context.ActorOf(_stages.TrainStep(order), $"train-{++_children}"));
         Become(() => Training(run));
     }

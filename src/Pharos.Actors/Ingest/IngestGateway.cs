@@ -8,7 +8,7 @@ using Pharos.Messages.Status;
 namespace Pharos.Actors.Ingest;
 
 /// <summary>
-/// The door of the queue. Checks, in this order, the caller's scope, the URL and the queue cap (from the depth
+/// The door of the queue. Checks, in this order, the caller's scope, the ref's syntax, the URL and the queue cap (from the depth
 /// QueueActor publishes), so that a flood of bad or excess requests is refused without touching storage. Good
 /// requests go to QueueActor, which answers the client directly. Credentials never reach it: the HTTP layer
 /// authenticated the caller and sends only who it is.
@@ -51,6 +51,11 @@ public sealed class IngestGateway : ReceiveActor
             Sender.Tell(new IngestRefused(IngestRefusal.Forbidden, LacksScope(request.Caller.Name, ApiScope.Ingest.Name())));
             return;
         }
+        if (request.Ref is { } gitRef && GitRefSyntax.Problem(gitRef) is { } problem)
+        {
+            Sender.Tell(new IngestRefused(IngestRefusal.InvalidRequest, problem));
+            return;
+        }
 
         var client = Sender;
         var validation = _validator.ValidateAsync(request.RepoUrl);
@@ -81,7 +86,8 @@ public sealed class IngestGateway : ReceiveActor
         var request = validated.Request;
         var caller = request.Caller;
         // The share is checked by the queue, which alone counts each submitter's tasks.
-        _queue.Tell(new EnqueueTask(validated.Check.NormalizedUrl!, request.Priority, caller.Name, caller.PrivateRepos, caller.MaxQueued),
+        _queue.Tell(new EnqueueTask(validated.Check.NormalizedUrl!, request.Priority, caller.Name, caller.PrivateRepos, caller.MaxQueued,
+                request.Ref),
             validated.Client);
     }
 

@@ -13,8 +13,9 @@ namespace Pharos.Actors.Ingest;
 public sealed record Caller(string Name, ApiScope Scopes, bool PrivateRepos = false, int? MaxQueued = null);
 
 /// <summary>
-/// HTTP → IngestGateway: a request already authenticated and parsed (body, priority). The gateway checks the scope,
-/// the URL and the cap, in that order, before anything reaches the queue; the queue (or the gateway) answers the sender
-/// with IngestAccepted or IngestRefused.
+/// HTTP → IngestGateway: a request already authenticated and parsed (body, priority, ref). The gateway checks the
+/// scope, the ref, the URL and the cap, in that order, before anything reaches the queue; the queue (or the gateway)
+/// answers the sender with IngestAccepted or IngestRefused. <paramref name="Ref"/>: the branch, tag or commit to ingest
+/// (null: the remote's default branch).
 /// </summary>
-public sealed record SubmitIngest(Caller Caller, string RepoUrl, Priority Priority);
+public sealed record SubmitIngest(Caller Caller, string RepoUrl, Priority Priority, string? Ref = null);

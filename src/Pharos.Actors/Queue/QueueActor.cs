@@ -117,7 +117,7 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
             Submit(new WorkerGone<IActorRef>(terminated.ActorRef), ActorRefs.Nobody);
         });
         Command<GetJobs>(q => AnswerQuery(() => new JobsPage(_state.Jobs(Math.Clamp(q.Limit, 1, 100), q.Status, q.FinishedOnly))));
-        Command<GetJob>(q => AnswerQuery(() => new JobLookup(_state.Find(q.TaskId))));
+        Command<GetJob>(q => AnswerQuery(() => new JobLookup(_state.FindByIdOrNumber(q.TaskId))));
         Command<GetQueueDepth>(_ => AnswerQuery(_state.Depth));
         Command<GetQueueStatus>(_ => AnswerQuery(() =>
             new QueueStatus(_state.LiveCount(_clock.GetUtcNow()), _state.InFlightCount, _settings.MaxQueueSize)));

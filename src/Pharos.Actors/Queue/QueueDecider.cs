@@ -98,12 +98,12 @@ public sealed class QueueDecider<TRef>(QueueSettings settings, Func<string>? new
         {
             Events = [.. state.Sweep(now),
                 new TaskEnqueued(taskId, command.RepoUrl, command.Priority, now, settings.TaskTtlSeconds, command.RequestedBy,
-                    command.PrivateRepos)],
+                    command.PrivateRepos, command.Ref, state.NextJobNumber)],
             Reply = after =>
             {
                 var job = after.Find(taskId)!;
                 return new IngestAccepted(job.TaskId, job.RepoUrl, job.Priority, after.PositionOf(job.TaskId),
-                    after.PendingCount, after.MaxQueueSize, job.SubmittedAt, job.ExpiresAt);
+                    after.PendingCount, after.MaxQueueSize, job.SubmittedAt, job.ExpiresAt, job.JobNumber!.Value, job.Ref);
             },
             ReplyIfNotWritten = StoreUnavailable,
         };
@@ -120,10 +120,13 @@ public sealed class QueueDecider<TRef>(QueueSettings settings, Func<string>? new
         if (urls?.Check(command.RepoUrl).Outcome is { } check && (!check.Ok || check.NormalizedUrl != command.RepoUrl))
             return new IngestRefused(IngestRefusal.InvalidRequest,
                 $"{command.RepoUrl} is not a repository URL this queue takes: {check.Error ?? $"its normal form is {check.NormalizedUrl}"}.");
-        if (state.ActiveJob(command.RepoUrl) is { } existing
+        if (command.Ref is { } gitRef && Ingest.GitRefSyntax.Problem(gitRef) is { } refProblem)
+            return new IngestRefused(IngestRefusal.InvalidRequest, refProblem);
+        if (state.ActiveJob(command.RepoUrl, command.Ref) is { } existing
             && (existing.Status != JobStatus.Queued || !QueueState.IsExpired(existing, now)))
             return new IngestRefused(IngestRefusal.Duplicate,
-                $"{command.RepoUrl} is already {existing.Status.ToName()} as task {existing.TaskId}.", existing.TaskId);
+                $"{command.RepoUrl}{(command.Ref is { } at ? $" at {at}" : "")} is already {existing.Status.ToName()} as task {existing.TaskId}.",
+                existing.TaskId);
         if (state.LiveCount(now) >= state.MaxQueueSize)
             return new IngestRefused(IngestRefusal.QueueFull,
                 $"The queue holds its maximum of {state.MaxQueueSize} tasks; try again later.",
@@ -137,7 +140,9 @@ public sealed class QueueDecider<TRef>(QueueSettings settings, Func<string>? new
 
     private static Decision<TRef> Cancel(QueueState state, WorkerRegistry<TRef> workers, CancelJob command, DateTimeOffset now)
     {
-        var job = state.Find(command.TaskId);
+        // By task id or job number; everything after speaks of the task id.
+        var job = state.FindByIdOrNumber(command.TaskId);
+        var taskId = job?.TaskId ?? command.TaskId;
         var outcome = job switch
         {
             null => CancelOutcome.NotFound,
@@ -149,15 +154,15 @@ public sealed class QueueDecider<TRef>(QueueSettings settings, Func<string>? new
         var answer = new Decision<TRef>
         {
             // Another token's job is not shown to a caller who may not cancel it.
-            Reply = after => new CancelJobResult(outcome, outcome == CancelOutcome.NotOwner ? null : after.Find(command.TaskId)),
+            Reply = after => new CancelJobResult(outcome, outcome == CancelOutcome.NotOwner ? null : after.Find(taskId)),
             ReplyIfNotWritten = new CancelJobResult(CancelOutcome.StoreUnavailable, job),
         };
         if (outcome != CancelOutcome.Cancelled) return answer;
         // A running task's worker is told to stop once the cancellation is durable.
-        var revoked = state.LeaseOf(command.TaskId) is { } running ? Revoke(workers, running, LeaseEndReason.Cancelled) : None;
+        var revoked = state.LeaseOf(taskId) is { } running ? Revoke(workers, running, LeaseEndReason.Cancelled) : None;
         return answer with
         {
-            Events = [new TaskCancelled(command.TaskId, now, command.By)],
+            Events = [new TaskCancelled(taskId, now, command.By)],
             Notices = revoked.Notices,
             Effects = revoked.Effects,
         };
@@ -212,7 +217,7 @@ public sealed class QueueDecider<TRef>(QueueSettings settings, Func<string>? new
             {
                 var job = after.Find(leased.TaskId)!;
                 return new TaskAssigned(new WorkTask(job.TaskId, job.RepoUrl, job.Priority, job.SubmittedAt, job.Ttl, leased.Attempt,
-                    job.PrivateRepos),
+                    job.PrivateRepos, job.Ref),
                     leased.LeaseId);
             },
             ReplyIfNotWritten = NoWorkAvailable.Instance,

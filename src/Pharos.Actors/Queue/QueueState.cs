@@ -24,7 +24,11 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
     private readonly SortedSet<(DateTimeOffset ExpiresAt, string TaskId)> _byExpiry = new();
     // Finished jobs, oldest first; trimmed to historySize.
     private readonly LinkedList<string> _finished = new();
+    // The queued or running task of each repository and ref (see ActiveKey).
     private readonly Dictionary<string, string> _activeByRepo = new(StringComparer.Ordinal);
+    // Jobs by number (the original Pharos's job_id), for the jobs held.
+    private readonly Dictionary<long, string> _byNumber = new();
+    private long _nextJobNumber = 1;
     // Pending tasks per submitter, for each token's share of the cap; rebuilt from events and snapshots like the rest.
     private readonly Dictionary<string, int> _pendingBySubmitter = new(Submitters);
     // The lease of every running task, in the order they were granted.
@@ -41,6 +45,8 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
     public IEnumerable<LeaseRecord> Leases => _leases.Values;
     /// <summary>Every job held, pending and finished: the size of a snapshot.</summary>
     public int JobCount => _jobs.Count;
+    /// <summary>The number the next enqueued job gets: one more than any job had, so never one a job had before.</summary>
+    public long NextJobNumber => _nextJobNumber;
 
     /// <summary>Pending jobs in dispatch order: higher priority first, FIFO within one priority.</summary>
     public IEnumerable<JobRecord> Pending => DispatchOrder.SelectMany(p => _pending[p]).Select(id => _jobs[id]);
@@ -73,9 +79,17 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
                 Math.Round((now - job.SubmittedAt).TotalSeconds, 3), job.Ttl))
             .ToList();
 
-    /// <summary>The queued or running task of <paramref name="repoUrl"/>, if it has one (an expired queued task included).</summary>
-    public JobRecord? ActiveJob(string repoUrl) =>
-        _activeByRepo.TryGetValue(repoUrl, out var taskId) ? _jobs[taskId] : null;
+    /// <summary>
+    /// The queued or running task of <paramref name="repoUrl"/> at <paramref name="gitRef"/> (null: the default branch),
+    /// if it has one (an expired queued task included). Tasks of one repository at different refs are not duplicates.
+    /// </summary>
+    public JobRecord? ActiveJob(string repoUrl, string? gitRef = null) =>
+        _activeByRepo.TryGetValue(ActiveKey(repoUrl, gitRef), out var taskId) ? _jobs[taskId] : null;
+
+    // A newline never appears in a normalised URL or a ref.
+    private static string ActiveKey(string repoUrl, string? gitRef) => gitRef is null ? repoUrl : repoUrl + "\n" + gitRef;
+
+    private static string ActiveKey(JobRecord job) => ActiveKey(job.RepoUrl, job.Ref);
 
     /// <summary>The lease the task runs under, when <paramref name="leaseId"/> is still it.</summary>
     public LeaseRecord? CurrentLease(string taskId, string leaseId) =>
@@ -107,8 +121,9 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
                 var job = new JobRecord(e.TaskId, e.RepoUrl, e.Priority, JobStatus.Queued, e.SubmittedAt,
                     e.SubmittedAt.AddSeconds(e.TtlSeconds), e.TtlSeconds, e.RequestedBy,
                     [new TimelineEntry(JobStatus.Queued, e.SubmittedAt, $"priority {e.Priority.ToName()}")],
-                    PrivateRepos: e.PrivateRepos);
+                    PrivateRepos: e.PrivateRepos, Ref: e.Ref, JobNumber: e.JobNumber ?? _nextJobNumber);
                 _jobs[job.TaskId] = job;
+                Number(job);
                 AddPending(job);
                 break;
             case TaskSkipped e:
@@ -193,6 +208,13 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
 
     public JobRecord? Find(string taskId) => _jobs.GetValueOrDefault(taskId);
 
+    /// <summary>A job by its task id or, when <paramref name="id"/> is a number, by its job number.</summary>
+    public JobRecord? FindByIdOrNumber(string id) =>
+        Find(id) ?? (id.Length <= 18 && long.TryParse(id, System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out var number) && _byNumber.TryGetValue(number, out var taskId)
+            ? _jobs[taskId]
+            : null);
+
     /// <summary>Newest submission first, optionally one status only.</summary>
     public IReadOnlyList<JobRecord> Jobs(int limit, JobStatus? status, bool finishedOnly = false) =>
         _jobs.Values
@@ -210,27 +232,39 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
     /// </summary>
     public QueueSnapshot ToSnapshot() =>
         new([.. Pending, .. _leases.Keys.Select(id => _jobs[id]), .. _finished.Select(id => _jobs[id])], [.. _leases.Values],
-            [.. _lapsed.Values.SelectMany(l => l)]);
+            [.. _lapsed.Values.SelectMany(l => l)], _nextJobNumber);
 
     public void Restore(QueueSnapshot snapshot)
     {
         _jobs.Clear(); _pendingNodes.Clear(); _byExpiry.Clear(); _finished.Clear(); _activeByRepo.Clear(); _leases.Clear();
-        _lapsed.Clear(); _pendingBySubmitter.Clear();
+        _lapsed.Clear(); _pendingBySubmitter.Clear(); _byNumber.Clear();
+        _nextJobNumber = 1;
         foreach (var list in _pending.Values) list.Clear();
         var leases = (snapshot.Leases ?? []).ToDictionary(l => l.TaskId, StringComparer.Ordinal);
-        foreach (var job in snapshot.Jobs)
+        foreach (var held in snapshot.Jobs)
         {
+            // A snapshot from before jobs were numbered: its jobs are numbered in its order, the same at every recovery.
+            var job = held.JobNumber is null ? held with { JobNumber = _nextJobNumber } : held;
             _jobs[job.TaskId] = job;
+            Number(job);
             if (job.IsFinal) _finished.AddLast(job.TaskId);
             else if (job.Status == JobStatus.Running && leases.TryGetValue(job.TaskId, out var lease))
             {
                 _leases[job.TaskId] = lease;
-                _activeByRepo[job.RepoUrl] = job.TaskId;
+                _activeByRepo[ActiveKey(job)] = job.TaskId;
             }
             else AddPending(job);
         }
         foreach (var lapsed in snapshot.Lapsed ?? [])
             if (Find(lapsed.TaskId) is { IsFinal: false }) Lapse(lapsed);
+        _nextJobNumber = Math.Max(_nextJobNumber, snapshot.NextJobNumber ?? 1);
+    }
+
+    private void Number(JobRecord job)
+    {
+        var number = job.JobNumber!.Value;
+        _byNumber[number] = job.TaskId;
+        _nextJobNumber = Math.Max(_nextJobNumber, number + 1);
     }
 
     private void Lapse(LeaseRecord lease)
@@ -244,7 +278,7 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
         var list = _pending[job.Priority];
         _pendingNodes[job.TaskId] = first ? list.AddFirst(job.TaskId) : list.AddLast(job.TaskId);
         _byExpiry.Add((job.ExpiresAt, job.TaskId));
-        _activeByRepo[job.RepoUrl] = job.TaskId;
+        _activeByRepo[ActiveKey(job)] = job.TaskId;
         var submitter = job.RequestedBy ?? "";
         _pendingBySubmitter[submitter] = _pendingBySubmitter.GetValueOrDefault(submitter) + 1;
     }
@@ -308,11 +342,11 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
         RemovePending(job);
         _leases.Remove(taskId);
         _lapsed.Remove(taskId);
-        if (_activeByRepo.GetValueOrDefault(job.RepoUrl) == taskId) _activeByRepo.Remove(job.RepoUrl);
+        if (_activeByRepo.GetValueOrDefault(ActiveKey(job)) == taskId) _activeByRepo.Remove(ActiveKey(job));
         _finished.AddLast(taskId);
         while (_finished.Count > HistorySize)
         {
-            _jobs.Remove(_finished.First!.Value);
+            if (_jobs.Remove(_finished.First!.Value, out var dropped)) _byNumber.Remove(dropped.JobNumber!.Value);
             _finished.RemoveFirst();
         }
     }

@@ -24,4 +24,5 @@ namespace Pharos.Api.Contracts.Http;
 [JsonSerializable(typeof(WorkerStatusDto))]
 [JsonSerializable(typeof(WebSocketTicketDto))]
 [JsonSerializable(typeof(LegacyJobHistoryDto))]
+[JsonSerializable(typeof(LegacyIngestResponseDto))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -6,7 +6,9 @@ namespace Pharos.Api.Contracts.Http;
 
 /// <summary>
 /// `GET /jobs/{id}`, `DELETE /jobs/{id}` and each element of `GET /jobs`. Fields a worker fills stay null until it
-/// reports them.
+/// reports them. <see cref="Ref"/> is the branch, tag or commit asked for (null: the remote's default branch) and
+/// <see cref="CommitSha"/> what it resolved to; <see cref="JobId"/> is the job's number, the original Pharos's
+/// <c>job_id</c>, by which `GET /jobs/{id}` finds it too.
 /// </summary>
 public sealed record JobDto(
     string TaskId,
@@ -33,7 +35,9 @@ public sealed record JobDto(
     JobReason? Reason = null,
     double? AgeSeconds = null,
     JobStage? Stage = null,
-    JobResultDto? Result = null);
+    JobResultDto? Result = null,
+    long? JobId = null,
+    string? Ref = null);
 
 /// <summary>One transition in a job's life.</summary>
 public sealed record TimelineEntryDto(JobStatus Status, DateTimeOffset At, string? Detail = null);
@@ -50,7 +54,7 @@ public sealed class StageSecondsDto
 /// <summary>`GET /jobs`: newest first.</summary>
 public sealed record JobListDto(IReadOnlyList<JobDto> Jobs);
 
-/// <summary>The 202 answer to `POST /ingest`.</summary>
+/// <summary>The 202 answer to `POST /ingest`; <see cref="JobId"/> is the job's number (see <see cref="JobDto"/>).</summary>
 public sealed record IngestAcceptedDto(
     string TaskId,
     JobStatus Status,
@@ -60,7 +64,9 @@ public sealed record IngestAcceptedDto(
     int QueueSize,
     int MaxQueueSize,
     DateTimeOffset SubmittedAt,
-    DateTimeOffset ExpiresAt);
+    DateTimeOffset ExpiresAt,
+    long JobId,
+    string? Ref = null);
 
 /// <summary>
 /// What the CLI reads of a problem+json refusal (RFC 9457, as ASP.NET Core writes it); <see cref="TaskId"/> names

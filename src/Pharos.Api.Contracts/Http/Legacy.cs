@@ -2,6 +2,30 @@ namespace Pharos.Api.Contracts.Http;
 
 // The bodies of the original Python Pharos's routes (/api/v1/ingestion/...), field for field, for its clients.
 
+/// <summary>
+/// `POST /api/v1/ingestion/ingest/{repo_url}`: the original's <c>IngestionResponse</c>. <paramref name="Status"/> is
+/// always <see cref="Dispatched"/>, <paramref name="Target"/> always <see cref="EdgeWorker"/>; <paramref name="JobId"/>
+/// is the job's number (`GET /jobs/{job_id}` finds it), <paramref name="QueuePosition"/> its place in dispatch order.
+/// <paramref name="TaskId"/>, <paramref name="RepoUrl"/> (the normal form), <paramref name="Priority"/> and
+/// <paramref name="Ref"/> are Pharos's own, added.
+/// </summary>
+public sealed record LegacyIngestResponseDto(
+    string Status,
+    long JobId,
+    int QueuePosition,
+    string Target,
+    int QueueSize,
+    int MaxQueueSize,
+    string Message,
+    string TaskId,
+    string RepoUrl,
+    Priority Priority,
+    string? Ref)
+{
+    public const string Dispatched = "dispatched";
+    public const string EdgeWorker = "Edge-Worker";
+}
+
 /// <summary>`GET /api/v1/ingestion/jobs/history`: finished jobs, newest first.</summary>
 public sealed record LegacyJobHistoryDto(IReadOnlyList<LegacyJobRecordDto> Jobs);
 

@@ -94,8 +94,9 @@ internal static class JobCommands
         {
             if (value is not null) output.WriteLine($"{name,-14}{value}");
         }
-        Field("task", job.TaskId);
+        Field("task", job.TaskId + (job.JobId is { } number ? $" (job {number})" : ""));
         Field("repo", job.RepoUrl);
+        Field("ref", job.Ref);
         Field("status", job.Status.ToName() + (job.Stage is { } stage && job.Status == JobStatus.Running ? $" ({stage.ToName()})" : ""));
         Field("priority", job.Priority.ToName());
         Field("submitted", Format.Time(job.SubmittedAt) + $" by {job.RequestedBy}");

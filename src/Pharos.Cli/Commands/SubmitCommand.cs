@@ -1,6 +1,6 @@
 namespace Pharos.Cli.Commands;
 
-/// <summary>`pharos submit REPO [--priority] [--wait]`: POST /ingest, and with --wait follow the job to its end.</summary>
+/// <summary>`pharos submit REPO [--ref] [--priority] [--wait]`: POST /ingest, and with --wait follow the job to its end.</summary>
 internal static class SubmitCommand
 {
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
@@ -14,17 +14,23 @@ internal static class SubmitCommand
             DefaultValueFactory = _ => Priority.Normal.ToName(),
         };
         priority.AcceptOnlyFromAmong([.. WireNames.Of<Priority>()]);
+        var gitRef = new Option<string>("--ref")
+        {
+            Description = "The branch, tag or full commit SHA to embed (default: the repository's default branch).",
+        };
         var wait = new Option<bool>("--wait") { Description = "Follow the job with a progress line per stage until it ends; exit 0 only when it completed." };
         var json = RemoteOptions.Json();
         json.Description = "Print the server's answer (and with --wait, the finished job) as JSON.";
-        var command = new Command("submit", "Queue a repository for embedding (POST /ingest).") { repo, priority, wait, json };
+        var command = new Command("submit", "Queue a repository for embedding (POST /ingest).") { repo, gitRef, priority, wait, json };
         command.SetAction(remote.Action(async (client, context, result, ct) =>
         {
-            var response = await client.PostAsync("ingest", new Dictionary<string, string>
+            var body = new Dictionary<string, string>
             {
                 ["repo_url"] = result.GetValue(repo)!,
                 ["priority"] = result.GetValue(priority)!,
-            }, ct);
+            };
+            if (result.GetValue(gitRef) is { } asked) body["ref"] = asked;
+            var response = await client.PostAsync("ingest", body, ct);
             var accepted = response.Read<IngestAcceptedDto>();
             var id = accepted.TaskId ?? throw new CliException("the Pharos cloud accepted the task but named no task_id.");
             var asJson = result.GetValue(json);
@@ -33,7 +39,8 @@ internal static class SubmitCommand
                 Format.Json(context.Output, response.Text);
                 return 0;
             }
-            var queued = $"Queued {id}: {accepted.RepoUrl} ({accepted.Priority.ToName()}), position " +
+            var at = accepted.Ref is { } named ? $" at {named}" : "";
+            var queued = $"Queued {id}: {accepted.RepoUrl}{at} ({accepted.Priority.ToName()}), position " +
                          $"{accepted.Position} of {accepted.QueueSize} (max {accepted.MaxQueueSize}).";
             (asJson ? context.Error : context.Output).WriteLine(queued);
             if (!result.GetValue(wait)) return 0;
@@ -109,7 +116,7 @@ internal static class SubmitCommand
     {
         output.WriteLine($"{job.Status.ToName()} {job.TaskId} in {Format.Seconds(job.DurationSeconds)}");
         if (job.Status != JobStatus.Completed) return;
-        output.WriteLine($"  commit       {job.CommitSha ?? "-"}");
+        output.WriteLine($"  commit       {job.CommitSha ?? "-"}{(job.Ref is { } named ? $" ({named})" : "")}");
         output.WriteLine($"  files        {Or(job.FilesProcessed)}, edges {Or(job.Edges)}, embeddings {Or(job.EmbeddingsGenerated)}");
         if (job.FinalLoss is { } loss) output.WriteLine($"  final loss   {loss:0.0000}");
         if (job.Result is { } stored)

@@ -16,7 +16,7 @@ public static class ApiMapping
         job.StartedAt, job.FinishedAt, job.DurationSeconds,
         job.StageSeconds is { } s ? new StageSecondsDto { Clone = s.Clone, Parse = s.Parse, Train = s.Train, Store = s.Store } : null,
         job.CommitSha, job.FilesProcessed, job.Edges, job.EmbeddingsGenerated, job.FinalLoss, job.Worker, job.Attempts,
-        job.Error, job.Reason, job.AgeSeconds, job.Stage, ResultOf(job));
+        job.Error, job.Reason, job.AgeSeconds, job.Stage, ResultOf(job), job.JobNumber, job.Ref);
 
     /// <summary>Where a completed job's result is read; null for a job without one (or completed before results came home).</summary>
     private static JobResultDto? ResultOf(JobRecord job) =>
@@ -34,7 +34,13 @@ public static class ApiMapping
 
     public static IngestAcceptedDto ToDto(this IngestAccepted accepted) => new(accepted.TaskId, JobStatus.Queued,
         accepted.RepoUrl, accepted.Priority, accepted.Position, accepted.QueueSize, accepted.MaxQueueSize,
-        accepted.SubmittedAt, accepted.ExpiresAt);
+        accepted.SubmittedAt, accepted.ExpiresAt, accepted.JobNumber, accepted.Ref);
+
+    /// <summary>The original Pharos's answer to its ingest route, with its message.</summary>
+    public static LegacyIngestResponseDto ToLegacyDto(this IngestAccepted accepted) => new(LegacyIngestResponseDto.Dispatched,
+        accepted.JobNumber, accepted.Position, LegacyIngestResponseDto.EdgeWorker, accepted.QueueSize, accepted.MaxQueueSize,
+        $"Task queued successfully. Position: {accepted.Position}/{accepted.MaxQueueSize}", accepted.TaskId, accepted.RepoUrl,
+        accepted.Priority, accepted.Ref);
 
     public static WorkerStatusDto ToDto(this WorkerStatusView view) => new(view.Status,
         [.. view.Workers.Select(ToDto)], new QueueCountsDto(view.Queue.Pending, view.Queue.InFlight, view.Queue.Max));

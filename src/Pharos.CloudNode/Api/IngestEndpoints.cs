@@ -23,10 +23,10 @@ public static class IngestEndpoints
                     context.RequestServices.GetRequiredService<PharosMetrics>().RefusedTooLarge();
                     return ApiProblems.TooLarge(RequestBody.MaxBytes);
                 }
-                var (repoUrl, priority, error) = ParseBody(body);
+                var (request, error) = ParseBody(body);
                 return error is not null
                     ? Invalid(context, error)
-                    : await SubmitAsync(context, gateway.ActorRef, repoUrl!, priority);
+                    : await SubmitAsync(context, gateway.ActorRef, request!, Accepted);
             })
             .WithName("Ingest")
             .RequireScope(ApiScope.Ingest)
@@ -36,14 +36,19 @@ public static class IngestEndpoints
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(409)
             .ProducesProblem(413).ProducesProblem(429).ProducesProblem(503);
 
+        // The original's answer is its IngestionResponse with 200, as its clients read it; refusals are ours (their
+        // "detail" is what the original's clients show).
         app.MapPost("/api/v1/ingestion/ingest/{**repo_url}", async (HttpContext context, string? repo_url, string? priority,
-                IRequiredActor<IngestGateway> gateway) =>
-                await SubmitAsync(context, gateway.ActorRef, RepairPathUrl(repo_url) ?? "", priority))
+                string? branch, IRequiredActor<IngestGateway> gateway) =>
+                await SubmitAsync(context, gateway.ActorRef, new IngestRequest(RepairPathUrl(repo_url) ?? "", priority, branch),
+                    LegacyAccepted))
             .WithName("IngestLegacy")
             .RequireScope(ApiScope.Ingest)
             .WithMetadata(new CountAuthRefusals(CountRefusal))
-            .WithSummary("The original Python Pharos form: the repository URL in the path, scheme optional")
-            .Produces<IngestAcceptedDto>(StatusCodes.Status202Accepted);
+            .WithSummary("The original Python Pharos form: the repository URL in the path, scheme optional, ?branch= a ref")
+            .Produces<LegacyIngestResponseDto>()
+            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(409)
+            .ProducesProblem(429).ProducesProblem(503);
     }
 
     // The 401s and 403s of the ingest policy count as ingest refusals too, as every answer of these routes does.
@@ -56,11 +61,15 @@ public static class IngestEndpoints
         return ApiProblems.Refused(context, new IngestRefused(IngestRefusal.InvalidRequest, detail));
     }
 
-    private static async Task<IResult> SubmitAsync(HttpContext context, IActorRef gateway, string repoUrl, string? priorityText)
+    /// <summary>What either route read of a request: the repository, and the priority and ref when given.</summary>
+    internal sealed record IngestRequest(string RepoUrl, string? Priority, string? Ref);
+
+    private static async Task<IResult> SubmitAsync(HttpContext context, IActorRef gateway, IngestRequest body,
+        Func<HttpContext, IngestAccepted, IResult> accepted)
     {
-        if (!PriorityNames.TryParse(priorityText, out var priority))
+        if (!PriorityNames.TryParse(body.Priority, out var priority))
             return Invalid(context, "priority must be low, normal or high.");
-        var request = new SubmitIngest(context.User.AsCaller(), repoUrl, priority);
+        var request = new SubmitIngest(context.User.AsCaller(), body.RepoUrl, priority, body.Ref);
         var metrics = context.RequestServices.GetRequiredService<PharosMetrics>();
         var counted = false;
         var result = await ActorAsk.AskAsync<object>(context, gateway, request, reply =>
@@ -68,9 +77,9 @@ public static class IngestEndpoints
                 counted = true;
                 switch (reply)
                 {
-                    case IngestAccepted accepted:
+                    case IngestAccepted taken:
                         metrics.Accepted();
-                        return Accepted(context, accepted);
+                        return accepted(context, taken);
                     case IngestRefused refused:
                         metrics.Refused(refused.Reason);
                         return ApiProblems.Refused(context, refused);
@@ -91,37 +100,48 @@ public static class IngestEndpoints
         return Results.Json(accepted.ToDto(), statusCode: StatusCodes.Status202Accepted);
     }
 
-    /// <summary>Strict reading of {"repo_url": "...", "priority": "..."}: wrong types and repeated keys are errors.</summary>
-    internal static (string? RepoUrl, string? Priority, string? Error) ParseBody(byte[] body)
+    private static IResult LegacyAccepted(HttpContext context, IngestAccepted accepted)
     {
-        if (body.Length == 0) return (null, null, "The body must be a JSON object with a repo_url.");
+        context.Response.Headers.Location = $"/jobs/{accepted.TaskId}";
+        return Results.Json(accepted.ToLegacyDto());
+    }
+
+    /// <summary>
+    /// Strict reading of {"repo_url": "...", "priority": "...", "ref": "..."}: wrong types and repeated keys are errors;
+    /// priority and ref may be null or left out.
+    /// </summary>
+    internal static (IngestRequest? Request, string? Error) ParseBody(byte[] body)
+    {
+        if (body.Length == 0) return (null, "The body must be a JSON object with a repo_url.");
         try
         {
             using var document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 8 });
             if (document.RootElement.ValueKind != JsonValueKind.Object)
-                return (null, null, "The body must be a JSON object with a repo_url.");
-            string? repoUrl = null, priority = null;
+                return (null, "The body must be a JSON object with a repo_url.");
+            string? repoUrl = null, priority = null, gitRef = null;
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var property in document.RootElement.EnumerateObject())
             {
-                if (!seen.Add(property.Name)) return (null, null, $"The key '{ApiProblems.Shorten(property.Name, 40)}' appears more than once.");
+                if (!seen.Add(property.Name)) return (null, $"The key '{ApiProblems.Shorten(property.Name, 40)}' appears more than once.");
                 switch (property.Name)
                 {
                     case "repo_url" when property.Value.ValueKind == JsonValueKind.String:
                         repoUrl = property.Value.GetString(); break;
                     case "priority" when property.Value.ValueKind is JsonValueKind.String:
                         priority = property.Value.GetString(); break;
-                    case "priority" when property.Value.ValueKind is JsonValueKind.Null:
+                    case "ref" when property.Value.ValueKind is JsonValueKind.String:
+                        gitRef = property.Value.GetString(); break;
+                    case "priority" or "ref" when property.Value.ValueKind is JsonValueKind.Null:
                         break;
-                    case "repo_url" or "priority":
-                        return (null, null, $"{property.Name} must be a string.");
+                    case "repo_url" or "priority" or "ref":
+                        return (null, $"{property.Name} must be a string.");
                 }
             }
-            return repoUrl is null ? (null, null, "repo_url is required.") : (repoUrl, priority, null);
+            return repoUrl is null ? (null, "repo_url is required.") : (new IngestRequest(repoUrl, priority, gitRef), null);
         }
         catch (JsonException)
         {
-            return (null, null, "The body is not valid JSON (or is nested deeper than 8 levels).");
+            return (null, "The body is not valid JSON (or is nested deeper than 8 levels).");
         }
     }
 

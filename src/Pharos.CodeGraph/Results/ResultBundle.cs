@@ -18,7 +18,9 @@ public sealed record ResultHeader(
     [property: JsonPropertyName("graph")] GraphDocument Graph,
     [property: JsonPropertyName("clone_seconds")] double? CloneSeconds = null,
     // Absent (false) in results made before the context vectors were kept: they are ranked by cosine.
-    [property: JsonPropertyName("context_vectors")] bool HasContextVectors = false)
+    [property: JsonPropertyName("context_vectors")] bool HasContextVectors = false,
+    // The branch, tag or commit the task asked for; absent: the remote's default branch (commit_sha is what it was).
+    [property: JsonPropertyName("ref"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Ref = null)
 {
     /// <summary>How many float32 matrices of nodes × dims follow the header: the vectors, then the context vectors.</summary>
     [JsonIgnore]
@@ -151,7 +153,7 @@ public static class ResultBundles
     /// <summary>The bundle of one embedding run of <paramref name="repoUrl"/> at <paramref name="commitSha"/>.</summary>
     /// <param name="cloneSeconds">How long the clone took, when the run cloned (an edge's task); null for a local directory.</param>
     public static ResultBundle Of(string repoUrl, string commitSha, string taskId, DateTimeOffset trainedAt,
-        Embedding.RepositoryEmbedding embedding, Training.Node2VecOptions options, double? cloneSeconds = null)
+        Embedding.RepositoryEmbedding embedding, Training.Node2VecOptions options, double? cloneSeconds = null, string? gitRef = null)
     {
         var parameters = JsonSerializer.SerializeToElement(new
         {
@@ -171,7 +173,8 @@ public static class ResultBundles
         return new ResultBundle(
             new ResultHeader(repoUrl, commitSha, taskId, trainedAt, embedding.Embeddings.Dimensions,
                 double.IsFinite(loss) ? loss : 0, Math.Round(embedding.TrainElapsed.TotalSeconds, 3), parameters,
-                GraphDocument.Of(embedding.Graph, embedding.ParseElapsed), cloneSeconds is { } c ? Math.Round(c, 3) : null),
+                GraphDocument.Of(embedding.Graph, embedding.ParseElapsed), cloneSeconds is { } c ? Math.Round(c, 3) : null,
+                Ref: gitRef),
             embedding.Embeddings.Vectors, embedding.Embeddings.ContextVectors);
     }
 }

@@ -8,12 +8,13 @@ namespace Pharos.Messages.Commands;
 /// <paramref name="PrivateRepos"/>: the caller's token was granted private repositories, so the edge may clone the
 /// task with its git credentials. <paramref name="MaxQueued"/>: the token's share of the cap, the live pending tasks it
 /// may have at once (null: the whole cap), which the queue checks against its own count of them.
+/// <paramref name="Ref"/>: the branch, tag or commit to ingest (null: the remote's default branch).
 /// </summary>
 [Manifest("enqueue-task.v1")]
 public sealed record EnqueueTask(string RepoUrl, Priority Priority, string RequestedBy, bool PrivateRepos = false,
-    int? MaxQueued = null) : IPharosMessage;
+    int? MaxQueued = null, string? Ref = null) : IPharosMessage;
 
-/// <summary>The 202 answer.</summary>
+/// <summary>The 202 answer; <see cref="JobNumber"/> is the original Pharos's <c>job_id</c> of the task.</summary>
 [Manifest("ingest-accepted.v1")]
 public sealed record IngestAccepted(
     string TaskId,
@@ -23,7 +24,9 @@ public sealed record IngestAccepted(
     int QueueSize,
     int MaxQueueSize,
     DateTimeOffset SubmittedAt,
-    DateTimeOffset ExpiresAt) : IPharosMessage;
+    DateTimeOffset ExpiresAt,
+    long JobNumber = 0,
+    string? Ref = null) : IPharosMessage;
 
 public enum IngestRefusal
 {
@@ -33,7 +36,7 @@ public enum IngestRefusal
     Forbidden,
     /// <summary>400: the body or URL is not acceptable.</summary>
     InvalidRequest,
-    /// <summary>409: the same repository is already queued or running.</summary>
+    /// <summary>409: the same repository (at the same ref) is already queued or running.</summary>
     Duplicate,
     /// <summary>429: the queue holds its cap of live tasks.</summary>
     QueueFull,
@@ -53,7 +56,8 @@ public sealed record IngestRefused(
 
 /// <summary>
 /// Cancel a queued or running task. <paramref name="By"/>: the name of the caller's token; it may cancel the jobs it
-/// submitted, and any job only with <paramref name="AnyJob"/> (its token holds the admin scope).
+/// submitted, and any job only with <paramref name="AnyJob"/> (its token holds the admin scope). <paramref name="TaskId"/>:
+/// the task id, or the job number (the original Pharos's job_id).
 /// </summary>
 [Manifest("cancel-job.v1")]
 public sealed record CancelJob(string TaskId, string By, bool AnyJob = false) : IPharosMessage;

@@ -48,7 +48,8 @@ public sealed record NoWorkAvailable : IPharosMessage
 /// <summary>
 /// What a worker needs to run a task. <see cref="SubmittedAt"/> is null for a legacy task (a bare URL, as the
 /// original queue held): such a task has no age and is never stale. <see cref="PrivateRepos"/>: the worker clones it
-/// with the edge's git credentials; without it, anonymously.
+/// with the edge's git credentials; without it, anonymously. <see cref="Ref"/>: the branch, tag or commit to clone
+/// (null: the remote's default branch).
 /// </summary>
 [Manifest("work-task.v1")]
 public sealed record WorkTask(
@@ -58,7 +59,8 @@ public sealed record WorkTask(
     DateTimeOffset? SubmittedAt,
     int TtlSeconds,
     int Attempt,
-    bool PrivateRepos = false) : IPharosMessage
+    bool PrivateRepos = false,
+    string? Ref = null) : IPharosMessage
 {
     /// <summary>Age at <paramref name="now"/>; null for a legacy task.</summary>
     public TimeSpan? AgeAt(DateTimeOffset now) => SubmittedAt is { } submitted ? now - submitted : null;

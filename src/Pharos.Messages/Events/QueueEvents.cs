@@ -8,7 +8,10 @@ namespace Pharos.Messages.Events;
 /// <summary>
 /// A task was accepted into the queue. Persisted before the client is told 202. <see cref="PrivateRepos"/> (added
 /// later, absent from older events): the edge may clone it with its git credentials; written only when true, so an
-/// event without the grant keeps the bytes it always had.
+/// event without the grant keeps the bytes it always had. <see cref="Ref"/> (added later): the branch, tag or commit to
+/// ingest; absent: the remote's default branch. <see cref="JobNumber"/> (added later): the job's number, unique and
+/// stable, as the original Pharos's clients know a job (its <c>job_id</c>); absent from events written before it
+/// existed, whose jobs are numbered in the order they were enqueued. Both written only when set.
 /// </summary>
 [Manifest("task-enqueued.v1")]
 public sealed record TaskEnqueued(
@@ -18,7 +21,9 @@ public sealed record TaskEnqueued(
     DateTimeOffset SubmittedAt,
     int TtlSeconds,
     string RequestedBy,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool PrivateRepos = false) : IPersistedEvent;
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool PrivateRepos = false,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Ref = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? JobNumber = null) : IPersistedEvent;
 
 /// <summary>A pending task outlived its TTL and was dropped without being cloned.</summary>
 [Manifest("task-skipped.v1")]

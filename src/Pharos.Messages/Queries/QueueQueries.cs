@@ -12,6 +12,7 @@ public sealed record GetJobs(int Limit, JobStatus? Status = null, bool FinishedO
 [Manifest("jobs-page.v1")]
 public sealed record JobsPage(IReadOnlyList<JobRecord> Jobs) : IPharosMessage;
 
+/// <summary>One job, by <paramref name="TaskId"/>: its task id, or its job number (the original Pharos's job_id).</summary>
 [Manifest("get-job.v1")]
 public sealed record GetJob(string TaskId) : IPharosMessage;
 

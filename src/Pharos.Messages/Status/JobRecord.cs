@@ -20,7 +20,9 @@ public sealed class StageSeconds
 /// null until a worker reports them; <see cref="Dims"/> is set once the cloud holds the job's result
 /// (<see cref="EmbeddingsPath"/>, the edge's copy, only in jobs completed before results were stored in the cloud).
 /// <see cref="PrivateRepos"/> is the submitter's grant to have the edge clone with its git credentials; written only
-/// when true, so a snapshot without such jobs keeps the bytes it always had.
+/// when true, so a snapshot without such jobs keeps the bytes it always had; so are <see cref="Ref"/> (the branch,
+/// tag or commit asked for; null: the remote's default branch, and <see cref="CommitSha"/> is what it resolved to) and
+/// <see cref="JobNumber"/> (the original Pharos's <c>job_id</c>), written only when set.
 /// </summary>
 [Manifest("job-record.v1")]
 public sealed record JobRecord(
@@ -50,7 +52,9 @@ public sealed record JobRecord(
     JobStage? Stage = null,
     string? EmbeddingsPath = null,
     int? Dims = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool PrivateRepos = false) : IPharosMessage
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool PrivateRepos = false,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Ref = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? JobNumber = null) : IPharosMessage
 {
     [JsonIgnore]
     public bool IsFinal => Status.IsFinal();
@@ -59,11 +63,13 @@ public sealed record JobRecord(
 /// <summary>
 /// QueueActor's snapshot: pending jobs in dispatch order, running ones, then finished ones oldest first, the lease of
 /// every running job (absent from snapshots written before workers existed), and the leases pending jobs lost, under
-/// which a result may still come (absent before results were delivered to the cloud).
+/// which a result may still come (absent before results were delivered to the cloud), and the number the next job
+/// gets (absent before jobs were numbered: the jobs of such a snapshot are numbered in its order).
 /// </summary>
 [Manifest("queue-snapshot.v1")]
 public sealed record QueueSnapshot(IReadOnlyList<JobRecord> Jobs, IReadOnlyList<LeaseRecord>? Leases = null,
-    IReadOnlyList<LeaseRecord>? Lapsed = null) : IPharosMessage;
+    IReadOnlyList<LeaseRecord>? Lapsed = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? NextJobNumber = null) : IPharosMessage;
 
 /// <summary>Who holds a running job, and under which lease.</summary>
 [Manifest("lease-record.v1")]

@@ -67,8 +67,12 @@ public static class JobHost
         }
         catch (CloneFailedException e)
         {
-            Write(Failure(e.Kind == CloneFailureKind.RepositoryTooLarge ? JobReason.RepositoryTooLarge : JobReason.CloneFailed,
-                e.Message, e.Transient));
+            Write(Failure(e.Kind switch
+            {
+                CloneFailureKind.RepositoryTooLarge => JobReason.RepositoryTooLarge,
+                CloneFailureKind.RefNotFound => JobReason.RefNotFound,
+                _ => JobReason.CloneFailed,
+            }, e.Message, e.Transient));
             return FailedWithLine;
         }
         catch (RepositoryTooLargeException e)
@@ -98,7 +102,7 @@ public static class JobHost
         Write(new JobLine { Progress = new StageProgress(JobStage.Storing, 0, "Storing the result...") });
         // Whole in the outbox before the upload starts: it outlives a restart of the edge.
         var bundle = ResultBundles.Of(order.RepoUrl, order.CommitSha, order.TaskId, DateTimeOffset.UtcNow, embedding,
-            order.Training, order.CloneSeconds);
+            order.Training, order.CloneSeconds, order.Ref);
         var result = Outbox.Put(order.OutboxRoot, order.TaskId, order.LeaseId, bundle.WriteTo);
         return new JobLine
         {

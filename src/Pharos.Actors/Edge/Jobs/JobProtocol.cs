@@ -16,8 +16,9 @@ public enum JobKind
 
 /// <summary>Parse, train and store one checked-out repository; the result goes into the outbox at <paramref name="OutboxRoot"/>.</summary>
 /// <param name="Analysis">What the parsing may hold; null: <see cref="AnalysisLimits.Default"/>.</param>
+/// <param name="Ref">The ref the task asked for, which the result records (null: the default branch).</param>
 public sealed record AnalyzeOrder(string RepositoryDirectory, string RepoUrl, string CommitSha, string TaskId, string LeaseId,
-    double CloneSeconds, Node2VecOptions Training, string OutboxRoot, AnalysisLimits? Analysis = null);
+    double CloneSeconds, Node2VecOptions Training, string OutboxRoot, AnalysisLimits? Analysis = null, string? Ref = null);
 
 /// <summary>An analysis that finished: the result is whole in the outbox.</summary>
 public sealed record AnalyzeResult(int FilesProcessed, int Edges, double FinalLoss, OutboxEntry Result);
