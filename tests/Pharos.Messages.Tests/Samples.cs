@@ -24,6 +24,21 @@ public static class Samples
             At, At.AddDays(1), 86_400, "ci-private", [new TimelineEntry(JobStatus.Queued, At, "priority normal")], PrivateRepos: true),
     ]);
 
+    /// <summary>A task at a ref, with its job number (the original's job_id): both must come back after a restart.</summary>
+    public static readonly TaskEnqueued TaskEnqueuedWithRefAndNumber =
+        new("0193f0a0c1d2e3f4a5b6c7d8e9f00118", "https://github.com/pharos/refs", Priority.High, At, 86_400, "ci-bot",
+            Ref: "release/2.1", JobNumber: 4_127);
+
+    /// <summary>A snapshot of numbered jobs, one at a ref, and the next number to give.</summary>
+    public static readonly QueueSnapshot QueueSnapshotNumbered = new(
+    [
+        new JobRecord("0193f0a0c1d2e3f4a5b6c7d8e9f00118", "https://github.com/pharos/refs", Priority.High, JobStatus.Queued,
+            At, At.AddDays(1), 86_400, "ci-bot", [new TimelineEntry(JobStatus.Queued, At, "priority high")], Ref: "release/2.1",
+            JobNumber: 4_127),
+        new JobRecord("0193f0a0c1d2e3f4a5b6c7d8e9f00119", "https://github.com/pharos/refs", Priority.Normal, JobStatus.Queued,
+            At, At.AddDays(1), 86_400, "ci-bot", [new TimelineEntry(JobStatus.Queued, At, "priority normal")], JobNumber: 4_128),
+    ], NextJobNumber: 4_129);
+
     public static readonly TaskSkipped TaskSkipped =
         new("0193f0a0c1d2e3f4a5b6c7d8e9f00112", At.AddDays(1).AddSeconds(5), JobReason.TtlExpired, 86_405.25, 86_400);
 
@@ -112,6 +127,8 @@ public static class Samples
         ["queue-snapshot.v1.with-leases"] = QueueSnapshotWithLeases,
         ["task-enqueued.v1.private-repos"] = TaskEnqueuedWithPrivateRepos,
         ["queue-snapshot.v1.private-repos"] = QueueSnapshotWithPrivateRepos,
+        ["task-enqueued.v1.ref-and-number"] = TaskEnqueuedWithRefAndNumber,
+        ["queue-snapshot.v1.numbered"] = QueueSnapshotNumbered,
     };
 
     /// <summary>Everything that reaches a journal or snapshot store, by manifest.</summary>

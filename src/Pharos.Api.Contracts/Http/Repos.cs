@@ -40,7 +40,8 @@ public sealed record RepoListDto(IReadOnlyList<RepoDto> Repos);
 /// `GET /repos/embeddings`: row i of <see cref="Vectors"/> is the vector of <see cref="Nodes"/>[i] (with
 /// <c>vectors=context</c>, its context vector); the training's final loss and parameters follow, so that
 /// `pharos embeddings` writes the .json that `pharos train` writes. <see cref="ContextVectors"/> says whether the result
-/// has context vectors to ask for (results trained before they were kept have none).
+/// has context vectors to ask for (results trained before they were kept have none). <see cref="Ref"/> is the branch,
+/// tag or commit the task asked for (null: the repository's default branch); <see cref="CommitSha"/> is what it was.
 /// </summary>
 public sealed record EmbeddingsDto(
     string RepoUrl,
@@ -50,7 +51,8 @@ public sealed record EmbeddingsDto(
     IReadOnlyList<float[]> Vectors,
     double FinalLoss,
     IReadOnlyDictionary<string, System.Text.Json.JsonElement> Parameters,
-    bool ContextVectors = false);
+    bool ContextVectors = false,
+    string? Ref = null);
 
 /// <summary>One file like the one asked about, and its score by the answer's <see cref="SimilarDto.Measure"/>.</summary>
 public sealed record SimilarFileDto(string Path, double Score);

@@ -122,7 +122,7 @@ public static class RepoEndpoints
         var rows = new float[bundle.NodeCount][];
         for (var i = 0; i < rows.Length; i++) rows[i] = matrix.AsSpan(i * dims, dims).ToArray();
         return new EmbeddingsDto(bundle.Header.RepoUrl, bundle.Header.CommitSha, dims, bundle.Header.Graph.Nodes, rows,
-            bundle.Header.FinalLoss, bundle.Header.Parameters, bundle.ContextVectors is not null);
+            bundle.Header.FinalLoss, bundle.Header.Parameters, bundle.ContextVectors is not null, bundle.Header.Ref);
     }
 
     private static IResult NpyFile(ResultBundle bundle, float[] matrix)
