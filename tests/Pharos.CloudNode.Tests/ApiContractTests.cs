@@ -46,6 +46,19 @@ public sealed class ApiContractTests
             """.ReplaceLineEndings(""), Api(stored.ToDto())[Api(stored.ToDto()).IndexOf("\"result\"", StringComparison.Ordinal)..]);
     }
 
+    /// <summary>A task imported without a submission time shows no expiry and a TTL of 0, whatever its record holds.</summary>
+    [Fact]
+    public void A_never_stale_job_is_written_without_an_expiry()
+    {
+        var legacy = new JobRecord("0193f0a0c1d2e3f4a5b6c7d8e9f00122", "https://github.com/pharos/legacy", Priority.Normal,
+            JobStatus.Queued, At, At.AddDays(1), 86_400, "admin", [new TimelineEntry(JobStatus.Queued, At, "priority normal, never stale")],
+            NeverStale: true);
+        Assert.Contains("""
+            "submitted_at":"2026-11-29T08:00:00.123+00:00","expires_at":null,"ttl":0,"requested_by":"admin",
+            """.ReplaceLineEndings(""), Api(legacy.ToDto()));
+        Assert.DoesNotContain("never_stale", Api(legacy.ToDto()));
+    }
+
     [Fact]
     public void A_worker_status_is_written_as_the_documented_document()
     {

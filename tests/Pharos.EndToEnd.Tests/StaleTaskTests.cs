@@ -1,3 +1,7 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Pharos.Testing.Redis;
+
 namespace Pharos.EndToEnd.Tests;
 
 public sealed class StaleTaskTests(ITestOutputHelper output) : GitBedTest(output, daemon: false)
@@ -29,5 +33,61 @@ public sealed class StaleTaskTests(ITestOutputHelper output) : GitBedTest(output
         Assert.Contains("skipped", job.TimelineStatuses());
         Assert.Equal(0, Sources.Http.Requests);
         Assert.True(edge.WorkDirIsEmpty(), $"{edge.WorkDir} holds files: the stale task was cloned");
+    }
+
+    /// <summary>
+    /// The original queue's bare URL has no age: imported by `pharos import-legacy-queue` into a queue whose TTL is 2 s,
+    /// it outlives that TTL and the sweeps (an item with a 5 s TTL beside it does not), and the edge that
+    /// starts afterwards clones and runs it rather than skipping it.
+    /// </summary>
+    [Fact]
+    public async Task A_bare_url_imported_from_the_original_queue_is_never_stale_and_an_edge_runs_it_long_after_the_ttl()
+    {
+        Sources.CreateRealRepository("nx-legacy");
+        var cloud = await Bed.StartCloudAsync(new Dictionary<string, string?>
+        {
+            ["TASK_TTL_SECONDS"] = "2",
+            ["PHAROS_SWEEP_INTERVAL_SECONDS"] = "1",
+        });
+        var redis = Bed.Own(await RedisServer.StartAsync());
+        var bare = Sources.Http!.UrlFor("nx-legacy");
+        // Never cloned: it expires before any edge is there.
+        var timed = Sources.Http.UrlFor("nx-expiring");
+        await RedisCliAsync(redis, "RPUSH", "ingest_queue", bare,
+            JsonSerializer.Serialize(new { repo_url = timed, submitted_at = DateTimeOffset.UtcNow.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.ffffff"), ttl = 5 }));
+
+        var imported = await PharosCli.RunAsync(Output, "import-legacy-queue", "--redis", redis.ConnectionString,
+            "--url", cloud.Client.BaseAddress!.ToString(), "--token", CloudProcess.AdminToken);
+        var legacyId = Regex.Match(imported, $@"imported  {Regex.Escape(bare)}  task (\S+) \(position 1\), never stale").Groups[1].Value;
+        var timedId = Regex.Match(imported, $@"imported  {Regex.Escape(timed)}  task (\S+) ").Groups[1].Value;
+        Assert.True(legacyId.Length > 0 && timedId.Length > 0, imported);
+
+        // The queue's sweep skips the task with its 5 s TTL; the legacy task, imported before it, is still queued.
+        var expired = await cloud.WaitForFinalAsync(timedId);
+        Assert.Equal(("skipped", "ttl_expired"), (expired.Status(), expired.Str("reason")));
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        var waiting = await cloud.GetJobAsync(legacyId);
+        Assert.Equal("queued", waiting.Status());
+        Assert.Null(waiting.Str("expires_at"));
+        // Older than the queue's TTL, which any ingested task would have had.
+        Assert.True(DateTimeOffset.UtcNow - DateTimeOffset.Parse(waiting.Str("submitted_at")!) > TimeSpan.FromSeconds(2));
+
+        var edge = Bed.StartEdge(cloud);
+        var job = await cloud.WaitForFinalAsync(legacyId, diagnostics: () => Bed.Diagnostics(), abort: edge.AbortIfExited);
+
+        Assert.True(job.Status() == "completed", $"job ended {job.Status()}: {job.GetRawText()}");
+        Assert.True(Sources.Http.Requests > 0, "the legacy task was never cloned");
+        Assert.DoesNotContain("skipped", job.TimelineStatuses());
+    }
+
+    private static async Task RedisCliAsync(RedisServer redis, params string[] arguments)
+    {
+        var psi = new ProcessStartInfo("redis-cli") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in (string[])["-h", "127.0.0.1", "-p", redis.Port.ToString(), .. arguments]) psi.ArgumentList.Add(argument);
+        using var process = Process.Start(psi)!;
+        var error = process.StandardError.ReadToEndAsync();
+        await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, await error);
     }
 }

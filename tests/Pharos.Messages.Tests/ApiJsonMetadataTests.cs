@@ -45,6 +45,16 @@ public sealed class ApiJsonMetadataTests
     }
 
     [Property]
+    public bool An_import_answer_is_written_as_reflection_writes_it(NonNull<string> id, JobStatus status, DateTimeOffset at,
+        NonNegativeInt ttl, bool neverStale, NormalFloat age, NonNegativeInt position)
+    {
+        var job = new JobDto(id.Get, "https://github.com/o/r", Priority.Normal, status, at, neverStale ? null : at.AddSeconds(ttl.Get),
+            neverStale ? 0 : ttl.Get, "admin", [new TimelineEntryDto(JobStatus.Queued, at, "priority normal")],
+            FinishedAt: at, Reason: JobReason.TtlExpired, AgeSeconds: Math.Abs(age.Get));
+        return WrittenAlike(new ImportedJobDto(job, position.Get, position.Get + 1, 10));
+    }
+
+    [Property]
     public bool The_original_pharos_history_is_written_as_reflection_writes_it(NonNull<string> url, JobStatus status,
         NormalFloat seconds, int? files, DateTimeOffset at, string? error, JobReason? reason)
     {

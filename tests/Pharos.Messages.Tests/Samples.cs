@@ -39,6 +39,29 @@ public static class Samples
             At, At.AddDays(1), 86_400, "ci-bot", [new TimelineEntry(JobStatus.Queued, At, "priority normal")], JobNumber: 4_128),
     ], NextJobNumber: 4_129);
 
+    /// <summary>A task imported from the original Pharos without a submission time (the field added later): never stale.</summary>
+    public static readonly TaskEnqueued TaskEnqueuedNeverStale =
+        new("0193f0a0c1d2e3f4a5b6c7d8e9f00121", "https://github.com/pharos/legacy", Priority.Normal, At, 86_400, "admin",
+            NeverStale: true);
+
+    /// <summary>
+    /// A snapshot holding a pending never-stale task and an import that was stale on arrival (queued at its original time,
+    /// skipped when it came): both must be the same after a restart.
+    /// </summary>
+    public static readonly QueueSnapshot QueueSnapshotWithImports = new(
+    [
+        new JobRecord("0193f0a0c1d2e3f4a5b6c7d8e9f00121", "https://github.com/pharos/legacy", Priority.Normal, JobStatus.Queued,
+            At, At.AddDays(1), 86_400, "admin", [new TimelineEntry(JobStatus.Queued, At, "priority normal, never stale")],
+            NeverStale: true),
+        new JobRecord("0193f0a0c1d2e3f4a5b6c7d8e9f00122", "https://github.com/pharos/stale", Priority.Normal, JobStatus.Skipped,
+            At.AddHours(-3), At.AddHours(-2), 3_600, "admin",
+            [
+                new TimelineEntry(JobStatus.Queued, At.AddHours(-3), "priority normal"),
+                new TimelineEntry(JobStatus.Skipped, At, "ttl_expired: age 10800s > ttl 3600s"),
+            ],
+            FinishedAt: At, Reason: JobReason.TtlExpired, AgeSeconds: 10_800),
+    ]);
+
     public static readonly TaskSkipped TaskSkipped =
         new("0193f0a0c1d2e3f4a5b6c7d8e9f00112", At.AddDays(1).AddSeconds(5), JobReason.TtlExpired, 86_405.25, 86_400);
 
@@ -129,6 +152,8 @@ public static class Samples
         ["queue-snapshot.v1.private-repos"] = QueueSnapshotWithPrivateRepos,
         ["task-enqueued.v1.ref-and-number"] = TaskEnqueuedWithRefAndNumber,
         ["queue-snapshot.v1.numbered"] = QueueSnapshotNumbered,
+        ["task-enqueued.v1.never-stale"] = TaskEnqueuedNeverStale,
+        ["queue-snapshot.v1.imports"] = QueueSnapshotWithImports,
     };
 
     /// <summary>Everything that reaches a journal or snapshot store, by manifest.</summary>

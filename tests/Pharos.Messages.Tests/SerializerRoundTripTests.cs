@@ -22,9 +22,9 @@ public sealed class SerializerRoundTripTests : IDisposable
 
     [Property]
     public bool TaskEnqueued_round_trips(NonNull<string> id, NonNull<string> url, Priority priority, DateTimeOffset at,
-        PositiveInt ttl, NonNull<string> by, bool privateRepos)
+        PositiveInt ttl, NonNull<string> by, bool privateRepos, bool neverStale, string? gitRef, long? jobNumber)
     {
-        var e = new TaskEnqueued(id.Get, url.Get, priority, at, ttl.Get, by.Get, privateRepos);
+        var e = new TaskEnqueued(id.Get, url.Get, priority, at, ttl.Get, by.Get, privateRepos, gitRef, jobNumber, neverStale);
         return RoundTrip(e) == e;
     }
 
@@ -70,6 +70,39 @@ public sealed class SerializerRoundTripTests : IDisposable
 
         var refused = new CancelJobResult(CancelOutcome.NotOwner, null);
         Assert.Equal(refused, RoundTrip(refused));
+    }
+
+    /// <summary>
+    /// The never-stale mark is written only when set (old events keep their bytes, and read as ordinary tasks), and an
+    /// import's original timing and its answer cross the wire between cloud nodes.
+    /// </summary>
+    [Fact]
+    public void The_never_stale_mark_is_written_only_when_set_and_an_imports_timing_and_answer_travel()
+    {
+        Assert.DoesNotContain("never_stale", System.Text.Encoding.UTF8.GetString(_serializer.ToBinary(Samples.TaskEnqueued)));
+        Assert.Contains("\"never_stale\":true", System.Text.Encoding.UTF8.GetString(_serializer.ToBinary(Samples.TaskEnqueuedNeverStale)));
+        Assert.True(RoundTrip(Samples.TaskEnqueuedNeverStale).NeverStale);
+        Assert.False(RoundTrip(Samples.TaskEnqueued).NeverStale);
+        var job = Samples.QueueSnapshotWithImports.Jobs[0];
+        Assert.True(RoundTrip(job).NeverStale);
+        Assert.DoesNotContain("never_stale", System.Text.Encoding.UTF8.GetString(_serializer.ToBinary(Samples.QueueSnapshotWithImports.Jobs[1])));
+
+        var at = new DateTimeOffset(2026, 11, 29, 8, 0, 0, TimeSpan.FromHours(2));
+        foreach (var timing in new ImportedTiming[] { new(at, 3_600), new(at, null), new(null, null) })
+        {
+            var order = new EnqueueTask("https://github.com/o/r", Priority.Low, "admin", Imported: timing);
+            Assert.Equal(order, RoundTrip(order));
+        }
+        // An order from a node that predates imports is an ordinary submission.
+        var old = (EnqueueTask)_serializer.FromBinary(
+            """{"repo_url":"https://github.com/o/r","priority":"normal","requested_by":"ci","private_repos":false,"max_queued":null}"""u8.ToArray(),
+            _serializer.Manifest(new EnqueueTask("x", Priority.Normal, "ci")));
+        Assert.Null(old.Imported);
+
+        var answer = new ImportAccepted(Samples.QueueSnapshotWithImports.Jobs[1], 0, 3, 10);
+        var back = RoundTrip(answer);
+        Assert.Equal((answer.Job.TaskId, answer.Job.Status, answer.Job.AgeSeconds, answer.Position, answer.QueueSize, answer.MaxQueueSize),
+            (back.Job.TaskId, back.Job.Status, back.Job.AgeSeconds, back.Position, back.QueueSize, back.MaxQueueSize));
     }
 
     [Property]

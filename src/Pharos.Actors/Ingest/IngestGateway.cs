@@ -8,8 +8,9 @@ using Pharos.Messages.Status;
 namespace Pharos.Actors.Ingest;
 
 /// <summary>
-/// The door of the queue. Checks, in this order, the caller's scope, the ref's syntax, the URL and the queue cap (from the depth
-/// QueueActor publishes), so that a flood of bad or excess requests is refused without touching storage. Good
+/// The door of the queue. Checks, in this order, the caller's scope, the ref's syntax, the URL and the queue cap (from
+/// the depth QueueActor publishes; for an import, the queue alone checks the cap), so that a flood of bad or excess
+/// requests is refused without touching storage. Good
 /// requests go to QueueActor, which answers the client directly. Credentials never reach it: the HTTP layer
 /// authenticated the caller and sends only who it is.
 /// </summary>
@@ -46,9 +47,11 @@ public sealed class IngestGateway : ReceiveActor
 
     private void Submit(SubmitIngest request)
     {
-        if (!request.Caller.Scopes.Grants(ApiScope.Ingest))
+        // An import chooses its own submission time and TTL (even none): more power than an ingest.
+        var scope = request.Imported is null ? ApiScope.Ingest : ApiScope.Admin;
+        if (!request.Caller.Scopes.Grants(scope))
         {
-            Sender.Tell(new IngestRefused(IngestRefusal.Forbidden, LacksScope(request.Caller.Name, ApiScope.Ingest.Name())));
+            Sender.Tell(new IngestRefused(IngestRefusal.Forbidden, LacksScope(request.Caller.Name, scope.Name())));
             return;
         }
         if (request.Ref is { } gitRef && GitRefSyntax.Problem(gitRef) is { } problem)
@@ -76,7 +79,8 @@ public sealed class IngestGateway : ReceiveActor
             return;
         }
         var now = _clock.GetUtcNow();
-        if (_depth is { } depth && depth.IsFull(now))
+        // An import stale on arrival needs no room, and only the queue knows its TTL: the queue checks the cap for imports.
+        if (validated.Request.Imported is null && _depth is { } depth && depth.IsFull(now))
         {
             validated.Client.Tell(new IngestRefused(IngestRefusal.QueueFull,
                 $"The queue holds its maximum of {depth.Max} tasks; try again later.",
@@ -87,7 +91,7 @@ public sealed class IngestGateway : ReceiveActor
         var caller = request.Caller;
         // The share is checked by the queue, which alone counts each submitter's tasks.
         _queue.Tell(new EnqueueTask(validated.Check.NormalizedUrl!, request.Priority, caller.Name, caller.PrivateRepos, caller.MaxQueued,
-                request.Ref),
+                request.Ref, request.Imported),
             validated.Client);
     }
 

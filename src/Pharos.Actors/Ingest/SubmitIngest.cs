@@ -16,6 +16,9 @@ public sealed record Caller(string Name, ApiScope Scopes, bool PrivateRepos = fa
 /// HTTP → IngestGateway: a request already authenticated and parsed (body, priority, ref). The gateway checks the
 /// scope, the ref, the URL and the cap, in that order, before anything reaches the queue; the queue (or the gateway)
 /// answers the sender with IngestAccepted or IngestRefused. <paramref name="Ref"/>: the branch, tag or commit to ingest
-/// (null: the remote's default branch).
+/// (null: the remote's default branch). <paramref name="Imported"/>: a task of the original Pharos's queue with its own
+/// timing (`POST /admin/import`), which only the admin scope may ask for (it can make tasks that never expire); the
+/// queue answers it with ImportAccepted.
 /// </summary>
-public sealed record SubmitIngest(Caller Caller, string RepoUrl, Priority Priority, string? Ref = null);
+public sealed record SubmitIngest(Caller Caller, string RepoUrl, Priority Priority, string? Ref = null,
+    Pharos.Messages.Commands.ImportedTiming? Imported = null);

@@ -249,8 +249,8 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
         switch (e)
         {
             case TaskEnqueued t:
-                _log.Info("Task {0} queued: {1} (priority {2}, expires {3:O})", t.TaskId, t.RepoUrl,
-                    t.Priority.ToName(), t.SubmittedAt.AddSeconds(t.TtlSeconds));
+                _log.Info("Task {0} queued: {1} (priority {2}, {3})", t.TaskId, t.RepoUrl, t.Priority.ToName(),
+                    t.NeverStale ? "never stale" : $"expires {t.SubmittedAt.AddSeconds(t.TtlSeconds):O}");
                 break;
             case TaskSkipped s:
                 _log.Info("Task {0} skipped: {1} (age {2:0}s, ttl {3}s)", s.TaskId, s.Reason.ToName(), s.AgeSeconds, s.TtlSeconds);

@@ -84,9 +84,28 @@ public sealed class QueueDecider<TRef>(QueueSettings settings, Func<string>? new
         _ => null,
     };
 
+    /// <summary>
+    /// How far ahead of the queue's clock an imported submission time may be (the original's clock and this one's
+    /// differ a little); further ahead it is refused, since it would lengthen the task's life.
+    /// </summary>
+    public static readonly TimeSpan ImportClockTolerance = TimeSpan.FromMinutes(5);
+
+    /// <summary>A task's timing as the queue records it: stamped now with the queue's TTL, or the original's, imported.</summary>
+    private readonly record struct Timing(DateTimeOffset SubmittedAt, int TtlSeconds, bool NeverStale, bool Stale);
+
+    private Timing TimingOf(EnqueueTask command, DateTimeOffset now) => command.Imported switch
+    {
+        null => new Timing(now, settings.TaskTtlSeconds, false, false),
+        // The original's legacy form has no age: it entered this queue now, and no TTL applies to it.
+        { SubmittedAt: null } => new Timing(now, settings.TaskTtlSeconds, true, false),
+        { SubmittedAt: { } submitted, TtlSeconds: var ttl } => new Timing(submitted, ttl ?? settings.TaskTtlSeconds, false,
+            QueueState.HasExpired(submitted.AddSeconds(ttl ?? settings.TaskTtlSeconds), now)),
+    };
+
     private Decision<TRef> Enqueue(QueueState state, EnqueueTask command, DateTimeOffset now)
     {
-        if (Refusal(state, command, now) is { } refusal)
+        var timing = TimingOf(command, now);
+        if (Refusal(state, command, timing, now) is { } refusal)
             return new Decision<TRef>
             {
                 Reply = _ => refusal,
@@ -94,26 +113,35 @@ public sealed class QueueDecider<TRef>(QueueSettings settings, Func<string>? new
                 Log = new LogNote(LogLevel.InfoLevel, "Refused {0}: {1}", [command.RepoUrl, refusal.Reason]),
             };
         var taskId = _newTaskId();
+        var enqueued = new TaskEnqueued(taskId, command.RepoUrl, command.Priority, timing.SubmittedAt, timing.TtlSeconds,
+            command.RequestedBy, command.PrivateRepos, command.Ref, state.NextJobNumber, timing.NeverStale);
+        // An import that was stale on arrival is recorded as the original's worker would have recorded it: skipped,
+        // with its age, in the same write as its arrival, so it is never pending between two decisions.
+        IPersistedEvent[] arrival = timing.Stale
+            ? [enqueued, new TaskSkipped(taskId, now, JobReason.TtlExpired, Math.Round((now - timing.SubmittedAt).TotalSeconds, 3), timing.TtlSeconds)]
+            : [enqueued];
         return new Decision<TRef>
         {
-            Events = [.. state.Sweep(now),
-                new TaskEnqueued(taskId, command.RepoUrl, command.Priority, now, settings.TaskTtlSeconds, command.RequestedBy,
-                    command.PrivateRepos, command.Ref, state.NextJobNumber)],
+            Events = [.. state.Sweep(now), .. arrival],
             Reply = after =>
             {
                 var job = after.Find(taskId)!;
-                return new IngestAccepted(job.TaskId, job.RepoUrl, job.Priority, after.PositionOf(job.TaskId),
-                    after.PendingCount, after.MaxQueueSize, job.SubmittedAt, job.ExpiresAt, job.JobNumber!.Value, job.Ref);
+                return command.Imported is null
+                    ? new IngestAccepted(job.TaskId, job.RepoUrl, job.Priority, after.PositionOf(job.TaskId),
+                        after.PendingCount, after.MaxQueueSize, job.SubmittedAt, job.ExpiresAt, job.JobNumber!.Value, job.Ref)
+                    : new ImportAccepted(job, after.PositionOf(job.TaskId), after.PendingCount, after.MaxQueueSize);
             },
             ReplyIfNotWritten = StoreUnavailable,
         };
     }
 
     /// <summary>
-    /// Why the task cannot be admitted, or null: a URL outside the rules, a duplicate, a full queue, then the submitter's share of the cap used
-    /// up. Expired tasks neither count towards the cap or a share nor block a resubmission.
+    /// Why the task cannot be admitted, or null: a URL outside the rules, an imported submission time ahead of the
+    /// queue's clock, a duplicate, a full queue, then the submitter's share of the cap used up. Expired tasks neither
+    /// count towards the cap or a share nor block a resubmission. An import that is stale on arrival is only recorded
+    /// (as skipped): it needs no room, and a queued or running task of its repository stays the repository's task.
     /// </summary>
-    private IngestRefused? Refusal(QueueState state, EnqueueTask command, DateTimeOffset now)
+    private IngestRefused? Refusal(QueueState state, EnqueueTask command, Timing timing, DateTimeOffset now)
     {
         // The gateway checked the URL; a task that reached the queue another way (a member that is not a gateway)
         // meets the same rules here, in the normal form the gateway would have sent.
@@ -122,6 +150,11 @@ public sealed class QueueDecider<TRef>(QueueSettings settings, Func<string>? new
                 $"{command.RepoUrl} is not a repository URL this queue takes: {check.Error ?? $"its normal form is {check.NormalizedUrl}"}.");
         if (command.Ref is { } gitRef && Ingest.GitRefSyntax.Problem(gitRef) is { } refProblem)
             return new IngestRefused(IngestRefusal.InvalidRequest, refProblem);
+        if (command.Imported?.SubmittedAt is { } submitted && submitted > now + ImportClockTolerance)
+            return new IngestRefused(IngestRefusal.InvalidRequest,
+                $"submitted_at {submitted:O} is later than the queue's clock ({now:O}) by more than " +
+                $"{ImportClockTolerance.TotalMinutes:0} minutes.");
+        if (timing.Stale) return null;
         if (state.ActiveJob(command.RepoUrl, command.Ref) is { } existing
             && (existing.Status != JobStatus.Queued || !QueueState.IsExpired(existing, now)))
             return new IngestRefused(IngestRefusal.Duplicate,
@@ -216,8 +249,9 @@ public sealed class QueueDecider<TRef>(QueueSettings settings, Func<string>? new
             Reply = after =>
             {
                 var job = after.Find(leased.TaskId)!;
-                return new TaskAssigned(new WorkTask(job.TaskId, job.RepoUrl, job.Priority, job.SubmittedAt, job.Ttl, leased.Attempt,
-                    job.PrivateRepos, job.Ref),
+                // A never-stale task goes without its submission time: the worker's sign of a task with no age.
+                return new TaskAssigned(new WorkTask(job.TaskId, job.RepoUrl, job.Priority, job.NeverStale ? null : job.SubmittedAt,
+                    job.Ttl, leased.Attempt, job.PrivateRepos, job.Ref),
                     leased.LeaseId);
             },
             ReplyIfNotWritten = NoWorkAvailable.Instance,

@@ -51,7 +51,11 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
     /// <summary>Pending jobs in dispatch order: higher priority first, FIFO within one priority.</summary>
     public IEnumerable<JobRecord> Pending => DispatchOrder.SelectMany(p => _pending[p]).Select(id => _jobs[id]);
 
-    public static bool IsExpired(JobRecord job, DateTimeOffset now) => now > job.ExpiresAt;
+    /// <summary>Whether the job outlived its TTL; a never-stale job (imported without a submission time) never does.</summary>
+    public static bool IsExpired(JobRecord job, DateTimeOffset now) => !job.NeverStale && HasExpired(job.ExpiresAt, now);
+
+    /// <summary>The one comparison of a time with an expiry: a task is stale once now is past it.</summary>
+    public static bool HasExpired(DateTimeOffset expiresAt, DateTimeOffset now) => now > expiresAt;
 
     /// <summary>
     /// How submitters (<see cref="JobRecord.RequestedBy"/>, the name of the token that submitted the job) compare:
@@ -64,16 +68,16 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
         job.RequestedBy is { Length: > 0 } submitter && Submitters.Equals(submitter, name);
 
     /// <summary>Pending tasks that have not outlived their TTL: the only ones that count towards the cap.</summary>
-    public int LiveCount(DateTimeOffset now) => PendingCount - _byExpiry.TakeWhile(e => now > e.ExpiresAt).Count();
+    public int LiveCount(DateTimeOffset now) => PendingCount - _byExpiry.TakeWhile(e => HasExpired(e.ExpiresAt, now)).Count();
 
     /// <summary>The live pending tasks <paramref name="submitter"/> submitted: what its share of the cap counts.</summary>
     public int LiveCountOf(string submitter, DateTimeOffset now) =>
         _pendingBySubmitter.GetValueOrDefault(submitter)
-        - _byExpiry.TakeWhile(e => now > e.ExpiresAt).Count(e => IsSubmittedBy(_jobs[e.TaskId], submitter));
+        - _byExpiry.TakeWhile(e => HasExpired(e.ExpiresAt, now)).Count(e => IsSubmittedBy(_jobs[e.TaskId], submitter));
 
     /// <summary>One <see cref="TaskSkipped"/> for every pending task older than its TTL, soonest expiry first.</summary>
     public IReadOnlyList<TaskSkipped> Sweep(DateTimeOffset now) =>
-        _byExpiry.TakeWhile(e => now > e.ExpiresAt)
+        _byExpiry.TakeWhile(e => HasExpired(e.ExpiresAt, now))
             .Select(e => _jobs[e.TaskId])
             .Select(job => new TaskSkipped(job.TaskId, now, JobReason.TtlExpired,
                 Math.Round((now - job.SubmittedAt).TotalSeconds, 3), job.Ttl))
@@ -120,8 +124,8 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
             case TaskEnqueued e:
                 var job = new JobRecord(e.TaskId, e.RepoUrl, e.Priority, JobStatus.Queued, e.SubmittedAt,
                     e.SubmittedAt.AddSeconds(e.TtlSeconds), e.TtlSeconds, e.RequestedBy,
-                    [new TimelineEntry(JobStatus.Queued, e.SubmittedAt, $"priority {e.Priority.ToName()}")],
-                    PrivateRepos: e.PrivateRepos, Ref: e.Ref, JobNumber: e.JobNumber ?? _nextJobNumber);
+                    [new TimelineEntry(JobStatus.Queued, e.SubmittedAt, $"priority {e.Priority.ToName()}" + (e.NeverStale ? ", never stale" : ""))],
+                    PrivateRepos: e.PrivateRepos, Ref: e.Ref, JobNumber: e.JobNumber ?? _nextJobNumber, NeverStale: e.NeverStale);
                 _jobs[job.TaskId] = job;
                 Number(job);
                 AddPending(job);
@@ -277,8 +281,11 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
     {
         var list = _pending[job.Priority];
         _pendingNodes[job.TaskId] = first ? list.AddFirst(job.TaskId) : list.AddLast(job.TaskId);
-        _byExpiry.Add((job.ExpiresAt, job.TaskId));
-        _activeByRepo[ActiveKey(job)] = job.TaskId;
+        // A never-stale task has no expiry: no sweep, no live count and no published oldest expiry looks at it.
+        if (!job.NeverStale) _byExpiry.Add((job.ExpiresAt, job.TaskId));
+        // The repository's active job stays the one it has: only an import that was stale on arrival (and is skipped
+        // in the same decision) is added beside it, and must not take its place.
+        _activeByRepo.TryAdd(ActiveKey(job), job.TaskId);
         var submitter = job.RequestedBy ?? "";
         _pendingBySubmitter[submitter] = _pendingBySubmitter.GetValueOrDefault(submitter) + 1;
     }

@@ -15,6 +15,7 @@ namespace Pharos.Api.Contracts.Http;
 [JsonSerializable(typeof(JobDto))]
 [JsonSerializable(typeof(JobListDto))]
 [JsonSerializable(typeof(IngestAcceptedDto))]
+[JsonSerializable(typeof(ImportedJobDto))]
 [JsonSerializable(typeof(ProblemDto))]
 [JsonSerializable(typeof(JobResultDto))]
 [JsonSerializable(typeof(RepoDto))]

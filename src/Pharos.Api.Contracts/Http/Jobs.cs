@@ -8,7 +8,8 @@ namespace Pharos.Api.Contracts.Http;
 /// `GET /jobs/{id}`, `DELETE /jobs/{id}` and each element of `GET /jobs`. Fields a worker fills stay null until it
 /// reports them. <see cref="Ref"/> is the branch, tag or commit asked for (null: the remote's default branch) and
 /// <see cref="CommitSha"/> what it resolved to; <see cref="JobId"/> is the job's number, the original Pharos's
-/// <c>job_id</c>, by which `GET /jobs/{id}` finds it too.
+/// <c>job_id</c>, by which `GET /jobs/{id}` finds it too. A task imported without a submission time (the original
+/// Pharos's bare URL) never expires: <see cref="ExpiresAt"/> is null and <see cref="Ttl"/> 0.
 /// </summary>
 public sealed record JobDto(
     string TaskId,
@@ -16,7 +17,7 @@ public sealed record JobDto(
     Priority Priority,
     JobStatus Status,
     DateTimeOffset SubmittedAt,
-    DateTimeOffset ExpiresAt,
+    DateTimeOffset? ExpiresAt,
     int Ttl,
     string RequestedBy,
     IReadOnlyList<TimelineEntryDto> Timeline,
@@ -67,6 +68,13 @@ public sealed record IngestAcceptedDto(
     DateTimeOffset ExpiresAt,
     long JobId,
     string? Ref = null);
+
+/// <summary>
+/// The answer to `POST /admin/import`: the job as recorded (202: queued, with its original submission time and
+/// expiry; 200: already <c>skipped</c>, <c>ttl_expired</c>, as the original's worker would have recorded it), its
+/// position in the queue (0 when skipped) and the queue's size and cap.
+/// </summary>
+public sealed record ImportedJobDto(JobDto Job, int Position, int QueueSize, int MaxQueueSize);
 
 /// <summary>
 /// What the CLI reads of a problem+json refusal (RFC 9457, as ASP.NET Core writes it); <see cref="TaskId"/> names

@@ -6,8 +6,10 @@ namespace Pharos.Cli.Commands;
 /// <summary>
 /// `pharos import-legacy-queue --redis CONN [--key ingest_queue] [--drain]`: moves the tasks of the original Python
 /// Pharos queue (a Redis list of JSON <c>{repo_url, submitted_at, ttl}</c> or bare URLs) into Pharos through
-/// POST /ingest, so that every normal rule applies. Stale items are skipped without being submitted. The list is left
-/// alone unless --drain, which removes exactly the items handled (imported, skipped, rejected), one LREM each.
+/// POST /admin/import (admin scope), one item a request: every ingest rule applies to the URL, and each task keeps its
+/// submitted_at and ttl (a bare URL, with none, stays never stale). The server records a stale item as skipped
+/// (ttl_expired), as the original's worker would have. The list is left alone unless --drain, which removes exactly the
+/// items handled (imported, skipped, rejected), one LREM each.
 /// </summary>
 internal static class ImportLegacyQueueCommand
 {
@@ -26,7 +28,9 @@ internal static class ImportLegacyQueueCommand
         return command;
     }
 
-    internal sealed record LegacyItem(string? RepoUrl, DateTimeOffset? SubmittedAt, double? Ttl, string? Priority, string? Problem);
+    /// <summary>One item of the original queue; <paramref name="Branch"/> is what its worker cloned (null: the default branch).</summary>
+    internal sealed record LegacyItem(string? RepoUrl, DateTimeOffset? SubmittedAt, double? Ttl, string? Priority, string? Problem,
+        string? Branch = null);
 
     private static async Task<int> ImportAsync(PharosClient client, ParseResultContext context, string connection, string key,
         bool drain, CancellationToken ct)
@@ -62,7 +66,6 @@ internal static class ImportLegacyQueueCommand
         }
 
         int imported = 0, skipped = 0, rejected = 0, removed = 0;
-        var now = DateTimeOffset.UtcNow;
         async Task HandledAsync(RedisValue raw)
         {
             if (drain) removed += (int)await db.ListRemoveAsync(key, raw, count: 1);
@@ -81,21 +84,31 @@ internal static class ImportLegacyQueueCommand
                     await HandledAsync(raw);
                     continue;
                 }
-                if (item.SubmittedAt is { } submitted && item.Ttl is { } ttl && submitted.AddSeconds(ttl) < now)
+                // The server decides staleness, by its clock: a ttl without a submission time means nothing (never stale).
+                var body = new Dictionary<string, object?>
                 {
-                    context.Output.WriteLine($"skipped   {item.RepoUrl}  stale: submitted {Format.Time(submitted)}, ttl {ttl:0} s");
-                    skipped++;
-                    await HandledAsync(raw);
-                    continue;
-                }
-
-                var body = new Dictionary<string, string> { ["repo_url"] = item.RepoUrl! };
+                    ["repo_url"] = item.RepoUrl!,
+                    ["submitted_at"] = item.SubmittedAt,
+                    ["ttl"] = item.SubmittedAt is null ? null : item.Ttl,
+                };
                 if (item.Priority is { } priority) body["priority"] = priority;
+                if (item.Branch is { } branch) body["ref"] = branch;
                 try
                 {
-                    var accepted = (await client.PostAsync("ingest", body, ct)).Read<IngestAcceptedDto>();
-                    context.Output.WriteLine($"imported  {item.RepoUrl}  task {accepted.TaskId} (position {accepted.Position})");
-                    imported++;
+                    var answer = (await client.PostAsync("admin/import", body, ct)).Read<ImportedJobDto>();
+                    var job = answer.Job;
+                    if (job.Status == JobStatus.Skipped)
+                    {
+                        context.Output.WriteLine($"skipped   {item.RepoUrl}  stale: submitted {Format.Time(job.SubmittedAt)}, ttl {job.Ttl} s " +
+                                                 $"(recorded as task {job.TaskId})");
+                        skipped++;
+                    }
+                    else
+                    {
+                        context.Output.WriteLine($"imported  {item.RepoUrl}  task {job.TaskId} (position {answer.Position})" +
+                                                 (job.ExpiresAt is null ? ", never stale" : ""));
+                        imported++;
+                    }
                 }
                 catch (ApiException e) when (e.Status is HttpStatusCode.BadRequest or HttpStatusCode.Conflict or HttpStatusCode.RequestEntityTooLarge)
                 {
@@ -115,7 +128,10 @@ internal static class ImportLegacyQueueCommand
         return 0;
     }
 
-    /// <summary>One item of the legacy list: a JSON object with repo_url (submitted_at, ttl optional) or a bare URL.</summary>
+    /// <summary>
+    /// One item of the legacy list: a JSON object with repo_url (submitted_at, ttl optional) or a bare URL. A
+    /// submitted_at or ttl that is there but cannot be read makes the item a problem, not a task without them.
+    /// </summary>
     internal static LegacyItem Parse(string raw)
     {
         var text = raw.Trim();
@@ -137,7 +153,12 @@ internal static class ImportLegacyQueueCommand
             var root = document.RootElement;
             if (root.Str("repo_url") is not { Length: > 0 } url)
                 return new LegacyItem(null, null, null, null, "a JSON item without repo_url");
-            return new LegacyItem(url, Time(root.Get("submitted_at")), Seconds(root.Get("ttl")), root.Str("priority"), null);
+            var (submitted, ttl) = (Time(root.Get("submitted_at")), Seconds(root.Get("ttl")));
+            if (root.Get("submitted_at") is { } rawTime && submitted is null)
+                return new LegacyItem(null, null, null, null, $"submitted_at {Short(rawTime.GetRawText())} is not a time");
+            if (root.Get("ttl") is { } rawTtl && ttl is null)
+                return new LegacyItem(null, null, null, null, $"ttl {Short(rawTtl.GetRawText())} is not a number");
+            return new LegacyItem(url, submitted, ttl, root.Str("priority"), null, root.Str("branch") is { Length: > 0 } branch ? branch : null);
         }
         catch (JsonException)
         {

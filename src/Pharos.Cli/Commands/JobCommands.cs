@@ -100,7 +100,7 @@ internal static class JobCommands
         Field("status", job.Status.ToName() + (job.Stage is { } stage && job.Status == JobStatus.Running ? $" ({stage.ToName()})" : ""));
         Field("priority", job.Priority.ToName());
         Field("submitted", Format.Time(job.SubmittedAt) + $" by {job.RequestedBy}");
-        Field("expires", Format.Time(job.ExpiresAt));
+        Field("expires", job.ExpiresAt is { } expires ? Format.Time(expires) : "never (imported without a submission time)");
         if (job.StartedAt is { } started) Field("started", Format.Time(started));
         if (job.FinishedAt is { } finished) Field("finished", Format.Time(finished));
         if (job.DurationSeconds is { } duration) Field("duration", Format.Seconds(duration));

@@ -10,8 +10,10 @@ namespace Pharos.CloudNode.Api;
 /// </summary>
 public static class ApiMapping
 {
+    /// <summary>A never-stale job (imported without a submission time) shows no expiry and a TTL of 0.</summary>
     public static JobDto ToDto(this JobRecord job) => new(
-        job.TaskId, job.RepoUrl, job.Priority, job.Status, job.SubmittedAt, job.ExpiresAt, job.Ttl, job.RequestedBy,
+        job.TaskId, job.RepoUrl, job.Priority, job.Status, job.SubmittedAt, job.NeverStale ? null : job.ExpiresAt,
+        job.NeverStale ? 0 : job.Ttl, job.RequestedBy,
         [.. job.Timeline.Select(t => new TimelineEntryDto(t.Status, t.At, t.Detail))],
         job.StartedAt, job.FinishedAt, job.DurationSeconds,
         job.StageSeconds is { } s ? new StageSecondsDto { Clone = s.Clone, Parse = s.Parse, Train = s.Train, Store = s.Store } : null,
@@ -41,6 +43,9 @@ public static class ApiMapping
         accepted.JobNumber, accepted.Position, LegacyIngestResponseDto.EdgeWorker, accepted.QueueSize, accepted.MaxQueueSize,
         $"Task queued successfully. Position: {accepted.Position}/{accepted.MaxQueueSize}", accepted.TaskId, accepted.RepoUrl,
         accepted.Priority, accepted.Ref);
+
+    public static ImportedJobDto ToDto(this ImportAccepted imported) =>
+        new(imported.Job.ToDto(), imported.Position, imported.QueueSize, imported.MaxQueueSize);
 
     public static WorkerStatusDto ToDto(this WorkerStatusView view) => new(view.Status,
         [.. view.Workers.Select(ToDto)], new QueueCountsDto(view.Queue.Pending, view.Queue.InFlight, view.Queue.Max));

@@ -7,9 +7,10 @@ using Pharos.Messages;
 namespace Pharos.CloudNode.Api;
 
 /// <summary>
-/// `POST /ingest` and the original service's path form. The ingest policy refuses a caller without a valid ingest
-/// token before the body is read (401, 403); the route then reads and parses the request (413, 400) and hands the
-/// caller's identity and the parsed request to the gateway, whose decisions (scope, URL, cap) both routes share.
+/// `POST /ingest`, the original service's path form, and `POST /admin/import` (a task of the original's queue with its
+/// own timing). The scope policy refuses a caller without a valid token of the route's scope before the body is read
+/// (401, 403); the route then reads and parses the request (413, 400) and hands the caller's identity and the parsed
+/// request to the gateway, whose decisions (scope, URL, cap) every route shares.
 /// </summary>
 public static class IngestEndpoints
 {
@@ -49,6 +50,30 @@ public static class IngestEndpoints
             .Produces<LegacyIngestResponseDto>()
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(409)
             .ProducesProblem(429).ProducesProblem(503);
+
+        app.MapPost("/admin/import", async (HttpContext context, IRequiredActor<IngestGateway> gateway) =>
+            {
+                var body = await RequestBody.ReadAsync(context);
+                if (body is null)
+                {
+                    context.RequestServices.GetRequiredService<PharosMetrics>().RefusedTooLarge();
+                    return ApiProblems.TooLarge(RequestBody.MaxBytes);
+                }
+                var (request, error) = ParseImportBody(body);
+                return error is not null
+                    ? Invalid(context, error)
+                    : await SubmitAsync(context, gateway.ActorRef, request!, Accepted);
+            })
+            .WithName("ImportLegacyTask")
+            .RequireScope(ApiScope.Admin)
+            .WithMetadata(new CountAuthRefusals(CountRefusal))
+            .WithSummary("Import a task of the original Python Pharos's queue with its own submission time and TTL")
+            .WithDescription("202: queued, keeping submitted_at, expiring at submitted_at + ttl (never, without submitted_at). " +
+                             "200: it was stale on arrival and is recorded as skipped (ttl_expired) with its age.")
+            .Produces<ImportedJobDto>(StatusCodes.Status202Accepted)
+            .Produces<ImportedJobDto>(StatusCodes.Status200OK)
+            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(409)
+            .ProducesProblem(413).ProducesProblem(429).ProducesProblem(503);
     }
 
     // The 401s and 403s of the ingest policy count as ingest refusals too, as every answer of these routes does.
@@ -61,15 +86,18 @@ public static class IngestEndpoints
         return ApiProblems.Refused(context, new IngestRefused(IngestRefusal.InvalidRequest, detail));
     }
 
-    /// <summary>What either route read of a request: the repository, and the priority and ref when given.</summary>
-    internal sealed record IngestRequest(string RepoUrl, string? Priority, string? Ref);
+    /// <summary>
+    /// What a route read of a request: the repository, and the priority and ref when given; <paramref name="Imported"/>:
+    /// the original Pharos's timing of an imported task (`POST /admin/import`).
+    /// </summary>
+    internal sealed record IngestRequest(string RepoUrl, string? Priority, string? Ref, ImportedTiming? Imported = null);
 
     private static async Task<IResult> SubmitAsync(HttpContext context, IActorRef gateway, IngestRequest body,
         Func<HttpContext, IngestAccepted, IResult> accepted)
     {
         if (!PriorityNames.TryParse(body.Priority, out var priority))
             return Invalid(context, "priority must be low, normal or high.");
-        var request = new SubmitIngest(context.User.AsCaller(), body.RepoUrl, priority, body.Ref);
+        var request = new SubmitIngest(context.User.AsCaller(), body.RepoUrl, priority, body.Ref, body.Imported);
         var metrics = context.RequestServices.GetRequiredService<PharosMetrics>();
         var counted = false;
         var result = await ActorAsk.AskAsync<object>(context, gateway, request, reply =>
@@ -80,6 +108,11 @@ public static class IngestEndpoints
                     case IngestAccepted taken:
                         metrics.Accepted();
                         return accepted(context, taken);
+                    case ImportAccepted imported:
+                        var skipped = imported.Job.Status == JobStatus.Skipped;
+                        metrics.Imported(skipped);
+                        context.Response.Headers.Location = $"/jobs/{imported.Job.TaskId}";
+                        return Results.Json(imported.ToDto(), statusCode: skipped ? StatusCodes.Status200OK : StatusCodes.Status202Accepted);
                     case IngestRefused refused:
                         metrics.Refused(refused.Reason);
                         return ApiProblems.Refused(context, refused);
@@ -143,6 +176,50 @@ public static class IngestEndpoints
         {
             return (null, "The body is not valid JSON (or is nested deeper than 8 levels).");
         }
+    }
+
+    /// <summary>The longest TTL an import may carry, as long as TASK_TTL_SECONDS may be: a year.</summary>
+    public const int MaxImportedTtlSeconds = 365 * 86_400;
+
+    /// <summary>
+    /// Strict reading of {"repo_url", "priority"?, "ref"?, "submitted_at"?, "ttl"?}: submitted_at an ISO-8601 time with its
+    /// offset, or null (the original's bare URL: never stale); ttl whole seconds, or null (the queue's TTL), and only with
+    /// a submitted_at. Wrong types and repeated keys are errors.
+    /// </summary>
+    internal static (IngestRequest? Request, string? Error) ParseImportBody(byte[] body)
+    {
+        var (request, error) = ParseBody(body);
+        if (error is not null) return (null, error);
+        using var document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 8 });
+        DateTimeOffset? submittedAt = null;
+        int? ttl = null;
+        foreach (var property in document.RootElement.EnumerateObject())
+        {
+            switch (property.Name, property.Value.ValueKind)
+            {
+                case ("submitted_at" or "ttl", JsonValueKind.Null):
+                    break;
+                case ("submitted_at", JsonValueKind.String):
+                    // An offset is required: a time without one would be read in this node's zone.
+                    if (!property.Value.TryGetDateTimeOffset(out var at) || !property.Value.TryGetDateTime(out var local)
+                        || local.Kind == DateTimeKind.Unspecified)
+                        return (null, "submitted_at must be an ISO-8601 time with its offset (Z or +hh:mm), or null.");
+                    submittedAt = at.ToUniversalTime();
+                    break;
+                case ("ttl", JsonValueKind.Number):
+                    if (!property.Value.TryGetInt32(out var seconds) || seconds is < 0 or > MaxImportedTtlSeconds)
+                        return (null, $"ttl must be whole seconds from 0 to {MaxImportedTtlSeconds}, or null.");
+                    ttl = seconds;
+                    break;
+                case ("submitted_at", _):
+                    return (null, "submitted_at must be a string or null.");
+                case ("ttl", _):
+                    return (null, "ttl must be a number or null.");
+            }
+        }
+        if (submittedAt is null && ttl is not null)
+            return (null, "ttl needs a submitted_at: a task without one (the original's bare URL) is never stale.");
+        return (request! with { Imported = new ImportedTiming(submittedAt, ttl) }, null);
     }
 
     /// <summary>Routing folds "https://x" in a path to "https:/x"; put the second slash back.</summary>

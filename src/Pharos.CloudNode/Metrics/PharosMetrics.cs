@@ -21,11 +21,11 @@ public sealed class PharosMetrics : IQueueMetrics
     public const string RefusalTooLarge = "too_large";
 
     private readonly Gauge _pending, _inFlight, _max, _workers, _liveConnections;
-    private readonly Counter _accepted, _refused, _authFailures, _rateLimited;
+    private readonly Counter _accepted, _refused, _authFailures, _rateLimited, _imported;
     private readonly Histogram _stageSeconds, _journalWrite;
     private readonly FrozenDictionary<AuthFailureReason, Counter.Child> _authFailuresBy;
     private readonly FrozenDictionary<IngestRefusal, Counter.Child> _refusedBy;
-    private readonly Counter.Child _refusedTooLarge;
+    private readonly Counter.Child _refusedTooLarge, _importedQueued, _importedSkipped;
 
     public CollectorRegistry Registry { get; } = Prometheus.Metrics.NewCustomRegistry();
 
@@ -40,6 +40,8 @@ public sealed class PharosMetrics : IQueueMetrics
         _workers = factory.CreateGauge("pharos_workers", "Workers by state.", "state");
         _accepted = factory.CreateCounter("pharos_ingest_accepted_total", "Submissions the queue accepted.");
         _refused = factory.CreateCounter("pharos_ingest_refused_total", "Submissions refused, by reason.", "reason");
+        _imported = factory.CreateCounter("pharos_imported_total",
+            "Tasks of the original Pharos's queue recorded by POST /admin/import: queued, or skipped as stale on arrival.", "outcome");
         _authFailures = factory.CreateCounter("pharos_auth_failures_total", "Requests with a missing or invalid token, by reason.", "reason");
         _rateLimited = factory.CreateCounter("pharos_rate_limited_total",
             "Requests refused with 429 by a rate limit: a token's requests_per_minute, a client's failed authentications, " +
@@ -60,6 +62,8 @@ public sealed class PharosMetrics : IQueueMetrics
         _authFailuresBy = Enum.GetValues<AuthFailureReason>().ToFrozenDictionary(r => r, r => _authFailures.WithLabels(r.ToSnakeCase()));
         _refusedBy = Enum.GetValues<IngestRefusal>().ToFrozenDictionary(r => r, r => _refused.WithLabels(r.ToName()));
         _refusedTooLarge = _refused.WithLabels(RefusalTooLarge);
+        _importedQueued = _imported.WithLabels("queued");
+        _importedSkipped = _imported.WithLabels("skipped");
         foreach (var limit in (string[])[Auth.RateLimits.TokenLimit, Auth.RateLimits.FailedAuthLimit,
                      Live.LiveConnectionLimits.TotalLimit, Live.LiveConnectionLimits.PerAddressLimit])
             _rateLimited.WithLabels(limit);
@@ -69,6 +73,9 @@ public sealed class PharosMetrics : IQueueMetrics
     public void Accepted() => _accepted.Inc();
 
     public void Refused(IngestRefusal reason) => _refusedBy[reason].Inc();
+
+    /// <summary>An imported task was recorded: queued, or skipped as stale on arrival.</summary>
+    public void Imported(bool skipped) => (skipped ? _importedSkipped : _importedQueued).Inc();
 
     /// <summary>A body over the size limit (413).</summary>
     public void RefusedTooLarge() => _refusedTooLarge.Inc();

@@ -9,10 +9,19 @@ namespace Pharos.Messages.Commands;
 /// task with its git credentials. <paramref name="MaxQueued"/>: the token's share of the cap, the live pending tasks it
 /// may have at once (null: the whole cap), which the queue checks against its own count of them.
 /// <paramref name="Ref"/>: the branch, tag or commit to ingest (null: the remote's default branch).
+/// <paramref name="Imported"/>: the task comes from the original Python Pharos's queue (`POST /admin/import`) and keeps
+/// the timing it had there, rather than being stamped now with the queue's TTL (null: an ordinary submission).
 /// </summary>
 [Manifest("enqueue-task.v1")]
 public sealed record EnqueueTask(string RepoUrl, Priority Priority, string RequestedBy, bool PrivateRepos = false,
-    int? MaxQueued = null, string? Ref = null) : IPharosMessage;
+    int? MaxQueued = null, string? Ref = null, ImportedTiming? Imported = null) : IPharosMessage;
+
+/// <summary>
+/// The timing a task had in the original Pharos's queue. <paramref name="SubmittedAt"/> null is the original's legacy
+/// form (a bare URL): the task has no age and is never stale, and <paramref name="TtlSeconds"/> is then null too.
+/// <paramref name="TtlSeconds"/> null with a submission time: the queue's own TTL.
+/// </summary>
+public sealed record ImportedTiming(DateTimeOffset? SubmittedAt, int? TtlSeconds);
 
 /// <summary>The 202 answer; <see cref="JobNumber"/> is the original Pharos's <c>job_id</c> of the task.</summary>
 [Manifest("ingest-accepted.v1")]
@@ -27,6 +36,13 @@ public sealed record IngestAccepted(
     DateTimeOffset ExpiresAt,
     long JobNumber = 0,
     string? Ref = null) : IPharosMessage;
+
+/// <summary>
+/// The answer to an imported task (<see cref="EnqueueTask.Imported"/>): the job as recorded, queued with its original
+/// timing, or already <c>skipped</c> (<c>ttl_expired</c>) when it was stale on arrival (<paramref name="Position"/> 0).
+/// </summary>
+[Manifest("import-accepted.v1")]
+public sealed record ImportAccepted(Status.JobRecord Job, int Position, int QueueSize, int MaxQueueSize) : IPharosMessage;
 
 public enum IngestRefusal
 {

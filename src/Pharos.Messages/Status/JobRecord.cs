@@ -22,7 +22,9 @@ public sealed class StageSeconds
 /// <see cref="PrivateRepos"/> is the submitter's grant to have the edge clone with its git credentials; written only
 /// when true, so a snapshot without such jobs keeps the bytes it always had; so are <see cref="Ref"/> (the branch,
 /// tag or commit asked for; null: the remote's default branch, and <see cref="CommitSha"/> is what it resolved to) and
-/// <see cref="JobNumber"/> (the original Pharos's <c>job_id</c>), written only when set.
+/// <see cref="JobNumber"/> (the original Pharos's <c>job_id</c>), written only when set. <see cref="NeverStale"/> (written
+/// only when true): a task imported without a submission time, which no TTL applies to (<see cref="ExpiresAt"/> and
+/// <see cref="Ttl"/> are then not applied; the API shows no expiry).
 /// </summary>
 [Manifest("job-record.v1")]
 public sealed record JobRecord(
@@ -54,7 +56,8 @@ public sealed record JobRecord(
     int? Dims = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool PrivateRepos = false,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Ref = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? JobNumber = null) : IPharosMessage
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? JobNumber = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool NeverStale = false) : IPharosMessage
 {
     [JsonIgnore]
     public bool IsFinal => Status.IsFinal();

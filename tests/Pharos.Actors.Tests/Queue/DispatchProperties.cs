@@ -8,14 +8,15 @@ namespace Pharos.Actors.Tests.Queue;
 /// <summary>
 /// The dispatch contract stated over <see cref="QueueDecider{TRef}"/> and <see cref="WorkerRegistry{TRef}"/>
 /// (through <see cref="QueueDriver"/>): random batches of submissions, cancellations, worker starts and restarts,
-/// requests, reports under current and stale leases, lost workers, expired leases and sweeps, with workers that
+/// requests, reports under current and stale leases, lost workers, expired leases and sweeps, imports of the original
+/// queue's tasks (never stale, stale on arrival, fresh; of new repositories or of ones already there), with workers that
 /// act on what they were told. Checked after every batch.
 /// </summary>
 public sealed class DispatchProperties
 {
     private const int Slots = 3;
 
-    private enum Op { Enqueue, Cancel, Start, Reregister, Request, Progress, Complete, Fail, Skip, StaleReport, Gone, Expire, Sweep }
+    private enum Op { Enqueue, Import, Cancel, Start, Reregister, Request, Progress, Complete, Fail, Skip, StaleReport, Gone, Expire, Sweep }
 
     private sealed record Step(Op Op, int Slot, int Pick);
 
@@ -74,6 +75,16 @@ public sealed class DispatchProperties
             {
                 case Op.Enqueue:
                     return (new EnqueueTask($"https://github.com/o/r{_submitted++}", (Priority)(step.Pick % 3), "t"), QueueDriver.Client);
+                case Op.Import:
+                    // Every other import names a repository submitted before: a duplicate when it is queued or running.
+                    var repo = step.Pick % 2 == 0 || _submitted == 0 ? _submitted++ : step.Pick % _submitted;
+                    ImportedTiming timing = (step.Pick / 2 % 3) switch
+                    {
+                        0 => new(null, null),
+                        1 => new(Queue.Now.AddSeconds(-1_000), 120),
+                        _ => new(Queue.Now.AddSeconds(-10), null),
+                    };
+                    return (new EnqueueTask($"https://github.com/o/r{repo}", Priority.Normal, "t", Imported: timing), QueueDriver.Client);
                 case Op.Cancel:
                     return (new CancelJob($"t{step.Pick % Math.Max(1, Queue.TasksIssued):D3}", "t"), QueueDriver.Client);
                 case Op.Start:
@@ -166,9 +177,22 @@ public sealed class DispatchProperties
                 return $"worker {twice.Key} holds {twice.Count()} leases";
             if (state.Leases.GroupBy(l => l.WorkerId).FirstOrDefault(g => g.Count() > 1) is { } twiceById)
                 return $"worker id {twiceById.Key} holds {twiceById.Count()} leases";
+            // A repository has one queued or running task at most, and it is the one the queue names as its active task.
+            var unfinished = state.Jobs(int.MaxValue, null).Where(j => !j.IsFinal).ToList();
+            if (unfinished.GroupBy(j => j.RepoUrl).FirstOrDefault(g => g.Count() > 1) is { } doubled)
+                return $"{doubled.Key} has {doubled.Count()} unfinished tasks";
+            if (unfinished.FirstOrDefault(j => state.ActiveJob(j.RepoUrl)?.TaskId != j.TaskId) is { } unnamed)
+                return $"{unnamed.TaskId} of {unnamed.RepoUrl} is not its repository's active task ({state.ActiveJob(unnamed.RepoUrl)?.TaskId})";
+            if (state.Sweep(Queue.Now).FirstOrDefault(e => state.Find(e.TaskId)!.NeverStale) is { } swept)
+                return $"never-stale task {swept.TaskId} would be swept";
             foreach (var (to, message) in sent)
             {
+                if (message is ImportAccepted { Job: { Status: JobStatus.Skipped } skipped } && (skipped.Reason != JobReason.TtlExpired
+                        || skipped.AgeSeconds <= skipped.Ttl || skipped.SubmittedAt != skipped.Timeline[0].At))
+                    return $"import {skipped.TaskId} skipped without its reason, age or original time";
                 if (message is not TaskAssigned assigned) continue;
+                if ((assigned.Task.SubmittedAt is null) != state.Find(assigned.Task.TaskId)!.NeverStale)
+                    return $"{assigned.Task.TaskId} was handed out with submitted_at {assigned.Task.SubmittedAt?.ToString("O") ?? "null"}";
                 if (workers.Find(to) is null) return $"{assigned.LeaseId} went to {to}, which is not registered";
                 if (leases.ContainsKey(assigned.LeaseId) && !workers.Holders[assigned.LeaseId].Equals(to))
                     return $"{assigned.LeaseId} went to {to} but is held by {workers.Holders[assigned.LeaseId]}";

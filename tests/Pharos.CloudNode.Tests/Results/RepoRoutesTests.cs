@@ -70,8 +70,10 @@ public sealed class RepoRoutesTests(SharedCloudNode node) : IClassFixture<Shared
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("c0ffee", response.Headers.GetValues("X-Pharos-Commit").Single());
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.Equal(["repo_url", "commit_sha", "dims", "nodes", "vectors", "final_loss", "parameters", "context_vectors"],
+        Assert.Equal(["repo_url", "commit_sha", "dims", "nodes", "vectors", "final_loss", "parameters", "context_vectors", "ref"],
             body.EnumerateObject().Select(p => p.Name));
+        // Stored from a task without a ref: the default branch.
+        Assert.Equal(JsonValueKind.Null, body.GetProperty("ref").ValueKind);
         Assert.True(body.GetProperty("context_vectors").GetBoolean());
         Assert.Equal(5, body.GetProperty("parameters").GetProperty("epochs").GetInt32());
         Assert.Equal(bundle.Header.RepoUrl, body.GetProperty("repo_url").GetString());
