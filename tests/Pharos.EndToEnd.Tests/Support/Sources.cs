@@ -59,6 +59,47 @@ public sealed class GitSources : IAsyncDisposable
         return dir;
     }
 
+    /// <summary>
+    /// A small Python repository whose refs differ in content: <c>main</c> (three commits: <c>app/core.py</c> importing
+    /// <c>app/util.py</c> and a few modules; then <c>app/tagged.py</c>, tagged <see cref="RefsRepository.Tag"/> (annotated);
+    /// then <c>app/tagged.py</c> removed and <c>app/later.py</c> added) and a branch <c>feature</c> from the first commit
+    /// that adds <c>app/feature.py</c>, importing core and util. Each ref's graph has a file no other ref has.
+    /// </summary>
+    public RefsRepository CreateRefsRepository(string name)
+    {
+        var dir = Path.Combine(Repositories.Root, name);
+        Directory.CreateDirectory(dir);
+        GitCli.Run(dir, "init", "-q"); // on main (GitCli's init.defaultBranch)
+        void Write(string path, string text) => File.WriteAllText(Path.Combine(dir, path), text);
+        void CommitAll(string message)
+        {
+            GitCli.Run(dir, "add", "-A");
+            GitCli.Run(dir, "commit", "-q", "-m", message);
+        }
+        Directory.CreateDirectory(Path.Combine(dir, "app"));
+        Write("app/__init__.py", "from app import core\n");
+        Write("app/core.py", "from app import util\nfrom app import shapes\n\ndef run():\n    return util.twice(shapes.SIDES)\n");
+        Write("app/util.py", "import os\n\ndef twice(x):\n    return 2 * x\n");
+        Write("app/shapes.py", "from app import util\nSIDES = util.twice(2)\n");
+        Write("app/cli.py", "from app import core\nfrom app import shapes\n\ndef main():\n    print(core.run(), shapes.SIDES)\n");
+        CommitAll("core, util, shapes and cli");
+        var first = GitRepositoryFixture.Head(dir);
+        Write("app/tagged.py", "from app import core\nfrom app import cli\n");
+        CommitAll("tagged: the release's extra module");
+        var tagged = GitRepositoryFixture.Head(dir);
+        GitCli.Run(dir, "tag", "-a", RefsRepository.Tag, "-m", "the release");
+        File.Delete(Path.Combine(dir, "app", "tagged.py"));
+        Write("app/later.py", "from app import util\n");
+        CommitAll("later replaces tagged");
+        var main = GitRepositoryFixture.Head(dir);
+        GitCli.Run(dir, "checkout", "-q", "-b", RefsRepository.Branch, first);
+        Write("app/feature.py", "from app import core\nfrom app import util\n\ndef feature():\n    return core.run() + util.twice(1)\n");
+        CommitAll("feature: a module importing core and util");
+        var feature = GitRepositoryFixture.Head(dir);
+        GitCli.Run(dir, "checkout", "-q", "main");
+        return new RefsRepository(dir, first, main, feature, tagged);
+    }
+
     private static void Commit(string dir, string message)
     {
         GitCli.Run(dir, "init", "-q");
@@ -92,4 +133,17 @@ public sealed class GitSources : IAsyncDisposable
         Daemon?.Dispose();
         Repositories.Dispose();
     }
+}
+
+/// <summary>
+/// What <see cref="GitSources.CreateRefsRepository"/> made: its directory and the commit of each ref. The module only
+/// each ref has: <see cref="FeatureFile"/> (the branch), <see cref="TagFile"/> (the tag), <see cref="MainFile"/> (main).
+/// </summary>
+public sealed record RefsRepository(string Directory, string FirstSha, string MainSha, string FeatureSha, string TagSha)
+{
+    public const string Branch = "feature";
+    public const string Tag = "v1.0";
+    public const string FeatureFile = "app/feature.py";
+    public const string TagFile = "app/tagged.py";
+    public const string MainFile = "app/later.py";
 }
