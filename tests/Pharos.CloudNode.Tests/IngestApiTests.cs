@@ -227,8 +227,11 @@ public sealed class IngestApiTests(SharedCloudNode node) : IClassFixture<SharedC
         var cancelled = jobs[listed.IndexOf(ids[1])];
         Assert.Equal("cancelled", cancelled.GetProperty("status").GetString());
         Assert.Equal("cancelled_by_user", cancelled.GetProperty("reason").GetString());
-        Assert.Equal((await Host.JsonAsync($"/jobs/{ids[1]}")).GetProperty("submitted_at").GetDateTimeOffset(),
-            cancelled.GetProperty("timestamp").GetDateTimeOffset());
+        // As Python's isoformat() writes it (microseconds), with the offset.
+        Assert.Equal(Pharos.Api.Contracts.Http.LegacyJobRecordDto.IsoTimestamp(
+                (await Host.JsonAsync($"/jobs/{ids[1]}")).GetProperty("submitted_at").GetDateTimeOffset()),
+            cancelled.GetProperty("timestamp").GetString());
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00$", cancelled.GetProperty("timestamp").GetString());
 
         Assert.Single((await Host.JsonAsync("/api/v1/ingestion/jobs/history?limit=1")).GetProperty("jobs").EnumerateArray());
         await ProblemAsync(await Host.Client.GetAsync("/api/v1/ingestion/jobs/history?limit=0"), HttpStatusCode.BadRequest);

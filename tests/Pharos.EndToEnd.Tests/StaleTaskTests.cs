@@ -59,10 +59,12 @@ public sealed class StaleTaskTests(ITestOutputHelper output) : GitBedTest(output
         var imported = await PharosCli.RunAsync(Output, "import-legacy-queue", "--redis", redis.ConnectionString,
             "--url", cloud.Client.BaseAddress!.ToString(), "--token", CloudProcess.AdminToken);
         var legacyId = Regex.Match(imported, $@"imported  {Regex.Escape(bare)}  task (\S+) \(position 1\), never stale").Groups[1].Value;
-        var timedId = Regex.Match(imported, $@"imported  {Regex.Escape(timed)}  task (\S+) ").Groups[1].Value;
+        // Imported and then swept, or (when the command took longer than its TTL to start on a loaded machine) skipped on
+        // arrival: either way it ends skipped, and the bare URL does not.
+        var timedId = Regex.Match(imported, $@"(imported|skipped)   ?{Regex.Escape(timed)}  .*task (?<id>[0-9a-f]+)").Groups["id"].Value;
         Assert.True(legacyId.Length > 0 && timedId.Length > 0, imported);
 
-        // The queue's sweep skips the task with its 5 s TTL; the legacy task, imported before it, is still queued.
+        // The queue skips the task with its 5 s TTL; the legacy task, imported before it, is still queued.
         var expired = await cloud.WaitForFinalAsync(timedId);
         Assert.Equal(("skipped", "ttl_expired"), (expired.Status(), expired.Str("reason")));
         await Task.Delay(TimeSpan.FromSeconds(1.5));

@@ -58,7 +58,8 @@ public sealed class ApiJsonMetadataTests
     public bool The_original_pharos_history_is_written_as_reflection_writes_it(NonNull<string> url, JobStatus status,
         NormalFloat seconds, int? files, DateTimeOffset at, string? error, JobReason? reason)
     {
-        var record = new LegacyJobRecordDto(url.Get, status, seconds.Get, files, files, at, error, reason, Math.Abs(seconds.Get), "t1");
+        var record = new LegacyJobRecordDto(url.Get, status, seconds.Get, files, files, LegacyJobRecordDto.IsoTimestamp(at), error, reason,
+            Math.Abs(seconds.Get), "t1");
         return WrittenAlike(new LegacyJobHistoryDto([record, record with { TaskId = "t2", DurationSeconds = null }]));
     }
 

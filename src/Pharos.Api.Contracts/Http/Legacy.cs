@@ -30,7 +30,8 @@ public sealed record LegacyIngestResponseDto(
 public sealed record LegacyJobHistoryDto(IReadOnlyList<LegacyJobRecordDto> Jobs);
 
 /// <summary>
-/// One finished job as the original recorded it. <paramref name="Timestamp"/> is when it was submitted and
+/// One finished job as the original recorded it. <paramref name="Timestamp"/> is when it was submitted (written as
+/// Python's <c>isoformat()</c> writes, six fractional digits, with the offset added: see <see cref="IsoTimestamp"/>) and
 /// <paramref name="AgeSeconds"/> how long ago that was, as the original computed them; <paramref name="TaskId"/> is
 /// Pharos's own, added (the original's clients ignore fields they do not know).
 /// </summary>
@@ -40,8 +41,17 @@ public sealed record LegacyJobRecordDto(
     double? DurationSeconds,
     int? FilesProcessed,
     int? EmbeddingsGenerated,
-    DateTimeOffset Timestamp,
+    string Timestamp,
     string? Error,
     JobReason? Reason,
     double? AgeSeconds,
-    string TaskId);
+    string TaskId)
+{
+    /// <summary>
+    /// A time as the original's records held it: Python's <c>datetime.isoformat()</c> (microseconds), with the offset,
+    /// which every Python 3's <c>datetime.fromisoformat</c> reads (.NET's round-trip form has seven digits, which
+    /// Python before 3.11 does not).
+    /// </summary>
+    public static string IsoTimestamp(DateTimeOffset at) =>
+        at.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.ffffffzzz", System.Globalization.CultureInfo.InvariantCulture);
+}

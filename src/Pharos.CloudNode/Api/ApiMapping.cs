@@ -32,7 +32,8 @@ public static class ApiMapping
     /// <summary>Finished jobs in the original Pharos's history shape; ages as of <paramref name="now"/>.</summary>
     public static LegacyJobHistoryDto ToLegacyDto(this IEnumerable<JobRecord> jobs, DateTimeOffset now) => new([.. jobs.Select(job =>
         new LegacyJobRecordDto(job.RepoUrl, job.Status, job.DurationSeconds, job.FilesProcessed, job.EmbeddingsGenerated,
-            job.SubmittedAt, job.Error, job.Reason, Math.Round((now - job.SubmittedAt).TotalSeconds, 3), job.TaskId))]);
+            LegacyJobRecordDto.IsoTimestamp(job.SubmittedAt), job.Error, job.Reason, Math.Round((now - job.SubmittedAt).TotalSeconds, 3),
+            job.TaskId))]);
 
     public static IngestAcceptedDto ToDto(this IngestAccepted accepted) => new(accepted.TaskId, JobStatus.Queued,
         accepted.RepoUrl, accepted.Priority, accepted.Position, accepted.QueueSize, accepted.MaxQueueSize,
