@@ -16,19 +16,8 @@ public static class IngestEndpoints
 {
     public static void MapIngest(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/ingest", async (HttpContext context, IRequiredActor<IngestGateway> gateway) =>
-            {
-                var body = await RequestBody.ReadAsync(context);
-                if (body is null)
-                {
-                    context.RequestServices.GetRequiredService<PharosMetrics>().RefusedTooLarge();
-                    return ApiProblems.TooLarge(RequestBody.MaxBytes);
-                }
-                var (request, error) = ParseBody(body);
-                return error is not null
-                    ? Invalid(context, error)
-                    : await SubmitAsync(context, gateway.ActorRef, request!, Accepted);
-            })
+        app.MapPost("/ingest", (HttpContext context, IRequiredActor<IngestGateway> gateway) =>
+                SubmitBodyAsync(context, gateway.ActorRef, ParseBody))
             .WithName("Ingest")
             .RequireScope(ApiScope.Ingest)
             .WithMetadata(new CountAuthRefusals(CountRefusal))
@@ -41,8 +30,9 @@ public static class IngestEndpoints
         // "detail" is what the original's clients show).
         app.MapPost("/api/v1/ingestion/ingest/{**repo_url}", async (HttpContext context, string? repo_url, string? priority,
                 string? branch, IRequiredActor<IngestGateway> gateway) =>
-                await SubmitAsync(context, gateway.ActorRef, new IngestRequest(RepairPathUrl(repo_url) ?? "", priority, branch),
-                    LegacyAccepted))
+                // An empty ?branch= is the default branch, as the original's worker read it (`task.get("branch") or None`).
+                await SubmitAsync(context, gateway.ActorRef,
+                    new IngestRequest(RepairPathUrl(repo_url) ?? "", priority, string.IsNullOrEmpty(branch) ? null : branch), LegacyAccepted))
             .WithName("IngestLegacy")
             .RequireScope(ApiScope.Ingest)
             .WithMetadata(new CountAuthRefusals(CountRefusal))
@@ -51,19 +41,8 @@ public static class IngestEndpoints
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(409)
             .ProducesProblem(429).ProducesProblem(503);
 
-        app.MapPost("/admin/import", async (HttpContext context, IRequiredActor<IngestGateway> gateway) =>
-            {
-                var body = await RequestBody.ReadAsync(context);
-                if (body is null)
-                {
-                    context.RequestServices.GetRequiredService<PharosMetrics>().RefusedTooLarge();
-                    return ApiProblems.TooLarge(RequestBody.MaxBytes);
-                }
-                var (request, error) = ParseImportBody(body);
-                return error is not null
-                    ? Invalid(context, error)
-                    : await SubmitAsync(context, gateway.ActorRef, request!, Accepted);
-            })
+        app.MapPost("/admin/import", (HttpContext context, IRequiredActor<IngestGateway> gateway) =>
+                SubmitBodyAsync(context, gateway.ActorRef, ParseImportBody))
             .WithName("ImportLegacyTask")
             .RequireScope(ApiScope.Admin)
             .WithMetadata(new CountAuthRefusals(CountRefusal))
@@ -84,6 +63,20 @@ public static class IngestEndpoints
     {
         CountRefusal(context, IngestRefusal.InvalidRequest);
         return ApiProblems.Refused(context, new IngestRefused(IngestRefusal.InvalidRequest, detail));
+    }
+
+    /// <summary>The routes with a JSON body: read it (413 past the limit), parse it (400) and submit it.</summary>
+    private static async Task<IResult> SubmitBodyAsync(HttpContext context, IActorRef gateway,
+        Func<byte[], (IngestRequest? Request, string? Error)> parse)
+    {
+        var body = await RequestBody.ReadAsync(context);
+        if (body is null)
+        {
+            context.RequestServices.GetRequiredService<PharosMetrics>().RefusedTooLarge();
+            return ApiProblems.TooLarge(RequestBody.MaxBytes);
+        }
+        var (request, error) = parse(body);
+        return error is not null ? Invalid(context, error) : await SubmitAsync(context, gateway, request!, Accepted);
     }
 
     /// <summary>
