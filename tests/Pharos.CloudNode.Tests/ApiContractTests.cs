@@ -40,10 +40,20 @@ public sealed class ApiContractTests
         var stored = Completed with { Status = JobStatus.Completed, Dims = 64 };
         Assert.Equal("""
             "result":{"commit_sha":"0a1b2c","files":412,"dims":64,
-            "embeddings":"/repos/embeddings?repo_url=https%3A%2F%2Fgithub.com%2Fpharos%2Fdone\u0026commit=0a1b2c",
-            "graph":"/repos/graph?repo_url=https%3A%2F%2Fgithub.com%2Fpharos%2Fdone",
-            "similar":"/repos/similar?repo_url=https%3A%2F%2Fgithub.com%2Fpharos%2Fdone"},"job_id":4127,"ref":"release/2.1"}
+            "embeddings":"/repos/embeddings?repo_url=https%3A%2F%2Fgithub.com%2Fpharos%2Fdone\u0026commit=0a1b2c\u0026ref=release%2F2.1",
+            "graph":"/repos/graph?repo_url=https%3A%2F%2Fgithub.com%2Fpharos%2Fdone\u0026commit=0a1b2c\u0026ref=release%2F2.1",
+            "similar":"/repos/similar?repo_url=https%3A%2F%2Fgithub.com%2Fpharos%2Fdone\u0026commit=0a1b2c\u0026ref=release%2F2.1",
+            "ref":"release/2.1"},"job_id":4127,"ref":"release/2.1"}
             """.ReplaceLineEndings(""), Api(stored.ToDto())[Api(stored.ToDto()).IndexOf("\"result\"", StringComparison.Ordinal)..]);
+        // A job of the default branch links to the default branch's result at its commit (a tag may hold the same commit).
+        var onDefault = stored with { Ref = null };
+        Assert.Equal("""
+            "result":{"commit_sha":"0a1b2c","files":412,"dims":64,
+            "embeddings":"/repos/embeddings?repo_url=https%3A%2F%2Fgithub.com%2Fpharos%2Fdone\u0026commit=0a1b2c\u0026default_branch=true",
+            "graph":"/repos/graph?repo_url=https%3A%2F%2Fgithub.com%2Fpharos%2Fdone\u0026commit=0a1b2c\u0026default_branch=true",
+            "similar":"/repos/similar?repo_url=https%3A%2F%2Fgithub.com%2Fpharos%2Fdone\u0026commit=0a1b2c\u0026default_branch=true",
+            "ref":null},"job_id":4127,"ref":null}
+            """.ReplaceLineEndings(""), Api(onDefault.ToDto())[Api(onDefault.ToDto()).IndexOf("\"result\"", StringComparison.Ordinal)..]);
     }
 
     /// <summary>A task imported without a submission time shows no expiry and a TTL of 0, whatever its record holds.</summary>

@@ -1,6 +1,6 @@
 namespace Pharos.Api.Contracts.Http;
 
-// The bodies of the /repos routes: the results the cloud keeps, one per repository (its newest commit).
+// The bodies of the /repos routes: the results the cloud keeps, per repository and ref (the newest commits of each).
 
 /// <summary>The /repos routes, and the links to one repository's result that job records carry.</summary>
 public static class RepoRoutes
@@ -10,19 +10,30 @@ public static class RepoRoutes
     public const string Graph = "/repos/graph";
     public const string Similar = "/repos/similar";
 
-    /// <summary><paramref name="route"/> for <paramref name="repoUrl"/> (and a commit, where the route takes one).</summary>
-    public static string For(string route, string repoUrl, string? commitSha = null) =>
-        $"{route}?repo_url={Uri.EscapeDataString(repoUrl)}" + (commitSha is null ? "" : $"&commit={Uri.EscapeDataString(commitSha)}");
+    /// <summary>
+    /// <paramref name="route"/> for <paramref name="repoUrl"/>, at a commit and a ref when given (<paramref name="defaultBranch"/>:
+    /// the result of the repository's default branch, <c>&amp;default_branch=true</c>, rather than of any ref).
+    /// </summary>
+    public static string For(string route, string repoUrl, string? commitSha = null, string? gitRef = null, bool defaultBranch = false) =>
+        $"{route}?repo_url={Uri.EscapeDataString(repoUrl)}"
+        + (commitSha is null ? "" : $"&commit={Uri.EscapeDataString(commitSha)}")
+        + (gitRef is null ? "" : $"&ref={Uri.EscapeDataString(gitRef)}")
+        + (defaultBranch && gitRef is null ? "&default_branch=true" : "");
 }
 
 /// <summary>
 /// A completed job's result, as the cloud holds it: the commit, its size, and where to read it (the similar route
-/// takes <c>&amp;path=</c> and <c>&amp;k=</c>). The cloud keeps the newest PHAROS_RESULTS_KEEP commits of a repository,
-/// so an older job's links can answer 404 once newer results replaced it.
+/// takes <c>&amp;path=</c> and <c>&amp;k=</c>). Each link names the job's commit and ref (or the default branch), so it
+/// reads that job's own result. The cloud keeps the newest PHAROS_RESULTS_KEEP commits of each repository and ref, so an
+/// older job's links can answer 404 once newer results at its ref replaced it. <see cref="Ref"/>: the job's ref, null
+/// for the default branch.
 /// </summary>
-public sealed record JobResultDto(string CommitSha, int Files, int Dims, string Embeddings, string Graph, string Similar);
+public sealed record JobResultDto(string CommitSha, int Files, int Dims, string Embeddings, string Graph, string Similar, string? Ref = null);
 
-/// <summary>One repository's stored result, without its vectors (each element of `GET /repos`).</summary>
+/// <summary>
+/// One stored result, without its vectors (each element of `GET /repos`): the newest of its repository at its
+/// <see cref="Ref"/> (null: the default branch).
+/// </summary>
 public sealed record RepoDto(
     string RepoUrl,
     string CommitSha,
@@ -31,9 +42,10 @@ public sealed record RepoDto(
     int Edges,
     int Dims,
     double FinalLoss,
-    DateTimeOffset TrainedAt);
+    DateTimeOffset TrainedAt,
+    string? Ref = null);
 
-/// <summary>`GET /repos`: newest first.</summary>
+/// <summary>`GET /repos`: one row per repository and ref, newest first.</summary>
 public sealed record RepoListDto(IReadOnlyList<RepoDto> Repos);
 
 /// <summary>
@@ -60,11 +72,13 @@ public sealed record SimilarFileDto(string Path, double Score);
 /// <summary>
 /// `GET /repos/similar`: the files most like <see cref="Path"/>, highest score first, itself left out.
 /// <see cref="Measure"/> is <c>link</c> (the skip-gram's link score, in·out both ways: unbounded, higher is likelier
-/// linked) or, for results trained before context vectors were kept, <c>cosine</c> (-1..1).
+/// linked) or, for results trained before context vectors were kept, <c>cosine</c> (-1..1). <see cref="Ref"/>: the
+/// ref of the result that answered (null: the default branch).
 /// </summary>
 public sealed record SimilarDto(
     string RepoUrl,
     string CommitSha,
     string Path,
     IReadOnlyList<SimilarFileDto> Results,
-    string Measure);
+    string Measure,
+    string? Ref = null);

@@ -21,11 +21,16 @@ public static class ApiMapping
         job.Error, job.Reason, job.AgeSeconds, job.Stage, ResultOf(job), job.JobNumber, job.Ref);
 
     /// <summary>Where a completed job's result is read; null for a job without one (or completed before results came home).</summary>
-    private static JobResultDto? ResultOf(JobRecord job) =>
-        job is { Status: JobStatus.Completed, CommitSha: { } commit, FilesProcessed: { } files, Dims: { } dims }
-            ? new JobResultDto(commit, files, dims, RepoRoutes.For(RepoRoutes.Embeddings, job.RepoUrl, commit),
-                RepoRoutes.For(RepoRoutes.Graph, job.RepoUrl), RepoRoutes.For(RepoRoutes.Similar, job.RepoUrl))
+    private static JobResultDto? ResultOf(JobRecord job)
+    {
+        return job is { Status: JobStatus.Completed, CommitSha: { } commit, FilesProcessed: { } files, Dims: { } dims }
+            ? new JobResultDto(commit, files, dims, Link(RepoRoutes.Embeddings), Link(RepoRoutes.Graph), Link(RepoRoutes.Similar), job.Ref)
             : null;
+
+        // That job's own result: its commit at its ref, or at the default branch (the same commit may be stored under
+        // another ref too, from another task).
+        string Link(string route) => RepoRoutes.For(route, job.RepoUrl, job.CommitSha, job.Ref, defaultBranch: job.Ref is null);
+    }
 
     public static JobListDto ToDto(this IEnumerable<JobRecord> jobs) => new([.. jobs.Select(ToDto)]);
 

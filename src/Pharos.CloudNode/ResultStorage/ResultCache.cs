@@ -24,7 +24,7 @@ public sealed class ResultCache(int maxEntries = 8, long maxBytes = 512L * 1024 
         }
     }
 
-    /// <summary>The bundle cached under exactly this summary (same commit, task, trained_at and counts), or null.</summary>
+    /// <summary>The bundle cached under exactly this summary (same ref, commit, task, trained_at and counts), or null.</summary>
     public ResultBundle? Find(StoredResult summary)
     {
         lock (_gate)
@@ -47,7 +47,7 @@ public sealed class ResultCache(int maxEntries = 8, long maxBytes = 512L * 1024 
         if (maxEntries < 1 || bytes > maxBytes) return;
         lock (_gate)
         {
-            RemoveWhere(e => e.Summary.RepoUrl == summary.RepoUrl && e.Summary.CommitSha == summary.CommitSha);
+            RemoveWhere(e => e.Summary.RepoUrl == summary.RepoUrl && e.Summary.CommitSha == summary.CommitSha && e.Summary.Ref == summary.Ref);
             _entries.AddFirst(new Entry(summary, bundle, bytes));
             _bytes += bytes;
             while (_entries.Count > maxEntries || _bytes > maxBytes)

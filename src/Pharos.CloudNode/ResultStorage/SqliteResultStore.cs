@@ -14,9 +14,12 @@ public sealed class SqliteResultStore : ResultStore
 {
     public const string FileName = "results.db";
 
+    // ref: the branch, tag or commit the task named, '' for the default branch (a ref of its own; '' rather than NULL,
+    // which a primary key would not make unique).
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS results (
           repo_url      TEXT    NOT NULL,
+          ref           TEXT    NOT NULL DEFAULT '', -- the ref the task named; '' the default branch
           commit_sha    TEXT    NOT NULL,
           task_id       TEXT    NOT NULL,
           trained_at    TEXT    NOT NULL, -- ISO 8601 with its offset, as the bundle says
@@ -26,12 +29,30 @@ public sealed class SqliteResultStore : ResultStore
           dims          INTEGER NOT NULL,
           final_loss    REAL    NOT NULL,
           bundle        BLOB    NOT NULL, -- the ResultBundle bytes as the edge sent them
-          PRIMARY KEY (repo_url, commit_sha));
-        CREATE INDEX IF NOT EXISTS results_newest ON results (repo_url, trained_at_ms DESC, commit_sha DESC);
+          PRIMARY KEY (repo_url, ref, commit_sha));
+        CREATE INDEX IF NOT EXISTS results_newest ON results (repo_url, trained_at_ms DESC, commit_sha DESC, ref DESC);
+        CREATE INDEX IF NOT EXISTS results_newest_of_ref ON results (repo_url, ref, trained_at_ms DESC, commit_sha DESC);
         """;
 
-    private const string Summary = "repo_url, commit_sha, task_id, trained_at, files, edges, dims, final_loss";
-    private const string Newest = "ORDER BY trained_at_ms DESC, commit_sha DESC";
+    /// <summary>
+    /// A results.db of a build before refs (keyed by repository and commit, no ref column): its rows are the default
+    /// branch's. SQLite cannot change a primary key in place, so the table is copied into the new one in one
+    /// transaction (all or nothing: a crash midway leaves the old table as it was).
+    /// </summary>
+    private const string MigrateFromBeforeRefs = """
+        BEGIN IMMEDIATE;
+        ALTER TABLE results RENAME TO results_before_refs;
+        DROP INDEX IF EXISTS results_newest;
+        """ + Schema + """
+        INSERT INTO results (repo_url, ref, commit_sha, task_id, trained_at, trained_at_ms, files, edges, dims, final_loss, bundle)
+          SELECT repo_url, '', commit_sha, task_id, trained_at, trained_at_ms, files, edges, dims, final_loss, bundle
+          FROM results_before_refs;
+        DROP TABLE results_before_refs;
+        COMMIT;
+        """;
+
+    private const string Summary = "repo_url, commit_sha, task_id, trained_at, files, edges, dims, final_loss, ref";
+    private const string Newest = "ORDER BY trained_at_ms DESC, commit_sha DESC, ref DESC";
 
     private readonly string _connectionString;
 
@@ -47,6 +68,7 @@ public sealed class SqliteResultStore : ResultStore
         connection.Open();
         // WAL is a property of the file; set once, it covers every later connection.
         Execute(connection, "PRAGMA journal_mode=WAL;");
+        if (HasTableWithoutRef(connection)) Execute(connection, MigrateFromBeforeRefs);
         Execute(connection, Schema);
     }
 
@@ -58,8 +80,8 @@ public sealed class SqliteResultStore : ResultStore
         // SqliteBlob afterwards writes them twice once the page cache spills.
         await using (var upsert = Command(connection, $"""
                          INSERT INTO results ({Summary}, trained_at_ms, bundle)
-                         VALUES ($repo, $commit, $task, $trained_at, $files, $edges, $dims, $loss, $ms, $bundle)
-                         ON CONFLICT (repo_url, commit_sha) DO UPDATE SET task_id = excluded.task_id,
+                         VALUES ($repo, $commit, $task, $trained_at, $files, $edges, $dims, $loss, $ref, $ms, $bundle)
+                         ON CONFLICT (repo_url, ref, commit_sha) DO UPDATE SET task_id = excluded.task_id,
                            trained_at = excluded.trained_at, trained_at_ms = excluded.trained_at_ms, files = excluded.files,
                            edges = excluded.edges, dims = excluded.dims, final_loss = excluded.final_loss, bundle = excluded.bundle;
                          """))
@@ -72,6 +94,7 @@ public sealed class SqliteResultStore : ResultStore
             upsert.Parameters.AddWithValue("$edges", result.Edges);
             upsert.Parameters.AddWithValue("$dims", result.Dims);
             upsert.Parameters.AddWithValue("$loss", result.FinalLoss);
+            upsert.Parameters.AddWithValue("$ref", result.Ref ?? ResultRefs.DefaultBranch);
             upsert.Parameters.AddWithValue("$ms", result.TrainedAt.ToUnixTimeMilliseconds());
             upsert.Parameters.Add("$bundle", SqliteType.Blob).Value =
                 MemoryMarshal.TryGetArray(bundle, out var whole) && whole.Offset == 0 && whole.Count == whole.Array!.Length
@@ -80,11 +103,12 @@ public sealed class SqliteResultStore : ResultStore
             await upsert.ExecuteNonQueryAsync(ct);
         }
         await using (var prune = Command(connection, $"""
-                         DELETE FROM results WHERE repo_url = $repo AND commit_sha NOT IN
-                           (SELECT commit_sha FROM results WHERE repo_url = $repo {Newest} LIMIT $keep);
+                         DELETE FROM results WHERE repo_url = $repo AND ref = $ref AND commit_sha NOT IN
+                           (SELECT commit_sha FROM results WHERE repo_url = $repo AND ref = $ref {Newest} LIMIT $keep);
                          """))
         {
             prune.Parameters.AddWithValue("$repo", result.RepoUrl);
+            prune.Parameters.AddWithValue("$ref", result.Ref ?? ResultRefs.DefaultBranch);
             prune.Parameters.AddWithValue("$keep", Keep);
             await prune.ExecuteNonQueryAsync(ct);
         }
@@ -97,33 +121,37 @@ public sealed class SqliteResultStore : ResultStore
         await using var list = Command(connection, $"""
             SELECT {Summary} FROM (
               SELECT {Summary}, trained_at_ms,
-                     ROW_NUMBER() OVER (PARTITION BY repo_url {Newest}) AS age
+                     ROW_NUMBER() OVER (PARTITION BY repo_url, ref {Newest}) AS age
               FROM results)
-            WHERE age = 1 ORDER BY trained_at_ms DESC, repo_url DESC;
+            WHERE age = 1 ORDER BY trained_at_ms DESC, repo_url DESC, ref DESC;
             """);
         return await ReadSummariesAsync(list, ct);
     }
 
-    protected override async Task<StoredResult?> FindAsync(string repoUrl, string? commitSha, CancellationToken ct)
+    protected override async Task<StoredResult?> FindSummaryAsync(string repoUrl, string? commitSha, string? gitRef, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct);
-        await using var find = Command(connection, commitSha is null
-            ? $"SELECT {Summary} FROM results WHERE repo_url = $repo {Newest} LIMIT 1;"
-            : $"SELECT {Summary} FROM results WHERE repo_url = $repo AND commit_sha = $commit;");
+        await using var find = Command(connection, $"""
+            SELECT {Summary} FROM results WHERE repo_url = $repo
+              {(commitSha is null ? "" : "AND commit_sha = $commit")} {(gitRef is null ? "" : "AND ref = $ref")}
+            {Newest} LIMIT 1;
+            """);
         find.Parameters.AddWithValue("$repo", repoUrl);
         if (commitSha is not null) find.Parameters.AddWithValue("$commit", commitSha);
+        if (gitRef is not null) find.Parameters.AddWithValue("$ref", gitRef);
         return (await ReadSummariesAsync(find, ct)).SingleOrDefault();
     }
 
-    protected override async Task<byte[]?> ReadAsync(string repoUrl, string commitSha, CancellationToken ct)
+    protected override async Task<byte[]?> ReadAsync(string repoUrl, string gitRef, string commitSha, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct);
         // One read transaction: the row found is the row read, whatever a writer commits meanwhile.
         using var transaction = connection.BeginTransaction(deferred: true);
         long rowId, length;
-        await using (var find = Command(connection, "SELECT rowid, length(bundle) FROM results WHERE repo_url = $repo AND commit_sha = $commit;"))
+        await using (var find = Command(connection, "SELECT rowid, length(bundle) FROM results WHERE repo_url = $repo AND ref = $ref AND commit_sha = $commit;"))
         {
             find.Parameters.AddWithValue("$repo", repoUrl);
+            find.Parameters.AddWithValue("$ref", gitRef);
             find.Parameters.AddWithValue("$commit", commitSha);
             await using var reader = await find.ExecuteReaderAsync(ct);
             if (!await reader.ReadAsync(ct)) return null;
@@ -161,6 +189,20 @@ public sealed class SqliteResultStore : ResultStore
         return command;
     }
 
+    /// <summary>A results table written by a build before refs: it has no ref column.</summary>
+    private static bool HasTableWithoutRef(SqliteConnection connection)
+    {
+        using var columns = Command(connection, "SELECT name FROM pragma_table_info('results');");
+        using var reader = columns.ExecuteReader();
+        var any = false;
+        while (reader.Read())
+        {
+            any = true;
+            if (reader.GetString(0) == "ref") return false;
+        }
+        return any;
+    }
+
     private static void Execute(SqliteConnection connection, string sql)
     {
         using var command = Command(connection, sql);
@@ -174,7 +216,8 @@ public sealed class SqliteResultStore : ResultStore
         while (await reader.ReadAsync(ct))
             results.Add(new StoredResult(reader.GetString(0), reader.GetString(1), reader.GetString(2),
                 DateTimeOffset.Parse(reader.GetString(3), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
-                reader.GetInt32(4), reader.GetInt32(5), reader.GetInt32(6), reader.GetDouble(7)));
+                reader.GetInt32(4), reader.GetInt32(5), reader.GetInt32(6), reader.GetDouble(7),
+                reader.GetString(8) is { Length: > 0 } gitRef ? gitRef : null));
         return results;
     }
 }

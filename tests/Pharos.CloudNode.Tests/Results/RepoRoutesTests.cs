@@ -1,7 +1,9 @@
 using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Pharos.Actors.Results;
+using Pharos.CloudNode.Api;
 using Pharos.CodeGraph.Results;
+using Pharos.Messages.Status;
 using Pharos.Testing.Results;
 
 namespace Pharos.CloudNode.Tests.Results;
@@ -49,8 +51,9 @@ public sealed class RepoRoutesTests(SharedCloudNode node) : IClassFixture<Shared
         // Later than any other test's results, so these two lead the list.
         Assert.Equal([newer.Header.RepoUrl, older.Header.RepoUrl], repos.Take(2).Select(r => r.GetProperty("repo_url").GetString()));
         var first = repos[0];
-        Assert.Equal(["repo_url", "commit_sha", "task_id", "files", "edges", "dims", "final_loss", "trained_at"],
+        Assert.Equal(["repo_url", "commit_sha", "task_id", "files", "edges", "dims", "final_loss", "trained_at", "ref"],
             first.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(JsonValueKind.Null, first.GetProperty("ref").ValueKind);
         Assert.Equal("bbb", first.GetProperty("commit_sha").GetString());
         Assert.Equal("t-b", first.GetProperty("task_id").GetString());
         Assert.Equal(6, first.GetProperty("files").GetInt32());
@@ -153,7 +156,7 @@ public sealed class RepoRoutesTests(SharedCloudNode node) : IClassFixture<Shared
         const string path = "pkg/m004.py";
 
         var body = await Host.JsonAsync($"/repos/similar?repo_url={Query(bundle.Header.RepoUrl)}&path={Query(path)}");
-        Assert.Equal(["repo_url", "commit_sha", "path", "results", "measure"], body.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["repo_url", "commit_sha", "path", "results", "measure", "ref"], body.EnumerateObject().Select(p => p.Name));
         Assert.Equal(context ? "link" : "cosine", body.GetProperty("measure").GetString());
         Assert.Equal("s1", body.GetProperty("commit_sha").GetString());
         Assert.Equal(path, body.GetProperty("path").GetString());
@@ -272,5 +275,112 @@ public sealed class RepoRoutesTests(SharedCloudNode node) : IClassFixture<Shared
         foreach (var route in new[] { "/repos", "/repos/embeddings", "/repos/graph", "/repos/similar" })
             Assert.True(paths.TryGetProperty(route, out _), route);
         Assert.True(paths.GetProperty("/repos").TryGetProperty("delete", out _));
+        foreach (var route in new[] { "/repos/embeddings", "/repos/graph", "/repos/similar" })
+        {
+            var parameters = paths.GetProperty(route).GetProperty("get").GetProperty("parameters").EnumerateArray()
+                .Select(p => p.GetProperty("name").GetString()).ToArray();
+            Assert.Superset(new HashSet<string?> { "repo_url", "commit", "ref", "default_branch" }, parameters.ToHashSet());
+        }
+    }
+
+    [Fact]
+    public async Task Ref_and_commit_pick_the_result_on_every_route_and_without_either_the_newest_whatever_its_ref()
+    {
+        var repo = NewRepo();
+        await PutAsync(ResultSamples.Bundle(repo, "tip", "t-main", minutes: 600_000, files: 4, seed: 1));
+        // A tag on the default branch's tip, embedded later: the same commit, a result of its own.
+        await PutAsync(ResultSamples.Bundle(repo, "tip", "t-tag", minutes: 600_001, files: 4, seed: 2, gitRef: "v1.0"));
+        await PutAsync(ResultSamples.Bundle(repo, "feat", "t-feat", minutes: 599_999, files: 6, seed: 3, gitRef: "feature/x"));
+        var q = $"repo_url={Query(repo)}";
+
+        async Task<(string? Commit, string? Ref)> EmbeddingsAt(string selection)
+        {
+            var body = await Host.JsonAsync($"/repos/embeddings?{q}{selection}");
+            return (body.GetProperty("commit_sha").GetString(), body.GetProperty("ref").GetString());
+        }
+        Assert.Equal(("tip", "v1.0"), await EmbeddingsAt(""));
+        Assert.Equal(("tip", "v1.0"), await EmbeddingsAt("&ref=v1.0"));
+        Assert.Equal(("tip", null), await EmbeddingsAt("&default_branch=true"));
+        Assert.Equal(("tip", null), await EmbeddingsAt("&commit=tip&default_branch=true"));
+        Assert.Equal(("feat", "feature/x"), await EmbeddingsAt("&ref=feature%2Fx"));
+        Assert.Equal(("feat", "feature/x"), await EmbeddingsAt("&commit=feat"));
+
+        var graph = await GetAsync($"/repos/graph?{q}&ref=feature/x&commit=feat");
+        Assert.Equal(HttpStatusCode.OK, graph.StatusCode);
+        Assert.Equal(("feat", "feature/x"), (graph.Headers.GetValues("X-Pharos-Commit").Single(), graph.Headers.GetValues("X-Pharos-Ref").Single()));
+        Assert.Equal(6, (await graph.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("nodes").GetArrayLength());
+        var defaultGraph = await GetAsync($"/repos/graph?{q}&default_branch=true");
+        Assert.Equal("tip", defaultGraph.Headers.GetValues("X-Pharos-Commit").Single());
+        Assert.False(defaultGraph.Headers.Contains("X-Pharos-Ref"));
+
+        var similar = await Host.JsonAsync($"/repos/similar?{q}&path=pkg/m005.py&ref=feature/x");
+        Assert.Equal(("feat", "feature/x"), (similar.GetProperty("commit_sha").GetString(), similar.GetProperty("ref").GetString()));
+        var similarAtCommit = await Host.JsonAsync($"/repos/similar?{q}&path=pkg/m001.py&commit=tip&default_branch=true");
+        Assert.Equal(JsonValueKind.Null, similarAtCommit.GetProperty("ref").ValueKind);
+        // pkg/m005.py is a file of feature/x only.
+        var notAFile = await ProblemAsync(await GetAsync($"/repos/similar?{q}&path=pkg/m005.py&ref=v1.0"), HttpStatusCode.NotFound);
+        Assert.Contains("at ref v1.0 (commit tip)", notAFile.GetProperty("detail").GetString());
+
+        // 404s say what was not there: the ref, the commit at that ref, or the repository itself.
+        foreach (var route in new[] { "embeddings", "graph", "similar" })
+        {
+            var path = route == "similar" ? "&path=pkg/m000.py" : "";
+            var noRef = await ProblemAsync(await GetAsync($"/repos/{route}?{q}{path}&ref=v2.0"), HttpStatusCode.NotFound);
+            Assert.EndsWith("at ref v2.0 (GET /repos lists the results kept).", noRef.GetProperty("detail").GetString());
+            var noCommitAtRef = await ProblemAsync(await GetAsync($"/repos/{route}?{q}{path}&ref=v1.0&commit=feat"), HttpStatusCode.NotFound);
+            Assert.Contains("at ref v1.0 and commit feat", noCommitAtRef.GetProperty("detail").GetString());
+            var noCommit = await ProblemAsync(await GetAsync($"/repos/{route}?{q}{path}&commit=feat&default_branch=true"), HttpStatusCode.NotFound);
+            Assert.Contains("at the default branch and commit feat", noCommit.GetProperty("detail").GetString());
+            var unknown = NewRepo();
+            var noRepo = await ProblemAsync(await GetAsync($"/repos/{route}?repo_url={Query(unknown)}{path}&ref=v1.0"), HttpStatusCode.NotFound);
+            Assert.Equal($"No results for {unknown}.", noRepo.GetProperty("detail").GetString());
+        }
+
+        // GET /repos: one row per ref, each with its ref.
+        var rows = (await Host.JsonAsync("/repos")).GetProperty("repos").EnumerateArray()
+            .Where(r => r.GetProperty("repo_url").GetString() == repo)
+            .Select(r => (r.GetProperty("task_id").GetString(), r.GetProperty("ref").GetString())).ToArray();
+        Assert.Equal([("t-tag", "v1.0"), ("t-main", null), ("t-feat", "feature/x")], rows);
+    }
+
+    [Theory]
+    [InlineData("&ref=", "ref must not be empty")]
+    [InlineData("&ref=-x", "not a valid branch")]
+    [InlineData("&ref=a..b", "not a valid branch")]
+    [InlineData("&ref=v1%3Bls", "ASCII letters")]
+    [InlineData("&ref=v1&default_branch=true", "give one")]
+    [InlineData("&default_branch=yes", "default_branch must be true or false")]
+    public async Task A_ref_ingest_would_refuse_is_a_400_on_every_route(string selection, string says)
+    {
+        foreach (var route in new[] { "embeddings", "graph", "similar" })
+        {
+            var path = route == "similar" ? "&path=a.py" : "";
+            var problem = await ProblemAsync(await GetAsync($"/repos/{route}?repo_url=https://github.com/o/r{path}{selection}"), HttpStatusCode.BadRequest);
+            Assert.Contains(says, problem.GetProperty("detail").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task A_job_s_result_links_read_that_job_s_own_result_when_the_same_commit_is_stored_under_another_ref()
+    {
+        var repo = NewRepo();
+        await PutAsync(ResultSamples.Bundle(repo, "tip", "t-main", minutes: 10, files: 4, seed: 1));
+        await PutAsync(ResultSamples.Bundle(repo, "tip", "t-tag", minutes: 11, files: 4, seed: 2, gitRef: "v1.0"));
+        var at = ResultSamples.Noon;
+        JobRecord Job(string taskId, string? gitRef) => new(taskId, repo, Priority.Normal, JobStatus.Completed, at, at.AddDays(1), 86_400,
+            "admin", [], CommitSha: "tip", FilesProcessed: 4, Dims: 8, Ref: gitRef);
+
+        foreach (var (job, gitRef) in new[] { (Job("t-main", null), (string?)null), (Job("t-tag", "v1.0"), "v1.0") })
+        {
+            var result = job.ToDto().Result!;
+            Assert.Equal(gitRef, result.Ref);
+            var embeddings = await Host.JsonAsync(result.Embeddings);
+            Assert.Equal(("tip", gitRef), (embeddings.GetProperty("commit_sha").GetString(), embeddings.GetProperty("ref").GetString()));
+            var graph = await GetAsync(result.Graph);
+            Assert.Equal(HttpStatusCode.OK, graph.StatusCode);
+            Assert.Equal(gitRef, graph.Headers.TryGetValues("X-Pharos-Ref", out var refs) ? refs.Single() : null);
+            var similar = await Host.JsonAsync(result.Similar + "&path=pkg/m000.py&k=2");
+            Assert.Equal(gitRef, similar.GetProperty("ref").GetString());
+        }
     }
 }

@@ -7,8 +7,9 @@ namespace Pharos.CloudNode.Tests.Results;
 
 /// <summary>
 /// What every result store does, run against each real one (<see cref="SqliteResultStoreTests"/>,
-/// <see cref="RedisResultStoreTests"/>): durable puts that replace the same commit, the newest N commits kept,
-/// newest first, deletes, and reads through the cache that never hide what another instance wrote.
+/// <see cref="RedisResultStoreTests"/>): durable puts that replace the same ref and commit, the newest N commits kept
+/// per repository and ref (the default branch a ref of its own), newest first, reads by commit and by ref, deletes, and
+/// reads through the cache that never hide what another instance wrote.
 /// </summary>
 public abstract class ResultStoreContract
 {
@@ -126,6 +127,116 @@ public abstract class ResultStoreContract
         Assert.False(await store.DeleteAsync("https://github.com/o/gone"));
         Assert.Equal([kept], await (await OpenAsync()).ListAsync());
     }
+
+    private const string Repo = "https://github.com/o/r";
+
+    private async Task<string?> TaskAtAsync(ResultStore store, string? commit = null, string? gitRef = null) =>
+        (await store.GetAsync(Repo, commit, gitRef))?.Header.TaskId;
+
+    [Fact]
+    public async Task Each_ref_keeps_its_own_newest_commits_and_the_default_branch_is_a_ref_of_its_own()
+    {
+        var store = await OpenAsync(keep: 1);
+        await store.PutAsync(Bytes(ResultSamples.Bundle(Repo, "main1", "t-main1", minutes: 0)));
+        await store.PutAsync(Bytes(ResultSamples.Bundle(Repo, "tag1", "t-tag1", minutes: 1, gitRef: "v1.0")));
+        await store.PutAsync(Bytes(ResultSamples.Bundle(Repo, "rel1", "t-rel1", minutes: 2, gitRef: "release/2.x")));
+
+        // Embedding a tag after the default branch keeps the default branch's result.
+        Assert.Equal("t-main1", await TaskAtAsync(store, gitRef: ResultRefs.DefaultBranch));
+        Assert.Equal("t-tag1", await TaskAtAsync(store, gitRef: "v1.0"));
+        Assert.Equal("t-rel1", await TaskAtAsync(store, gitRef: "release/2.x"));
+        Assert.Equal("t-tag1", await TaskAtAsync(store, commit: "tag1"));
+        // Without a ref, the newest of the repository whatever its ref.
+        Assert.Equal("t-rel1", await TaskAtAsync(store));
+        Assert.Null(await TaskAtAsync(store, gitRef: "v2.0"));
+        Assert.Null(await TaskAtAsync(store, commit: "tag1", gitRef: ResultRefs.DefaultBranch));
+        Assert.Equal("v1.0", (await store.FindAsync(Repo, "tag1"))?.Ref);
+
+        // A newer commit of one ref replaces that ref's older one only.
+        await store.PutAsync(Bytes(ResultSamples.Bundle(Repo, "main2", "t-main2", minutes: 3)));
+        Assert.Null(await TaskAtAsync(store, commit: "main1"));
+        Assert.Equal("t-main2", await TaskAtAsync(store, gitRef: ResultRefs.DefaultBranch));
+        Assert.Equal("t-tag1", await TaskAtAsync(store, gitRef: "v1.0"));
+        Assert.Equal("t-main2", await TaskAtAsync(store));
+        // And an older commit of a ref arriving late is not kept, whatever the other refs hold.
+        await store.PutAsync(Bytes(ResultSamples.Bundle(Repo, "tag0", "t-tag0", minutes: -5, gitRef: "v1.0")));
+        Assert.Null(await TaskAtAsync(store, commit: "tag0"));
+        Assert.Equal("t-tag1", await TaskAtAsync(store, gitRef: "v1.0"));
+        Assert.Equal(["t-main2", "t-rel1", "t-tag1"], (await store.ListAsync()).Select(r => r.TaskId));
+    }
+
+    [Fact]
+    public async Task The_same_commit_under_two_refs_is_two_results_each_kept_and_replaced_by_its_own_ref()
+    {
+        var store = await OpenAsync(keep: 1);
+        // A tag on the default branch's tip: the same commit, embedded by two tasks.
+        await store.PutAsync(Bytes(ResultSamples.Bundle(Repo, "tip", "t-main", minutes: 0, seed: 1)));
+        var tagged = ResultSamples.Bundle(Repo, "tip", "t-tag", minutes: 1, seed: 2, gitRef: "v1.0");
+        await store.PutAsync(Bytes(tagged));
+
+        Assert.Equal("t-main", await TaskAtAsync(store, "tip", ResultRefs.DefaultBranch));
+        Assert.Equal("t-tag", await TaskAtAsync(store, "tip", "v1.0"));
+        // The commit alone: the newest result at it, whichever ref.
+        Assert.Equal("t-tag", await TaskAtAsync(store, "tip"));
+        var list = await store.ListAsync();
+        Assert.Equal([("t-tag", "v1.0"), ("t-main", null)], list.Select(r => (r.TaskId, r.Ref)));
+
+        // The tag's delivery repeated: harmless, it replaces the tag's result and nothing else.
+        await store.PutAsync(Bytes(tagged));
+        Assert.Equal(list, await store.ListAsync());
+
+        // The default branch moves on: its copy of the commit goes, the tag's stays.
+        await store.PutAsync(Bytes(ResultSamples.Bundle(Repo, "next", "t-next", minutes: 2)));
+        Assert.Null(await TaskAtAsync(store, "tip", ResultRefs.DefaultBranch));
+        Assert.Equal("t-tag", await TaskAtAsync(store, "tip"));
+        AssertSame(tagged, await store.GetAsync(Repo, "tip", "v1.0"));
+
+        Assert.True(await store.DeleteAsync(Repo));
+        Assert.Null(await TaskAtAsync(store, gitRef: "v1.0"));
+        Assert.Empty(await store.ListAsync());
+    }
+
+    [Fact]
+    public async Task Each_repository_and_ref_is_listed_by_its_newest_result_with_its_ref_newest_first()
+    {
+        var store = await OpenAsync(keep: 2);
+        await store.PutAsync(Bytes(ResultSamples.Bundle("https://github.com/o/a", "a1", minutes: 1)));
+        await store.PutAsync(Bytes(ResultSamples.Bundle("https://github.com/o/a", "a2", minutes: 4, gitRef: "v2")));
+        await store.PutAsync(Bytes(ResultSamples.Bundle("https://github.com/o/b", "b1", minutes: 2, gitRef: "v2")));
+        await store.PutAsync(Bytes(ResultSamples.Bundle("https://github.com/o/a", "a3", minutes: 3, gitRef: "v1")));
+        await store.PutAsync(Bytes(ResultSamples.Bundle("https://github.com/o/a", "a4", minutes: 5, gitRef: "v1")));
+        // Equal times: the greater repository, then the greater ref, the default branch last.
+        await store.PutAsync(Bytes(ResultSamples.Bundle("https://github.com/o/b", "b2", minutes: 2)));
+
+        var list = await store.ListAsync();
+        Assert.Equal([("https://github.com/o/a", "a4", "v1"), ("https://github.com/o/a", "a2", "v2"), ("https://github.com/o/b", "b1", "v2"),
+                ("https://github.com/o/b", "b2", null), ("https://github.com/o/a", "a1", null)],
+            list.Select(r => (r.RepoUrl, r.CommitSha, r.Ref)));
+        Assert.Equal(list, await (await OpenAsync(keep: 2)).ListAsync());
+    }
+
+    [Property(MaxTest = 20)]
+    public Property Each_ref_keeps_its_newest_commits_whatever_order_they_arrive_in() =>
+        Prop.ForAll(Gen.Choose(1, 3).ToArbitrary(), Gen.Shuffle(Enumerable.Range(0, 9)).ToArbitrary(), (keep, order) =>
+        {
+            var store = OpenAsync(keep).GetAwaiter().GetResult();
+            var repo = $"https://github.com/refs/{Guid.NewGuid():N}";
+            string?[] refs = [null, "v1", "feature/x"];
+            // Put i goes to ref i % 3 at commit c{i}; the minutes repeat (i / 2).
+            foreach (var i in order)
+                store.PutAsync(Bytes(ResultSamples.Bundle(repo, $"c{i}", minutes: i / 2, seed: i, gitRef: refs[i % 3]))).GetAwaiter().GetResult();
+            var ok = true;
+            for (var r = 0; r < 3; r++)
+            {
+                var ofRef = Enumerable.Range(0, 9).Where(i => i % 3 == r).ToArray();
+                var kept = ofRef.Where(i => store.GetAsync(repo, $"c{i}", refs[r] ?? ResultRefs.DefaultBranch).GetAwaiter().GetResult() is not null);
+                ok &= kept.SequenceEqual(ofRef.TakeLast(keep));
+                ok &= store.GetAsync(repo, gitRef: refs[r] ?? ResultRefs.DefaultBranch).GetAwaiter().GetResult()?.Header.CommitSha == $"c{ofRef[^1]}";
+            }
+            ok &= store.GetAsync(repo).GetAwaiter().GetResult()?.Header.CommitSha == "c8";
+            store.DeleteAsync(repo).GetAwaiter().GetResult();
+            return ok;
+        });
 
     [Fact]
     public async Task Bytes_that_are_not_a_bundle_are_refused_and_nothing_is_stored()

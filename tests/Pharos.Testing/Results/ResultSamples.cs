@@ -11,10 +11,10 @@ public static class ResultSamples
     /// <summary>
     /// <paramref name="files"/> files <c>pkg/mNNN.py</c>, each importing the one before, trained <paramref name="minutes"/>
     /// minutes after <see cref="Noon"/>; with context vectors as results have them now, or without (<paramref name="context"/>
-    /// false) as results made before they were kept.
+    /// false) as results made before they were kept; of a task that named <paramref name="gitRef"/> (null: the default branch).
     /// </summary>
     public static ResultBundle Bundle(string repoUrl = "https://github.com/o/r", string commitSha = "c1", string taskId = "task-1",
-        int minutes = 0, int files = 5, int dims = 8, int seed = 1, bool context = true)
+        int minutes = 0, int files = 5, int dims = 8, int seed = 1, bool context = true, string? gitRef = null)
     {
         var random = new Random(seed);
         var nodes = Enumerable.Range(0, files).Select(i => $"pkg/m{i:D3}.py").ToArray();
@@ -26,6 +26,6 @@ public static class ResultSamples
             .ToDictionary(p => p.Name, p => p.Value.Clone());
         var contextVectors = context ? Enumerable.Range(0, files * dims).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray() : null;
         return new ResultBundle(new ResultHeader(repoUrl, commitSha, taskId, Noon.AddMinutes(minutes), dims, 0.5, 1.25, parameters, graph,
-            HasContextVectors: context), vectors, contextVectors);
+            HasContextVectors: context, Ref: gitRef), vectors, contextVectors);
     }
 }
