@@ -24,8 +24,8 @@ public sealed class RepoCommandTests(QueueNode node) : IClassFixture<QueueNode>
 
         var (exit, output, error) = await node.Run("repos");
         Assert.True(exit == 0, error);
-        Assert.Matches(@"REPO\s+COMMIT\s+FILES\s+EDGES\s+DIMS\s+LOSS\s+TRAINED", output);
-        Assert.Matches($@"{bundle.Header.RepoUrl}\s+0123456789ab\s+6\s+5\s+4\s+0\.5000\s+\d{{4}}-", output);
+        Assert.Matches(@"REPO\s+REF\s+COMMIT\s+FILES\s+EDGES\s+DIMS\s+LOSS\s+TRAINED", output);
+        Assert.Matches($@"{bundle.Header.RepoUrl}\s+\(default\)\s+0123456789ab\s+6\s+5\s+4\s+0\.5000\s+\d{{4}}-", output);
 
         (exit, output, _) = await node.Run("repos", "--json");
         Assert.Equal(0, exit);
@@ -96,5 +96,60 @@ public sealed class RepoCommandTests(QueueNode node) : IClassFixture<QueueNode>
         (exit, _, error) = await node.Run("embeddings", NewRepo(), "--out", prefix);
         Assert.Equal(1, exit);
         Assert.StartsWith("pharos: not found:", error);
+    }
+
+    [Fact]
+    public async Task Repos_similar_and_embeddings_take_ref_and_commit_and_say_what_the_server_refused()
+    {
+        var repo = NewRepo();
+        var main = await PutAsync(ResultSamples.Bundle(repo, "aaaa1111", "t-main", minutes: 900_010, files: 5, dims: 3, seed: 21));
+        var tag = await PutAsync(ResultSamples.Bundle(repo, "bbbb2222", "t-tag", minutes: 900_011, files: 8, dims: 3, seed: 22, gitRef: "v1.0"));
+
+        // Both refs listed; --ref keeps one.
+        var (exit, output, error) = await node.Run("repos");
+        Assert.True(exit == 0, error);
+        Assert.Matches($@"{repo}\s+v1\.0\s+bbbb2222\s+8\s", output);
+        Assert.Matches($@"{repo}\s+\(default\)\s+aaaa1111\s+5\s", output);
+        (exit, output, _) = await node.Run("repos", "--ref", "v1.0");
+        Assert.Equal(0, exit);
+        Assert.Contains("bbbb2222", output);
+        Assert.DoesNotContain("aaaa1111", output);
+        (exit, output, _) = await node.Run("repos", "--ref", "v1.0", "--json");
+        Assert.Equal(0, exit);
+        using (var json = JsonDocument.Parse(output))
+            Assert.All(json.RootElement.GetProperty("repos").EnumerateArray(), r => Assert.Equal("v1.0", r.GetProperty("ref").GetString()));
+        (exit, output, _) = await node.Run("repos", "--ref", "v9.9");
+        Assert.Equal(0, exit);
+        Assert.Contains("No results at ref v9.9.", output);
+
+        // similar: the newest (the tag's), or the one asked for.
+        (exit, output, error) = await node.Run("similar", repo, "pkg/m001.py", "-k", "2");
+        Assert.True(exit == 0, error);
+        Assert.Contains($"in {repo} at v1.0 (bbbb2222)", output);
+        (exit, output, error) = await node.Run("similar", repo, "pkg/m001.py", "-k", "2", "--commit", "aaaa1111");
+        Assert.True(exit == 0, error);
+        Assert.Contains($"in {repo} at aaaa1111", output);
+        (exit, _, error) = await node.Run("similar", repo, "pkg/m001.py", "--ref", "v2.0");
+        Assert.Equal(1, exit);
+        Assert.Contains("at ref v2.0", error);
+        (exit, _, error) = await node.Run("similar", repo, "pkg/m001.py", "--ref", "-rf");
+        Assert.Equal(1, exit);
+        Assert.Contains("ref is not a valid branch, tag or commit name", error);
+
+        // embeddings --ref: that ref's vectors and context vectors.
+        var prefix = Path.Combine(CliRunner.TempDirectory(), "out", "tag");
+        (exit, output, error) = await node.Run("embeddings", repo, "--out", prefix, "--ref", "v1.0");
+        Assert.True(exit == 0, error);
+        Assert.Contains($"({repo} at v1.0 (bbbb2222))", output);
+        var stored = EmbeddingReader.Load(prefix);
+        Assert.Equal(tag.Vectors, stored.Embeddings.Vectors);
+        Assert.Equal(tag.ContextVectors, stored.Embeddings.ContextVectors);
+        var mainPrefix = Path.Combine(CliRunner.TempDirectory(), "out", "main");
+        (exit, _, error) = await node.Run("embeddings", repo, "--out", mainPrefix, "--commit", "aaaa1111");
+        Assert.True(exit == 0, error);
+        Assert.Equal(main.ContextVectors, EmbeddingReader.Load(mainPrefix).Embeddings.ContextVectors);
+        (exit, _, error) = await node.Run("embeddings", repo, "--out", mainPrefix, "--ref", "v1.0", "--commit", "aaaa1111");
+        Assert.Equal(1, exit);
+        Assert.Contains("at ref v1.0 and commit aaaa1111", error);
     }
 }

@@ -388,4 +388,48 @@ public sealed class RepositoriesTests(DashboardFixture node, ITestOutputHelper o
         Assert.True(size < 300 * 1024, $"the screenshot is {size / 1024} KB; the docs keep images under 300 KB");
         _errors.AssertNone();
     }
+
+    [Fact, Order(9)]
+    public async Task A_repository_embedded_at_two_refs_has_a_row_per_ref_and_each_draws_its_own_map()
+    {
+        // The default branch, then a tag of the same repository: both results kept, each listed with its ref.
+        const string url = "https://github.com/pharos-tests/two-refs";
+        var store = node.Services.GetRequiredService<IResultStore>();
+        await store.PutAsync(ResultSamples.Bundle(url, "aaaaaaaaaaaa1111", "task-main", minutes: 1_000_000, files: 12, dims: 8, seed: 5).ToBytes());
+        await store.PutAsync(ResultSamples.Bundle(url, "bbbbbbbbbbbb2222", "task-tag", minutes: 1_000_001, files: 20, dims: 8, seed: 6, gitRef: "v1.0").ToBytes());
+        try
+        {
+            await _page.ReloadAsync();
+            var main = _page.Locator($"#repos-body tr[data-repo-url='{url}'][data-ref='']");
+            var tag = _page.Locator($"#repos-body tr[data-repo-url='{url}'][data-ref='v1.0']");
+            await Expect(tag).ToBeVisibleAsync(new() { Timeout = 15_000 });
+            await Expect(main.Locator("td.ref")).ToHaveTextAsync("default branch");
+            await Expect(tag.Locator("td.ref")).ToHaveTextAsync("v1.0");
+            await Expect(main.Locator("td.commit")).ToHaveTextAsync("aaaaaaaaaa");
+            await Expect(tag.Locator("td.commit")).ToHaveTextAsync("bbbbbbbbbb");
+            // Newest first: the tag's row, then the default branch's.
+            var shown = await _page.Locator($"#repos-body tr[data-repo-url='{url}']").EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.ref)");
+            Assert.Equal(["v1.0", ""], shown);
+
+            await main.Locator("button.link").ClickAsync();
+            await Expect(_page.Locator("#repo-view")).ToHaveAttributeAsync("data-state", "ready", Drawn);
+            await Expect(_page.Locator("#map")).ToHaveAttributeAsync("data-points", "12");
+            await Expect(main.Locator("button.link")).ToHaveAttributeAsync("aria-pressed", "true");
+            await Expect(tag.Locator("button.link")).ToHaveAttributeAsync("aria-pressed", "false");
+
+            await tag.Locator("button.link").ClickAsync();
+            await Expect(_page.Locator("#map")).ToHaveAttributeAsync("data-points", "20", Drawn);
+            await Expect(_page.Locator("#map-heading")).ToContainTextAsync("v1.0 · commit bbbbbbbbbb");
+            var points = await PointsAsync();
+            await _page.Locator("#map").ClickAsync(new() { Position = At(MostIsolated(points)) });
+            await Expect(_page.Locator("#similar-list li")).ToHaveCountAsync(10);
+            // The similar files of the tag's result: pkg/m019.py exists only there.
+            Assert.Contains("pkg/m019.py", points.Select(p => p.Path));
+            _errors.AssertNone();
+        }
+        finally
+        {
+            await store.DeleteAsync(url);
+        }
+    }
 }

@@ -279,6 +279,17 @@ public sealed partial class OriginalClientContractTests(ContractCluster cluster,
         Assert.DoesNotContain(RefsRepository.FeatureFile, tagGraph.Nodes);
         Assert.DoesNotContain(RefsRepository.MainFile, tagGraph.Nodes);
         Assert.Contains((RefsRepository.TagFile, "app/cli.py"), tagGraph.Edges);
+
+        // Each ref keeps its own results: the commit SHA's result is still there beside the tag's (one commit kept per
+        // repository and ref), /repos lists both, and the earlier job's links still read its own result.
+        var (atSha, _) = await RepoRoutes.GetAsync(Cloud, $"/repos/graph?{RepoRoutes.Query(daemon)}&ref={refs.FirstSha}");
+        Assert.Equal(refs.FirstSha, atSha.Headers.GetValues("X-Pharos-Commit").Single());
+        Assert.Equal(refs.FirstSha, atSha.Headers.GetValues("X-Pharos-Ref").Single());
+        var listed = (await Cloud.GetJsonAsync("/repos")).GetProperty("repos").EnumerateArray()
+            .Where(r => r.Str("repo_url") == daemon).Select(r => (r.Str("ref"), r.Str("commit_sha"))).ToList();
+        Assert.Equal([(RefsRepository.Tag, refs.TagSha), (refs.FirstSha, refs.FirstSha)], listed);
+        await Scenarios.AssertResultHomeAsync(Cloud, await Cloud.GetJobAsync(commit));
+        Assert.Contains($"&ref={refs.FirstSha}", (await Cloud.GetJobAsync(commit)).GetProperty("result").Str("graph"), StringComparison.Ordinal);
     }
 
     [GeneratedRegex(@"Queued (?<id>\S+): \S+ at v1\.0 ")]

@@ -443,7 +443,11 @@
   let reposBusy = false;
   let reposAgain = false;
   let completedSeen = null; // task ids seen completed; null until the first jobs page
-  const repoRows = new Map();
+  const repoRows = new Map(); // one row per repository and ref (GET /repos lists each ref's newest result)
+  // A row's key: its repository and its ref ('' for the default branch, which a ref cannot be).
+  const rowKey = (url, ref) => `${url}\n${ref}`;
+  // The query naming a ref's result: &ref=, or the default branch's with &default_branch=true.
+  const refQuery = (ref) => (ref ? `&ref=${encodeURIComponent(ref)}` : '&default_branch=true');
 
   function noticeCompletions(jobs) {
     const done = new Set(jobs.filter((job) => job.status === 'completed').map((job) => str(job.task_id)));
@@ -478,13 +482,15 @@
     return `${time.getFullYear()}-${pad2(time.getMonth() + 1)}-${pad2(time.getDate())} ${pad2(time.getHours())}:${pad2(time.getMinutes())}`;
   }
 
-  function repoRow(url) {
-    let view = repoRows.get(url);
+  function repoRow(url, ref) {
+    const key = rowKey(url, ref);
+    let view = repoRows.get(key);
     if (view) return view;
     const row = el('tr');
     row.dataset.repoUrl = url;
+    row.dataset.ref = ref;
     const cells = {};
-    [['repo', 'Repository', 'repo'], ['commit', 'Commit', 'commit'], ['files', 'Files', ''], ['dims', 'Dims', ''],
+    [['repo', 'Repository', 'repo'], ['ref', 'Ref', 'ref'], ['commit', 'Commit', 'commit'], ['files', 'Files', ''], ['dims', 'Dims', ''],
       ['trained', 'Trained at', '']].forEach(([key, label, className]) => {
       const td = el('td', className);
       td.dataset.label = label;
@@ -494,14 +500,17 @@
     const button = el('button', 'link', url);
     button.type = 'button';
     button.setAttribute('aria-pressed', 'false');
-    button.addEventListener('click', () => openRepo(url));
+    button.addEventListener('click', () => openRepo(url, ref));
     cells.repo.append(button);
+    // The default branch is the results of tasks that named no ref.
+    if (ref) cells.ref.append(el('code', '', ref));
+    else cells.ref.append(el('span', 'muted', 'default branch'));
     const commit = el('code');
     cells.commit.append(commit);
     const time = el('time');
     cells.trained.append(time);
     view = { row, cells, button, commit, time };
-    repoRows.set(url, view);
+    repoRows.set(key, view);
     return view;
   }
 
@@ -510,12 +519,14 @@
     const seen = new Map();
     list.forEach((repo, index) => {
       const url = str(repo.repo_url);
+      const ref = str(repo.ref);
       const commit = str(repo.commit_sha);
-      seen.set(url, commit);
-      const v = repoRow(url);
+      const key = rowKey(url, ref);
+      seen.set(key, commit);
+      const v = repoRow(url, ref);
       v.row.dataset.commit = commit;
-      v.button.setAttribute('aria-pressed', String(map.url === url));
-      v.button.setAttribute('aria-label', `Draw the map of ${url}`);
+      v.button.setAttribute('aria-pressed', String(map.key === key));
+      v.button.setAttribute('aria-label', `Draw the map of ${url}${ref ? ' at ' + ref : ''}`);
       v.commit.textContent = commit.slice(0, 10);
       v.commit.title = commit;
       v.cells.files.textContent = num(repo.files) ?? '–';
@@ -524,14 +535,14 @@
       v.time.dateTime = str(repo.trained_at);
       if (body.children[index] !== v.row) body.insertBefore(v.row, body.children[index] || null);
     });
-    for (const [url, v] of repoRows) {
-      if (!seen.has(url)) { v.row.remove(); repoRows.delete(url); }
+    for (const [key, v] of repoRows) {
+      if (!seen.has(key)) { v.row.remove(); repoRows.delete(key); }
     }
     $('repos-empty').hidden = list.length > 0;
     $('repos').hidden = list.length === 0;
     // The repository on the map changed meanwhile: a newer commit is drawn again, a removed one is closed.
-    if (map.url && map.commit && !seen.has(map.url)) closeMap(`${map.url} has no stored result any more.`);
-    else if (map.url && map.commit && seen.get(map.url) !== map.commit) openRepo(map.url, 'A newer result arrived: the map shows it.');
+    if (map.url && map.commit && !seen.has(map.key)) closeMap(`${map.url}${map.ref ? ' at ' + map.ref : ''} has no stored result any more.`);
+    else if (map.url && map.commit && seen.get(map.key) !== map.commit) openRepo(map.url, map.ref, 'A newer result arrived: the map shows it.');
   }
 
   // ---- the map ---------------------------------------------------------------------------------------------------
@@ -543,7 +554,7 @@
   const CELL = 16;
   const HIT_PX = 6;
   const map = {
-    url: '', commit: '', ticket: 0, similarTicket: 0,
+    url: '', ref: '', key: '', commit: '', ticket: 0, similarTicket: 0,
     paths: [], index: new Map(), xs: null, ys: null, px: null, py: null, order: null,
     group: null, groups: [], edges: null, radius: 3,
     width: 0, height: 0, ratio: 1, grid: null, base: null,
@@ -566,6 +577,8 @@
     map.similarTicket++;
     clearDrawing();
     map.url = '';
+    map.ref = '';
+    map.key = '';
     map.commit = '';
     $('repo-view').hidden = true;
     for (const v of repoRows.values()) v.button.setAttribute('aria-pressed', 'false');
@@ -598,19 +611,21 @@
     return `HTTP ${response.status}${detail ? ': ' + detail : ''}`;
   }
 
-  async function openRepo(url, note) {
+  async function openRepo(url, ref, note) {
     const ticket = ++map.ticket;
     map.similarTicket++;
     clearDrawing();
     map.url = url;
+    map.ref = ref;
+    map.key = rowKey(url, ref);
     map.commit = '';
-    for (const [key, v] of repoRows) v.button.setAttribute('aria-pressed', String(key === url));
+    for (const [key, v] of repoRows) v.button.setAttribute('aria-pressed', String(key === map.key));
     $('repo-view').hidden = false;
     $('map-heading').textContent = url;
     setMapState('loading', 'Loading the map…');
     const repo = encodeURIComponent(url);
     try {
-      const graphResponse = await getResponse(`/repos/graph?repo_url=${repo}`);
+      const graphResponse = await getResponse(`/repos/graph?repo_url=${repo}${refQuery(ref)}`);
       if (ticket !== map.ticket) return;
       if (!graphResponse) { setMapState('error', 'Reading this repository needs a token: enter it above.'); return; }
       if (!graphResponse.ok) { setMapState('error', `Could not read the import graph (${await problemText(graphResponse)}).`); return; }
@@ -618,7 +633,7 @@
       const graph = await graphResponse.json();
       // The vectors of exactly the graph's commit, as a .npy file: a third of the JSON's size, and no float parsing.
       const vectorsResponse = await getResponse(
-        `/repos/embeddings?repo_url=${repo}${commit ? '&commit=' + encodeURIComponent(commit) : ''}&format=npy`);
+        `/repos/embeddings?repo_url=${repo}${refQuery(ref)}${commit ? '&commit=' + encodeURIComponent(commit) : ''}&format=npy`);
       if (ticket !== map.ticket) return;
       if (!vectorsResponse) { setMapState('error', 'Reading this repository needs a token: enter it above.'); return; }
       if (!vectorsResponse.ok) { setMapState('error', `Could not read the embeddings (${await problemText(vectorsResponse)}).`); return; }
@@ -626,7 +641,7 @@
       if (ticket !== map.ticket) return;
       const nodes = Array.isArray(graph.nodes) ? graph.nodes.map(str) : [];
       if (matrix.rows !== nodes.length) throw new Error(`${matrix.rows} vectors for ${nodes.length} files`);
-      map.commit = commit || (repoRows.get(url)?.row.dataset.commit ?? '');
+      map.commit = commit || (repoRows.get(map.key)?.row.dataset.commit ?? '');
       drawRepository(url, nodes, Array.isArray(graph.edges) ? graph.edges : [], matrix);
       setMapState('ready', note || '');
     } catch (error) {
@@ -793,7 +808,7 @@
     canvas.setAttribute('aria-label',
       `Map of the ${n} files of ${url}: each point is a file, placed by a 2-D PCA projection of its embedding and ` +
       `coloured by its top-level directory; faint lines are imports. Click a point to list the files most similar to it.`);
-    const commit = map.commit ? `commit ${map.commit.slice(0, 10)} · ` : '';
+    const commit = (map.ref ? `${map.ref} · ` : '') + (map.commit ? `commit ${map.commit.slice(0, 10)} · ` : '');
     $('map-heading').textContent = `${url} — ${commit}${n} files, ${map.edges.length / 2} imports`;
     renderLegend();
     layout();
@@ -1011,7 +1026,7 @@
     hint.hidden = false;
     try {
       const response = await getResponse(
-        `/repos/similar?repo_url=${encodeURIComponent(map.url)}&path=${encodeURIComponent(path)}&k=${SIMILAR_K}`);
+        `/repos/similar?repo_url=${encodeURIComponent(map.url)}${refQuery(map.ref)}&path=${encodeURIComponent(path)}&k=${SIMILAR_K}`);
       if (ticket !== map.similarTicket) return;
       if (!response) { hint.textContent = 'Reading this repository needs a token: enter it above.'; list.dataset.state = 'error'; return; }
       if (!response.ok) { hint.textContent = `Could not list similar files (${await problemText(response)}).`; list.dataset.state = 'error'; return; }
