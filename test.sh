@@ -28,7 +28,10 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
-dotnet test Pharos.sln -c Release "$@" 2>&1 | tee "$log" || status=$?
+# Build first with every core, then test: the test projects then start at once, the end-to-end tests (the longest, and
+# first in the solution) among the first, rather than after everything else's build and tests.
+dotnet build Pharos.sln -c Release 2>&1 | tee "$log" || status=$?
+[ "$status" -ne 0 ] || dotnet test Pharos.sln -c Release --no-build "$@" 2>&1 | tee -a "$log" || status=$?
 
 # One closing line for the whole run, summed over the test assemblies.
 awk '/(Passed|Failed)! +- +Failed:/ {

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text;
 using Microsoft.Data.Sqlite;
+using static Pharos.CloudNode.Tests.Problems;
 
 namespace Pharos.CloudNode.Tests;
 
@@ -13,13 +14,6 @@ public sealed class ImportApiTests(SharedCloudNode node) : IClassFixture<SharedC
 
     private Task<HttpResponseMessage> ImportAsync(object body, string? token = CloudNodeHost.AdminToken) =>
         Host.Client.SendAsync(Host.Request(HttpMethod.Post, "/admin/import", token, body));
-
-    private static async Task<JsonElement> ProblemAsync(HttpResponseMessage response, HttpStatusCode expected)
-    {
-        Assert.Equal(expected, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        return await response.Content.ReadFromJsonAsync<JsonElement>();
-    }
 
     private static async Task<JsonElement> AnswerAsync(HttpResponseMessage response, HttpStatusCode expected)
     {

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text;
 using Pharos.Messages.Serialization;
+using static Pharos.CloudNode.Tests.Problems;
 
 namespace Pharos.CloudNode.Tests;
 
@@ -10,13 +11,6 @@ public sealed class IngestApiTests(SharedCloudNode node) : IClassFixture<SharedC
     private CloudNodeHost Host => node.Host;
 
     private static string UniqueRepo() => $"https://github.com/pharos-tests/r{Guid.NewGuid():N}";
-
-    private static async Task<JsonElement> ProblemAsync(HttpResponseMessage response, HttpStatusCode expected)
-    {
-        Assert.Equal(expected, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        return await response.Content.ReadFromJsonAsync<JsonElement>();
-    }
 
     [Fact]
     public async Task Accepted_task_answers_202_with_location_and_the_contract_fields()

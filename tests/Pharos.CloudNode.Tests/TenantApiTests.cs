@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using Pharos.CloudNode.Auth;
+using static Pharos.CloudNode.Tests.Problems;
 
 namespace Pharos.CloudNode.Tests;
 
@@ -23,13 +24,6 @@ public sealed class TenantApiTests(TenantNode node) : IClassFixture<TenantNode>
 
     private Task<HttpResponseMessage> CancelAsync(string id, string token) =>
         Host.Client.SendAsync(Host.Request(HttpMethod.Delete, $"/jobs/{id}", token));
-
-    private static async Task<JsonElement> ProblemAsync(HttpResponseMessage response, HttpStatusCode expected)
-    {
-        Assert.Equal(expected, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        return await response.Content.ReadFromJsonAsync<JsonElement>();
-    }
 
     /// <summary>Every test starts from an empty queue: the admin token cancels whatever an earlier one left queued.</summary>
     private async Task EmptyQueueAsync()

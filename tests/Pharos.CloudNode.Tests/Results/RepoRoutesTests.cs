@@ -5,6 +5,7 @@ using Pharos.CloudNode.Api;
 using Pharos.CodeGraph.Results;
 using Pharos.Messages.Status;
 using Pharos.Testing.Results;
+using static Pharos.CloudNode.Tests.Problems;
 
 namespace Pharos.CloudNode.Tests.Results;
 
@@ -33,13 +34,6 @@ public sealed class RepoRoutesTests(SharedCloudNode node) : IClassFixture<Shared
     }
 
     private static string Query(string repo) => Uri.EscapeDataString(repo);
-
-    private static async Task<JsonElement> ProblemAsync(HttpResponseMessage response, HttpStatusCode status)
-    {
-        Assert.Equal(status, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        return await response.Content.ReadFromJsonAsync<JsonElement>();
-    }
 
     [Fact]
     public async Task Repos_lists_each_repository_s_newest_result_newest_first()
