@@ -76,7 +76,8 @@ public sealed class StaleTaskProperties : WorkerTestKit
                         .Label($"stale: first report {first}, clones {Volatile.Read(ref clones)}, age {age}");
                 }
                 var cloning = first is ReportProgress { Stage: JobStage.Cloning } p && p.TaskId == task.TaskId;
-                var failed = queue.FishForMessage<ReportFailed>(_ => true, TimeSpan.FromSeconds(5));
+                // The clone runs in a job process: a generous bound, for a machine busy with other tests' processes.
+                var failed = queue.FishForMessage<ReportFailed>(_ => true, TimeSpan.FromSeconds(30));
                 return (cloning && failed.Reason == JobReason.CloneFailed && Volatile.Read(ref clones) == 1)
                     .Label($"fresh: first report {first}, then {failed}, clones {Volatile.Read(ref clones)}");
             }
