@@ -19,8 +19,7 @@ public static class IngestEndpoints
         app.MapPost("/ingest", (HttpContext context, IRequiredActor<IngestGateway> gateway) =>
                 SubmitBodyAsync(context, gateway.ActorRef, ParseBody))
             .WithName("Ingest")
-            .RequireScope(ApiScope.Ingest)
-            .WithMetadata(new CountAuthRefusals(CountRefusal))
+            .IntoTheQueue(ApiScope.Ingest)
             .WithSummary("Queue a repository for embedding")
             .Produces<IngestAcceptedDto>(StatusCodes.Status202Accepted)
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(409)
@@ -34,8 +33,7 @@ public static class IngestEndpoints
                 await SubmitAsync(context, gateway.ActorRef,
                     new IngestRequest(RepairPathUrl(repo_url) ?? "", priority, string.IsNullOrEmpty(branch) ? null : branch), LegacyAccepted))
             .WithName("IngestLegacy")
-            .RequireScope(ApiScope.Ingest)
-            .WithMetadata(new CountAuthRefusals(CountRefusal))
+            .IntoTheQueue(ApiScope.Ingest)
             .WithSummary("The original Python Pharos form: the repository URL in the path, scheme optional, ?branch= a ref")
             .Produces<LegacyIngestResponseDto>()
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(409)
@@ -44,8 +42,7 @@ public static class IngestEndpoints
         app.MapPost("/admin/import", (HttpContext context, IRequiredActor<IngestGateway> gateway) =>
                 SubmitBodyAsync(context, gateway.ActorRef, ParseImportBody))
             .WithName("ImportLegacyTask")
-            .RequireScope(ApiScope.Admin)
-            .WithMetadata(new CountAuthRefusals(CountRefusal))
+            .IntoTheQueue(ApiScope.Admin)
             .WithSummary("Import a task of the original Python Pharos's queue with its own submission time and TTL")
             .WithDescription("202: queued, keeping submitted_at, expiring at submitted_at + ttl (never, without submitted_at). " +
                              "200: it was stale on arrival and is recorded as skipped (ttl_expired) with its age.")
@@ -55,7 +52,13 @@ public static class IngestEndpoints
             .ProducesProblem(413).ProducesProblem(429).ProducesProblem(503);
     }
 
-    // The 401s and 403s of the ingest policy count as ingest refusals too, as every answer of these routes does.
+    /// <summary>
+    /// A route into the queue: the caller needs <paramref name="scope"/>, and the policy's 401s and 403s count as ingest
+    /// refusals too, as every answer of these routes does.
+    /// </summary>
+    private static RouteHandlerBuilder IntoTheQueue(this RouteHandlerBuilder route, ApiScope scope) =>
+        route.RequireScope(scope).WithMetadata(new CountAuthRefusals(CountRefusal));
+
     private static void CountRefusal(HttpContext context, IngestRefusal reason) =>
         context.RequestServices.GetRequiredService<PharosMetrics>().Refused(reason);
 
@@ -136,7 +139,23 @@ public static class IngestEndpoints
     /// Strict reading of {"repo_url": "...", "priority": "...", "ref": "..."}: wrong types and repeated keys are errors;
     /// priority and ref may be null or left out.
     /// </summary>
-    internal static (IngestRequest? Request, string? Error) ParseBody(byte[] body)
+    internal static (IngestRequest? Request, string? Error) ParseBody(byte[] body) => Parse(body, import: false);
+
+    /// <summary>The longest TTL an import may carry, as long as TASK_TTL_SECONDS may be: a year.</summary>
+    public const int MaxImportedTtlSeconds = 365 * 86_400;
+
+    /// <summary>
+    /// Strict reading of {"repo_url", "priority"?, "ref"?, "submitted_at"?, "ttl"?}: submitted_at an ISO-8601 time with its
+    /// offset, or null (the original's bare URL: never stale); ttl whole seconds, or null (the queue's TTL), and only with
+    /// a submitted_at. Wrong types and repeated keys are errors.
+    /// </summary>
+    internal static (IngestRequest? Request, string? Error) ParseImportBody(byte[] body) => Parse(body, import: true);
+
+    /// <summary>
+    /// Both bodies in one pass. An import's own keys are read only with <paramref name="import"/>, and their errors come
+    /// after the errors every body can have (a repeated key, a wrong type, no repo_url).
+    /// </summary>
+    private static (IngestRequest? Request, string? Error) Parse(byte[] body, bool import)
     {
         if (body.Length == 0) return (null, "The body must be a JSON object with a repo_url.");
         try
@@ -144,7 +163,9 @@ public static class IngestEndpoints
             using var document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 8 });
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 return (null, "The body must be a JSON object with a repo_url.");
-            string? repoUrl = null, priority = null, gitRef = null;
+            string? repoUrl = null, priority = null, gitRef = null, importError = null;
+            DateTimeOffset? submittedAt = null;
+            int? ttl = null;
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var property in document.RootElement.EnumerateObject())
             {
@@ -161,9 +182,18 @@ public static class IngestEndpoints
                         break;
                     case "repo_url" or "priority" or "ref":
                         return (null, $"{property.Name} must be a string.");
+                    case "submitted_at" or "ttl" when import && importError is null:
+                        importError = ReadTiming(property, ref submittedAt, ref ttl);
+                        break;
                 }
             }
-            return repoUrl is null ? (null, "repo_url is required.") : (new IngestRequest(repoUrl, priority, gitRef), null);
+            if (repoUrl is null) return (null, "repo_url is required.");
+            if (!import) return (new IngestRequest(repoUrl, priority, gitRef), null);
+            if (importError is null && submittedAt is null && ttl is not null)
+                importError = "ttl needs a submitted_at: a task without one (the original's bare URL) is never stale.";
+            return importError is not null
+                ? (null, importError)
+                : (new IngestRequest(repoUrl, priority, gitRef, new ImportedTiming(submittedAt, ttl)), null);
         }
         catch (JsonException)
         {
@@ -171,48 +201,30 @@ public static class IngestEndpoints
         }
     }
 
-    /// <summary>The longest TTL an import may carry, as long as TASK_TTL_SECONDS may be: a year.</summary>
-    public const int MaxImportedTtlSeconds = 365 * 86_400;
-
-    /// <summary>
-    /// Strict reading of {"repo_url", "priority"?, "ref"?, "submitted_at"?, "ttl"?}: submitted_at an ISO-8601 time with its
-    /// offset, or null (the original's bare URL: never stale); ttl whole seconds, or null (the queue's TTL), and only with
-    /// a submitted_at. Wrong types and repeated keys are errors.
-    /// </summary>
-    internal static (IngestRequest? Request, string? Error) ParseImportBody(byte[] body)
+    /// <summary>An import's submitted_at or ttl; the error when it is not one.</summary>
+    private static string? ReadTiming(JsonProperty property, ref DateTimeOffset? submittedAt, ref int? ttl)
     {
-        var (request, error) = ParseBody(body);
-        if (error is not null) return (null, error);
-        using var document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 8 });
-        DateTimeOffset? submittedAt = null;
-        int? ttl = null;
-        foreach (var property in document.RootElement.EnumerateObject())
+        switch (property.Name, property.Value.ValueKind)
         {
-            switch (property.Name, property.Value.ValueKind)
-            {
-                case ("submitted_at" or "ttl", JsonValueKind.Null):
-                    break;
-                case ("submitted_at", JsonValueKind.String):
-                    // An offset is required: a time without one would be read in this node's zone.
-                    if (!property.Value.TryGetDateTimeOffset(out var at) || !property.Value.TryGetDateTime(out var local)
-                        || local.Kind == DateTimeKind.Unspecified)
-                        return (null, "submitted_at must be an ISO-8601 time with its offset (Z or +hh:mm), or null.");
-                    submittedAt = at.ToUniversalTime();
-                    break;
-                case ("ttl", JsonValueKind.Number):
-                    if (!property.Value.TryGetInt32(out var seconds) || seconds is < 0 or > MaxImportedTtlSeconds)
-                        return (null, $"ttl must be whole seconds from 0 to {MaxImportedTtlSeconds}, or null.");
-                    ttl = seconds;
-                    break;
-                case ("submitted_at", _):
-                    return (null, "submitted_at must be a string or null.");
-                case ("ttl", _):
-                    return (null, "ttl must be a number or null.");
-            }
+            case ("submitted_at" or "ttl", JsonValueKind.Null):
+                return null;
+            case ("submitted_at", JsonValueKind.String):
+                // An offset is required: a time without one would be read in this node's zone.
+                if (!property.Value.TryGetDateTimeOffset(out var at) || !property.Value.TryGetDateTime(out var local)
+                    || local.Kind == DateTimeKind.Unspecified)
+                    return "submitted_at must be an ISO-8601 time with its offset (Z or +hh:mm), or null.";
+                submittedAt = at.ToUniversalTime();
+                return null;
+            case ("ttl", JsonValueKind.Number):
+                if (!property.Value.TryGetInt32(out var seconds) || seconds is < 0 or > MaxImportedTtlSeconds)
+                    return $"ttl must be whole seconds from 0 to {MaxImportedTtlSeconds}, or null.";
+                ttl = seconds;
+                return null;
+            case ("submitted_at", _):
+                return "submitted_at must be a string or null.";
+            default:
+                return "ttl must be a number or null.";
         }
-        if (submittedAt is null && ttl is not null)
-            return (null, "ttl needs a submitted_at: a task without one (the original's bare URL) is never stale.");
-        return (request! with { Imported = new ImportedTiming(submittedAt, ttl) }, null);
     }
 
     /// <summary>Routing folds "https://x" in a path to "https:/x"; put the second slash back.</summary>
