@@ -8,9 +8,11 @@ cd "$(dirname "$0")"
 # for the import graph, redis-server for the Redis journal's tests (they start their own servers on free loopback
 # ports and stop them by PID), chromium for the dashboard's browser tests (Playwright drives /usr/bin/chromium; no
 # browser is ever downloaded), systemd's own checks of the service files in deploy/systemd (systemd-analyze; nothing
-# is started). (Real JavaScript comes with the machine: the npm that ships with Node.js.)
+# is started), iproute2 and nftables for the network partition tests (namespaces, veth pairs and rules of their own; they
+# skip, saying why, where namespaces cannot be made). (Real JavaScript comes with the machine: the npm that ships with
+# Node.js.)
 needs=("git:git" "/usr/lib/python3/dist-packages/networkx:python3-networkx" "redis-server:redis-server"
-       "/usr/bin/chromium:chromium" "systemd-analyze:systemd")
+       "/usr/bin/chromium:chromium" "systemd-analyze:systemd" "/sbin/ip:iproute2" "/usr/sbin/nft:nftables")
 missing=()
 for need in "${needs[@]}"; do
   probe="${need%%:*}"

@@ -18,9 +18,15 @@ public static class EdgeApp
         return builder.Build();
     }
 
-    /// <summary>Role `edge`: the queue reached through the singleton proxy, and the workers that pull from it.</summary>
+    /// <summary>
+    /// Role `edge`: the queue reached through the singleton proxy, the workers that pull from it, and the watcher
+    /// that makes the edge rejoin when its cluster has had no cloud node for PHAROS_DOWN_AFTER_SECONDS.
+    /// </summary>
     public static AkkaConfigurationBuilder ConfigureAkka(AkkaConfigurationBuilder akka, PharosSettings settings) => akka
         .WithPharosNode(settings, PharosAkkaHosting.EdgeRole)
         .WithQueueProxy()
-        .WithEdgeWorkers(settings);
+        .WithEdgeWorkers(settings)
+        .WithActors((system, _) => system.ActorOf(
+            Pharos.Actors.Membership.CloudLossWatcher.Props(PharosAkkaHosting.CloudRole, settings.Cluster.DownAfter),
+            Pharos.Actors.Membership.CloudLossWatcher.Name));
 }

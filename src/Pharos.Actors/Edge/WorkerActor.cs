@@ -269,8 +269,10 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         Receive<PublishTick>(_ => Publish());
         Receive<WorkerStatusRequested>(_ => Publish());
         Receive<SubscribeAck>(_ => { });
-        // The queue is recovering (its supervisor answers for it): the registration retry brings the worker back.
-        Receive<Akka.Actor.Status.Failure>(failure => _log.Info("The queue is unavailable: {0}", failure.Cause.Message));
+        // The queue is recovering (its supervisor answers for it): the registration retry brings the worker back. A
+        // failure may come without a cause (seen when the cloud node was cut from Redis): that must not crash the worker.
+        Receive<Akka.Actor.Status.Failure>(failure =>
+            _log.Info("The queue is unavailable: {0}", failure.Cause?.Message ?? "no reason given"));
         // A run that has ended, or another lease: nothing of it runs here.
         Receive<StopTask>(_ => { });
         // A stopped child reports until its thread sees the cancellation: normal, so not logged as a dead letter.

@@ -281,9 +281,11 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
 
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
-        // The store is down: tell everyone waiting now (503, nothing was accepted) rather than let them time out.
-        // The actor then stops, and its backoff supervisor restarts it, replaying whatever the journal did take.
-        FailEveryoneWaiting();
+        // The store failed the write: tell everyone waiting now (503) rather than let them time out. Unless the
+        // breaker refused the write before it was sent, it may have landed (its answer lost or late), so the batch's
+        // clients hear that their task may have been taken; the commands not yet decided were never written. The
+        // actor then stops, and its backoff supervisor restarts it, replaying whatever the journal did take.
+        FailEveryoneWaiting(mayHaveBeenWritten: cause is not Akka.Pattern.OpenCircuitException);
         base.OnPersistFailure(cause, @event, sequenceNr);
     }
 
@@ -291,15 +293,16 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
     {
         // The journal refused the batch (it could not serialize it) and nothing of it was written, but the state
         // already holds it: stop, so that the supervisor rebuilds the state from the journal.
-        FailEveryoneWaiting();
+        FailEveryoneWaiting(mayHaveBeenWritten: false);
         base.OnPersistRejected(cause, @event, sequenceNr);
         Context.Stop(Self);
     }
 
-    private void FailEveryoneWaiting()
+    private void FailEveryoneWaiting(bool mayHaveBeenWritten)
     {
         foreach (var answer in _writing?.Answers ?? [])
-            if (answer.IfNotWritten is not null) answer.To.Tell(answer.IfNotWritten);
+            if (answer.IfNotWritten is not null)
+                answer.To.Tell(mayHaveBeenWritten ? QueueDecider<IActorRef>.Unconfirmed(answer.IfNotWritten) : answer.IfNotWritten);
         _writing = null;
         foreach (var (command, sender) in _waiting)
             if (QueueDecider<IActorRef>.ReplyIfUndecided(command) is { } reply) sender.Tell(reply);

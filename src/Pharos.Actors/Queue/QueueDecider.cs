@@ -22,9 +22,22 @@ public sealed class QueueDecider<TRef>(QueueSettings settings, Func<string>? new
     Ingest.RepoUrlSyntax? urls = null)
     where TRef : notnull
 {
-    /// <summary>What a client hears when the durable store does not take its task.</summary>
+    /// <summary>What a client hears when the durable store does not take its task, and nothing of it was written.</summary>
     public static readonly IngestRefused StoreUnavailable = new(IngestRefusal.StoreUnavailable,
         "The durable store did not take the task; nothing was accepted.", RetryAfterSeconds: 5);
+
+    /// <summary>
+    /// What a client hears when the store failed the write of its task after it was sent: the write may have landed
+    /// (Redis took it and the answer was lost, or came too late). A partition test found a task a client had been
+    /// told was not accepted; the retry this asks for answers 409 with the task's id if it was.
+    /// </summary>
+    public static readonly IngestRefused StoreUnconfirmed = new(IngestRefusal.StoreUnavailable,
+        "The durable store did not confirm the task; it may have been taken. Retry: if it was, the retry answers 409 " +
+        "with its id.", RetryAfterSeconds: 5);
+
+    /// <summary>The answer for a client whose write failed after it was sent: an ingest refusal says it may have landed.</summary>
+    public static object Unconfirmed(object ifNotWritten) =>
+        ifNotWritten is IngestRefused { Reason: IngestRefusal.StoreUnavailable } ? StoreUnconfirmed : ifNotWritten;
 
     // Version 7 ids sort by creation time, which keeps ids readable in logs and journals.
     private readonly Func<string> _newTaskId = newTaskId ?? (() => Guid.CreateVersion7().ToString("N"));

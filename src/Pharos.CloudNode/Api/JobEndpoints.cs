@@ -62,7 +62,8 @@ public static class JobEndpoints
                         $"Job {ApiProblems.Shorten(id)} was submitted by another token; the token '{context.User.Identity!.Name}' " +
                         "may cancel only the jobs it submitted (a token with the admin scope may cancel any)."),
                     CancelOutcome.AlreadyFinished => ApiProblems.Conflict($"Job {id} is already {result.Job!.Status.ToName()}."),
-                    _ => ApiProblems.Unavailable(context, "The durable store did not take the cancellation; try again."),
+                    _ => ApiProblems.Unavailable(context,
+                        "The durable store did not confirm the cancellation; it may have been taken. Retry: if it was, the retry answers 409."),
                 }))
             .WithSummary("Cancel a queued or running task the caller's token submitted (any, with the admin scope)")
             .Produces<JobDto>()

@@ -56,7 +56,7 @@ public enum IngestRefusal
     Duplicate,
     /// <summary>429: the queue holds its cap of live tasks.</summary>
     QueueFull,
-    /// <summary>503: the durable store did not take the task; nothing was accepted.</summary>
+    /// <summary>503: the durable store did not take the task (nothing was accepted), or did not confirm it (it may have been taken).</summary>
     StoreUnavailable,
     /// <summary>429: the caller's token has as many live tasks queued as its share of the cap (max_queued).</summary>
     MaxQueued,

@@ -103,6 +103,8 @@ public sealed class QueueActorTests : TestKit
         var refused = ExpectMsg<IngestRefused>();
         Assert.Equal(IngestRefusal.StoreUnavailable, refused.Reason);
         Assert.NotNull(refused.RetryAfterSeconds);
+        // The write failed after it was sent: it may have landed, and the client is not told otherwise.
+        Assert.Contains("may have been taken", refused.Detail);
 
         await Journal.OnWrite.Pass();
         // The backoff supervisor restarts the queue, which replays what the journal holds.

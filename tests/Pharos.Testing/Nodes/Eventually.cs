@@ -15,8 +15,9 @@ public static class Eventually
     /// <param name="what">Says what is awaited, for the failure message.</param>
     /// <param name="diagnostics">The logs to show when it fails (or a node that died meanwhile).</param>
     /// <param name="abort">Returns a reason when waiting longer is pointless (a node process exited).</param>
+    /// <param name="pollInterval">Between probes; <see cref="PollInterval"/> unless a state is brief.</param>
     public static async Task<T> WaitAsync<T>(Func<Task<T>> probe, Func<T, bool> done, string what,
-        TimeSpan? timeout = null, Func<string>? diagnostics = null, Func<string?>? abort = null)
+        TimeSpan? timeout = null, Func<string>? diagnostics = null, Func<string?>? abort = null, TimeSpan? pollInterval = null)
     {
         var limit = timeout ?? DefaultTimeout;
         var sw = Stopwatch.StartNew();
@@ -41,7 +42,7 @@ public static class Eventually
                 var seen = lastError is not null ? $"last error: {lastError.GetType().Name}: {lastError.Message}" : $"last seen: {Show(last)}";
                 throw new XunitException($"Waited for {what}: {why}.\n{seen}\n{diagnostics?.Invoke()}");
             }
-            await Task.Delay(PollInterval);
+            await Task.Delay(pollInterval ?? PollInterval);
         }
     }
 

@@ -1,0 +1,233 @@
+using System.Net;
+using System.Text;
+using Pharos.Partition.Tests.Network;
+using Pharos.Testing.Git;
+
+namespace Pharos.Partition.Tests.Bed;
+
+/// <summary>
+/// One scenario's cluster on a network of its own: Redis, a git server and a client namespace from the start; cloud
+/// nodes and edges as the scenario adds them, each on a host of its own. A cloud node the cluster downed exits with
+/// code 3, and the bed starts it again after a pause, as systemd does (deploy/systemd: Restart=on-failure). Disposal
+/// kills every process and deletes the namespaces and directories, also when the test failed; the nodes' logs go to
+/// the test output.
+/// </summary>
+public sealed class PartitionBed : IAsyncDisposable
+{
+    public const string AdminToken = CloudProcess.AdminToken;
+
+    /// <summary>The workload's repository: a small package with <see cref="WorkBranches"/> branches, one task per branch.</summary>
+    public const string WorkRepository = "work";
+    public const int WorkBranches = 40;
+
+    /// <summary>Real Python code (networkx, about 280 modules): training long enough to cut it in the middle.</summary>
+    public const string BigRepository = "big";
+
+    private static readonly TimeSpan RestartAfter = TimeSpan.FromSeconds(2);
+
+    private readonly ITestOutputHelper _output;
+    private readonly List<CloudHost> _clouds = [];
+    private readonly List<EdgeHost> _edges = [];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _supervisors = [];
+    private readonly string _repositories;
+
+    private PartitionBed(ITestOutputHelper output, TestNetwork network, NetHost client, RedisHost redis, GitHost git, string repositories)
+    {
+        _output = output;
+        Network = network;
+        Nemesis = new Nemesis(network);
+        ClientHost = client;
+        ClientSockets = new NamespaceSockets(client);
+        Redis = redis;
+        Git = git;
+        _repositories = repositories;
+    }
+
+    public TestNetwork Network { get; }
+    public Nemesis Nemesis { get; }
+    public NetHost ClientHost { get; }
+    public NamespaceSockets ClientSockets { get; }
+    public RedisHost Redis { get; }
+    public GitHost Git { get; }
+
+    public IReadOnlyList<CloudHost> Clouds { get { lock (_clouds) return _clouds.ToList(); } }
+    public IReadOnlyList<EdgeHost> Edges { get { lock (_edges) return _edges.ToList(); } }
+
+    public string WorkUrl => Git.UrlFor(WorkRepository);
+    public string BigUrl => Git.UrlFor(BigRepository);
+
+    public static async Task<PartitionBed> StartAsync(ITestOutputHelper output)
+    {
+        var network = await TestNetwork.CreateAsync();
+        var repositories = TempDirectories.Create("pharos-partition-git-");
+        try
+        {
+            var redisHost = await network.AddHostAsync("redis");
+            var gitHost = await network.AddHostAsync("git");
+            network.AddName(GitHost.Name, gitHost.Address);
+            var client = await network.AddHostAsync("client");
+            CreateRepositories(repositories);
+            var redis = await RedisHost.StartAsync(redisHost);
+            var git = GitHost.Start(gitHost, repositories);
+            return new PartitionBed(output, network, client, redis, git, repositories);
+        }
+        catch
+        {
+            await network.DisposeAsync();
+            TempDirectories.Delete(repositories);
+            throw;
+        }
+    }
+
+    private static void CreateRepositories(string root)
+    {
+        var work = Path.Combine(root, WorkRepository);
+        Directory.CreateDirectory(Path.Combine(work, "app"));
+        GitCli.Run(work, "init", "-q");
+        for (var i = 0; i < 20; i++)
+            File.WriteAllText(Path.Combine(work, "app", $"m{i:D2}.py"),
+                $"from app import m{(i + 1) % 20:D2}\nfrom app import m{(i + 7) % 20:D2}\nimport os\n\ndef f{i}(x):\n    return x + {i}\n");
+        File.WriteAllText(Path.Combine(work, "app", "__init__.py"), "from app import m00\n");
+        GitCli.Run(work, "add", "-A");
+        GitCli.Run(work, "commit", "-q", "-m", "twenty modules");
+        for (var b = 0; b < WorkBranches; b++)
+        {
+            GitCli.Run(work, "checkout", "-q", "-b", Branch(b), "main");
+            File.WriteAllText(Path.Combine(work, "app", $"branch{b:D2}.py"), $"from app import m{b % 20:D2}\n");
+            GitCli.Run(work, "add", "-A");
+            GitCli.Run(work, "commit", "-q", "-m", $"branch {b}");
+        }
+        GitCli.Run(work, "checkout", "-q", "main");
+
+        var big = Path.Combine(root, BigRepository);
+        PythonSources.CopyWithoutTests(PythonSources.NetworkxPath, Path.Combine(big, "networkx"));
+        GitCli.Run(big, "init", "-q");
+        GitCli.Run(big, "add", "-A");
+        GitCli.Run(big, "commit", "-q", "-m", "networkx");
+    }
+
+    /// <summary>The name of the workload repository's branch <paramref name="index"/>.</summary>
+    public static string Branch(int index) => $"b{index:D2}";
+
+    /// <summary>Settings every node of the bed shares: its own address, no TLS on this closed network, fast downing.</summary>
+    private Dictionary<string, string?> CommonSettings(NetHost host, int downAfterSeconds) => new()
+    {
+        ["PHAROS_CLUSTER_HOST"] = host.Address.ToString(),
+        // The test network is closed (namespaces only this test made); mutual TLS is tested on loopback elsewhere.
+        ["PHAROS_CLUSTER_INSECURE"] = "true",
+        ["PHAROS_ALLOWED_SCHEMES"] = "git",
+        ["PHAROS_ALLOWED_HOSTS"] = GitHost.Name,
+        ["PHAROS_DOWN_AFTER_SECONDS"] = downAfterSeconds.ToString(),
+        ["PHAROS_TRAIN_THREADS"] = "1",
+        ["PHAROS_REDIS"] = Redis.ConnectionString,
+    };
+
+    /// <summary>A cloud node on a new host, ready (GET /ready = 200 through the client namespace) when it returns.</summary>
+    /// <param name="seed">The cloud node to join; null: the first, which forms the cluster.</param>
+    public async Task<CloudHost> StartCloudAsync(string name, CloudHost? seed = null, int downAfterSeconds = PartitionTest.DownAfterSeconds,
+        IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var host = await Network.AddHostAsync(name);
+        var dir = TempDirectories.Create($"pharos-partition-{name}-");
+        var env = CommonSettings(host, downAfterSeconds);
+        env["PHAROS_ADMIN_TOKEN"] = AdminToken;
+        env["PHAROS_DATA_DIR"] = dir;
+        env["PHAROS_HTTP_URLS"] = $"http://{host.Address}:{CloudHost.HttpPort}";
+        env["PHAROS_CLUSTER_PORT"] = CloudHost.ClusterPort.ToString();
+        env["MAX_QUEUE_SIZE"] = "10";
+        if (seed is not null) env["PHAROS_SEEDS"] = seed.Seed;
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) env[key] = value;
+
+        var cloud = new CloudHost(host, name, dir, ClientSockets.HttpClient(new Uri($"http://{host.Address}:{CloudHost.HttpPort}"),
+            AdminToken, TimeSpan.FromSeconds(10)));
+        NodeProcess Launch()
+        {
+            var node = InNamespace.Start(host, name, [NodeBinaries.DotnetHost, NodeBinaries.Dll("Pharos.CloudNode")], env, dir, []);
+            cloud.Node = node;
+            lock (cloud.Incarnations) cloud.Incarnations.Add(node);
+            return node;
+        }
+        Launch();
+        lock (_clouds) _clouds.Add(cloud);
+        lock (_supervisors) _supervisors.Add(SuperviseAsync(cloud, Launch));
+        await WaitReadyAsync(cloud);
+        return cloud;
+    }
+
+    /// <summary>Starts the node again after it exits with a failure (not 2, a configuration error), as systemd would.</summary>
+    private async Task SuperviseAsync(CloudHost cloud, Func<NodeProcess> launch)
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            try { await cloud.Node.WaitForExitAsync(TimeSpan.FromDays(1)).WaitAsync(_stop.Token); }
+            catch (OperationCanceledException) { return; }
+            if (cloud.Node.ExitCode is 0 or 2) return;
+            try { await Task.Delay(RestartAfter, _stop.Token); }
+            catch (OperationCanceledException) { return; }
+            launch();
+        }
+    }
+
+    public Task WaitReadyAsync(CloudHost cloud, TimeSpan? timeout = null) =>
+        Eventually.WaitAsync(async () =>
+            {
+                using var response = await cloud.Client.GetAsync("/ready");
+                return response.StatusCode;
+            }, s => s == HttpStatusCode.OK, $"{cloud.Name} to be ready (GET /ready = 200)", timeout ?? TimeSpan.FromSeconds(90),
+            () => Diagnostics());
+
+    /// <summary>An edge on a new host, joined through <paramref name="seeds"/>; one worker.</summary>
+    public async Task<EdgeHost> StartEdgeAsync(string name, IReadOnlyList<CloudHost> seeds, int downAfterSeconds = PartitionTest.DownAfterSeconds,
+        int epochs = 25, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var host = await Network.AddHostAsync(name);
+        var dir = TempDirectories.Create($"pharos-partition-{name}-");
+        var env = CommonSettings(host, downAfterSeconds);
+        env.Remove("PHAROS_REDIS");
+        env["PHAROS_DATA_DIR"] = dir;
+        env["PHAROS_CLUSTER_PORT"] = "0";
+        env["PHAROS_SEEDS"] = string.Join(",", seeds.Select(s => s.Seed));
+        env["PHAROS_TRAIN_EPOCHS"] = epochs.ToString();
+        env["PHAROS_WORKERS"] = "1";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) env[key] = value;
+        var node = InNamespace.Start(host, name, [NodeBinaries.DotnetHost, NodeBinaries.Dll("Pharos.EdgeNode")], env, dir, [dir]);
+        var edge = new EdgeHost(host, name, node, dir);
+        lock (_edges) _edges.Add(edge);
+        return edge;
+    }
+
+    /// <summary>The last lines of every process, for failure messages.</summary>
+    public string Diagnostics(int maxLines = 40)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("faults: " + string.Join("; ", Nemesis.Faults.Select(f => $"{f.At:HH:mm:ss.fff} {f.What}")));
+        foreach (var cloud in Clouds) text.AppendLine(cloud.Node.Describe(maxLines));
+        foreach (var edge in Edges) text.AppendLine(edge.Node.Describe(maxLines));
+        return text.ToString();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        try { await Task.WhenAll(_supervisors.ToArray()); } catch (OperationCanceledException) { }
+        try
+        {
+            var text = new StringBuilder();
+            text.AppendLine("faults: " + string.Join("; ", Nemesis.Faults.Select(f => $"{f.At:HH:mm:ss.fff} {f.What}")));
+            foreach (var cloud in Clouds)
+                foreach (var node in cloud.Incarnations) text.AppendLine(node.Describe(400));
+            foreach (var edge in Edges) text.AppendLine(edge.Node.Describe(400));
+            text.AppendLine(Redis.Process.Describe(40)).AppendLine(Git.Process.Describe(40));
+            _output.WriteLine(text.ToString());
+        }
+        catch (InvalidOperationException) { }
+        await Task.WhenAll(Edges.Select(e => e.DisposeAsync().AsTask()).Concat(Clouds.Select(c => c.DisposeAsync().AsTask())));
+        await Git.DisposeAsync();
+        await Redis.DisposeAsync();
+        ClientSockets.Dispose();
+        await Network.DisposeAsync();
+        TempDirectories.Delete(_repositories);
+        _stop.Dispose();
+    }
+}
