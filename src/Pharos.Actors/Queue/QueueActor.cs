@@ -281,10 +281,11 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
 
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
-        // The store failed the write: tell everyone waiting now (503) rather than let them time out. Unless the
-        // breaker refused the write before it was sent, it may have landed (its answer lost or late), so the batch's
-        // clients hear that their task may have been taken; the commands not yet decided were never written. The
-        // actor then stops, and its backoff supervisor restarts it, replaying whatever the journal did take.
+        // The store failed the write, or refused it because another queue wrote first (two singletons for a moment
+        // during a partition): tell everyone waiting now (503) rather than let them time out. Unless the breaker
+        // refused the write before it was sent, it may have landed (its answer lost or late), so the batch's clients
+        // hear that their task may have been taken; the commands not yet decided were never written. The actor then
+        // stops, and its backoff supervisor restarts it, replaying whatever the journal did take.
         FailEveryoneWaiting(mayHaveBeenWritten: cause is not Akka.Pattern.OpenCircuitException);
         base.OnPersistFailure(cause, @event, sequenceNr);
     }

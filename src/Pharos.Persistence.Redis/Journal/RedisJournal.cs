@@ -9,11 +9,36 @@ namespace Pharos.Persistence.Redis.Journal;
 
 /// <summary>
 /// Events in a sorted set per persistence id, scored by sequence number, as Akka.Persistence.Redis keeps them.
-/// Each <see cref="AtomicWrite"/> is one MULTI/EXEC (all of it or none); recovery reads
-/// <c>replay-page-size</c> events per round trip; deleting events keeps the highest sequence number.
+/// A call's atomic writes of one persistence id are one Lua script (all of them or none), refused with a
+/// <see cref="JournalWriteConflictException"/> when the journal already holds a sequence number at or past their first
+/// one: two writers of a persistence id (two cluster singletons during a network partition) can never fork its
+/// sequence numbers, and the one that lost stops and recovers. Recovery reads <c>replay-page-size</c> events per round
+/// trip; deleting events keeps the highest sequence number.
 /// </summary>
 public sealed class RedisJournal : AsyncWriteJournal
 {
+    /// <summary>
+    /// KEYS: the events (sorted set), the highest sequence number (string), the persistence ids (set).
+    /// ARGV: the lowest and the highest sequence number written, the persistence id to add to the set ('' when it is
+    /// there already), then score and member of each event. Returns {1, stored highest} when written, {0, stored
+    /// highest} when refused. The stored highest is what <see cref="ReadHighestSequenceNrAsync"/> answers, the larger of
+    /// the counter (kept when events are deleted) and the last event (for data written without the counter), so that
+    /// an actor that recovered to it may write after it and nothing at or before it. The highest is SET from ARGV, not
+    /// from a Lua number, which would print 1e+15 for large ones; ZADD takes 500 events at a time, within Lua's stack.
+    /// </summary>
+    private const string ConditionalWriteScript = """
+        local stored = tonumber(redis.call('GET', KEYS[2]) or '0')
+        local last = redis.call('ZREVRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+        if last[2] and tonumber(last[2]) > stored then stored = tonumber(last[2]) end
+        if stored >= tonumber(ARGV[1]) then return {0, stored} end
+        for i = 4, #ARGV, 1000 do
+          redis.call('ZADD', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+        end
+        redis.call('SET', KEYS[2], ARGV[2])
+        if ARGV[3] ~= '' then redis.call('SADD', KEYS[3], ARGV[3]) end
+        return {1, stored}
+        """;
+
     private readonly RedisPluginSettings _settings;
     private readonly RedisKeys _keys;
     private readonly RedisPersistence _redis;
@@ -21,6 +46,13 @@ public sealed class RedisJournal : AsyncWriteJournal
     private IDatabase? _database;
     // Persistence ids known to be in the persistenceIds set: SADD only on an id's first write from this journal.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _knownIds = new(StringComparer.Ordinal);
+    // Completes once the last call sent its scripts: each call sends after the one before, also while the connection is
+    // still opening, so a later write of an id never reaches Redis first and gets an earlier one refused.
+    private Task _previousSent = Task.CompletedTask;
+
+    /// <summary>The events of one persistence id that one call writes, as the script's arguments.</summary>
+    private sealed record ConditionalWrite(string PersistenceId, long LowestSequenceNr, long HighestSequenceNr,
+        RedisValue[] ScoresAndMembers);
 
     public RedisJournal(Config config)
     {
@@ -37,47 +69,65 @@ public sealed class RedisJournal : AsyncWriteJournal
     protected override async Task<IImmutableList<Exception?>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages,
         CancellationToken cancellationToken)
     {
-        var database = await DatabaseAsync().ConfigureAwait(false);
         var writes = messages.ToList();
         var rejections = new Exception?[writes.Count];
-        var transactions = new List<Task>(writes.Count);
+        var serialized = new List<(AtomicWrite Write, RedisValue[] ScoresAndMembers)>(writes.Count);
         var now = DateTime.UtcNow.Ticks;
         for (var i = 0; i < writes.Count; i++)
         {
             var write = writes[i];
-            SortedSetEntry[] entries;
             try
             {
-                entries = ((IImmutableList<IPersistentRepresentation>)write.Payload)
-                    .Select(repr => new SortedSetEntry(_serializer.ToBinary(repr.WithTimestamp(now)), repr.SequenceNr))
-                    .ToArray();
+                serialized.Add((write, ((IImmutableList<IPersistentRepresentation>)write.Payload)
+                    .SelectMany(repr => new RedisValue[] { repr.SequenceNr, _serializer.ToBinary(repr.WithTimestamp(now)) })
+                    .ToArray()));
             }
             catch (Exception e)
             {
                 // Not serializable: this write is rejected (the actor is told and goes on) and nothing of it written.
                 rejections[i] = e;
-                continue;
             }
-            var transaction = database.CreateTransaction();
-            _ = transaction.SortedSetAddAsync(_keys.Journal(write.PersistenceId), entries);
-            _ = transaction.StringSetAsync(_keys.HighestSequenceNr(write.PersistenceId), write.HighestSequenceNr);
-            var firstWrite = !_knownIds.ContainsKey(write.PersistenceId);
-            if (firstWrite) _ = transaction.SetAddAsync(_keys.PersistenceIds, write.PersistenceId);
-            transactions.Add(Execute(transaction, write, firstWrite ? _knownIds : null));
         }
-        // A failed transaction fails the whole call: every writer hears a persist failure, as the contract asks.
-        await Task.WhenAll(transactions).ConfigureAwait(false);
+        // One script per persistence id: were a later atomic write of the call its own script, it could land on top of
+        // another writer's events after an earlier one was refused.
+        var conditionalWrites = serialized.GroupBy(s => s.Write.PersistenceId, StringComparer.Ordinal)
+            .Select(g => new ConditionalWrite(g.Key, g.Min(s => s.Write.LowestSequenceNr),
+                g.Max(s => s.Write.HighestSequenceNr), g.SelectMany(s => s.ScoresAndMembers).ToArray()))
+            .ToList();
+
+        var previousSent = _previousSent;
+        var sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _previousSent = sent.Task;
+        List<Task> scripts;
+        try
+        {
+            await previousSent.ConfigureAwait(false);
+            var database = await DatabaseAsync().ConfigureAwait(false);
+            scripts = conditionalWrites.Select(w => ExecuteAsync(database, w)).ToList();
+        }
+        finally
+        {
+            sent.SetResult();
+        }
+        // A failed or refused script fails the whole call: every writer hears a persist failure, as the contract asks.
+        await Task.WhenAll(scripts).ConfigureAwait(false);
         return rejections.Any(r => r is not null) ? rejections.ToImmutableList() : null!;
     }
 
-    private static async Task Execute(ITransaction transaction, AtomicWrite write,
-        System.Collections.Concurrent.ConcurrentDictionary<string, bool>? knownIds)
+    private async Task ExecuteAsync(IDatabase database, ConditionalWrite write)
     {
-        if (!await transaction.ExecuteAsync().ConfigureAwait(false))
-            throw new RedisException($"Redis did not commit the write of {write.PersistenceId} " +
-                                     $"{write.LowestSequenceNr}..{write.HighestSequenceNr}.");
+        var firstWrite = !_knownIds.ContainsKey(write.PersistenceId);
+        var pid = write.PersistenceId;
+        // ScriptEvaluateAsync sends EVALSHA once the script is known and EVAL again when Redis answers NOSCRIPT (a
+        // restarted server or SCRIPT FLUSH).
+        var result = (RedisResult[])(await database.ScriptEvaluateAsync(ConditionalWriteScript,
+            [_keys.Journal(pid), _keys.HighestSequenceNr(pid), _keys.PersistenceIds],
+            [write.LowestSequenceNr, write.HighestSequenceNr, firstWrite ? pid : RedisValue.EmptyString,
+                .. write.ScoresAndMembers]).ConfigureAwait(false))!;
+        if ((long)result[0] != 1)
+            throw new JournalWriteConflictException(pid, (long)result[1], write.LowestSequenceNr, write.HighestSequenceNr);
         // Known only once the write is in: a failed first write adds the id again next time.
-        knownIds?.TryAdd(write.PersistenceId, true);
+        if (firstWrite) _knownIds.TryAdd(pid, true);
     }
 
     public override async Task ReplayMessagesAsync(IActorContext context, string persistenceId, long fromSequenceNr,
