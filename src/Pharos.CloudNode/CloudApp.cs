@@ -41,7 +41,7 @@ public static class CloudApp
             await app.StartAsync();
             await storeOpening;
             var system = app.Services.GetRequiredService<ActorSystem>();
-            await app.WaitForShutdownAsync();
+            await PharosAkkaHosting.WaitForShutdownAsync(app, app.Lifetime, system);
             var code = PharosAkkaHosting.ExitCode(system);
             if (code != 0) await Console.Error.WriteLineAsync($"pharos cloud: stopped: {CoordinatedShutdown.Get(system).ShutdownReason}");
             return code;

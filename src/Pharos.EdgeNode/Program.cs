@@ -31,7 +31,7 @@ while (true)
     await host.StartAsync();
     var system = host.Services.GetRequiredService<ActorSystem>();
     var shutdown = CoordinatedShutdown.Get(system);
-    await host.WaitForShutdownAsync();
+    await PharosAkkaHosting.WaitForShutdownAsync(host, host.Services.GetRequiredService<IHostApplicationLifetime>(), system);
     if (shutdown.ShutdownReason is not (CoordinatedShutdown.ClusterDowningReason or CoordinatedShutdown.ClusterJoinUnsuccessfulReason))
     {
         // Not a clean stop (79: this node's TLS certificates do not match the cluster's) is not exit code 0.

@@ -7,6 +7,7 @@ using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Pharos.Actors.Configuration;
 using Pharos.Actors.Edge;
 using Pharos.Actors.Ingest;
@@ -188,6 +189,24 @@ public static class PharosAkkaHosting
     public static AkkaConfigurationBuilder WithEdgeWorkersIf(this AkkaConfigurationBuilder builder, bool condition,
         PharosSettings settings) =>
         condition ? builder.WithEdgeWorkers(settings) : builder;
+
+    /// <summary>
+    /// Until the host stops, or the actor system terminates on its own (the cluster downed the node) and the host is
+    /// then stopped here. A partition test found a cloud node whose system had shut down after being downed while its
+    /// host kept running, never told: the process never exited, so nothing restarted it and the cluster never
+    /// converged.
+    /// </summary>
+    public static async Task WaitForShutdownAsync(IHost host, IHostApplicationLifetime lifetime, ActorSystem system)
+    {
+        var shutdown = host.WaitForShutdownAsync();
+        if (await Task.WhenAny(shutdown, system.WhenTerminated).ConfigureAwait(false) == shutdown)
+        {
+            await shutdown.ConfigureAwait(false);
+            return;
+        }
+        lifetime.StopApplication();
+        await shutdown.ConfigureAwait(false);
+    }
 
     /// <summary>The plain services the cloud's actors and endpoints share (authentication is the HTTP layer's own).</summary>
     public static IServiceCollection AddPharosCloudServices(this IServiceCollection services, PharosSettings settings)

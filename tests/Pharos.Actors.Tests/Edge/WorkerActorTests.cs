@@ -38,6 +38,20 @@ public sealed class WorkerProtocolTests(Xunit.Abstractions.ITestOutputHelper out
     }
 
     [Fact]
+    public void A_failure_without_a_cause_from_the_queue_leaves_the_worker_running()
+    {
+        // Seen when a cloud node was cut from Redis (tests/Pharos.Partition.Tests): the worker crashed on it.
+        var settings = Settings();
+        var worker = StartRegisteredWorker(settings);
+        worker.Tell(new Akka.Actor.Status.Failure(null!), Queue.Ref);
+        worker.Tell(NoWorkAvailable.Instance, Queue.Ref);
+        worker.Tell(WorkAvailable.Instance, Queue.Ref);
+        Queue.ExpectMsg<RequestWork>();
+        // A worker that crashed would have been restarted and registered again through the proxy.
+        Proxy.ExpectNoMsg(TimeSpan.FromMilliseconds(500));
+    }
+
+    [Fact]
     public async Task A_task_goes_through_every_stage_and_completes_with_metrics_and_embeddings_then_a_newer_commit_replaces_them()
     {
         var source = CreatePythonSource("pkgrepo", modules: 12);

@@ -111,33 +111,54 @@ public sealed class PartitionBed : IAsyncDisposable
     public static string Branch(int index) => $"b{index:D2}";
 
     /// <summary>Settings every node of the bed shares: its own address, no TLS on this closed network, fast downing.</summary>
-    private Dictionary<string, string?> CommonSettings(NetHost host, int downAfterSeconds) => new()
+    private Dictionary<string, string?> CommonSettings(NetHost host) => new()
     {
         ["PHAROS_CLUSTER_HOST"] = host.Address.ToString(),
         // The test network is closed (namespaces only this test made); mutual TLS is tested on loopback elsewhere.
         ["PHAROS_CLUSTER_INSECURE"] = "true",
         ["PHAROS_ALLOWED_SCHEMES"] = "git",
         ["PHAROS_ALLOWED_HOSTS"] = GitHost.Name,
-        ["PHAROS_DOWN_AFTER_SECONDS"] = downAfterSeconds.ToString(),
+        ["PHAROS_DOWN_AFTER_SECONDS"] = PartitionTest.DownAfterSeconds.ToString(),
         ["PHAROS_TRAIN_THREADS"] = "1",
         ["PHAROS_REDIS"] = Redis.ConnectionString,
     };
 
-    /// <summary>A cloud node on a new host, ready (GET /ready = 200 through the client namespace) when it returns.</summary>
-    /// <param name="seed">The cloud node to join; null: the first, which forms the cluster.</param>
-    public async Task<CloudHost> StartCloudAsync(string name, CloudHost? seed = null, int downAfterSeconds = PartitionTest.DownAfterSeconds,
-        IReadOnlyDictionary<string, string?>? settings = null)
+    /// <summary>
+    /// Cloud nodes on new hosts, each listing every one of them as a seed, in the same order, as the deployment guide
+    /// says: only the first may form a cluster, and only when no other answers, so a cloud node that restarts joins
+    /// the cluster that is there instead of forming one of its own. Ready (GET /ready = 200 through the client
+    /// namespace) when it returns.
+    /// </summary>
+    public async Task<IReadOnlyList<CloudHost>> StartCloudsAsync(params string[] names)
     {
-        var host = await Network.AddHostAsync(name);
+        var hosts = new List<NetHost>();
+        foreach (var name in names) hosts.Add(await Network.AddHostAsync(name));
+        var seeds = string.Join(",", hosts.Select(h => $"{h.Address}:{CloudHost.ClusterPort}"));
+        var clouds = new List<CloudHost>();
+        foreach (var host in hosts)
+        {
+            clouds.Add(StartCloud(host, seeds));
+            // The first forms the cluster before the others ask to join it.
+            if (clouds.Count == 1) await WaitReadyAsync(clouds[0]);
+        }
+        foreach (var cloud in clouds.Skip(1)) await WaitReadyAsync(cloud);
+        return clouds;
+    }
+
+    /// <summary>One cloud node on a new host: the cluster of its own.</summary>
+    public async Task<CloudHost> StartCloudAsync(string name) => (await StartCloudsAsync(name))[0];
+
+    private CloudHost StartCloud(NetHost host, string seeds)
+    {
+        var name = host.Name;
         var dir = TempDirectories.Create($"pharos-partition-{name}-");
-        var env = CommonSettings(host, downAfterSeconds);
+        var env = CommonSettings(host);
         env["PHAROS_ADMIN_TOKEN"] = AdminToken;
         env["PHAROS_DATA_DIR"] = dir;
         env["PHAROS_HTTP_URLS"] = $"http://{host.Address}:{CloudHost.HttpPort}";
         env["PHAROS_CLUSTER_PORT"] = CloudHost.ClusterPort.ToString();
+        env["PHAROS_SEEDS"] = seeds;
         env["MAX_QUEUE_SIZE"] = "10";
-        if (seed is not null) env["PHAROS_SEEDS"] = seed.Seed;
-        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) env[key] = value;
 
         var cloud = new CloudHost(host, name, dir, ClientSockets.HttpClient(new Uri($"http://{host.Address}:{CloudHost.HttpPort}"),
             AdminToken, TimeSpan.FromSeconds(10)));
@@ -151,7 +172,6 @@ public sealed class PartitionBed : IAsyncDisposable
         Launch();
         lock (_clouds) _clouds.Add(cloud);
         lock (_supervisors) _supervisors.Add(SuperviseAsync(cloud, Launch));
-        await WaitReadyAsync(cloud);
         return cloud;
     }
 
@@ -178,19 +198,17 @@ public sealed class PartitionBed : IAsyncDisposable
             () => Diagnostics());
 
     /// <summary>An edge on a new host, joined through <paramref name="seeds"/>; one worker.</summary>
-    public async Task<EdgeHost> StartEdgeAsync(string name, IReadOnlyList<CloudHost> seeds, int downAfterSeconds = PartitionTest.DownAfterSeconds,
-        int epochs = 25, IReadOnlyDictionary<string, string?>? settings = null)
+    public async Task<EdgeHost> StartEdgeAsync(string name, IReadOnlyList<CloudHost> seeds, int epochs = 25)
     {
         var host = await Network.AddHostAsync(name);
         var dir = TempDirectories.Create($"pharos-partition-{name}-");
-        var env = CommonSettings(host, downAfterSeconds);
+        var env = CommonSettings(host);
         env.Remove("PHAROS_REDIS");
         env["PHAROS_DATA_DIR"] = dir;
         env["PHAROS_CLUSTER_PORT"] = "0";
         env["PHAROS_SEEDS"] = string.Join(",", seeds.Select(s => s.Seed));
         env["PHAROS_TRAIN_EPOCHS"] = epochs.ToString();
         env["PHAROS_WORKERS"] = "1";
-        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) env[key] = value;
         var node = InNamespace.Start(host, name, [NodeBinaries.DotnetHost, NodeBinaries.Dll("Pharos.EdgeNode")], env, dir, [dir]);
         var edge = new EdgeHost(host, name, node, dir);
         lock (_edges) _edges.Add(edge);

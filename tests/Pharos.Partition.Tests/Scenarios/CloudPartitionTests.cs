@@ -16,9 +16,8 @@ public sealed class CloudPartitionTests(ITestOutputHelper output) : PartitionTes
     public async Task Two_cloud_nodes_cut_from_each_other_but_not_from_Redis_keep_one_queue_whichever_side_holds_it()
     {
         const string scenario = "cloud-cloud-cut";
-        var cloud1 = await Bed.StartCloudAsync("cloud1");
-        var cloud2 = await Bed.StartCloudAsync("cloud2", seed: cloud1);
-        await Bed.StartEdgeAsync("edge1", [cloud1, cloud2]);
+        var clouds = await Bed.StartCloudsAsync("cloud1", "cloud2");
+        await Bed.StartEdgeAsync("edge1", clouds);
         await WaitConvergedAsync(scenario + ".start");
         await using var workload = StartWorkload();
         var rounds = PartitionSize.Get("CLOUD_CUT_ROUNDS", ci: 2, full: 6);
