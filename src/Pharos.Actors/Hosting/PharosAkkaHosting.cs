@@ -66,6 +66,7 @@ public static class PharosAkkaHosting
                 FailureDetector = new PhiAccrualFailureDetectorOptions { AcceptableHeartbeatPause = TimeSpan.FromSeconds(5) },
             });
 
+        builder.AddStartup((system, _) => ExitIfShutdownHangs(system, ShutdownDeadline));
         // Allowed by PHAROS_CLUSTER_INSECURE, never silent: said at every start (and in GET /cluster/members).
         if (cluster.Insecure) builder.AddStartup((system, _) => system.Log.Warning("{0}", cluster.InsecureWarning));
         if (cluster.Tls is { } tls)
@@ -189,6 +190,31 @@ public static class PharosAkkaHosting
     public static AkkaConfigurationBuilder WithEdgeWorkersIf(this AkkaConfigurationBuilder builder, bool condition,
         PharosSettings settings) =>
         condition ? builder.WithEdgeWorkers(settings) : builder;
+
+    /// <summary>How long a node's shutdown may take before the process exits anyway (<see cref="ExitIfShutdownHangs"/>).</summary>
+    public static readonly TimeSpan ShutdownDeadline = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Once a shutdown begins, the process exits with the shutdown's code if the actor system has not terminated after
+    /// <paramref name="deadline"/> (a system that did terminate leaves the process to its host: an edge rejoins). A partition test found a cloud node downed by the cluster whose actor system never
+    /// finished terminating (its remoting was down, its host never told): the process stayed, nothing restarted it, and
+    /// the cluster never had its cloud node back. A supervisor (systemd) restarts the node on the code (3: downed).
+    /// </summary>
+    public static void ExitIfShutdownHangs(ActorSystem system, TimeSpan deadline) =>
+        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "pharos-exit-deadline", () =>
+        {
+            _ = Task.Run(async () =>
+            {
+                var deadlinePassed = Task.Delay(deadline);
+                if (await Task.WhenAny(system.WhenTerminated, deadlinePassed).ConfigureAwait(false) != deadlinePassed) return;
+                var code = ExitCode(system);
+                await Console.Error.WriteLineAsync(
+                    $"pharos: the actor system's shutdown ({CoordinatedShutdown.Get(system).ShutdownReason}) did not end within " +
+                    $"{deadline.TotalSeconds:0} s; exiting with code {code}").ConfigureAwait(false);
+                Environment.Exit(code);
+            });
+            return Task.FromResult(Akka.Done.Instance);
+        });
 
     /// <summary>
     /// Until the host stops, or the actor system terminates on its own (the cluster downed the node) and the host is

@@ -44,6 +44,9 @@ public sealed class Workload : IAsyncDisposable
     /// <summary>The client number of a scenario's own submissions, which the canceller leaves alone.</summary>
     public const int ScenarioClient = 99;
 
+    /// <summary>The client number of the cancellations that end a short run (what is still queued).</summary>
+    public const int DrainClient = 98;
+
     public IReadOnlyList<string> Accepted => History.Where(o => o.Kind == OpKind.Submit && o.Status == 202).Select(o => o.TaskId!).ToList();
 
     private CloudHost NextTarget()
@@ -88,6 +91,10 @@ public sealed class Workload : IAsyncDisposable
         }
     }
 
+    /// <summary>One cancellation, recorded in the history like the canceller's; it runs after the workload stopped too.</summary>
+    public Task<Operation> CancelAsync(int client, string taskId, CloudHost target) =>
+        SendAsync(client, OpKind.Cancel, taskId, cloud => cloud.Client.DeleteAsync($"/jobs/{taskId}"), target, CancellationToken.None);
+
     private async Task<bool> PauseAsync(TimeSpan pause)
     {
         try { await Task.Delay(pause, _stop.Token); return true; }
@@ -95,8 +102,9 @@ public sealed class Workload : IAsyncDisposable
     }
 
     private async Task<Operation> SendAsync(int client, OpKind kind, string key, Func<CloudHost, Task<HttpResponseMessage>> send,
-        CloudHost? target = null)
+        CloudHost? target = null, CancellationToken? token = null)
     {
+        var stop = token ?? _stop.Token;
         var index = Interlocked.Increment(ref _next);
         var cloud = target ?? NextTarget();
         var invoked = DateTimeOffset.UtcNow;
@@ -104,7 +112,7 @@ public sealed class Workload : IAsyncDisposable
         try
         {
             using var response = await send(cloud);
-            var body = await response.Content.ReadAsStringAsync(_stop.Token);
+            var body = await response.Content.ReadAsStringAsync(stop);
             string? taskId = null, detail = null;
             if (body.StartsWith('{'))
             {
@@ -115,7 +123,7 @@ public sealed class Workload : IAsyncDisposable
             op = new Operation(index, client, kind, cloud.Name, key, invoked, DateTimeOffset.UtcNow, (int)response.StatusCode,
                 kind == OpKind.Cancel ? key : taskId, detail);
         }
-        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
             op = new Operation(index, client, kind, cloud.Name, key, invoked, DateTimeOffset.UtcNow, null,
                 kind == OpKind.Cancel ? key : null, "the workload stopped before the answer");
