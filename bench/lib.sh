@@ -125,3 +125,16 @@ wait_ready() {
     sleep 0.1
   done
 }
+
+# test_summary LOG: "N tests: N passed, N failed, N skipped" from a `dotnet test` console log (normal verbosity).
+test_summary() {
+  awk '/^Total tests:/ {t = $3} /^ +Passed:/ {p = $2} /^ +Failed:/ {f = $2} /^ +Skipped:/ {s = $2}
+    END { if (t == "") print "no test summary"; else printf "%d tests: %d passed, %d failed, %d skipped", t, p, f, s }' "$1"
+}
+
+# figures_table FIGURES: the "scenario.figure = value" lines the chaos and partition tests append, as markdown rows.
+figures_table() {
+  echo "| scenario | figure | value |"
+  echo "|---|---|---|"
+  sed -n 's/^\([a-z0-9_-]*\(\.[a-z0-9_-]*\)*\)\.\([a-z0-9_]*\) = \(.*\)$/| \1 | \3 | \4 |/p' "$1"
+}

@@ -41,17 +41,14 @@ PHAROS_CHAOS_FULL=1 PHAROS_CHAOS_RESULTS="$FIGURES" \
   dotnet test "$ROOT/tests/Pharos.EndToEnd.Tests" -c Release --no-build --filter "$FILTER" \
   --logger "console;verbosity=normal" -- xUnit.ParallelizeTestCollections=false >"$WORK/test.log" 2>&1 || status=$?
 elapsed=$(( $(date +%s) - started ))
-summary="$(awk '/^Total tests:/ {t = $3} /^ +Passed:/ {p = $2} /^ +Failed:/ {f = $2} /^ +Skipped:/ {s = $2}
-  END { if (t == "") print "no test summary"; else printf "%d tests: %d passed, %d failed, %d skipped", t, p, f, s }' "$WORK/test.log")"
+summary="$(test_summary "$WORK/test.log")"
 
 {
   echo "# Chaos and scale, full size ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores)"
   echo
   echo "\`bench/chaos/run.sh\` (PHAROS_CHAOS_FULL=1, filter \`$FILTER\`): $summary; ${elapsed} s in all."
   echo
-  echo "| scenario | figure | value |"
-  echo "|---|---|---|"
-  sed -n 's/^\([a-z_]*\)\.\([a-z0-9_]*\) = \(.*\)$/| \1 | \2 | \3 |/p' "$FIGURES"
+  figures_table "$FIGURES"
 } >"$OUT"
 
 cat "$OUT"

@@ -16,7 +16,9 @@
 # Knobs (environment): PHAROS_PARTITION_<NAME> overrides one figure (SUBMITTERS, LONG_CUT_EXTRA_SECONDS,
 # FLAP_PERIOD_SECONDS, FLAP_SECONDS, ONE_WAY_EXTRA_SECONDS, CLOUD_CUT_ROUNDS, CLOUD_CUT_EXTRA_SECONDS,
 # REDIS_CUT_SECONDS); FILTER (Category=Partition) narrows the tests; KEEP_WORK=1 keeps the logs.
-# Prints the figures and writes them to bench/results/partition-<date>-<time>.md.
+# The scenarios run one after another (the default run runs the cloud and the edge scenarios side by side), so that
+# their figures are not measured against each other's load. Prints the figures and writes them to
+# bench/results/partition-<date>-<time>.md.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -45,19 +47,16 @@ started=$(date +%s)
 status=0
 PHAROS_PARTITION_FULL=1 PHAROS_PARTITION_RESULTS="$FIGURES" \
   dotnet test "$ROOT/tests/Pharos.Partition.Tests" -c Release --no-build --filter "$FILTER" \
-  --logger "console;verbosity=normal" >"$WORK/test.log" 2>&1 || status=$?
+  --logger "console;verbosity=normal" -- xUnit.ParallelizeTestCollections=false >"$WORK/test.log" 2>&1 || status=$?
 elapsed=$(( $(date +%s) - started ))
-summary="$(awk '/^Total tests:/ {t = $3} /^ +Passed:/ {p = $2} /^ +Failed:/ {f = $2} /^ +Skipped:/ {s = $2}
-  END { if (t == "") print "no test summary"; else printf "%d tests: %d passed, %d failed, %d skipped", t, p, f, s }' "$WORK/test.log")"
+summary="$(test_summary "$WORK/test.log")"
 
 {
   echo "# Network partitions, full length ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores)"
   echo
   echo "\`bench/partition/run.sh\` (PHAROS_PARTITION_FULL=1, filter \`$FILTER\`): $summary; ${elapsed} s in all."
   echo
-  echo "| scenario | figure | value |"
-  echo "|---|---|---|"
-  sed -n 's/^\([a-z0-9.-]*\)\.\([a-z0-9_]*\) = \(.*\)$/| \1 | \2 | \3 |/p' "$FIGURES"
+  figures_table "$FIGURES"
 } >"$OUT"
 
 cat "$OUT"

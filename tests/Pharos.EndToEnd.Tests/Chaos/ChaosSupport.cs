@@ -14,16 +14,11 @@ namespace Pharos.EndToEnd.Tests.Chaos;
 /// </summary>
 public static class ChaosSize
 {
-    public static bool Full => Environment.GetEnvironmentVariable("PHAROS_CHAOS_FULL") is "1" or "true" or "yes";
+    private static readonly Pharos.Testing.Sizes.ScenarioSize Size = new("PHAROS_CHAOS_");
 
-    public static int Get(string name, int ci, int full)
-    {
-        var text = Environment.GetEnvironmentVariable("PHAROS_CHAOS_" + name);
-        if (string.IsNullOrWhiteSpace(text)) return Full ? full : ci;
-        return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= 0
-            ? value
-            : throw new InvalidOperationException($"PHAROS_CHAOS_{name} must be a whole number; got '{text}'.");
-    }
+    public static bool Full => Size.Full;
+
+    public static int Get(string name, int ci, int full) => Size.Get(name, ci, full);
 }
 
 /// <summary>A chaos scenario's processes and servers (its <see cref="TestBed"/>), disposed after the test, also when it failed.</summary>

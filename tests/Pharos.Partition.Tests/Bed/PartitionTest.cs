@@ -13,16 +13,11 @@ namespace Pharos.Partition.Tests.Bed;
 /// </summary>
 public static class PartitionSize
 {
-    public static bool Full => Environment.GetEnvironmentVariable("PHAROS_PARTITION_FULL") is "1" or "true" or "yes";
+    private static readonly Pharos.Testing.Sizes.ScenarioSize Size = new("PHAROS_PARTITION_");
 
-    public static int Get(string name, int ci, int full)
-    {
-        var text = Environment.GetEnvironmentVariable("PHAROS_PARTITION_" + name);
-        if (string.IsNullOrWhiteSpace(text)) return Full ? full : ci;
-        return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= 0
-            ? value
-            : throw new InvalidOperationException($"PHAROS_PARTITION_{name} must be a whole number; got '{text}'.");
-    }
+    public static bool Full => Size.Full;
+
+    public static int Get(string name, int ci, int full) => Size.Get(name, ci, full);
 }
 
 /// <summary>

@@ -17,11 +17,8 @@ public sealed class EdgePartitionTests(ITestOutputHelper output) : PartitionTest
     public async Task An_edge_cut_mid_training_for_less_than_the_down_after_time_keeps_its_task_and_completes_it_once()
     {
         const string scenario = "edge-short-cut";
-        var cloud = await Bed.StartCloudAsync("cloud1");
-        var edge = await Bed.StartEdgeAsync("edge1", [cloud]);
-        await WaitConvergedAsync(scenario + ".start");
-        await using var workload = StartWorkload();
-        var big = await SubmitBigAsync(workload, cloud);
+        var (cloud, edge, workload, big) = await StartAsync(scenario, edges: 1);
+        await using var _ = workload;
         await WaitForStageAsync(cloud, big, "training");
 
         await Bed.Nemesis.IsolateAsync(edge.Host);
@@ -37,11 +34,8 @@ public sealed class EdgePartitionTests(ITestOutputHelper output) : PartitionTest
     public async Task An_edge_cut_mid_training_for_longer_than_the_down_after_time_loses_its_task_to_another_edge_and_rejoins()
     {
         const string scenario = "edge-long-cut";
-        var cloud = await Bed.StartCloudAsync("cloud1");
-        var edge = await Bed.StartEdgeAsync("edge1", [cloud]);
-        await WaitConvergedAsync(scenario + ".start");
-        await using var workload = StartWorkload();
-        var big = await SubmitBigAsync(workload, cloud);
+        var (cloud, edge, workload, big) = await StartAsync(scenario, edges: 1);
+        await using var _ = workload;
         await WaitForStageAsync(cloud, big, "training");
         // The second edge joins once the first holds the task, so the task is the first edge's to lose.
         await Bed.StartEdgeAsync("edge2", [cloud]);
@@ -59,12 +53,8 @@ public sealed class EdgePartitionTests(ITestOutputHelper output) : PartitionTest
     public async Task An_edge_whose_link_flaps_loses_nothing_and_the_cluster_converges()
     {
         const string scenario = "edge-flapping";
-        var cloud = await Bed.StartCloudAsync("cloud1");
-        var edge = await Bed.StartEdgeAsync("edge1", [cloud]);
-        await Bed.StartEdgeAsync("edge2", [cloud]);
-        await WaitConvergedAsync(scenario + ".start");
-        await using var workload = StartWorkload();
-        var big = await SubmitBigAsync(workload, cloud);
+        var (cloud, edge, workload, big) = await StartAsync(scenario, edges: 2);
+        await using var _ = workload;
         await WaitForStageAsync(cloud, big, "cloning");
 
         await Bed.Nemesis.FlapAsync(edge.Host, TimeSpan.FromSeconds(PartitionSize.Get("FLAP_PERIOD_SECONDS", ci: 2, full: 3)),
@@ -78,11 +68,8 @@ public sealed class EdgePartitionTests(ITestOutputHelper output) : PartitionTest
     public async Task An_edge_cut_while_its_result_is_on_the_way_home_delivers_it_once_when_the_link_returns()
     {
         const string scenario = "edge-delivery-cut";
-        var cloud = await Bed.StartCloudAsync("cloud1");
-        var edge = await Bed.StartEdgeAsync("edge1", [cloud]);
-        await WaitConvergedAsync(scenario + ".start");
-        await using var workload = StartWorkload();
-        var big = await SubmitBigAsync(workload, cloud);
+        var (cloud, edge, workload, big) = await StartAsync(scenario, edges: 1);
+        await using var _ = workload;
         // Storing, then uploading: the result is in the edge's outbox from the end of storing until the cloud has it.
         var job = await Eventually.WaitAsync(() => cloud.GetJsonAsync($"/jobs/{big}"),
             j => j.Str("stage") is "storing" or "uploading" || Job.IsFinal(j), $"task {big} to store its result", TimeSpan.FromSeconds(120),
@@ -102,12 +89,8 @@ public sealed class EdgePartitionTests(ITestOutputHelper output) : PartitionTest
     public async Task An_edge_the_cloud_cannot_hear_while_it_hears_the_cloud_is_downed_and_rejoins_and_nothing_is_lost()
     {
         const string scenario = "edge-one-way-cut";
-        var cloud = await Bed.StartCloudAsync("cloud1");
-        var edge = await Bed.StartEdgeAsync("edge1", [cloud]);
-        await Bed.StartEdgeAsync("edge2", [cloud]);
-        await WaitConvergedAsync(scenario + ".start");
-        await using var workload = StartWorkload();
-        var big = await SubmitBigAsync(workload, cloud);
+        var (cloud, edge, workload, big) = await StartAsync(scenario, edges: 2);
+        await using var _ = workload;
         await WaitForStageAsync(cloud, big, "training");
 
         await Bed.Nemesis.CutOneWayAsync(edge.Host, cloud.Host);
@@ -116,6 +99,20 @@ public sealed class EdgePartitionTests(ITestOutputHelper output) : PartitionTest
 
         await ConvergeAndCheckAsync(scenario, workload);
         Assert.Equal("completed", (await cloud.GetJsonAsync($"/jobs/{big}")).Status());
+    }
+
+    /// <summary>
+    /// One cloud node and <paramref name="edges"/> edges (the first is the one the scenario cuts), converged; the
+    /// workload running and the networkx task submitted.
+    /// </summary>
+    private async Task<(CloudHost Cloud, EdgeHost Edge, Workload Workload, string Big)> StartAsync(string scenario, int edges)
+    {
+        var cloud = await Bed.StartCloudAsync("cloud1");
+        var edge = await Bed.StartEdgeAsync("edge1", [cloud]);
+        for (var i = 2; i <= edges; i++) await Bed.StartEdgeAsync($"edge{i}", [cloud]);
+        await WaitConvergedAsync(scenario + ".start");
+        var workload = StartWorkload();
+        return (cloud, edge, workload, await SubmitBigAsync(workload, cloud));
     }
 
     private async Task<int> LeasesOfAsync(string taskId)
