@@ -192,7 +192,7 @@ public static class PharosAkkaHosting
         condition ? builder.WithEdgeWorkers(settings) : builder;
 
     /// <summary>How long a node's shutdown may take before the process exits anyway (<see cref="ExitIfShutdownHangs"/>).</summary>
-    public static readonly TimeSpan ShutdownDeadline = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan ShutdownDeadline = TimeSpan.FromSeconds(15);
 
     /// <summary>
     /// Once a shutdown begins, the process exits with the shutdown's code if the actor system has not terminated after
@@ -200,9 +200,12 @@ public static class PharosAkkaHosting
     /// finished terminating (its remoting was down, its host never told): the process stayed, nothing restarted it, and
     /// the cluster never had its cloud node back. A supervisor (systemd) restarts the node on the code (3: downed).
     /// </summary>
-    public static void ExitIfShutdownHangs(ActorSystem system, TimeSpan deadline) =>
-        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "pharos-exit-deadline", () =>
+    public static void ExitIfShutdownHangs(ActorSystem system, TimeSpan deadline)
+    {
+        var started = 0;
+        void Start()
         {
+            if (Interlocked.Exchange(ref started, 1) == 1) return;
             _ = Task.Run(async () =>
             {
                 var deadlinePassed = Task.Delay(deadline);
@@ -213,8 +216,16 @@ public static class PharosAkkaHosting
                     $"{deadline.TotalSeconds:0} s; exiting with code {code}").ConfigureAwait(false);
                 Environment.Exit(code);
             });
+        }
+        // A shutdown asked for runs every phase; one the cluster starts when it downs the node may skip the first
+        // phases, so being removed from the cluster starts the clock too.
+        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "pharos-exit-deadline", () =>
+        {
+            Start();
             return Task.FromResult(Akka.Done.Instance);
         });
+        Cluster.Get(system).RegisterOnMemberRemoved(Start);
+    }
 
     /// <summary>
     /// Until the host stops, or the actor system terminates on its own (the cluster downed the node) and the host is
