@@ -12,7 +12,7 @@ public sealed class CloudPartitionTests(ITestOutputHelper output) : PartitionTes
 {
     private const string QueueRecovered = "Queue recovered at sequence";
 
-    [PartitionFact]
+    [PartitionFact(fullOnly: true)]
     public async Task Two_cloud_nodes_cut_from_each_other_but_not_from_Redis_keep_one_queue_whichever_side_holds_it()
     {
         const string scenario = "cloud-cloud-cut";
