@@ -14,7 +14,7 @@ public sealed class EdgeLossTests(ITestOutputHelper output) : GitBedTest(output,
         Assert.Equal(1, running.Num("attempts"));
 
         // The second edge is idle and known before the first one dies, so that the requeued task has somewhere to go.
-        var second = await Bed.StartIdleEdgeAsync(cloud, name: "edge-survivor");
+        var second = await Bed.StartIdleEdgeAsync(cloud, Scenarios.QuickTraining, "edge-survivor");
         await first.Node.KillAsync();
 
         var job = await cloud.WaitForFinalAsync(id, TimeSpan.FromSeconds(90), () => Bed.Diagnostics(), second.AbortIfExited);

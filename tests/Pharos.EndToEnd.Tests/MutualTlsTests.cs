@@ -53,7 +53,7 @@ public sealed class MutualTlsTests(ITestOutputHelper output) : BedTest(output)
         var repo = sources.CreateRealRepository("nx-tls");
 
         var cloud = await Bed.StartCloudAsync(cloudTls);
-        var edge = await Bed.StartIdleEdgeAsync(cloud, edgeTls);
+        var edge = await Bed.StartIdleEdgeAsync(cloud, new Dictionary<string, string?>(edgeTls.Concat(Scenarios.QuickTraining)));
         Assert.StartsWith("akka.ssl.tcp://pharos@127.0.0.1:", edge.Address);
 
         var id = await cloud.SubmitAsync(sources.Daemon!.UrlFor("nx-tls"));
@@ -84,7 +84,8 @@ public sealed class MutualTlsTests(ITestOutputHelper output) : BedTest(output)
         sources.CreateRealRepository("nx-first");
         sources.CreateRealRepository("nx-second");
         var cloud = await Bed.StartCloudAsync(await IssueAsync(ca, "cloud", "cloud"));
-        var edge = await Bed.StartIdleEdgeAsync(cloud, await IssueAsync(ca, "edge-1", "edge"));
+        var edge = await Bed.StartIdleEdgeAsync(cloud,
+            new Dictionary<string, string?>((await IssueAsync(ca, "edge-1", "edge")).Concat(Scenarios.QuickTraining)));
         var workerId = Assert.Single(edge.WorkersIn(await edge.WaitForIdleWorkerAsync(cloud))).Str("id")!;
         var first = await cloud.SubmitAsync(sources.Daemon!.UrlFor("nx-first"));
         await cloud.WaitForFinalAsync(first, diagnostics: () => Bed.Diagnostics(), abort: edge.AbortIfExited);

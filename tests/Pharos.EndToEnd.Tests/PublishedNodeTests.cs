@@ -32,7 +32,7 @@ public sealed class PublishedNodeTests(ITestOutputHelper output) : GitBedTest(ou
 
             Sources.CreateRealRepository("nx-published");
             var cloud = await Bed.StartCloudAsync(name: "published-cloud", executable: executable);
-            var edge = await Bed.StartIdleEdgeAsync(cloud);
+            var edge = await Bed.StartIdleEdgeAsync(cloud, Scenarios.QuickTraining);
             var id = await cloud.SubmitAsync(Sources.Daemon!.UrlFor("nx-published"));
             var job = await cloud.WaitForFinalAsync(id, diagnostics: () => Bed.Diagnostics(), abort: edge.AbortIfExited);
             Assert.True(job.Status() == "completed", $"job ended {job.Status()}: {job.GetRawText()}");

@@ -15,7 +15,7 @@ public sealed class RedisResultsTests(ITestOutputHelper output) : GitBedTest(out
         var first = await Bed.StartCloudAsync(settings, name: "cloud-1");
         // The second cloud node and the edge join the first one at the same time.
         var starting = Bed.StartCloudAsync(new Dictionary<string, string?>(settings) { ["PHAROS_SEEDS"] = first.Seed }, name: "cloud-2");
-        var edge = await Bed.StartIdleEdgeAsync(first);
+        var edge = await Bed.StartIdleEdgeAsync(first, Scenarios.QuickTraining);
         var second = await starting;
         await Eventually.WaitAsync(async () => (await ChaosChecks.UpMembersAsync(first, "cloud")).Count
                                                + (await ChaosChecks.UpMembersAsync(second, "cloud")).Count,

@@ -7,7 +7,7 @@ public sealed class RejoinTests(ITestOutputHelper output) : GitBedTest(output, h
     {
         var repo = Sources.CreateRealRepository("nx-rejoin");
         var cloud = await Bed.StartCloudAsync();
-        var edge = await Bed.StartIdleEdgeAsync(cloud);
+        var edge = await Bed.StartIdleEdgeAsync(cloud, Scenarios.QuickTraining);
         var firstAddress = edge.Address!;
         var pid = edge.Node.Pid;
 

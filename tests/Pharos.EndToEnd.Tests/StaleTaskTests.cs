@@ -74,7 +74,7 @@ public sealed class StaleTaskTests(ITestOutputHelper output) : GitBedTest(output
         // Older than the queue's TTL, which any ingested task would have had.
         Assert.True(DateTimeOffset.UtcNow - DateTimeOffset.Parse(waiting.Str("submitted_at")!) > TimeSpan.FromSeconds(2));
 
-        var edge = Bed.StartEdge(cloud);
+        var edge = Bed.StartEdge(cloud, Scenarios.QuickTraining);
         var job = await cloud.WaitForFinalAsync(legacyId, diagnostics: () => Bed.Diagnostics(), abort: edge.AbortIfExited);
 
         Assert.True(job.Status() == "completed", $"job ended {job.Status()}: {job.GetRawText()}");

@@ -6,8 +6,7 @@ public sealed class StandaloneTests(ITestOutputHelper output) : GitBedTest(outpu
     public async Task Standalone_without_a_token_creates_one_privately_and_completes_a_job_on_its_own()
     {
         var repo = Sources.CreateRealRepository("nx-standalone");
-        var cloud = await Bed.StartCloudAsync(new Dictionary<string, string?> { ["PHAROS_TRAIN_EPOCHS"] = "10" },
-            ["--standalone"], adminToken: false);
+        var cloud = await Bed.StartCloudAsync(Scenarios.QuickTraining, ["--standalone"], adminToken: false);
 
         var tokenFile = Path.Combine(cloud.DataDir, "admin-token");
         Assert.True(File.Exists(tokenFile), $"{tokenFile} was not created");

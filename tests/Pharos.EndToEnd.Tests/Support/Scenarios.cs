@@ -10,6 +10,15 @@ public static class Scenarios
     };
 
     /// <summary>
+    /// Settings of an edge that trains one epoch (of the default ten): for tests that need a task completed and its
+    /// result stored and served, not embeddings of any quality. A job still clones, parses, trains and uploads.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string?> QuickTraining = new Dictionary<string, string?>
+    {
+        ["PHAROS_TRAIN_EPOCHS"] = "1",
+    };
+
+    /// <summary>
     /// Until the job is running in stage <c>training</c>, as the job record or the worker status says (whichever
     /// shows it first). Returns the job and the worker entry that runs it.
     /// </summary>
