@@ -10,11 +10,16 @@ public sealed class EdgeLossTests(ITestOutputHelper output) : GitBedTest(output,
         var first = await Bed.StartIdleEdgeAsync(cloud, Scenarios.LongTraining, "edge-killed");
 
         var id = await cloud.SubmitAsync(Sources.Http!.UrlFor("nx-loss"));
+        // Leased to the first edge, the only worker there is; the second edge starts while the first clones and parses.
+        await cloud.WaitForJobAsync(id, j => j.Status() == "running", "to be leased to the first edge",
+            diagnostics: () => Bed.Diagnostics(), abort: first.AbortIfExited);
+        var second = Bed.StartEdge(cloud, Scenarios.QuickTraining, "edge-survivor");
         var (running, worker) = await Scenarios.WaitForTrainingAsync(cloud, id, Bed, first.AbortIfExited);
         Assert.Equal(1, running.Num("attempts"));
 
         // The second edge is idle and known before the first one dies, so that the requeued task has somewhere to go.
-        var second = await Bed.StartIdleEdgeAsync(cloud, Scenarios.QuickTraining, "edge-survivor");
+        await second.WaitUntilJoinedAsync(cloud);
+        await second.WaitForWorkerAsync(cloud);
         await first.Node.KillAsync();
 
         var job = await cloud.WaitForFinalAsync(id, TimeSpan.FromSeconds(90), () => Bed.Diagnostics(), second.AbortIfExited);
