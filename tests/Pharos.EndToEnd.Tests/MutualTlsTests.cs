@@ -11,37 +11,13 @@ namespace Pharos.EndToEnd.Tests;
 /// claim the cloud role, or send the queue and the cluster daemon what only a cloud node may, achieve nothing. The cloud's own refusals (a
 /// certificate of another CA, no TLS) are tested in-process, in Pharos.Actors.Tests' MutualTlsClusterTests.
 /// </summary>
-public sealed class MutualTlsTests(ITestOutputHelper output) : BedTest(output)
+public sealed class MutualTlsTests(TlsCertificates certificates, ITestOutputHelper output) : BedTest(output), IClassFixture<TlsCertificates>
 {
-    private readonly string _certs = TempDirectories.Create("pharos-e2e-certs-");
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        TempDirectories.Delete(_certs);
-    }
-
-    private Task PharosAsync(params string[] arguments) => PharosCli.RunAsync(Output, arguments);
-
-    private async Task<string> CreateCaAsync(string name)
-    {
-        var ca = Path.Combine(_certs, name);
-        await PharosAsync("certs", "create-ca", "--out", ca);
-        return ca;
-    }
+    private Task<string> CreateCaAsync(string name) => certificates.CreateCaAsync(Output, name);
 
     /// <summary>A node certificate from `pharos certs issue`, as the three variables a node reads.</summary>
-    private async Task<Dictionary<string, string?>> IssueAsync(string ca, string name, string role)
-    {
-        var pfx = Path.Combine(_certs, name + ".pfx");
-        await PharosAsync("certs", "issue", "--ca", ca, "--name", name, "--role", role, "--ip", "127.0.0.1", "--out", pfx);
-        return new Dictionary<string, string?>
-        {
-            ["PHAROS_TLS_CERT"] = pfx,
-            ["PHAROS_TLS_CERT_PASSWORD"] = await File.ReadAllTextAsync(pfx + ".password"),
-            ["PHAROS_TLS_CA"] = Path.Combine(ca, "ca.crt"),
-        };
-    }
+    private Task<Dictionary<string, string?>> IssueAsync(string ca, string name, string role) =>
+        certificates.IssueAsync(Output, ca, name, role);
 
     [Fact]
     public async Task An_edge_with_certificates_from_pharos_certs_joins_a_tls_cloud_and_completes_a_job()
@@ -151,4 +127,42 @@ public sealed class MutualTlsTests(ITestOutputHelper output) : BedTest(output)
         var members = await cloud.Client.GetFromJsonAsync<JsonElement>("/cluster/members");
         Assert.Equal([cloud.Address], members.GetProperty("members").EnumerateArray().Select(m => m.Str("address")));
     }
+}
+
+/// <summary>
+/// The CAs and node certificates of <see cref="MutualTlsTests"/>, made by `pharos certs` as an operator makes them: each
+/// one the first time a test asks for it, and then the same files for the class's other tests (no test changes them).
+/// </summary>
+public sealed class TlsCertificates : IDisposable
+{
+    private readonly string _dir = TempDirectories.Create("pharos-e2e-certs-");
+    private readonly HashSet<string> _cas = [];
+    private readonly Dictionary<string, Dictionary<string, string?>> _issued = [];
+
+    /// <summary>`pharos certs create-ca`: the CA's directory (ca.crt, ca.key).</summary>
+    public async Task<string> CreateCaAsync(ITestOutputHelper output, string name)
+    {
+        var ca = Path.Combine(_dir, name);
+        if (_cas.Contains(name)) return ca;
+        await PharosCli.RunAsync(output, "certs", "create-ca", "--out", ca);
+        _cas.Add(name);
+        return ca;
+    }
+
+    /// <summary>`pharos certs issue`: the certificate as the three variables a node reads.</summary>
+    public async Task<Dictionary<string, string?>> IssueAsync(ITestOutputHelper output, string ca, string name, string role)
+    {
+        var pfx = Path.Combine(_dir, $"{Path.GetFileName(ca)}-{name}-{role}.pfx");
+        if (_issued.TryGetValue(pfx, out var issued)) return new Dictionary<string, string?>(issued);
+        await PharosCli.RunAsync(output, "certs", "issue", "--ca", ca, "--name", name, "--role", role, "--ip", "127.0.0.1", "--out", pfx);
+        _issued[pfx] = new Dictionary<string, string?>
+        {
+            ["PHAROS_TLS_CERT"] = pfx,
+            ["PHAROS_TLS_CERT_PASSWORD"] = await File.ReadAllTextAsync(pfx + ".password"),
+            ["PHAROS_TLS_CA"] = Path.Combine(ca, "ca.crt"),
+        };
+        return new Dictionary<string, string?>(_issued[pfx]);
+    }
+
+    public void Dispose() => TempDirectories.Delete(_dir);
 }
