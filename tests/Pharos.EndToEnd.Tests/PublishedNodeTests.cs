@@ -18,6 +18,8 @@ public sealed class PublishedNodeTests(ITestOutputHelper output) : GitBedTest(ou
         try
         {
             var project = Path.Combine(Pharos.Testing.Nodes.NodeBinaries.RepositoryRoot, "src", "Pharos.CloudNode", "Pharos.CloudNode.csproj");
+            // The publish builds the cloud node's projects again in the profile's own folders and compiles them ahead of
+            // time: minutes of a core on a busy machine. This class starts first (LongestFirst), beside the others.
             var (exit, log) = await Commands.RunAsync("dotnet", "publish", project, $"-p:PublishProfile={Profile}", $"-p:PublishDir={folder}/", "--nologo");
             Assert.True(exit == 0, $"dotnet publish ({exit}):\n{log}");
 
