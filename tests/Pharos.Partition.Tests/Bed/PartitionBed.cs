@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Text;
 using Pharos.Partition.Tests.Network;
@@ -30,9 +31,8 @@ public sealed class PartitionBed : IAsyncDisposable
     private readonly List<EdgeHost> _edges = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _supervisors = [];
-    private readonly string _repositories;
 
-    private PartitionBed(ITestOutputHelper output, TestNetwork network, NetHost client, RedisHost redis, GitHost git, string repositories)
+    private PartitionBed(ITestOutputHelper output, TestNetwork network, NetHost client, RedisHost redis, GitHost git)
     {
         _output = output;
         Network = network;
@@ -41,7 +41,6 @@ public sealed class PartitionBed : IAsyncDisposable
         ClientSockets = new NamespaceSockets(client);
         Redis = redis;
         Git = git;
-        _repositories = repositories;
     }
 
     public TestNetwork Network { get; }
@@ -57,54 +56,28 @@ public sealed class PartitionBed : IAsyncDisposable
     public string WorkUrl => Git.UrlFor(WorkRepository);
     public string BigUrl => Git.UrlFor(BigRepository);
 
-    public static async Task<PartitionBed> StartAsync(ITestOutputHelper output)
+    /// <summary>The bed on a new network, its git server serving <paramref name="repositories"/> (shared, read only).</summary>
+    public static async Task<PartitionBed> StartAsync(ITestOutputHelper output, PartitionRepositories repositories)
     {
+        var clock = Stopwatch.StartNew();
+        var root = await repositories.RootAsync;
         var network = await TestNetwork.CreateAsync();
-        var repositories = TempDirectories.Create("pharos-partition-git-");
         try
         {
             var redisHost = await network.AddHostAsync("redis");
             var gitHost = await network.AddHostAsync("git");
             network.AddName(GitHost.Name, gitHost.Address);
             var client = await network.AddHostAsync("client");
-            CreateRepositories(repositories);
             var redis = await RedisHost.StartAsync(redisHost);
-            var git = GitHost.Start(gitHost, repositories);
-            return new PartitionBed(output, network, client, redis, git, repositories);
+            var git = GitHost.Start(gitHost, root);
+            output.WriteLine($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} bed ready in {clock.Elapsed.TotalSeconds:0.0} s");
+            return new PartitionBed(output, network, client, redis, git);
         }
         catch
         {
             await network.DisposeAsync();
-            TempDirectories.Delete(repositories);
             throw;
         }
-    }
-
-    private static void CreateRepositories(string root)
-    {
-        var work = Path.Combine(root, WorkRepository);
-        Directory.CreateDirectory(Path.Combine(work, "app"));
-        GitCli.Run(work, "init", "-q");
-        for (var i = 0; i < 20; i++)
-            File.WriteAllText(Path.Combine(work, "app", $"m{i:D2}.py"),
-                $"from app import m{(i + 1) % 20:D2}\nfrom app import m{(i + 7) % 20:D2}\nimport os\n\ndef f{i}(x):\n    return x + {i}\n");
-        File.WriteAllText(Path.Combine(work, "app", "__init__.py"), "from app import m00\n");
-        GitCli.Run(work, "add", "-A");
-        GitCli.Run(work, "commit", "-q", "-m", "twenty modules");
-        for (var b = 0; b < WorkBranches; b++)
-        {
-            GitCli.Run(work, "checkout", "-q", "-b", Branch(b), "main");
-            File.WriteAllText(Path.Combine(work, "app", $"branch{b:D2}.py"), $"from app import m{b % 20:D2}\n");
-            GitCli.Run(work, "add", "-A");
-            GitCli.Run(work, "commit", "-q", "-m", $"branch {b}");
-        }
-        GitCli.Run(work, "checkout", "-q", "main");
-
-        var big = Path.Combine(root, BigRepository);
-        PythonSources.CopyWithoutTests(PythonSources.NetworkxPath, Path.Combine(big, "networkx"));
-        GitCli.Run(big, "init", "-q");
-        GitCli.Run(big, "add", "-A");
-        GitCli.Run(big, "commit", "-q", "-m", "networkx");
     }
 
     /// <summary>The name of the workload repository's branch <paramref name="index"/>.</summary>
@@ -182,6 +155,7 @@ public sealed class PartitionBed : IAsyncDisposable
         {
             try { await cloud.Node.WaitForExitAsync(TimeSpan.FromDays(1)).WaitAsync(_stop.Token); }
             catch (OperationCanceledException) { return; }
+            _output.WriteLine($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} {cloud.Name} exited with code {cloud.Node.ExitCode}");
             if (cloud.Node.ExitCode is 0 or 2) return;
             try { await Task.Delay(RestartAfter, _stop.Token); }
             catch (OperationCanceledException) { return; }
@@ -245,7 +219,6 @@ public sealed class PartitionBed : IAsyncDisposable
         await Redis.DisposeAsync();
         ClientSockets.Dispose();
         await Network.DisposeAsync();
-        TempDirectories.Delete(_repositories);
         _stop.Dispose();
     }
 }

@@ -26,7 +26,7 @@ public static class PartitionSize
 /// finishes, and the checker reads the history, the journal and the jobs.
 /// </summary>
 [Trait("Category", "Partition")]
-public abstract class PartitionTest(ITestOutputHelper output) : IAsyncLifetime
+public abstract class PartitionTest(ITestOutputHelper output, PartitionRepositories repositories) : IAsyncLifetime
 {
     /// <summary>How long the cluster may take to converge after the last fault is healed (the README states it).</summary>
     public static readonly TimeSpan ConvergenceBound = TimeSpan.FromSeconds(60);
@@ -37,7 +37,7 @@ public abstract class PartitionTest(ITestOutputHelper output) : IAsyncLifetime
     protected ITestOutputHelper Output { get; } = output;
     protected PartitionBed Bed { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Bed = await PartitionBed.StartAsync(Output);
+    public async Task InitializeAsync() => Bed = await PartitionBed.StartAsync(Output, repositories);
 
     public async Task DisposeAsync() => await Bed.DisposeAsync();
 

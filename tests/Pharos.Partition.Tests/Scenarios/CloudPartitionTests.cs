@@ -8,11 +8,13 @@ namespace Pharos.Partition.Tests.Scenarios;
 /// would, and rejoins; the cut comes once while each of the two holds the queue singleton. One cloud node cut from
 /// Redis only: it answers 503 while it cannot write, and takes submissions again when Redis is back.
 /// </summary>
-public sealed class CloudPartitionTests(ITestOutputHelper output) : PartitionTest(output)
+[Collection(PartitionCollection.Name)]
+public sealed class CloudPartitionTests(ITestOutputHelper output, PartitionRepositories repositories)
+    : PartitionTest(output, repositories)
 {
     private const string QueueRecovered = "Queue recovered at sequence";
 
-    [PartitionFact(fullOnly: true)]
+    [PartitionFact]
     public async Task Two_cloud_nodes_cut_from_each_other_but_not_from_Redis_keep_one_queue_whichever_side_holds_it()
     {
         const string scenario = "cloud-cloud-cut";

@@ -11,7 +11,9 @@ namespace Pharos.Partition.Tests.Scenarios;
 /// comes back; a link that flaps; a cut while the result is on its way home; a one-way cut (the edge hears the cloud,
 /// the cloud does not hear the edge). The workload runs throughout and the checker reads the whole history.
 /// </summary>
-public sealed class EdgePartitionTests(ITestOutputHelper output) : PartitionTest(output)
+[Collection(PartitionCollection.Name)]
+public sealed class EdgePartitionTests(ITestOutputHelper output, PartitionRepositories repositories)
+    : PartitionTest(output, repositories)
 {
     [PartitionFact]
     public async Task An_edge_cut_mid_training_for_less_than_the_down_after_time_keeps_its_task_and_completes_it_once()
