@@ -122,6 +122,7 @@ public static class CloudApp
         services.AddPharosRateLimits(settings);
         services.AddSingleton<StatusBroadcast>();
         services.AddSingleton<LiveConnectionLimits>();
+        services.AddSingleton<ActorSystemTermination>();
         services.AddJournalHealthChecks(settings);
         services.AddResultStore(settings);
         services.AddOpenApi(options => options.DescribeHealthRoutes());

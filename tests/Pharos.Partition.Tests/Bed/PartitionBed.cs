@@ -171,8 +171,11 @@ public sealed class PartitionBed : IAsyncDisposable
             }, s => s == HttpStatusCode.OK, $"{cloud.Name} to be ready (GET /ready = 200)", timeout ?? TimeSpan.FromSeconds(90),
             () => Diagnostics());
 
-    /// <summary>An edge on a new host, joined through <paramref name="seeds"/>; one worker.</summary>
-    public async Task<EdgeHost> StartEdgeAsync(string name, IReadOnlyList<CloudHost> seeds, int epochs = 25)
+    /// <summary>
+    /// An edge on a new host, joined through <paramref name="seeds"/>; one worker. It trains 10 epochs in the short run
+    /// (networkx: seconds of training on a loaded machine, enough to cut it in the middle), 25 at full length.
+    /// </summary>
+    public async Task<EdgeHost> StartEdgeAsync(string name, IReadOnlyList<CloudHost> seeds)
     {
         var host = await Network.AddHostAsync(name);
         var dir = TempDirectories.Create($"pharos-partition-{name}-");
@@ -181,7 +184,7 @@ public sealed class PartitionBed : IAsyncDisposable
         env["PHAROS_DATA_DIR"] = dir;
         env["PHAROS_CLUSTER_PORT"] = "0";
         env["PHAROS_SEEDS"] = string.Join(",", seeds.Select(s => s.Seed));
-        env["PHAROS_TRAIN_EPOCHS"] = epochs.ToString();
+        env["PHAROS_TRAIN_EPOCHS"] = PartitionSize.Get("TRAIN_EPOCHS", ci: 10, full: 25).ToString();
         env["PHAROS_WORKERS"] = "1";
         var node = InNamespace.Start(host, name, [NodeBinaries.DotnetHost, NodeBinaries.Dll("Pharos.EdgeNode")], env, dir, [dir]);
         var edge = new EdgeHost(host, name, node, dir);
