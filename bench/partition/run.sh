@@ -15,7 +15,7 @@
 # One command, from anywhere:  bench/partition/run.sh
 # Knobs (environment): PHAROS_PARTITION_<NAME> overrides one figure (SUBMITTERS, LONG_CUT_EXTRA_SECONDS,
 # FLAP_PERIOD_SECONDS, FLAP_SECONDS, ONE_WAY_EXTRA_SECONDS, CLOUD_CUT_ROUNDS, CLOUD_CUT_EXTRA_SECONDS,
-# REDIS_CUT_SECONDS); FILTER (Category=Partition) narrows the tests; KEEP_WORK=1 keeps the logs.
+# REDIS_CUT_SECONDS, TRAIN_EPOCHS); FILTER (Category=Partition) narrows the tests; KEEP_WORK=1 keeps the logs.
 # The scenarios run one after another, so that their figures are not measured against each other's load. Prints the figures and writes them to
 # bench/results/partition-<date>-<time>.md.
 set -euo pipefail

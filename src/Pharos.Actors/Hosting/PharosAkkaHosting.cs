@@ -53,6 +53,8 @@ public static class PharosAkkaHosting
             })
             // LeaseMajorityOption has no stable-after (nor the lease-majority settings of pharos.base.hocon).
             .AddHocon($"akka.cluster.split-brain-resolver.stable-after = {(long)cluster.DownAfter.TotalSeconds}s", HoconAddMode.Prepend)
+            .AddHocon($"akka.cluster.split-brain-resolver.down-all-when-unstable = {(long)DownAllWhenUnstable(cluster.DownAfter).TotalSeconds}s",
+                HoconAddMode.Prepend)
             .WithPharosSerializer()
             .WithClusterEndpoint(cluster, role)
             .WithClustering(new ClusterOptions
@@ -191,40 +193,51 @@ public static class PharosAkkaHosting
         PharosSettings settings) =>
         condition ? builder.WithEdgeWorkers(settings) : builder;
 
+    /// <summary>
+    /// How long past stable-after the split brain resolver may go without a decision before it downs every node.
+    /// Akka's default (3/4 of stable-after, at least 4 s) is shorter than a tie's decision can take: the side that
+    /// waits (acquire-lease-delay-for-minority, 2 s) then asks the lease in Redis (lease-operation-timeout, 8 s). With
+    /// the default, a loaded cloud node whose twin was killed downed the whole cluster while its lease was on the way
+    /// (an end-to-end test, DownAfter 3 s). The default plus those 10 s keeps the precaution for a network that never
+    /// settles and lets a tie be decided.
+    /// </summary>
+    public static TimeSpan DownAllWhenUnstable(TimeSpan downAfter) =>
+        TimeSpan.FromSeconds(Math.Max(4, Math.Ceiling(downAfter.TotalSeconds * 3 / 4))) + TimeSpan.FromSeconds(10);
+
     /// <summary>How long a node's shutdown may take before the process exits anyway (<see cref="ExitIfShutdownHangs"/>).</summary>
     public static readonly TimeSpan ShutdownDeadline = TimeSpan.FromSeconds(15);
 
     /// <summary>
     /// Once a shutdown begins, the process exits with the shutdown's code if the actor system has not terminated after
-    /// <paramref name="deadline"/> (a system that did terminate leaves the process to its host: an edge rejoins). A partition test found a cloud node downed by the cluster whose actor system never
-    /// finished terminating (its remoting was down, its host never told): the process stayed, nothing restarted it, and
-    /// the cluster never had its cloud node back. A supervisor (systemd) restarts the node on the code (3: downed).
+    /// <paramref name="deadline"/> (a system that did terminate leaves the process to its host: an edge rejoins). A
+    /// supervisor (systemd) restarts the node on the code (3: downed). Partition tests found cloud nodes downed by the
+    /// cluster whose actor system never finished terminating (its remoting was down, its host never told): the process
+    /// stayed, nothing restarted it, and the cluster never had its cloud node back. The watchdog is a thread of its own
+    /// and ends the process with <see cref="ImmediateExit"/>: a timer on the thread pool and <c>Environment.Exit</c>
+    /// (whose exit handlers wait for the very host and shutdown that hang) did not always end it.
     /// </summary>
-    public static void ExitIfShutdownHangs(ActorSystem system, TimeSpan deadline)
+    /// <param name="exit">Ends the process with a code and says why (tests record it instead).</param>
+    public static void ExitIfShutdownHangs(ActorSystem system, TimeSpan deadline, Action<int, string>? exit = null)
     {
-        var started = 0;
-        void Start()
+        exit ??= ImmediateExit.Exit;
+        var begun = new ManualResetEventSlim();
+        var watchdog = new Thread(() =>
         {
-            if (Interlocked.Exchange(ref started, 1) == 1) return;
-            _ = Task.Run(async () =>
-            {
-                var deadlinePassed = Task.Delay(deadline);
-                if (await Task.WhenAny(system.WhenTerminated, deadlinePassed).ConfigureAwait(false) != deadlinePassed) return;
-                var code = ExitCode(system);
-                await Console.Error.WriteLineAsync(
-                    $"pharos: the actor system's shutdown ({CoordinatedShutdown.Get(system).ShutdownReason}) did not end within " +
-                    $"{deadline.TotalSeconds:0} s; exiting with code {code}").ConfigureAwait(false);
-                Environment.Exit(code);
-            });
-        }
+            begun.Wait();
+            if (system.WhenTerminated.Wait(deadline)) return;
+            var code = ExitCode(system);
+            exit(code, $"pharos: the actor system's shutdown ({CoordinatedShutdown.Get(system).ShutdownReason}) did not end within " +
+                       $"{deadline.TotalSeconds:0} s; exiting with code {code}");
+        }) { IsBackground = true, Name = "pharos-exit-deadline" };
+        watchdog.Start();
         // A shutdown asked for runs every phase; one the cluster starts when it downs the node may skip the first
         // phases, so being removed from the cluster starts the clock too.
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "pharos-exit-deadline", () =>
         {
-            Start();
+            begun.Set();
             return Task.FromResult(Akka.Done.Instance);
         });
-        Cluster.Get(system).RegisterOnMemberRemoved(Start);
+        Cluster.Get(system).RegisterOnMemberRemoved(begun.Set);
     }
 
     /// <summary>

@@ -57,6 +57,19 @@ public sealed class NodeConfigurationTests : IAsyncLifetime
     }
 
     [Fact]
+    public void The_split_brain_resolver_gives_a_tie_time_to_get_the_lease_before_it_calls_the_cluster_unstable()
+    {
+        // As Akka reads it: 3/4 of stable-after (7 s, rounded up to 6 s) plus the minority's delay and the lease's
+        // operation timeout (2 s + 8 s).
+        var settings = new Akka.Cluster.SBR.SplitBrainResolverSettings(_system.Settings.Config);
+        Assert.Equal(TimeSpan.FromSeconds(16), settings.DownAllWhenUnstable);
+        var config = _system.Settings.Config;
+        var lease = config.GetTimeSpan("pharos.split-brain-lease.lease-operation-timeout") +
+                    config.GetTimeSpan("akka.cluster.split-brain-resolver.lease-majority.acquire-lease-delay-for-minority");
+        Assert.True(settings.DownAllWhenUnstable > lease, $"{settings.DownAllWhenUnstable} leaves no time past the lease's {lease}");
+    }
+
+    [Fact]
     public void Typed_options_set_what_the_hocon_file_used_to()
     {
         var config = _system.Settings.Config;

@@ -51,11 +51,11 @@ public abstract class PartitionTest(ITestOutputHelper output, PartitionRepositor
     }
 
     /// <summary>
-    /// The clients: one submitter every 2 s and a cancellation every 4 s by default; <c>PHAROS_PARTITION_FULL</c>
+    /// The clients: one submitter every 3 s and a cancellation every 4 s by default; <c>PHAROS_PARTITION_FULL</c>
     /// runs two submitters every 1.5 s.
     /// </summary>
     protected Workload StartWorkload() => Workload.Start(Bed, PartitionSize.Get("SUBMITTERS", ci: 1, full: 2),
-        TimeSpan.FromMilliseconds(PartitionSize.Get("SUBMIT_PAUSE_MS", ci: 2000, full: 1500)), TimeSpan.FromSeconds(4));
+        TimeSpan.FromMilliseconds(PartitionSize.Get("SUBMIT_PAUSE_MS", ci: 3000, full: 1500)), TimeSpan.FromSeconds(4));
 
     /// <summary>The networkx task (training long enough to cut it in the middle), recorded in the history; its task id.</summary>
     protected static async Task<string> SubmitBigAsync(Workload workload, CloudHost cloud)

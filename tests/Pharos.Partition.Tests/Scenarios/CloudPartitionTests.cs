@@ -22,7 +22,7 @@ public sealed class CloudPartitionTests(ITestOutputHelper output, PartitionRepos
         await Bed.StartEdgeAsync("edge1", clouds);
         await WaitConvergedAsync(scenario + ".start");
         await using var workload = StartWorkload();
-        var rounds = PartitionSize.Get("CLOUD_CUT_ROUNDS", ci: 2, full: 6);
+        var rounds = PartitionSize.Get("CLOUD_CUT_ROUNDS", ci: 1, full: 6);
         for (var round = 1; round <= rounds; round++)
         {
             var holder = (await HolderAsync())!;
