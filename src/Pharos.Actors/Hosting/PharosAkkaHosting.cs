@@ -228,7 +228,8 @@ public static class PharosAkkaHosting
             var code = ExitCode(system);
             exit(code, $"pharos: the actor system's shutdown ({CoordinatedShutdown.Get(system).ShutdownReason}) did not end within " +
                        $"{deadline.TotalSeconds:0} s; exiting with code {code}");
-        }) { IsBackground = true, Name = "pharos-exit-deadline" };
+        })
+        { IsBackground = true, Name = "pharos-exit-deadline" };
         watchdog.Start();
         // A shutdown asked for runs every phase; one the cluster starts when it downs the node may skip the first
         // phases, so being removed from the cluster starts the clock too.
