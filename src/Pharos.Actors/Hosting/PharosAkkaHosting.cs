@@ -68,7 +68,8 @@ public static class PharosAkkaHosting
                 FailureDetector = new PhiAccrualFailureDetectorOptions { AcceptableHeartbeatPause = TimeSpan.FromSeconds(5) },
             });
 
-        builder.AddStartup((system, _) => ExitIfShutdownHangs(system, ShutdownDeadline));
+        builder.WithActors((system, _, resolver) => ExitIfShutdownHangs(system, ShutdownDeadline,
+            resolver.GetService<IHostApplicationLifetime>()?.ApplicationStopped ?? CancellationToken.None));
         // Allowed by PHAROS_CLUSTER_INSECURE, never silent: said at every start (and in GET /cluster/members).
         if (cluster.Insecure) builder.AddStartup((system, _) => system.Log.Warning("{0}", cluster.InsecureWarning));
         if (cluster.Tls is { } tls)
@@ -208,38 +209,42 @@ public static class PharosAkkaHosting
     public static readonly TimeSpan ShutdownDeadline = TimeSpan.FromSeconds(15);
 
     /// <summary>
-    /// Once a shutdown begins, the process exits with the shutdown's code if the actor system has not terminated after
-    /// <paramref name="deadline"/> (a system that did terminate leaves the process to its host: an edge rejoins). A
-    /// supervisor (systemd) restarts the node on the code (3: downed). Partition tests found cloud nodes downed by the
-    /// cluster whose actor system never finished terminating (its remoting was down, its host never told): the process
-    /// stayed, nothing restarted it, and the cluster never had its cloud node back. The watchdog is a thread of its own
-    /// and ends the process with <see cref="ImmediateExit"/>: a timer on the thread pool and <c>Environment.Exit</c>
-    /// (whose exit handlers wait for the very host and shutdown that hang) did not always end it.
+    /// Once the node's shutdown begins, the process exits with the shutdown's code unless, within
+    /// <paramref name="deadline"/>, its actor system has terminated and its host has stopped (an edge then builds a new
+    /// system and rejoins; a cloud node returns its code). A supervisor (systemd) restarts the node on the code (3:
+    /// downed). Partition tests found cloud nodes, restarted after kill -9 and then downed, that never exited: their
+    /// remoting was down and nothing more happened, no host stop, no exit, so nothing restarted them and the cluster
+    /// never had its cloud node back. Earlier versions of this deadline (a coordinated shutdown task and a member-removed
+    /// callback arming a thread pool timer, then <c>Environment.Exit</c>, whose exit handlers wait for the very host
+    /// and shutdown that hang) did not end them. The watchdog is a thread of its own: it sees the shutdown begin by
+    /// the shutdown's reason being set (or the system gone), and it ends the process with <see cref="ImmediateExit"/>.
     /// </summary>
+    /// <param name="hostStopped">The host's ApplicationStopped (none: the system's termination is enough).</param>
     /// <param name="exit">Ends the process with a code and says why (tests record it instead).</param>
-    public static void ExitIfShutdownHangs(ActorSystem system, TimeSpan deadline, Action<int, string>? exit = null)
+    public static void ExitIfShutdownHangs(ActorSystem system, TimeSpan deadline, CancellationToken hostStopped,
+        Action<int, string>? exit = null)
     {
         exit ??= ImmediateExit.Exit;
-        var begun = new ManualResetEventSlim();
+        var shutdown = CoordinatedShutdown.Get(system);
+        var host = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (hostStopped.CanBeCanceled) hostStopped.Register(() => host.TrySetResult());
+        else host.TrySetResult();
+        var stopped = Task.WhenAll(system.WhenTerminated, host.Task);
         var watchdog = new Thread(() =>
         {
-            begun.Wait();
-            if (system.WhenTerminated.Wait(deadline)) return;
+            // Polled, so that no task, callback or thread pool timer of the system that hangs is needed to notice.
+            while (shutdown.ShutdownReason is null && !system.WhenTerminated.IsCompleted) Thread.Sleep(ShutdownPoll);
+            if (stopped.Wait(deadline)) return;
             var code = ExitCode(system);
-            exit(code, $"pharos: the actor system's shutdown ({CoordinatedShutdown.Get(system).ShutdownReason}) did not end within " +
-                       $"{deadline.TotalSeconds:0} s; exiting with code {code}");
+            exit(code, $"pharos: the node's shutdown ({shutdown.ShutdownReason}) did not end within {deadline.TotalSeconds:0} s " +
+                       $"(actor system {(system.WhenTerminated.IsCompleted ? "terminated" : "not terminated")}, host " +
+                       $"{(host.Task.IsCompleted ? "stopped" : "not stopped")}); exiting with code {code}");
         })
         { IsBackground = true, Name = "pharos-exit-deadline" };
         watchdog.Start();
-        // A shutdown asked for runs every phase; one the cluster starts when it downs the node may skip the first
-        // phases, so being removed from the cluster starts the clock too.
-        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "pharos-exit-deadline", () =>
-        {
-            begun.Set();
-            return Task.FromResult(Akka.Done.Instance);
-        });
-        Cluster.Get(system).RegisterOnMemberRemoved(begun.Set);
     }
+
+    private static readonly TimeSpan ShutdownPoll = TimeSpan.FromMilliseconds(250);
 
     /// <summary>
     /// Until the host stops, or the actor system terminates on its own (the cluster downed the node) and the host is

@@ -54,15 +54,22 @@ public abstract class PartitionTest(ITestOutputHelper output, PartitionRepositor
     /// The clients: one submitter every 3 s and a cancellation every 4 s by default; <c>PHAROS_PARTITION_FULL</c>
     /// runs two submitters every 1.5 s.
     /// </summary>
-    protected Workload StartWorkload() => Workload.Start(Bed, PartitionSize.Get("SUBMITTERS", ci: 1, full: 2),
-        TimeSpan.FromMilliseconds(PartitionSize.Get("SUBMIT_PAUSE_MS", ci: 3000, full: 1500)), TimeSpan.FromSeconds(4));
+    protected Workload StartWorkload() => Begin(Workload.Create(Bed));
 
-    /// <summary>The networkx task (training long enough to cut it in the middle), recorded in the history; its task id.</summary>
-    protected static async Task<string> SubmitBigAsync(Workload workload, CloudHost cloud)
+    /// <summary>
+    /// The networkx task (training long enough to cut it in the middle), recorded in the history, then the workload:
+    /// first in the queue, the task is leased at once instead of after the workload's.
+    /// </summary>
+    protected async Task<(Workload Workload, string Big)> StartWorkloadAfterBigAsync(CloudHost cloud)
     {
+        var workload = Workload.Create(Bed);
         var op = await workload.SubmitAsync(Workload.ScenarioClient, workload.BigUrl, null, cloud);
-        return op.Status == 202 ? op.TaskId! : throw new XunitException($"the scenario's task was not accepted: {op}");
+        if (op.Status != 202) throw new XunitException($"the scenario's task was not accepted: {op}");
+        return (Begin(workload), op.TaskId!);
     }
+
+    private static Workload Begin(Workload workload) => workload.Begin(PartitionSize.Get("SUBMITTERS", ci: 1, full: 2),
+        TimeSpan.FromMilliseconds(PartitionSize.Get("SUBMIT_PAUSE_MS", ci: 3000, full: 1500)), TimeSpan.FromSeconds(4));
 
     protected async Task WaitForStageAsync(CloudHost cloud, string taskId, string stage) =>
         await Eventually.WaitAsync(() => cloud.GetJsonAsync($"/jobs/{taskId}"), j => j.Str("stage") == stage || Job.IsFinal(j),

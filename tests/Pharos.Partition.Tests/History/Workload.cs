@@ -21,20 +21,22 @@ public sealed class Workload : IAsyncDisposable
 
     private Workload(PartitionBed bed) => _bed = bed;
 
+    /// <summary>A workload whose clients have not started: its history takes a scenario's own requests first.</summary>
+    public static Workload Create(PartitionBed bed) => new(bed);
+
+    /// <summary>Starts the clients.</summary>
     /// <param name="submitters">Concurrent submitting clients.</param>
     /// <param name="pause">Between two requests of one client (pacing for a 2-core machine).</param>
     /// <param name="cancelEvery">How often the canceller cancels a task; null: no cancellations.</param>
-    public static Workload Start(PartitionBed bed, int submitters = 2, TimeSpan? pause = null, TimeSpan? cancelEvery = null)
+    public Workload Begin(int submitters, TimeSpan pause, TimeSpan? cancelEvery)
     {
-        var workload = new Workload(bed);
-        var wait = pause ?? TimeSpan.FromMilliseconds(500);
         for (var c = 0; c < submitters; c++)
         {
             var client = c;
-            workload._clients.Add(Task.Run(() => workload.SubmitLoopAsync(client, wait)));
+            _clients.Add(Task.Run(() => SubmitLoopAsync(client, pause)));
         }
-        if (cancelEvery is { } every) workload._clients.Add(Task.Run(() => workload.CancelLoopAsync(submitters, every)));
-        return workload;
+        if (cancelEvery is { } every) _clients.Add(Task.Run(() => CancelLoopAsync(submitters, every)));
+        return this;
     }
 
     public string BigUrl => _bed.BigUrl;

@@ -113,8 +113,8 @@ public sealed class EdgePartitionTests(ITestOutputHelper output, PartitionReposi
         var edge = await Bed.StartEdgeAsync("edge1", [cloud]);
         for (var i = 2; i <= edges; i++) await Bed.StartEdgeAsync($"edge{i}", [cloud]);
         await WaitConvergedAsync(scenario + ".start");
-        var workload = StartWorkload();
-        return (cloud, edge, workload, await SubmitBigAsync(workload, cloud));
+        var (workload, big) = await StartWorkloadAfterBigAsync(cloud);
+        return (cloud, edge, workload, big);
     }
 
     private async Task<int> LeasesOfAsync(string taskId)
