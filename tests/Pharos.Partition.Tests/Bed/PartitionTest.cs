@@ -51,7 +51,7 @@ public abstract class PartitionTest(ITestOutputHelper output, PartitionRepositor
     }
 
     /// <summary>
-    /// The clients: one submitter every 3 s and a cancellation every 4 s by default; <c>PHAROS_PARTITION_FULL</c>
+    /// The clients: one submitter every 5 s and a cancellation every 4 s by default; <c>PHAROS_PARTITION_FULL</c>
     /// runs two submitters every 1.5 s.
     /// </summary>
     protected Workload StartWorkload() => Begin(Workload.Create(Bed));
@@ -69,7 +69,7 @@ public abstract class PartitionTest(ITestOutputHelper output, PartitionRepositor
     }
 
     private static Workload Begin(Workload workload) => workload.Begin(PartitionSize.Get("SUBMITTERS", ci: 1, full: 2),
-        TimeSpan.FromMilliseconds(PartitionSize.Get("SUBMIT_PAUSE_MS", ci: 3000, full: 1500)), TimeSpan.FromSeconds(4));
+        TimeSpan.FromMilliseconds(PartitionSize.Get("SUBMIT_PAUSE_MS", ci: 5000, full: 1500)), TimeSpan.FromSeconds(4));
 
     protected async Task WaitForStageAsync(CloudHost cloud, string taskId, string stage) =>
         await Eventually.WaitAsync(() => cloud.GetJsonAsync($"/jobs/{taskId}"), j => j.Str("stage") == stage || Job.IsFinal(j),

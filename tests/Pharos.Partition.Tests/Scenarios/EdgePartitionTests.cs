@@ -60,7 +60,7 @@ public sealed class EdgePartitionTests(ITestOutputHelper output, PartitionReposi
         await WaitForStageAsync(cloud, big, "cloning");
 
         await Bed.Nemesis.FlapAsync(edge.Host, TimeSpan.FromSeconds(PartitionSize.Get("FLAP_PERIOD_SECONDS", ci: 2, full: 3)),
-            TimeSpan.FromSeconds(PartitionSize.Get("FLAP_SECONDS", ci: 12, full: 60)));
+            TimeSpan.FromSeconds(PartitionSize.Get("FLAP_SECONDS", ci: 8, full: 60)));
 
         await ConvergeAndCheckAsync(scenario, workload);
         Assert.Equal("completed", (await cloud.GetJsonAsync($"/jobs/{big}")).Status());
