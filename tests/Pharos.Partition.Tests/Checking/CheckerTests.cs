@@ -19,7 +19,7 @@ public sealed class CheckerTests
     private static readonly DateTimeOffset T0 = new(2026, 12, 5, 9, 0, 0, TimeSpan.Zero);
 
     /// <summary>How a task of a generated run ends.</summary>
-    public enum Ending { Completed, Failed, Cancelled, RequeuedThenCompleted }
+    public enum Ending { Completed, Failed, Cancelled, RequeuedThenCompleted, RequeuedThenDeliveredLate }
 
     /// <summary>A run that keeps the contract: each task got a 202, was enqueued, leased and ended as <paramref name="endings"/> say.</summary>
     private static (List<Operation> History, JournalDump Journal, Dictionary<string, FinalJob> Finals) Run(IReadOnlyList<Ending> endings)
@@ -46,6 +46,10 @@ public sealed class CheckerTests
                 // A new incarnation of the queue may take over between two events: the writers follow each other.
                 writer = $"writer-{i + 2}";
             }
+            // The worker lost the lease (its edge was cut off) after it had the result; the result arrives while the
+            // task waits in the queue, under the lease it lost, and completes it.
+            if (endings[i] == Ending.RequeuedThenDeliveredLate)
+                events.Add((writer, new TaskRequeued(id, lease, at.AddSeconds(3), LeaseEndReason.WorkerTerminated)));
             var (status, final) = endings[i] switch
             {
                 Ending.Failed => ("failed", (object)new TaskFailed(id, lease, at.AddSeconds(5), JobReason.CloneFailed, "boom")),
@@ -66,6 +70,7 @@ public sealed class CheckerTests
     {
         UndocumentedAnswer, LostTask, NeverFinished, TwoFinalStatuses, ForkedSequenceNumber, GapInSequenceNumbers,
         WrongStoredHighest, OverlappingLease, CompletedTwice, EventAfterFinal, PhantomTask, WriterResumed, CancelledButCompleted,
+        CompletedUnderALostLeaseWhileAnotherIsHeld,
     }
 
     private static (List<Operation>, JournalDump, Dictionary<string, FinalJob>) Inject(
@@ -129,6 +134,15 @@ public sealed class CheckerTests
                 Append(new TaskProgressed("none", "none", T0, JobStage.Cloning), "another-writer");
                 Append(new TaskProgressed("none", "none", T0, JobStage.Cloning), entries[0].Writer == "another-writer" ? "x" : entries[0].Writer);
                 break;
+            case Fault.CompletedUnderALostLeaseWhileAnotherIsHeld:
+                Append(new TaskEnqueued("taken", Repo, Priority.Normal, T0, 86400, "admin", Ref: "y"));
+                Append(new TaskLeased("taken", "taken-l1", "w1", "a", T0, 1));
+                Append(new TaskRequeued("taken", "taken-l1", T0, LeaseEndReason.WorkerTerminated));
+                Append(new TaskLeased("taken", "taken-l2", "w2", "b", T0, 2));
+                history.Add(history[0] with { Index = 1001, Key = Workload.SubmitKey(Repo, "y"), TaskId = "taken" });
+                finals["taken"] = new FinalJob("taken", "completed", ["queued", "completed"]);
+                Append(new TaskCompleted("taken", "taken-l1", T0, new TaskMetrics("abc", 1, 1, 1, 0, new StageSeconds())));
+                break;
             case Fault.CancelledButCompleted:
                 var completed = finals.Values.First(f => f.Status == "completed").TaskId;
                 history.Add(new Operation(2000, 1, OpKind.Cancel, "cloud1", completed, T0, T0, 200, completed, null));
@@ -140,7 +154,8 @@ public sealed class CheckerTests
 
     private static Arbitrary<Ending[]> Endings() =>
         Gen.NonEmptyListOf(Gen.Elements(Enum.GetValues<Ending>())).Select(l => l.Take(12).ToArray())
-            .Where(e => e.Contains(Ending.Completed) || e.Contains(Ending.RequeuedThenCompleted)).ToArbitrary();
+            .Where(e => e.Contains(Ending.Completed) || e.Contains(Ending.RequeuedThenCompleted) || e.Contains(Ending.RequeuedThenDeliveredLate))
+            .ToArbitrary();
 
     [Property(MaxTest = 200)]
     public Property A_run_that_keeps_the_contract_has_no_violations() =>
