@@ -41,7 +41,7 @@ OUT="$RESULTS_DIR/partition-$(date +%Y%m%d-%H%M%S).md"
 FIGURES="$WORK/figures.txt"
 : >"$FIGURES"
 
-log "running $FILTER at full length (about 15 minutes)"
+log "running $FILTER at full length (about 11 minutes)"
 started=$(date +%s)
 status=0
 PHAROS_PARTITION_FULL=1 PHAROS_PARTITION_RESULTS="$FIGURES" \
