@@ -68,8 +68,8 @@ public static class PharosAkkaHosting
                 FailureDetector = new PhiAccrualFailureDetectorOptions { AcceptableHeartbeatPause = TimeSpan.FromSeconds(5) },
             });
 
-        builder.WithActors((system, _, resolver) => ExitIfShutdownHangs(system, ShutdownDeadline,
-            resolver.GetService<IHostApplicationLifetime>()?.ApplicationStopped ?? CancellationToken.None));
+        builder.WithActors((system, _, resolver) =>
+            ExitIfShutdownHangs(system, ShutdownDeadline, resolver.GetService<IHostApplicationLifetime>()));
         // Allowed by PHAROS_CLUSTER_INSECURE, never silent: said at every start (and in GET /cluster/members).
         if (cluster.Insecure) builder.AddStartup((system, _) => system.Log.Warning("{0}", cluster.InsecureWarning));
         if (cluster.Tls is { } tls)
@@ -214,37 +214,47 @@ public static class PharosAkkaHosting
     /// system and rejoins; a cloud node returns its code). A supervisor (systemd) restarts the node on the code (3:
     /// downed). Partition tests found cloud nodes, restarted after kill -9 and then downed, that never exited: their
     /// remoting was down and nothing more happened, no host stop, no exit, so nothing restarted them and the cluster
-    /// never had its cloud node back. Earlier versions of this deadline (a coordinated shutdown task and a member-removed
-    /// callback arming a thread pool timer, then <c>Environment.Exit</c>, whose exit handlers wait for the very host
-    /// and shutdown that hang) did not end them. The watchdog is a thread of its own: it sees the shutdown begin by
-    /// the shutdown's reason being set (or the system gone), and it ends the process with <see cref="ImmediateExit"/>.
+    /// never had its cloud node back. Earlier versions of this deadline (a thread pool timer, then
+    /// <c>Environment.Exit</c>, whose exit handlers wait for the very host and shutdown that hang) did not end them, nor
+    /// did they cover a system that terminated while its host never stopped. The watchdog is a thread of its own,
+    /// armed by whichever comes first of the shutdown's first phase, the cluster removing the node, the system
+    /// terminating and the host stopping; it ends the process with <see cref="ImmediateExit"/>.
     /// </summary>
-    /// <param name="hostStopped">The host's ApplicationStopped (none: the system's termination is enough).</param>
+    /// <param name="host">The host's lifetime (none: the system's termination is enough).</param>
     /// <param name="exit">Ends the process with a code and says why (tests record it instead).</param>
-    public static void ExitIfShutdownHangs(ActorSystem system, TimeSpan deadline, CancellationToken hostStopped,
+    public static void ExitIfShutdownHangs(ActorSystem system, TimeSpan deadline, IHostApplicationLifetime? host,
         Action<int, string>? exit = null)
     {
         exit ??= ImmediateExit.Exit;
         var shutdown = CoordinatedShutdown.Get(system);
-        var host = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (hostStopped.CanBeCanceled) hostStopped.Register(() => host.TrySetResult());
-        else host.TrySetResult();
-        var stopped = Task.WhenAll(system.WhenTerminated, host.Task);
+        var begun = new ManualResetEventSlim();
+        shutdown.AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "pharos-exit-deadline", () =>
+        {
+            begun.Set();
+            return Task.FromResult(Akka.Done.Instance);
+        });
+        Cluster.Get(system).RegisterOnMemberRemoved(begun.Set);
+        system.WhenTerminated.ContinueWith(_ => begun.Set(), TaskScheduler.Default);
+        var hostStopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (host is null) hostStopped.SetResult();
+        else
+        {
+            host.ApplicationStopping.Register(begun.Set);
+            host.ApplicationStopped.Register(() => hostStopped.TrySetResult());
+        }
+        var stopped = Task.WhenAll(system.WhenTerminated, hostStopped.Task);
         var watchdog = new Thread(() =>
         {
-            // Polled, so that no task, callback or thread pool timer of the system that hangs is needed to notice.
-            while (shutdown.ShutdownReason is null && !system.WhenTerminated.IsCompleted) Thread.Sleep(ShutdownPoll);
+            begun.Wait();
             if (stopped.Wait(deadline)) return;
             var code = ExitCode(system);
             exit(code, $"pharos: the node's shutdown ({shutdown.ShutdownReason}) did not end within {deadline.TotalSeconds:0} s " +
                        $"(actor system {(system.WhenTerminated.IsCompleted ? "terminated" : "not terminated")}, host " +
-                       $"{(host.Task.IsCompleted ? "stopped" : "not stopped")}); exiting with code {code}");
+                       $"{(hostStopped.Task.IsCompleted ? "stopped" : "not stopped")}); exiting with code {code}");
         })
         { IsBackground = true, Name = "pharos-exit-deadline" };
         watchdog.Start();
     }
-
-    private static readonly TimeSpan ShutdownPoll = TimeSpan.FromMilliseconds(250);
 
     /// <summary>
     /// Until the host stops, or the actor system terminates on its own (the cluster downed the node) and the host is

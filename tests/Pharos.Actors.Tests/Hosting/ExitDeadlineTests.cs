@@ -1,5 +1,7 @@
 using Akka.Actor;
 using Akka.Configuration;
+using Microsoft.Extensions.Hosting.Internal;
+using Microsoft.Extensions.Logging.Abstractions;
 using Pharos.Actors.Hosting;
 
 namespace Pharos.Actors.Tests.Hosting;
@@ -11,7 +13,8 @@ namespace Pharos.Actors.Tests.Hosting;
 public sealed class ExitDeadlineTests
 {
     private readonly TaskCompletionSource<(int Code, string Message)> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly CancellationTokenSource _hostStopped = new();
+    // The generic host's own lifetime, signalled by the test as a host would: stopping, then stopped.
+    private readonly ApplicationLifetime _host = new(NullLogger<ApplicationLifetime>.Instance);
 
     private ActorSystem Watched(TimeSpan deadline)
     {
@@ -21,8 +24,14 @@ public sealed class ExitDeadlineTests
             akka.coordinated-shutdown.exit-clr = off
             akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
             """));
-        PharosAkkaHosting.ExitIfShutdownHangs(system, deadline, _hostStopped.Token, (code, message) => _exited.TrySetResult((code, message)));
+        PharosAkkaHosting.ExitIfShutdownHangs(system, deadline, _host, (code, message) => _exited.TrySetResult((code, message)));
         return system;
+    }
+
+    private void StopHost()
+    {
+        _host.StopApplication();
+        _host.NotifyStopped();
     }
 
     [Fact]
@@ -66,7 +75,7 @@ public sealed class ExitDeadlineTests
 
         await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClusterDowningReason.Instance);
         await system.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(60));
-        await _hostStopped.CancelAsync();
+        StopHost();
         await Task.Delay(TimeSpan.FromSeconds(6)); // past the deadline
 
         Assert.False(_exited.Task.IsCompleted, "the process was ended although its shutdown ended in time");
@@ -78,7 +87,7 @@ public sealed class ExitDeadlineTests
         var system = Watched(TimeSpan.FromMilliseconds(200));
         await Task.Delay(TimeSpan.FromSeconds(1));
         Assert.False(_exited.Task.IsCompleted);
-        await _hostStopped.CancelAsync();
+        StopHost();
         await system.Terminate();
     }
 }
