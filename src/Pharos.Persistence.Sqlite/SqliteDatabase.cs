@@ -6,7 +6,7 @@ namespace Pharos.Persistence.Sqlite;
 /// <summary>
 /// One SQLite file of a plugin: its connections (Microsoft.Data.Sqlite pools them) and its one writer at a time.
 /// SQLite takes one write transaction per file; queueing writers here, rather than on the file's lock, keeps a write
-/// from failing with SQLITE_BUSY while another commits.
+/// from failing with SQLITE_BUSY while another commits. Deletes give their space back (<see cref="SqliteFileSpace"/>).
 /// </summary>
 internal sealed class SqliteDatabase
 {
@@ -28,6 +28,7 @@ internal sealed class SqliteDatabase
         if (!JournalModes.Contains(journalMode))
             throw new ConfigurationException($"{pluginId}.journal-mode is '{journalMode}': one of {string.Join(", ", JournalModes)}.");
         using var connection = Open();
+        SqliteFileSpace.UseIncrementalVacuum(connection);
         using var command = connection.CreateCommand();
         command.CommandText = $"PRAGMA journal_mode={journalMode};\n{schema}";
         command.ExecuteNonQuery();
@@ -40,8 +41,12 @@ internal sealed class SqliteDatabase
         return connection;
     }
 
-    /// <summary>Runs <paramref name="write"/> in a transaction of its own, once no other write of this file runs.</summary>
-    public async Task WriteAsync(Action<SqliteConnection, SqliteTransaction> write, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="write"/> in a transaction of its own, once no other write of this file runs; after a delete
+    /// (<paramref name="reclaim"/>), hands the freed pages back (<see cref="SqliteFileSpace.Reclaim"/>).
+    /// </summary>
+    public async Task WriteAsync(Action<SqliteConnection, SqliteTransaction> write, CancellationToken cancellationToken,
+        bool reclaim = false)
     {
         await _writer.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -54,6 +59,7 @@ internal sealed class SqliteDatabase
                 using var transaction = connection.BeginTransaction();
                 write(connection, transaction);
                 transaction.Commit();
+                if (reclaim) SqliteFileSpace.Reclaim(connection);
             }, cancellationToken).ConfigureAwait(false);
         }
         finally

@@ -25,6 +25,12 @@ public abstract class PluginStorage : IDisposable
     /// <summary>The sequence numbers of the snapshots stored for <paramref name="persistenceId"/>, ascending.</summary>
     public abstract Task<IReadOnlyList<long>> ReadSnapshotSequenceNrsAsync(string persistenceId);
 
+    /// <summary>
+    /// Damages the stored snapshot of <paramref name="persistenceId"/> at <paramref name="sequenceNr"/> in place, as a
+    /// disk or a bad write might: it stays there, and reading it fails.
+    /// </summary>
+    public abstract Task CorruptSnapshotAsync(string persistenceId, long sequenceNr);
+
     public void Dispose()
     {
         Dispose(true);

@@ -118,6 +118,27 @@ public abstract class SnapshotStoreConformanceSpec<TStorage> : PluginSpec<TStora
     }
 
     [Fact]
+    public async Task Loads_the_snapshot_before_the_latest_when_the_latest_cannot_be_read()
+    {
+        await Storage.CorruptSnapshotAsync(Pid, 15);
+        Load(Pid, SnapshotSelectionCriteria.Latest, long.MaxValue);
+        ExpectSnapshot(3, long.MaxValue);
+
+        await Storage.CorruptSnapshotAsync(Pid, 14);
+        Load(Pid, SnapshotSelectionCriteria.Latest, long.MaxValue);
+        ExpectSnapshot(2, long.MaxValue);
+    }
+
+    [Fact]
+    public async Task Fails_the_load_when_none_of_the_newest_three_can_be_read_rather_than_answer_none()
+    {
+        // Answering "no snapshot" would recover from the first event, which an owner that trims may have deleted.
+        foreach (var sequenceNr in new long[] { 15, 14, 13 }) await Storage.CorruptSnapshotAsync(Pid, sequenceNr);
+        Load(Pid, SnapshotSelectionCriteria.Latest, long.MaxValue);
+        _senderProbe.ExpectMsg<LoadSnapshotFailed>();
+    }
+
+    [Fact]
     public async Task Deletes_a_single_snapshot_identified_by_its_sequence_number()
     {
         var md = new SnapshotMetadata(_metadata[2].PersistenceId, _metadata[2].SequenceNr, DateTime.MinValue); // timestamp left out

@@ -49,6 +49,8 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
     // The batch being written; null while no write is in flight.
     private QueueBatch<IActorRef>? _writing;
     private int _eventsSinceSnapshot;
+    // The sequence number of the newest snapshot known to be saved (or recovered from); 0 before the first.
+    private long _snapshotSequenceNr;
 
     public ITimerScheduler Timers { get; set; } = null!;
     public override string PersistenceId => PersistenceIdValue;
@@ -65,7 +67,9 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
 
         Recover<SnapshotOffer>(offer =>
         {
-            if (offer.Snapshot is QueueSnapshot snapshot) _state.Restore(snapshot);
+            if (offer.Snapshot is not QueueSnapshot snapshot) return;
+            _state.Restore(snapshot);
+            _snapshotSequenceNr = offer.Metadata.SequenceNr;
         });
         Recover<IPersistedEvent>(e => _state.Apply(e));
         Recover<RecoveryCompleted>(_ =>
@@ -121,10 +125,13 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
         Command<GetQueueDepth>(_ => AnswerQuery(_state.Depth));
         Command<GetQueueStatus>(_ => AnswerQuery(() =>
             new QueueStatus(_state.LiveCount(_clock.GetUtcNow()), _state.InFlightCount, _settings.MaxQueueSize)));
-        Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
+        Command<SaveSnapshotSuccess>(saved => TrimBehind(saved.Metadata.SequenceNr));
         Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "Queue snapshot failed; recovery replays more events"));
         Command<DeleteSnapshotsSuccess>(_ => { });
         Command<DeleteSnapshotsFailure>(f => _log.Warning(f.Cause, "Deleting old queue snapshots failed"));
+        // The events behind the snapshot before are gone: now the snapshots before that one.
+        Command<DeleteMessagesSuccess>(trimmed => DeleteSnapshots(new SnapshotSelectionCriteria(trimmed.ToSequenceNr - 1)));
+        Command<DeleteMessagesFailure>(f => _log.Warning(f.Cause, "Trimming the queue's journal failed; the next snapshot tries again"));
     }
 
     public static Props Props(QueueSettings settings, TimeProvider clock, IActorRef mediator, IQueueMetrics? metrics = null,
@@ -242,6 +249,20 @@ public sealed class QueueActor : ReceivePersistentActor, IWithTimers
             _eventsSinceSnapshot = 0;
             SaveSnapshot(_state.ToSnapshot());
         }
+    }
+
+    /// <summary>
+    /// A snapshot at <paramref name="saved"/> is durable: the journal keeps only what recovery can need. That is the
+    /// snapshot before it and the events after that one, so that a newest snapshot that cannot be read still recovers
+    /// (the snapshot store falls back to the one before). The events up to that snapshot are deleted, then (once that
+    /// is done) the snapshots older than it. Each step is one atomic write, and every state between them (snapshot
+    /// saved, events trimmed, snapshots trimmed, next events written) recovers to the same queue.
+    /// </summary>
+    private void TrimBehind(long saved)
+    {
+        var previous = _snapshotSequenceNr;
+        _snapshotSequenceNr = Math.Max(previous, saved);
+        if (previous > 0 && previous < saved) DeleteMessages(previous);
     }
 
     private void LogTransition(IPersistedEvent e)

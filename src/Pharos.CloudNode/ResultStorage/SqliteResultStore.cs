@@ -8,7 +8,8 @@ namespace Pharos.CloudNode.ResultStorage;
 /// <summary>
 /// The embedded result store: one table in <c>PHAROS_DATA_DIR/results.db</c> (a file of its own, so a large result
 /// being written never holds the journal's lock), WAL, synchronous=FULL: a put is on disk before it returns. Bundles
-/// are written and read through SQLite's incremental blob I/O, not copied into a parameter.
+/// are written and read through SQLite's incremental blob I/O, not copied into a parameter. What retention deletes
+/// is handed back to the file system (<see cref="Pharos.Persistence.Sqlite.SqliteFileSpace"/>).
 /// </summary>
 public sealed class SqliteResultStore : ResultStore
 {
@@ -68,6 +69,8 @@ public sealed class SqliteResultStore : ResultStore
         connection.Open();
         // WAL is a property of the file; set once, it covers every later connection.
         Execute(connection, "PRAGMA journal_mode=WAL;");
+        // Results replaced by newer commits are deleted; their pages go back to the file system rather than stay in it.
+        Pharos.Persistence.Sqlite.SqliteFileSpace.UseIncrementalVacuum(connection);
         if (HasTableWithoutRef(connection)) Execute(connection, MigrateFromBeforeRefs);
         Execute(connection, Schema);
     }
@@ -102,6 +105,7 @@ public sealed class SqliteResultStore : ResultStore
                     : bundle.ToArray();
             await upsert.ExecuteNonQueryAsync(ct);
         }
+        int pruned;
         await using (var prune = Command(connection, $"""
                          DELETE FROM results WHERE repo_url = $repo AND ref = $ref AND commit_sha NOT IN
                            (SELECT commit_sha FROM results WHERE repo_url = $repo AND ref = $ref {Newest} LIMIT $keep);
@@ -110,9 +114,10 @@ public sealed class SqliteResultStore : ResultStore
             prune.Parameters.AddWithValue("$repo", result.RepoUrl);
             prune.Parameters.AddWithValue("$ref", result.Ref ?? ResultRefs.DefaultBranch);
             prune.Parameters.AddWithValue("$keep", Keep);
-            await prune.ExecuteNonQueryAsync(ct);
+            pruned = await prune.ExecuteNonQueryAsync(ct);
         }
         await transaction.CommitAsync(ct);
+        if (pruned > 0) Pharos.Persistence.Sqlite.SqliteFileSpace.Reclaim(connection);
     }
 
     protected override async Task<IReadOnlyList<StoredResult>> ListNewestAsync(CancellationToken ct)
@@ -170,7 +175,9 @@ public sealed class SqliteResultStore : ResultStore
         await using var connection = await OpenAsync(ct);
         await using var delete = Command(connection, "DELETE FROM results WHERE repo_url = $repo;");
         delete.Parameters.AddWithValue("$repo", repoUrl);
-        return await delete.ExecuteNonQueryAsync(ct) > 0;
+        if (await delete.ExecuteNonQueryAsync(ct) == 0) return false;
+        Pharos.Persistence.Sqlite.SqliteFileSpace.Reclaim(connection);
+        return true;
     }
 
     private async Task<SqliteConnection> OpenAsync(CancellationToken ct)

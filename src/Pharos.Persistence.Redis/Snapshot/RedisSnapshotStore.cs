@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Configuration;
+using Akka.Event;
 using Akka.Persistence;
 using Akka.Persistence.Snapshot;
 using StackExchange.Redis;
@@ -8,7 +9,8 @@ namespace Pharos.Persistence.Redis.Snapshot;
 
 /// <summary>
 /// Snapshots in a sorted set per persistence id, scored by sequence number, as Akka.Persistence.Redis keeps them.
-/// Saving at a sequence number that already has a snapshot replaces it (one MULTI/EXEC).
+/// Saving at a sequence number that already has a snapshot replaces it (one MULTI/EXEC). A snapshot that cannot be
+/// read is passed over for the one before it (<c>max-load-attempts</c>), as Akka's local snapshot store does.
 /// </summary>
 public sealed class RedisSnapshotStore : SnapshotStore
 {
@@ -16,15 +18,18 @@ public sealed class RedisSnapshotStore : SnapshotStore
     private readonly RedisKeys _keys;
     private readonly RedisPersistence _redis;
     private readonly ExtendedActorSystem _system;
+    private readonly int _maxLoadAttempts;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
     private IDatabase? _database;
 
     public RedisSnapshotStore(Config config)
     {
         _system = (ExtendedActorSystem)Context.System;
         _redis = RedisPersistence.Get(_system);
-        _settings = RedisPluginSettings.From(config.WithFallback(RedisPersistence.DefaultConfig()
-            .GetConfig("akka.persistence.snapshot-store.redis")), "load-page-size");
+        config = config.WithFallback(RedisPersistence.DefaultConfig().GetConfig("akka.persistence.snapshot-store.redis"));
+        _settings = RedisPluginSettings.From(config, "load-page-size");
         _keys = new RedisKeys(_settings.KeyPrefix);
+        _maxLoadAttempts = Math.Max(1, config.GetInt("max-load-attempts"));
     }
 
     private async Task<IDatabase> DatabaseAsync() => _database ??= await _redis.DatabaseAsync(_settings).ConfigureAwait(false);
@@ -32,8 +37,25 @@ public sealed class RedisSnapshotStore : SnapshotStore
     protected override async Task<SelectedSnapshot?> LoadAsync(string persistenceId, SnapshotSelectionCriteria criteria,
         CancellationToken cancellationToken)
     {
-        await foreach (var (entry, _) in Matching(persistenceId, criteria).ConfigureAwait(false))
-            return new SelectedSnapshot(entry.Metadata, entry.Deserialize(_system));
+        Exception? unreadable = null;
+        var attempts = 0;
+        await foreach (var (entry, _, sequenceNr, error) in Matching(persistenceId, criteria).ConfigureAwait(false))
+        {
+            try
+            {
+                if (error is not null) throw error;
+                return new SelectedSnapshot(entry!.Metadata, entry.Deserialize(_system));
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The events after the older snapshot are still in the journal (the owner trims behind the one before).
+                _log.Warning(e, "The snapshot of {0} at {1} cannot be read; trying the one before it", persistenceId, sequenceNr);
+                unreadable = e;
+                if (++attempts >= _maxLoadAttempts) break;
+            }
+        }
+        // None could be read: recovery fails rather than start from nothing, as if no snapshot had been taken.
+        if (unreadable is not null) throw unreadable;
         return null;
     }
 
@@ -80,14 +102,19 @@ public sealed class RedisSnapshotStore : SnapshotStore
     private async Task DeleteMatching(IDatabase database, string persistenceId, SnapshotSelectionCriteria criteria)
     {
         var members = new List<RedisValue>();
-        await foreach (var (_, member) in Matching(persistenceId, criteria).ConfigureAwait(false)) members.Add(member);
+        // An entry that cannot be read has no timestamp to compare: only a delete by sequence numbers removes it.
+        await foreach (var (entry, member, _, _) in Matching(persistenceId, criteria).ConfigureAwait(false))
+            if (entry is not null) members.Add(member);
         if (members.Count > 0)
             await database.SortedSetRemoveAsync(_keys.Snapshots(persistenceId), members.ToArray()).ConfigureAwait(false);
     }
 
-    /// <summary>Snapshots that match, newest sequence number first, read load-page-size at a time.</summary>
-    private async IAsyncEnumerable<(SnapshotEntry Entry, RedisValue Member)> Matching(string persistenceId,
-        SnapshotSelectionCriteria criteria)
+    /// <summary>
+    /// Snapshots that match, newest sequence number (their score) first, read load-page-size at a time. An entry whose
+    /// envelope cannot be read comes with its error, in its place in the order.
+    /// </summary>
+    private async IAsyncEnumerable<(SnapshotEntry? Entry, RedisValue Member, long SequenceNr, Exception? Error)> Matching(
+        string persistenceId, SnapshotSelectionCriteria criteria)
     {
         var database = await DatabaseAsync().ConfigureAwait(false);
         var key = _keys.Snapshots(persistenceId);
@@ -95,18 +122,30 @@ public sealed class RedisSnapshotStore : SnapshotStore
         long skip = 0;
         while (true)
         {
-            var page = await database.SortedSetRangeByScoreAsync(key, criteria.MaxSequenceNr, criteria.MinSequenceNr,
+            var page = await database.SortedSetRangeByScoreWithScoresAsync(key, criteria.MaxSequenceNr, criteria.MinSequenceNr,
                 Exclude.None, Order.Descending, skip, _settings.PageSize).ConfigureAwait(false);
-            var entries = page.Select(member => (Entry: SnapshotEntry.Read((byte[])member!), Member: member))
+            var entries = page.Select(scored => Read(scored))
                 // Newest first within one sequence number too (a store written by another plugin may hold several).
-                .OrderByDescending(e => e.Entry.Metadata.SequenceNr).ThenByDescending(e => e.Entry.Metadata.Timestamp);
+                .OrderByDescending(e => e.SequenceNr).ThenByDescending(e => e.Entry?.Metadata.Timestamp ?? DateTime.MaxValue);
             foreach (var entry in entries)
             {
-                var timestamp = entry.Entry.Metadata.Timestamp;
-                if (timestamp <= criteria.MaxTimeStamp && timestamp >= minTimestamp) yield return entry;
+                var timestamp = entry.Entry?.Metadata.Timestamp;
+                if (timestamp is null || (timestamp <= criteria.MaxTimeStamp && timestamp >= minTimestamp)) yield return entry;
             }
             if (page.Length < _settings.PageSize) yield break;
             skip += page.Length;
+        }
+    }
+
+    private static (SnapshotEntry? Entry, RedisValue Member, long SequenceNr, Exception? Error) Read(SortedSetEntry scored)
+    {
+        try
+        {
+            return (SnapshotEntry.Read((byte[])scored.Element!), scored.Element, (long)scored.Score, null);
+        }
+        catch (Exception e) when (e is Google.Protobuf.InvalidProtocolBufferException or ArgumentException or OverflowException)
+        {
+            return (null, scored.Element, (long)scored.Score, e);
         }
     }
 }

@@ -11,7 +11,8 @@ namespace Pharos.Persistence.Sqlite.Journal;
 /// Events as rows of Akka.Persistence.Sql's <c>journal</c> table (its <c>tags</c> table for tagged events): the payload
 /// serialized by its own serializer, with that serializer's id and manifest, as that plugin writes them. Each call's
 /// writes are one transaction; recovery reads <c>replay-page-size</c> rows per query; deleting events marks the
-/// highest deleted row and removes the rest, so the highest sequence number stays.
+/// highest deleted row and removes the rest, so the highest sequence number stays, and gives their pages back to the
+/// file system.
 /// </summary>
 public sealed class SqliteJournal : AsyncWriteJournal
 {
@@ -187,5 +188,5 @@ public sealed class SqliteJournal : AsyncWriteJournal
                 """, ("$pid", persistenceId), ("$last", last));
             delete.Transaction = transaction;
             delete.ExecuteNonQuery();
-        }, cancellationToken);
+        }, cancellationToken, reclaim: true);
 }

@@ -1,4 +1,5 @@
 using Akka.Configuration;
+using Akka.Event;
 using Akka.Persistence;
 using Akka.Persistence.Snapshot;
 
@@ -7,7 +8,8 @@ namespace Pharos.Persistence.Sqlite.Snapshot;
 /// <summary>
 /// Snapshots as rows of Akka.Persistence.Sql's <c>snapshot</c> table: the snapshot serialized by its own serializer,
 /// with that serializer's id and manifest, keyed by persistence id and sequence number (saving again at one replaces
-/// it), <c>created</c> in ticks.
+/// it), <c>created</c> in ticks. A snapshot that cannot be read is passed over for the one before it
+/// (<c>max-load-attempts</c>), as Akka's local snapshot store does.
 /// </summary>
 public sealed class SqliteSnapshotStore : SnapshotStore
 {
@@ -36,11 +38,15 @@ public sealed class SqliteSnapshotStore : SnapshotStore
 
     private readonly SqliteDatabase _database;
     private readonly Akka.Serialization.Serialization _serialization;
+    private readonly int _maxLoadAttempts;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
 
     public SqliteSnapshotStore(Config config)
     {
-        _database = new SqliteDatabase(config.WithFallback(SqlitePersistence.DefaultConfig().GetConfig(PluginId)), PluginId, Schema);
+        config = config.WithFallback(SqlitePersistence.DefaultConfig().GetConfig(PluginId));
+        _database = new SqliteDatabase(config, PluginId, Schema);
         _serialization = Context.System.Serialization;
+        _maxLoadAttempts = Math.Max(1, config.GetInt("max-load-attempts"));
     }
 
     protected override Task<SelectedSnapshot?> LoadAsync(string persistenceId, SnapshotSelectionCriteria criteria,
@@ -49,14 +55,29 @@ public sealed class SqliteSnapshotStore : SnapshotStore
         using var connection = _database.Open();
         using var select = SqliteDatabase.Command(connection, $"""
             SELECT sequence_number, created, snapshot, manifest, serializer_id FROM snapshot WHERE {Matching}
-            ORDER BY sequence_number DESC, created DESC LIMIT 1
-            """, Parameters(persistenceId, criteria));
+            ORDER BY sequence_number DESC, created DESC LIMIT $attempts
+            """, [.. Parameters(persistenceId, criteria), ("$attempts", _maxLoadAttempts)]);
         using var reader = select.ExecuteReader();
-        if (!reader.Read()) return null;
-        var metadata = new SnapshotMetadata(persistenceId, reader.GetInt64(0), new DateTime(reader.GetInt64(1), DateTimeKind.Utc));
-        var snapshot = StoredPayload.Read(_serialization, (byte[])reader[2], reader.IsDBNull(3) ? "" : reader.GetString(3),
-            reader.IsDBNull(4) ? null : reader.GetInt32(4));
-        return new SelectedSnapshot(metadata, snapshot);
+        Exception? unreadable = null;
+        while (reader.Read())
+        {
+            var metadata = new SnapshotMetadata(persistenceId, reader.GetInt64(0), new DateTime(reader.GetInt64(1), DateTimeKind.Utc));
+            try
+            {
+                var snapshot = StoredPayload.Read(_serialization, (byte[])reader[2], reader.IsDBNull(3) ? "" : reader.GetString(3),
+                    reader.IsDBNull(4) ? null : reader.GetInt32(4));
+                return new SelectedSnapshot(metadata, snapshot);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The events after the older snapshot are still in the journal (the owner trims behind the one before).
+                _log.Warning(e, "The snapshot of {0} at {1} cannot be read; trying the one before it", persistenceId, metadata.SequenceNr);
+                unreadable = e;
+            }
+        }
+        // None could be read: recovery fails rather than start from nothing, as if no snapshot had been taken.
+        if (unreadable is not null) throw unreadable;
+        return null;
     }, cancellationToken);
 
     protected override Task SaveAsync(SnapshotMetadata metadata, object snapshot, CancellationToken cancellationToken)
@@ -86,7 +107,7 @@ public sealed class SqliteSnapshotStore : SnapshotStore
             using var delete = SqliteDatabase.Command(connection, $"DELETE FROM snapshot WHERE {Matching}", Parameters(persistenceId, criteria));
             delete.Transaction = transaction;
             delete.ExecuteNonQuery();
-        }, cancellationToken);
+        }, cancellationToken, reclaim: true);
 
     private static (string, object?)[] Parameters(string persistenceId, SnapshotSelectionCriteria criteria) =>
     [

@@ -91,6 +91,18 @@ public sealed class RedisStorage(RedisServer server, int replayPageSize = 1000) 
     public override async Task<IReadOnlyList<long>> ReadSnapshotSequenceNrsAsync(string persistenceId) =>
         (await Db.SortedSetRangeByRankWithScoresAsync(SnapshotKey(persistenceId))).Select(e => (long)e.Score).ToList();
 
+    public override async Task CorruptSnapshotAsync(string persistenceId, long sequenceNr)
+    {
+        // The member's bytes cut in half, inside its payload: its protobuf envelope cannot be read, and it keeps its score.
+        var key = SnapshotKey(persistenceId);
+        var members = await Db.SortedSetRangeByScoreAsync(key, sequenceNr, sequenceNr);
+        Assert.NotEmpty(members);
+        var transaction = Db.CreateTransaction();
+        _ = transaction.SortedSetRemoveRangeByScoreAsync(key, sequenceNr, sequenceNr);
+        _ = transaction.SortedSetAddAsync(key, ((byte[])members[0]!)[..(((byte[])members[0]!).Length / 2)], sequenceNr);
+        Assert.True(await transaction.ExecuteAsync());
+    }
+
     protected override void Dispose(bool disposing)
     {
         if (disposing) _redis?.Dispose();

@@ -165,6 +165,14 @@ public sealed class SqliteStorage : PluginStorage
     public override Task<IReadOnlyList<long>> ReadSnapshotSequenceNrsAsync(string persistenceId) =>
         Task.FromResult<IReadOnlyList<long>>(ReadSnapshotRows(persistenceId).Select(row => row.SequenceNumber).ToList());
 
+    public override Task CorruptSnapshotAsync(string persistenceId, long sequenceNr)
+    {
+        // A serializer nobody has: the bytes are there, and no one can read them.
+        Execute(SnapshotFile, "UPDATE snapshot SET serializer_id = 987654 WHERE persistence_id = $pid AND sequence_number = $seq",
+            ("$pid", persistenceId), ("$seq", sequenceNr));
+        return Task.CompletedTask;
+    }
+
     private static string NewDirectory()
     {
         var directory = Path.Combine(Path.GetTempPath(), "pharos-sqlite-tests", Guid.NewGuid().ToString("N"));
