@@ -75,6 +75,9 @@ public sealed class MetricsTests
         Assert.Equal(1, Value(text, "pharos_stage_duration_seconds_count{stage=\"parse\"}"));
         Assert.Equal(15.0, Value(text, "pharos_stage_duration_seconds_sum{stage=\"train\"}"));
         Assert.Contains("pharos_stage_duration_seconds_bucket{stage=\"train\",le=\"+Inf\"} 2", text);
+        // The process's own figures beside them: the GC heap (bench/soak follows it) and the working set.
+        Assert.True(Value(text, "dotnet_total_memory_bytes") > 0);
+        Assert.True(Value(text, "process_working_set_bytes") > 0);
     }
 
     [Fact]

@@ -68,6 +68,10 @@ public sealed class PharosMetrics : IQueueMetrics
                      Live.LiveConnectionLimits.TotalLimit, Live.LiveConnectionLimits.PerAddressLimit])
             _rateLimited.WithLabels(limit);
         authFailures.Recorded += reason => _authFailuresBy[reason].Inc();
+        // The process's own figures, read at each scrape: dotnet_total_memory_bytes (the GC heap, GC.GetTotalMemory, what
+        // dotnet-counters calls GC Heap Size), dotnet_collection_count_total{generation}, process_working_set_bytes,
+        // process_cpu_seconds_total, process_num_threads, ... (bench/soak follows the GC heap through them).
+        DotNetStats.Register(Registry);
     }
 
     public void Accepted() => _accepted.Inc();
