@@ -12,11 +12,11 @@ public sealed record AuthFailure(string ClientIp, string Route, AuthFailureReaso
 /// <c>linesPerClientPerMinute</c> full lines per one-minute window, further failures are only counted, and
 /// <see cref="Flush"/> (called once a minute) writes one summary line covering everything suppressed, and the requests
 /// the per-client failure limit answered 429 instead of 401 (<see cref="RecordRefused"/>).
-/// At most <c>maxTrackedClients</c> IPs are tracked at a time; failures from further clients are counted in an
+/// At most <c>maxTrackedClients</c> IPs (<see cref="ClientPartitions.MaxClients"/> by default) are tracked at a time; failures from further clients are counted in an
 /// overflow counter, so memory stays bounded whatever the number of distinct sources.
 /// Thread-safe: every request thread records into one instance.
 /// </summary>
-public sealed class AuthFailureLog(ILogger<AuthFailureLog> logger, int linesPerClientPerMinute = 5, int maxTrackedClients = 10_000)
+public sealed class AuthFailureLog(ILogger<AuthFailureLog> logger, int linesPerClientPerMinute = 5, int maxTrackedClients = ClientPartitions.MaxClients)
 {
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
     public const int TopClientsInSummary = 5;

@@ -10,7 +10,8 @@ namespace Pharos.CloudNode.Auth;
 /// a token with <c>requests_per_minute</c> in PHAROS_TOKENS_FILE gets that many requests in any minute;
 /// a token without it (the admin token among them) is not limited;
 /// a request that will fail authentication on a route that needs a token counts against its client address,
-/// PHAROS_AUTH_FAILURES_PER_MINUTE a minute, so guessing tokens is slow and a flood is refused before any work;
+/// PHAROS_AUTH_FAILURES_PER_MINUTE a minute, so guessing tokens is slow and a flood is refused before any work
+/// (at most <see cref="ClientPartitions.MaxClients"/> addresses have a partition of their own; see <see cref="ClientPartitions"/>);
 /// anything else (public reads, health) is not limited.
 /// Refusals are 429 problem+json with Retry-After.
 /// </summary>
@@ -21,16 +22,23 @@ public static class RateLimits
     // A minute in six sliding segments: a client that spent its minute gets a permit back within 10 s.
     private const int SegmentsPerMinute = 6;
 
-    public static IServiceCollection AddPharosRateLimits(this IServiceCollection services, PharosSettings settings) =>
-        services.AddRateLimiter(options =>
+    /// <summary>The partition every failing address shares once <see cref="ClientPartitions.MaxClients"/> have their own.</summary>
+    public const string FailedAuthOverflow = FailedAuthLimit + ":overflow";
+
+    public static IServiceCollection AddPharosRateLimits(this IServiceCollection services, PharosSettings settings)
+    {
+        // The failing addresses' partitions of this node's limiter (registered so that they can be counted).
+        var failing = new ClientPartitions();
+        return services.AddSingleton(failing).AddRateLimiter(options =>
         {
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(
-                context => Partition(context, settings.Auth.AuthFailuresPerMinute));
+                context => Partition(context, settings.Auth.AuthFailuresPerMinute, failing));
             options.OnRejected = RejectAsync;
         });
+    }
 
-    private static RateLimitPartition<string> Partition(HttpContext context, int failuresPerMinute)
+    private static RateLimitPartition<string> Partition(HttpContext context, int failuresPerMinute, ClientPartitions failing)
     {
         var user = context.User;
         if (user.IsAuthenticated())
@@ -39,8 +47,8 @@ public static class RateLimits
                 : RateLimitPartition.GetNoLimiter("unlimited");
         var needsToken = context.GetEndpoint()?.Metadata.GetMetadata<BearerTokenRoute>() is not null;
         if (!needsToken || failuresPerMinute == 0) return RateLimitPartition.GetNoLimiter("open");
-        return RateLimitPartition.GetSlidingWindowLimiter($"{FailedAuthLimit}:{context.ClientAddress()}",
-            _ => PerMinute(failuresPerMinute));
+        return failing.Of(RateLimitPartition.GetSlidingWindowLimiter($"{FailedAuthLimit}:{context.ClientAddress()}",
+            _ => PerMinute(failuresPerMinute)), FailedAuthOverflow);
     }
 
     private static SlidingWindowRateLimiterOptions PerMinute(int permits) => new()

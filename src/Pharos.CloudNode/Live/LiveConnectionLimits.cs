@@ -27,16 +27,23 @@ public sealed class LiveConnectionLimits : IDisposable
     private readonly PharosMetrics _metrics;
     private readonly ConcurrencyLimiter _total;
     private readonly PartitionedRateLimiter<string> _perAddress;
+    private readonly ClientPartitions _addresses = new();
 
     public LiveConnectionLimits(PharosSettings settings, PharosMetrics metrics)
     {
         _settings = settings.Auth;
         _metrics = metrics;
         _total = new ConcurrencyLimiter(Permits(_settings.MaxLiveConnections));
-        // A partition per address; the limiter drops a partition once it has been idle a while.
-        _perAddress = PartitionedRateLimiter.Create<string, string>(address =>
-            RateLimitPartition.GetConcurrencyLimiter(address, _ => Permits(_settings.MaxLiveConnectionsPerAddress)));
+        // A partition per address, dropped 10 s after its last connection ended (see ClientPartitions).
+        _perAddress = PartitionedRateLimiter.Create<string, string>(address => _addresses.Of(
+            RateLimitPartition.GetConcurrencyLimiter(address, _ => Permits(_settings.MaxLiveConnectionsPerAddress)), OverflowKey));
     }
+
+    // Not an address: the partition every address shares once ClientPartitions.MaxClients have their own.
+    private const string OverflowKey = "overflow";
+
+    /// <summary>Client addresses with a partition of their own now (see <see cref="ClientPartitions"/>).</summary>
+    internal int AddressPartitions => _addresses.Live;
 
     private static ConcurrencyLimiterOptions Permits(int limit) => new() { PermitLimit = limit, QueueLimit = 0 };
 

@@ -9,7 +9,7 @@ public sealed class AuthFailureLogTests
     private static readonly DateTimeOffset T0 = new(2025, 3, 1, 12, 0, 0, TimeSpan.Zero);
     private static readonly AuthFailureReason[] Reasons = Enum.GetValues<AuthFailureReason>();
 
-    private static (AuthFailureLog Log, CollectingLoggerProvider Sink) Create(int lines = 5, int maxClients = 10_000)
+    private static (AuthFailureLog Log, CollectingLoggerProvider Sink) Create(int lines = 5, int maxClients = ClientPartitions.MaxClients)
     {
         var sink = new CollectingLoggerProvider();
         return (new AuthFailureLog(sink.CreateLogger<AuthFailureLog>(), lines, maxClients), sink);
@@ -184,6 +184,20 @@ public sealed class AuthFailureLogTests
         var summaries = Summaries(sink);
         Assert.Equal([6L, 1L, 1L], summaries.Select(s => (long)s.Fields["Suppressed"]!));
         Assert.Equal(15L, log.TotalFailures);
+    }
+
+    [Fact]
+    public void Ten_times_the_default_tracking_limit_of_distinct_clients_leaves_at_most_the_limit_tracked()
+    {
+        var (log, _) = Create(lines: 0);
+        for (var i = 0; i < 10 * ClientPartitions.MaxClients; i++)
+            log.Record(Failure($"2001:db8::{i:x}"), T0.AddMilliseconds(i % 59_000));
+        Assert.Equal(ClientPartitions.MaxClients, log.TrackedClients);
+        Assert.Equal(10L * ClientPartitions.MaxClients, log.TotalFailures);
+
+        // The minute flush forgets them all.
+        log.Flush(T0.AddMinutes(2));
+        Assert.Equal(0, log.TrackedClients);
     }
 
     [Fact]
