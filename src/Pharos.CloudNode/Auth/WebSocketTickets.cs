@@ -15,6 +15,12 @@ public sealed class WebSocketTickets : IDisposable
 {
     public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Tickets open at once. Only callers with a token get tickets, and a browser redeems its ticket within a second;
+    /// a flood of issues past this drops the tickets that expire soonest rather than grow.
+    /// </summary>
+    public const int MaxOpen = 10_000;
+
     /// <summary>The query parameter that carries a ticket.</summary>
     public const string QueryName = "ticket";
 
@@ -35,6 +41,7 @@ public sealed class WebSocketTickets : IDisposable
     public string Issue(ClaimsPrincipal user)
     {
         var ticket = WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
+        if (_open.Count >= MaxOpen) MakeRoom();
         _open[ticket] = new Issued(user, _clock.GetUtcNow() + Lifetime);
         return ticket;
     }
@@ -51,6 +58,16 @@ public sealed class WebSocketTickets : IDisposable
         var now = _clock.GetUtcNow();
         foreach (var (ticket, issued) in _open)
             if (issued.ExpiresAt <= now) _open.TryRemove(ticket, out _);
+    }
+
+    // The expired go first; if that is not enough, the tenth that expires soonest (a tenth at once, so that a flood
+    // pays for one walk over the tickets every MaxOpen / 10 issues, not at each).
+    private void MakeRoom()
+    {
+        Sweep();
+        if (_open.Count < MaxOpen) return;
+        foreach (var (ticket, _) in _open.ToArray().OrderBy(t => t.Value.ExpiresAt).Take(MaxOpen / 10))
+            _open.TryRemove(ticket, out _);
     }
 
     public void Dispose() => _sweep.Dispose();

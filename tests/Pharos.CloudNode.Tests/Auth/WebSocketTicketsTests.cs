@@ -49,6 +49,24 @@ public sealed class WebSocketTicketsTests
     }
 
     [Fact]
+    public void Ten_times_the_most_open_tickets_issued_at_once_leave_at_most_that_many_open_and_the_newest_redeemable()
+    {
+        var clock = new FakeTimeProvider();
+        using var tickets = new WebSocketTickets(clock);
+        var first = tickets.Issue(User("a"));
+        string last = first;
+        for (var i = 1; i < 10 * WebSocketTickets.MaxOpen; i++)
+        {
+            clock.Advance(TimeSpan.FromTicks(1));
+            last = tickets.Issue(User("a"));
+            Assert.InRange(tickets.Open, 1, WebSocketTickets.MaxOpen);
+        }
+        // The soonest to expire made room.
+        Assert.Null(tickets.Redeem(first));
+        Assert.NotNull(tickets.Redeem(last));
+    }
+
+    [Fact]
     public void Tickets_are_unguessable_and_safe_in_a_URL()
     {
         using var tickets = new WebSocketTickets(new FakeTimeProvider());
