@@ -273,8 +273,10 @@ public sealed class QueueDecider<TRef>(QueueSettings settings, Func<string>? new
     }
 
     /// <summary>
-    /// A worker's report renews or ends its lease. Progress within the current stage is not persisted; a report under
-    /// a lease that is no longer the task's changes nothing, and its worker is told to discard the work.
+    /// A worker's report renews or ends its lease. Only a stage later than the current one is persisted: progress within
+    /// a stage, or a report of an earlier stage, is not, so a job's timeline holds each stage at most once an attempt
+    /// (<see cref="QueueState.MaxTimelineEntries"/>). A report under a lease that is no longer the task's changes
+    /// nothing, and its worker is told to discard the work.
     /// </summary>
     private static Decision<TRef> Report(QueueState state, IWorkerReport report, TRef worker, DateTimeOffset now)
     {
@@ -289,7 +291,7 @@ public sealed class QueueDecider<TRef>(QueueSettings settings, Func<string>? new
             };
         IPersistedEvent? @event = report switch
         {
-            ReportProgress r when state.Find(taskId)!.Stage != r.Stage => new TaskProgressed(taskId, leaseId, now, r.Stage),
+            ReportProgress r when state.Find(taskId)!.Stage is not { } stage || r.Stage > stage => new TaskProgressed(taskId, leaseId, now, r.Stage),
             ReportProgress => null,
             ReportFailed r => new TaskFailed(taskId, leaseId, now, r.Reason, r.Error),
             ReportSkipped r => new TaskSkipped(taskId, now, JobReason.TtlExpired, r.AgeSeconds, r.TtlSeconds),

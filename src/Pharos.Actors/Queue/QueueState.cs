@@ -37,6 +37,14 @@ public sealed class QueueState(int maxQueueSize, int historySize, int maxAttempt
     // from an edge's outbox, still completes the task, as long as no other worker has taken it since.
     private readonly Dictionary<string, List<LeaseRecord>> _lapsed = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The most entries a job's timeline holds: queued, then for each of at most <paramref name="maxAttempts"/> attempts
+    /// its lease and each stage once (the decider persists only a later stage), a requeue between attempts, and the end.
+    /// </summary>
+    public static int MaxTimelineEntries(int maxAttempts) => 1 + maxAttempts * (1 + StageCount) + (maxAttempts - 1) + 1;
+
+    private static readonly int StageCount = Enum.GetValues<JobStage>().Length;
+
     public int MaxQueueSize { get; } = maxQueueSize;
     public int HistorySize { get; } = historySize;
     public int MaxAttempts { get; } = maxAttempts;

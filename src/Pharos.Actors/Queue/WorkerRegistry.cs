@@ -34,6 +34,9 @@ public sealed class WorkerRegistry<TRef> where TRef : notnull
     /// <summary>Lease id → the worker reference running under it.</summary>
     public IReadOnlyDictionary<string, TRef> Holders => _holders;
 
+    /// <summary>Workers known: those connected, since a worker is forgotten when it terminates or its node is removed.</summary>
+    public int Count => _workers.Count;
+
     /// <summary>A worker registered from <paramref name="address"/>; true when it is new (the actor watches it).</summary>
     public bool Register(TRef worker, string workerId, string address)
     {
