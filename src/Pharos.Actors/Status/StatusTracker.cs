@@ -27,7 +27,8 @@ public sealed class StatusTracker : ReceiveActor, IWithTimers
     private readonly IActorRef _mediator;
     private readonly TimeProvider _clock;
     private readonly Dictionary<string, WorkerStatusChanged> _workers = new(StringComparer.Ordinal);
-    // Nodes that are unreachable or gone: their workers show as offline until the node is back.
+    // Nodes that are unreachable or gone: their workers show as offline until the node is back. An address is kept
+    // only while a worker of it is listed, so nodes that never come back (a new address each restart) do not pile up.
     private readonly HashSet<string> _downAddresses = new(StringComparer.Ordinal);
     private QueueDepthChanged _depth;
     private readonly HashSet<IActorRef> _subscribers = [];
@@ -105,8 +106,16 @@ public sealed class StatusTracker : ReceiveActor, IWithTimers
         // Publications from one worker arrive in order; one from before a restart must not undo a newer one.
         if (_workers.TryGetValue(status.WorkerId, out var known) && known.At > status.At) return;
         _workers[status.WorkerId] = status;
+        // A new worker: workers offline past their retention go now, whether or not anyone reads the view.
+        if (known is null) Prune(_clock.GetUtcNow());
         Changed();
     }
+
+    /// <summary>Workers listed (online, or offline for less than <see cref="OfflineRetention"/>).</summary>
+    internal int WorkerCount => _workers.Count;
+
+    /// <summary>Addresses of nodes that are down and still have a worker listed.</summary>
+    internal int DownAddressCount => _downAddresses.Count;
 
     /// <summary>Pushes at once when the last push is an interval old, else once the interval ends (leading and trailing edge).</summary>
     private void Changed()
@@ -167,11 +176,17 @@ public sealed class StatusTracker : ReceiveActor, IWithTimers
         public static readonly AskWorkers Instance = new();
     }
 
-    private WorkerStatusView View()
+    /// <summary>Forgets workers offline past <see cref="OfflineRetention"/>, and down addresses no listed worker has.</summary>
+    private void Prune(DateTimeOffset now)
     {
-        var now = _clock.GetUtcNow();
         foreach (var gone in _workers.Values.Where(w => w.State == WorkerState.Offline && now - w.Since > OfflineRetention).ToList())
             _workers.Remove(gone.WorkerId);
+        _downAddresses.RemoveWhere(address => _workers.Values.All(w => w.Address != address));
+    }
+
+    private WorkerStatusView View()
+    {
+        Prune(_clock.GetUtcNow());
         var workers = _workers.Values.OrderBy(w => w.WorkerId, StringComparer.Ordinal).ToList();
         return new WorkerStatusView(OverallStatus(workers), workers,
             new QueueStatus(_depth.Pending, _depth.InFlight, _depth.Max));

@@ -156,4 +156,51 @@ public sealed class StatusTrackerTests : TestKit
         staying.ExpectMsg<WorkerStatusView>();
         leaving.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }
+
+    [Fact]
+    public void Ten_times_as_many_workers_gone_offline_past_the_retention_are_forgotten_without_anyone_reading()
+    {
+        const int workers = 100;
+        var clock = new ManualClock(new DateTimeOffset(2026, 11, 29, 8, 0, 0, TimeSpan.Zero));
+        var tracker = ActorOfAsTestActorRef<StatusTracker>(StatusTracker.Props(CreateTestProbe().Ref, CreateTestProbe().Ref, clock, 10));
+        for (var round = 0; round < 10; round++)
+        {
+            // A generation of workers, each under a name of its own (an edge restarted elsewhere), then gone offline.
+            var now = clock.GetUtcNow();
+            for (var i = 0; i < workers; i++)
+                tracker.Tell(new WorkerStatusChanged($"edge-{round}-{i}", $"akka.tcp://pharos@edge-{round}-{i}:1",
+                    WorkerState.Offline, null, null, null, null, "Stopped", now, now));
+            Assert.InRange(tracker.UnderlyingActor.WorkerCount, 1, workers);
+            clock.Advance(StatusTracker.OfflineRetention + TimeSpan.FromSeconds(1));
+        }
+        tracker.Tell(Report("last", 10, clock.GetUtcNow()));
+        Assert.Equal(1, tracker.UnderlyingActor.WorkerCount);
+    }
+
+    [Fact]
+    public async Task Addresses_of_nodes_that_left_are_forgotten_with_their_workers()
+    {
+        var cluster = Akka.Cluster.Cluster.Get(Sys);
+        await cluster.JoinAsync(cluster.SelfAddress);
+        var clock = new ManualClock(new DateTimeOffset(2026, 11, 29, 8, 0, 0, TimeSpan.Zero));
+        var tracker = ActorOfAsTestActorRef<StatusTracker>(StatusTracker.Props(CreateTestProbe().Ref, CreateTestProbe().Ref, clock, 10));
+        for (var i = 0; i < 3; i++)
+        {
+            // A node of its own, with a worker, joins and leaves: its worker shows offline and its address as down.
+            using var edge = ActorSystem.Create(Sys.Name, Sys.Settings.Config);
+            var edgeCluster = Akka.Cluster.Cluster.Get(edge);
+            await edgeCluster.JoinAsync(cluster.SelfAddress);
+            var address = edgeCluster.SelfAddress.ToString();
+            var now = clock.GetUtcNow();
+            tracker.Tell(new WorkerStatusChanged($"edge-{i}", address, WorkerState.Idle, null, null, null, null, "Idle", now, now));
+            await edgeCluster.LeaveAsync();
+            await edge.Terminate();
+            AwaitAssert(() => Assert.Equal(i + 1, tracker.UnderlyingActor.DownAddressCount), TimeSpan.FromSeconds(30));
+        }
+
+        clock.Advance(StatusTracker.OfflineRetention + TimeSpan.FromSeconds(1));
+        tracker.Tell(Report("last", 10, clock.GetUtcNow()));
+        AwaitAssert(() => Assert.Equal((1, 0), (tracker.UnderlyingActor.WorkerCount, tracker.UnderlyingActor.DownAddressCount)),
+            TimeSpan.FromSeconds(10));
+    }
 }
