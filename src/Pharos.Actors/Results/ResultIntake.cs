@@ -12,10 +12,17 @@ namespace Pharos.Actors.Results;
 /// <summary>Where the intake keeps results while they arrive, and how large one may be.</summary>
 /// <param name="IncomingDirectory">Partial uploads (<c>PHAROS_DATA_DIR/incoming</c>): they survive a restart, so a delivery resumes.</param>
 /// <param name="MaxBytes">PHAROS_MAX_RESULT_MB in bytes.</param>
-public sealed record IntakeSettings(string IncomingDirectory, long MaxBytes)
+/// <param name="MaxOpenUploads">How many uploads are open at once (see <see cref="DefaultMaxOpenUploads"/>).</param>
+public sealed record IntakeSettings(string IncomingDirectory, long MaxBytes, int MaxOpenUploads = IntakeSettings.DefaultMaxOpenUploads)
 {
     /// <summary>A partial upload nobody has resumed for this long is deleted.</summary>
     public static readonly TimeSpan AbandonedAfter = TimeSpan.FromDays(1);
+
+    /// <summary>
+    /// Uploads open at once (each an open file): an edge that stops halfway never finishes its upload, so past this
+    /// many the least recently active one is closed. Its part stays on disk, and its edge's next offer resumes it.
+    /// </summary>
+    public const int DefaultMaxOpenUploads = 64;
 }
 
 /// <summary>
@@ -30,7 +37,8 @@ public sealed class ResultIntake : ReceiveActor
     /// <summary>How long the queue may take to answer (a completion is a journal write).</summary>
     public static readonly TimeSpan QueueTimeout = TimeSpan.FromSeconds(15);
 
-    private sealed record Upload(OfferResult Offer, IActorRef Uploader, FileStream Part)
+    /// <param name="Touched">When it was last offered or appended to, in the intake's own count of such events.</param>
+    private sealed record Upload(OfferResult Offer, IActorRef Uploader, FileStream Part, long Touched)
     {
         public long Length => Part.Length;
     }
@@ -54,6 +62,10 @@ public sealed class ResultIntake : ReceiveActor
     // Offers whose result is whole and being stored and recorded: their answer follows.
     private readonly HashSet<string> _storing = new(StringComparer.Ordinal);
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private long _touches;
+
+    /// <summary>Uploads open now: at most <see cref="IntakeSettings.MaxOpenUploads"/>.</summary>
+    public int OpenUploads => _uploads.Count;
 
     /// <param name="queue">The queue (its singleton proxy): asked whether a result is still wanted, and told when one is stored.</param>
     public ResultIntake(IntakeSettings settings, IResultStore store, IActorRef queue)
@@ -179,17 +191,18 @@ public sealed class ResultIntake : ReceiveActor
         if (_uploads.TryGetValue(key, out var open) && open.Offer != offer) Forget(open.Offer, deletePart: true);
         if (!_uploads.TryGetValue(key, out var upload))
         {
+            if (_uploads.Count >= _settings.MaxOpenUploads) CloseLeastActive();
             // A part left by an earlier offer of the same result resumes; one of another size or hash starts over.
             var path = PartPath(offer);
             var part = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             if (part.Length > offer.Bytes) part.SetLength(0);
             part.Seek(0, SeekOrigin.End);
-            upload = new Upload(offer, uploader, part);
+            upload = new Upload(offer, uploader, part, ++_touches);
             _uploads[key] = upload;
         }
         else
         {
-            _uploads[key] = upload = upload with { Uploader = uploader };
+            _uploads[key] = upload = upload with { Uploader = uploader, Touched = ++_touches };
         }
         if (upload.Length == offer.Bytes) Complete(upload);
         else uploader.Tell(new ResultChunkAccepted(offer.TaskId, offer.LeaseId, upload.Length));
@@ -210,6 +223,7 @@ public sealed class ResultIntake : ReceiveActor
         }
         upload.Part.Write(chunk.Data);
         upload.Part.Flush();
+        _uploads[Key(upload.Offer)] = upload = upload with { Touched = ++_touches };
         if (upload.Length == upload.Offer.Bytes) Complete(upload);
         else Sender.Tell(new ResultChunkAccepted(chunk.TaskId, chunk.LeaseId, upload.Length));
     }
@@ -254,6 +268,15 @@ public sealed class ResultIntake : ReceiveActor
         header.Graph.Edges.Count, header.Graph.Nodes.Count, header.FinalLoss,
         new StageSeconds { Clone = header.CloneSeconds, Parse = header.Graph.ParseSeconds, Train = header.TrainSeconds },
         Dims: header.Dims);
+
+    /// <summary>Closes the upload least recently offered or appended to (one being stored last); its part stays for a resume.</summary>
+    private void CloseLeastActive()
+    {
+        var oldest = _uploads.Values.OrderBy(u => _storing.Contains(Key(u.Offer))).ThenBy(u => u.Touched).First();
+        _log.Info("Closed the upload of task {0} at {1} of {2} bytes: {3} uploads are open, the most at once; its edge's next offer resumes it",
+            oldest.Offer.TaskId, oldest.Length, oldest.Offer.Bytes, _uploads.Count);
+        Forget(oldest.Offer, deletePart: false);
+    }
 
     private void Forget(OfferResult offer, bool deletePart)
     {

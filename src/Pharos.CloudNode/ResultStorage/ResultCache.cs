@@ -8,8 +8,11 @@ namespace Pharos.CloudNode.ResultStorage;
 /// recently used goes first); a bundle larger than the whole budget is not kept. Each entry is found by the summary it
 /// was read with.
 /// </summary>
-public sealed class ResultCache(int maxEntries = 8, long maxBytes = 512L * 1024 * 1024)
+public sealed class ResultCache(int maxEntries = ResultCache.DefaultMaxEntries, long maxBytes = ResultCache.DefaultMaxBytes)
 {
+    public const int DefaultMaxEntries = 8;
+    public const long DefaultMaxBytes = 512L * 1024 * 1024;
+
     private sealed record Entry(StoredResult Summary, ResultBundle Bundle, long Bytes);
 
     private readonly Lock _gate = new();

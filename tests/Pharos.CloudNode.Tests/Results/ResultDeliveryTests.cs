@@ -373,4 +373,35 @@ public sealed class ResultDeliveryTests : TestKit, IDisposable
         Shutdown();
         TempDirectories.Delete(_root);
     }
+
+    [Fact]
+    public void Ten_times_the_most_open_uploads_leave_at_most_that_many_open_and_a_closed_one_resumes_from_its_part()
+    {
+        const int most = 4;
+        var intake = ActorOfAsTestActorRef<ResultIntake>(
+            ResultIntake.Props(new IntakeSettings(Incoming, 64L * 1024 * 1024, most), _store, _queue), "result-intake");
+        var edges = new List<(OfferResult Offer, TestProbe Edge)>();
+        for (var i = 0; i < 10 * most; i++)
+        {
+            // An edge starts an upload and sends its first bytes, then goes quiet (stopped halfway).
+            _queue.Tell(new EnqueueTask($"https://github.com/pharos/abandoned-{i}", Priority.Normal, "test"), TestActor);
+            var (task, lease, _) = Leased($"edge-{i}", ExpectMsg<IngestAccepted>().TaskId);
+            var offer = new OfferResult(task, lease, 1_000, new string('a', 64));
+            var edge = CreateTestProbe();
+            edge.Send(intake, offer);
+            Assert.Equal(0, edge.ExpectMsg<ResultChunkAccepted>(TimeSpan.FromSeconds(10)).NextOffset);
+            edge.Send(intake, new ResultChunk(task, lease, 0, new byte[100]));
+            Assert.Equal(100, edge.ExpectMsg<ResultChunkAccepted>().NextOffset);
+            Assert.InRange(intake.UnderlyingActor.OpenUploads, 1, most);
+            edges.Add((offer, edge));
+        }
+
+        // The first was closed long ago: its next chunk is refused, and its next offer resumes where it stopped.
+        var (first, firstEdge) = edges[0];
+        firstEdge.Send(intake, new ResultChunk(first.TaskId, first.LeaseId, 100, new byte[100]));
+        Assert.Equal(ResultRefusal.TryAgain, firstEdge.ExpectMsg<ResultRefused>().Refusal);
+        firstEdge.Send(intake, first);
+        Assert.Equal(100, firstEdge.ExpectMsg<ResultChunkAccepted>(TimeSpan.FromSeconds(10)).NextOffset);
+        Assert.InRange(intake.UnderlyingActor.OpenUploads, 1, most);
+    }
 }

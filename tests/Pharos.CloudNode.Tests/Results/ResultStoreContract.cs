@@ -272,6 +272,18 @@ public abstract class ResultStoreContract
     }
 
     [Fact]
+    public void Ten_times_the_cache_s_count_of_bundles_leaves_at_most_its_count_cached()
+    {
+        var cache = new ResultCache();
+        for (var i = 0; i < 10 * ResultCache.DefaultMaxEntries; i++)
+        {
+            var bundle = ResultSamples.Bundle($"https://github.com/o/many{i}", files: 3, dims: 4);
+            cache.Add(StoredResult.Of(bundle.Header), bundle);
+            Assert.InRange(cache.Count, 1, ResultCache.DefaultMaxEntries);
+        }
+    }
+
+    [Fact]
     public void The_cache_keeps_the_most_recently_used_bundles_within_its_count_and_bytes()
     {
         // Two bundles of 5 files × 8 dims, vectors and context vectors.
