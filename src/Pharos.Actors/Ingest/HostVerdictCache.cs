@@ -35,7 +35,8 @@ public sealed class HostVerdictCache(HostResolver? resolver = null, TimeProvider
     /// flood of lookups, short enough that a passing failure does not refuse a host for long.
     /// </summary>
     public static readonly TimeSpan UnresolvedLifetime = TimeSpan.FromSeconds(5);
-    private const int MaxRememberedHosts = 4096;
+    /// <summary>Host names remembered at once; past it the cache starts over (see docs/storage.md).</summary>
+    public const int MaxRememberedHosts = 4096;
 
     private readonly HostResolver _resolver = resolver ?? ((host, ct) => Dns.GetHostAddressesAsync(host, ct));
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
@@ -64,6 +65,15 @@ public sealed class HostVerdictCache(HostResolver? resolver = null, TimeProvider
             // Bounded: a flood of distinct host names (only possible with PHAROS_ALLOWED_HOSTS=*) starts over.
             if (_verdicts.Count >= MaxRememberedHosts) _verdicts.Clear();
             return Remember(host, now);
+        }
+    }
+
+    /// <summary>Host names remembered now: at most <see cref="MaxRememberedHosts"/>.</summary>
+    internal int Count
+    {
+        get
+        {
+            lock (_verdicts) return _verdicts.Count;
         }
     }
 
