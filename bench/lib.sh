@@ -92,6 +92,24 @@ build_release() {
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
 # A fresh admin token for the cloud node the script starts.
+# start_redis yes|no: a redis-server of the script's own on a free loopback port, in $WORK/redis, without RDB snapshots
+# and with the append-only file on or off; sets REDIS_PORT and REDIS_PID and returns once it answers PING (its log is
+# printed if it dies first). Stopped by PID on exit like everything else.
+start_redis() {
+  local aof="$1"
+  REDIS_PORT="$(free_port)"
+  mkdir -p "$WORK/redis"
+  log "starting redis-server on 127.0.0.1:$REDIS_PORT (no RDB, AOF $aof)"
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly "$aof" --daemonize no --dir "$WORK/redis" \
+    >"$WORK/redis.log" 2>&1 &
+  PIDS+=("$!"); REDIS_PID="$!"
+  for _ in $(seq 100); do
+    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1 && return 0
+    kill -0 "$REDIS_PID" 2>/dev/null || { cat "$WORK/redis.log" >&2; exit 1; }
+    sleep 0.1
+  done
+}
+
 new_token() { echo "bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"; }
 
 # wait_port PORT PID NAME LOG: waits until 127.0.0.1:PORT accepts a connection (up to ~30 s, then exits); exits with

@@ -52,36 +52,3 @@ public static class Program
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 }
 
-/// <summary>A failure the bench reports in one line (exit code 3) instead of a stack trace.</summary>
-public sealed class BenchException(string message) : Exception(message);
-
-/// <summary><c>--name value</c> pairs.</summary>
-public sealed class Options
-{
-    private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
-    public IReadOnlyList<string> Raw { get; private init; } = [];
-
-    public static Options Parse(string[] args)
-    {
-        var options = new Options { Raw = args };
-        for (var i = 0; i < args.Length; i++)
-        {
-            if (!args[i].StartsWith("--", StringComparison.Ordinal)) throw new BenchException($"unexpected argument '{args[i]}'");
-            var name = args[i][2..];
-            options._values[name] = i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i] : "true";
-        }
-        return options;
-    }
-
-    public string? Get(string name) => _values.GetValueOrDefault(name);
-    public string Required(string name) => Get(name) ?? throw new BenchException($"--{name} is required");
-    public string Text(string name, string fallback) => Get(name) ?? fallback;
-
-    public int Int(string name, int fallback) =>
-        Get(name) is { } text ? int.TryParse(text, out var v) ? v : throw new BenchException($"--{name} must be a whole number") : fallback;
-
-    public double Double(string name, double fallback) =>
-        Get(name) is { } text
-            ? double.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : throw new BenchException($"--{name} must be a number")
-            : fallback;
-}

@@ -54,34 +54,3 @@ public static class Program
     }
 }
 
-/// <summary>A failure the bench reports in one line (exit code 3) instead of a stack trace.</summary>
-public sealed class BenchException(string message) : Exception(message);
-
-/// <summary><c>--name value</c> pairs; a name given several times keeps every value, in order.</summary>
-public sealed class Options
-{
-    private readonly Dictionary<string, List<string>> _values = new(StringComparer.Ordinal);
-
-    public static Options Parse(string[] args)
-    {
-        var options = new Options();
-        for (var i = 0; i < args.Length; i++)
-        {
-            if (!args[i].StartsWith("--", StringComparison.Ordinal)) throw new BenchException($"unexpected argument '{args[i]}'");
-            var name = args[i][2..];
-            var value = i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i] : "true";
-            if (!options._values.TryGetValue(name, out var list)) options._values[name] = list = [];
-            list.Add(value);
-        }
-        return options;
-    }
-
-    public string? Get(string name) => _values.TryGetValue(name, out var list) ? list[^1] : null;
-    public IReadOnlyList<string> All(string name) => _values.TryGetValue(name, out var list) ? list : [];
-    public string Required(string name) => Get(name) ?? throw new BenchException($"--{name} is required");
-    public string Text(string name, string fallback) => Get(name) ?? fallback;
-    public bool Flag(string name) => Get(name) is "true" or "1" or "yes";
-
-    public int Int(string name, int fallback) =>
-        Get(name) is { } text ? int.TryParse(text, out var v) ? v : throw new BenchException($"--{name} must be a whole number") : fallback;
-}

@@ -25,17 +25,7 @@ build_release src/Pharos.CloudNode/Pharos.CloudNode.csproj bench/Pharos.Bench.Pe
 CLOUD_DLL="$ROOT/src/Pharos.CloudNode/bin/Release/net10.0/Pharos.CloudNode.dll"
 BENCH_DLL="$ROOT/bench/Pharos.Bench.Persistence/bin/Release/net10.0/Pharos.Bench.Persistence.dll"
 
-REDIS_PORT="$(free_port)"
-log "starting redis-server on 127.0.0.1:$REDIS_PORT (no RDB, no AOF)"
-mkdir -p "$WORK/redis"
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize no --dir "$WORK/redis" \
-  >"$WORK/redis.log" 2>&1 &
-PIDS+=("$!"); REDIS_PID="$!"
-for _ in $(seq 100); do
-  redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
-  kill -0 "$REDIS_PID" 2>/dev/null || { cat "$WORK/redis.log" >&2; exit 1; }
-  sleep 0.1
-done
+start_redis no
 REDIS="127.0.0.1:$REDIS_PORT"
 
 mkdir -p "$RESULTS_DIR"

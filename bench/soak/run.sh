@@ -60,18 +60,8 @@ CHURN_ROOT="$WORK/no-such-repos"
 
 # ---------------------------------------------------------------- redis-server (for the Redis backend)
 if [[ ",$SOAK_BACKENDS," == *,redis,* ]]; then
-  REDIS_PORT="$(free_port)"
-  mkdir -p "$WORK/redis"
   # As the deployment guide runs it: AOF on (appendfsync everysec, Redis's default), no RDB snapshots.
-  log "starting redis-server on 127.0.0.1:$REDIS_PORT (AOF, no RDB)"
-  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly yes --daemonize no --dir "$WORK/redis" \
-    >"$WORK/redis.log" 2>&1 &
-  PIDS+=("$!"); REDIS_PID="$!"
-  for _ in $(seq 100); do
-    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
-    kill -0 "$REDIS_PID" 2>/dev/null || { cat "$WORK/redis.log" >&2; exit 1; }
-    sleep 0.1
-  done
+  start_redis yes
 fi
 
 # ---------------------------------------------------------------- a cloud node and its edge per backend

@@ -37,11 +37,22 @@ public sealed class ClientPartitions(int maxClients = ClientPartitions.MaxClient
             : new Counted(limiter, this);
     }
 
-    private void Released() => Interlocked.Decrement(ref _live);
+    /// <summary>Disposes a counted limiter's inner one and uncounts it, once however often it is disposed.</summary>
+    private sealed class Release(RateLimiter inner, ClientPartitions owner)
+    {
+        private int _done;
+
+        public void Once()
+        {
+            if (Interlocked.Exchange(ref _done, 1) == 1) return;
+            inner.Dispose();
+            Interlocked.Decrement(ref owner._live);
+        }
+    }
 
     private sealed class Counted(RateLimiter inner, ClientPartitions owner) : RateLimiter
     {
-        private int _disposed;
+        private readonly Release _release = new(inner, owner);
 
         public override TimeSpan? IdleDuration => inner.IdleDuration;
         public override RateLimiterStatistics? GetStatistics() => inner.GetStatistics();
@@ -52,21 +63,19 @@ public sealed class ClientPartitions(int maxClients = ClientPartitions.MaxClient
 
         protected override void Dispose(bool disposing)
         {
-            if (!disposing || Interlocked.Exchange(ref _disposed, 1) == 1) return;
-            inner.Dispose();
-            owner.Released();
+            if (disposing) _release.Once();
         }
 
         protected override ValueTask DisposeAsyncCore()
         {
-            Dispose(true);
+            _release.Once();
             return ValueTask.CompletedTask;
         }
     }
 
     private sealed class CountedReplenishing(ReplenishingRateLimiter inner, ClientPartitions owner) : ReplenishingRateLimiter
     {
-        private int _disposed;
+        private readonly Release _release = new(inner, owner);
 
         public override TimeSpan? IdleDuration => inner.IdleDuration;
         public override bool IsAutoReplenishing => inner.IsAutoReplenishing;
@@ -80,14 +89,12 @@ public sealed class ClientPartitions(int maxClients = ClientPartitions.MaxClient
 
         protected override void Dispose(bool disposing)
         {
-            if (!disposing || Interlocked.Exchange(ref _disposed, 1) == 1) return;
-            inner.Dispose();
-            owner.Released();
+            if (disposing) _release.Once();
         }
 
         protected override ValueTask DisposeAsyncCore()
         {
-            Dispose(true);
+            _release.Once();
             return ValueTask.CompletedTask;
         }
     }
