@@ -47,14 +47,14 @@ public sealed class ClientPartitionsTests
     }
 
     [Fact]
-    public async Task Ten_thousand_addresses_failing_authentication_over_Kestrel_leave_no_partition_once_idle()
+    public async Task Twice_the_cap_of_addresses_failing_authentication_over_Kestrel_leave_the_cap_plus_the_overflow()
     {
         await using var host = await CloudNodeHost.StartAsync(new Dictionary<string, string?>
         {
             ["PHAROS_TRUSTED_PROXIES"] = "127.0.0.1",
         });
         var failing = host.Services.GetRequiredService<ClientPartitions>();
-        const int addresses = ClientPartitions.MaxClients;
+        const int addresses = 2 * ClientPartitions.MaxClients;
 
         await Parallel.ForEachAsync(Enumerable.Range(0, addresses), new ParallelOptions { MaxDegreeOfParallelism = 8 },
             async (i, cancellation) =>
@@ -62,11 +62,14 @@ public sealed class ClientPartitionsTests
                 using var request = host.Request(HttpMethod.Post, "/ingest", token: null, new { repo_url = "https://github.com/o/r" });
                 request.Headers.Add("X-Forwarded-For", $"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}");
                 using var response = await host.Client.SendAsync(request, cancellation);
-                Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+                // 401 while the address has its own window or the overflow's has room; 429 once the shared one is spent.
+                Assert.Contains(response.StatusCode, new[] { HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests });
             });
 
-        Assert.InRange(failing.Live, 1, ClientPartitions.MaxClients + 1);
-        await Poll.UntilAsync(() => failing.Live == 0, "the failing addresses' partitions to be dropped", IdlePartitionsGone);
+        // Every address failed within the minute, so none is idle yet: the cap holds them, the rest share the overflow
+        // (a few over it at most: the 8 requests in flight may each pass the check before one of them is counted). That
+        // idle partitions are then dropped is the runtime's (the live-stream test below waits for it).
+        Assert.InRange(failing.Live, ClientPartitions.MaxClients, ClientPartitions.MaxClients + 1 + 8);
     }
 
     [Fact]
