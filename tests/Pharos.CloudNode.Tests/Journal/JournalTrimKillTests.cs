@@ -268,7 +268,11 @@ public sealed class JournalTrimKillTests(ITestOutputHelper output)
 
         public int Count => _tasks.Count;
         public void Accepted(string id) => _tasks[id] = (Interlocked.Increment(ref _order), false);
-        public void Cancelled(string id) => _tasks[id] = (_tasks[id].Order, true);
+        // A task of an earlier life whose 202 was lost in a kill was never acknowledged: its cancel is not counted.
+        public void Cancelled(string id)
+        {
+            if (_tasks.TryGetValue(id, out var task)) _tasks[id] = (task.Order, true);
+        }
 
         public IEnumerable<(string Id, bool Cancelled)> Newest(int count) =>
             _tasks.OrderByDescending(t => t.Value.Order).Take(count).Select(t => (t.Key, t.Value.Cancelled));
