@@ -6,7 +6,7 @@
 # One command, from anywhere:  bench/soak/run.sh          (SOAK_MINUTES=4 bench/soak/run.sh for a short run)
 # Knobs (environment): SOAK_MINUTES (60), SOAK_RATE (100 churn operations/s per node), SOAK_BACKENDS (sqlite,redis),
 # SOAK_INTERVAL (10 s), SOAK_WARMUP_MINUTES (min(5, SOAK_MINUTES/4)), SOAK_REAL_GAP (5 s), SOAK_FILES (40),
-# SOAK_EPOCHS (2), SOAK_DIMS (16), SOAK_CHART_COPY (docs/img/soak.png, relative to the
+# SOAK_EPOCHS (2), SOAK_DIMS (16), SOAK_EDGE_NICE (10: the edges' CPU priority), SOAK_CHART_COPY (docs/img/soak.png, relative to the
 # repository; none: no copy), KEEP_WORK=1.
 # Everything it starts (redis-server, the cloud nodes, the edge nodes) runs on 127.0.0.1 in its own temporary
 # directory and is stopped by PID on exit.
@@ -15,7 +15,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HERE/../lib.sh" soak # ROOT, RESULTS_DIR, log, WORK, PIDS; cleans up on exit
 knobs SOAK_MINUTES=60 SOAK_RATE=100 SOAK_BACKENDS=sqlite,redis SOAK_INTERVAL=10 SOAK_REAL_GAP=5 SOAK_FILES=40 \
-  SOAK_EPOCHS=2 SOAK_DIMS=16 SOAK_CHART_COPY=docs/img/soak.png
+  SOAK_EPOCHS=2 SOAK_DIMS=16 SOAK_EDGE_NICE=10 SOAK_CHART_COPY=docs/img/soak.png
 SOAK_WARMUP_MINUTES="${SOAK_WARMUP_MINUTES:-}"
 
 # ---------------------------------------------------------------- tools (Debian packages)
@@ -83,9 +83,11 @@ for backend in ${SOAK_BACKENDS//,/ }; do
     PHAROS_CLUSTER_PORT="$cluster_port" dotnet "$CLOUD_DLL" >"$dir/cloud.log" 2>&1 &
   PIDS+=("$!"); cloud_pid="$!"
   wait_ready "$url" "$cloud_pid" "the $backend cloud node" "$dir/cloud.log"
-  log "$backend: starting the edge node (training: $SOAK_EPOCHS epochs, $SOAK_DIMS dims, 1 thread)"
+  log "$backend: starting the edge node (training: $SOAK_EPOCHS epochs, $SOAK_DIMS dims, 1 thread; nice $SOAK_EDGE_NICE)"
+  # An edge is another machine in a real deployment. Here it shares the cores, and every churn task it leases starts a
+  # clone job process (which fails: the path does not exist), so it runs niced: the cloud nodes measured come first.
   PHAROS_SEEDS="127.0.0.1:$cluster_port" PHAROS_DATA_DIR="$dir/edge" PHAROS_TRAIN_EPOCHS="$SOAK_EPOCHS" \
-    PHAROS_TRAIN_DIMENSIONS="$SOAK_DIMS" PHAROS_TRAIN_THREADS=1 dotnet "$EDGE_DLL" >"$dir/edge.log" 2>&1 &
+    PHAROS_TRAIN_DIMENSIONS="$SOAK_DIMS" PHAROS_TRAIN_THREADS=1 nice -n "$SOAK_EDGE_NICE" dotnet "$EDGE_DLL" >"$dir/edge.log" 2>&1 &
   PIDS+=("$!"); edge_pid="$!"
   deadline=$(( SECONDS + 90 ))
   until grep -q "registered from" "$dir/cloud.log"; do
@@ -111,7 +113,7 @@ COPY=()
 WARMUP=()
 [[ -n "$SOAK_WARMUP_MINUTES" ]] && WARMUP=(--warmup-minutes "$SOAK_WARMUP_MINUTES")
 SETUP="Commit \`$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)\`; $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)); .NET $(dotnet --version)$( [[ -v REDIS_PORT ]] && echo "; $(redis-server --version | grep -o 'v=[0-9.]*' | sed 's/v=/Redis /') (AOF everysec)" ).
-Per backend (side by side, each with its own edge): ${SOAK_RATE} churn operations/s (submit a task with a distinct repository URL, priority low, up to the queue cap less 2 live; otherwise cancel the oldest; one in ten a read), and one real task at a time (priority high, a ${SOAK_FILES}-file generated repository cloned by path, ${SOAK_EPOCHS} epochs × ${SOAK_DIMS} dims, 1 thread), resubmitted ${SOAK_REAL_GAP} s after it ends. Cloud nodes with their defaults (queue cap 10, history 100, snapshot every 100 events)."
+Per backend (side by side, each with its own edge): ${SOAK_RATE} churn operations/s (submit a task with a distinct repository URL, priority low, up to the queue cap less 2 live; otherwise cancel the oldest; one in ten a read), and one real task at a time (priority high, a ${SOAK_FILES}-file generated repository cloned by path, ${SOAK_EPOCHS} epochs × ${SOAK_DIMS} dims, 1 thread), resubmitted ${SOAK_REAL_GAP} s after it ends; the edges at nice ${SOAK_EDGE_NICE}. Cloud nodes with their defaults (queue cap 10, history 100, snapshot every 100 events)."
 log "soak: $SOAK_MINUTES minutes, $SOAK_RATE churn operations/s per node, backends $SOAK_BACKENDS; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 status=0
 dotnet "$BENCH_DLL" run --backends "$SOAK_BACKENDS" --minutes "$SOAK_MINUTES" --interval "$SOAK_INTERVAL" --rate "$SOAK_RATE" \
