@@ -35,6 +35,8 @@ public sealed class CloneActor(CloneOrder order, WorkerSettings settings, RepoUr
         var check = await validator.ValidateAsync(order.RepoUrl, ct).ConfigureAwait(false);
         // A host that did not resolve may resolve on a retry; every other refusal is the edge's policy, final.
         if (!check.Ok) return new CloneFailed($"refused to clone: {check.Error}", check.Transient);
+        // A local repository that is not there fails here: no job process is started for it.
+        if (RepositoryCloner.MissingLocalRepository(order.RepoUrl) is { } missing) return new CloneFailed(missing, Transient: false);
         // Without the grant the token does not even reach the job process.
         var request = settings.CloneRequestFor(order.RepoUrl, order.TargetDirectory, order.UseCredentials) with { Ref = order.Ref };
         var last = await settings.RunJobAsync(JobKind.Clone, JobJson.Line(request),

@@ -149,8 +149,7 @@ public static class RepositoryCloner
         if (File.Exists(target))
             throw new CloneFailedException($"target '{target}' is a file", transient: false);
 
-        if (LocalPath(request.RepoUrl) is { } local && !Directory.Exists(local))
-            throw new CloneFailedException($"repository {local} was not found", transient: false);
+        if (MissingLocalRepository(request.RepoUrl) is { } missing) throw new CloneFailedException(missing, transient: false);
 
         var http = IsHttp(request.RepoUrl);
         if (http) GuardedHttpTransport.EnsureRegistered();
@@ -468,6 +467,10 @@ public static class RepositoryCloner
 
     private static CloneFailedException TimedOut(CloneRequest request) =>
         new($"clone timed out after {request.Timeout.TotalSeconds:0.#} s", transient: true, kind: CloneFailureKind.TimedOut);
+
+    /// <summary>Why <paramref name="url"/> cannot be cloned when it names a local directory that does not exist; null otherwise.</summary>
+    internal static string? MissingLocalRepository(string url) =>
+        LocalPath(url) is { } local && !Directory.Exists(local) ? $"repository {local} was not found" : null;
 
     /// <summary>The directory a local path or file:// URL names; null for remote URLs.</summary>
     private static string? LocalPath(string url)

@@ -1,3 +1,4 @@
+using Pharos.Actors.Edge.Jobs;
 using System.Collections.Concurrent;
 using Pharos.Actors.Ingest;
 using Pharos.Testing.Git;
@@ -33,6 +34,26 @@ public sealed class WorkerClonePolicyTests : WorkerTestKit
         Assert.Equal(1, CloneSteps); // final: not tried again
         Queue.ExpectMsg<RequestWork>();
         AwaitWorkRootEmpty(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public void A_local_repository_that_is_not_there_fails_without_a_job_process()
+    {
+        // A job "process" that leaves a mark and fails: it runs for the repository that exists, never for the missing one.
+        var marks = Path.Combine(DataDir, "job-started");
+        var settings = Settings() with { JobRunner = new JobRunner("/bin/sh", ["-c", $"echo x >> '{marks}'; exit 1", "sh"]) };
+        var worker = StartRegisteredWorker(settings);
+
+        var missing = Path.Combine(DataDir, "no-such-repo");
+        Assign(worker, NewTask(missing), "lease-m");
+        var failed = Assert.IsType<ReportFailed>(ReportsUntilEnd(TimeSpan.FromSeconds(20))[^1]);
+        Assert.Equal((JobReason.CloneFailed, $"repository {missing} was not found"), (failed.Reason, failed.Error));
+        Assert.False(File.Exists(marks), "a job process was started for a repository that is not there");
+        Queue.ExpectMsg<RequestWork>();
+
+        Assign(worker, NewTask(CreatePythonSource("present", modules: 2), id: "task-2"), "lease-e");
+        Assert.IsType<ReportFailed>(ReportsUntilEnd(TimeSpan.FromSeconds(20))[^1]);
+        Assert.True(File.Exists(marks), "the job runner was not used for a repository that exists");
     }
 
     [Fact]

@@ -46,7 +46,7 @@ public sealed class StaleTaskProperties : WorkerTestKit
             var queue = CreateTestProbe();
             var mediator = CreateTestProbe();
             var settings = Settings();
-            // The real CloneActor, counted; the repository is missing, so a clone ends at once in clone_failed.
+            // The real CloneActor, counted; the repository is missing, so a clone ends at once in clone_failed (no job process).
             var stages = new WorkerStages(
                 order => { Interlocked.Increment(ref clones); return CloneActor.Props(order, settings, LocalValidator); },
                 order => TrainActor.Props(order, settings),
@@ -76,7 +76,6 @@ public sealed class StaleTaskProperties : WorkerTestKit
                         .Label($"stale: first report {first}, clones {Volatile.Read(ref clones)}, age {age}");
                 }
                 var cloning = first is ReportProgress { Stage: JobStage.Cloning } p && p.TaskId == task.TaskId;
-                // The clone runs in a job process: a generous bound, for a machine busy with other tests' processes.
                 var failed = queue.FishForMessage<ReportFailed>(_ => true, TimeSpan.FromSeconds(30));
                 return (cloning && failed.Reason == JobReason.CloneFailed && Volatile.Read(ref clones) == 1)
                     .Label($"fresh: first report {first}, then {failed}, clones {Volatile.Read(ref clones)}");
