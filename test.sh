@@ -27,8 +27,14 @@ if ((${#missing[@]})); then
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+# One compiler server (VBCSCompiler) compiles every project, and the publish of PublishedNodeTests, instead of a compiler
+# process per project that first JIT-compiles Roslyn: the build takes a third less CPU (129 -> 86 s on 2 cores). Some
+# machines turn it off in the environment; it is stopped at the end unless it was running before.
+export UseSharedCompilation=true
+compiler_was_running=no
+pgrep -u "$(id -u)" -f VBCSCompiler >/dev/null 2>&1 && compiler_was_running=yes
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log"; [ "$compiler_was_running" = yes ] || dotnet build-server shutdown --vbcscompiler >/dev/null 2>&1 || true' EXIT
 status=0
 # Build first with every core, then test two projects at a time (-m:2; more starves the timing-sensitive tests on two
 # cores): the end-to-end tests, the longest and first in the solution, start at once beside the others instead of after
