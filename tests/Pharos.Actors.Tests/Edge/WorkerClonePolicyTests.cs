@@ -1,5 +1,5 @@
-using Pharos.Actors.Edge.Jobs;
 using System.Collections.Concurrent;
+using Pharos.Actors.Edge.Jobs;
 using Pharos.Actors.Ingest;
 using Pharos.Testing.Git;
 using Pharos.Testing.Net;
