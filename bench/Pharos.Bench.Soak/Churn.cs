@@ -30,7 +30,7 @@ public sealed class Churn : IDisposable
     private readonly HttpClient _http;
     private readonly ChurnSettings _settings;
     private readonly string _name;
-    private readonly string _churnRoot;
+    private readonly string _churnRepo;
     private readonly IReadOnlyList<string> _realRepos;
     private readonly object _gate = new();
     private readonly Queue<string> _live = new();
@@ -43,10 +43,10 @@ public sealed class Churn : IDisposable
     private long _totalRealCompleted, _totalRealFailed, _totalBehind;
     private readonly Dictionary<string, int> _unexpected = new(StringComparer.Ordinal);
 
-    public Churn(string name, Uri url, string token, string churnRoot, IReadOnlyList<string> realRepos, ChurnSettings settings)
+    public Churn(string name, Uri url, string token, string churnRepo, IReadOnlyList<string> realRepos, ChurnSettings settings)
     {
         _name = name;
-        _churnRoot = churnRoot.TrimEnd('/');
+        _churnRepo = churnRepo.TrimEnd('/');
         _realRepos = realRepos;
         _settings = settings;
         var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), MaxConnectionsPerServer = 64 };
@@ -156,10 +156,10 @@ public sealed class Churn : IDisposable
     {
         try
         {
-            var url = $"{_churnRoot}/{_name}-{_settings.RunTag}-{Interlocked.Increment(ref _submitted)}";
+            var branch = $"churn/{_name}-{_settings.RunTag}-{Interlocked.Increment(ref _submitted)}";
             using var request = new HttpRequestMessage(HttpMethod.Post, "/ingest")
             {
-                Content = JsonContent.Create(new { repo_url = url, priority = "low" }),
+                Content = JsonContent.Create(new { repo_url = _churnRepo, @ref = branch, priority = "low" }),
             };
             var (status, body) = await SendAsync(request, ct);
             switch (status)

@@ -18,8 +18,12 @@ public static class SoakRun
         var interval = options.Double("interval", 10);
         var backends = options.Required("backends").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var report = ReportOptions.From(options);
-        var churnRoot = options.Required("churn-root");
-        if (Directory.Exists(churnRoot)) throw new BenchException($"--churn-root {churnRoot} must not exist (the churn's tasks must fail if an edge takes one)");
+        // One directory that is not a git repository, asked for at a distinct ref per task: an edge that takes one starts
+        // a clone job process, which fails (a missing directory would fail before any process, and the edge would take
+        // every churn task at once, leaving none to cancel).
+        var churnRepo = options.Required("churn-repo");
+        if (!Directory.Exists(churnRepo) || Directory.Exists(Path.Combine(churnRepo, ".git")))
+            throw new BenchException($"--churn-repo {churnRepo} must be a directory that is not a git repository (the churn's tasks must fail if an edge takes one)");
 
         var churns = new List<Churn>();
         var samplers = new List<Sampler>();
@@ -40,7 +44,7 @@ public static class SoakRun
                     RealGapSeconds: options.Double("real-gap", 5),
                     RunTag: DateTime.UtcNow.ToString("HHmmss", System.Globalization.CultureInfo.InvariantCulture));
                 var realRepos = options.Required($"{name}-real-repos").Split(',', StringSplitOptions.RemoveEmptyEntries);
-                churns.Add(new Churn(name, url, token, churnRoot, realRepos, settings));
+                churns.Add(new Churn(name, url, token, churnRepo, realRepos, settings));
                 samplers.Add(Sampler.Create(name, options, url));
                 Program.Log($"{name}: {url}, queue cap {max}, churn {settings.Rate:0} operations/s on {settings.Lanes} lanes " +
                             $"(up to {settings.ChurnLive} churn tasks live), {settings.RealLive} real task(s) at a time, {settings.RealGapSeconds:0.#} s apart");

@@ -55,8 +55,11 @@ for i in $(seq 0 $(( SOAK_FILES - 1 ))); do
 done
 ( cd "$REPO" && git -c init.defaultBranch=main init -q && git add -A \
   && git -c user.name=bench -c user.email=bench@pharos.invalid -c commit.gpgsign=false commit -q -m soak && git gc -q )
-# The churn's tasks name paths under this directory, which does not exist: an edge that takes one fails it at once.
-CHURN_ROOT="$WORK/no-such-repos"
+# The churn's tasks name this directory, which is no git repository, each at a ref of its own: an edge that takes one
+# starts a clone job process that fails. (A directory that does not exist fails before any job process, and the edges
+# would then take every churn task at once and leave none to cancel.)
+CHURN_REPO="$WORK/not-a-repository"
+mkdir -p "$CHURN_REPO"
 
 # ---------------------------------------------------------------- redis-server (for the Redis backend)
 if [[ ",$SOAK_BACKENDS," == *,redis,* ]]; then
@@ -113,11 +116,11 @@ COPY=()
 WARMUP=()
 [[ -n "$SOAK_WARMUP_MINUTES" ]] && WARMUP=(--warmup-minutes "$SOAK_WARMUP_MINUTES")
 SETUP="Commit \`$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)\`; $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)); .NET $(dotnet --version)$( [[ -v REDIS_PORT ]] && echo "; $(redis-server --version | grep -o 'v=[0-9.]*' | sed 's/v=/Redis /') (AOF everysec)" ).
-Per backend (side by side, each with its own edge): ${SOAK_RATE} churn operations/s (submit a task with a distinct repository URL, priority low, up to the queue cap less 2 live; otherwise cancel the oldest; one in ten a read), and one real task at a time (priority high, a ${SOAK_FILES}-file generated repository cloned by path, ${SOAK_EPOCHS} epochs × ${SOAK_DIMS} dims, 1 thread), resubmitted ${SOAK_REAL_GAP} s after it ends; the edges at nice ${SOAK_EDGE_NICE}. Cloud nodes with their defaults (queue cap 10, history 100, snapshot every 100 events)."
+Per backend (side by side, each with its own edge): ${SOAK_RATE} churn operations/s (submit a task at a distinct ref of a directory that is no repository, priority low, up to the queue cap less 2 live; otherwise cancel the oldest; one in ten a read), and one real task at a time (priority high, a ${SOAK_FILES}-file generated repository cloned by path, ${SOAK_EPOCHS} epochs × ${SOAK_DIMS} dims, 1 thread), resubmitted ${SOAK_REAL_GAP} s after it ends; the edges at nice ${SOAK_EDGE_NICE}. Cloud nodes with their defaults (queue cap 10, history 100, snapshot every 100 events)."
 log "soak: $SOAK_MINUTES minutes, $SOAK_RATE churn operations/s per node, backends $SOAK_BACKENDS; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 status=0
 dotnet "$BENCH_DLL" run --backends "$SOAK_BACKENDS" --minutes "$SOAK_MINUTES" --interval "$SOAK_INTERVAL" --rate "$SOAK_RATE" \
-  --real-gap "$SOAK_REAL_GAP" --churn-root "$CHURN_ROOT" --out "$OUT" "${COPY[@]}" "${WARMUP[@]}" \
+  --real-gap "$SOAK_REAL_GAP" --churn-repo "$CHURN_REPO" --out "$OUT" "${COPY[@]}" "${WARMUP[@]}" \
   --title "Pharos soak, $SOAK_MINUTES min" --setup "$SETUP" "${ARGS[@]}" || status=$?
 
 # Every node must have lasted the run: one that died would make flat series meaningless.
