@@ -91,7 +91,6 @@ build_release() {
 # A TCP port free on 127.0.0.1 right now (the kernel picks it), for a server the script starts.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
-# A fresh admin token for the cloud node the script starts.
 # start_redis yes|no: a redis-server of the script's own on a free loopback port, in $WORK/redis, without RDB snapshots
 # and with the append-only file on or off; sets REDIS_PORT and REDIS_PID and returns once it answers PING (its log is
 # printed if it dies first). Stopped by PID on exit like everything else.
@@ -110,6 +109,7 @@ start_redis() {
   done
 }
 
+# A fresh admin token for the cloud node the script starts.
 new_token() { echo "bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"; }
 
 # wait_port PORT PID NAME LOG: waits until 127.0.0.1:PORT accepts a connection (up to ~30 s, then exits); exits with

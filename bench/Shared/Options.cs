@@ -13,12 +13,9 @@ public sealed class Options
 {
     private readonly Dictionary<string, List<string>> _values = new(StringComparer.Ordinal);
 
-    /// <summary>The arguments as given.</summary>
-    public IReadOnlyList<string> Raw { get; private init; } = [];
-
     public static Options Parse(string[] args)
     {
-        var options = new Options { Raw = args };
+        var options = new Options();
         for (var i = 0; i < args.Length; i++)
         {
             if (!args[i].StartsWith("--", StringComparison.Ordinal)) throw new BenchException($"unexpected argument '{args[i]}'");
@@ -34,7 +31,6 @@ public sealed class Options
     public IReadOnlyList<string> All(string name) => _values.TryGetValue(name, out var list) ? list : [];
     public string Required(string name) => Get(name) ?? throw new BenchException($"--{name} is required");
     public string Text(string name, string fallback) => Get(name) ?? fallback;
-    public bool Flag(string name) => Get(name) is "true" or "1" or "yes";
 
     public int Int(string name, int fallback) =>
         Get(name) is { } text ? ParseInt(name, text) : fallback;

@@ -88,7 +88,7 @@ for backend in ${SOAK_BACKENDS//,/ }; do
   wait_ready "$url" "$cloud_pid" "the $backend cloud node" "$dir/cloud.log"
   log "$backend: starting the edge node (training: $SOAK_EPOCHS epochs, $SOAK_DIMS dims, 1 thread; nice $SOAK_EDGE_NICE)"
   # An edge is another machine in a real deployment. Here it shares the cores, and every churn task it leases starts a
-  # clone job process (which fails: the path does not exist), so it runs niced: the cloud nodes measured come first.
+  # clone job process (which fails: the directory is no repository), so it runs niced: the cloud nodes measured come first.
   PHAROS_SEEDS="127.0.0.1:$cluster_port" PHAROS_DATA_DIR="$dir/edge" PHAROS_TRAIN_EPOCHS="$SOAK_EPOCHS" \
     PHAROS_TRAIN_DIMENSIONS="$SOAK_DIMS" PHAROS_TRAIN_THREADS=1 nice -n "$SOAK_EDGE_NICE" dotnet "$EDGE_DLL" >"$dir/edge.log" 2>&1 &
   PIDS+=("$!"); edge_pid="$!"
